@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include "parse.h"
+
+#define PORTS_HINT "write ports like 80,443,8000-8999"
+
+unsigned int portset_count(const struct portset *s)
+{
+	unsigned int n = 0;
+
+	for (size_t i = 0; i < sizeof(s->bits) / sizeof(s->bits[0]); i++)
+		n += __builtin_popcountll(s->bits[i]);
+	return n;
+}
+
+/* Parses one decimal port at *p, advancing it. 0 on success. */
+static int parse_port_number(const char **p, unsigned int *port)
+{
+	unsigned long v = 0;
+	const char *s = *p;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	while (isdigit((unsigned char)*s)) {
+		v = v * 10 + (unsigned long)(*s - '0');
+		if (v > 65535)
+			v = 65536; /* saturate: stays out of range however long */
+		s++;
+	}
+	*p = s;
+	*port = (unsigned int)v;
+	return 0;
+}
+
+static int bad_item(char *err, size_t errlen, const char *item, size_t n, const char *why)
+{
+	snprintf(err, errlen, "bad port list item '%.*s': %s (" PORTS_HINT ")", (int)n, item, why);
+	return -1;
+}
+
+static int parse_item(const char *item, size_t n, struct portset *set, char *err, size_t errlen)
+{
+	const char *p = item, *end = item + n;
+	unsigned int lo, hi;
+
+	if (n == 0)
+		return bad_item(err, errlen, item, n, "empty item");
+	if (parse_port_number(&p, &lo))
+		return bad_item(err, errlen, item, n,
+				*p == '-' ? "range without a start" : "not a port number");
+	hi = lo;
+	if (p < end && *p == '-') {
+		p++;
+		if (p == end)
+			return bad_item(err, errlen, item, n, "range without an end");
+		if (parse_port_number(&p, &hi))
+			return bad_item(err, errlen, item, n, "not a port number");
+	}
+	if (p != end)
+		return bad_item(err, errlen, item, n, "not a port number");
+	if (lo == 0 || hi == 0)
+		return bad_item(err, errlen, item, n, "port 0 cannot be steered");
+	if (lo > 65535 || hi > 65535)
+		return bad_item(err, errlen, item, n, "ports go up to 65535");
+	if (lo > hi)
+		return bad_item(err, errlen, item, n, "range runs backwards");
+	for (unsigned int port = lo; port <= hi; port++)
+		portset_add(set, port);
+	return 0;
+}
+
+int parse_ports(const char *list, struct portset *set, char *err, size_t errlen)
+{
+	const char *item = list;
+
+	memset(set, 0, sizeof(*set));
+	if (*list == '\0') {
+		snprintf(err, errlen, "empty port list (" PORTS_HINT ")");
+		return -1;
+	}
+	for (;;) {
+		const char *comma = strchr(item, ',');
+		size_t n = comma ? (size_t)(comma - item) : strlen(item);
+
+		if (parse_item(item, n, set, err, errlen))
+			return -1;
+		if (!comma)
+			return 0;
+		item = comma + 1;
+	}
+}
+
+static int bad_target(char *err, size_t errlen, const char *text, const char *why)
+{
+	snprintf(err, errlen, "bad target address '%s': %s", text, why);
+	return -1;
+}
+
+/* Splits "host:port" / "[host]:port" into host (copied to buf) and the port text. */
+static int split_host_port(const char *text, const char *addr, char *host, size_t hostlen,
+			   const char **port, char *err, size_t errlen)
+{
+	const char *colon;
+	size_t n;
+
+	if (*addr == '[') {
+		const char *close = strchr(addr, ']');
+
+		if (!close)
+			return bad_target(err, errlen, text, "missing ']' after the IPv6 address");
+		if (close[1] != ':')
+			return bad_target(err, errlen, text, "missing :PORT, e.g. [::1]:9000");
+		addr++;
+		n = (size_t)(close - addr);
+		*port = close + 2;
+	} else {
+		colon = strrchr(addr, ':');
+		if (!colon)
+			return bad_target(err, errlen, text, "missing :PORT, e.g. 127.0.0.1:9000");
+		if (memchr(addr, ':', (size_t)(colon - addr)))
+			return bad_target(err, errlen, text,
+					  "write IPv6 addresses in brackets, e.g. [::1]:9000");
+		n = (size_t)(colon - addr);
+		*port = colon + 1;
+	}
+	if (n == 0)
+		return bad_target(err, errlen, text,
+				  "missing address (use 0.0.0.0 or [::] for any address)");
+	if (n >= hostlen)
+		return bad_target(err, errlen, text, "address too long");
+	memcpy(host, addr, n);
+	host[n] = '\0';
+	return 0;
+}
+
+int parse_target(const char *text, struct sksteer_target *t, char *err, size_t errlen)
+{
+	const char *addr = text, *portp;
+	char host[INET6_ADDRSTRLEN + 8];
+	unsigned int port;
+
+	memset(t, 0, sizeof(*t));
+	t->proto = IPPROTO_TCP;
+	if (!strncmp(addr, "tcp:", 4)) {
+		addr += 4;
+	} else if (!strncmp(addr, "udp:", 4)) {
+		t->proto = IPPROTO_UDP;
+		addr += 4;
+	}
+	if (split_host_port(text, addr, host, sizeof(host), &portp, err, errlen))
+		return -1;
+	if (parse_port_number(&portp, &port) || *portp != '\0')
+		return bad_target(err, errlen, text, "the port is not a number");
+	if (port == 0 || port > 65535)
+		return bad_target(err, errlen, text, "the port must be 1-65535");
+	t->port = (__u16)port;
+
+	if (strchr(host, '%'))
+		return bad_target(err, errlen, text, "zone ids (%%dev) are not supported");
+	if (addr[0] == '[') {
+		if (inet_pton(AF_INET6, host, t->addr) != 1)
+			return bad_target(err, errlen, text, "not a valid IPv6 address");
+		t->family = AF_INET6;
+		return 0;
+	}
+	if (inet_pton(AF_INET, host, t->addr) != 1) {
+		bool name = false;
+
+		for (const char *c = host; *c; c++)
+			name |= isalpha((unsigned char)*c);
+		return bad_target(err, errlen, text,
+				  name ? "host names are not resolved; give a numeric address" :
+					 "not a valid IPv4 address");
+	}
+	t->family = AF_INET;
+	return 0;
+}
+
+char *format_target(const struct sksteer_target *t, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN];
+	const char *proto = t->proto == IPPROTO_UDP ? "udp:" : "";
+
+	inet_ntop(t->family == AF_INET6 ? AF_INET6 : AF_INET, t->addr, host, sizeof(host));
+	if (t->family == AF_INET6)
+		snprintf(buf, len, "%s[%s]:%u", proto, host, t->port);
+	else
+		snprintf(buf, len, "%s%s:%u", proto, host, t->port);
+	return buf;
+}
+
+size_t format_ports(const struct portset *s, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	if (len)
+		buf[0] = '\0';
+	for (unsigned int port = 1; port <= 65535; port++) {
+		unsigned int hi = port;
+		char item[16];
+		int n;
+
+		if (!portset_has(s, port))
+			continue;
+		while (hi < 65535 && portset_has(s, hi + 1))
+			hi++;
+		if (hi == port)
+			n = snprintf(item, sizeof(item), "%s%u", used ? "," : "", port);
+		else
+			n = snprintf(item, sizeof(item), "%s%u-%u", used ? "," : "", port, hi);
+		if (used + (size_t)n < len)
+			memcpy(buf + used, item, (size_t)n + 1);
+		used += (size_t)n;
+		port = hi;
+	}
+	return used;
+}
+
+bool target_equal(const struct sksteer_target *a, const struct sksteer_target *b)
+{
+	return a->proto == b->proto && a->family == b->family && a->port == b->port &&
+	       !memcmp(a->addr, b->addr, sizeof(a->addr));
+}

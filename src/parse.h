@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Port lists and target addresses: parsing and printing. No syscalls, so fuzzable. */
+#ifndef __SKSTEER_PARSE_H
+#define __SKSTEER_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/types.h>
+#include "sksteer.h"
+
+/* A set of ports, one bit each. */
+struct portset {
+	uint64_t bits[65536 / 64];
+};
+
+static inline bool portset_has(const struct portset *s, unsigned int port)
+{
+	return s->bits[port / 64] >> (port % 64) & 1;
+}
+
+static inline void portset_add(struct portset *s, unsigned int port)
+{
+	s->bits[port / 64] |= 1ULL << (port % 64);
+}
+
+unsigned int portset_count(const struct portset *s);
+
+/*
+ * "80,443,8000-8999" -> set. On error returns -1 and writes one line naming the
+ * offending item into err.
+ */
+int parse_ports(const char *list, struct portset *set, char *err, size_t errlen);
+
+/*
+ * "[tcp:|udp:]1.2.3.4:80" or "[tcp:|udp:][::1]:80" -> target. Numeric addresses
+ * only. On error returns -1 and writes one line into err.
+ */
+int parse_target(const char *text, struct sksteer_target *t, char *err, size_t errlen);
+
+/* "127.0.0.1:9000", "[::1]:9000", "udp:127.0.0.1:53"; returns buf. */
+#define TARGET_STRLEN 64
+char *format_target(const struct sksteer_target *t, char *buf, size_t len);
+
+/* Compact ranges: "80,443,8000-8999"; "" for an empty set. Returns the length it needs. */
+size_t format_ports(const struct portset *s, char *buf, size_t len);
+
+bool target_equal(const struct sksteer_target *a, const struct sksteer_target *b);
+
+#endif /* __SKSTEER_PARSE_H */

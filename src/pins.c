@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "pins.h"
+
+#ifndef BPF_FS_MAGIC
+#define BPF_FS_MAGIC 0xcafe4a11
+#endif
+
+#define BPFFS "/sys/fs/bpf"
+/* The host's bpffs as seen from a private mount namespace (e.g. under `ip netns exec`). */
+#define HOST_BPFFS "/proc/1/root/sys/fs/bpf"
+
+const char *const pinned_map_names[NR_MAPS] = {
+	[MAP_PORTS] = "ports",	 [MAP_TARGETS] = "targets",
+	[MAP_STATS] = "stats",	 [MAP_TARGET_ADDRS] = "target_addrs",
+	[MAP_TRACER] = "tracer", [MAP_EVENTS] = "events",
+};
+
+static bool is_bpffs(const char *path)
+{
+	struct statfs fs;
+
+	return !statfs(path, &fs) && fs.f_type == BPF_FS_MAGIC;
+}
+
+static bool same_mount_ns_as_init(void)
+{
+	char ours[64], init[64];
+	ssize_t a = readlink("/proc/self/ns/mnt", ours, sizeof(ours) - 1);
+	ssize_t b = readlink("/proc/1/ns/mnt", init, sizeof(init) - 1);
+
+	if (a < 0 || b < 0)
+		return true;
+	return a == b && !memcmp(ours, init, (size_t)a);
+}
+
+/*
+ * Pins must outlive this process, so they go into the host's bpffs. A bpffs that
+ * we mounted inside a private mount namespace would vanish, and steering with it.
+ */
+static const char *bpffs_root(char *err, size_t errlen)
+{
+	if (is_bpffs(BPFFS))
+		return BPFFS;
+	if (same_mount_ns_as_init()) {
+		if (!mount("bpf", BPFFS, "bpf", 0, "mode=0700"))
+			return BPFFS;
+		snprintf(err, errlen,
+			 "bpffs is not mounted at " BPFFS " and mounting it failed (%s): mount it "
+			 "with 'mount -t bpf bpf " BPFFS "'",
+			 strerror(errno));
+		return NULL;
+	}
+	if (is_bpffs(HOST_BPFFS))
+		return HOST_BPFFS;
+	snprintf(err, errlen,
+		 "bpffs is not mounted at " BPFFS " of the host (this runs in a private mount "
+		 "namespace, e.g. under 'ip netns exec'): mount it on the host with "
+		 "'mount -t bpf bpf " BPFFS "'");
+	return NULL;
+}
+
+char *pin_path(const struct pins *p, const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s", p->dir, name);
+	return buf;
+}
+
+int pins_map_fd(const struct pins *p, enum pinned_map m)
+{
+	char path[PATH_MAX];
+	int fd = bpf_obj_get(pin_path(p, pinned_map_names[m], path, sizeof(path)));
+
+	return fd < 0 ? -errno : fd;
+}
+
+void pin_restrict(const struct pins *p, const char *name)
+{
+	char path[PATH_MAX];
+
+	chmod(pin_path(p, name, path, sizeof(path)), 0600);
+}
+
+/* The netns a pinned link is attached to; 0 once that namespace is gone. */
+static uint64_t link_netns(int link_fd)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(link_fd, &info, &len) || info.type != BPF_LINK_TYPE_NETNS)
+		return 0;
+	return info.netns.netns_ino;
+}
+
+static void unlink_all(struct pins *p)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd = dup(p->dir_fd);
+
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			unlinkat(p->dir_fd, de->d_name, 0);
+	closedir(d);
+}
+
+int pins_remove(struct pins *p)
+{
+	char path[PATH_MAX];
+	int link = bpf_obj_get(pin_path(p, "link", path, sizeof(path)));
+
+	/* Detach first: a tracer may hold another reference to the link. */
+	if (link >= 0) {
+		bpf_link_detach(link);
+		close(link);
+	}
+	unlink_all(p);
+	p->live = false;
+	p->created = true; /* so that pins_close() removes the empty directory */
+	return 0;
+}
+
+/*
+ * Pins left by a namespace that is gone (its inode number now reused) or by a
+ * run that died before it pinned the link describe nothing live: clear them.
+ */
+static void check_live(struct pins *p)
+{
+	char path[PATH_MAX];
+	int link = bpf_obj_get(pin_path(p, "link", path, sizeof(path)));
+
+	p->live = link >= 0 && link_netns(link) == p->netns_ino;
+	if (link >= 0)
+		close(link);
+	if (!p->live) {
+		unlink_all(p);
+		p->created = true;
+	}
+}
+
+/* Opens and locks the directory; retries if a concurrent run removed it meanwhile. */
+static int lock_dir(struct pins *p, bool create, char *err, size_t errlen)
+{
+	for (;;) {
+		struct stat a, b;
+
+		if (create) {
+			if (!mkdir(p->dir, 0700))
+				p->created = true;
+			else if (errno != EEXIST)
+				goto fail;
+		}
+		p->dir_fd = open(p->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (p->dir_fd < 0) {
+			if (errno == ENOENT && !create)
+				return 1;
+			goto fail;
+		}
+		if (flock(p->dir_fd, LOCK_EX))
+			goto fail;
+		if (!fstat(p->dir_fd, &a) && !stat(p->dir, &b) && a.st_ino == b.st_ino &&
+		    a.st_nlink > 0)
+			return 0;
+		close(p->dir_fd);
+		p->created = false;
+	}
+fail:
+	snprintf(err, errlen, "cannot use the pin directory %s: %s", p->dir, strerror(errno));
+	return -1;
+}
+
+int pins_open(struct pins *p, bool create, char *err, size_t errlen)
+{
+	const char *root;
+	struct stat ns;
+	char base[PATH_MAX];
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	p->dir_fd = -1;
+	if (stat("/proc/self/ns/net", &ns)) {
+		snprintf(err, errlen, "cannot identify this network namespace: %s",
+			 strerror(errno));
+		return -1;
+	}
+	p->netns_ino = ns.st_ino;
+	root = bpffs_root(err, errlen);
+	if (!root)
+		return -1;
+	snprintf(base, sizeof(base), "%s/sksteer", root);
+	if (create && mkdir(base, 0700) && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create %s: %s", base, strerror(errno));
+		return -1;
+	}
+	snprintf(p->dir, sizeof(p->dir), "%s/netns-%llu", base, (unsigned long long)p->netns_ino);
+	ret = lock_dir(p, create, err, errlen);
+	if (ret)
+		return ret;
+	check_live(p);
+	return 0;
+}
+
+void pins_close(struct pins *p)
+{
+	if (p->dir_fd < 0)
+		return;
+	/* rmdir fails, as it should, while pins remain */
+	if (p->created && !p->live)
+		rmdir(p->dir);
+	close(p->dir_fd);
+	p->dir_fd = -1;
+}

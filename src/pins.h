@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The pinned state of one network namespace: a directory in bpffs named after
+ * the namespace, holding the netns link and the maps. Whoever holds its lock
+ * may change it.
+ */
+#ifndef __SKSTEER_PINS_H
+#define __SKSTEER_PINS_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The maps, by the names they have in sksteer.bpf.c and in the pin directory. */
+enum pinned_map {
+	MAP_PORTS,
+	MAP_TARGETS,
+	MAP_STATS,
+	MAP_TARGET_ADDRS,
+	MAP_TRACER,
+	MAP_EVENTS,
+	NR_MAPS
+};
+extern const char *const pinned_map_names[NR_MAPS];
+
+struct pins {
+	char dir[PATH_MAX];
+	int dir_fd; /* open and flock()ed while we work */
+	uint64_t netns_ino;
+	bool live; /* a link is pinned: this namespace is steered */
+	bool created; /* made or emptied by this run: removed again if left empty */
+};
+
+/*
+ * Finds (mounting bpffs if needed) and locks this namespace's pin directory,
+ * creating it when create is set. Returns 0; 1 when there is no directory and
+ * create is not set; -1 with one line in err.
+ */
+int pins_open(struct pins *p, bool create, char *err, size_t errlen);
+
+/* Unlocks; removes the directory again if this run created it and left it empty. */
+void pins_close(struct pins *p);
+
+/* dir/name into buf */
+char *pin_path(const struct pins *p, const char *name, char *buf, size_t len);
+
+/* Opens a pinned map; -errno on failure. */
+int pins_map_fd(const struct pins *p, enum pinned_map m);
+
+/* Stops steering at once (detaches the link, even if a tracer holds it) and removes every pin. */
+int pins_remove(struct pins *p);
+
+/* Makes a pinned object readable by root only. */
+void pin_restrict(const struct pins *p, const char *name);
+
+#endif /* __SKSTEER_PINS_H */

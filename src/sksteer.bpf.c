@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * sksteer: hand connections for listed ports to one listening socket.
+ *
+ * Runs at the sk_lookup hook, before the kernel's own socket lookup. A port
+ * that a target owns is assigned to that target's socket; everything else is
+ * left to the kernel (SK_PASS without an assignment), so sksteer never drops
+ * or black-holes traffic it does not own.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "sksteer.h"
+
+#define EPROTOTYPE 91
+#define ESOCKTNOSUPPORT 94
+#define EAFNOSUPPORT 97
+
+/*
+ * Set by the loader before load. Only a `sksteer --trace` instance sets it;
+ * in the program that normally runs, the verifier sees a constant false and
+ * removes the tracing code entirely.
+ */
+const volatile bool trace_events = false;
+
+/* (protocol bit << 16 | port) -> slot of the owning target, 0 if none */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SKSTEER_PORT_KEYS);
+	__type(key, __u32);
+	__type(value, __u8);
+} ports SEC(".maps");
+
+/* slot -> target socket; the kernel drops an entry when its socket closes */
+struct {
+	__uint(type, BPF_MAP_TYPE_SOCKMAP);
+	__uint(max_entries, SKSTEER_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} targets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SKSTEER_SLOTS);
+	__type(key, __u32);
+	__type(value, struct sksteer_stats);
+} stats SEC(".maps");
+
+/* The loader's bookkeeping, pinned with the rest; the program never reads these. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SKSTEER_SLOTS);
+	__type(key, __u32);
+	__type(value, struct sksteer_target);
+} target_addrs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sksteer_tracer);
+} tracer SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps");
+
+static __always_inline void trace(struct bpf_sk_lookup *ctx, __u8 verdict, __u32 slot, long err)
+{
+	struct sksteer_event *e;
+	__u32 zero = 0;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		struct sksteer_stats *st = bpf_map_lookup_elem(&stats, &zero);
+
+		if (st)
+			st->events_lost++;
+		return;
+	}
+	e->time_ns = bpf_ktime_get_ns();
+	e->family = ctx->family;
+	e->proto = ctx->protocol;
+	if (ctx->family == 2 /* AF_INET */) {
+		e->remote_ip[0] = ctx->remote_ip4;
+		e->local_ip[0] = ctx->local_ip4;
+		e->remote_ip[1] = e->remote_ip[2] = e->remote_ip[3] = 0;
+		e->local_ip[1] = e->local_ip[2] = e->local_ip[3] = 0;
+	} else {
+		__builtin_memcpy(e->remote_ip, ctx->remote_ip6, sizeof(e->remote_ip));
+		__builtin_memcpy(e->local_ip, ctx->local_ip6, sizeof(e->local_ip));
+	}
+	e->remote_port = bpf_ntohs(ctx->remote_port);
+	e->local_port = ctx->local_port;
+	e->ifindex = ctx->ingress_ifindex;
+	e->verdict = verdict;
+	e->slot = slot;
+	e->err = err;
+	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline void count_error(struct sksteer_stats *st, long err)
+{
+	switch (err) {
+	case -EAFNOSUPPORT:
+		st->err_family++;
+		break;
+	case -EPROTOTYPE:
+		st->err_proto++;
+		break;
+	case -ESOCKTNOSUPPORT:
+		st->err_state++;
+		break;
+	default:
+		st->err_other++;
+	}
+}
+
+SEC("sk_lookup")
+int sksteer(struct bpf_sk_lookup *ctx)
+{
+	__u32 key = ctx->local_port | SKSTEER_PROTO_BIT(ctx->protocol);
+	struct sksteer_stats *st;
+	struct bpf_sock *sk;
+	__u32 slot = 0;
+	__u8 *owner;
+	long err;
+
+	owner = bpf_map_lookup_elem(&ports, &key);
+	if (owner)
+		slot = *owner;
+	st = bpf_map_lookup_elem(&stats, &slot);
+	if (!st)
+		return SK_PASS;
+
+	if (!slot) {
+		st->passed++;
+		if (trace_events)
+			trace(ctx, SKSTEER_PASS, 0, 0);
+		return SK_PASS;
+	}
+
+	sk = bpf_map_lookup_elem(&targets, &slot);
+	if (!sk) {
+		st->no_target++;
+		if (trace_events)
+			trace(ctx, SKSTEER_NO_TARGET, slot, 0);
+		return SK_PASS;
+	}
+
+	err = bpf_sk_assign(ctx, sk, 0);
+	bpf_sk_release(sk);
+	if (err) {
+		/* e.g. an IPv4 lookup for an IPv6-only target: the kernel decides */
+		count_error(st, err);
+		if (trace_events)
+			trace(ctx, SKSTEER_ERROR, slot, err);
+		return SK_PASS;
+	}
+
+	st->steered++;
+	if (trace_events)
+		trace(ctx, SKSTEER_STEERED, slot, 0);
+	return SK_PASS;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

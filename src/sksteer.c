@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * sksteer: steer incoming connections on many ports into one listening socket,
+ * with a BPF sk_lookup program. The command line and the loader.
+ */
+#include <argp.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "sksteer.skel.h"
+#include "steer.h"
+
+#define ERRLEN 1024
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+static struct env {
+	bool verbose;
+	bool detach;
+	bool force;
+	const char *ports_arg;
+	const char *target_arg;
+	struct portset ports;
+	struct sksteer_target target;
+} env;
+
+const char *argp_program_version = "sksteer " SKSTEER_VERSION;
+
+static const char doc[] =
+	"Steer incoming connections on many ports into one listening socket (BPF sk_lookup).\n"
+	"\n"
+	"Steering is pinned per network namespace in bpffs and stays in place after sksteer "
+	"exits. Running sksteer again changes it in place.\n"
+	"\v"
+	"TARGET is a numeric ADDR:PORT where a socket of some other process listens: "
+	"127.0.0.1:9000, [::1]:9000, [::]:9000; udp:ADDR:PORT for a UDP socket.\n"
+	"PORTS is a comma list of ports and ranges: 80,443,8000-8999.\n"
+	"\n"
+	"Examples:\n"
+	"  sksteer -p 80,443,8000-8999 -s 127.0.0.1:9000\n"
+	"                 steer these ports, on every local address, to the socket at 127.0.0.1:9000\n"
+	"  sksteer -p 80,443 -s 127.0.0.1:9000\n"
+	"                 run again: that target now owns exactly 80 and 443\n"
+	"  sksteer -s 127.0.0.1:9000\n"
+	"                 the proxy restarted: steer to its new socket\n"
+	"  sksteer -p 80,443\n"
+	"                 change the ports of the only target\n"
+	"  sksteer --detach -s 127.0.0.1:9000\n"
+	"                 stop steering to that target\n"
+	"  sksteer --detach\n"
+	"                 stop all steering in this network namespace\n"
+	"\n"
+	"Needs root (or CAP_BPF, CAP_NET_ADMIN and CAP_SYS_PTRACE) and a kernel >= 5.9 with BTF.";
+
+static const struct argp_option opts[] = {
+	{ "ports", 'p', "PORTS", 0, "Ports to steer to the target (replaces its ports)", 0 },
+	{ "socket", 's', "TARGET", 0, "The socket to steer to", 0 },
+	{ "force", 'f', NULL, 0,
+	  "Take ports that another target owns, or that other sockets already use", 0 },
+	{ "detach", 'd', NULL, 0, "Stop steering: to TARGET with -s, else everything", 0 },
+	{ "verbose", 'v', NULL, 0, "Show libbpf's log, including the verifier's", 0 },
+	{},
+};
+
+static error_t parse_arg(int key, char *arg, struct argp_state *state)
+{
+	char err[ERRLEN];
+
+	switch (key) {
+	case 'p':
+		if (parse_ports(arg, &env.ports, err, sizeof(err)))
+			argp_failure(state, 64, 0, "%s", err);
+		env.ports_arg = arg;
+		break;
+	case 's':
+		if (parse_target(arg, &env.target, err, sizeof(err)))
+			argp_failure(state, 64, 0, "%s", err);
+		env.target_arg = arg;
+		break;
+	case 'f':
+		env.force = true;
+		break;
+	case 'd':
+		env.detach = true;
+		break;
+	case 'v':
+		env.verbose = true;
+		break;
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument '%s'", arg);
+		break;
+	case ARGP_KEY_END:
+		if (env.detach && env.ports_arg)
+			argp_error(state, "--detach takes -s TARGET or nothing, not -p");
+		else if (!env.detach && !env.ports_arg && !env.target_arg)
+			argp_error(state, "nothing to do: give -p PORTS and -s TARGET");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp argp = { .options = opts, .parser = parse_arg, .doc = doc };
+
+static int libbpf_print_fn(enum libbpf_print_level level, const char *format, va_list args)
+{
+	if (!env.verbose)
+		return 0;
+	return vfprintf(stderr, format, args);
+}
+
+static int fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("sksteer: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+static bool has_cap(const struct __user_cap_data_struct *d, int cap)
+{
+	return d[cap / 32].effective & (1U << (cap % 32));
+}
+
+/* Root, or the capabilities the work needs: checked up front for one clear message. */
+static int check_privileges(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2] = {};
+
+	if (syscall(SYS_capget, &h, d))
+		return 0; /* let the operations themselves tell */
+	if ((has_cap(d, CAP_BPF) || has_cap(d, CAP_SYS_ADMIN)) && has_cap(d, CAP_NET_ADMIN) &&
+	    has_cap(d, CAP_SYS_PTRACE))
+		return 0;
+	return fail("needs root, or CAP_BPF, CAP_NET_ADMIN and CAP_SYS_PTRACE: run it with sudo");
+}
+
+static int check_kernel(void)
+{
+	if (access("/sys/kernel/btf/vmlinux", R_OK))
+		return fail(
+			"this kernel has no BTF (/sys/kernel/btf/vmlinux): sksteer needs a kernel "
+			"built with CONFIG_DEBUG_INFO_BTF=y");
+	if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SK_LOOKUP, NULL) != 1)
+		return fail("this kernel cannot run sk_lookup programs: sksteer needs Linux 5.9 or "
+			    "later with CONFIG_BPF_SYSCALL=y and CONFIG_NET=y");
+	return 0;
+}
+
+static struct bpf_map *skel_map(struct sksteer_bpf *skel, enum pinned_map m)
+{
+	return bpf_object__find_map_by_name(skel->obj, pinned_map_names[m]);
+}
+
+/* A pinned map this build cannot use as it is means the map layout changed. */
+static int reuse_map(struct live *l, struct bpf_map *map, int fd, char *err, size_t errlen)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.type != bpf_map__type(map) ||
+	    info.key_size != bpf_map__key_size(map) ||
+	    info.value_size != bpf_map__value_size(map) ||
+	    info.max_entries != bpf_map__max_entries(map)) {
+		snprintf(err, errlen,
+			 "the steering pinned in %s comes from an incompatible sksteer version "
+			 "(map '%s' differs): run 'sksteer --detach', then apply the "
+			 "configuration again",
+			 l->pins.dir, bpf_map__name(map));
+		return -1;
+	}
+	return bpf_map__reuse_fd(map, fd);
+}
+
+/*
+ * Loads the program against the pinned maps (or new ones). Loading changes
+ * nothing that runs: the live program is swapped only by commit().
+ */
+static struct sksteer_bpf *load_program(struct live *l, bool trace, char *err, size_t errlen)
+{
+	struct sksteer_bpf *skel = sksteer_bpf__open();
+	int ret;
+
+	if (!skel) {
+		snprintf(err, errlen, "cannot open the BPF program: %s", strerror(errno));
+		return NULL;
+	}
+	skel->rodata->trace_events = trace;
+	for (int m = 0; m < NR_MAPS && l->pins.live; m++)
+		if (reuse_map(l, skel_map(skel, m), l->fds[m], err, errlen))
+			goto fail;
+	ret = sksteer_bpf__load(skel);
+	if (ret) {
+		snprintf(
+			err, errlen,
+			"the kernel refused the BPF program: %s (run with -v for the verifier log)",
+			strerror(-ret));
+		goto fail;
+	}
+	for (int m = 0; m < NR_MAPS && !l->pins.live; m++)
+		l->fds[m] = dup(bpf_map__fd(skel_map(skel, m)));
+	return skel;
+fail:
+	sksteer_bpf__destroy(skel);
+	return NULL;
+}
+
+static int prog_tag(int prog_fd, __u8 tag[BPF_TAG_SIZE])
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		return -errno;
+	memcpy(tag, info.tag, BPF_TAG_SIZE);
+	return 0;
+}
+
+/* The tag of the program a pinned link runs. */
+static int link_prog_tag(int link_fd, __u8 tag[BPF_TAG_SIZE])
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+	int prog_fd, ret;
+
+	if (bpf_obj_get_info_by_fd(link_fd, &info, &len))
+		return -errno;
+	prog_fd = bpf_prog_get_fd_by_id(info.prog_id);
+	if (prog_fd < 0)
+		return -errno;
+	ret = prog_tag(prog_fd, tag);
+	close(prog_fd);
+	return ret;
+}
+
+/*
+ * Steering is live: when the pinned link runs a program from another build,
+ * swap ours in. The link update is atomic, so steering never pauses.
+ */
+static int upgrade_program(struct live *l, struct sksteer_bpf *skel, char *err, size_t errlen)
+{
+	int prog_fd = bpf_program__fd(skel->progs.sksteer), link_fd, ret;
+	__u8 live_tag[BPF_TAG_SIZE], our_tag[BPF_TAG_SIZE];
+	char path[PATH_MAX];
+
+	link_fd = bpf_obj_get(pin_path(&l->pins, "link", path, sizeof(path)));
+	if (link_fd < 0) {
+		snprintf(err, errlen, "cannot open the pinned link %s: %s", path, strerror(errno));
+		return -1;
+	}
+	ret = link_prog_tag(link_fd, live_tag);
+	if (!ret)
+		ret = prog_tag(prog_fd, our_tag);
+	if (!ret && memcmp(live_tag, our_tag, BPF_TAG_SIZE) &&
+	    bpf_link_update(link_fd, prog_fd, NULL))
+		ret = -errno;
+	close(link_fd);
+	if (ret)
+		snprintf(err, errlen, "cannot update the steering program: %s", strerror(-ret));
+	return ret ? -1 : 0;
+}
+
+/* First run in this namespace: attach, then pin the maps and, last, the link. */
+static int attach(struct live *l, struct sksteer_bpf *skel, char *err, size_t errlen)
+{
+	struct bpf_link *link;
+	char path[PATH_MAX];
+	int netns, ret = 0;
+
+	netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (netns < 0) {
+		snprintf(err, errlen, "cannot open this network namespace: %s", strerror(errno));
+		return -1;
+	}
+	link = bpf_program__attach_netns(skel->progs.sksteer, netns);
+	close(netns);
+	if (!link) {
+		snprintf(err, errlen, "cannot attach to this network namespace: %s",
+			 strerror(errno));
+		return -1;
+	}
+	for (int m = 0; m < NR_MAPS && !ret; m++) {
+		ret = bpf_obj_pin(l->fds[m],
+				  pin_path(&l->pins, pinned_map_names[m], path, sizeof(path)));
+		pin_restrict(&l->pins, pinned_map_names[m]);
+	}
+	if (!ret)
+		ret = bpf_link__pin(link, pin_path(&l->pins, "link", path, sizeof(path)));
+	if (ret) {
+		snprintf(err, errlen, "cannot pin %s: %s", path, strerror(errno));
+		pins_remove(&l->pins);
+	} else {
+		pin_restrict(&l->pins, "link");
+		l->pins.live = true;
+	}
+	bpf_link__destroy(link); /* our reference only; the pin keeps it attached */
+	return ret ? -1 : 0;
+}
+
+static int open_pinned_maps(struct live *l, char *err, size_t errlen)
+{
+	for (int m = 0; m < NR_MAPS; m++) {
+		l->fds[m] = pins_map_fd(&l->pins, m);
+		if (l->fds[m] < 0) {
+			snprintf(err, errlen,
+				 "the steering pinned in %s is incomplete (no '%s': %s): run "
+				 "'sksteer --detach', then apply the configuration again",
+				 l->pins.dir, pinned_map_names[m], strerror(-l->fds[m]));
+			return -1;
+		}
+	}
+	return live_read(l, err, errlen);
+}
+
+static void live_close(struct live *l)
+{
+	for (int m = 0; m < NR_MAPS; m++)
+		if (l->fds[m] >= 0)
+			close(l->fds[m]);
+	pins_close(&l->pins);
+}
+
+/* -s and/or -p: change the configuration, attaching on the first run. */
+static int configure(struct live *l, char *err, size_t errlen)
+{
+	struct sksteer_bpf *skel = NULL;
+	struct change c = { .force = env.force };
+	int ret = -1, only = 0;
+
+	if (l->pins.live && open_pinned_maps(l, err, errlen))
+		return -1;
+	skel = load_program(l, false, err, errlen);
+	if (!skel)
+		return -1;
+	if (env.target_arg) {
+		c.target = &env.target;
+		c.new_socket = true;
+	} else if (live_count(l, &only) == 1) {
+		c.target = &l->addrs[only];
+	} else {
+		snprintf(err, errlen, "%s: name the target with -s",
+			 live_count(l, &only) ? "several targets are steered here" :
+						"nothing is steered here yet");
+		goto out;
+	}
+	c.ports = env.ports_arg ? &env.ports : NULL;
+	if (live_apply(l, &c, err, errlen))
+		goto out;
+	if (l->pins.live)
+		ret = upgrade_program(l, skel, err, errlen);
+	else
+		ret = attach(l, skel, err, errlen);
+out:
+	sksteer_bpf__destroy(skel);
+	return ret;
+}
+
+static int detach(struct live *l, char *err, size_t errlen)
+{
+	int slot;
+
+	if (!env.target_arg) {
+		pins_remove(&l->pins);
+		return 0;
+	}
+	if (open_pinned_maps(l, err, errlen))
+		return -1;
+	slot = live_find(l, &env.target);
+	if (slot < 0) {
+		snprintf(err, errlen, "%s is not a target in this namespace", env.target_arg);
+		return -1;
+	}
+	if (live_remove(l, slot, err, errlen))
+		return -1;
+	if (!live_count(l, &slot))
+		pins_remove(&l->pins);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct live l = { .fds = { -1, -1, -1, -1, -1, -1 } };
+	char err[ERRLEN] = "";
+	int ret;
+
+	argp_err_exit_status = 64;
+	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
+		return 64;
+	libbpf_set_print(libbpf_print_fn);
+	if (check_privileges() || check_kernel())
+		return 1;
+
+	ret = pins_open(&l.pins, !env.detach, err, sizeof(err));
+	if (ret < 0)
+		return fail("%s", err);
+	if (env.detach && (ret == 1 || !l.pins.live)) {
+		live_close(&l);
+		/* nothing to undo: detaching everything twice is not an error */
+		if (env.target_arg)
+			return fail("%s is not a target in this namespace: nothing is steered here",
+				    env.target_arg);
+		return 0;
+	}
+	ret = env.detach ? detach(&l, err, sizeof(err)) : configure(&l, err, sizeof(err));
+	live_close(&l);
+	return ret ? fail("%s", err) : 0;
+}

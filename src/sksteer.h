@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* What the BPF program and the loader agree on: map layout, counters, trace events. */
+#ifndef __SKSTEER_H
+#define __SKSTEER_H
+
+/*
+ * A target is a listening (TCP) or bound (UDP) socket. Each one lives in a
+ * slot: its index in the "targets" sockmap. Slot 0 is never a target, so a
+ * zero byte in the port table means "not steered".
+ */
+#define SKSTEER_SLOTS 256
+
+/*
+ * The port table is an array indexed by (protocol bit << 16 | port), so the
+ * per-lookup port check is an array access the verifier inlines instead of a
+ * hash helper call. Bit 4 of the IP protocol number tells UDP (17) from
+ * TCP (6), which makes the key computation branch-free.
+ */
+#define SKSTEER_PORT_KEYS (2 * 65536)
+#define SKSTEER_PROTO_BIT(proto) (((proto)&0x10) << 12)
+
+/*
+ * Per-CPU counters, one set per slot. Slot 0 holds what belongs to no target:
+ * lookups for ports nobody steers, and trace events the ring buffer could not
+ * take.
+ */
+struct sksteer_stats {
+	__u64 steered;
+	__u64 passed;
+	__u64 no_target;
+	__u64 err_family; /* EAFNOSUPPORT: IPv4 lookup for an IPv6-only target, or the reverse */
+	__u64 err_proto; /* EPROTOTYPE: protocol does not match the target's */
+	__u64 err_state; /* ESOCKTNOSUPPORT: target no longer listening / bound */
+	__u64 err_other;
+	__u64 events_lost;
+};
+
+/* Where a target listens. Only userspace reads it; the program never does. */
+struct sksteer_target {
+	__u8 proto; /* IPPROTO_TCP or IPPROTO_UDP; 0 marks a free slot */
+	__u8 family; /* AF_INET or AF_INET6 */
+	__u16 port; /* host byte order */
+	__u8 addr[16]; /* network byte order; IPv4 in the first 4 bytes */
+};
+
+/* Who is tracing, so that a tracer killed with SIGKILL can be noticed and undone. */
+struct sksteer_tracer {
+	__u32 pid;
+	__u32 pad;
+	__u64 start_time; /* field 22 of /proc/PID/stat, to tell a reused pid */
+};
+
+enum sksteer_verdict {
+	SKSTEER_STEERED = 0,
+	SKSTEER_PASS = 1, /* port not listed */
+	SKSTEER_NO_TARGET = 2, /* the target's socket is gone */
+	SKSTEER_ERROR = 3, /* bpf_sk_assign failed; errno in err */
+};
+
+struct sksteer_event {
+	__u64 time_ns; /* CLOCK_MONOTONIC */
+	__u32 remote_ip[4]; /* network byte order; IPv4 in [0] */
+	__u32 local_ip[4];
+	__u32 ifindex;
+	__s32 err; /* negative errno for SKSTEER_ERROR, else 0 */
+	__u16 remote_port; /* host byte order */
+	__u16 local_port;
+	__u8 family;
+	__u8 proto;
+	__u8 verdict;
+	__u8 slot;
+};
+
+#endif /* __SKSTEER_H */

@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include "parse.h"
+#include "sockets.h"
+
+#ifndef SO_COOKIE
+#define SO_COOKIE 57
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+
+#define UDP_CLOSE 7 /* an unconnected UDP socket is in TCP_CLOSE */
+
+static void add_sock(struct sock_list *list, const struct inet_diag_msg *m, int proto, int len)
+{
+	struct sock_info *s = &list->socks[list->n++];
+	struct rtattr *attr;
+
+	memset(s, 0, sizeof(*s));
+	s->addr.proto = (uint8_t)proto;
+	s->addr.family = m->idiag_family;
+	s->addr.port = ntohs(m->id.idiag_sport);
+	memcpy(s->addr.addr, m->id.idiag_src, m->idiag_family == AF_INET ? 4 : 16);
+	s->cookie = m->id.idiag_cookie[0] | (uint64_t)m->id.idiag_cookie[1] << 32;
+	s->inode = m->idiag_inode;
+	s->state = m->idiag_state;
+	len -= (int)NLMSG_LENGTH(sizeof(*m));
+	for (attr = (struct rtattr *)(m + 1); RTA_OK(attr, len); attr = RTA_NEXT(attr, len))
+		if (attr->rta_type == INET_DIAG_SKV6ONLY)
+			s->v6only = *(uint8_t *)RTA_DATA(attr);
+}
+
+/* Reads one dump's answers. 1 when the dump is done, 0 for more, negative errno on error. */
+static int read_dump(int nl, struct sock_list *list, size_t *cap, int proto)
+{
+	static char buf[32768] __attribute__((aligned(4)));
+	ssize_t n = recv(nl, buf, sizeof(buf), 0);
+	struct nlmsghdr *h;
+
+	if (n < 0)
+		return -errno;
+	for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+		if (h->nlmsg_type == NLMSG_DONE)
+			return 1;
+		if (h->nlmsg_type == NLMSG_ERROR) {
+			struct nlmsgerr *e = NLMSG_DATA(h);
+
+			return e->error ? e->error : -EIO;
+		}
+		if (list->n == *cap) {
+			struct sock_info *grown;
+
+			*cap = *cap ? *cap * 2 : 64;
+			grown = realloc(list->socks, *cap * sizeof(*grown));
+			if (!grown)
+				return -ENOMEM;
+			list->socks = grown;
+		}
+		add_sock(list, NLMSG_DATA(h), proto, (int)h->nlmsg_len);
+	}
+	return 0;
+}
+
+static int dump_family(int nl, int family, int proto, struct sock_list *list, size_t *cap)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 r;
+	} req = {
+		.nlh = { .nlmsg_len = sizeof(req),
+			 .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+			 .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
+		.r = { .sdiag_family = (uint8_t)family,
+		       .sdiag_protocol = (uint8_t)proto,
+		       /* TCP: listeners; UDP: all, since any bound UDP socket owns its port */
+		       .idiag_states = proto == IPPROTO_TCP ? 1U << TCP_LISTEN : ~0U },
+	};
+	int ret;
+
+	if (send(nl, &req, sizeof(req), 0) < 0)
+		return -errno;
+	while (!(ret = read_dump(nl, list, cap, proto)))
+		;
+	return ret < 0 ? ret : 0;
+}
+
+int sockets_dump(int proto, struct sock_list *list)
+{
+	size_t cap = 0;
+	int nl, ret;
+
+	list->socks = NULL;
+	list->n = 0;
+	nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (nl < 0)
+		return -errno;
+	ret = dump_family(nl, AF_INET, proto, list, &cap);
+	if (!ret)
+		ret = dump_family(nl, AF_INET6, proto, list, &cap);
+	close(nl);
+	if (ret)
+		sock_list_free(list);
+	return ret;
+}
+
+void sock_list_free(struct sock_list *list)
+{
+	free(list->socks);
+	list->socks = NULL;
+	list->n = 0;
+}
+
+bool sock_can_be_target(const struct sock_info *s, const struct sksteer_target *t)
+{
+	uint8_t want = t->proto == IPPROTO_TCP ? TCP_LISTEN : UDP_CLOSE;
+
+	return s->state == want && target_equal(&s->addr, t);
+}
+
+static int fd_is_socket(int dirfd, const char *name, const char *want)
+{
+	char link[64];
+	ssize_t n = readlinkat(dirfd, name, link, sizeof(link) - 1);
+
+	if (n < 0)
+		return 0;
+	link[n] = '\0';
+	return !strcmp(link, want);
+}
+
+static void read_comm(pid_t pid, char *comm, size_t len)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	comm[0] = '\0';
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(comm, (int)len, f))
+		comm[strcspn(comm, "\n")] = '\0';
+	fclose(f);
+}
+
+/* Looks through one process's fds for the socket. */
+static int scan_process(pid_t pid, const char *want, struct owner *owner)
+{
+	char path[64];
+	struct dirent *fde;
+	int found = 0;
+	DIR *fds;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	fds = opendir(path);
+	if (!fds)
+		return 0;
+	while (!found && (fde = readdir(fds))) {
+		if (fde->d_name[0] == '.' || !fd_is_socket(dirfd(fds), fde->d_name, want))
+			continue;
+		owner->pid = pid;
+		owner->fd = atoi(fde->d_name);
+		read_comm(pid, owner->comm, sizeof(owner->comm));
+		found = 1;
+	}
+	closedir(fds);
+	return found;
+}
+
+int socket_owner(uint32_t inode, struct owner *owner)
+{
+	char want[32];
+	struct dirent *de;
+	int found = 0;
+	DIR *proc;
+
+	snprintf(want, sizeof(want), "socket:[%u]", inode);
+	proc = opendir("/proc");
+	if (!proc)
+		return -errno;
+	while (!found && (de = readdir(proc))) {
+		pid_t pid = atoi(de->d_name);
+
+		if (pid > 0 && pid != getpid())
+			found = scan_process(pid, want, owner);
+	}
+	closedir(proc);
+	return found ? 0 : -ENOENT;
+}
+
+static int steal_fd(const struct owner *owner)
+{
+	int pidfd, fd;
+
+	pidfd = (int)syscall(SYS_pidfd_open, owner->pid, 0);
+	if (pidfd < 0)
+		return -errno;
+	fd = (int)syscall(SYS_pidfd_getfd, pidfd, owner->fd, 0);
+	if (fd < 0)
+		fd = -errno;
+	close(pidfd);
+	return fd;
+}
+
+static uint64_t fd_cookie(int fd)
+{
+	uint64_t cookie = 0;
+	socklen_t len = sizeof(cookie);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len))
+		return 0;
+	return cookie;
+}
+
+/* The best candidate for t: not avoid_cookie if possible, then the newest (highest inode). */
+static const struct sock_info *pick(const struct sock_list *l, const struct sksteer_target *t,
+				    uint64_t avoid_cookie)
+{
+	const struct sock_info *best = NULL;
+
+	for (size_t i = 0; i < l->n; i++) {
+		const struct sock_info *s = &l->socks[i];
+		bool s_new, best_new;
+
+		if (!sock_can_be_target(s, t))
+			continue;
+		s_new = s->cookie != avoid_cookie;
+		best_new = best && best->cookie != avoid_cookie;
+		if (!best || (s_new && !best_new) || (s_new == best_new && s->inode > best->inode))
+			best = s;
+	}
+	return best;
+}
+
+/* "nothing listens at X": with a hint when something uses the same port elsewhere. */
+static void explain_missing(const struct sock_list *l, const struct sksteer_target *t, char *err,
+			    size_t errlen)
+{
+	char want[TARGET_STRLEN], other[TARGET_STRLEN];
+	const char *what = t->proto == IPPROTO_TCP ? "listens" : "is bound";
+
+	format_target(t, want, sizeof(want));
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->socks[i].addr.port != t->port)
+			continue;
+		format_target(&l->socks[i].addr, other, sizeof(other));
+		snprintf(err, errlen,
+			 "nothing %s at %s in this network namespace, but %s does: give that "
+			 "address with -s",
+			 what, want, other);
+		return;
+	}
+	snprintf(err, errlen,
+		 "nothing %s at %s in this network namespace: start the server first (check with "
+		 "'ss -%cln')",
+		 what, want, t->proto == IPPROTO_TCP ? 't' : 'u');
+}
+
+int target_socket(const struct sksteer_target *t, uint64_t avoid_cookie, struct owner *owner,
+		  uint64_t *cookie, char *err, size_t errlen)
+{
+	char name[TARGET_STRLEN];
+	const struct sock_info *s;
+	struct sock_list l;
+	int fd, ret;
+
+	format_target(t, name, sizeof(name));
+	ret = sockets_dump(t->proto, &l);
+	if (ret) {
+		snprintf(err, errlen, "cannot list sockets with sock_diag: %s", strerror(-ret));
+		return -1;
+	}
+	s = pick(&l, t, avoid_cookie);
+	if (!s) {
+		explain_missing(&l, t, err, errlen);
+		sock_list_free(&l);
+		return -1;
+	}
+	*cookie = s->cookie;
+	ret = socket_owner(s->inode, owner);
+	sock_list_free(&l);
+	if (ret) {
+		snprintf(err, errlen,
+			 "no process owning the socket at %s was found (is it in another PID "
+			 "namespace? run sksteer where /proc shows its owner)",
+			 name);
+		return -1;
+	}
+	fd = steal_fd(owner);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot take the socket at %s from pid %d (%s): %s", name,
+			 owner->pid, owner->comm, strerror(-fd));
+		return -1;
+	}
+	/* the owner may have closed and reused the fd number since we looked */
+	if (fd_cookie(fd) != *cookie) {
+		close(fd);
+		snprintf(err, errlen,
+			 "the socket at %s changed while sksteer looked at it; run again", name);
+		return -1;
+	}
+	return fd;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Finding sockets in this network namespace (sock_diag) and the processes that own them. */
+#ifndef __SKSTEER_SOCKETS_H
+#define __SKSTEER_SOCKETS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "sksteer.h"
+
+/* A socket as sock_diag reports it. */
+struct sock_info {
+	struct sksteer_target addr; /* local address; proto and family filled in */
+	uint64_t cookie;
+	uint32_t inode;
+	uint8_t state; /* TCP_LISTEN, TCP_CLOSE (unconnected UDP), ... */
+	bool v6only;
+};
+
+struct sock_list {
+	struct sock_info *socks;
+	size_t n;
+};
+
+/*
+ * Every TCP listener (proto IPPROTO_TCP) or every UDP socket (IPPROTO_UDP) of
+ * this network namespace, both address families. 0 or a negative errno.
+ */
+int sockets_dump(int proto, struct sock_list *list);
+void sock_list_free(struct sock_list *list);
+
+/* The sockets that could serve as target t: listening TCP / unconnected UDP at exactly t. */
+bool sock_can_be_target(const struct sock_info *s, const struct sksteer_target *t);
+
+struct owner {
+	pid_t pid;
+	int fd; /* the socket's fd number in that process */
+	char comm[32];
+};
+
+/* Finds a process holding socket inode. 0, or -ENOENT when none can be seen. */
+int socket_owner(uint32_t inode, struct owner *owner);
+
+/*
+ * Resolves target t to a socket of ours: finds it with sock_diag, finds its
+ * owner, and duplicates the owner's fd with pidfd_getfd. Among several (SO_REUSEPORT)
+ * it prefers the newest one whose cookie is not avoid_cookie. Returns the fd, or -1
+ * with one line in err.
+ */
+int target_socket(const struct sksteer_target *t, uint64_t avoid_cookie, struct owner *owner,
+		  uint64_t *cookie, char *err, size_t errlen);
+
+#endif /* __SKSTEER_SOCKETS_H */

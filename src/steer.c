@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "sockets.h"
+#include "steer.h"
+
+/* How many conflicting sockets a refusal names before it says "and N more". */
+#define NAMED_MAX 3
+
+static int read_ports(int fd, uint8_t *owner)
+{
+	static uint32_t keys[SKSTEER_PORT_KEYS];
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	uint32_t done = 0, in = 0, out = 0;
+
+	while (done < SKSTEER_PORT_KEYS) {
+		uint32_t count = SKSTEER_PORT_KEYS - done;
+		int ret = bpf_map_lookup_batch(fd, done ? &in : NULL, &out, keys + done,
+					       owner + done, &count, &opts);
+
+		done += count;
+		if (ret)
+			return errno == ENOENT ? 0 : -errno;
+		in = out;
+	}
+	return 0;
+}
+
+/* Writes the given port keys; batched, since a range can be all 65535 ports. */
+static int write_ports(int fd, uint32_t *keys, uint8_t *vals, uint32_t n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
+	uint32_t count = n;
+
+	if (!n)
+		return 0;
+	if (!bpf_map_update_batch(fd, keys, vals, &count, &opts))
+		return 0;
+	if (errno != EINVAL && errno != ENOTSUP && errno != EOPNOTSUPP)
+		return -errno;
+	/* kernels without batch operations on arrays */
+	for (uint32_t i = 0; i < n; i++)
+		if (bpf_map_update_elem(fd, &keys[i], &vals[i], BPF_ANY))
+			return -errno;
+	return 0;
+}
+
+int live_read(struct live *l, char *err, size_t errlen)
+{
+	int ret;
+
+	for (uint32_t slot = 0; slot < SKSTEER_SLOTS; slot++) {
+		if (bpf_map_lookup_elem(l->fds[MAP_TARGET_ADDRS], &slot, &l->addrs[slot])) {
+			snprintf(err, errlen, "cannot read the pinned targets: %s",
+				 strerror(errno));
+			return -1;
+		}
+	}
+	ret = read_ports(l->fds[MAP_PORTS], l->owner);
+	if (ret) {
+		snprintf(err, errlen, "cannot read the pinned port table: %s", strerror(-ret));
+		return -1;
+	}
+	return 0;
+}
+
+int live_find(const struct live *l, const struct sksteer_target *t)
+{
+	for (int slot = 1; slot < SKSTEER_SLOTS; slot++)
+		if (l->addrs[slot].proto && target_equal(&l->addrs[slot], t))
+			return slot;
+	return -1;
+}
+
+int live_count(const struct live *l, int *only)
+{
+	int n = 0;
+
+	for (int slot = 1; slot < SKSTEER_SLOTS; slot++) {
+		if (l->addrs[slot].proto) {
+			n++;
+			*only = slot;
+		}
+	}
+	return n;
+}
+
+void live_ports(const struct live *l, int slot, struct portset *out)
+{
+	uint32_t base = port_key(l->addrs[slot].proto, 0);
+
+	memset(out, 0, sizeof(*out));
+	for (unsigned int port = 1; port <= 65535; port++)
+		if (l->owner[base + port] == slot)
+			portset_add(out, port);
+}
+
+uint64_t live_cookie(const struct live *l, int slot)
+{
+	uint32_t key = (uint32_t)slot;
+	uint64_t cookie = 0;
+
+	if (bpf_map_lookup_elem(l->fds[MAP_TARGETS], &key, &cookie))
+		return 0;
+	return cookie;
+}
+
+static bool is_target_socket(const struct live *l, uint64_t cookie, uint64_t new_cookie)
+{
+	if (cookie == new_cookie)
+		return true;
+	for (int slot = 1; slot < SKSTEER_SLOTS; slot++)
+		if (l->addrs[slot].proto && live_cookie(l, slot) == cookie)
+			return true;
+	return false;
+}
+
+/* Ports of c that another target owns: refused unless --force. */
+static int check_conflicts(const struct live *l, const struct change *c, int slot, char *err,
+			   size_t errlen)
+{
+	char name[TARGET_STRLEN], list[256];
+	size_t used = 0;
+	int owners = 0;
+
+	err[0] = '\0';
+	for (int other = 1; other < SKSTEER_SLOTS; other++) {
+		struct portset taken = {};
+		bool any = false;
+		uint32_t base;
+
+		if (other == slot || l->addrs[other].proto != c->target->proto)
+			continue;
+		base = port_key(c->target->proto, 0);
+		for (unsigned int port = 1; port <= 65535; port++) {
+			if (l->owner[base + port] == other && portset_has(c->ports, port)) {
+				portset_add(&taken, port);
+				any = true;
+			}
+		}
+		if (!any)
+			continue;
+		format_ports(&taken, list, sizeof(list));
+		format_target(&l->addrs[other], name, sizeof(name));
+		used += (size_t)snprintf(err + used, used < errlen ? errlen - used : 0,
+					 "%sports %s belong to target %s", owners++ ? "; " : "",
+					 list, name);
+	}
+	if (!owners)
+		return 0;
+	format_target(c->target, name, sizeof(name));
+	snprintf(err + used, used < errlen ? errlen - used : 0, " (use --force to move them to %s)",
+		 name);
+	return -1;
+}
+
+/* Other sockets that listen on (or are bound to) ports c would newly steer. */
+static int check_hijack(const struct live *l, const struct change *c, uint64_t new_cookie,
+			char *err, size_t errlen)
+{
+	uint32_t base = port_key(c->target->proto, 0);
+	struct portset hit = {};
+	char named[256] = "", list[256], addr[TARGET_STRLEN];
+	size_t used = 0;
+	struct sock_list socks;
+	int n = 0, ret;
+
+	ret = sockets_dump(c->target->proto, &socks);
+	if (ret) {
+		snprintf(err, errlen, "cannot list sockets with sock_diag: %s", strerror(-ret));
+		return -1;
+	}
+	for (size_t i = 0; i < socks.n; i++) {
+		const struct sock_info *s = &socks.socks[i];
+		struct owner o = { .comm = "?" };
+
+		if (!s->addr.port || !portset_has(c->ports, s->addr.port) ||
+		    l->owner[base + s->addr.port] || is_target_socket(l, s->cookie, new_cookie))
+			continue;
+		portset_add(&hit, s->addr.port);
+		if (n++ >= NAMED_MAX)
+			continue;
+		if (socket_owner(s->inode, &o))
+			o.pid = 0;
+		used += (size_t)snprintf(
+			named + used, used < sizeof(named) ? sizeof(named) - used : 0,
+			"%s%s (%s, pid %d)", n > 1 ? ", " : "",
+			format_target(&s->addr, addr, sizeof(addr)), o.comm, o.pid);
+	}
+	sock_list_free(&socks);
+	if (!n)
+		return 0;
+	format_ports(&hit, list, sizeof(list));
+	snprintf(err, errlen,
+		 "refusing to steer port%s %s: %s%s already use%s them and would lose their "
+		 "connections (use --force to steer anyway)",
+		 portset_count(&hit) > 1 ? "s" : "", list, named, n > NAMED_MAX ? " and more" : "",
+		 n > 1 ? "" : "s");
+	return -1;
+}
+
+static int free_slot(const struct live *l)
+{
+	for (int slot = 1; slot < SKSTEER_SLOTS; slot++)
+		if (!l->addrs[slot].proto)
+			return slot;
+	return -1;
+}
+
+/*
+ * Gives target slot exactly the given ports: first every port it gains (new
+ * ones, and ones moved from other targets in one update each), then it lets
+ * go of the ports it loses, so a port kept throughout is never unsteered.
+ */
+static int set_ports(struct live *l, int slot, const struct portset *ports)
+{
+	static uint32_t gain_keys[65536], lose_keys[65536];
+	static uint8_t gain_vals[65536], lose_vals[65536];
+	uint32_t base = port_key(l->addrs[slot].proto, 0), gain = 0, lose = 0;
+	int ret;
+
+	for (unsigned int port = 1; port <= 65535; port++) {
+		uint32_t key = base + port;
+		bool want = portset_has(ports, port);
+
+		if (want && l->owner[key] != slot) {
+			gain_keys[gain] = key;
+			gain_vals[gain++] = (uint8_t)slot;
+		} else if (!want && l->owner[key] == slot) {
+			lose_keys[lose] = key;
+			lose_vals[lose++] = 0;
+		}
+	}
+	ret = write_ports(l->fds[MAP_PORTS], gain_keys, gain_vals, gain);
+	if (!ret)
+		ret = write_ports(l->fds[MAP_PORTS], lose_keys, lose_vals, lose);
+	if (ret)
+		return ret;
+	for (uint32_t i = 0; i < gain; i++)
+		l->owner[gain_keys[i]] = gain_vals[i];
+	for (uint32_t i = 0; i < lose; i++)
+		l->owner[lose_keys[i]] = 0;
+	return 0;
+}
+
+static int zero_stats(struct live *l, uint32_t slot)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	void *zeros;
+	int ret = 0;
+
+	if (ncpus < 0)
+		return ncpus;
+	zeros = calloc((size_t)ncpus, sizeof(struct sksteer_stats));
+	if (!zeros)
+		return -ENOMEM;
+	if (bpf_map_update_elem(l->fds[MAP_STATS], &slot, zeros, BPF_ANY))
+		ret = -errno;
+	free(zeros);
+	return ret;
+}
+
+int live_remove(struct live *l, int slot, char *err, size_t errlen)
+{
+	struct sksteer_target none = {};
+	struct portset empty = {};
+	uint32_t key = (uint32_t)slot;
+	int ret;
+
+	ret = set_ports(l, slot, &empty);
+	if (!ret && bpf_map_delete_elem(l->fds[MAP_TARGETS], &key) && errno != ENOENT)
+		ret = -errno;
+	if (!ret)
+		ret = zero_stats(l, key);
+	if (!ret && bpf_map_update_elem(l->fds[MAP_TARGET_ADDRS], &key, &none, BPF_ANY))
+		ret = -errno;
+	if (ret) {
+		snprintf(err, errlen, "cannot remove a target from the pinned maps: %s",
+			 strerror(-ret));
+		return -1;
+	}
+	l->addrs[slot] = none;
+	return 0;
+}
+
+/* Targets that lost their last port to another one (--force) are removed. */
+static int drop_empty_targets(struct live *l, char *err, size_t errlen)
+{
+	for (int slot = 1; slot < SKSTEER_SLOTS; slot++) {
+		struct portset ports;
+
+		if (!l->addrs[slot].proto)
+			continue;
+		live_ports(l, slot, &ports);
+		if (!portset_count(&ports) && live_remove(l, slot, err, errlen))
+			return -1;
+	}
+	return 0;
+}
+
+/* Puts fd into the slot; the sockmap swaps the old socket out in the same update. */
+static int install_socket(struct live *l, int slot, int fd, const char *name, char *err,
+			  size_t errlen)
+{
+	uint32_t key = (uint32_t)slot;
+	uint64_t value = (uint64_t)fd;
+
+	if (!bpf_map_update_elem(l->fds[MAP_TARGETS], &key, &value, BPF_ANY))
+		return 0;
+	snprintf(err, errlen, "cannot steer to %s: the kernel refused its socket (%s)", name,
+		 strerror(errno));
+	return -1;
+}
+
+int live_apply(struct live *l, const struct change *c, char *err, size_t errlen)
+{
+	int slot = live_find(l, c->target), fd = -1, ret;
+	char name[TARGET_STRLEN];
+	uint64_t cookie = 0;
+	struct owner owner;
+
+	format_target(c->target, name, sizeof(name));
+	if (slot < 0 && !c->ports) {
+		snprintf(err, errlen,
+			 "%s is not a target in this namespace: give its ports with -p", name);
+		return -1;
+	}
+	if (c->ports && !c->force && check_conflicts(l, c, slot, err, errlen))
+		return -1;
+	if (slot < 0 || c->new_socket) {
+		/* -s alone means "the owner restarted": prefer a socket other than the current one */
+		uint64_t avoid = slot > 0 && !c->ports ? live_cookie(l, slot) : 0;
+
+		fd = target_socket(c->target, avoid, &owner, &cookie, err, errlen);
+		if (fd < 0)
+			return -1;
+	}
+	if (c->ports && !c->force && check_hijack(l, c, cookie, err, errlen))
+		goto fail;
+	if (slot < 0) {
+		slot = free_slot(l);
+		if (slot < 0) {
+			snprintf(err, errlen, "all %d target slots are in use: detach one first",
+				 SKSTEER_SLOTS - 1);
+			goto fail;
+		}
+	}
+
+	/* From here on, the maps change; nothing points at a new slot until its ports do. */
+	if (fd >= 0 && install_socket(l, slot, fd, name, err, errlen))
+		goto fail;
+	if (bpf_map_update_elem(l->fds[MAP_TARGET_ADDRS], &(uint32_t){ (uint32_t)slot }, c->target,
+				BPF_ANY)) {
+		snprintf(err, errlen, "cannot record target %s: %s", name, strerror(errno));
+		goto fail;
+	}
+	l->addrs[slot] = *c->target;
+	if (c->ports) {
+		ret = set_ports(l, slot, c->ports);
+		if (ret) {
+			snprintf(err, errlen, "cannot update the port table: %s", strerror(-ret));
+			goto fail;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	return drop_empty_targets(l, err, errlen);
+fail:
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}

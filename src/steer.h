@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The live configuration of one namespace: which targets exist and which ports
+ * each one owns, read from and written to the pinned maps.
+ */
+#ifndef __SKSTEER_STEER_H
+#define __SKSTEER_STEER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "parse.h"
+#include "pins.h"
+
+struct live {
+	struct pins pins;
+	int fds[NR_MAPS]; /* map fds; -1 until open */
+	struct sksteer_target addrs[SKSTEER_SLOTS]; /* proto 0: free slot */
+	uint8_t owner[SKSTEER_PORT_KEYS]; /* the port table as the program sees it */
+};
+
+struct change {
+	const struct sksteer_target *target;
+	const struct portset *ports; /* NULL: keep the target's ports */
+	bool new_socket; /* resolve the target's socket afresh */
+	bool force; /* take ports from other targets and from other listeners */
+};
+
+static inline uint32_t port_key(int proto, unsigned int port)
+{
+	return SKSTEER_PROTO_BIT((uint32_t)proto) | port;
+}
+
+/* Reads targets and ports from the map fds in l->fds. 0 or -1 with err. */
+int live_read(struct live *l, char *err, size_t errlen);
+
+/* The slot of target t, or -1. */
+int live_find(const struct live *l, const struct sksteer_target *t);
+
+/* Number of targets. *only receives the slot of the last one found. */
+int live_count(const struct live *l, int *only);
+
+/* The ports target slot owns. */
+void live_ports(const struct live *l, int slot, struct portset *out);
+
+/* Cookie of the socket in slot, 0 if the socket is gone. */
+uint64_t live_cookie(const struct live *l, int slot);
+
+/*
+ * Applies one change: a port that stays steered is never unsteered on the way,
+ * a port that moves changes owner in one map update. 0, or -1 with err and
+ * nothing changed.
+ */
+int live_apply(struct live *l, const struct change *c, char *err, size_t errlen);
+
+/* Removes target slot: its ports first, then its socket and bookkeeping. */
+int live_remove(struct live *l, int slot, char *err, size_t errlen);
+
+#endif /* __SKSTEER_STEER_H */

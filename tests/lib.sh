@@ -1,0 +1,99 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Sourced by every tests/*.t: re-runs the test in its own throwaway network
+# namespace, gives TAP helpers, and cleans up servers and pins at exit.
+
+set -u
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SKSTEER=${SKSTEER:-$TOP/sksteer}
+NETPEER=$TOP/.output/netpeer
+
+if [ -z "${SKSTEER_TEST_NETNS:-}" ]; then
+	# a fresh network namespace for every test file
+	exec unshare -n -- env SKSTEER_TEST_NETNS=1 bash "$0" "$@"
+fi
+unset SKSTEER_TEST_NETNS
+
+ip link set lo up
+WORK=$(mktemp -d /tmp/sksteer-test.XXXXXX)
+PIN_DIR=/sys/fs/bpf/sksteer/netns-$(stat -L -c %i /proc/self/ns/net)
+TESTS=0
+FAILED=0
+PIDS=()
+
+ok() { # ok DESCRIPTION COMMAND...: passes when COMMAND succeeds
+	local desc=$1
+	shift
+	TESTS=$((TESTS + 1))
+	if "$@" >"$WORK/out" 2>&1; then
+		echo "ok $TESTS - $desc"
+	else
+		FAILED=$((FAILED + 1))
+		echo "not ok $TESTS - $desc"
+		echo "#   command: $*"
+		sed 's/^/#   /' "$WORK/out" | head -20
+	fi
+}
+
+is() { # is DESCRIPTION EXPECTED ACTUAL
+	TESTS=$((TESTS + 1))
+	if [ "$2" = "$3" ]; then
+		echo "ok $TESTS - $1"
+	else
+		FAILED=$((FAILED + 1))
+		echo "not ok $TESTS - $1"
+		echo "#   expected: '$2'"
+		echo "#   got:      '$3'"
+	fi
+}
+
+like() { # like DESCRIPTION REGEX ACTUAL
+	TESTS=$((TESTS + 1))
+	if [[ $3 =~ $2 ]]; then
+		echo "ok $TESTS - $1"
+	else
+		FAILED=$((FAILED + 1))
+		echo "not ok $TESTS - $1"
+		echo "#   expected to match: $2"
+		echo "#   got: '$3'"
+	fi
+}
+
+serve() { # serve [--udp] [--v6only] [--reuseport] ADDR:PORT: a server in another process
+	local out="$WORK/serve.$RANDOM"
+	"$NETPEER" serve "$@" >"$out" 2>&1 &
+	PIDS+=($!)
+	LAST_PID=$!
+	for _ in $(seq 100); do
+		grep -q ready "$out" 2>/dev/null && return 0
+		sleep 0.02
+	done
+	echo "# server $* did not start: $(cat "$out")"
+	return 1
+}
+
+dial() { # dial [--udp] ADDR:PORT: prints the port the server saw, "refused" or "timeout"
+	"$NETPEER" connect "$@" 2>&1
+}
+
+# sksteer's exit code and its stderr, for checking bad input
+run_sksteer() {
+	STDERR=$("$SKSTEER" "$@" 2>&1 >/dev/null)
+	RC=$?
+}
+
+pins_gone() { [ ! -e "$PIN_DIR" ]; }
+
+cleanup() {
+	"$SKSTEER" --detach >/dev/null 2>&1
+	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+done_testing() { # detaches, checks that no pins are left, prints the plan
+	"$SKSTEER" --detach >/dev/null 2>&1
+	ok "no pins left behind" pins_gone
+	echo "1..$TESTS"
+	[ "$FAILED" -eq 0 ]
+}

@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * netpeer: the real sockets the tests and benchmarks need.
+ *
+ *   netpeer serve  [--udp] [--v6only] [--reuseport] ADDR:PORT
+ *       TCP: listen; answer each connection with the local port it arrived on.
+ *       UDP: answer each datagram with the port it was sent to, from that port.
+ *       Prints "ready" once listening; runs until killed.
+ *   netpeer connect [--udp] ADDR:PORT
+ *       Prints the server's answer, or "refused" (exit 1) / "timeout" (exit 2).
+ *   netpeer loop [--udp] ADDR:PORT STOPFILE
+ *       Connects again and again until STOPFILE exists; prints "ok N fail M".
+ *   netpeer rate ADDR:PORT SECONDS
+ *       Sequential connect + RST close for SECONDS; prints connections per second.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include "parse.h"
+
+static bool udp, v6only, reuseport;
+
+static socklen_t to_sockaddr(const struct sksteer_target *t, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (t->family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(t->port);
+		memcpy(&s6->sin6_addr, t->addr, 16);
+		return sizeof(*s6);
+	}
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+	s4->sin_family = AF_INET;
+	s4->sin_port = htons(t->port);
+	memcpy(&s4->sin_addr, t->addr, 4);
+	return sizeof(*s4);
+}
+
+static unsigned int sockaddr_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+}
+
+static void die(const char *what)
+{
+	perror(what);
+	exit(3);
+}
+
+static int bound_socket(const struct sksteer_target *t)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = to_sockaddr(t, &ss);
+	int one = 1, v6 = v6only;
+	int fd = socket(t->family, udp ? SOCK_DGRAM : SOCK_STREAM, 0);
+
+	if (fd < 0)
+		die("socket");
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (reuseport)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (t->family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6, sizeof(v6));
+	if (bind(fd, (struct sockaddr *)&ss, len))
+		die("bind");
+	return fd;
+}
+
+/* Replies from the address and port the datagram was sent to, as a UDP server behind sksteer must. */
+static void udp_answer(int fd)
+{
+	struct sockaddr_storage peer, dst = {};
+	char buf[512], cbuf[256], reply[16];
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr msg = { .msg_name = &peer,
+			      .msg_namelen = sizeof(peer),
+			      .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+	int one = 1, out;
+
+	if (recvmsg(fd, &msg, 0) < 0)
+		return;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+		if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_ORIGDSTADDR) ||
+		    (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_ORIGDSTADDR))
+			memcpy(&dst, CMSG_DATA(c), c->cmsg_len - CMSG_LEN(0));
+	snprintf(reply, sizeof(reply), "%u\n", sockaddr_port(&dst));
+	out = socket(dst.ss_family, SOCK_DGRAM, 0);
+	setsockopt(out, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(out, SOL_IP, IP_FREEBIND, &one, sizeof(one));
+	if (bind(out, (struct sockaddr *)&dst,
+		 dst.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+					     sizeof(struct sockaddr_in)))
+		perror("bind reply");
+	sendto(out, reply, strlen(reply), 0, (struct sockaddr *)&peer, msg.msg_namelen);
+	close(out);
+}
+
+static __attribute__((noreturn)) void serve(const struct sksteer_target *t)
+{
+	int fd = bound_socket(t), one = 1;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (udp) {
+		setsockopt(fd, IPPROTO_IP, IP_RECVORIGDSTADDR, &one, sizeof(one));
+		if (t->family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_RECVORIGDSTADDR, &one, sizeof(one));
+	} else if (listen(fd, 4096)) {
+		die("listen");
+	}
+	printf("ready\n");
+	fflush(stdout);
+	for (;;) {
+		struct sockaddr_storage local;
+		socklen_t len = sizeof(local);
+		char reply[16];
+		int c;
+
+		if (udp) {
+			udp_answer(fd);
+			continue;
+		}
+		c = accept(fd, NULL, NULL);
+		if (c < 0)
+			continue;
+		getsockname(c, (struct sockaddr *)&local, &len);
+		snprintf(reply, sizeof(reply), "%u\n", sockaddr_port(&local));
+		if (write(c, reply, strlen(reply)) < 0)
+			perror("write");
+		close(c);
+	}
+}
+
+/* One exchange: 0 with the answer in buf, 1 refused, 2 timeout. */
+static int exchange(const struct sksteer_target *t, char *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen = to_sockaddr(t, &ss);
+	struct linger rst = { 1, 0 };
+	struct pollfd p = { .events = POLLIN };
+	ssize_t n;
+	int ret = 0;
+
+	p.fd = socket(t->family, udp ? SOCK_DGRAM : SOCK_STREAM, 0);
+	if (p.fd < 0)
+		die("socket");
+	if (connect(p.fd, (struct sockaddr *)&ss, sslen)) {
+		ret = errno == ECONNREFUSED ? 1 : 2;
+		goto out;
+	}
+	if (udp && send(p.fd, "?", 1, 0) < 0) {
+		ret = 1;
+		goto out;
+	}
+	if (poll(&p, 1, 2000) != 1) {
+		ret = 2;
+		goto out;
+	}
+	n = recv(p.fd, buf, len - 1, 0);
+	if (n <= 0) {
+		ret = errno == ECONNREFUSED || errno == ECONNRESET || n == 0 ? 1 : 2;
+		goto out;
+	}
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+out:
+	/* RST close: no TIME_WAIT build-up in loops */
+	setsockopt(p.fd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
+	close(p.fd);
+	return ret;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int rate(const struct sksteer_target *t, double seconds)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen = to_sockaddr(t, &ss);
+	struct linger rst = { 1, 0 };
+	double start = now(), end;
+	long n = 0, failed = 0;
+
+	do {
+		for (int i = 0; i < 100; i++, n++) {
+			int fd = socket(t->family, SOCK_STREAM, 0);
+
+			if (connect(fd, (struct sockaddr *)&ss, sslen))
+				failed++;
+			setsockopt(fd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
+			close(fd);
+		}
+		end = now();
+	} while (end - start < seconds);
+	printf("%.0f\n", (double)n / (end - start));
+	return failed ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct sksteer_target t;
+	char err[256], buf[256];
+	int i = 2, ret;
+
+	if (argc < 3)
+		goto usage;
+	for (; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++) {
+		if (!strcmp(argv[i], "--udp"))
+			udp = true;
+		else if (!strcmp(argv[i], "--v6only"))
+			v6only = true;
+		else if (!strcmp(argv[i], "--reuseport"))
+			reuseport = true;
+		else
+			goto usage;
+	}
+	if (i >= argc || parse_target(argv[i], &t, err, sizeof(err))) {
+		fprintf(stderr, "netpeer: %s\n", i < argc ? err : "missing ADDR:PORT");
+		return 3;
+	}
+	if (!strcmp(argv[1], "serve"))
+		serve(&t);
+	if (!strcmp(argv[1], "connect")) {
+		ret = exchange(&t, buf, sizeof(buf));
+		puts(ret == 0 ? buf : ret == 1 ? "refused" : "timeout");
+		return ret;
+	}
+	if (!strcmp(argv[1], "loop") && i + 1 < argc) {
+		long ok = 0, failed = 0;
+
+		while (access(argv[i + 1], F_OK))
+			exchange(&t, buf, sizeof(buf)) ? failed++ : ok++;
+		printf("ok %ld fail %ld\n", ok, failed);
+		return failed ? 1 : 0;
+	}
+	if (!strcmp(argv[1], "rate") && i + 1 < argc)
+		return rate(&t, atof(argv[i + 1]));
+usage:
+	fprintf(stderr, "usage: netpeer serve|connect|loop|rate [--udp] [--v6only] [--reuseport] "
+			"ADDR:PORT [STOPFILE|SECONDS]\n");
+	return 3;
+}
