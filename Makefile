@@ -62,7 +62,7 @@ TEST_PROGS := $(OUTPUT)/netpeer
 
 .PHONY: all
 all: sksteer $(TEST_PROGS)
-	$(Q)true
+	@:
 
 .PHONY: info
 info:
@@ -94,7 +94,7 @@ vmlinux: $(BPFTOOL_DEP)
 	$(Q)rm -f $(VMLINUX)
 	$(Q)$(MAKE) $(VMLINUX)
 
-$(OUTPUT)/%.bpf.o: src/%.bpf.c src/sksteer.h $(VMLINUX) $(LIBBPF_DEP) | $(OUTPUT)
+$(OUTPUT)/%.bpf.o: src/%.bpf.c src/sksteer.h $(VMLINUX) $(LIBBPF_DEP) $(BPFTOOL_DEP) | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) $(BPF_INCLUDES) -Isrc -Ivmlinux/$(ARCH) -c $< -o $@.tmp
 	$(Q)$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
