@@ -58,7 +58,9 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-funct
 # The loader's pure helpers are separate objects so that tests and fuzzers can link them alone.
 TOOL_SRCS := sksteer.c steer.c parse.c sockets.c pins.c
 TOOL_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(TOOL_SRCS))
-TEST_PROGS := $(OUTPUT)/netpeer
+# Test and benchmark helpers: real sockets, a link swapper, and baseline programs.
+TEST_PROGS := $(OUTPUT)/netpeer $(OUTPUT)/linkswap $(OUTPUT)/floor.bpf.o $(OUTPUT)/seed.bpf.o \
+	$(OUTPUT)/sksteer-other.bpf.o
 
 .PHONY: all
 all: sksteer $(TEST_PROGS)
@@ -99,6 +101,16 @@ $(OUTPUT)/%.bpf.o: src/%.bpf.c src/sksteer.h $(VMLINUX) $(LIBBPF_DEP) $(BPFTOOL_
 	$(Q)$(CLANG) $(BPF_CFLAGS) $(BPF_INCLUDES) -Isrc -Ivmlinux/$(ARCH) -c $< -o $@.tmp
 	$(Q)$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
 
+# the baselines for tests and benchmarks, never used by the tool
+$(OUTPUT)/%.bpf.o: bench/%.bpf.c $(VMLINUX) $(LIBBPF_DEP) | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(BPF_INCLUDES) -Isrc -Ivmlinux/$(ARCH) -c $< -o $@
+
+# the same program built differently (another tag): stands for another sksteer build in tests
+$(OUTPUT)/sksteer-other.bpf.o: src/sksteer.bpf.c src/sksteer.h $(VMLINUX) $(LIBBPF_DEP) | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -mcpu=v3 $(BPF_INCLUDES) -Isrc -Ivmlinux/$(ARCH) -c $< -o $@
+
 $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o $(BPFTOOL_DEP) | $(OUTPUT)
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
@@ -118,6 +130,10 @@ sksteer: $(TOOL_OBJS) $(LIBBPF_DEP)
 $(OUTPUT)/netpeer: tests/netpeer.c $(OUTPUT)/parse.o | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $^ -o $@
+
+$(OUTPUT)/linkswap: tests/linkswap.c $(LIBBPF_DEP) | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< -static $(LIBS) -o $@
 
 -include $(wildcard $(OUTPUT)/*.d)
 

@@ -153,6 +153,43 @@ static void check_live(struct pins *p)
 	}
 }
 
+/*
+ * Removes the pin directories of namespaces that are gone: their links steer
+ * nothing, yet their maps hold memory. Directories in use by a run are skipped.
+ */
+static void remove_stale(const char *base, const struct pins *ours)
+{
+	struct dirent *de;
+	DIR *d = opendir(base);
+
+	while (d && (de = readdir(d))) {
+		char path[PATH_MAX];
+		struct pins p = {};
+		int link;
+
+		if (strncmp(de->d_name, "netns-", 6))
+			continue;
+		snprintf(p.dir, sizeof(p.dir), "%s/%s", base, de->d_name);
+		if (!strcmp(p.dir, ours->dir))
+			continue;
+		p.dir_fd = open(p.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (p.dir_fd < 0)
+			continue;
+		if (!flock(p.dir_fd, LOCK_EX | LOCK_NB)) {
+			link = bpf_obj_get(pin_path(&p, "link", path, sizeof(path)));
+			if (link < 0 || !link_netns(link)) {
+				unlink_all(&p);
+				rmdir(p.dir);
+			}
+			if (link >= 0)
+				close(link);
+		}
+		close(p.dir_fd);
+	}
+	if (d)
+		closedir(d);
+}
+
 /* Opens and locks the directory; retries if a concurrent run removed it meanwhile. */
 static int lock_dir(struct pins *p, bool create, char *err, size_t errlen)
 {
@@ -208,6 +245,8 @@ int pins_open(struct pins *p, bool create, char *err, size_t errlen)
 		return -1;
 	}
 	snprintf(p->dir, sizeof(p->dir), "%s/netns-%llu", base, (unsigned long long)p->netns_ino);
+	if (create)
+		remove_stale(base, p);
 	ret = lock_dir(p, create, err, errlen);
 	if (ret)
 		return ret;

@@ -15,10 +15,12 @@ unset SKSTEER_TEST_NETNS
 
 ip link set lo up
 WORK=$(mktemp -d /tmp/sksteer-test.XXXXXX)
-PIN_DIR=/sys/fs/bpf/sksteer/netns-$(stat -L -c %i /proc/self/ns/net)
+NETNS_INO=$(stat -L -c %i /proc/self/ns/net)
+PIN_DIR=/sys/fs/bpf/sksteer/netns-$NETNS_INO
 TESTS=0
 FAILED=0
 PIDS=()
+AT_EXIT=()
 
 ok() { # ok DESCRIPTION COMMAND...: passes when COMMAND succeeds
 	local desc=$1
@@ -83,7 +85,31 @@ run_sksteer() {
 
 pins_gone() { [ ! -e "$PIN_DIR" ]; }
 
+# the id and tag of the program the namespace's sk_lookup link runs
+link_prog() {
+	bpftool link show | awk -v ino="$NETNS_INO" '
+		$2 == "netns" { prog = $4 }
+		$1 == "netns_ino" && $2 == ino { print prog; exit }'
+}
+prog_tag() { bpftool prog show id "$1" | grep -o 'tag [0-9a-f]*' | cut -d' ' -f2; }
+
+loop_start() { # loop_start ADDR:PORT: a client connecting again and again, until loop_stop
+	rm -f "$WORK/stop"
+	"$NETPEER" loop "$@" "$WORK/stop" >"$WORK/loop.out" 2>&1 &
+	LOOP_PID=$!
+	sleep 0.2
+}
+
+loop_stop() { # prints "ok N fail M"
+	touch "$WORK/stop"
+	wait "$LOOP_PID"
+	cat "$WORK/loop.out"
+}
+
+at_exit() { AT_EXIT+=("$*"); }
+
 cleanup() {
+	for cmd in "${AT_EXIT[@]}"; do eval "$cmd" >/dev/null 2>&1; done
 	"$SKSTEER" --detach >/dev/null 2>&1
 	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
 	wait 2>/dev/null

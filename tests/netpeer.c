@@ -2,8 +2,9 @@
 /*
  * netpeer: the real sockets the tests and benchmarks need.
  *
- *   netpeer serve  [--udp] [--v6only] [--reuseport] ADDR:PORT
- *       TCP: listen; answer each connection with the local port it arrived on.
+ *   netpeer serve  [--udp] [--v6only] [--reuseport] [--label=NAME] ADDR:PORT
+ *       TCP: listen; answer each connection with the local port it arrived on
+ *       ("NAME:PORT" with --label).
  *       UDP: answer each datagram with the port it was sent to, from that port.
  *       Prints "ready" once listening; runs until killed.
  *   netpeer connect [--udp] ADDR:PORT
@@ -27,6 +28,7 @@
 #include "parse.h"
 
 static bool udp, v6only, reuseport;
+static const char *label; /* serve: answers "LABEL:PORT" instead of "PORT" */
 
 static socklen_t to_sockaddr(const struct sksteer_target *t, struct sockaddr_storage *ss)
 {
@@ -79,11 +81,19 @@ static int bound_socket(const struct sksteer_target *t)
 	return fd;
 }
 
+static void format_reply(char *buf, size_t len, unsigned int port)
+{
+	if (label)
+		snprintf(buf, len, "%s:%u\n", label, port);
+	else
+		snprintf(buf, len, "%u\n", port);
+}
+
 /* Replies from the address and port the datagram was sent to, as a UDP server behind sksteer must. */
 static void udp_answer(int fd)
 {
 	struct sockaddr_storage peer, dst = {};
-	char buf[512], cbuf[256], reply[16];
+	char buf[512], cbuf[256], reply[64];
 	struct iovec iov = { buf, sizeof(buf) };
 	struct msghdr msg = { .msg_name = &peer,
 			      .msg_namelen = sizeof(peer),
@@ -99,7 +109,7 @@ static void udp_answer(int fd)
 		if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_ORIGDSTADDR) ||
 		    (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_ORIGDSTADDR))
 			memcpy(&dst, CMSG_DATA(c), c->cmsg_len - CMSG_LEN(0));
-	snprintf(reply, sizeof(reply), "%u\n", sockaddr_port(&dst));
+	format_reply(reply, sizeof(reply), sockaddr_port(&dst));
 	out = socket(dst.ss_family, SOCK_DGRAM, 0);
 	setsockopt(out, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	setsockopt(out, SOL_IP, IP_FREEBIND, &one, sizeof(one));
@@ -128,7 +138,7 @@ static __attribute__((noreturn)) void serve(const struct sksteer_target *t)
 	for (;;) {
 		struct sockaddr_storage local;
 		socklen_t len = sizeof(local);
-		char reply[16];
+		char reply[64];
 		int c;
 
 		if (udp) {
@@ -139,7 +149,7 @@ static __attribute__((noreturn)) void serve(const struct sksteer_target *t)
 		if (c < 0)
 			continue;
 		getsockname(c, (struct sockaddr *)&local, &len);
-		snprintf(reply, sizeof(reply), "%u\n", sockaddr_port(&local));
+		format_reply(reply, sizeof(reply), sockaddr_port(&local));
 		if (write(c, reply, strlen(reply)) < 0)
 			perror("write");
 		close(c);
@@ -231,6 +241,8 @@ int main(int argc, char **argv)
 			v6only = true;
 		else if (!strcmp(argv[i], "--reuseport"))
 			reuseport = true;
+		else if (!strncmp(argv[i], "--label=", 8))
+			label = argv[i] + 8;
 		else
 			goto usage;
 	}
