@@ -151,6 +151,14 @@ int parse_target(const char *text, struct sksteer_target *t, char *err, size_t e
 		t->proto = IPPROTO_UDP;
 		addr += 4;
 	}
+	if (addr == text && strchr(addr, ':') && isalpha((unsigned char)*addr)) {
+		size_t n = strspn(addr, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ");
+
+		/* a word that cannot be an IPv6 group ("sctp:", not "dead:") names a protocol */
+		if (addr[n] == ':' && strchr(addr + n + 1, ':') &&
+		    (n > 4 || strspn(addr, "abcdefABCDEF") < n))
+			return bad_target(err, errlen, text, "unknown protocol (use tcp: or udp:)");
+	}
 	if (split_host_port(text, addr, host, sizeof(host), &portp, err, errlen))
 		return -1;
 	if (parse_port_number(&portp, &port) || *portp != '\0')

@@ -17,8 +17,6 @@
 #endif
 
 #define BPFFS "/sys/fs/bpf"
-/* The host's bpffs as seen from a private mount namespace (e.g. under `ip netns exec`). */
-#define HOST_BPFFS "/proc/1/root/sys/fs/bpf"
 
 const char *const pinned_map_names[NR_MAPS] = {
 	[MAP_PORTS] = "ports",	 [MAP_TARGETS] = "targets",
@@ -33,26 +31,46 @@ static bool is_bpffs(const char *path)
 	return !statfs(path, &fs) && fs.f_type == BPF_FS_MAGIC;
 }
 
-static bool same_mount_ns_as_init(void)
+/* 1: this process is in the mount namespace of pid 1; 0: it is not; -1: cannot tell */
+static int in_init_mount_ns(void)
 {
 	char ours[64], init[64];
 	ssize_t a = readlink("/proc/self/ns/mnt", ours, sizeof(ours) - 1);
 	ssize_t b = readlink("/proc/1/ns/mnt", init, sizeof(init) - 1);
 
 	if (a < 0 || b < 0)
-		return true;
+		return -1;
 	return a == b && !memcmp(ours, init, (size_t)a);
 }
 
+static pid_t parent_of(pid_t pid)
+{
+	char path[64], line[512], *end;
+	int ppid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	/* "pid (comm) state ppid ...": comm may hold anything, so start after the last ')' */
+	if (fgets(line, sizeof(line), f) && (end = strrchr(line, ')')))
+		sscanf(end + 1, " %*c %d", &ppid);
+	fclose(f);
+	return ppid;
+}
+
 /*
- * Pins must outlive this process, so they go into the host's bpffs. A bpffs that
- * we mounted inside a private mount namespace would vanish, and steering with it.
+ * Pins must outlive this process, so they go into the host's bpffs. Under
+ * `ip netns exec` this process has a private mount namespace with a fresh
+ * /sys: a bpffs mounted there would vanish at exit, and steering with it. The
+ * host's bpffs is still reachable through the root of an ancestor process.
  */
-static const char *bpffs_root(char *err, size_t errlen)
+static const char *bpffs_root(char *buf, size_t len, char *err, size_t errlen)
 {
 	if (is_bpffs(BPFFS))
 		return BPFFS;
-	if (same_mount_ns_as_init()) {
+	if (in_init_mount_ns() == 1) {
 		if (!mount("bpf", BPFFS, "bpf", 0, "mode=0700"))
 			return BPFFS;
 		snprintf(err, errlen,
@@ -61,12 +79,17 @@ static const char *bpffs_root(char *err, size_t errlen)
 			 strerror(errno));
 		return NULL;
 	}
-	if (is_bpffs(HOST_BPFFS))
-		return HOST_BPFFS;
+	for (pid_t pid = getppid(); pid > 0; pid = parent_of(pid)) {
+		snprintf(buf, len, "/proc/%d/root" BPFFS, pid);
+		if (is_bpffs(buf))
+			return buf;
+		if (pid == 1)
+			break;
+	}
 	snprintf(err, errlen,
-		 "bpffs is not mounted at " BPFFS " of the host (this runs in a private mount "
-		 "namespace, e.g. under 'ip netns exec'): mount it on the host with "
-		 "'mount -t bpf bpf " BPFFS "'");
+		 "bpffs is not mounted at " BPFFS " in this mount namespace nor on the host "
+		 "(under 'ip netns exec'?): mount it on the host with 'mount -t bpf bpf " BPFFS
+		 "', or enter the network namespace with 'nsenter --net=/run/netns/NAME'");
 	return NULL;
 }
 
@@ -223,9 +246,9 @@ fail:
 
 int pins_open(struct pins *p, bool create, char *err, size_t errlen)
 {
+	char base[PATH_MAX], rootbuf[PATH_MAX];
 	const char *root;
 	struct stat ns;
-	char base[PATH_MAX];
 	int ret;
 
 	memset(p, 0, sizeof(*p));
@@ -236,7 +259,7 @@ int pins_open(struct pins *p, bool create, char *err, size_t errlen)
 		return -1;
 	}
 	p->netns_ino = ns.st_ino;
-	root = bpffs_root(err, errlen);
+	root = bpffs_root(rootbuf, sizeof(rootbuf), err, errlen);
 	if (!root)
 		return -1;
 	snprintf(base, sizeof(base), "%s/sksteer", root);
