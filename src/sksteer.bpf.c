@@ -88,8 +88,15 @@ static __always_inline void trace(struct bpf_sk_lookup *ctx, __u8 verdict, __u32
 		e->remote_ip[1] = e->remote_ip[2] = e->remote_ip[3] = 0;
 		e->local_ip[1] = e->local_ip[2] = e->local_ip[3] = 0;
 	} else {
-		__builtin_memcpy(e->remote_ip, ctx->remote_ip6, sizeof(e->remote_ip));
-		__builtin_memcpy(e->local_ip, ctx->local_ip6, sizeof(e->local_ip));
+		/* one load per field: the verifier refuses ctx reads through a moved pointer */
+		e->remote_ip[0] = ctx->remote_ip6[0];
+		e->remote_ip[1] = ctx->remote_ip6[1];
+		e->remote_ip[2] = ctx->remote_ip6[2];
+		e->remote_ip[3] = ctx->remote_ip6[3];
+		e->local_ip[0] = ctx->local_ip6[0];
+		e->local_ip[1] = ctx->local_ip6[1];
+		e->local_ip[2] = ctx->local_ip6[2];
+		e->local_ip[3] = ctx->local_ip6[3];
 	}
 	e->remote_port = bpf_ntohs(ctx->remote_port);
 	e->local_port = ctx->local_port;

@@ -6,6 +6,9 @@
 #include <argp.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <time.h>
 #include <linux/capability.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,6 +20,7 @@
 #include <bpf/libbpf.h>
 #include "sksteer.skel.h"
 #include "steer.h"
+#include "trace.h"
 
 #define ERRLEN 1024
 #ifndef CAP_BPF
@@ -27,6 +31,8 @@ static struct env {
 	bool verbose;
 	bool detach;
 	bool force;
+	bool trace;
+	bool json;
 	const char *ports_arg;
 	const char *target_arg;
 	struct portset ports;
@@ -58,6 +64,10 @@ static const char doc[] =
 	"                 stop steering to that target\n"
 	"  sksteer --detach\n"
 	"                 stop all steering in this network namespace\n"
+	"  sksteer --trace\n"
+	"                 show each lookup the program sees, until Ctrl-C\n"
+	"  sksteer --trace --json | jq .\n"
+	"                 the same as JSON lines\n"
 	"\n"
 	"Needs root (or CAP_BPF, CAP_NET_ADMIN and CAP_SYS_PTRACE) and a kernel >= 5.9 with BTF.";
 
@@ -67,6 +77,9 @@ static const struct argp_option opts[] = {
 	{ "force", 'f', NULL, 0,
 	  "Take ports that another target owns, or that other sockets already use", 0 },
 	{ "detach", 'd', NULL, 0, "Stop steering: to TARGET with -s, else everything", 0 },
+	{ "trace", 't', NULL, 0,
+	  "Stream lookup events until interrupted (after applying -p/-s, if given)", 0 },
+	{ "json", 'j', NULL, 0, "With --trace: one JSON object per line", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's log, including the verifier's", 0 },
 	{},
 };
@@ -92,6 +105,12 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 'd':
 		env.detach = true;
 		break;
+	case 't':
+		env.trace = true;
+		break;
+	case 'j':
+		env.json = true;
+		break;
 	case 'v':
 		env.verbose = true;
 		break;
@@ -101,7 +120,11 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (env.detach && env.ports_arg)
 			argp_error(state, "--detach takes -s TARGET or nothing, not -p");
-		else if (!env.detach && !env.ports_arg && !env.target_arg)
+		else if (env.detach && env.trace)
+			argp_error(state, "--detach and --trace do not go together");
+		else if (env.json && !env.trace)
+			argp_error(state, "--json goes with --trace");
+		else if (!env.detach && !env.trace && !env.ports_arg && !env.target_arg)
 			argp_error(state, "nothing to do: give -p PORTS and -s TARGET");
 		break;
 	default:
@@ -250,14 +273,19 @@ static int link_prog_tag(int link_fd, __u8 tag[BPF_TAG_SIZE])
 
 /*
  * Steering is live: when the pinned link runs a program from another build,
- * swap ours in. The link update is atomic, so steering never pauses.
+ * or a tracing instance whose tracer died, swap ours in. The link update is
+ * atomic, so steering never pauses. A live tracer's program is left alone.
  */
-static int upgrade_program(struct live *l, struct sksteer_bpf *skel, char *err, size_t errlen)
+static int sync_program(struct live *l, struct sksteer_bpf *skel, char *err, size_t errlen)
 {
-	int prog_fd = bpf_program__fd(skel->progs.sksteer), link_fd, ret;
+	int prog_fd = bpf_program__fd(skel->progs.sksteer), link_fd, tracer, ret;
 	__u8 live_tag[BPF_TAG_SIZE], our_tag[BPF_TAG_SIZE];
+	struct sksteer_tracer t;
 	char path[PATH_MAX];
 
+	tracer = live_tracer(l, &t);
+	if (tracer == 1)
+		return 0;
 	link_fd = bpf_obj_get(pin_path(&l->pins, "link", path, sizeof(path)));
 	if (link_fd < 0) {
 		snprintf(err, errlen, "cannot open the pinned link %s: %s", path, strerror(errno));
@@ -266,9 +294,11 @@ static int upgrade_program(struct live *l, struct sksteer_bpf *skel, char *err, 
 	ret = link_prog_tag(link_fd, live_tag);
 	if (!ret)
 		ret = prog_tag(prog_fd, our_tag);
-	if (!ret && memcmp(live_tag, our_tag, BPF_TAG_SIZE) &&
+	if (!ret && (tracer < 0 || memcmp(live_tag, our_tag, BPF_TAG_SIZE)) &&
 	    bpf_link_update(link_fd, prog_fd, NULL))
 		ret = -errno;
+	if (!ret && tracer < 0)
+		ret = live_set_tracer(l, 0);
 	close(link_fd);
 	if (ret)
 		snprintf(err, errlen, "cannot update the steering program: %s", strerror(-ret));
@@ -314,6 +344,8 @@ static int attach(struct live *l, struct sksteer_bpf *skel, char *err, size_t er
 
 static int open_pinned_maps(struct live *l, char *err, size_t errlen)
 {
+	if (l->fds[0] >= 0)
+		return 0; /* already open */
 	for (int m = 0; m < NR_MAPS; m++) {
 		l->fds[m] = pins_map_fd(&l->pins, m);
 		if (l->fds[m] < 0) {
@@ -362,7 +394,7 @@ static int configure(struct live *l, char *err, size_t errlen)
 	if (live_apply(l, &c, err, errlen))
 		goto out;
 	if (l->pins.live)
-		ret = upgrade_program(l, skel, err, errlen);
+		ret = sync_program(l, skel, err, errlen);
 	else
 		ret = attach(l, skel, err, errlen);
 out:
@@ -392,6 +424,99 @@ static int detach(struct live *l, char *err, size_t errlen)
 	return 0;
 }
 
+static volatile bool exiting;
+
+static void on_signal(int sig)
+{
+	exiting = true;
+}
+
+static int64_t realtime_offset_ns(void)
+{
+	struct timespec real, mono;
+
+	clock_gettime(CLOCK_REALTIME, &real);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	return (int64_t)(real.tv_sec - mono.tv_sec) * 1000000000 + (real.tv_nsec - mono.tv_nsec);
+}
+
+static void report_lost(uint64_t lost)
+{
+	if (env.json)
+		printf("{\"events_lost\":%llu}\n", (unsigned long long)lost);
+	else if (lost)
+		fprintf(stderr, "sksteer: %llu events lost (the ring buffer was full)\n",
+			(unsigned long long)lost);
+	fflush(stdout);
+}
+
+/*
+ * --trace: swap a tracing instance of the program into the link, stream its
+ * events, and swap the program that ran before back in. Other runs may change
+ * the configuration meanwhile: the lock is released while streaming.
+ */
+static int trace(struct live *l, char *err, size_t errlen)
+{
+	struct trace_out out = { .f = stdout, .json = env.json, .live = l };
+	struct sksteer_bpf *skel = NULL, *plain = NULL;
+	int link_fd = -1, before_fd = -1, ret = -1;
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+	struct sksteer_tracer t;
+	char path[PATH_MAX];
+	uint64_t lost;
+
+	if (!l->pins.live) {
+		snprintf(err, errlen, "nothing is steered in this namespace, so nothing to trace: "
+				      "steer with -p and -s first");
+		return -1;
+	}
+	if (open_pinned_maps(l, err, errlen))
+		return -1;
+	if (live_tracer(l, &t) == 1) {
+		snprintf(err, errlen, "pid %u is tracing this namespace already: one tracer at a time",
+			 t.pid);
+		return -1;
+	}
+	/* a tracer that died left its program running: put a plain one back first */
+	plain = load_program(l, false, err, errlen);
+	if (!plain || sync_program(l, plain, err, errlen))
+		goto out;
+	skel = load_program(l, true, err, errlen);
+	if (!skel)
+		goto out;
+	link_fd = bpf_obj_get(pin_path(&l->pins, "link", path, sizeof(path)));
+	if (link_fd < 0 || bpf_obj_get_info_by_fd(link_fd, &info, &len) ||
+	    (before_fd = bpf_prog_get_fd_by_id(info.prog_id)) < 0) {
+		snprintf(err, errlen, "cannot open the pinned link %s: %s", path, strerror(errno));
+		goto out;
+	}
+	lost = events_lost(l->fds[MAP_STATS]);
+	if (live_set_tracer(l, getpid()) ||
+	    bpf_link_update(link_fd, bpf_program__fd(skel->progs.sksteer), NULL)) {
+		snprintf(err, errlen, "cannot swap in the tracing program: %s", strerror(errno));
+		live_set_tracer(l, 0);
+		goto out;
+	}
+	flock(l->pins.dir_fd, LOCK_UN);
+
+	out.realtime_offset_ns = realtime_offset_ns();
+	ret = trace_stream(&out, l->fds[MAP_EVENTS], link_fd, &exiting, err, errlen);
+
+	flock(l->pins.dir_fd, LOCK_EX);
+	bpf_link_update(link_fd, before_fd, NULL); /* fails only if detached meanwhile */
+	live_set_tracer(l, 0);
+	report_lost(events_lost(l->fds[MAP_STATS]) - lost);
+out:
+	if (before_fd >= 0)
+		close(before_fd);
+	if (link_fd >= 0)
+		close(link_fd);
+	sksteer_bpf__destroy(skel);
+	sksteer_bpf__destroy(plain);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	struct live l = { .fds = { -1, -1, -1, -1, -1, -1 } };
@@ -405,10 +530,16 @@ int main(int argc, char **argv)
 	if (check_privileges() || check_kernel())
 		return 1;
 
-	ret = pins_open(&l.pins, !env.detach, err, sizeof(err));
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+
+	ret = pins_open(&l.pins, !env.detach && !env.trace, err, sizeof(err));
 	if (ret < 0)
 		return fail("%s", err);
-	if (env.detach && (ret == 1 || !l.pins.live)) {
+	ret = 0; /* 1, no pin directory, is just "not live" here */
+	if (env.detach && !l.pins.live) {
 		live_close(&l);
 		/* nothing to undo: detaching everything twice is not an error */
 		if (env.target_arg)
@@ -416,7 +547,12 @@ int main(int argc, char **argv)
 				    env.target_arg);
 		return 0;
 	}
-	ret = env.detach ? detach(&l, err, sizeof(err)) : configure(&l, err, sizeof(err));
+	if (env.detach)
+		ret = detach(&l, err, sizeof(err));
+	else if (env.ports_arg || env.target_arg)
+		ret = configure(&l, err, sizeof(err));
+	if (!ret && env.trace)
+		ret = trace(&l, err, sizeof(err));
 	live_close(&l);
 	return ret ? fail("%s", err) : 0;
 }

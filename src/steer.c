@@ -266,6 +266,42 @@ static int zero_stats(struct live *l, uint32_t slot)
 	return ret;
 }
 
+/* When a process started, in clock ticks since boot: tells a reused pid from the original. */
+static uint64_t proc_start_time(pid_t pid)
+{
+	char path[64], line[1024], *p;
+	unsigned long long start = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	/* field 22; fields after the last ')' start at 3 */
+	if (fgets(line, sizeof(line), f) && (p = strrchr(line, ')')))
+		sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
+			      "%*d %*d %llu",
+		       &start);
+	fclose(f);
+	return start;
+}
+
+int live_tracer(const struct live *l, struct sksteer_tracer *t)
+{
+	if (bpf_map_lookup_elem(l->fds[MAP_TRACER], &(uint32_t){ 0 }, t) || !t->pid)
+		return 0;
+	return proc_start_time((pid_t)t->pid) == t->start_time ? 1 : -1;
+}
+
+int live_set_tracer(struct live *l, pid_t pid)
+{
+	struct sksteer_tracer t = { .pid = (uint32_t)pid };
+
+	if (pid)
+		t.start_time = proc_start_time(pid);
+	return bpf_map_update_elem(l->fds[MAP_TRACER], &(uint32_t){ 0 }, &t, BPF_ANY) ? -errno : 0;
+}
+
 int live_remove(struct live *l, int slot, char *err, size_t errlen)
 {
 	struct sksteer_target none = {};

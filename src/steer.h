@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "parse.h"
 #include "pins.h"
 
@@ -51,6 +52,15 @@ uint64_t live_cookie(const struct live *l, int slot);
  * nothing changed.
  */
 int live_apply(struct live *l, const struct change *c, char *err, size_t errlen);
+
+/*
+ * The tracer recorded in the pinned map: 1 if its process lives (t filled in),
+ * 0 if none is recorded, -1 if the recorded one died without cleaning up.
+ */
+int live_tracer(const struct live *l, struct sksteer_tracer *t);
+
+/* Records this process as the tracer, or none with pid 0. */
+int live_set_tracer(struct live *l, pid_t pid);
 
 /* Removes target slot: its ports first, then its socket and bookkeeping. */
 int live_remove(struct live *l, int slot, char *err, size_t errlen);

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "trace.h"
+
+static const char *const verdicts[] = {
+	[SKSTEER_STEERED] = "steered",
+	[SKSTEER_PASS] = "pass",
+	[SKSTEER_NO_TARGET] = "no-target",
+	[SKSTEER_ERROR] = "error",
+};
+
+/* "1.2.3.4:80" or "[::1]:80" */
+static char *format_endpoint(const struct sksteer_event *e, const __u32 *ip, __u16 port, char *buf,
+			     size_t len)
+{
+	struct sksteer_target t = { .family = e->family, .port = port };
+
+	memcpy(t.addr, ip, sizeof(t.addr));
+	return format_target(&t, buf, len);
+}
+
+static const char *target_name(const struct trace_out *o, const struct sksteer_event *e, char *buf,
+			       size_t len)
+{
+	struct sksteer_target t;
+
+	if (!e->slot)
+		return NULL;
+	/* the target as it is now; it is removed only after its ports are */
+	if (bpf_map_lookup_elem(o->live->fds[MAP_TARGET_ADDRS], &(__u32){ e->slot }, &t) || !t.proto)
+		return "?";
+	return format_target(&t, buf, len);
+}
+
+static void format_time(const struct trace_out *o, __u64 mono_ns, bool iso, char *buf, size_t len)
+{
+	int64_t ns = (int64_t)mono_ns + o->realtime_offset_ns;
+	time_t secs = (time_t)(ns / 1000000000);
+	struct tm tm;
+
+	if (iso) {
+		gmtime_r(&secs, &tm);
+		strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(buf + strlen(buf), len - strlen(buf), ".%06ldZ",
+			 (long)(ns % 1000000000 / 1000));
+	} else {
+		localtime_r(&secs, &tm);
+		strftime(buf, len, "%H:%M:%S", &tm);
+		snprintf(buf + strlen(buf), len - strlen(buf), ".%03ld",
+			 (long)(ns % 1000000000 / 1000000));
+	}
+}
+
+void trace_header(const struct trace_out *o)
+{
+	if (o->json)
+		return;
+	fprintf(o->f, "%-12s %-5s %-21s %-21s %-10s %s\n", "TIME", "PROTO", "SRC", "DST", "VERDICT",
+		"TARGET");
+	fflush(o->f);
+}
+
+int trace_event(const struct trace_out *o, const struct sksteer_event *e)
+{
+	char when[64], src[TARGET_STRLEN], dst[TARGET_STRLEN], tname[TARGET_STRLEN], verdict[48];
+	const char *proto = e->proto == 17 ? "udp" : "tcp", *target;
+	const char *errname = e->err ? strerrorname_np(-e->err) : NULL;
+
+	format_time(o, e->time_ns, o->json, when, sizeof(when));
+	format_endpoint(e, e->remote_ip, e->remote_port, src, sizeof(src));
+	format_endpoint(e, e->local_ip, e->local_port, dst, sizeof(dst));
+	target = target_name(o, e, tname, sizeof(tname));
+	if (o->json) {
+		fprintf(o->f,
+			"{\"time\":\"%s\",\"family\":\"%s\",\"proto\":\"%s\",\"src\":\"%s\","
+			"\"dst\":\"%s\",\"verdict\":\"%s\",",
+			when, e->family == AF_INET6 ? "ipv6" : "ipv4", proto, src, dst,
+			verdicts[e->verdict & 3]);
+		if (target)
+			fprintf(o->f, "\"target\":\"%s\",", target);
+		else
+			fprintf(o->f, "\"target\":null,");
+		fprintf(o->f, "\"ifindex\":%u", e->ifindex);
+		if (e->err)
+			fprintf(o->f, ",\"errno\":%d,\"error\":\"%s\"", -e->err,
+				errname ? errname : "?");
+		fputs("}\n", o->f);
+	} else {
+		if (e->err)
+			snprintf(verdict, sizeof(verdict), "error:%s", errname ? errname : "?");
+		else
+			snprintf(verdict, sizeof(verdict), "%s", verdicts[e->verdict & 3]);
+		fprintf(o->f, "%-12s %-5s %-21s %-21s %-10s %s\n", when, proto, src, dst, verdict,
+			target ? target : "-");
+	}
+	return fflush(o->f) || ferror(o->f) ? -1 : 0;
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	if (size < sizeof(struct sksteer_event))
+		return 0;
+	/* a negative return stops ring_buffer__poll(): the reader has gone */
+	return trace_event(ctx, data) ? -EPIPE : 0;
+}
+
+/* Steering detached under us (sksteer --detach elsewhere): nothing left to trace. */
+static bool link_detached(int link_fd)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(link_fd, &info, &len) || !info.netns.netns_ino;
+}
+
+int trace_stream(struct trace_out *o, int events_fd, int link_fd, volatile bool *exiting,
+		 char *err, size_t errlen)
+{
+	struct ring_buffer *rb = ring_buffer__new(events_fd, on_event, o, NULL);
+	int ret = 0, polls = 0;
+
+	if (!rb) {
+		snprintf(err, errlen, "cannot read the event ring buffer: %s", strerror(errno));
+		return -1;
+	}
+	trace_header(o);
+	while (!*exiting) {
+		ret = ring_buffer__poll(rb, 100);
+		if (ret == -EINTR) {
+			ret = 0;
+			continue;
+		}
+		if (ret == -EPIPE) {
+			ret = 0; /* stdout closed: stop quietly */
+			break;
+		}
+		if (ret < 0) {
+			snprintf(err, errlen, "reading events failed: %s", strerror(-ret));
+			break;
+		}
+		ret = 0;
+		if (++polls % 10 == 0 && link_detached(link_fd)) {
+			snprintf(err, errlen, "steering in this namespace was detached; trace ends");
+			ret = -1;
+			break;
+		}
+	}
+	ring_buffer__free(rb);
+	return ret;
+}
+
+uint64_t events_lost(int stats_fd)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct sksteer_stats *per_cpu;
+	uint64_t lost = 0;
+
+	if (ncpus <= 0)
+		return 0;
+	per_cpu = calloc((size_t)ncpus, sizeof(*per_cpu));
+	if (per_cpu && !bpf_map_lookup_elem(stats_fd, &(__u32){ 0 }, per_cpu))
+		for (int i = 0; i < ncpus; i++)
+			lost += per_cpu[i].events_lost;
+	free(per_cpu);
+	return lost;
+}
