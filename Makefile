@@ -59,8 +59,8 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-funct
 TOOL_SRCS := sksteer.c steer.c trace.c parse.c sockets.c pins.c
 TOOL_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(TOOL_SRCS))
 # Test and benchmark helpers: real sockets, a link swapper, and baseline programs.
-TEST_PROGS := $(OUTPUT)/netpeer $(OUTPUT)/linkswap $(OUTPUT)/floor.bpf.o $(OUTPUT)/seed.bpf.o \
-	$(OUTPUT)/sksteer-other.bpf.o
+TEST_PROGS := $(OUTPUT)/netpeer $(OUTPUT)/linkswap $(OUTPUT)/lookup $(OUTPUT)/floor.bpf.o \
+	$(OUTPUT)/seed.bpf.o $(OUTPUT)/sksteer-other.bpf.o $(OUTPUT)/sksteer-notrace.bpf.o
 
 .PHONY: all
 all: sksteer $(TEST_PROGS)
@@ -111,6 +111,10 @@ $(OUTPUT)/sksteer-other.bpf.o: src/sksteer.bpf.c src/sksteer.h $(VMLINUX) $(LIBB
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -mcpu=v3 $(BPF_INCLUDES) -Isrc -Ivmlinux/$(ARCH) -c $< -o $@
 
+$(OUTPUT)/sksteer-notrace.bpf.o: src/sksteer.bpf.c src/sksteer.h $(VMLINUX) $(LIBBPF_DEP) | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DSKSTEER_NO_TRACE $(BPF_INCLUDES) -Isrc -Ivmlinux/$(ARCH) -c $< -o $@
+
 $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o $(BPFTOOL_DEP) | $(OUTPUT)
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
@@ -135,12 +139,20 @@ $(OUTPUT)/linkswap: tests/linkswap.c $(LIBBPF_DEP) | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< -static $(LIBS) -o $@
 
+$(OUTPUT)/lookup: bench/lookup.c src/sksteer.h $(LIBBPF_DEP) | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< -static $(LIBS) -o $@
+
 -include $(wildcard $(OUTPUT)/*.d)
 
 # --- checks ----------------------------------------------------------------------------------
 .PHONY: test
 test: all
 	$(Q)tests/run
+
+.PHONY: bench
+bench: all
+	$(Q)bench/run
 
 .PHONY: demo
 demo: all

@@ -21,8 +21,6 @@
  * in the program that normally runs, the verifier sees a constant false and
  * removes the tracing code entirely.
  */
-const volatile bool trace_events = false;
-
 /* (protocol bit << 16 | port) -> slot of the owning target, 0 if none */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -124,8 +122,11 @@ static __always_inline void count_error(struct sksteer_stats *st, long err)
 	}
 }
 
-SEC("sk_lookup")
-int sksteer(struct bpf_sk_lookup *ctx)
+/*
+ * The whole per-lookup path. `tracing` is a compile-time constant: the program
+ * that normally runs is built with false and holds no tracing code at all.
+ */
+static __always_inline int steer(struct bpf_sk_lookup *ctx, const bool tracing)
 {
 	__u32 key = ctx->local_port | SKSTEER_PROTO_BIT(ctx->protocol);
 	struct sksteer_stats *st;
@@ -143,7 +144,7 @@ int sksteer(struct bpf_sk_lookup *ctx)
 
 	if (!slot) {
 		st->passed++;
-		if (trace_events)
+		if (tracing)
 			trace(ctx, SKSTEER_PASS, 0, 0);
 		return SK_PASS;
 	}
@@ -151,7 +152,7 @@ int sksteer(struct bpf_sk_lookup *ctx)
 	sk = bpf_map_lookup_elem(&targets, &slot);
 	if (!sk) {
 		st->no_target++;
-		if (trace_events)
+		if (tracing)
 			trace(ctx, SKSTEER_NO_TARGET, slot, 0);
 		return SK_PASS;
 	}
@@ -161,15 +162,31 @@ int sksteer(struct bpf_sk_lookup *ctx)
 	if (err) {
 		/* e.g. an IPv4 lookup for an IPv6-only target: the kernel decides */
 		count_error(st, err);
-		if (trace_events)
+		if (tracing)
 			trace(ctx, SKSTEER_ERROR, slot, err);
 		return SK_PASS;
 	}
 
 	st->steered++;
-	if (trace_events)
+	if (tracing)
 		trace(ctx, SKSTEER_STEERED, slot, 0);
 	return SK_PASS;
 }
+
+/* What runs in the netns link, always. */
+SEC("sk_lookup")
+int sksteer(struct bpf_sk_lookup *ctx)
+{
+	return steer(ctx, false);
+}
+
+#ifndef SKSTEER_NO_TRACE
+/* What `sksteer --trace` swaps into the link while it streams events. */
+SEC("sk_lookup")
+int sksteer_trace(struct bpf_sk_lookup *ctx)
+{
+	return steer(ctx, true);
+}
+#endif
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

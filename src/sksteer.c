@@ -223,7 +223,9 @@ static struct sksteer_bpf *load_program(struct live *l, bool trace, char *err, s
 		snprintf(err, errlen, "cannot open the BPF program: %s", strerror(errno));
 		return NULL;
 	}
-	skel->rodata->trace_events = trace;
+	/* the plain program, or the tracing instance of the same code */
+	bpf_program__set_autoload(skel->progs.sksteer, !trace);
+	bpf_program__set_autoload(skel->progs.sksteer_trace, trace);
 	for (int m = 0; m < NR_MAPS && l->pins.live; m++)
 		if (reuse_map(l, skel_map(skel, m), l->fds[m], err, errlen))
 			goto fail;
@@ -493,7 +495,7 @@ static int trace(struct live *l, char *err, size_t errlen)
 	}
 	lost = events_lost(l->fds[MAP_STATS]);
 	if (live_set_tracer(l, getpid()) ||
-	    bpf_link_update(link_fd, bpf_program__fd(skel->progs.sksteer), NULL)) {
+	    bpf_link_update(link_fd, bpf_program__fd(skel->progs.sksteer_trace), NULL)) {
 		snprintf(err, errlen, "cannot swap in the tracing program: %s", strerror(errno));
 		live_set_tracer(l, 0);
 		goto out;

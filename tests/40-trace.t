@@ -32,6 +32,8 @@ loop_start 127.0.0.1:443
 ok "a tracer starts" start_trace "$WORK/trace"
 tracing=$(link_prog)
 ok "while tracing, the link runs an instance with the tracing code" test "$(ringbuf_calls "$tracing")" -gt 0
+is "and bpftool names it sksteer_trace" sksteer_trace \
+	"$(bpftool prog show id "$tracing" | awk 'NR == 1 { print $4 }')"
 steered=$(dial 127.0.0.1:80)
 passed=$(dial 127.0.0.2:81)
 sleep 0.2
