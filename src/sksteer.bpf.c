@@ -21,9 +21,13 @@
  * in the program that normally runs, the verifier sees a constant false and
  * removes the tracing code entirely.
  */
-/* (protocol bit << 16 | port) -> slot of the owning target, 0 if none */
+/*
+ * (protocol bit << 16 | port) -> slot of the owning target, 0 if none.
+ * Mmapable: the loader reads and changes it in place, one byte store per port.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, SKSTEER_PORT_KEYS);
 	__type(key, __u32);
 	__type(value, __u8);

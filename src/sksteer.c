@@ -199,7 +199,7 @@ static int reuse_map(struct live *l, struct bpf_map *map, int fd, char *err, siz
 	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.type != bpf_map__type(map) ||
 	    info.key_size != bpf_map__key_size(map) ||
 	    info.value_size != bpf_map__value_size(map) ||
-	    info.max_entries != bpf_map__max_entries(map)) {
+	    info.max_entries != bpf_map__max_entries(map) || info.map_flags != bpf_map__map_flags(map)) {
 		snprintf(err, errlen,
 			 "the steering pinned in %s comes from an incompatible sksteer version "
 			 "(map '%s' differs): run 'sksteer --detach', then apply the "
@@ -363,6 +363,7 @@ static int open_pinned_maps(struct live *l, char *err, size_t errlen)
 
 static void live_close(struct live *l)
 {
+	live_unmap(l);
 	for (int m = 0; m < NR_MAPS; m++)
 		if (l->fds[m] >= 0)
 			close(l->fds[m]);
@@ -381,6 +382,8 @@ static int configure(struct live *l, char *err, size_t errlen)
 	skel = load_program(l, false, err, errlen);
 	if (!skel)
 		return -1;
+	if (!l->pins.live && live_read(l, err, errlen))
+		goto out;
 	if (env.target_arg) {
 		c.target = &env.target;
 		c.new_socket = true;

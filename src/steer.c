@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -13,48 +14,19 @@
 /* How many conflicting sockets a refusal names before it says "and N more". */
 #define NAMED_MAX 3
 
-static int read_ports(int fd, uint8_t *owner)
+#define TABLE_BYTES ((size_t)SKSTEER_PORT_KEYS * 8)
+
+/*
+ * Writes one port's owner. A one-byte store is atomic: a lookup sees the old
+ * owner or the new one, never a mix and never a gap.
+ */
+static void set_owner(struct live *l, uint32_t key, uint8_t slot)
 {
-	static uint32_t keys[SKSTEER_PORT_KEYS];
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	uint32_t done = 0, in = 0, out = 0;
-
-	while (done < SKSTEER_PORT_KEYS) {
-		uint32_t count = SKSTEER_PORT_KEYS - done;
-		int ret = bpf_map_lookup_batch(fd, done ? &in : NULL, &out, keys + done,
-					       owner + done, &count, &opts);
-
-		done += count;
-		if (ret)
-			return errno == ENOENT ? 0 : -errno;
-		in = out;
-	}
-	return 0;
-}
-
-/* Writes the given port keys; batched, since a range can be all 65535 ports. */
-static int write_ports(int fd, uint32_t *keys, uint8_t *vals, uint32_t n)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
-	uint32_t count = n;
-
-	if (!n)
-		return 0;
-	if (!bpf_map_update_batch(fd, keys, vals, &count, &opts))
-		return 0;
-	if (errno != EINVAL && errno != ENOTSUP && errno != EOPNOTSUPP)
-		return -errno;
-	/* kernels without batch operations on arrays */
-	for (uint32_t i = 0; i < n; i++)
-		if (bpf_map_update_elem(fd, &keys[i], &vals[i], BPF_ANY))
-			return -errno;
-	return 0;
+	l->table[(size_t)key * 8] = slot;
 }
 
 int live_read(struct live *l, char *err, size_t errlen)
 {
-	int ret;
-
 	for (uint32_t slot = 0; slot < SKSTEER_SLOTS; slot++) {
 		if (bpf_map_lookup_elem(l->fds[MAP_TARGET_ADDRS], &slot, &l->addrs[slot])) {
 			snprintf(err, errlen, "cannot read the pinned targets: %s",
@@ -62,12 +34,20 @@ int live_read(struct live *l, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	ret = read_ports(l->fds[MAP_PORTS], l->owner);
-	if (ret) {
-		snprintf(err, errlen, "cannot read the pinned port table: %s", strerror(-ret));
+	l->table = mmap(NULL, TABLE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, l->fds[MAP_PORTS], 0);
+	if (l->table == MAP_FAILED) {
+		l->table = NULL;
+		snprintf(err, errlen, "cannot map the pinned port table: %s", strerror(errno));
 		return -1;
 	}
 	return 0;
+}
+
+void live_unmap(struct live *l)
+{
+	if (l->table)
+		munmap((void *)l->table, TABLE_BYTES);
+	l->table = NULL;
 }
 
 int live_find(const struct live *l, const struct sksteer_target *t)
@@ -97,7 +77,7 @@ void live_ports(const struct live *l, int slot, struct portset *out)
 
 	memset(out, 0, sizeof(*out));
 	for (unsigned int port = 1; port <= 65535; port++)
-		if (l->owner[base + port] == slot)
+		if (port_owner(l, base + port) == slot)
 			portset_add(out, port);
 }
 
@@ -139,7 +119,7 @@ static int check_conflicts(const struct live *l, const struct change *c, int slo
 			continue;
 		base = port_key(c->target->proto, 0);
 		for (unsigned int port = 1; port <= 65535; port++) {
-			if (l->owner[base + port] == other && portset_has(c->ports, port)) {
+			if (port_owner(l, base + port) == other && portset_has(c->ports, port)) {
 				portset_add(&taken, port);
 				any = true;
 			}
@@ -181,7 +161,7 @@ static int check_hijack(const struct live *l, const struct change *c, uint64_t n
 		struct owner o = { .comm = "?" };
 
 		if (!s->addr.port || !portset_has(c->ports, s->addr.port) ||
-		    l->owner[base + s->addr.port] || is_target_socket(l, s->cookie, new_cookie))
+		    port_owner(l, base + s->addr.port) || is_target_socket(l, s->cookie, new_cookie))
 			continue;
 		portset_add(&hit, s->addr.port);
 		if (n++ >= NAMED_MAX)
@@ -215,38 +195,21 @@ static int free_slot(const struct live *l)
 
 /*
  * Gives target slot exactly the given ports: first every port it gains (new
- * ones, and ones moved from other targets in one update each), then it lets
+ * ones, and ones moved from other targets, each in one store), then it lets
  * go of the ports it loses, so a port kept throughout is never unsteered.
  */
-static int set_ports(struct live *l, int slot, const struct portset *ports)
+static void set_ports(struct live *l, int slot, const struct portset *ports)
 {
-	static uint32_t gain_keys[65536], lose_keys[65536];
-	static uint8_t gain_vals[65536], lose_vals[65536];
-	uint32_t base = port_key(l->addrs[slot].proto, 0), gain = 0, lose = 0;
-	int ret;
+	uint32_t base = port_key(l->addrs[slot].proto, 0);
 
-	for (unsigned int port = 1; port <= 65535; port++) {
-		uint32_t key = base + port;
-		bool want = portset_has(ports, port);
-
-		if (want && l->owner[key] != slot) {
-			gain_keys[gain] = key;
-			gain_vals[gain++] = (uint8_t)slot;
-		} else if (!want && l->owner[key] == slot) {
-			lose_keys[lose] = key;
-			lose_vals[lose++] = 0;
-		}
-	}
-	ret = write_ports(l->fds[MAP_PORTS], gain_keys, gain_vals, gain);
-	if (!ret)
-		ret = write_ports(l->fds[MAP_PORTS], lose_keys, lose_vals, lose);
-	if (ret)
-		return ret;
-	for (uint32_t i = 0; i < gain; i++)
-		l->owner[gain_keys[i]] = gain_vals[i];
-	for (uint32_t i = 0; i < lose; i++)
-		l->owner[lose_keys[i]] = 0;
-	return 0;
+	for (unsigned int port = 1; port <= 65535; port++)
+		if (portset_has(ports, port) && port_owner(l, base + port) != slot)
+			set_owner(l, base + port, (uint8_t)slot);
+	/* no store of the second pass may become visible before one of the first */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	for (unsigned int port = 1; port <= 65535; port++)
+		if (!portset_has(ports, port) && port_owner(l, base + port) == slot)
+			set_owner(l, base + port, 0);
 }
 
 static int zero_stats(struct live *l, uint32_t slot)
@@ -307,10 +270,10 @@ int live_remove(struct live *l, int slot, char *err, size_t errlen)
 	struct sksteer_target none = {};
 	struct portset empty = {};
 	uint32_t key = (uint32_t)slot;
-	int ret;
+	int ret = 0;
 
-	ret = set_ports(l, slot, &empty);
-	if (!ret && bpf_map_delete_elem(l->fds[MAP_TARGETS], &key) && errno != ENOENT)
+	set_ports(l, slot, &empty);
+	if (bpf_map_delete_elem(l->fds[MAP_TARGETS], &key) && errno != ENOENT)
 		ret = -errno;
 	if (!ret)
 		ret = zero_stats(l, key);
@@ -356,7 +319,7 @@ static int install_socket(struct live *l, int slot, int fd, const char *name, ch
 
 int live_apply(struct live *l, const struct change *c, char *err, size_t errlen)
 {
-	int slot = live_find(l, c->target), fd = -1, ret;
+	int slot = live_find(l, c->target), fd = -1;
 	char name[TARGET_STRLEN];
 	uint64_t cookie = 0;
 	struct owner owner;
@@ -397,13 +360,8 @@ int live_apply(struct live *l, const struct change *c, char *err, size_t errlen)
 		goto fail;
 	}
 	l->addrs[slot] = *c->target;
-	if (c->ports) {
-		ret = set_ports(l, slot, c->ports);
-		if (ret) {
-			snprintf(err, errlen, "cannot update the port table: %s", strerror(-ret));
-			goto fail;
-		}
-	}
+	if (c->ports)
+		set_ports(l, slot, c->ports);
 	if (fd >= 0)
 		close(fd);
 	return drop_empty_targets(l, err, errlen);

@@ -16,8 +16,17 @@ struct live {
 	struct pins pins;
 	int fds[NR_MAPS]; /* map fds; -1 until open */
 	struct sksteer_target addrs[SKSTEER_SLOTS]; /* proto 0: free slot */
-	uint8_t owner[SKSTEER_PORT_KEYS]; /* the port table as the program sees it */
+	/*
+	 * The port table, mapped into our memory: the program reads the same bytes.
+	 * One 8-byte array element per key; the owner's slot is its first byte.
+	 */
+	volatile uint8_t *table;
 };
+
+static inline uint8_t port_owner(const struct live *l, uint32_t key)
+{
+	return l->table[(size_t)key * 8];
+}
 
 struct change {
 	const struct sksteer_target *target;
@@ -31,7 +40,7 @@ static inline uint32_t port_key(int proto, unsigned int port)
 	return SKSTEER_PROTO_BIT((uint32_t)proto) | port;
 }
 
-/* Reads targets and ports from the map fds in l->fds. 0 or -1 with err. */
+/* Reads the targets and maps the port table, from the map fds in l->fds. 0 or -1 with err. */
 int live_read(struct live *l, char *err, size_t errlen);
 
 /* The slot of target t, or -1. */
@@ -61,6 +70,9 @@ int live_tracer(const struct live *l, struct sksteer_tracer *t);
 
 /* Records this process as the tracer, or none with pid 0. */
 int live_set_tracer(struct live *l, pid_t pid);
+
+/* Unmaps the port table. */
+void live_unmap(struct live *l);
 
 /* Removes target slot: its ports first, then its socket and bookkeeping. */
 int live_remove(struct live *l, int slot, char *err, size_t errlen);
