@@ -56,7 +56,7 @@ INCLUDES := -I$(OUTPUT) -Isrc $(BPF_INCLUDES)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function
 
 # The loader's pure helpers are separate objects so that tests and fuzzers can link them alone.
-TOOL_SRCS := sksteer.c steer.c trace.c parse.c sockets.c pins.c
+TOOL_SRCS := sksteer.c steer.c trace.c status.c parse.c sockets.c pins.c
 TOOL_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(TOOL_SRCS))
 # Test and benchmark helpers: real sockets, a link swapper, and baseline programs.
 TEST_PROGS := $(OUTPUT)/netpeer $(OUTPUT)/linkswap $(OUTPUT)/lookup $(OUTPUT)/floor.bpf.o \

@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "sksteer.skel.h"
+#include "status.h"
 #include "steer.h"
 #include "trace.h"
 
@@ -32,6 +33,8 @@ static struct env {
 	bool detach;
 	bool force;
 	bool trace;
+	bool list;
+	bool metrics;
 	bool json;
 	const char *ports_arg;
 	const char *target_arg;
@@ -68,6 +71,10 @@ static const char doc[] =
 	"                 show each lookup the program sees, until Ctrl-C\n"
 	"  sksteer --trace --json | jq .\n"
 	"                 the same as JSON lines\n"
+	"  sksteer --list\n"
+	"                 targets, owners, ports and counters of this namespace\n"
+	"  sksteer --metrics > /var/lib/prometheus/node-exporter/sksteer.prom\n"
+	"                 the counters for node_exporter's textfile collector\n"
 	"\n"
 	"Needs root (or CAP_BPF, CAP_NET_ADMIN and CAP_SYS_PTRACE) and a kernel >= 5.9 with BTF.";
 
@@ -79,7 +86,10 @@ static const struct argp_option opts[] = {
 	{ "detach", 'd', NULL, 0, "Stop steering: to TARGET with -s, else everything", 0 },
 	{ "trace", 't', NULL, 0,
 	  "Stream lookup events until interrupted (after applying -p/-s, if given)", 0 },
-	{ "json", 'j', NULL, 0, "With --trace: one JSON object per line", 0 },
+	{ "list", 'l', NULL, 0, "Show targets, owners, ports and counters", 0 },
+	{ "metrics", 'm', NULL, 0, "Print the counters in Prometheus text format", 0 },
+	{ "json", 'j', NULL, 0, "With --trace: one JSON object per line; with --list: one document",
+	  0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's log, including the verifier's", 0 },
 	{},
 };
@@ -111,6 +121,12 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 'j':
 		env.json = true;
 		break;
+	case 'l':
+		env.list = true;
+		break;
+	case 'm':
+		env.metrics = true;
+		break;
 	case 'v':
 		env.verbose = true;
 		break;
@@ -122,10 +138,15 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--detach takes -s TARGET or nothing, not -p");
 		else if (env.detach && env.trace)
 			argp_error(state, "--detach and --trace do not go together");
-		else if (env.json && !env.trace)
-			argp_error(state, "--json goes with --trace");
-		else if (!env.detach && !env.trace && !env.ports_arg && !env.target_arg)
-			argp_error(state, "nothing to do: give -p PORTS and -s TARGET");
+		else if (env.json && !env.trace && !env.list)
+			argp_error(state, "--json goes with --trace or --list");
+		else if ((env.list || env.metrics) &&
+			 (env.detach || env.trace || env.ports_arg || env.target_arg ||
+			  (env.list && env.metrics)))
+			argp_error(state, "--list and --metrics only show: use them alone");
+		else if (!env.detach && !env.trace && !env.list && !env.metrics && !env.ports_arg &&
+			 !env.target_arg)
+			argp_error(state, "nothing to do: give -p PORTS and -s TARGET (see --help)");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -429,6 +450,39 @@ static int detach(struct live *l, char *err, size_t errlen)
 	return 0;
 }
 
+/* --list, --metrics: read only, from the pinned maps. */
+static int show(struct live *l, char *err, size_t errlen)
+{
+	struct status *st;
+	int ret = -1;
+
+	if (!l->pins.live) {
+		if (env.metrics)
+			printf("# sksteer: not steering in network namespace %llu\n",
+			       (unsigned long long)l->pins.netns_ino);
+		else if (env.json)
+			printf("{\"netns\":%llu,\"steering\":false,\"targets\":[]}\n",
+			       (unsigned long long)l->pins.netns_ino);
+		else
+			printf("not steering in this network namespace\n");
+		return 0;
+	}
+	st = calloc(1, sizeof(*st));
+	if (!st || open_pinned_maps(l, err, errlen) || status_collect(l, st, err, errlen))
+		goto out;
+	if (env.metrics)
+		status_metrics(st, stdout);
+	else if (env.json)
+		status_json(st, stdout);
+	else
+		status_text(st, stdout);
+	status_free(st);
+	ret = 0;
+out:
+	free(st);
+	return ret;
+}
+
 static volatile bool exiting;
 
 static void on_signal(int sig)
@@ -540,7 +594,7 @@ int main(int argc, char **argv)
 	signal(SIGHUP, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 
-	ret = pins_open(&l.pins, !env.detach && !env.trace, err, sizeof(err));
+	ret = pins_open(&l.pins, env.ports_arg || env.target_arg, err, sizeof(err));
 	if (ret < 0)
 		return fail("%s", err);
 	ret = 0; /* 1, no pin directory, is just "not live" here */
@@ -552,7 +606,9 @@ int main(int argc, char **argv)
 				    env.target_arg);
 		return 0;
 	}
-	if (env.detach)
+	if (env.list || env.metrics)
+		ret = show(&l, err, sizeof(err));
+	else if (env.detach)
 		ret = detach(&l, err, sizeof(err));
 	else if (env.ports_arg || env.target_arg)
 		ret = configure(&l, err, sizeof(err));

@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "status.h"
+
+static uint64_t errors(const struct sksteer_stats *s)
+{
+	return s->err_family + s->err_proto + s->err_state + s->err_other;
+}
+
+static void add_stats(struct sksteer_stats *sum, const struct sksteer_stats *s)
+{
+	const __u64 *from = (const __u64 *)s;
+	__u64 *to = (__u64 *)sum;
+
+	for (size_t i = 0; i < sizeof(*s) / sizeof(__u64); i++)
+		to[i] += from[i];
+}
+
+static int read_stats(const struct live *l, uint32_t slot, struct sksteer_stats *sum,
+		      struct sksteer_stats *per_cpu, int ncpus)
+{
+	memset(sum, 0, sizeof(*sum));
+	if (bpf_map_lookup_elem(l->fds[MAP_STATS], &slot, per_cpu))
+		return -errno;
+	for (int cpu = 0; cpu < ncpus; cpu++)
+		add_stats(sum, &per_cpu[cpu]);
+	return 0;
+}
+
+/* Address, state and owner of the socket in the target's slot, matched by cookie. */
+static void find_socket(const struct live *l, struct target_status *t)
+{
+	struct sock_list socks;
+
+	t->cookie = live_cookie(l, t->slot);
+	t->alive = t->cookie != 0;
+	if (!t->alive || sockets_dump(t->addr.proto, &socks))
+		return;
+	for (size_t i = 0; i < socks.n; i++)
+		if (socks.socks[i].cookie == t->cookie && socket_owner(socks.socks[i].inode, &t->owner))
+			t->owner.pid = 0;
+	sock_list_free(&socks);
+}
+
+static void read_program(const struct live *l, struct status *st)
+{
+	struct bpf_link_info link = {};
+	struct bpf_prog_info prog = {};
+	__u32 len = sizeof(link);
+	char path[PATH_MAX];
+	int fd;
+
+	fd = bpf_obj_get(pin_path(&l->pins, "link", path, sizeof(path)));
+	if (fd < 0)
+		return;
+	if (!bpf_obj_get_info_by_fd(fd, &link, &len))
+		st->prog_id = link.prog_id;
+	close(fd);
+	fd = bpf_prog_get_fd_by_id(st->prog_id);
+	if (fd < 0)
+		return;
+	len = sizeof(prog);
+	if (!bpf_obj_get_info_by_fd(fd, &prog, &len)) {
+		snprintf(st->prog_name, sizeof(st->prog_name), "%s", prog.name);
+		for (int i = 0; i < BPF_TAG_SIZE; i++)
+			snprintf(st->prog_tag + 2 * i, 3, "%02x", prog.tag[i]);
+	}
+	close(fd);
+}
+
+int status_collect(const struct live *l, struct status *st, char *err, size_t errlen)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct sksteer_stats *per_cpu, slot_stats;
+	struct sksteer_tracer tracer;
+
+	memset(st, 0, sizeof(*st));
+	st->netns = l->pins.netns_ino;
+	st->pin_dir = l->pins.dir;
+	per_cpu = ncpus > 0 ? calloc((size_t)ncpus, sizeof(*per_cpu)) : NULL;
+	if (!per_cpu) {
+		snprintf(err, errlen, "cannot count CPUs: %s", strerror(ncpus < 0 ? -ncpus : ENOMEM));
+		return -1;
+	}
+	for (int slot = 0; slot < SKSTEER_SLOTS; slot++) {
+		struct target_status *t = &st->targets[st->ntargets];
+		struct portset ports;
+		size_t len;
+
+		if (read_stats(l, (uint32_t)slot, &slot_stats, per_cpu, ncpus)) {
+			snprintf(err, errlen, "cannot read the counters: %s", strerror(errno));
+			free(per_cpu);
+			return -1;
+		}
+		add_stats(&st->totals, &slot_stats);
+		if (!slot || !l->addrs[slot].proto)
+			continue;
+		t->slot = slot;
+		t->addr = l->addrs[slot];
+		t->stats = slot_stats;
+		live_ports(l, slot, &ports);
+		t->nports = portset_count(&ports);
+		len = format_ports(&ports, NULL, 0) + 1;
+		t->ports = malloc(len);
+		if (t->ports)
+			format_ports(&ports, t->ports, len);
+		find_socket(l, t);
+		st->ntargets++;
+	}
+	free(per_cpu);
+	read_program(l, st);
+	if (live_tracer(l, &tracer) == 1)
+		st->tracer = tracer.pid;
+	return 0;
+}
+
+void status_free(struct status *st)
+{
+	for (int i = 0; i < st->ntargets; i++)
+		free(st->targets[i].ports);
+}
+
+static const char *proto_name(const struct sksteer_target *t)
+{
+	return t->proto == IPPROTO_UDP ? "udp" : "tcp";
+}
+
+static const char *state_name(const struct target_status *t)
+{
+	if (!t->alive)
+		return "gone";
+	return t->addr.proto == IPPROTO_UDP ? "bound" : "listening";
+}
+
+void status_text(const struct status *st, FILE *f)
+{
+	const struct sksteer_stats *n = &st->totals;
+	char name[TARGET_STRLEN];
+
+	for (int i = 0; i < st->ntargets; i++) {
+		const struct target_status *t = &st->targets[i];
+
+		fprintf(f, "target %s  %s  %s", format_target(&t->addr, name, sizeof(name)),
+			proto_name(&t->addr), state_name(t));
+		if (t->owner.pid)
+			fprintf(f, "  pid %d (%s)", t->owner.pid, t->owner.comm);
+		fprintf(f, "\n  ports    %s (%u)\n", t->ports ? t->ports : "?", t->nports);
+		fprintf(f, "  lookups  steered %llu  no-target %llu  errors %llu\n",
+			(unsigned long long)t->stats.steered, (unsigned long long)t->stats.no_target,
+			(unsigned long long)errors(&t->stats));
+	}
+	fprintf(f, "namespace %llu\n", (unsigned long long)st->netns);
+	fprintf(f,
+		"  lookups  steered %llu  passed %llu  no-target %llu  errors %llu (family %llu, "
+		"protocol %llu, state %llu, other %llu)\n",
+		(unsigned long long)n->steered, (unsigned long long)n->passed,
+		(unsigned long long)n->no_target, (unsigned long long)errors(n),
+		(unsigned long long)n->err_family, (unsigned long long)n->err_proto,
+		(unsigned long long)n->err_state, (unsigned long long)n->err_other);
+	fprintf(f, "  program  %s id %u tag %s\n", st->prog_name, st->prog_id, st->prog_tag);
+	fprintf(f, "  pins     %s\n", st->pin_dir);
+	if (st->tracer)
+		fprintf(f, "  tracer   pid %u\n", st->tracer);
+	else
+		fprintf(f, "  tracer   none\n");
+}
+
+static void json_errors(const struct sksteer_stats *s, FILE *f)
+{
+	fprintf(f, "\"errors\":{\"family\":%llu,\"protocol\":%llu,\"state\":%llu,\"other\":%llu}",
+		(unsigned long long)s->err_family, (unsigned long long)s->err_proto,
+		(unsigned long long)s->err_state, (unsigned long long)s->err_other);
+}
+
+void status_json(const struct status *st, FILE *f)
+{
+	const struct sksteer_stats *n = &st->totals;
+	char name[TARGET_STRLEN];
+
+	fprintf(f, "{\"netns\":%llu,\"steering\":true,\"pin_dir\":\"%s\",",
+		(unsigned long long)st->netns, st->pin_dir);
+	fprintf(f, "\"program\":{\"id\":%u,\"name\":\"%s\",\"tag\":\"%s\"},", st->prog_id,
+		st->prog_name, st->prog_tag);
+	if (st->tracer)
+		fprintf(f, "\"tracer\":{\"pid\":%u},", st->tracer);
+	else
+		fprintf(f, "\"tracer\":null,");
+	fprintf(f, "\"targets\":[");
+	for (int i = 0; i < st->ntargets; i++) {
+		const struct target_status *t = &st->targets[i];
+
+		fprintf(f, "%s{\"target\":\"%s\",\"proto\":\"%s\",\"family\":\"%s\",\"port\":%u,",
+			i ? "," : "", format_target(&t->addr, name, sizeof(name)),
+			proto_name(&t->addr), t->addr.family == AF_INET6 ? "ipv6" : "ipv4",
+			t->addr.port);
+		fprintf(f, "\"state\":\"%s\",\"cookie\":%llu,", state_name(t),
+			(unsigned long long)t->cookie);
+		if (t->owner.pid)
+			fprintf(f, "\"owner\":{\"pid\":%d,\"comm\":\"%s\"},", t->owner.pid,
+				t->owner.comm);
+		else
+			fprintf(f, "\"owner\":null,");
+		fprintf(f, "\"ports\":\"%s\",\"port_count\":%u,", t->ports ? t->ports : "",
+			t->nports);
+		fprintf(f, "\"lookups\":{\"steered\":%llu,\"no_target\":%llu,",
+			(unsigned long long)t->stats.steered, (unsigned long long)t->stats.no_target);
+		json_errors(&t->stats, f);
+		fprintf(f, "}}");
+	}
+	fprintf(f, "],\"lookups\":{\"steered\":%llu,\"passed\":%llu,\"no_target\":%llu,",
+		(unsigned long long)n->steered, (unsigned long long)n->passed,
+		(unsigned long long)n->no_target);
+	json_errors(n, f);
+	fprintf(f, "},\"events_lost\":%llu}\n", (unsigned long long)n->events_lost);
+}
+
+static void metric_head(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP sksteer_%s %s\n# TYPE sksteer_%s %s\n", name, help, name, type);
+}
+
+void status_metrics(const struct status *st, FILE *f)
+{
+	static const char *const causes[] = { "family", "protocol", "state", "other" };
+	unsigned long long ns = (unsigned long long)st->netns;
+	char name[TARGET_STRLEN];
+
+	metric_head(f, "lookups_total", "counter",
+		    "Lookups the sk_lookup program handled, by target and verdict.");
+	fprintf(f, "sksteer_lookups_total{netns=\"%llu\",target=\"\",verdict=\"passed\"} %llu\n",
+		ns, (unsigned long long)st->totals.passed);
+	for (int i = 0; i < st->ntargets; i++) {
+		const struct target_status *t = &st->targets[i];
+
+		format_target(&t->addr, name, sizeof(name));
+		fprintf(f, "sksteer_lookups_total{netns=\"%llu\",target=\"%s\",verdict=\"steered\"} %llu\n",
+			ns, name, (unsigned long long)t->stats.steered);
+		fprintf(f,
+			"sksteer_lookups_total{netns=\"%llu\",target=\"%s\",verdict=\"no_target\"} %llu\n",
+			ns, name, (unsigned long long)t->stats.no_target);
+		fprintf(f, "sksteer_lookups_total{netns=\"%llu\",target=\"%s\",verdict=\"error\"} %llu\n",
+			ns, name, (unsigned long long)errors(&t->stats));
+	}
+	metric_head(f, "assign_errors_total", "counter",
+		    "Lookups for a target's port whose socket assignment failed, by cause.");
+	for (int i = 0; i < st->ntargets; i++) {
+		const struct target_status *t = &st->targets[i];
+		const __u64 *by_cause = &t->stats.err_family;
+
+		format_target(&t->addr, name, sizeof(name));
+		for (int c = 0; c < 4; c++)
+			fprintf(f, "sksteer_assign_errors_total{netns=\"%llu\",target=\"%s\",cause=\"%s\"} %llu\n",
+				ns, name, causes[c], (unsigned long long)by_cause[c]);
+	}
+	metric_head(f, "target_up", "gauge", "1 while the target's socket exists, 0 once it is gone.");
+	for (int i = 0; i < st->ntargets; i++)
+		fprintf(f, "sksteer_target_up{netns=\"%llu\",target=\"%s\"} %d\n", ns,
+			format_target(&st->targets[i].addr, name, sizeof(name)),
+			st->targets[i].alive);
+	metric_head(f, "target_ports", "gauge", "Ports the target owns.");
+	for (int i = 0; i < st->ntargets; i++)
+		fprintf(f, "sksteer_target_ports{netns=\"%llu\",target=\"%s\"} %u\n", ns,
+			format_target(&st->targets[i].addr, name, sizeof(name)),
+			st->targets[i].nports);
+	metric_head(f, "trace_events_lost_total", "counter",
+		    "Trace events the ring buffer could not take.");
+	fprintf(f, "sksteer_trace_events_lost_total{netns=\"%llu\"} %llu\n", ns,
+		(unsigned long long)st->totals.events_lost);
+}

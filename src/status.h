@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* `sksteer --list` and `--metrics`: what this namespace steers and how it goes. */
+#ifndef __SKSTEER_STATUS_H
+#define __SKSTEER_STATUS_H
+
+#include <stdio.h>
+#include "sockets.h"
+#include "steer.h"
+
+struct target_status {
+	int slot;
+	struct sksteer_target addr;
+	char *ports; /* compact ranges */
+	unsigned int nports;
+	bool alive; /* the socket is still in the sockmap */
+	uint64_t cookie;
+	struct owner owner; /* pid 0: not found */
+	struct sksteer_stats stats; /* summed over CPUs */
+};
+
+struct status {
+	uint64_t netns;
+	const char *pin_dir;
+	int ntargets;
+	struct target_status targets[SKSTEER_SLOTS];
+	struct sksteer_stats totals; /* every slot, including lookups for unsteered ports */
+	uint32_t prog_id;
+	char prog_name[16];
+	char prog_tag[17];
+	uint32_t tracer; /* pid of a live tracer, or 0 */
+};
+
+/* Reads everything from the pinned maps and the kernel. 0 or -1 with err. */
+int status_collect(const struct live *l, struct status *st, char *err, size_t errlen);
+void status_free(struct status *st);
+
+void status_text(const struct status *st, FILE *f);
+void status_json(const struct status *st, FILE *f);
+void status_metrics(const struct status *st, FILE *f);
+
+#endif /* __SKSTEER_STATUS_H */
