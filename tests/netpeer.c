@@ -89,6 +89,21 @@ static void format_reply(char *buf, size_t len, unsigned int port)
 		snprintf(buf, len, "%u\n", port);
 }
 
+/* An IPv4 client seen by a dual-stack socket has a v4-mapped address: reply over IPv4. */
+static void unmap_v4(struct sockaddr_storage *peer, socklen_t *len, sa_family_t reply_family)
+{
+	struct sockaddr_in6 s6 = *(struct sockaddr_in6 *)peer;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)peer;
+
+	if (reply_family != AF_INET || peer->ss_family != AF_INET6)
+		return;
+	memset(s4, 0, sizeof(*s4));
+	s4->sin_family = AF_INET;
+	s4->sin_port = s6.sin6_port;
+	memcpy(&s4->sin_addr, &s6.sin6_addr.s6_addr[12], 4);
+	*len = sizeof(*s4);
+}
+
 /* Replies from the address and port the datagram was sent to, as a UDP server behind sksteer must. */
 static void udp_answer(int fd)
 {
@@ -110,6 +125,7 @@ static void udp_answer(int fd)
 		    (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_ORIGDSTADDR))
 			memcpy(&dst, CMSG_DATA(c), c->cmsg_len - CMSG_LEN(0));
 	format_reply(reply, sizeof(reply), sockaddr_port(&dst));
+	unmap_v4(&peer, &msg.msg_namelen, dst.ss_family);
 	out = socket(dst.ss_family, SOCK_DGRAM, 0);
 	setsockopt(out, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	setsockopt(out, SOL_IP, IP_FREEBIND, &one, sizeof(one));
