@@ -176,14 +176,22 @@ format:
 deps:
 	$(Q)scripts/deps.sh
 
+SBINDIR := $(PREFIX)/sbin
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+
 .PHONY: install
 install: sksteer
-	$(Q)install -D -m 0755 sksteer $(DESTDIR)$(PREFIX)/sbin/sksteer
+	$(Q)install -D -m 0755 sksteer $(DESTDIR)$(SBINDIR)/sksteer
 	$(Q)install -D -m 0644 sksteer.8 $(DESTDIR)$(PREFIX)/share/man/man8/sksteer.8
+	$(Q)install -d $(DESTDIR)$(UNITDIR)
+	$(Q)sed 's|@SBINDIR@|$(SBINDIR)|g' contrib/sksteer@.service \
+		> $(DESTDIR)$(UNITDIR)/sksteer@.service
+	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/sksteer@.service
 
 .PHONY: uninstall
 uninstall:
-	$(Q)rm -f $(DESTDIR)$(PREFIX)/sbin/sksteer $(DESTDIR)$(PREFIX)/share/man/man8/sksteer.8
+	$(Q)rm -f $(DESTDIR)$(SBINDIR)/sksteer $(DESTDIR)$(PREFIX)/share/man/man8/sksteer.8 \
+		$(DESTDIR)$(UNITDIR)/sksteer@.service
 
 .PHONY: clean
 clean:

@@ -13,10 +13,12 @@ fi
 
 SKSTEER=./sksteer
 NETPEER=.output/netpeer
+trace_out=$(mktemp)
 ip link set lo up
 cleanup() {
 	$SKSTEER --detach 2>/dev/null || true
 	kill "${server:-}" 2>/dev/null || true
+	rm -f "$trace_out"
 }
 trap cleanup EXIT
 
@@ -46,6 +48,20 @@ run $SKSTEER -p 80,443,8000-8999 -s 127.0.0.1:9000
 for addr in 127.0.0.1:80 127.0.0.2:443 127.0.0.1:8080 127.0.0.1:22; do
 	dial $addr
 done
+
+say "What this namespace steers, with counters (--list)"
+run $SKSTEER --list
+
+say "Each lookup the program sees (--trace), while three clients connect"
+$SKSTEER --trace >"$trace_out" 2>&1 &
+tracer=$!
+sleep 0.5
+for addr in 127.0.0.1:80 127.0.0.1:8443 127.0.0.1:22; do $NETPEER connect $addr >/dev/null || true; done
+sleep 0.3
+kill -INT $tracer
+wait $tracer || true
+printf '$ %s\n' "$SKSTEER --trace"
+cat "$trace_out"
 
 say "The steering is pinned in bpffs and visible to bpftool"
 run ls "/sys/fs/bpf/sksteer/netns-$(stat -L -c %i /proc/self/ns/net)"

@@ -10,4 +10,31 @@ for opt in --ports --socket --detach --force --verbose --version; do
 done
 like "--help has examples" "Examples:.*sksteer -p 80,443,8000-8999 -s 127.0.0.1:9000" "$(echo $help)"
 
+# make install: the binary, the man page and the systemd unit, under PREFIX
+root=$WORK/root
+ok "make install PREFIX=... succeeds" make -C "$TOP" -s install PREFIX="$root"
+ok "it installs sbin/sksteer, which runs" "$root/sbin/sksteer" --version
+ok "it installs the man page" test -f "$root/share/man/man8/sksteer.8"
+ok "it installs the systemd unit, pointing at the installed binary" \
+	grep -q "^ExecStart=$root/sbin/sksteer -p" "$root/lib/systemd/system/sksteer@.service"
+is "the man page renders without warnings" "" "$(groff -man -Tutf8 -ww -z "$TOP/sksteer.8" 2>&1)"
+man_text=$(groff -man -Tascii -P-cbou "$TOP/sksteer.8" 2>/dev/null)
+for opt in $(echo "$help" | grep -o -- '--[a-z]*' | sort -u); do
+	case $opt in --help | --usage | --version) continue ;; esac
+	like "the man page documents $opt, as --help does" "$opt" "$man_text"
+done
+if command -v systemd-analyze >/dev/null; then
+	mkdir -p "$WORK/units"
+	cp "$root/lib/systemd/system/sksteer@.service" "$WORK/units/"
+	printf '[Unit]\nDescription=a proxy\n[Service]\nExecStart=/bin/true\n' >"$WORK/units/proxy.service"
+	is "systemd-analyze verify accepts the unit" "" \
+		"$(cd "$WORK/units" && SYSTEMD_LOG_LEVEL=warning systemd-analyze verify --man=no \
+			"$WORK/units/sksteer@proxy.service" 2>&1)"
+else
+	TESTS=$((TESTS + 1))
+	echo "ok $TESTS # SKIP systemd-analyze is not installed"
+fi
+ok "make uninstall removes them" make -C "$TOP" -s uninstall PREFIX="$root"
+ok "nothing is left" test -z "$(find "$root" -type f)"
+
 done_testing
