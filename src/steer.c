@@ -177,11 +177,16 @@ static int check_hijack(const struct live *l, const struct change *c, uint64_t n
 	if (!n)
 		return 0;
 	format_ports(&hit, list, sizeof(list));
-	snprintf(err, errlen,
-		 "refusing to steer port%s %s: %s%s already use%s them and would lose their "
-		 "connections (use --force to steer anyway)",
-		 portset_count(&hit) > 1 ? "s" : "", list, named, n > NAMED_MAX ? " and more" : "",
-		 n > 1 ? "" : "s");
+	if (n == 1)
+		snprintf(err, errlen,
+			 "refusing to steer port %s: %s already uses it and would lose its "
+			 "connections (use --force to steer anyway)",
+			 list, named);
+	else
+		snprintf(err, errlen,
+			 "refusing to steer ports %s: %s%s already use them and would lose their "
+			 "connections (use --force to steer anyway)",
+			 list, named, n > NAMED_MAX ? " and more" : "");
 	return -1;
 }
 
