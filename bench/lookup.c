@@ -7,7 +7,8 @@
  * for "tracing off costs nothing"), and `sksteer_trace`, which `--trace` swaps
  * in. Each is
  * measured for a steered hit and a pass-through miss with 1, 1,000 and 65,535
- * ports configured; best of several runs of REPEAT lookups each.
+ * ports configured, and sksteer's also with those ports spread over 255
+ * targets; best of several runs of REPEAT lookups each.
  *
  *   lookup OUTPUT_DIR [REPEAT]
  */
@@ -91,11 +92,14 @@ static int map_fd(const struct prog *p, const char *name)
 	return map ? bpf_map__fd(map) : -1;
 }
 
-/* Configures ports 1..n (or all of 1..65535 but the miss port when n is 65535) to the target. */
-static void configure(const struct prog *p, unsigned int n, bool miss)
+/*
+ * Configures ports 1..n (and the hit port, but never the miss port when
+ * measuring misses), over `targets` targets that all hold the same listener.
+ */
+static void configure(const struct prog *p, unsigned int n, unsigned int targets, bool miss)
 {
 	uint64_t sock = (uint64_t)target_fd;
-	uint32_t zero = 0, one = 1;
+	uint32_t zero = 0;
 	int ports, sockets;
 
 	if (!strcmp(p->name, "floor"))
@@ -124,10 +128,11 @@ static void configure(const struct prog *p, unsigned int n, bool miss)
 
 		if (port == MISS_PORT && miss)
 			want = false;
-		slot = want ? 1 : 0;
+		slot = want ? (uint8_t)(port % targets + 1) : 0;
 		bpf_map_update_elem(ports, &port, &slot, BPF_ANY);
 	}
-	bpf_map_update_elem(sockets, &one, &sock, BPF_ANY);
+	for (uint32_t t = 1; t <= targets; t++)
+		bpf_map_update_elem(sockets, &t, &sock, BPF_ANY);
 }
 
 /* ns per lookup: the best of RUNS runs */
@@ -183,9 +188,11 @@ static unsigned int xlated_len(const struct prog *p)
 
 int main(int argc, char **argv)
 {
-	static const unsigned int sizes[] = { 1, 1000, 65535 };
+	static const unsigned int sizes[] = { 1, 1000, 65535, 65535 };
+	static const unsigned int ntargets[] = { 1, 1, 1, 255 };
+	enum { NSIZES = 4 };
 	struct prog progs[NPROGS];
-	double ns[NPROGS][3][2];
+	double ns[NPROGS][NSIZES][2];
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: lookup OUTPUT_DIR [REPEAT]\n");
@@ -200,30 +207,36 @@ int main(int argc, char **argv)
 	progs[3] = load(argv[1], "sksteer.bpf.o", "sksteer", "sksteer");
 	progs[4] = load(argv[1], "sksteer.bpf.o", "sksteer_trace", "sksteer_trace");
 
-	for (int s = 0; s < 3; s++) {
+	for (int s = 0; s < NSIZES; s++) {
 		for (int miss = 0; miss < 2; miss++) {
 			for (int i = 0; i < NPROGS; i++) {
-				configure(&progs[i], sizes[s], miss);
+				/* floor and seed-literal have no targets to spread over */
+				if (ntargets[s] > 1 && i < 2)
+					continue;
+				configure(&progs[i], sizes[s], ntargets[s], miss);
 				ns[i][s][miss] = measure(&progs[i], miss ? MISS_PORT : HIT_PORT);
 			}
 		}
 	}
 
 	printf("Per-lookup cost, BPF_PROG_TEST_RUN, best of %d runs of %u lookups\n", RUNS, repeat);
-	printf("%-16s %6s  %8s %8s  %9s %9s\n", "program", "ports", "hit ns", "miss ns",
-	       "hit/seed", "miss/seed");
+	printf("%-16s %6s %7s  %8s %8s  %9s %9s\n", "program", "ports", "targets", "hit ns",
+	       "miss ns", "hit/seed", "miss/seed");
 	for (int i = 0; i < NPROGS; i++) {
-		for (int s = 0; s < 3; s++) {
-			double fh = ns[0][s][0], fm = ns[0][s][1];
+		for (int s = 0; s < NSIZES; s++) {
+			int b = ntargets[s] > 1 ? s - 1 : s; /* the baselines measured for these ports */
+			double fh = ns[0][b][0], fm = ns[0][b][1];
 
-			printf("%-16s %6u  %8.1f %8.1f", progs[i].name, sizes[s], ns[i][s][0],
-			       ns[i][s][1]);
+			if (ntargets[s] > 1 && i < 2)
+				continue;
+			printf("%-16s %6u %7u  %8.1f %8.1f", progs[i].name, sizes[s], ntargets[s],
+			       ns[i][s][0], ns[i][s][1]);
 			if (i == 0)
 				printf("  %9s %9s\n", "(floor)", "(floor)");
 			else
 				printf("  %9.2f %9.2f\n",
-				       (ns[i][s][0] - fh) / (ns[1][s][0] - fh),
-				       (ns[i][s][1] - fm) / (ns[1][s][1] - fm));
+				       (ns[i][s][0] - fh) / (ns[1][b][0] - fh),
+				       (ns[i][s][1] - fm) / (ns[1][b][1] - fm));
 		}
 	}
 	printf("hit/seed, miss/seed: cost above the floor, relative to the seed-literal program.\n");
