@@ -154,8 +154,9 @@ static double measure(const struct prog *p, uint16_t port)
 		double total = 0;
 
 		while (done < repeat) {
-			LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
-				    .ctx_out = &ctx, .ctx_size_out = sizeof(ctx), .repeat = batch);
+			LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &ctx,
+				    .ctx_size_in = sizeof(ctx), .ctx_out = &ctx,
+				    .ctx_size_out = sizeof(ctx), .repeat = batch);
 
 			struct timespec a, b;
 
@@ -165,7 +166,8 @@ static double measure(const struct prog *p, uint16_t port)
 			if (bpf_prog_test_run_opts(p->fd, &opts))
 				die("BPF_PROG_TEST_RUN");
 			clock_gettime(CLOCK_MONOTONIC, &b);
-			total += (double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec);
+			total += (double)(b.tv_sec - a.tv_sec) * 1e9 +
+				 (double)(b.tv_nsec - a.tv_nsec);
 			done += batch;
 			if (p->rb)
 				ring_buffer__consume(p->rb);
@@ -224,7 +226,8 @@ int main(int argc, char **argv)
 	       "miss ns", "hit/seed", "miss/seed");
 	for (int i = 0; i < NPROGS; i++) {
 		for (int s = 0; s < NSIZES; s++) {
-			int b = ntargets[s] > 1 ? s - 1 : s; /* the baselines measured for these ports */
+			int b = ntargets[s] > 1 ? s - 1 :
+						  s; /* the baselines measured for these ports */
 			double fh = ns[0][b][0], fm = ns[0][b][1];
 
 			if (ntargets[s] > 1 && i < 2)
@@ -234,8 +237,7 @@ int main(int argc, char **argv)
 			if (i == 0)
 				printf("  %9s %9s\n", "(floor)", "(floor)");
 			else
-				printf("  %9.2f %9.2f\n",
-				       (ns[i][s][0] - fh) / (ns[1][b][0] - fh),
+				printf("  %9.2f %9.2f\n", (ns[i][s][0] - fh) / (ns[1][b][0] - fh),
 				       (ns[i][s][1] - fm) / (ns[1][b][1] - fm));
 		}
 	}

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "pins.h"
+#include "sockets.h"
 
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11
@@ -45,18 +46,12 @@ static int in_init_mount_ns(void)
 
 static pid_t parent_of(pid_t pid)
 {
-	char path[64], line[512], *end;
+	char buf[512];
+	const char *fields = proc_stat_fields(pid, buf, sizeof(buf));
 	int ppid = 0;
-	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	/* "pid (comm) state ppid ...": comm may hold anything, so start after the last ')' */
-	if (fgets(line, sizeof(line), f) && (end = strrchr(line, ')')))
-		sscanf(end + 1, " %*c %d", &ppid);
-	fclose(f);
+	if (fields)
+		sscanf(fields, " %*c %d", &ppid);
 	return ppid;
 }
 

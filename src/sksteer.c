@@ -140,13 +140,13 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--detach and --trace do not go together");
 		else if (env.json && !env.trace && !env.list)
 			argp_error(state, "--json goes with --trace or --list");
-		else if ((env.list || env.metrics) &&
-			 (env.detach || env.trace || env.ports_arg || env.target_arg ||
-			  (env.list && env.metrics)))
+		else if ((env.list || env.metrics) && (env.detach || env.trace || env.ports_arg ||
+						       env.target_arg || (env.list && env.metrics)))
 			argp_error(state, "--list and --metrics only show: use them alone");
 		else if (!env.detach && !env.trace && !env.list && !env.metrics && !env.ports_arg &&
 			 !env.target_arg)
-			argp_error(state, "nothing to do: give -p PORTS and -s TARGET (see --help)");
+			argp_error(state,
+				   "nothing to do: give -p PORTS and -s TARGET (see --help)");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -220,7 +220,8 @@ static int reuse_map(struct live *l, struct bpf_map *map, int fd, char *err, siz
 	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.type != bpf_map__type(map) ||
 	    info.key_size != bpf_map__key_size(map) ||
 	    info.value_size != bpf_map__value_size(map) ||
-	    info.max_entries != bpf_map__max_entries(map) || info.map_flags != bpf_map__map_flags(map)) {
+	    info.max_entries != bpf_map__max_entries(map) ||
+	    info.map_flags != bpf_map__map_flags(map)) {
 		snprintf(err, errlen,
 			 "the steering pinned in %s comes from an incompatible sksteer version "
 			 "(map '%s' differs): run 'sksteer --detach', then apply the "
@@ -526,15 +527,16 @@ static int trace(struct live *l, char *err, size_t errlen)
 	uint64_t lost;
 
 	if (!l->pins.live) {
-		snprintf(err, errlen, "nothing is steered in this namespace, so nothing to trace: "
-				      "steer with -p and -s first");
+		snprintf(err, errlen,
+			 "nothing is steered in this namespace, so nothing to trace: "
+			 "steer with -p and -s first");
 		return -1;
 	}
 	if (open_pinned_maps(l, err, errlen))
 		return -1;
 	if (live_tracer(l, &t) == 1) {
-		snprintf(err, errlen, "pid %u is tracing this namespace already: one tracer at a time",
-			 t.pid);
+		snprintf(err, errlen,
+			 "pid %u is tracing this namespace already: one tracer at a time", t.pid);
 		return -1;
 	}
 	/* a tracer that died left its program running: put a plain one back first */

@@ -146,6 +146,21 @@ static int fd_is_socket(int dirfd, const char *name, const char *want)
 	return !strcmp(link, want);
 }
 
+const char *proc_stat_fields(pid_t pid, char *buf, size_t len)
+{
+	char path[64], *end = NULL;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return NULL;
+	if (fgets(buf, (int)len, f))
+		end = strrchr(buf, ')');
+	fclose(f);
+	return end ? end + 1 : NULL;
+}
+
 static void read_comm(pid_t pid, char *comm, size_t len)
 {
 	char path[64];

@@ -39,6 +39,12 @@ struct owner {
 	char comm[32];
 };
 
+/*
+ * The fields of /proc/PID/stat from field 3 (state) on, read into buf: comm,
+ * field 2, may hold anything, so they start after its last ')'. NULL if gone.
+ */
+const char *proc_stat_fields(pid_t pid, char *buf, size_t len);
+
 /* Finds a process holding socket inode. 0, or -ENOENT when none can be seen. */
 int socket_owner(uint32_t inode, struct owner *owner);
 

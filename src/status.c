@@ -43,7 +43,8 @@ static void find_socket(const struct live *l, struct target_status *t)
 	if (!t->alive || sockets_dump(t->addr.proto, &socks))
 		return;
 	for (size_t i = 0; i < socks.n; i++)
-		if (socks.socks[i].cookie == t->cookie && socket_owner(socks.socks[i].inode, &t->owner))
+		if (socks.socks[i].cookie == t->cookie &&
+		    socket_owner(socks.socks[i].inode, &t->owner))
 			t->owner.pid = 0;
 	sock_list_free(&socks);
 }
@@ -85,7 +86,8 @@ int status_collect(const struct live *l, struct status *st, char *err, size_t er
 	st->pin_dir = l->pins.dir;
 	per_cpu = ncpus > 0 ? calloc((size_t)ncpus, sizeof(*per_cpu)) : NULL;
 	if (!per_cpu) {
-		snprintf(err, errlen, "cannot count CPUs: %s", strerror(ncpus < 0 ? -ncpus : ENOMEM));
+		snprintf(err, errlen, "cannot count CPUs: %s",
+			 strerror(ncpus < 0 ? -ncpus : ENOMEM));
 		return -1;
 	}
 	for (int slot = 0; slot < SKSTEER_SLOTS; slot++) {
@@ -152,7 +154,8 @@ void status_text(const struct status *st, FILE *f)
 			fprintf(f, "  pid %d (%s)", t->owner.pid, t->owner.comm);
 		fprintf(f, "\n  ports    %s (%u)\n", t->ports ? t->ports : "?", t->nports);
 		fprintf(f, "  lookups  steered %llu  no-target %llu  errors %llu\n",
-			(unsigned long long)t->stats.steered, (unsigned long long)t->stats.no_target,
+			(unsigned long long)t->stats.steered,
+			(unsigned long long)t->stats.no_target,
 			(unsigned long long)errors(&t->stats));
 	}
 	fprintf(f, "namespace %llu\n", (unsigned long long)st->netns);
@@ -209,7 +212,8 @@ void status_json(const struct status *st, FILE *f)
 		fprintf(f, "\"ports\":\"%s\",\"port_count\":%u,", t->ports ? t->ports : "",
 			t->nports);
 		fprintf(f, "\"lookups\":{\"steered\":%llu,\"no_target\":%llu,",
-			(unsigned long long)t->stats.steered, (unsigned long long)t->stats.no_target);
+			(unsigned long long)t->stats.steered,
+			(unsigned long long)t->stats.no_target);
 		json_errors(&t->stats, f);
 		fprintf(f, "}}");
 	}
@@ -239,12 +243,14 @@ void status_metrics(const struct status *st, FILE *f)
 		const struct target_status *t = &st->targets[i];
 
 		format_target(&t->addr, name, sizeof(name));
-		fprintf(f, "sksteer_lookups_total{netns=\"%llu\",target=\"%s\",verdict=\"steered\"} %llu\n",
+		fprintf(f,
+			"sksteer_lookups_total{netns=\"%llu\",target=\"%s\",verdict=\"steered\"} %llu\n",
 			ns, name, (unsigned long long)t->stats.steered);
 		fprintf(f,
 			"sksteer_lookups_total{netns=\"%llu\",target=\"%s\",verdict=\"no_target\"} %llu\n",
 			ns, name, (unsigned long long)t->stats.no_target);
-		fprintf(f, "sksteer_lookups_total{netns=\"%llu\",target=\"%s\",verdict=\"error\"} %llu\n",
+		fprintf(f,
+			"sksteer_lookups_total{netns=\"%llu\",target=\"%s\",verdict=\"error\"} %llu\n",
 			ns, name, (unsigned long long)errors(&t->stats));
 	}
 	metric_head(f, "assign_errors_total", "counter",
@@ -255,10 +261,12 @@ void status_metrics(const struct status *st, FILE *f)
 
 		format_target(&t->addr, name, sizeof(name));
 		for (int c = 0; c < 4; c++)
-			fprintf(f, "sksteer_assign_errors_total{netns=\"%llu\",target=\"%s\",cause=\"%s\"} %llu\n",
+			fprintf(f,
+				"sksteer_assign_errors_total{netns=\"%llu\",target=\"%s\",cause=\"%s\"} %llu\n",
 				ns, name, causes[c], (unsigned long long)by_cause[c]);
 	}
-	metric_head(f, "target_up", "gauge", "1 while the target's socket exists, 0 once it is gone.");
+	metric_head(f, "target_up", "gauge",
+		    "1 while the target's socket exists, 0 once it is gone.");
 	for (int i = 0; i < st->ntargets; i++)
 		fprintf(f, "sksteer_target_up{netns=\"%llu\",target=\"%s\"} %d\n", ns,
 			format_target(&st->targets[i].addr, name, sizeof(name)),

@@ -34,7 +34,8 @@ int live_read(struct live *l, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	l->table = mmap(NULL, TABLE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, l->fds[MAP_PORTS], 0);
+	l->table =
+		mmap(NULL, TABLE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, l->fds[MAP_PORTS], 0);
 	if (l->table == MAP_FAILED) {
 		l->table = NULL;
 		snprintf(err, errlen, "cannot map the pinned port table: %s", strerror(errno));
@@ -161,7 +162,8 @@ static int check_hijack(const struct live *l, const struct change *c, uint64_t n
 		struct owner o = { .comm = "?" };
 
 		if (!s->addr.port || !portset_has(c->ports, s->addr.port) ||
-		    port_owner(l, base + s->addr.port) || is_target_socket(l, s->cookie, new_cookie))
+		    port_owner(l, base + s->addr.port) ||
+		    is_target_socket(l, s->cookie, new_cookie))
 			continue;
 		portset_add(&hit, s->addr.port);
 		if (n++ >= NAMED_MAX)
@@ -237,20 +239,16 @@ static int zero_stats(struct live *l, uint32_t slot)
 /* When a process started, in clock ticks since boot: tells a reused pid from the original. */
 static uint64_t proc_start_time(pid_t pid)
 {
-	char path[64], line[1024], *p;
+	char buf[1024];
+	const char *fields = proc_stat_fields(pid, buf, sizeof(buf));
 	unsigned long long start = 0;
-	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	/* field 22; fields after the last ')' start at 3 */
-	if (fgets(line, sizeof(line), f) && (p = strrchr(line, ')')))
-		sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
-			      "%*d %*d %llu",
+	/* field 22, the 20th after the comm */
+	if (fields)
+		sscanf(fields,
+		       " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
+		       "%*d %*d %*d %llu",
 		       &start);
-	fclose(f);
 	return start;
 }
 

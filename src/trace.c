@@ -34,7 +34,8 @@ static const char *target_name(const struct trace_out *o, const struct sksteer_e
 	if (!e->slot)
 		return NULL;
 	/* the target as it is now; it is removed only after its ports are */
-	if (bpf_map_lookup_elem(o->live->fds[MAP_TARGET_ADDRS], &(__u32){ e->slot }, &t) || !t.proto)
+	if (bpf_map_lookup_elem(o->live->fds[MAP_TARGET_ADDRS], &(__u32){ e->slot }, &t) ||
+	    !t.proto)
 		return "?";
 	return format_target(&t, buf, len);
 }
@@ -120,8 +121,8 @@ static bool link_detached(int link_fd)
 	return bpf_obj_get_info_by_fd(link_fd, &info, &len) || !info.netns.netns_ino;
 }
 
-int trace_stream(struct trace_out *o, int events_fd, int link_fd, volatile bool *exiting,
-		 char *err, size_t errlen)
+int trace_stream(struct trace_out *o, int events_fd, int link_fd, volatile bool *exiting, char *err,
+		 size_t errlen)
 {
 	struct ring_buffer *rb = ring_buffer__new(events_fd, on_event, o, NULL);
 	int ret = 0, polls = 0;
@@ -147,7 +148,8 @@ int trace_stream(struct trace_out *o, int events_fd, int link_fd, volatile bool 
 		}
 		ret = 0;
 		if (++polls % 10 == 0 && link_detached(link_fd)) {
-			snprintf(err, errlen, "steering in this namespace was detached; trace ends");
+			snprintf(err, errlen,
+				 "steering in this namespace was detached; trace ends");
 			ret = -1;
 			break;
 		}
