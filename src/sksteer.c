@@ -234,7 +234,7 @@ static int reuse_map(struct live *l, struct bpf_map *map, int fd, char *err, siz
 
 /*
  * Loads the program against the pinned maps (or new ones). Loading changes
- * nothing that runs: the live program is swapped only by commit().
+ * nothing that runs: the live program changes only in attach() and sync_program().
  */
 static struct sksteer_bpf *load_program(struct live *l, bool trace, char *err, size_t errlen)
 {

@@ -14,7 +14,7 @@
 /* How many conflicting sockets a refusal names before it says "and N more". */
 #define NAMED_MAX 3
 
-#define TABLE_BYTES ((size_t)SKSTEER_PORT_KEYS * 8)
+#define TABLE_BYTES ((size_t)SKSTEER_PORT_KEYS * TABLE_STRIDE)
 
 /*
  * Writes one port's owner. A one-byte store is atomic: a lookup sees the old
@@ -22,7 +22,7 @@
  */
 static void set_owner(struct live *l, uint32_t key, uint8_t slot)
 {
-	l->table[(size_t)key * 8] = slot;
+	l->table[(size_t)key * TABLE_STRIDE] = slot;
 }
 
 int live_read(struct live *l, char *err, size_t errlen)

@@ -18,14 +18,17 @@ struct live {
 	struct sksteer_target addrs[SKSTEER_SLOTS]; /* proto 0: free slot */
 	/*
 	 * The port table, mapped into our memory: the program reads the same bytes.
-	 * One 8-byte array element per key; the owner's slot is its first byte.
+	 * One array element per key; the owner's slot is its first byte.
 	 */
 	volatile uint8_t *table;
 };
 
+/* A BPF array element's size: its value (one byte here) rounded up to 8. */
+#define TABLE_STRIDE 8
+
 static inline uint8_t port_owner(const struct live *l, uint32_t key)
 {
-	return l->table[(size_t)key * 8];
+	return l->table[(size_t)key * TABLE_STRIDE];
 }
 
 struct change {
