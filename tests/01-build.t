@@ -10,6 +10,15 @@ for opt in --ports --socket --detach --force --verbose --version; do
 done
 like "--help has examples" "Examples:.*sksteer -p 80,443,8000-8999 -s 127.0.0.1:9000" "$(echo $help)"
 
+# rebuilds: nothing to do when up to date; a changed shared header rebuilds both sides
+ok "make has nothing to do after a build" make -C "$TOP" -s -q sksteer
+touch "$TOP/src/sksteer.h"
+ok "after src/sksteer.h changes, make wants to rebuild" bash -c "! make -C '$TOP' -s -q sksteer"
+like "and rebuilds the BPF object, the skeleton and the loader" \
+	"sksteer.bpf.o.*sksteer.skel.h.*sksteer.o.*LINK" "$(make -C "$TOP" sksteer 2>&1 | tr '\n' ' ')"
+like "make V=1 shows the full commands" "clang .*-target bpf" \
+	"$(touch "$TOP/src/sksteer.bpf.c"; make -C "$TOP" V=1 sksteer 2>&1)"
+
 # make install: the binary, the man page and the systemd unit, under PREFIX
 root=$WORK/root
 ok "make install PREFIX=... succeeds" make -C "$TOP" -s install PREFIX="$root"
