@@ -105,6 +105,13 @@ dial 127.0.0.1:80 >/dev/null
 for _ in $(seq 100); do [ "$(link_prog)" = "$plain" ] && break; sleep 0.02; done
 is "a tracer whose reader went away puts the program back" "$plain" "$(link_prog)"
 
+# SIGTERM ends a trace as SIGINT does.
+start_trace "$WORK/term"
+kill -TERM "$TRACER"
+wait "$TRACER"
+is "a tracer stopped with SIGTERM exits cleanly" 0 "$?"
+is "and puts the program back" "$plain" "$(link_prog)"
+
 # A tracer killed with SIGKILL is undone by the next run.
 start_trace "$WORK/killed"
 kill -9 "$TRACER"
