@@ -6,6 +6,12 @@
  * that a target owns is assigned to that target's socket; everything else is
  * left to the kernel (SK_PASS without an assignment), so sksteer never drops
  * or black-holes traffic it does not own.
+ *
+ * There is no global configuration to set before load: everything that
+ * changes lives in the pinned maps, so that runs change it in place. Tracing,
+ * the one switch, is compiled into a second program (sksteer_trace) rather
+ * than read from .rodata: a .rodata flag left its loads in the running
+ * program (see BENCHMARKS.md).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -16,11 +22,6 @@
 #define ESOCKTNOSUPPORT 94
 #define EAFNOSUPPORT 97
 
-/*
- * Set by the loader before load. Only a `sksteer --trace` instance sets it;
- * in the program that normally runs, the verifier sees a constant false and
- * removes the tracing code entirely.
- */
 /*
  * (protocol bit << 16 | port) -> slot of the owning target, 0 if none.
  * Mmapable: the loader reads and changes it in place, one byte store per port.
