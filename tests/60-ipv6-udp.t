@@ -51,6 +51,22 @@ like "another TCP target taking TCP 53 is refused, naming the TCP owner" \
 like "a UDP socket that is not a target guards its port too" "refusing to steer port 5355" \
 	"$(run_sksteer -p 5355 -s udp:127.0.0.1:5353; echo "$STDERR")"
 
+# The trace shows IPv6 addresses bracketed, and UDP as udp.
+"$SKSTEER" --trace --json >"$WORK/trace" 2>&1 &
+TRACER=$!
+sleep 0.5
+dial '[::1]:80' >/dev/null
+dial --udp 127.0.0.1:5005 >/dev/null
+sleep 0.2
+kill -INT "$TRACER"
+wait "$TRACER"
+like "an IPv6 lookup is traced with bracketed addresses" \
+	'"family":"ipv6","proto":"tcp","src":"\[::1\]:[0-9]+","dst":"\[::1\]:80","verdict":"steered","target":"\[::1\]:9000"' \
+	"$(cat "$WORK/trace")"
+like "a UDP lookup is traced as udp" \
+	'"family":"ipv4","proto":"udp","src":"127\.0\.0\.1:[0-9]+","dst":"127\.0\.0\.1:5005","verdict":"steered","target":"udp:127\.0\.0\.1:5353"' \
+	"$(cat "$WORK/trace")"
+
 # Hot reload of a UDP target under a datagram loop.
 loop_start --udp 127.0.0.1:53
 failed_runs=0
