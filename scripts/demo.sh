@@ -40,7 +40,7 @@ dial() {
 say "A server, owned by another process, listens on 127.0.0.1:9000 only"
 $NETPEER serve 127.0.0.1:9000 >/dev/null &
 server=$!
-sleep 0.2
+until ss -Htln 'sport = :9000' | grep -q .; do sleep 0.02; done
 dial 127.0.0.1:80
 
 say "Steer ports 80, 443 and 8000-8999, on every local address, to that socket; sksteer exits"
@@ -55,9 +55,8 @@ run $SKSTEER --list
 say "Each lookup the program sees (--trace), while three clients connect"
 $SKSTEER --trace >"$trace_out" 2>&1 &
 tracer=$!
-sleep 0.5
+until $SKSTEER --list | grep -q "tracer   pid"; do sleep 0.02; done
 for addr in 127.0.0.1:80 127.0.0.1:8443 127.0.0.1:22; do $NETPEER connect $addr >/dev/null || true; done
-sleep 0.3
 kill -INT $tracer
 wait $tracer || true
 printf '$ %s\n' "$SKSTEER --trace"

@@ -154,6 +154,9 @@ int trace_stream(struct trace_out *o, int events_fd, int link_fd, volatile bool 
 			break;
 		}
 	}
+	/* stopped by a signal: what the program submitted before it still gets out */
+	if (!ret && *exiting && ring_buffer__consume(rb) == -EPIPE)
+		ret = 0;
 	ring_buffer__free(rb);
 	return ret;
 }

@@ -29,7 +29,10 @@ at_exit ip netns del "$other"
 ip netns exec "$other" ip link set lo up
 ip netns exec "$other" "$NETPEER" serve --label=other 127.0.0.1:9000 >/dev/null &
 PIDS+=($!)
-sleep 0.2
+for _ in $(seq 250); do
+	ip netns exec "$other" ss -Htln 'sport = :9000' | grep -q . && break
+	sleep 0.02
+done
 ok "the other namespace steers its own ports (under ip netns exec)" \
 	ip netns exec "$other" "$SKSTEER" -p 80,81 -s 127.0.0.1:9000
 is "each namespace reaches its own target" "9000 other:81 refused" \
@@ -43,10 +46,16 @@ is "theirs is gone" refused "$(ip netns exec "$other" "$NETPEER" connect 127.0.0
 
 # Pins of a namespace that died without --detach are removed by the next run anywhere.
 unshare -n bash -c "ip link set lo up
-	'$NETPEER' serve 127.0.0.1:9000 >/dev/null & sleep 0.2
-	'$SKSTEER' -p 80 -s 127.0.0.1:9000; ls /sys/fs/bpf/sksteer >'$WORK/dead'; kill %1"
-sleep 0.2
-ok "a namespace that died while steering left pins" test "$(wc -l <"$WORK/dead")" -ge 2
+	'$NETPEER' serve 127.0.0.1:9000 >/dev/null &
+	until ss -Htln 'sport = :9000' | grep -q .; do sleep 0.02; done
+	'$SKSTEER' -p 80 -s 127.0.0.1:9000; ls /sys/fs/bpf/sksteer >'$WORK/dead'; kill %1; wait"
+dead=$(grep -v "netns-$NETNS_INO" "$WORK/dead" | sed 's/netns-//')
+ok "a namespace that died while steering left pins" test -n "$dead"
+# the kernel tears a namespace down asynchronously: wait until its link is detached
+for _ in $(seq 250); do
+	bpftool link show | grep -q "netns_ino $dead " || break
+	sleep 0.02
+done
 ok "a run here succeeds" "$SKSTEER" -p 80 -s 127.0.0.1:9000
 is "and removed the dead namespace's pins" "netns-$NETNS_INO" "$(ls /sys/fs/bpf/sksteer)"
 

@@ -11,35 +11,16 @@ plain=$(link_prog)
 ringbuf_calls() { bpftool prog dump xlated id "$1" | grep -c bpf_ringbuf_reserve; }
 is "the program that normally runs has no tracing code" 0 "$(ringbuf_calls "$plain")"
 
-# start_trace OUT [ARGS...]: a tracer in the background, ready once its program runs
-start_trace() {
-	local out=$1
-	shift
-	"$SKSTEER" --trace "$@" >"$out" 2>"$out.err" &
-	TRACER=$!
-	for _ in $(seq 100); do
-		[ "$(link_prog)" != "$plain" ] && return 0
-		sleep 0.02
-	done
-	return 1
-}
-stop_trace() {
-	kill -INT "$TRACER"
-	wait "$TRACER"
-}
-
 loop_start 127.0.0.1:443
-ok "a tracer starts" start_trace "$WORK/trace"
+ok "a tracer starts" trace_start "$WORK/trace"
 tracing=$(link_prog)
 ok "while tracing, the link runs an instance with the tracing code" test "$(ringbuf_calls "$tracing")" -gt 0
-is "and bpftool names it sksteer_trace" sksteer_trace \
-	"$(bpftool prog show id "$tracing" | awk 'NR == 1 { print $4 }')"
+is "and bpftool names it sksteer_trace" sksteer_trace "$(prog_name "$tracing")"
 steered=$(dial 127.0.0.1:80)
 passed=$(dial 127.0.0.2:81)
-sleep 0.2
 run_sksteer --trace
 like "a second tracer is refused, naming the first" "pid $TRACER is tracing this namespace already" "$STDERR"
-ok "the tracer stops on SIGINT" stop_trace
+ok "the tracer stops on SIGINT" trace_stop
 result=$(loop_stop)
 like "a client looping through trace start and stop sees no failure" "^ok [1-9][0-9]* fail 0$" "$result"
 is "after the trace, the program from before runs again" "$plain" "$(link_prog)"
@@ -52,11 +33,10 @@ like "an unlisted port is traced as pass" "tcp +127\.0\.0\.1:[0-9]+ +127\.0\.0\.
 is "no events were lost, so nothing is said" "" "$(cat "$WORK/trace.err")"
 
 # JSON lines, checked with perl's JSON::PP
-start_trace "$WORK/json" --json
+trace_start "$WORK/json" --json
 dial 127.0.0.1:80 >/dev/null
 dial 127.0.0.2:81 >/dev/null
-sleep 0.2
-stop_trace
+trace_stop
 json_check='
 	use JSON::PP; my @ev = map { decode_json($_) } <STDIN>;
 	my $last = pop @ev; die "no events_lost object\n" unless exists $last->{events_lost};
@@ -79,11 +59,10 @@ DYING=$LAST_PID
 ok "steer 83 to a socket that will close" "$SKSTEER" -p 83 -s 127.0.0.1:9002
 kill "$DYING"
 wait "$DYING" 2>/dev/null
-start_trace "$WORK/verdicts" --json
+trace_start "$WORK/verdicts" --json
 dial 127.0.0.1:82 >/dev/null
 dial 127.0.0.1:83 >/dev/null
-sleep 0.2
-stop_trace
+trace_stop
 like "an IPv4 lookup for an IPv6-only target is traced as an error with its errno" \
 	'"dst":"127.0.0.1:82","verdict":"error","target":"\[::\]:9001","ifindex":1,"errno":97,"error":"EAFNOSUPPORT"' \
 	"$(cat "$WORK/verdicts")"
@@ -91,40 +70,39 @@ like "a closed target is traced as no-target" '"dst":"127.0.0.1:83","verdict":"n
 	"$(cat "$WORK/verdicts")"
 
 # --trace with -p/-s applies the configuration first
-start_trace "$WORK/applied" -p 80,84 -s 127.0.0.1:9000
+trace_start "$WORK/applied" -p 80,84 -s 127.0.0.1:9000
 is "--trace -p -s applies the ports" 84 "$(dial 127.0.0.1:84)"
-sleep 0.2
-stop_trace
+trace_stop
 like "and traces them" "127\.0\.0\.1:84 +steered" "$(cat "$WORK/applied")"
 
 # A closed stdout ends the trace and restores the program.
 "$SKSTEER" --trace | head -n 2 >"$WORK/head" &
-for _ in $(seq 100); do [ "$(link_prog)" != "$plain" ] && break; sleep 0.02; done
+for _ in $(seq 250); do tracing && break; sleep 0.02; done
 dial 127.0.0.1:80 >/dev/null
 dial 127.0.0.1:80 >/dev/null
-for _ in $(seq 100); do [ "$(link_prog)" = "$plain" ] && break; sleep 0.02; done
+for _ in $(seq 250); do [ "$(link_prog)" = "$plain" ] && break; sleep 0.02; done
 is "a tracer whose reader went away puts the program back" "$plain" "$(link_prog)"
 
 # SIGTERM ends a trace as SIGINT does.
-start_trace "$WORK/term"
+trace_start "$WORK/term"
 kill -TERM "$TRACER"
 wait "$TRACER"
 is "a tracer stopped with SIGTERM exits cleanly" 0 "$?"
 is "and puts the program back" "$plain" "$(link_prog)"
 
 # A tracer killed with SIGKILL is undone by the next run.
-start_trace "$WORK/killed"
+trace_start "$WORK/killed"
 kill -9 "$TRACER"
 wait "$TRACER" 2>/dev/null
 ok "the next run succeeds" "$SKSTEER" -p 80,84 -s 127.0.0.1:9000
 is "and the running program has no tracing code again" 0 "$(ringbuf_calls "$(link_prog)")"
-ok "a new tracer can start" start_trace "$WORK/after-kill"
-stop_trace
+ok "a new tracer can start" trace_start "$WORK/after-kill"
+trace_stop
 
 # Lost events: a reader that stalls while lookups flood in.
 "$SKSTEER" --trace 2>"$WORK/flood.err" | (sleep 3; cat >/dev/null) &
 FLOOD=$!
-sleep 0.5
+for _ in $(seq 250); do tracing && break; sleep 0.02; done
 "$NETPEER" rate 127.0.0.2:81 1.5 >/dev/null
 pkill -INT -f "$SKSTEER --trace"
 wait "$FLOOD"
@@ -132,7 +110,7 @@ like "events the ring buffer could not take are counted and reported" \
 	"^sksteer: [1-9][0-9]* events lost" "$(cat "$WORK/flood.err")"
 
 # --detach while tracing ends the trace.
-start_trace "$WORK/detached"
+trace_start "$WORK/detached"
 ok "--detach while tracing succeeds" "$SKSTEER" --detach
 wait "$TRACER"
 is "the tracer exits with an error" 1 "$?"

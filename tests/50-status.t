@@ -91,11 +91,9 @@ like "and its lookups count as no-target" "lookups  steered 2  no-target 1" "$(b
 is "--metrics shows it down" 0 \
 	"$("$SKSTEER" --metrics | grep -F 'sksteer_target_up{netns="'"$NETNS_INO"'",target="127.0.0.1:9001"}' | awk '{print $2}')"
 
-start_trace() { "$SKSTEER" --trace >/dev/null & TRACER=$!; sleep 0.5; }
-start_trace
+trace_start "$WORK/trace"
 like "--list shows an attached tracer" "tracer   pid $TRACER" "$("$SKSTEER" --list)"
-kill -INT "$TRACER"
-wait "$TRACER"
+trace_stop
 
 run_sksteer --list --metrics
 like "--list with --metrics is refused" "use them alone" "$STDERR"

@@ -52,14 +52,10 @@ like "a UDP socket that is not a target guards its port too" "refusing to steer 
 	"$(run_sksteer -p 5355 -s udp:127.0.0.1:5353; echo "$STDERR")"
 
 # The trace shows IPv6 addresses bracketed, and UDP as udp.
-"$SKSTEER" --trace --json >"$WORK/trace" 2>&1 &
-TRACER=$!
-sleep 0.5
+trace_start "$WORK/trace" --json
 dial '[::1]:80' >/dev/null
 dial --udp 127.0.0.1:5005 >/dev/null
-sleep 0.2
-kill -INT "$TRACER"
-wait "$TRACER"
+trace_stop
 like "an IPv6 lookup is traced with bracketed addresses" \
 	'"family":"ipv6","proto":"tcp","src":"\[::1\]:[0-9]+","dst":"\[::1\]:80","verdict":"steered","target":"\[::1\]:9000"' \
 	"$(cat "$WORK/trace")"

@@ -29,7 +29,7 @@ http {
 CONF
 nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
 PIDS+=($!)
-for _ in $(seq 100); do ss -Htln 'sport = :9000' | grep -q . && break; sleep 0.05; done
+wait_listening 9000
 
 ok "steer 80,443,8000-8999 to nginx on 0.0.0.0:9000" "$SKSTEER" -p 80,443,8000-8999 -s 0.0.0.0:9000
 is "curl on port 80 gets nginx's page with server_port 80" "nginx server_port=80" \

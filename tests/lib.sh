@@ -93,6 +93,35 @@ link_prog() {
 }
 prog_tag() { bpftool prog show id "$1" | grep -o 'tag [0-9a-f]*' | cut -d' ' -f2; }
 
+prog_name() { bpftool prog show id "$1" 2>/dev/null | awk 'NR == 1 { print $4 }'; }
+tracing() { [ "$(prog_name "$(link_prog)")" = sksteer_trace ]; }
+
+trace_start() { # trace_start OUT [ARGS...]: a tracer in the background, once its program runs
+	local out=$1
+	shift
+	"$SKSTEER" --trace "$@" >"$out" 2>"$out.err" &
+	TRACER=$!
+	for _ in $(seq 250); do
+		tracing && return 0
+		sleep 0.02
+	done
+	echo "# the tracer did not start: $(cat "$out.err")"
+	return 1
+}
+
+trace_stop() { # SIGINT, then its exit code
+	kill -INT "$TRACER"
+	wait "$TRACER"
+}
+
+wait_listening() { # wait_listening PORT: until something listens on TCP PORT here
+	for _ in $(seq 250); do
+		ss -Htln "sport = :$1" | grep -q . && return 0
+		sleep 0.02
+	done
+	return 1
+}
+
 loop_start() { # loop_start ADDR:PORT: a client connecting again and again, until loop_stop
 	rm -f "$WORK/stop"
 	"$NETPEER" loop "$@" "$WORK/stop" >"$WORK/loop.out" 2>&1 &
