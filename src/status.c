@@ -174,6 +174,23 @@ void status_text(const struct status *st, FILE *f)
 		fprintf(f, "  tracer   none\n");
 }
 
+/* A JSON string: a process name can hold quotes, backslashes and control characters. */
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
 static void json_errors(const struct sksteer_stats *s, FILE *f)
 {
 	fprintf(f, "\"errors\":{\"family\":%llu,\"protocol\":%llu,\"state\":%llu,\"other\":%llu}",
@@ -186,8 +203,9 @@ void status_json(const struct status *st, FILE *f)
 	const struct sksteer_stats *n = &st->totals;
 	char name[TARGET_STRLEN];
 
-	fprintf(f, "{\"netns\":%llu,\"steering\":true,\"pin_dir\":\"%s\",",
-		(unsigned long long)st->netns, st->pin_dir);
+	fprintf(f, "{\"netns\":%llu,\"steering\":true,\"pin_dir\":", (unsigned long long)st->netns);
+	json_str(f, st->pin_dir);
+	fputc(',', f);
 	fprintf(f, "\"program\":{\"id\":%u,\"name\":\"%s\",\"tag\":\"%s\"},", st->prog_id,
 		st->prog_name, st->prog_tag);
 	if (st->tracer)
@@ -204,10 +222,11 @@ void status_json(const struct status *st, FILE *f)
 			t->addr.port);
 		fprintf(f, "\"state\":\"%s\",\"cookie\":%llu,", state_name(t),
 			(unsigned long long)t->cookie);
-		if (t->owner.pid)
-			fprintf(f, "\"owner\":{\"pid\":%d,\"comm\":\"%s\"},", t->owner.pid,
-				t->owner.comm);
-		else
+		if (t->owner.pid) {
+			fprintf(f, "\"owner\":{\"pid\":%d,\"comm\":", t->owner.pid);
+			json_str(f, t->owner.comm);
+			fprintf(f, "},");
+		} else
 			fprintf(f, "\"owner\":null,");
 		fprintf(f, "\"ports\":\"%s\",\"port_count\":%u,", t->ports ? t->ports : "",
 			t->nports);

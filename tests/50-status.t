@@ -95,6 +95,19 @@ trace_start "$WORK/trace"
 like "--list shows an attached tracer" "tracer   pid $TRACER" "$("$SKSTEER" --list)"
 trace_stop
 
+# an owner whose name needs escaping in JSON
+odd="$WORK/we\"ird\\x"
+cp "$NETPEER" "$odd"
+"$odd" serve 127.0.0.1:9005 >/dev/null 2>&1 &
+PIDS+=($!)
+wait_listening 9005
+ok "steer 7005 to a server with quotes in its name" "$SKSTEER" -p 7005 -s 127.0.0.1:9005
+is "--list --json escapes the owner's name" 'we"ird\x' \
+	"$("$SKSTEER" --list --json | perl -MJSON::PP -e '
+		my $d = decode_json(join "", <STDIN>);
+		my ($t) = grep { $_->{target} eq "127.0.0.1:9005" } @{$d->{targets}};
+		print $t->{owner}{comm};' 2>&1)"
+
 run_sksteer --list --metrics
 like "--list with --metrics is refused" "use them alone" "$STDERR"
 
