@@ -596,7 +596,9 @@ int main(int argc, char **argv)
 	signal(SIGHUP, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 
-	ret = pins_open(&l.pins, env.ports_arg || env.target_arg, err, sizeof(err));
+	/* only a run that configures creates the pin directory */
+	ret = pins_open(&l.pins, !env.detach && (env.ports_arg || env.target_arg), err,
+			sizeof(err));
 	if (ret < 0)
 		return fail("%s", err);
 	ret = 0; /* 1, no pin directory, is just "not live" here */

@@ -92,12 +92,11 @@ uint64_t live_cookie(const struct live *l, int slot)
 	return cookie;
 }
 
-static bool is_target_socket(const struct live *l, uint64_t cookie, uint64_t new_cookie)
+/* Whether cookie is one of the target sockets (the new one included). */
+static bool is_target_socket(const uint64_t *cookies, uint64_t cookie)
 {
-	if (cookie == new_cookie)
-		return true;
-	for (int slot = 1; slot < SKSTEER_SLOTS; slot++)
-		if (l->addrs[slot].proto && live_cookie(l, slot) == cookie)
+	for (int slot = 0; slot < SKSTEER_SLOTS; slot++)
+		if (cookies[slot] == cookie)
 			return true;
 	return false;
 }
@@ -148,10 +147,15 @@ static int check_hijack(const struct live *l, const struct change *c, uint64_t n
 	uint32_t base = port_key(c->target->proto, 0);
 	struct portset hit = {};
 	char named[256] = "", list[256], addr[TARGET_STRLEN];
+	uint64_t cookies[SKSTEER_SLOTS] = { new_cookie };
 	size_t used = 0;
 	struct sock_list socks;
 	int n = 0, ret;
 
+	/* slot 0 is never a target: it holds the new socket's cookie */
+	for (int slot = 1; slot < SKSTEER_SLOTS; slot++)
+		if (l->addrs[slot].proto)
+			cookies[slot] = live_cookie(l, slot);
 	ret = sockets_dump(c->target->proto, &socks);
 	if (ret) {
 		snprintf(err, errlen, "cannot list sockets with sock_diag: %s", strerror(-ret));
@@ -162,8 +166,7 @@ static int check_hijack(const struct live *l, const struct change *c, uint64_t n
 		struct owner o = { .comm = "?" };
 
 		if (!s->addr.port || !portset_has(c->ports, s->addr.port) ||
-		    port_owner(l, base + s->addr.port) ||
-		    is_target_socket(l, s->cookie, new_cookie))
+		    port_owner(l, base + s->addr.port) || is_target_socket(cookies, s->cookie))
 			continue;
 		portset_add(&hit, s->addr.port);
 		if (n++ >= NAMED_MAX)
@@ -179,16 +182,12 @@ static int check_hijack(const struct live *l, const struct change *c, uint64_t n
 	if (!n)
 		return 0;
 	format_ports(&hit, list, sizeof(list));
-	if (n == 1)
-		snprintf(err, errlen,
-			 "refusing to steer port %s: %s already uses it and would lose its "
-			 "connections (use --force to steer anyway)",
-			 list, named);
-	else
-		snprintf(err, errlen,
-			 "refusing to steer ports %s: %s%s already use them and would lose their "
-			 "connections (use --force to steer anyway)",
-			 list, named, n > NAMED_MAX ? " and more" : "");
+	snprintf(err, errlen,
+		 "refusing to steer port%s %s: %s%s already use%s %s and would lose %s "
+		 "connections (use --force to steer anyway)",
+		 portset_count(&hit) > 1 ? "s" : "", list, named, n > NAMED_MAX ? " and more" : "",
+		 n > 1 ? "" : "s", portset_count(&hit) > 1 ? "them" : "it",
+		 n > 1 ? "their" : "its");
 	return -1;
 }
 
@@ -294,15 +293,13 @@ int live_remove(struct live *l, int slot, char *err, size_t errlen)
 /* Targets that lost their last port to another one (--force) are removed. */
 static int drop_empty_targets(struct live *l, char *err, size_t errlen)
 {
-	for (int slot = 1; slot < SKSTEER_SLOTS; slot++) {
-		struct portset ports;
+	unsigned int owned[SKSTEER_SLOTS] = {};
 
-		if (!l->addrs[slot].proto)
-			continue;
-		live_ports(l, slot, &ports);
-		if (!portset_count(&ports) && live_remove(l, slot, err, errlen))
+	for (uint32_t key = 0; key < SKSTEER_PORT_KEYS; key++)
+		owned[port_owner(l, key)]++;
+	for (int slot = 1; slot < SKSTEER_SLOTS; slot++)
+		if (l->addrs[slot].proto && !owned[slot] && live_remove(l, slot, err, errlen))
 			return -1;
-	}
 	return 0;
 }
 

@@ -36,5 +36,8 @@ is "after --detach, 81 is refused at once" refused "$(dial 127.0.0.1:81)"
 ok "after --detach, no link is left here" bash -c "! bpftool link show | grep -q 'netns_ino $NETNS_INO '"
 ok "--detach removes the pins" pins_gone
 ok "--detach again is not an error" "$SKSTEER" --detach
+run_sksteer --detach -s 127.0.0.1:9000
+like "--detach -s with nothing steered names the target" "127.0.0.1:9000 is not a target" "$STDERR"
+ok "and creates no pins" pins_gone
 
 done_testing

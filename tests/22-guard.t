@@ -16,6 +16,15 @@ ok "steering free ports works" "$SKSTEER" -p 80 -s 127.0.0.1:9000
 run_sksteer -p 80,2222 -s 127.0.0.1:9000
 is "the guard also holds on a reload" 1 "$RC"
 is "the refused reload changed nothing" "80 sshd:2222" "$(dial 127.0.0.1:80) $(dial 127.0.0.1:2222)"
+serve --label=other 0.0.0.0:2223
+serve --label=other6 '[::]:2224'
+run_sksteer -p 80,2222-2224 -s 127.0.0.1:9000
+like "several guarded ports are refused together" \
+	"refusing to steer ports 2222-2224: .* already use them and would lose their connections" \
+	"$STDERR"
+for sock in '0\.0\.0\.0:2222' '0\.0\.0\.0:2223' '\[::\]:2224'; do
+	like "the refusal names $sock and its owner" "$sock \(netpeer, pid [0-9]+\)" "$STDERR"
+done
 ok "--force steers it anyway" "$SKSTEER" -p 80,2222 -s 127.0.0.1:9000 --force
 is "the port now reaches the target" 2222 "$(dial 127.0.0.1:2222)"
 ok "a port already steered is not refused again" "$SKSTEER" -p 80,2222,443 -s 127.0.0.1:9000
