@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "pins.h"
@@ -23,6 +25,7 @@ const char *const pinned_map_names[NR_MAPS] = {
 	[MAP_PORTS] = "ports",	 [MAP_TARGETS] = "targets",
 	[MAP_STATS] = "stats",	 [MAP_TARGET_ADDRS] = "target_addrs",
 	[MAP_TRACER] = "tracer", [MAP_EVENTS] = "events",
+	[MAP_WANTED] = "wanted",
 };
 
 static bool is_bpffs(const char *path)
@@ -30,18 +33,6 @@ static bool is_bpffs(const char *path)
 	struct statfs fs;
 
 	return !statfs(path, &fs) && fs.f_type == BPF_FS_MAGIC;
-}
-
-/* 1: this process is in the mount namespace of pid 1; 0: it is not; -1: cannot tell */
-static int in_init_mount_ns(void)
-{
-	char ours[64], init[64];
-	ssize_t a = readlink("/proc/self/ns/mnt", ours, sizeof(ours) - 1);
-	ssize_t b = readlink("/proc/1/ns/mnt", init, sizeof(init) - 1);
-
-	if (a < 0 || b < 0)
-		return -1;
-	return a == b && !memcmp(ours, init, (size_t)a);
 }
 
 static pid_t parent_of(pid_t pid)
@@ -55,36 +46,145 @@ static pid_t parent_of(pid_t pid)
 	return ppid;
 }
 
-/*
- * Pins must outlive this process, so they go into the host's bpffs. Under
- * `ip netns exec` this process has a private mount namespace with a fresh
- * /sys: a bpffs mounted there would vanish at exit, and steering with it. The
- * host's bpffs is still reachable through the root of an ancestor process.
- */
-static const char *bpffs_root(char *buf, size_t len, char *err, size_t errlen)
+/* The source of the sysfs mounted on /sys (the last, topmost one), from mountinfo. */
+static bool sysfs_source(char *src, size_t len)
 {
-	if (is_bpffs(BPFFS))
-		return BPFFS;
-	if (in_init_mount_ns() == 1) {
-		if (!mount("bpf", BPFFS, "bpf", 0, "mode=0700"))
-			return BPFFS;
-		snprintf(err, errlen,
-			 "bpffs is not mounted at " BPFFS " and mounting it failed (%s): mount it "
-			 "with 'mount -t bpf bpf " BPFFS "'",
-			 strerror(errno));
-		return NULL;
+	char line[4096], mnt[PATH_MAX], type[64], source[256];
+	bool found = false;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - TYPE SOURCE SUPEROPTS */
+		const char *dash = strstr(line, " - ");
+
+		if (!dash || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 ||
+		    sscanf(dash, " - %63s %255s", type, source) != 2)
+			continue;
+		if (!strcmp(mnt, "/sys") && !strcmp(type, "sysfs")) {
+			snprintf(src, len, "%s", source);
+			found = true;
+		}
 	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/*
+ * `ip netns exec NAME` runs its command in a new mount namespace, gone when
+ * the command exits, with a sysfs mounted on /sys whose source is NAME. It is
+ * that for sure when /run/netns/NAME is the network namespace we are in.
+ */
+static bool under_ip_netns_exec(void)
+{
+	char name[256], path[PATH_MAX];
+	struct stat ns, named;
+
+	if (!sysfs_source(name, sizeof(name)) || !strcmp(name, "sysfs") || strchr(name, '/'))
+		return false;
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	return !stat("/proc/self/ns/net", &ns) && !stat(path, &named) &&
+	       ns.st_ino == named.st_ino && ns.st_dev == named.st_dev;
+}
+
+/* The nearest ancestor in another mount namespace: the one that ran `ip netns exec`. 0 if none. */
+static pid_t outer_process(void)
+{
+	struct stat ours, theirs;
+	char path[64];
+
+	if (stat("/proc/self/ns/mnt", &ours))
+		return 0;
 	for (pid_t pid = getppid(); pid > 0; pid = parent_of(pid)) {
-		snprintf(buf, len, "/proc/%d/root" BPFFS, pid);
-		if (is_bpffs(buf))
-			return buf;
+		snprintf(path, sizeof(path), "/proc/%d/ns/mnt", pid);
+		if (stat(path, &theirs))
+			return 0;
+		if (theirs.st_ino != ours.st_ino)
+			return pid;
 		if (pid == 1)
 			break;
 	}
-	snprintf(err, errlen,
-		 "bpffs is not mounted at " BPFFS " in this mount namespace nor on the host "
-		 "(under 'ip netns exec'?): mount it on the host with 'mount -t bpf bpf " BPFFS
-		 "', or enter the network namespace with 'nsenter --net=/run/netns/NAME'");
+	return 0;
+}
+
+/* Mounts bpffs on /sys/fs/bpf in the mount namespace of pid (0: our own). 0 or an errno. */
+static int mount_bpffs(pid_t pid)
+{
+	char path[64];
+	int status, fd;
+	pid_t child;
+
+	if (!pid)
+		return mount("bpf", BPFFS, "bpf", 0, "mode=0700") ? errno : 0;
+	/* setns() into a mount namespace needs a single-threaded process: a child */
+	child = fork();
+	if (child < 0)
+		return errno;
+	if (!child) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/mnt", pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || setns(fd, CLONE_NEWNS) || mount("bpf", BPFFS, "bpf", 0, "mode=0700"))
+			_exit(errno & 0x7f);
+		_exit(0);
+	}
+	if (waitpid(child, &status, 0) < 0)
+		return errno;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : EINTR;
+}
+
+static void mount_failed(int errnum, const char *where, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "bpffs is not mounted on %s and sksteer could not mount it (%s): %s",
+		 where, strerror(errnum),
+		 errnum == EPERM ?
+			 "run sksteer as root (mounting needs CAP_SYS_ADMIN), or mount it "
+			 "once with 'mount -t bpf bpf " BPFFS "'" :
+			 "mount it with 'mount -t bpf bpf " BPFFS "'");
+}
+
+/*
+ * Where pins go: a bpffs that outlives this process. /sys/fs/bpf is used when
+ * it is one, and is made one when a run must pin and it is not; a mount in
+ * this mount namespace lasts as long as the namespace (the host's, or a
+ * container's). Under `ip netns exec` our mount namespace ends with this run,
+ * so pins go to the bpffs of the namespace ip was started from, reached
+ * through an ancestor's root. Returns the path, NULL with err set, or NULL
+ * with err empty when there is no bpffs and mount is not set.
+ */
+static const char *bpffs_root(bool mount, char *buf, size_t len, char *err, size_t errlen)
+{
+	pid_t outer;
+	int ret;
+
+	err[0] = '\0';
+	if (is_bpffs(BPFFS))
+		return BPFFS;
+	if (!under_ip_netns_exec()) {
+		if (!mount)
+			return NULL;
+		ret = mount_bpffs(0);
+		if (!ret && is_bpffs(BPFFS))
+			return BPFFS;
+		mount_failed(ret ? ret : ENODEV, BPFFS, err, errlen);
+		return NULL;
+	}
+	outer = outer_process();
+	if (!outer) {
+		snprintf(err, errlen,
+			 "under 'ip netns exec', sksteer cannot reach the bpffs of the namespace "
+			 "ip was run from (pins made here would vanish at exit): run 'sksteer "
+			 "--netns /run/netns/NAME ...' from outside instead");
+		return NULL;
+	}
+	snprintf(buf, len, "/proc/%d/root" BPFFS, outer);
+	if (is_bpffs(buf))
+		return buf;
+	if (!mount)
+		return NULL;
+	ret = mount_bpffs(outer);
+	if (!ret && is_bpffs(buf))
+		return buf;
+	mount_failed(ret ? ret : ENODEV, "the host's " BPFFS, err, errlen);
 	return NULL;
 }
 
@@ -96,8 +196,9 @@ char *pin_path(const struct pins *p, const char *name, char *buf, size_t len)
 
 int pins_map_fd(const struct pins *p, enum pinned_map m)
 {
+	LIBBPF_OPTS(bpf_obj_get_opts, opts, .file_flags = p->mode == PINS_READ ? BPF_F_RDONLY : 0);
 	char path[PATH_MAX];
-	int fd = bpf_obj_get(pin_path(p, pinned_map_names[m], path, sizeof(path)));
+	int fd = bpf_obj_get_opts(pin_path(p, pinned_map_names[m], path, sizeof(path)), &opts);
 
 	return fd < 0 ? -errno : fd;
 }
@@ -154,18 +255,23 @@ int pins_remove(struct pins *p)
 }
 
 /*
- * Pins left by a namespace that is gone (its inode number now reused) or by a
- * run that died before it pinned the link describe nothing live: clear them.
+ * Pins left by a namespace that is gone (its inode number now reused), by a
+ * run that died before it pinned the link, or whose link someone detached,
+ * steer nothing. A run that changes things clears them; a reader only notes it.
  */
 static void check_live(struct pins *p)
 {
 	char path[PATH_MAX];
 	int link = bpf_obj_get(pin_path(p, "link", path, sizeof(path)));
+	struct stat st;
 
 	p->live = link >= 0 && link_netns(link) == p->netns_ino;
 	if (link >= 0)
 		close(link);
-	if (!p->live) {
+	if (p->live)
+		return;
+	p->stale = !fstatat(p->dir_fd, "ports", &st, 0) || !fstatat(p->dir_fd, "link", &st, 0);
+	if (p->mode != PINS_READ) {
 		unlink_all(p);
 		p->created = true;
 	}
@@ -209,8 +315,10 @@ static void remove_stale(const char *base, const struct pins *ours)
 }
 
 /* Opens and locks the directory; retries if a concurrent run removed it meanwhile. */
-static int lock_dir(struct pins *p, bool create, char *err, size_t errlen)
+static int lock_dir(struct pins *p, char *err, size_t errlen)
 {
+	bool create = p->mode == PINS_CREATE;
+
 	for (;;) {
 		struct stat a, b;
 
@@ -226,7 +334,8 @@ static int lock_dir(struct pins *p, bool create, char *err, size_t errlen)
 				return 1;
 			goto fail;
 		}
-		if (flock(p->dir_fd, LOCK_EX))
+		/* readers share the lock: they never see a change half made */
+		if (flock(p->dir_fd, p->mode == PINS_READ ? LOCK_SH : LOCK_EX))
 			goto fail;
 		if (!fstat(p->dir_fd, &a) && !stat(p->dir, &b) && a.st_ino == b.st_ino &&
 		    a.st_nlink > 0)
@@ -239,33 +348,28 @@ fail:
 	return -1;
 }
 
-int pins_open(struct pins *p, bool create, char *err, size_t errlen)
+int pins_open(struct pins *p, uint64_t netns_ino, enum pins_mode mode, char *err, size_t errlen)
 {
 	char base[PATH_MAX], rootbuf[PATH_MAX];
 	const char *root;
-	struct stat ns;
 	int ret;
 
 	memset(p, 0, sizeof(*p));
 	p->dir_fd = -1;
-	if (stat("/proc/self/ns/net", &ns)) {
-		snprintf(err, errlen, "cannot identify this network namespace: %s",
-			 strerror(errno));
-		return -1;
-	}
-	p->netns_ino = ns.st_ino;
-	root = bpffs_root(rootbuf, sizeof(rootbuf), err, errlen);
+	p->netns_ino = netns_ino;
+	p->mode = mode;
+	root = bpffs_root(mode == PINS_CREATE, rootbuf, sizeof(rootbuf), err, errlen);
 	if (!root)
-		return -1;
+		return err[0] ? -1 : 1;
 	snprintf(base, sizeof(base), "%s/sksteer", root);
-	if (create && mkdir(base, 0700) && errno != EEXIST) {
+	if (mode == PINS_CREATE && mkdir(base, 0700) && errno != EEXIST) {
 		snprintf(err, errlen, "cannot create %s: %s", base, strerror(errno));
 		return -1;
 	}
-	snprintf(p->dir, sizeof(p->dir), "%s/netns-%llu", base, (unsigned long long)p->netns_ino);
-	if (create)
+	snprintf(p->dir, sizeof(p->dir), "%s/netns-%llu", base, (unsigned long long)netns_ino);
+	if (mode == PINS_CREATE)
 		remove_stale(base, p);
-	ret = lock_dir(p, create, err, errlen);
+	ret = lock_dir(p, err, errlen);
 	if (ret)
 		return ret;
 	check_live(p);

@@ -20,24 +20,35 @@ enum pinned_map {
 	MAP_TARGET_ADDRS,
 	MAP_TRACER,
 	MAP_EVENTS,
+	MAP_WANTED, /* added in 0.2: created when older pins lack it */
 	NR_MAPS
 };
+/* Maps that pins of an older sksteer may lack: created and pinned when missing. */
+#define MAP_OPTIONAL(m) ((m) == MAP_WANTED)
 extern const char *const pinned_map_names[NR_MAPS];
+
+enum pins_mode {
+	PINS_READ, /* look only: shared lock, read-only map fds, nothing mounted or cleared */
+	PINS_CHANGE, /* change what is there: exclusive lock */
+	PINS_CREATE, /* and create it, mounting bpffs if needed */
+};
 
 struct pins {
 	char dir[PATH_MAX];
 	int dir_fd; /* open and flock()ed while we work */
 	uint64_t netns_ino;
-	bool live; /* a link is pinned: this namespace is steered */
+	enum pins_mode mode;
+	bool live; /* a link is pinned and attached to the namespace: it is steered */
+	bool stale; /* pins are there, but their link is gone or detached */
 	bool created; /* made or emptied by this run: removed again if left empty */
 };
 
 /*
- * Finds (mounting bpffs if needed) and locks this namespace's pin directory,
- * creating it when create is set. Returns 0; 1 when there is no directory and
- * create is not set; -1 with one line in err.
+ * Finds (with PINS_CREATE, mounting bpffs if needed) and locks the pin
+ * directory of network namespace netns_ino. Returns 0; 1 when there is no
+ * directory and mode is not PINS_CREATE; -1 with one line in err.
  */
-int pins_open(struct pins *p, bool create, char *err, size_t errlen);
+int pins_open(struct pins *p, uint64_t netns_ino, enum pins_mode mode, char *err, size_t errlen);
 
 /* Unlocks; removes the directory again if this run created it and left it empty. */
 void pins_close(struct pins *p);
@@ -45,7 +56,7 @@ void pins_close(struct pins *p);
 /* dir/name into buf */
 char *pin_path(const struct pins *p, const char *name, char *buf, size_t len);
 
-/* Opens a pinned map; -errno on failure. */
+/* Opens a pinned map, read-only in PINS_READ mode; -errno on failure. */
 int pins_map_fd(const struct pins *p, enum pinned_map m);
 
 /* Stops steering at once (detaches the link, even if a tracer holds it) and removes every pin. */

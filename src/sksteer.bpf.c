@@ -64,6 +64,15 @@ struct {
 	__type(value, struct sksteer_tracer);
 } tracer SEC(".maps");
 
+/* slot -> the ports it was given; allocated per target, not for all slots */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, SKSTEER_SLOTS);
+	__type(key, __u32);
+	__type(value, struct sksteer_ports);
+} wanted SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);

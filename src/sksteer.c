@@ -14,8 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/nsfs.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "sksteer.skel.h"
@@ -24,6 +28,9 @@
 #include "trace.h"
 
 #define ERRLEN 1024
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
 #ifndef CAP_BPF
 #define CAP_BPF 39
 #endif
@@ -36,6 +43,8 @@ static struct env {
 	bool list;
 	bool metrics;
 	bool json;
+	bool check;
+	const char *netns_arg;
 	const char *ports_arg;
 	const char *target_arg;
 	struct portset ports;
@@ -75,8 +84,20 @@ static const char doc[] =
 	"                 targets, owners, ports and counters of this namespace\n"
 	"  sksteer --metrics > /var/lib/prometheus/node-exporter/sksteer.prom\n"
 	"                 the counters for node_exporter's textfile collector\n"
+	"  sksteer --check || alert\n"
+	"                 quiet and 0 when every target is live with all its ports\n"
+	"  sksteer --netns /run/netns/blue -p 80 -s 10.1.0.2:8080\n"
+	"                 steer in another network namespace, from outside it\n"
 	"\n"
-	"Needs root (or CAP_BPF, CAP_NET_ADMIN and CAP_SYS_PTRACE) and a kernel >= 5.9 with BTF.";
+	"Privileges: steering (-p/-s) needs CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON and CAP_SYS_PTRACE; "
+	"--trace needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON; --detach needs CAP_BPF and "
+	"CAP_NET_ADMIN; --list, --metrics and --check need only CAP_BPF "
+	"(they open the pins read-only). --netns adds CAP_SYS_ADMIN to the commands that change "
+	"steering; the read-only ones find the namespace's pins without entering it. The first run "
+	"on a host without bpffs mounts it on /sys/fs/bpf, which needs CAP_SYS_ADMIN. Root has all "
+	"of these. Needs a kernel >= 5.9 with BTF.";
+
+enum { OPT_CHECK = 256 };
 
 static const struct argp_option opts[] = {
 	{ "ports", 'p', "PORTS", 0, "Ports to steer to the target (replaces its ports)", 0 },
@@ -90,9 +111,23 @@ static const struct argp_option opts[] = {
 	{ "metrics", 'm', NULL, 0, "Print the counters in Prometheus text format", 0 },
 	{ "json", 'j', NULL, 0, "With --trace: one JSON object per line; with --list: one document",
 	  0 },
+	{ "check", OPT_CHECK, NULL, 0,
+	  "Exit 0 if every target's socket is live and owns all its ports; else one line per "
+	  "problem and exit 1",
+	  0 },
+	{ "netns", 'n', "PATH", 0,
+	  "Work on the network namespace at PATH (/run/netns/NAME, /proc/PID/ns/net) from outside "
+	  "it",
+	  0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's log, including the verifier's", 0 },
 	{},
 };
+
+/* --list, --metrics and --check change nothing: read-only pins, CAP_BPF alone. */
+static bool read_only(void)
+{
+	return env.list || env.metrics || env.check;
+}
 
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
@@ -127,6 +162,12 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 'm':
 		env.metrics = true;
 		break;
+	case OPT_CHECK:
+		env.check = true;
+		break;
+	case 'n':
+		env.netns_arg = arg;
+		break;
 	case 'v':
 		env.verbose = true;
 		break;
@@ -140,10 +181,11 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--detach and --trace do not go together");
 		else if (env.json && !env.trace && !env.list)
 			argp_error(state, "--json goes with --trace or --list");
-		else if ((env.list || env.metrics) && (env.detach || env.trace || env.ports_arg ||
-						       env.target_arg || (env.list && env.metrics)))
-			argp_error(state, "--list and --metrics only show: use them alone");
-		else if (!env.detach && !env.trace && !env.list && !env.metrics && !env.ports_arg &&
+		else if (read_only() && (env.detach || env.trace || env.ports_arg ||
+					 env.target_arg || env.list + env.metrics + env.check > 1))
+			argp_error(state,
+				   "--list, --metrics and --check only look: use them alone");
+		else if (!env.detach && !env.trace && !read_only() && !env.ports_arg &&
 			 !env.target_arg)
 			argp_error(state,
 				   "nothing to do: give -p PORTS and -s TARGET (see --help)");
@@ -180,18 +222,112 @@ static bool has_cap(const struct __user_cap_data_struct *d, int cap)
 	return d[cap / 32].effective & (1U << (cap % 32));
 }
 
-/* Root, or the capabilities the work needs: checked up front for one clear message. */
+static const char *command_name(void)
+{
+	if (env.list)
+		return "--list";
+	if (env.metrics)
+		return "--metrics";
+	if (env.check)
+		return "--check";
+	if (env.detach)
+		return "--detach";
+	if (env.ports_arg || env.target_arg)
+		return "steering";
+	return "--trace";
+}
+
+/* "A", "A and B", "A, B and C" */
+static const char *join(const char *const *names, int n, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (int i = 0; i < n; i++)
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s",
+			 !i	    ? "" :
+			 i == n - 1 ? " and " :
+				      ", ",
+			 names[i]);
+	return buf;
+}
+
+/* What each command needs, checked up front for one clear line. */
 static int check_privileges(void)
 {
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct d[2] = {};
+	struct {
+		int cap;
+		const char *name;
+		bool needed;
+	} caps[] = {
+		{ CAP_BPF, "CAP_BPF", true },
+		{ CAP_NET_ADMIN, "CAP_NET_ADMIN", !read_only() },
+		/* loading: the verifier wants it for the program's pointer arithmetic */
+		{ CAP_PERFMON, "CAP_PERFMON", !read_only() && !env.detach },
+		{ CAP_SYS_PTRACE, "CAP_SYS_PTRACE",
+		  !env.detach && (env.ports_arg || env.target_arg) },
+		{ CAP_SYS_ADMIN, "CAP_SYS_ADMIN", env.netns_arg && !read_only() },
+	};
+	const char *needs[5], *lacks[5];
+	int nneeds = 0, nlacks = 0;
+	char need[128], lack[128];
 
 	if (syscall(SYS_capget, &h, d))
 		return 0; /* let the operations themselves tell */
-	if ((has_cap(d, CAP_BPF) || has_cap(d, CAP_SYS_ADMIN)) && has_cap(d, CAP_NET_ADMIN) &&
-	    has_cap(d, CAP_SYS_PTRACE))
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		/* as the kernel's bpf_capable() and perfmon_capable() */
+		bool held = has_cap(d, caps[i].cap) ||
+			    ((caps[i].cap == CAP_BPF || caps[i].cap == CAP_PERFMON) &&
+			     has_cap(d, CAP_SYS_ADMIN));
+
+		if (!caps[i].needed)
+			continue;
+		needs[nneeds++] = caps[i].name;
+		if (!held)
+			lacks[nlacks++] = caps[i].name;
+	}
+	if (!nlacks)
 		return 0;
-	return fail("needs root, or CAP_BPF, CAP_NET_ADMIN and CAP_SYS_PTRACE: run it with sudo");
+	return fail("%s%s needs %s, and this process lacks %s: run it with sudo", command_name(),
+		    env.netns_arg && !read_only() ? " with --netns" : "",
+		    join(needs, nneeds, need, sizeof(need)),
+		    join(lacks, nlacks, lack, sizeof(lack)));
+}
+
+/* The namespace to work on: ours, or --netns PATH (opened into *fd, else -1). 0 or 1. */
+static int open_netns(int *fd, uint64_t *ino)
+{
+	struct stat st;
+
+	*fd = -1;
+	if (!env.netns_arg) {
+		if (stat("/proc/self/ns/net", &st))
+			return fail("cannot identify this network namespace: %s", strerror(errno));
+		*ino = st.st_ino;
+		return 0;
+	}
+	*fd = open(env.netns_arg, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0)
+		return fail("--netns %s: %s: give /run/netns/NAME or /proc/PID/ns/net",
+			    env.netns_arg, strerror(errno));
+	if (ioctl(*fd, NS_GET_NSTYPE) != CLONE_NEWNET || fstat(*fd, &st))
+		return fail("--netns %s is not a network namespace: give /run/netns/NAME, "
+			    "/proc/PID/ns/net or a bind mount of one",
+			    env.netns_arg);
+	*ino = st.st_ino;
+	return 0;
+}
+
+/*
+ * Enters the --netns namespace, so that sockets are found and the link attached
+ * there. Readers without CAP_SYS_ADMIN stay outside: they need only the pins.
+ */
+static int enter_netns(int fd)
+{
+	if (setns(fd, CLONE_NEWNET) && !read_only())
+		return fail("cannot enter the network namespace %s: %s", env.netns_arg,
+			    strerror(errno));
+	return 0;
 }
 
 static int check_kernel(void)
@@ -232,6 +368,18 @@ static int reuse_map(struct live *l, struct bpf_map *map, int fd, char *err, siz
 	return bpf_map__reuse_fd(map, fd);
 }
 
+static int pin_map(struct live *l, int m, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+
+	if (bpf_obj_pin(l->fds[m], pin_path(&l->pins, pinned_map_names[m], path, sizeof(path)))) {
+		snprintf(err, errlen, "cannot pin %s: %s", path, strerror(errno));
+		return -1;
+	}
+	pin_restrict(&l->pins, pinned_map_names[m]);
+	return 0;
+}
+
 /*
  * Loads the program against the pinned maps (or new ones). Loading changes
  * nothing that runs: the live program changes only in attach() and sync_program().
@@ -248,8 +396,8 @@ static struct sksteer_bpf *load_program(struct live *l, bool trace, char *err, s
 	/* the plain program, or the tracing instance of the same code */
 	bpf_program__set_autoload(skel->progs.sksteer, !trace);
 	bpf_program__set_autoload(skel->progs.sksteer_trace, trace);
-	for (int m = 0; m < NR_MAPS && l->pins.live; m++)
-		if (reuse_map(l, skel_map(skel, m), l->fds[m], err, errlen))
+	for (int m = 0; m < NR_MAPS; m++)
+		if (l->fds[m] >= 0 && reuse_map(l, skel_map(skel, m), l->fds[m], err, errlen))
 			goto fail;
 	ret = sksteer_bpf__load(skel);
 	if (ret) {
@@ -259,8 +407,14 @@ static struct sksteer_bpf *load_program(struct live *l, bool trace, char *err, s
 			strerror(-ret));
 		goto fail;
 	}
-	for (int m = 0; m < NR_MAPS && !l->pins.live; m++)
+	/* new maps: all of them on a first run, those that older pins lack on a later one */
+	for (int m = 0; m < NR_MAPS; m++) {
+		if (l->fds[m] >= 0)
+			continue;
 		l->fds[m] = dup(bpf_map__fd(skel_map(skel, m)));
+		if (l->pins.live && pin_map(l, m, err, errlen))
+			goto fail;
+	}
 	return skel;
 fail:
 	sksteer_bpf__destroy(skel);
@@ -304,6 +458,7 @@ static int sync_program(struct live *l, struct sksteer_bpf *skel, char *err, siz
 {
 	int prog_fd = bpf_program__fd(skel->progs.sksteer), link_fd, tracer, ret;
 	__u8 live_tag[BPF_TAG_SIZE], our_tag[BPF_TAG_SIZE];
+	bool same;
 	struct sksteer_tracer t;
 	char path[PATH_MAX];
 
@@ -315,11 +470,11 @@ static int sync_program(struct live *l, struct sksteer_bpf *skel, char *err, siz
 		snprintf(err, errlen, "cannot open the pinned link %s: %s", path, strerror(errno));
 		return -1;
 	}
-	ret = link_prog_tag(link_fd, live_tag);
-	if (!ret)
-		ret = prog_tag(prog_fd, our_tag);
-	if (!ret && (tracer < 0 || memcmp(live_tag, our_tag, BPF_TAG_SIZE)) &&
-	    bpf_link_update(link_fd, prog_fd, NULL))
+	ret = prog_tag(prog_fd, our_tag);
+	/* reading the live program by id needs CAP_SYS_ADMIN: without it, ours goes in unasked */
+	same = !ret && !tracer && !link_prog_tag(link_fd, live_tag) &&
+	       !memcmp(live_tag, our_tag, BPF_TAG_SIZE);
+	if (!ret && !same && bpf_link_update(link_fd, prog_fd, NULL))
 		ret = -errno;
 	if (!ret && tracer < 0)
 		ret = live_set_tracer(l, 0);
@@ -348,15 +503,13 @@ static int attach(struct live *l, struct sksteer_bpf *skel, char *err, size_t er
 			 strerror(errno));
 		return -1;
 	}
-	for (int m = 0; m < NR_MAPS && !ret; m++) {
-		ret = bpf_obj_pin(l->fds[m],
-				  pin_path(&l->pins, pinned_map_names[m], path, sizeof(path)));
-		pin_restrict(&l->pins, pinned_map_names[m]);
-	}
-	if (!ret)
-		ret = bpf_link__pin(link, pin_path(&l->pins, "link", path, sizeof(path)));
-	if (ret) {
+	for (int m = 0; m < NR_MAPS && !ret; m++)
+		ret = pin_map(l, m, err, errlen);
+	if (!ret && bpf_link__pin(link, pin_path(&l->pins, "link", path, sizeof(path)))) {
 		snprintf(err, errlen, "cannot pin %s: %s", path, strerror(errno));
+		ret = -1;
+	}
+	if (ret) {
 		pins_remove(&l->pins);
 	} else {
 		pin_restrict(&l->pins, "link");
@@ -368,11 +521,13 @@ static int attach(struct live *l, struct sksteer_bpf *skel, char *err, size_t er
 
 static int open_pinned_maps(struct live *l, char *err, size_t errlen)
 {
-	if (l->fds[0] >= 0)
+	if (l->fds[MAP_PORTS] >= 0)
 		return 0; /* already open */
 	for (int m = 0; m < NR_MAPS; m++) {
 		l->fds[m] = pins_map_fd(&l->pins, m);
-		if (l->fds[m] < 0) {
+		if (l->fds[m] == -ENOENT && MAP_OPTIONAL(m))
+			l->fds[m] = -1; /* pinned by an older sksteer: made on the next change */
+		else if (l->fds[m] < 0) {
 			snprintf(err, errlen,
 				 "the steering pinned in %s is incomplete (no '%s': %s): run "
 				 "'sksteer --detach', then apply the configuration again",
@@ -451,6 +606,45 @@ static int detach(struct live *l, char *err, size_t errlen)
 	return 0;
 }
 
+/* "this network namespace", or the one --netns names */
+static const char *netns_name(void)
+{
+	static char name[PATH_MAX + 32];
+
+	if (!env.netns_arg)
+		return "this network namespace";
+	snprintf(name, sizeof(name), "network namespace %s", env.netns_arg);
+	return name;
+}
+
+/* --check: quiet and 0 when healthy; one line per problem on stderr and 1 otherwise. */
+static int check(struct live *l, char *err, size_t errlen)
+{
+	struct status *st;
+	int problems;
+
+	if (!l->pins.live) {
+		if (l->pins.stale)
+			fail("the steering pinned in %s is not attached to %s (its link was detached "
+			     "or never pinned): apply the configuration again",
+			     l->pins.dir, netns_name());
+		else
+			fail("nothing is steered in %s: steer with -p PORTS -s TARGET",
+			     netns_name());
+		return 1;
+	}
+	st = calloc(1, sizeof(*st));
+	if (!st || open_pinned_maps(l, err, errlen) || status_collect(l, st, err, errlen)) {
+		free(st);
+		return -1;
+	}
+	fflush(stdout);
+	problems = status_check(l, st, stderr);
+	status_free(st);
+	free(st);
+	return problems ? 1 : 0;
+}
+
 /* --list, --metrics: read only, from the pinned maps. */
 static int show(struct live *l, char *err, size_t errlen)
 {
@@ -465,7 +659,7 @@ static int show(struct live *l, char *err, size_t errlen)
 			printf("{\"netns\":%llu,\"steering\":false,\"targets\":[]}\n",
 			       (unsigned long long)l->pins.netns_ino);
 		else
-			printf("not steering in this network namespace\n");
+			printf("not steering in %s\n", netns_name());
 		return 0;
 	}
 	st = calloc(1, sizeof(*st));
@@ -547,11 +741,17 @@ static int trace(struct live *l, char *err, size_t errlen)
 	if (!skel)
 		goto out;
 	link_fd = bpf_obj_get(pin_path(&l->pins, "link", path, sizeof(path)));
-	if (link_fd < 0 || bpf_obj_get_info_by_fd(link_fd, &info, &len) ||
-	    (before_fd = bpf_prog_get_fd_by_id(info.prog_id)) < 0) {
+	if (link_fd < 0 || bpf_obj_get_info_by_fd(link_fd, &info, &len)) {
 		snprintf(err, errlen, "cannot open the pinned link %s: %s", path, strerror(errno));
 		goto out;
 	}
+	/*
+	 * What runs now goes back afterwards. Reading it by id needs CAP_SYS_ADMIN;
+	 * without, this build's plain program, which sync_program() made the same.
+	 */
+	before_fd = bpf_prog_get_fd_by_id(info.prog_id);
+	if (before_fd < 0)
+		before_fd = dup(bpf_program__fd(plain->progs.sksteer));
 	lost = events_lost(l->fds[MAP_STATS]);
 	if (live_set_tracer(l, getpid()) ||
 	    bpf_link_update(link_fd, bpf_program__fd(skel->progs.sksteer_trace), NULL)) {
@@ -580,15 +780,19 @@ out:
 
 int main(int argc, char **argv)
 {
-	struct live l = { .fds = { -1, -1, -1, -1, -1, -1 } };
+	struct live l = { .fds = { [0 ... NR_MAPS - 1] = -1 } };
+	enum pins_mode mode = PINS_CHANGE;
 	char err[ERRLEN] = "";
-	int ret;
+	uint64_t netns_ino = 0;
+	int ret, netns_fd;
 
 	argp_err_exit_status = 64;
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return 64;
 	libbpf_set_print(libbpf_print_fn);
-	if (check_privileges() || check_kernel())
+	if (check_privileges() || (!read_only() && check_kernel()))
+		return 1;
+	if (open_netns(&netns_fd, &netns_ino))
 		return 1;
 
 	signal(SIGINT, on_signal);
@@ -597,20 +801,30 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	/* only a run that configures creates the pin directory */
-	ret = pins_open(&l.pins, !env.detach && (env.ports_arg || env.target_arg), err,
-			sizeof(err));
+	if (read_only())
+		mode = PINS_READ;
+	else if (!env.detach && (env.ports_arg || env.target_arg))
+		mode = PINS_CREATE;
+	ret = pins_open(&l.pins, netns_ino, mode, err, sizeof(err));
 	if (ret < 0)
 		return fail("%s", err);
-	ret = 0; /* 1, no pin directory, is just "not live" here */
+	/* 1, no pin directory, is just "not live" here */
+	if (netns_fd >= 0 && enter_netns(netns_fd)) {
+		live_close(&l);
+		return 1;
+	}
+	ret = 0;
 	if (env.detach && !l.pins.live) {
 		live_close(&l);
 		/* nothing to undo: detaching everything twice is not an error */
 		if (env.target_arg)
-			return fail("%s is not a target in this namespace: nothing is steered here",
-				    env.target_arg);
+			return fail("%s is not a target in %s: nothing is steered there",
+				    env.target_arg, netns_name());
 		return 0;
 	}
-	if (env.list || env.metrics)
+	if (env.check)
+		ret = check(&l, err, sizeof(err));
+	else if (env.list || env.metrics)
 		ret = show(&l, err, sizeof(err));
 	else if (env.detach)
 		ret = detach(&l, err, sizeof(err));
@@ -619,5 +833,7 @@ int main(int argc, char **argv)
 	if (!ret && env.trace)
 		ret = trace(&l, err, sizeof(err));
 	live_close(&l);
+	if (ret > 0)
+		return 1; /* --check found problems, and said so */
 	return ret ? fail("%s", err) : 0;
 }

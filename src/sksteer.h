@@ -11,6 +11,12 @@
 #define SKSTEER_SLOTS 256
 
 /*
+ * The last slot is never a target either: it keeps the counters of targets
+ * that were removed, so that the namespace's totals never go down.
+ */
+#define SKSTEER_RETIRED_SLOT (SKSTEER_SLOTS - 1)
+
+/*
  * The port table is an array indexed by (protocol bit << 16 | port), so the
  * per-lookup port check is an array access the verifier inlines instead of a
  * hash helper call. Bit 4 of the IP protocol number tells UDP (17) from
@@ -41,6 +47,14 @@ struct sksteer_target {
 	__u8 family; /* AF_INET or AF_INET6 */
 	__u16 port; /* host byte order */
 	__u8 addr[16]; /* network byte order; IPv4 in the first 4 bytes */
+};
+
+/*
+ * The ports a target was last given, one bit each: what --check compares the
+ * port table with. Only userspace reads it.
+ */
+struct sksteer_ports {
+	__u64 bits[65536 / 64];
 };
 
 /* Who is tracing, so that a tracer killed with SIGKILL can be noticed and undone. */

@@ -13,15 +13,6 @@ static uint64_t errors(const struct sksteer_stats *s)
 	return s->err_family + s->err_proto + s->err_state + s->err_other;
 }
 
-static void add_stats(struct sksteer_stats *sum, const struct sksteer_stats *s)
-{
-	const __u64 *from = (const __u64 *)s;
-	__u64 *to = (__u64 *)sum;
-
-	for (size_t i = 0; i < sizeof(*s) / sizeof(__u64); i++)
-		to[i] += from[i];
-}
-
 static int read_stats(const struct live *l, uint32_t slot, struct sksteer_stats *sum,
 		      struct sksteer_stats *per_cpu, int ncpus)
 {
@@ -29,7 +20,7 @@ static int read_stats(const struct live *l, uint32_t slot, struct sksteer_stats 
 	if (bpf_map_lookup_elem(l->fds[MAP_STATS], &slot, per_cpu))
 		return -errno;
 	for (int cpu = 0; cpu < ncpus; cpu++)
-		add_stats(sum, &per_cpu[cpu]);
+		stats_add(sum, &per_cpu[cpu]);
 	return 0;
 }
 
@@ -40,6 +31,7 @@ static void find_socket(const struct live *l, struct target_status *t)
 
 	t->cookie = live_cookie(l, t->slot);
 	t->alive = t->cookie != 0;
+	/* cookies are unique across namespaces: a dump of another namespace just finds nothing */
 	if (!t->alive || sockets_dump(t->addr.proto, &socks))
 		return;
 	for (size_t i = 0; i < socks.n; i++)
@@ -100,7 +92,7 @@ int status_collect(const struct live *l, struct status *st, char *err, size_t er
 			free(per_cpu);
 			return -1;
 		}
-		add_stats(&st->totals, &slot_stats);
+		stats_add(&st->totals, &slot_stats);
 		if (!slot || !l->addrs[slot].proto)
 			continue;
 		t->slot = slot;
@@ -166,7 +158,12 @@ void status_text(const struct status *st, FILE *f)
 		(unsigned long long)n->no_target, (unsigned long long)errors(n),
 		(unsigned long long)n->err_family, (unsigned long long)n->err_proto,
 		(unsigned long long)n->err_state, (unsigned long long)n->err_other);
-	fprintf(f, "  program  %s id %u tag %s\n", st->prog_name, st->prog_id, st->prog_tag);
+	if (st->prog_tag[0])
+		fprintf(f, "  program  %s id %u tag %s\n", st->prog_name, st->prog_id,
+			st->prog_tag);
+	else /* reading a program by id needs CAP_SYS_ADMIN */
+		fprintf(f, "  program  id %u (its name and tag need CAP_SYS_ADMIN to read)\n",
+			st->prog_id);
 	fprintf(f, "  pins     %s\n", st->pin_dir);
 	if (st->tracer)
 		fprintf(f, "  tracer   pid %u\n", st->tracer);
@@ -206,8 +203,11 @@ void status_json(const struct status *st, FILE *f)
 	fprintf(f, "{\"netns\":%llu,\"steering\":true,\"pin_dir\":", (unsigned long long)st->netns);
 	json_str(f, st->pin_dir);
 	fputc(',', f);
-	fprintf(f, "\"program\":{\"id\":%u,\"name\":\"%s\",\"tag\":\"%s\"},", st->prog_id,
-		st->prog_name, st->prog_tag);
+	if (st->prog_tag[0])
+		fprintf(f, "\"program\":{\"id\":%u,\"name\":\"%s\",\"tag\":\"%s\"},", st->prog_id,
+			st->prog_name, st->prog_tag);
+	else
+		fprintf(f, "\"program\":{\"id\":%u,\"name\":null,\"tag\":null},", st->prog_id);
 	if (st->tracer)
 		fprintf(f, "\"tracer\":{\"pid\":%u},", st->tracer);
 	else
@@ -272,6 +272,18 @@ void status_metrics(const struct status *st, FILE *f)
 			"sksteer_lookups_total{netns=\"%llu\",target=\"%s\",verdict=\"error\"} %llu\n",
 			ns, name, (unsigned long long)errors(&t->stats));
 	}
+	metric_head(
+		f, "namespace_lookups_total", "counter",
+		"Lookups in the namespace by verdict, removed targets' included: never decreases "
+		"while the namespace is steered.");
+	fprintf(f,
+		"sksteer_namespace_lookups_total{netns=\"%llu\",verdict=\"steered\"} %llu\n"
+		"sksteer_namespace_lookups_total{netns=\"%llu\",verdict=\"passed\"} %llu\n"
+		"sksteer_namespace_lookups_total{netns=\"%llu\",verdict=\"no_target\"} %llu\n"
+		"sksteer_namespace_lookups_total{netns=\"%llu\",verdict=\"error\"} %llu\n",
+		ns, (unsigned long long)st->totals.steered, ns,
+		(unsigned long long)st->totals.passed, ns, (unsigned long long)st->totals.no_target,
+		ns, (unsigned long long)errors(&st->totals));
 	metric_head(f, "assign_errors_total", "counter",
 		    "Lookups for a target's port whose socket assignment failed, by cause.");
 	for (int i = 0; i < st->ntargets; i++) {
@@ -299,4 +311,65 @@ void status_metrics(const struct status *st, FILE *f)
 		    "Trace events the ring buffer could not take.");
 	fprintf(f, "sksteer_trace_events_lost_total{netns=\"%llu\"} %llu\n", ns,
 		(unsigned long long)st->totals.events_lost);
+}
+
+/* "target 127.0.0.1:9000: ports 80,443 are not steered to it ...": 1, or 0 for no ports */
+static int report_ports(const struct portset *ports, const char *name, const char *what, FILE *f)
+{
+	unsigned int n = portset_count(ports);
+	size_t len = format_ports(ports, NULL, 0) + 1;
+	char *list;
+
+	if (!n)
+		return 0;
+	list = malloc(len);
+	if (list)
+		format_ports(ports, list, len);
+	fprintf(f, "sksteer: target %s: port%s %s %s %s: run 'sksteer -p PORTS -s %s' again\n",
+		name, n > 1 ? "s" : "", list ? list : "?", n > 1 ? "are" : "is", what, name);
+	free(list);
+	return 1;
+}
+
+/* Ports a target was given but does not own, and the reverse. */
+static int check_ports(const struct live *l, const struct target_status *t, const char *name,
+		       FILE *f)
+{
+	struct portset wanted, owned, lost = {}, extra = {};
+
+	if (live_wanted(l, t->slot, &wanted))
+		return 0; /* pinned by an older sksteer: nothing recorded to compare with */
+	live_ports(l, t->slot, &owned);
+	for (unsigned int port = 1; port <= 65535; port++) {
+		if (portset_has(&wanted, port) && !portset_has(&owned, port))
+			portset_add(&lost, port);
+		else if (!portset_has(&wanted, port) && portset_has(&owned, port))
+			portset_add(&extra, port);
+	}
+	return report_ports(&lost, name, "not steered to it (lost from the port table)", f) +
+	       report_ports(
+		       &extra, name,
+		       "steered to it without being in its configuration (a run was cut short?)",
+		       f);
+}
+
+int status_check(const struct live *l, const struct status *st, FILE *f)
+{
+	char name[TARGET_STRLEN];
+	int problems = 0;
+
+	for (int i = 0; i < st->ntargets; i++) {
+		const struct target_status *t = &st->targets[i];
+
+		format_target(&t->addr, name, sizeof(name));
+		if (!t->alive) {
+			fprintf(f,
+				"sksteer: target %s: its socket is gone, so its %u port%s not steered: start "
+				"its server, then run 'sksteer -s %s'\n",
+				name, t->nports, t->nports == 1 ? " is" : "s are", name);
+			problems++;
+		}
+		problems += check_ports(l, t, name, f);
+	}
+	return problems;
 }

@@ -38,4 +38,7 @@ void status_text(const struct status *st, FILE *f);
 void status_json(const struct status *st, FILE *f);
 void status_metrics(const struct status *st, FILE *f);
 
+/* --check: one line per problem (a target's socket gone, ports lost); returns how many. */
+int status_check(const struct live *l, const struct status *st, FILE *f);
+
 #endif /* __SKSTEER_STATUS_H */

@@ -25,6 +25,43 @@ static void set_owner(struct live *l, uint32_t key, uint8_t slot)
 	l->table[(size_t)key * TABLE_STRIDE] = slot;
 }
 
+/*
+ * A read-only fd cannot be mapped shared (the kernel requires VM_SHARED), so
+ * readers take a copy: one batch lookup of the whole table, laid out as the
+ * mapping is.
+ */
+static volatile uint8_t *copy_table(int fd)
+{
+	uint8_t *copy = calloc(TABLE_BYTES, 1), *values = malloc(SKSTEER_PORT_KEYS);
+	uint32_t *keys = malloc(SKSTEER_PORT_KEYS * sizeof(*keys)), out, count = 0;
+	void *in = NULL;
+
+	while (copy && values && keys && count < SKSTEER_PORT_KEYS) {
+		__u32 n = SKSTEER_PORT_KEYS - count;
+		int ret =
+			bpf_map_lookup_batch(fd, in, &out, keys + count, values + count, &n, NULL);
+
+		count += n;
+		in = &out;
+		if (ret && errno == ENOENT)
+			break;
+		if (ret)
+			goto fail;
+	}
+	if (!copy || !values || !keys)
+		goto fail;
+	for (uint32_t i = 0; i < count; i++)
+		copy[(size_t)keys[i] * TABLE_STRIDE] = values[i];
+	free(keys);
+	free(values);
+	return copy;
+fail:
+	free(copy);
+	free(keys);
+	free(values);
+	return NULL;
+}
+
 int live_read(struct live *l, char *err, size_t errlen)
 {
 	for (uint32_t slot = 0; slot < SKSTEER_SLOTS; slot++) {
@@ -34,11 +71,17 @@ int live_read(struct live *l, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	l->table =
-		mmap(NULL, TABLE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, l->fds[MAP_PORTS], 0);
-	if (l->table == MAP_FAILED) {
-		l->table = NULL;
-		snprintf(err, errlen, "cannot map the pinned port table: %s", strerror(errno));
+	if (l->pins.mode == PINS_READ) {
+		l->table = copy_table(l->fds[MAP_PORTS]);
+		l->table_copied = l->table != NULL;
+	} else {
+		l->table = mmap(NULL, TABLE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED,
+				l->fds[MAP_PORTS], 0);
+		if (l->table == MAP_FAILED)
+			l->table = NULL;
+	}
+	if (!l->table) {
+		snprintf(err, errlen, "cannot read the pinned port table: %s", strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -46,7 +89,9 @@ int live_read(struct live *l, char *err, size_t errlen)
 
 void live_unmap(struct live *l)
 {
-	if (l->table)
+	if (l->table && l->table_copied)
+		free((void *)l->table);
+	else if (l->table)
 		munmap((void *)l->table, TABLE_BYTES);
 	l->table = NULL;
 }
@@ -193,7 +238,7 @@ static int check_hijack(const struct live *l, const struct change *c, uint64_t n
 
 static int free_slot(const struct live *l)
 {
-	for (int slot = 1; slot < SKSTEER_SLOTS; slot++)
+	for (int slot = 1; slot < SKSTEER_RETIRED_SLOT; slot++)
 		if (!l->addrs[slot].proto)
 			return slot;
 	return -1;
@@ -218,21 +263,86 @@ static void set_ports(struct live *l, int slot, const struct portset *ports)
 			set_owner(l, base + port, 0);
 }
 
-static int zero_stats(struct live *l, uint32_t slot)
+/*
+ * Moves slot's counters into the retired slot, so that the namespace's totals
+ * stay where they were. Readers take the lock, so none sees them counted twice.
+ */
+static int retire_stats(struct live *l, uint32_t slot)
 {
 	int ncpus = libbpf_num_possible_cpus();
-	void *zeros;
+	struct sksteer_stats *from, *to;
+	uint32_t retired = SKSTEER_RETIRED_SLOT;
 	int ret = 0;
 
 	if (ncpus < 0)
 		return ncpus;
-	zeros = calloc((size_t)ncpus, sizeof(struct sksteer_stats));
-	if (!zeros)
-		return -ENOMEM;
-	if (bpf_map_update_elem(l->fds[MAP_STATS], &slot, zeros, BPF_ANY))
+	from = calloc((size_t)ncpus, sizeof(*from));
+	to = calloc((size_t)ncpus, sizeof(*to));
+	if (!from || !to)
+		ret = -ENOMEM;
+	else if (bpf_map_lookup_elem(l->fds[MAP_STATS], &slot, from) ||
+		 bpf_map_lookup_elem(l->fds[MAP_STATS], &retired, to))
 		ret = -errno;
-	free(zeros);
+	for (int cpu = 0; !ret && cpu < ncpus; cpu++)
+		stats_add(&to[cpu], &from[cpu]);
+	if (!ret && bpf_map_update_elem(l->fds[MAP_STATS], &retired, to, BPF_ANY))
+		ret = -errno;
+	if (!ret) {
+		memset(from, 0, (size_t)ncpus * sizeof(*from));
+		if (bpf_map_update_elem(l->fds[MAP_STATS], &slot, from, BPF_ANY))
+			ret = -errno;
+	}
+	free(from);
+	free(to);
 	return ret;
+}
+
+void stats_add(struct sksteer_stats *sum, const struct sksteer_stats *s)
+{
+	const __u64 *from = (const __u64 *)s;
+	__u64 *to = (__u64 *)sum;
+
+	for (size_t i = 0; i < sizeof(*s) / sizeof(__u64); i++)
+		to[i] += from[i];
+}
+
+/* Records the ports target slot was given; older pins without the map skip it. */
+static int set_wanted(struct live *l, uint32_t slot, const struct portset *ports)
+{
+	if (l->fds[MAP_WANTED] < 0)
+		return 0;
+	if (!ports)
+		return bpf_map_delete_elem(l->fds[MAP_WANTED], &slot) && errno != ENOENT ? -errno :
+											   0;
+	return bpf_map_update_elem(l->fds[MAP_WANTED], &slot, ports, BPF_ANY) ? -errno : 0;
+}
+
+int live_wanted(const struct live *l, int slot, struct portset *out)
+{
+	uint32_t key = (uint32_t)slot;
+
+	if (l->fds[MAP_WANTED] < 0 || bpf_map_lookup_elem(l->fds[MAP_WANTED], &key, out))
+		return -1;
+	return 0;
+}
+
+/* Ports moved away from other targets (--force) leave their recorded ports too. */
+static int forget_moved(struct live *l, int slot, const struct portset *moved)
+{
+	for (int other = 1; other < SKSTEER_SLOTS; other++) {
+		struct portset ports;
+		int ret;
+
+		if (other == slot || l->addrs[other].proto != l->addrs[slot].proto ||
+		    live_wanted(l, other, &ports))
+			continue;
+		for (size_t i = 0; i < sizeof(ports.bits) / sizeof(ports.bits[0]); i++)
+			ports.bits[i] &= ~moved->bits[i];
+		ret = set_wanted(l, (uint32_t)other, &ports);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 /* When a process started, in clock ticks since boot: tells a reused pid from the original. */
@@ -275,10 +385,13 @@ int live_remove(struct live *l, int slot, char *err, size_t errlen)
 	int ret = 0;
 
 	set_ports(l, slot, &empty);
-	if (bpf_map_delete_elem(l->fds[MAP_TARGETS], &key) && errno != ENOENT)
+	/* a sockmap answers EINVAL for a slot whose socket is already gone */
+	if (bpf_map_delete_elem(l->fds[MAP_TARGETS], &key) && errno != ENOENT && errno != EINVAL)
 		ret = -errno;
 	if (!ret)
-		ret = zero_stats(l, key);
+		ret = retire_stats(l, key);
+	if (!ret)
+		ret = set_wanted(l, key, NULL);
 	if (!ret && bpf_map_update_elem(l->fds[MAP_TARGET_ADDRS], &key, &none, BPF_ANY))
 		ret = -errno;
 	if (ret) {
@@ -346,7 +459,7 @@ int live_apply(struct live *l, const struct change *c, char *err, size_t errlen)
 		slot = free_slot(l);
 		if (slot < 0) {
 			snprintf(err, errlen, "all %d target slots are in use: detach one first",
-				 SKSTEER_SLOTS - 1);
+				 SKSTEER_RETIRED_SLOT - 1);
 			goto fail;
 		}
 	}
@@ -360,8 +473,19 @@ int live_apply(struct live *l, const struct change *c, char *err, size_t errlen)
 		goto fail;
 	}
 	l->addrs[slot] = *c->target;
-	if (c->ports)
+	if (c->ports) {
+		/* recorded first: a run cut short leaves a difference --check sees */
+		int ret = set_wanted(l, (uint32_t)slot, c->ports);
+
+		if (!ret && c->force)
+			ret = forget_moved(l, slot, c->ports);
+		if (ret) {
+			snprintf(err, errlen, "cannot record the ports of %s: %s", name,
+				 strerror(-ret));
+			goto fail;
+		}
 		set_ports(l, slot, c->ports);
+	}
 	if (fd >= 0)
 		close(fd);
 	return drop_empty_targets(l, err, errlen);

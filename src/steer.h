@@ -21,6 +21,7 @@ struct live {
 	 * One array element per key; the owner's slot is its first byte.
 	 */
 	volatile uint8_t *table;
+	bool table_copied; /* a reader's copy (PINS_READ), not a mapping */
 };
 
 /* A BPF array element's size: its value (one byte here) rounded up to 8. */
@@ -74,7 +75,13 @@ int live_tracer(const struct live *l, struct sksteer_tracer *t);
 /* Records this process as the tracer, or none with pid 0. */
 int live_set_tracer(struct live *l, pid_t pid);
 
-/* Unmaps the port table. */
+/* The ports target slot was last given, into out. 0, or -1 if not recorded. */
+int live_wanted(const struct live *l, int slot, struct portset *out);
+
+/* sum += s, field by field */
+void stats_add(struct sksteer_stats *sum, const struct sksteer_stats *s);
+
+/* Unmaps (or frees the copy of) the port table. */
 void live_unmap(struct live *l);
 
 /* Removes target slot: its ports first, then its socket and bookkeeping. */

@@ -14,19 +14,11 @@ bad() {
 	shift 2
 	STDERR=$("${RUN_AS[@]}" "$SKSTEER" "$@" 2>&1 >/dev/null)
 	RC=$?
-	TESTS=$((TESTS + 1))
 	local lines state
 	lines=$(printf '%s\n' "$STDERR" | wc -l)
 	state=$(steering)
-	if [ "$RC" -ne 0 ] && [[ $STDERR =~ $want ]] && [ "$lines" -le 2 ] &&
-		[ "$state" = "80 443 refused" ]; then
-		echo "ok $TESTS - $desc"
-	else
-		FAILED=$((FAILED + 1))
-		echo "not ok $TESTS - $desc"
-		echo "#   sksteer $*: exit $RC, steering now: $state"
-		printf '%s\n' "$STDERR" | sed 's/^/#   stderr: /'
-	fi
+	[ "$RC" -ne 0 ] && [[ $STDERR =~ $want ]] && [ "$lines" -le 2 ] && [ "$state" = "80 443 refused" ]
+	result "$desc" $? "sksteer $*: exit $RC, steering now: $state" "stderr: $STDERR"
 }
 
 RUN_AS=()
@@ -69,10 +61,12 @@ bad "--detach of an unknown target" "127.0.0.1:9001 is not a target" --detach "$
 
 # The environment: privileges, bpffs, the target's owner out of sight.
 RUN_AS=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
-bad "not root" "needs root, or CAP_BPF, CAP_NET_ADMIN and CAP_SYS_PTRACE: run it with sudo" \
+bad "not root" \
+	"^sksteer: steering needs CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON and CAP_SYS_PTRACE, and this process lacks CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON and CAP_SYS_PTRACE: run it with sudo$" \
 	-p 82 "${T[@]}"
 RUN_AS=(setpriv --inh-caps=-net_admin --bounding-set=-net_admin --)
-bad "root without CAP_NET_ADMIN" "needs root, or CAP_BPF, CAP_NET_ADMIN" -p 82 "${T[@]}"
+bad "root without CAP_NET_ADMIN" "steering needs .*, and this process lacks CAP_NET_ADMIN: run it with sudo" \
+	-p 82 "${T[@]}"
 
 # A private mount and PID namespace where bpffs is not mounted and cannot be.
 no_bpffs() {
@@ -81,11 +75,13 @@ no_bpffs() {
 }
 RUN_AS=(no_bpffs)
 bad "no bpffs, and no right to mount it" \
-	"bpffs is not mounted at /sys/fs/bpf and mounting it failed \(Operation not permitted\): mount it with 'mount -t bpf bpf /sys/fs/bpf'" \
+	"^sksteer: bpffs is not mounted on /sys/fs/bpf and sksteer could not mount it \(Operation not permitted\): run sksteer as root \(mounting needs CAP_SYS_ADMIN\), or mount it once with 'mount -t bpf bpf /sys/fs/bpf'$" \
 	-p 82 "${T[@]}"
-is "sksteer mounts bpffs where it is missing" bpf_fs \
-	"$(unshare -m -p -f --mount-proc -- sh -c 'umount /sys/fs/bpf 2>/dev/null
-		"$1" --detach && stat -f -c %T /sys/fs/bpf' sh "$SKSTEER")"
+# (tests/05-fresh-host.t shows the mount that a run which steers makes)
+is "a read-only run does not mount bpffs, and finds nothing steered" \
+	"not steering in this network namespace sysfs" \
+	"$(unshare -m -- sh -c 'umount /sys/fs/bpf 2>/dev/null
+		"$1" --list && stat -f -c %T /sys/fs/bpf' sh "$SKSTEER" | tr '\n' ' ' | sed 's/ $//')"
 
 # A PID namespace from which the target's owner cannot be seen.
 RUN_AS=(unshare -p -f --mount-proc --)

@@ -8,8 +8,9 @@ SKSTEER=${SKSTEER:-$TOP/sksteer}
 NETPEER=$TOP/.output/netpeer
 
 if [ -z "${SKSTEER_TEST_NETNS:-}" ]; then
-	# a fresh network namespace for every test file
-	exec unshare -n -- env SKSTEER_TEST_NETNS=1 bash "$0" "$@"
+	# a fresh network namespace for every test file; with PRIVATE_MOUNTS=1, mounts too
+	exec unshare -n ${PRIVATE_MOUNTS:+-m --propagation private} -- \
+		env SKSTEER_TEST_NETNS=1 bash "$0" "$@"
 fi
 unset SKSTEER_TEST_NETNS
 
@@ -33,6 +34,19 @@ ok() { # ok DESCRIPTION COMMAND...: passes when COMMAND succeeds
 		echo "not ok $TESTS - $desc"
 		echo "#   command: $*"
 		sed 's/^/#   /' "$WORK/out" | head -20
+	fi
+}
+
+result() { # result DESCRIPTION STATUS [DIAGNOSTIC...]: status 0 passes; else the lines are shown
+	local desc=$1 status=$2
+	shift 2
+	TESTS=$((TESTS + 1))
+	if [ "$status" = 0 ]; then
+		echo "ok $TESTS - $desc"
+	else
+		FAILED=$((FAILED + 1))
+		echo "not ok $TESTS - $desc"
+		printf '%s\n' "$@" | sed 's/^/#   /'
 	fi
 }
 
@@ -60,18 +74,20 @@ like() { # like DESCRIPTION REGEX ACTUAL
 	fi
 }
 
-serve() { # serve [--udp] [--v6only] [--reuseport] ADDR:PORT: a server in another process
+start_ready() { # start_ready COMMAND...: in the background, until it prints "ready"
 	local out="$WORK/serve.$RANDOM"
-	"$NETPEER" serve "$@" >"$out" 2>&1 &
+	"$@" >"$out" 2>&1 &
 	PIDS+=($!)
 	LAST_PID=$!
 	for _ in $(seq 100); do
 		grep -q ready "$out" 2>/dev/null && return 0
 		sleep 0.02
 	done
-	echo "# server $* did not start: $(cat "$out")"
+	echo "# $* did not start: $(cat "$out")"
 	return 1
 }
+
+serve() { start_ready "$NETPEER" serve "$@"; } # serve [--udp] [--v6only] [--reuseport] ADDR:PORT
 
 dial() { # dial [--udp] ADDR:PORT: prints the port the server saw, "refused" or "timeout"
 	"$NETPEER" connect "$@" 2>&1
@@ -84,6 +100,20 @@ run_sksteer() {
 }
 
 pins_gone() { [ ! -e "$PIN_DIR" ]; }
+
+netns_ino() { stat -L -c %i "$1"; } # netns_ino PATH: the inode that names a network namespace
+
+# a named network namespace with lo up, deleted at exit; its name in NS
+netns_add() {
+	NS=sksteer-test-$$-$RANDOM
+	ip netns add "$NS" && ip -n "$NS" link set lo up || return 1
+	at_exit "ip netns del $NS"
+}
+
+# serve_in NAME ADDR:PORT: a server inside the named namespace (ip execs it: same pid)
+serve_in() { start_ready ip netns exec "$1" "$NETPEER" serve "$2"; }
+
+dial_in() { ip netns exec "$1" "$NETPEER" connect "$2" 2>&1; } # dial_in NAME ADDR:PORT
 
 # the id and tag of the program the namespace's sk_lookup link runs
 link_prog() {
@@ -138,7 +168,8 @@ loop_stop() { # prints "ok N fail M"
 at_exit() { AT_EXIT+=("$*"); }
 
 cleanup() {
-	for cmd in "${AT_EXIT[@]}"; do eval "$cmd" >/dev/null 2>&1; done
+	local i # last registered first, like a stack of undos
+	for ((i = ${#AT_EXIT[@]} - 1; i >= 0; i--)); do eval "${AT_EXIT[i]}" >/dev/null 2>&1; done
 	"$SKSTEER" --detach >/dev/null 2>&1
 	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
 	wait 2>/dev/null
