@@ -25,7 +25,7 @@ const char *const pinned_map_names[NR_MAPS] = {
 	[MAP_PORTS] = "ports",	 [MAP_TARGETS] = "targets",
 	[MAP_STATS] = "stats",	 [MAP_TARGET_ADDRS] = "target_addrs",
 	[MAP_TRACER] = "tracer", [MAP_EVENTS] = "events",
-	[MAP_WANTED] = "wanted",
+	[MAP_TARGET_INFO] = "target_info",
 };
 
 static bool is_bpffs(const char *path)

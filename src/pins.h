@@ -20,11 +20,11 @@ enum pinned_map {
 	MAP_TARGET_ADDRS,
 	MAP_TRACER,
 	MAP_EVENTS,
-	MAP_WANTED, /* added in 0.2: created when older pins lack it */
+	MAP_TARGET_INFO, /* added in 0.2: created when older pins lack it */
 	NR_MAPS
 };
 /* Maps that pins of an older sksteer may lack: created and pinned when missing. */
-#define MAP_OPTIONAL(m) ((m) == MAP_WANTED)
+#define MAP_OPTIONAL(m) ((m) == MAP_TARGET_INFO)
 extern const char *const pinned_map_names[NR_MAPS];
 
 enum pins_mode {

@@ -64,14 +64,14 @@ struct {
 	__type(value, struct sksteer_tracer);
 } tracer SEC(".maps");
 
-/* slot -> the ports it was given; allocated per target, not for all slots */
+/* slot -> what the loader records of its target; allocated per target, not for all slots */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, SKSTEER_SLOTS);
 	__type(key, __u32);
-	__type(value, struct sksteer_ports);
-} wanted SEC(".maps");
+	__type(value, struct sksteer_target_info);
+} target_info SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

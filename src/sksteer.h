@@ -50,12 +50,19 @@ struct sksteer_target {
 };
 
 /*
- * The ports a target was last given, one bit each: what --check compares the
- * port table with. Only userspace reads it.
+ * What the loader records of a target beyond its address: the ports it was
+ * last given (one bit each: what --check compares the port table with), and
+ * the uid that owned its socket (a socket of another user does not take its
+ * place without --force). Only userspace reads it.
  */
-struct sksteer_ports {
-	__u64 bits[65536 / 64];
+struct sksteer_target_info {
+	__u32 uid;
+	__u32 flags; /* SKSTEER_INFO_* */
+	__u64 ports[65536 / 64];
 };
+
+#define SKSTEER_INFO_PORTS 1 /* ports is set */
+#define SKSTEER_INFO_UID 2 /* uid is set */
 
 /* Who is tracing, so that a tracer killed with SIGKILL can be noticed and undone. */
 struct sksteer_tracer {

@@ -306,24 +306,52 @@ void stats_add(struct sksteer_stats *sum, const struct sksteer_stats *s)
 		to[i] += from[i];
 }
 
-/* Records the ports target slot was given; older pins without the map skip it. */
-static int set_wanted(struct live *l, uint32_t slot, const struct portset *ports)
+int live_info(const struct live *l, int slot, struct sksteer_target_info *info)
 {
-	if (l->fds[MAP_WANTED] < 0)
-		return 0;
-	if (!ports)
-		return bpf_map_delete_elem(l->fds[MAP_WANTED], &slot) && errno != ENOENT ? -errno :
-											   0;
-	return bpf_map_update_elem(l->fds[MAP_WANTED], &slot, ports, BPF_ANY) ? -errno : 0;
+	uint32_t key = (uint32_t)slot;
+
+	memset(info, 0, sizeof(*info));
+	if (l->fds[MAP_TARGET_INFO] < 0 ||
+	    bpf_map_lookup_elem(l->fds[MAP_TARGET_INFO], &key, info))
+		return -1;
+	return 0;
 }
 
 int live_wanted(const struct live *l, int slot, struct portset *out)
 {
-	uint32_t key = (uint32_t)slot;
+	struct sksteer_target_info info;
 
-	if (l->fds[MAP_WANTED] < 0 || bpf_map_lookup_elem(l->fds[MAP_WANTED], &key, out))
+	if (live_info(l, slot, &info) || !(info.flags & SKSTEER_INFO_PORTS))
 		return -1;
+	memcpy(out->bits, info.ports, sizeof(out->bits));
 	return 0;
+}
+
+/* Records what is known of target slot: its ports, the uid of its socket (NULL/0: keep). */
+static int record(struct live *l, uint32_t slot, const struct portset *ports, uint32_t uid,
+		  bool set_uid)
+{
+	struct sksteer_target_info info;
+
+	if (l->fds[MAP_TARGET_INFO] < 0)
+		return 0; /* older pins without the map; made on the next change */
+	live_info(l, (int)slot, &info);
+	if (ports) {
+		memcpy(info.ports, ports->bits, sizeof(info.ports));
+		info.flags |= SKSTEER_INFO_PORTS;
+	}
+	if (set_uid) {
+		info.uid = uid;
+		info.flags |= SKSTEER_INFO_UID;
+	}
+	return bpf_map_update_elem(l->fds[MAP_TARGET_INFO], &slot, &info, BPF_ANY) ? -errno : 0;
+}
+
+static int forget(struct live *l, uint32_t slot)
+{
+	if (l->fds[MAP_TARGET_INFO] < 0)
+		return 0;
+	return bpf_map_delete_elem(l->fds[MAP_TARGET_INFO], &slot) && errno != ENOENT ? -errno : 0;
 }
 
 /* Ports moved away from other targets (--force) leave their recorded ports too. */
@@ -338,7 +366,7 @@ static int forget_moved(struct live *l, int slot, const struct portset *moved)
 			continue;
 		for (size_t i = 0; i < sizeof(ports.bits) / sizeof(ports.bits[0]); i++)
 			ports.bits[i] &= ~moved->bits[i];
-		ret = set_wanted(l, (uint32_t)other, &ports);
+		ret = record(l, (uint32_t)other, &ports, 0, false);
 		if (ret)
 			return ret;
 	}
@@ -391,7 +419,7 @@ int live_remove(struct live *l, int slot, char *err, size_t errlen)
 	if (!ret)
 		ret = retire_stats(l, key);
 	if (!ret)
-		ret = set_wanted(l, key, NULL);
+		ret = forget(l, key);
 	if (!ret && bpf_map_update_elem(l->fds[MAP_TARGET_ADDRS], &key, &none, BPF_ANY))
 		ret = -errno;
 	if (ret) {
@@ -475,7 +503,7 @@ int live_apply(struct live *l, const struct change *c, char *err, size_t errlen)
 	l->addrs[slot] = *c->target;
 	if (c->ports) {
 		/* recorded first: a run cut short leaves a difference --check sees */
-		int ret = set_wanted(l, (uint32_t)slot, c->ports);
+		int ret = record(l, (uint32_t)slot, c->ports, 0, false);
 
 		if (!ret && c->force)
 			ret = forget_moved(l, slot, c->ports);

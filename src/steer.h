@@ -75,6 +75,9 @@ int live_tracer(const struct live *l, struct sksteer_tracer *t);
 /* Records this process as the tracer, or none with pid 0. */
 int live_set_tracer(struct live *l, pid_t pid);
 
+/* What is recorded of target slot. 0, or -1 if nothing is (pins of an older sksteer). */
+int live_info(const struct live *l, int slot, struct sksteer_target_info *info);
+
 /* The ports target slot was last given, into out. 0, or -1 if not recorded. */
 int live_wanted(const struct live *l, int slot, struct portset *out);
 

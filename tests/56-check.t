@@ -73,11 +73,11 @@ is "steered again" 7000 "$(dial 127.0.0.1:7000)"
 ok "healthy" "$SKSTEER" --check
 
 # Pins from sksteer 0.1 have no record of the ports each target was given.
-rm "$PIN_DIR/wanted"
+rm "$PIN_DIR/target_info"
 ok "without the record (pins of an older sksteer), --check skips the port comparison" \
 	"$SKSTEER" --check
 ok "the next run that steers creates it" "$SKSTEER" -p 7000,7001 -s 127.0.0.1:9001
-ok "and pins it, root-only" test "$(stat -c %a "$PIN_DIR/wanted")" = 600
+ok "and pins it, root-only" test "$(stat -c %a "$PIN_DIR/target_info")" = 600
 set_port 7001 0
 like "so --check compares ports again" "port 7001 is not steered to it" "$("$SKSTEER" --check 2>&1)"
 
