@@ -1,22 +1,48 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #
 # make            build ./sksteer (one static binary)
+# make info       which libbpf and bpftool the build uses (submodules or system), and versions
 # make test       run the test suite (root; real kernel, throwaway namespaces)
 # make bench      benchmarks, as ratios against baselines measured in the same run
 # make demo       a short live demonstration in a throwaway namespace
 # make deps       install build and test dependencies (Debian/Ubuntu, root)
+# make deps-cross the same, plus the arm64 cross toolchain and libraries
 # make V=1        show full commands
+#
+# Kernel conventions: ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- cross-builds (CC and
+# PKG_CONFIG follow CROSS_COMPILE unless given); CFLAGS (which replaces the default -g -O2),
+# LDFLAGS, EXTRA_CFLAGS and EXTRA_LDFLAGS add to what the build needs, never replace it.
 
 OUTPUT := .output
 CLANG ?= clang
-CC ?= cc
 LLVM_STRIP ?= llvm-strip
 PREFIX ?= /usr/local
 DESTDIR ?=
 VERSION := 0.1.0
 
-ARCH ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/' \
-	-e 's/riscv64/riscv/' -e 's/loongarch64/loongarch/' -e 's/s390x/s390/' -e 's/arm.*/arm/')
+# --- target architecture and toolchain -------------------------------------------------------
+# The target's tools are $(CROSS_COMPILE)gcc etc.; the host's (HOSTCC) build the skeleton
+# generator, which runs here.
+ifeq ($(origin CC),default)
+CC := $(if $(CROSS_COMPILE),$(CROSS_COMPILE)gcc,cc)
+endif
+ifeq ($(origin AR),default)
+AR := $(CROSS_COMPILE)ar
+endif
+PKG_CONFIG ?= $(if $(CROSS_COMPILE),$(CROSS_COMPILE)pkg-config,pkg-config)
+HOSTCC ?= cc
+HOSTAR ?= ar
+HOSTPKG_CONFIG ?= pkg-config
+
+# kernel names of architectures, from a machine name (uname -m, a GNU triplet's first part)
+karch = $(shell echo '$(1)' | sed -e 's/^x86_64$$/x86/' -e 's/^i.86$$/x86/' -e 's/^aarch64.*/arm64/' \
+	-e 's/^arm\(v.*\|eb\)\{0,1\}$$/arm/' -e 's/^ppc64.*/powerpc/' -e 's/^riscv64$$/riscv/' \
+	-e 's/^loongarch64$$/loongarch/' -e 's/^s390x$$/s390/')
+HOST_ARCH := $(call karch,$(shell uname -m))
+# what $(CC) builds for: ARCH follows CROSS_COMPILE (or CC) when not given
+CC_ARCH := $(call karch,$(firstword $(subst -, ,$(shell $(CC) -dumpmachine 2>/dev/null))))
+ARCH ?= $(or $(CC_ARCH),$(HOST_ARCH))
+override ARCH := $(call karch,$(ARCH))
 VMLINUX := vmlinux/$(ARCH)/vmlinux.h
 
 ifeq ($(V),1)
@@ -28,18 +54,22 @@ else
 	MAKEFLAGS += --no-print-directory
 endif
 
+# --- libbpf and bpftool: the submodules, else the system --------------------------------------
 # libbpf and bpftool come from the submodules when they are checked out
 # (git clone --recurse-submodules), else from the system (libbpf-dev, bpftool).
 ifneq ($(and $(wildcard libbpf/src/Makefile),$(wildcard bpftool/src/Makefile),$(wildcard bpftool/libbpf/src/Makefile)),)
-BPF_SOURCE := submodules (libbpf/, bpftool/)
+BPF_SOURCE := submodules
+# libbpf's install target puts its headers and UAPI headers (linux/bpf.h, ...) under one
+# directory, which comes before the system's for the BPF object and for userspace alike.
 LIBBPF_OBJ := $(abspath $(OUTPUT))/libbpf.a
+LIBBPF_INCLUDE := $(abspath $(OUTPUT))/include
 BPFTOOL := $(abspath $(OUTPUT))/bpftool/bootstrap/bpftool
-BPF_INCLUDES := -I$(abspath $(OUTPUT))/include
+BPF_INCLUDES := -I$(LIBBPF_INCLUDE)
 LIBBPF_DEP := $(LIBBPF_OBJ)
 BPFTOOL_DEP := $(BPFTOOL)
 else
-BPF_SOURCE := system (libbpf-dev, bpftool)
-LIBBPF_OBJ = $(firstword $(wildcard $(shell pkg-config --variable=libdir libbpf 2>/dev/null)/libbpf.a \
+BPF_SOURCE := system
+LIBBPF_OBJ = $(firstword $(wildcard $(shell $(PKG_CONFIG) --variable=libdir libbpf 2>/dev/null)/libbpf.a \
 	/usr/lib/$(shell $(CC) -print-multiarch 2>/dev/null)/libbpf.a /usr/lib64/libbpf.a /usr/lib/libbpf.a))
 BPFTOOL = $(firstword $(wildcard /usr/sbin/bpftool /usr/local/sbin/bpftool) $(shell command -v bpftool))
 BPF_INCLUDES :=
@@ -47,13 +77,29 @@ LIBBPF_DEP :=
 BPFTOOL_DEP :=
 endif
 
-LIBS = $(LIBBPF_OBJ) $(shell pkg-config --static --libs libelf zlib 2>/dev/null || echo -lelf -lz)
+# --- flags -----------------------------------------------------------------------------------
+# Builds in different directories give the same bytes: no absolute path of the tree in the
+# debug info (gcc's DW_AT_comp_dir, clang's BTF line info) nor in __FILE__.
+PREFIX_MAP := -ffile-prefix-map=$(CURDIR)=.
+
+# User CFLAGS replace the defaults; what the build needs is in SKSTEER_CFLAGS, always.
 CFLAGS ?= -g -O2
-CFLAGS += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-format-truncation \
-	-std=gnu11 \
-	-D_GNU_SOURCE -DSKSTEER_VERSION='"$(VERSION)"'
-INCLUDES := -I$(OUTPUT) -Isrc $(BPF_INCLUDES)
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function
+SKSTEER_CFLAGS := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+	-Wno-format-truncation -std=gnu11 -D_GNU_SOURCE -DSKSTEER_VERSION='"$(VERSION)"' \
+	$(PREFIX_MAP) -I$(OUTPUT) -Isrc $(BPF_INCLUDES)
+ALL_CFLAGS = $(SKSTEER_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
+ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_LDFLAGS)
+LIBS = $(LIBBPF_OBJ) $(or $(shell $(PKG_CONFIG) --static --libs libelf zlib 2>/dev/null),-lelf -lz)
+# The BPF side is compiled for the BPF target, never with the userspace CFLAGS.
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function \
+	$(PREFIX_MAP) $(BPF_INCLUDES) -Isrc -Ivmlinux/$(ARCH)
+
+# Everything built depends on this file, which changes only when the configuration does:
+# switching ARCH, CC, CFLAGS or the libbpf source rebuilds instead of mixing objects.
+BUILD_CONFIG := ARCH=$(ARCH) CROSS_COMPILE=$(CROSS_COMPILE) CC=$(CC) AR=$(AR) CLANG=$(CLANG) \
+	PKG_CONFIG=$(PKG_CONFIG) libbpf=$(BPF_SOURCE) CFLAGS=$(CFLAGS) EXTRA_CFLAGS=$(EXTRA_CFLAGS) \
+	LDFLAGS=$(LDFLAGS) EXTRA_LDFLAGS=$(EXTRA_LDFLAGS)
+CONFIG := $(OUTPUT)/config
 
 # The loader's pure helpers are separate objects so that tests and fuzzers can link them alone.
 TOOL_SRCS := sksteer.c steer.c trace.c status.c parse.c sockets.c pins.c
@@ -68,52 +114,95 @@ all: sksteer $(TEST_PROGS)
 
 .PHONY: info
 info:
-	@echo "libbpf/bpftool: $(BPF_SOURCE)"
+	@echo "libbpf, bpftool: $(BPF_SOURCE)"
+ifeq ($(BPF_SOURCE),submodules)
+	@echo "libbpf:  $$(sed -n 's/^LIBBPF_\(MAJOR\|MINOR\|PATCH\)_VERSION := //p' libbpf/src/Makefile | paste -sd.)" \
+		"(libbpf/, $(LIBBPF_OBJ))"
+	@v=$$(sed -n 's/^LIBBPF_\(MAJOR\|MINOR\|PATCH\)_VERSION := //p' bpftool/libbpf/src/Makefile | paste -sd' '); \
+		set -- $$v; echo "bpftool: $$(($$1 + 6)).$$2.$$3 (bpftool/, $(BPFTOOL), built for the host)"
+else
+	@echo "libbpf:  $$($(PKG_CONFIG) --modversion libbpf 2>/dev/null || echo '?')" \
+		"($(or $(LIBBPF_OBJ),libbpf.a not found))"
+	@echo "bpftool: $$($(BPFTOOL) version 2>/dev/null | sed -n '1s/^[^ ]* v//p') ($(or $(BPFTOOL),not found))"
+endif
+	@echo "clang:   $$($(CLANG) --version 2>/dev/null | head -1) ($(CLANG))"
+	@echo "cc:      $$($(CC) --version 2>/dev/null | head -1) ($(CC))"
+	@echo "ARCH:    $(ARCH) ($(VMLINUX)), CROSS_COMPILE=$(CROSS_COMPILE), PKG_CONFIG=$(PKG_CONFIG)"
 
 $(OUTPUT) $(OUTPUT)/libbpf $(OUTPUT)/bpftool:
 	$(call msg,MKDIR,$@)
 	$(Q)mkdir -p $@
 
-# --- vendored libbpf and bpftool -------------------------------------------------------------
-$(abspath $(OUTPUT))/libbpf.a: $(wildcard libbpf/src/*.[ch] libbpf/src/Makefile) | $(OUTPUT)/libbpf
-	$(call msg,LIB,$@)
-	$(Q)$(MAKE) -C libbpf/src BUILD_STATIC_ONLY=1 OBJDIR=$(abspath $(OUTPUT))/libbpf \
-		DESTDIR=$(abspath $(OUTPUT)) INCLUDEDIR= LIBDIR= UAPIDIR= install $(if $(Q),>/dev/null)
+# A compiler that does not build for ARCH would give a binary of the wrong architecture:
+# refuse (when the configuration changes), before anything is built.
+ifneq ($(strip $(BUILD_CONFIG)),$(strip $(file <$(CONFIG))))
+$(CONFIG): FORCE
+endif
+$(CONFIG): | $(OUTPUT)
+	$(if $(filter $(ARCH),$(CC_ARCH)),,$(error ARCH=$(ARCH), but $(CC) builds for \
+		'$(or $(CC_ARCH),nothing: not found)': set CROSS_COMPILE (e.g. aarch64-linux-gnu-) or CC))
+	$(call msg,CONFIG,ARCH=$(ARCH) CC=$(CC) libbpf: $(BPF_SOURCE))
+	$(file >$@,$(BUILD_CONFIG))
 
-$(abspath $(OUTPUT))/bpftool/bootstrap/bpftool: | $(OUTPUT)/bpftool
+# --- vendored libbpf and bpftool -------------------------------------------------------------
+# libbpf for the target, with the target's compiler; its objects are removed first, since a
+# rebuild means the configuration changed (libbpf's make would keep the old ones).
+$(abspath $(OUTPUT))/libbpf.a: $(wildcard libbpf/src/*.[ch] libbpf/src/Makefile libbpf/include/uapi/linux/*.h) \
+		$(CONFIG) | $(OUTPUT)/libbpf
+	$(call msg,LIB,$@)
+	$(Q)rm -rf $(OUTPUT)/libbpf/* $(OUTPUT)/include
+	$(Q)$(MAKE) -C libbpf/src BUILD_STATIC_ONLY=1 OBJDIR=$(abspath $(OUTPUT))/libbpf \
+		CC="$(CC)" AR="$(AR)" PKG_CONFIG="$(PKG_CONFIG)" \
+		EXTRA_CFLAGS="$(PREFIX_MAP) $(EXTRA_CFLAGS)" EXTRA_LDFLAGS="$(EXTRA_LDFLAGS)" \
+		DESTDIR= PREFIX= LIBDIR=$(abspath $(OUTPUT)) \
+		INCLUDEDIR=$(LIBBPF_INCLUDE) UAPIDIR=$(LIBBPF_INCLUDE) \
+		install install_uapi_headers $(if $(Q),>/dev/null)
+
+# bpftool only generates the skeleton, here: a bootstrap build for the host, with none of the
+# target's compiler or flags (they reach a sub-make through the environment and MAKEFLAGS).
+$(abspath $(OUTPUT))/bpftool/bootstrap/bpftool: MAKEOVERRIDES :=
+$(abspath $(OUTPUT))/bpftool/bootstrap/bpftool: $(wildcard bpftool/src/*.[ch] bpftool/src/Makefile* \
+		bpftool/libbpf/src/*.[ch] bpftool/libbpf/src/Makefile) | $(OUTPUT)/bpftool
 	$(call msg,BPFTOOL,$@)
-	$(Q)$(MAKE) ARCH= CROSS_COMPILE= OUTPUT=$(abspath $(OUTPUT))/bpftool/ -C bpftool/src \
-		bootstrap $(if $(Q),>/dev/null 2>&1)
+	$(Q)env -u CFLAGS -u LDFLAGS -u CPPFLAGS -u EXTRA_CFLAGS -u EXTRA_LDFLAGS \
+		$(MAKE) -C bpftool/src ARCH= CROSS_COMPILE= CC="$(HOSTCC)" HOSTCC="$(HOSTCC)" \
+		AR="$(HOSTAR)" HOSTAR="$(HOSTAR)" PKG_CONFIG="$(HOSTPKG_CONFIG)" V=$(V) \
+		OUTPUT=$(abspath $(OUTPUT))/bpftool/ bootstrap $(if $(Q),>/dev/null 2>&1)
 
 # --- BPF object and skeleton -----------------------------------------------------------------
+# vmlinux.h comes from the running kernel only when it is the target's architecture.
 $(VMLINUX):
+	$(Q)test "$(ARCH)" = "$(HOST_ARCH)" || { echo "$@ is missing: a build for $(ARCH) cannot" \
+		"dump it from this $(HOST_ARCH) kernel (see vmlinux/README)" >&2; exit 1; }
 	$(call msg,GEN,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
 .PHONY: vmlinux
 vmlinux: $(BPFTOOL_DEP)
+	$(Q)test "$(ARCH)" = "$(HOST_ARCH)" || { echo "make vmlinux: this kernel is $(HOST_ARCH)," \
+		"not $(ARCH): see vmlinux/README for $(VMLINUX)" >&2; exit 1; }
 	$(Q)rm -f $(VMLINUX)
 	$(Q)$(MAKE) $(VMLINUX)
 
-$(OUTPUT)/%.bpf.o: src/%.bpf.c src/sksteer.h $(VMLINUX) $(LIBBPF_DEP) $(BPFTOOL_DEP) | $(OUTPUT)
+$(OUTPUT)/%.bpf.o: src/%.bpf.c $(VMLINUX) $(CONFIG) $(LIBBPF_DEP) $(BPFTOOL_DEP) | $(OUTPUT)
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) $(BPF_INCLUDES) -Isrc -Ivmlinux/$(ARCH) -c $< -o $@.tmp
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MD -MP -MF $(@:.o=.d) -MT $@ -c $< -o $@.tmp
 	$(Q)$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
 
 # the baselines for tests and benchmarks, never used by the tool
-$(OUTPUT)/%.bpf.o: bench/%.bpf.c $(VMLINUX) $(LIBBPF_DEP) | $(OUTPUT)
+$(OUTPUT)/%.bpf.o: bench/%.bpf.c $(VMLINUX) $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) $(BPF_INCLUDES) -Isrc -Ivmlinux/$(ARCH) -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MD -MP -c $< -o $@
 
 # the same program built differently (another tag): stands for another sksteer build in tests
-$(OUTPUT)/sksteer-other.bpf.o: src/sksteer.bpf.c src/sksteer.h $(VMLINUX) $(LIBBPF_DEP) | $(OUTPUT)
+$(OUTPUT)/sksteer-other.bpf.o: src/sksteer.bpf.c $(VMLINUX) $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -mcpu=v3 $(BPF_INCLUDES) -Isrc -Ivmlinux/$(ARCH) -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) -mcpu=v3 -MD -MP -c $< -o $@
 
-$(OUTPUT)/sksteer-notrace.bpf.o: src/sksteer.bpf.c src/sksteer.h $(VMLINUX) $(LIBBPF_DEP) | $(OUTPUT)
+$(OUTPUT)/sksteer-notrace.bpf.o: src/sksteer.bpf.c $(VMLINUX) $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -DSKSTEER_NO_TRACE $(BPF_INCLUDES) -Isrc -Ivmlinux/$(ARCH) -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DSKSTEER_NO_TRACE -MD -MP -c $< -o $@
 
 $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o $(BPFTOOL_DEP) | $(OUTPUT)
 	$(call msg,GEN-SKEL,$@)
@@ -122,26 +211,28 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o $(BPFTOOL_DEP) | $(OUTPUT)
 # --- userspace -------------------------------------------------------------------------------
 $(OUTPUT)/sksteer.o: $(OUTPUT)/sksteer.skel.h
 
-$(OUTPUT)/%.o: src/%.c $(LIBBPF_DEP) | $(OUTPUT)
+# -MD: every header, the system's included, so that the dependency files show where each
+# came from (tests/02-builds.t reads them) and a libbpf upgrade rebuilds.
+$(OUTPUT)/%.o: src/%.c $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -MD -MP -c $< -o $@
 
-sksteer: $(TOOL_OBJS) $(LIBBPF_DEP)
-	$(call msg,LINK,$@ [libbpf: $(BPF_SOURCE)])
+sksteer: $(TOOL_OBJS) $(CONFIG) $(LIBBPF_DEP)
+	$(call msg,LINK,$@ [libbpf: $(BPF_SOURCE) $(ARCH)])
 	$(Q)test -n "$(LIBBPF_OBJ)" || { echo "libbpf.a not found: run 'sudo make deps' or check out the submodules" >&2; exit 1; }
-	$(Q)$(CC) $(CFLAGS) -static $(TOOL_OBJS) $(LIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -static $(TOOL_OBJS) $(LIBS) -o $@
 
-$(OUTPUT)/netpeer: tests/netpeer.c $(OUTPUT)/parse.o | $(OUTPUT)
+$(OUTPUT)/netpeer: tests/netpeer.c $(OUTPUT)/parse.o $(CONFIG) | $(OUTPUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $^ -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(filter %.c %.o,$^) -o $@
 
-$(OUTPUT)/linkswap: tests/linkswap.c $(LIBBPF_DEP) | $(OUTPUT)
+$(OUTPUT)/linkswap: tests/linkswap.c $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< -static $(LIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -static $(LIBS) -o $@
 
-$(OUTPUT)/lookup: bench/lookup.c src/sksteer.h $(LIBBPF_DEP) | $(OUTPUT)
+$(OUTPUT)/lookup: bench/lookup.c src/sksteer.h $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< -static $(LIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -static $(LIBS) -o $@
 
 -include $(wildcard $(OUTPUT)/*.d)
 
@@ -172,9 +263,11 @@ fuzz: | $(OUTPUT)
 format:
 	$(Q)clang-format -i $(wildcard src/*.c src/*.h tests/*.c bench/*.c)
 
-.PHONY: deps
+.PHONY: deps deps-cross
 deps:
 	$(Q)scripts/deps.sh
+deps-cross:
+	$(Q)scripts/deps.sh --cross
 
 SBINDIR := $(PREFIX)/sbin
 UNITDIR ?= $(PREFIX)/lib/systemd/system
@@ -197,6 +290,9 @@ uninstall:
 clean:
 	$(call msg,CLEAN)
 	$(Q)rm -rf $(OUTPUT) sksteer
+
+.PHONY: FORCE
+FORCE:
 
 # Keep intermediate files (the BPF object and the skeleton) for inspection.
 .SECONDARY:

@@ -1,7 +1,12 @@
 #!/bin/sh
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # Installs what sksteer needs to build, test and benchmark, on Debian or Ubuntu. Idempotent.
+# With --cross (make deps-cross), also what an arm64 cross build needs: the cross compiler,
+# the arm64 libraries through Debian multiarch, and qemu-user to run the result.
 set -eu
+
+cross=
+[ "${1:-}" = --cross ] && cross=1
 
 if [ "$(id -u)" != 0 ]; then
 	echo "make deps: installing packages needs root: run 'sudo make deps'" >&2
@@ -9,15 +14,34 @@ if [ "$(id -u)" != 0 ]; then
 fi
 if ! command -v apt-get >/dev/null; then
 	echo "make deps: no apt-get: install clang, llvm, libbpf-dev, bpftool, libelf-dev," \
-		"zlib1g-dev, pkg-config, iproute2, perl, nginx, curl, apache2-utils and socat by hand" >&2
+		"zlib1g-dev, libssl-dev, pkg-config, iproute2, perl, nginx, curl, apache2-utils and socat by hand" >&2
 	exit 1
 fi
 
-build="make clang llvm pkg-config libelf-dev zlib1g-dev libbpf-dev file bc"
+# libssl-dev: bpftool from the submodule links libcrypto
+build="make clang llvm pkg-config libelf-dev zlib1g-dev libssl-dev libbpf-dev file bc"
 # the tests drive real servers and clients: nginx, curl, ab (apache2-utils), socat, nft
 tests="iproute2 util-linux perl nftables curl apache2-utils socat groff-base"
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"; }
+
+if [ -n "$cross" ] && [ "$(dpkg --print-architecture 2>/dev/null)" = arm64 ]; then
+	echo "make deps-cross: this host is arm64 already: a plain 'make' builds for it"
+	cross=
+fi
+if [ -n "$cross" ]; then
+	# arm64 libraries for the static link and the cross pkg-config (pkgconf:arm64 gives
+	# aarch64-linux-gnu-pkg-config); the host's clang and bpftool still build the BPF side.
+	build="$build gcc-aarch64-linux-gnu libc6-dev-arm64-cross pkgconf:arm64 libelf-dev:arm64 \
+		zlib1g-dev:arm64 libbpf-dev:arm64"
+	tests="$tests qemu-user-static"
+	if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+		echo "make deps: adding the arm64 architecture to dpkg (multiarch)"
+		# Debian serves every architecture from one archive; Ubuntu serves arm64
+		# from its ports archive, which must be in its sources first.
+		dpkg --add-architecture arm64
+	fi
+fi
 
 missing=""
 for pkg in $build $tests; do

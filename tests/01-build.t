@@ -19,6 +19,44 @@ like "and rebuilds the BPF object, the skeleton and the loader" \
 like "make V=1 shows the full commands" "clang .*-target bpf" \
 	"$(touch "$TOP/src/sksteer.bpf.c"; make -C "$TOP" V=1 sksteer 2>&1)"
 
+# make info: where libbpf and bpftool come from, and which versions and compilers
+info=$(make -C "$TOP" -s info)
+from=system
+[ -f "$TOP/libbpf/src/Makefile" ] && [ -f "$TOP/bpftool/src/Makefile" ] &&
+	[ -f "$TOP/bpftool/libbpf/src/Makefile" ] && from=submodules
+like "make info says libbpf and bpftool come from: $from" "libbpf, bpftool: $from" "$info"
+like "make info gives the libbpf and bpftool versions" \
+	$'\nlibbpf: +[0-9]+\\.[0-9]+\\.[0-9]+ .*\nbpftool: +[0-9]+\\.[0-9]+\\.[0-9]+ ' "$info"
+like "make info gives clang, cc and ARCH" $'\nclang: +[^\n]*clang version.*\ncc: +[^ ].*\nARCH: +[a-z0-9]+ ' "$info"
+
+# A user's CFLAGS (and EXTRA_CFLAGS) come after the flags the build needs, never instead;
+# the BPF object does not get them, and a change of flags rebuilds.
+out=$(make -C "$TOP" V=1 CFLAGS='-O1 -DSKSTEER_TEST_CFLAGS' EXTRA_CFLAGS=-DSKSTEER_TEST_EXTRA sksteer 2>&1)
+is "make V=1 CFLAGS=... EXTRA_CFLAGS=... builds" 0 $?
+like "cc gets the build's flags, then CFLAGS, then EXTRA_CFLAGS" \
+	"-D_GNU_SOURCE .*-DSKSTEER_VERSION=.* -O1 -DSKSTEER_TEST_CFLAGS -DSKSTEER_TEST_EXTRA " \
+	"$(grep -e ' -c src/sksteer.c' <<<"$out")"
+like "the BPF object is rebuilt too" "clang .*-target bpf .* src/sksteer.bpf.c" "$out"
+is "with none of the user's flags" "" "$(grep -e '-target bpf' <<<"$out" | grep SKSTEER_TEST)"
+ok "that binary runs" "$SKSTEER" --version
+ok "back to the default flags, it rebuilds" make -C "$TOP" -s sksteer
+ok "and then has nothing to do" make -C "$TOP" -s -q sksteer
+
+# A build for another architecture with this host's compiler, or a vmlinux.h for it from
+# this kernel, is refused in one line, and the native build is left as it was.
+[ "$(uname -m)" = x86_64 ] && other=arm64 || other=x86
+out=$(make -s -C "$TOP" ARCH=$other sksteer 2>&1)
+like "make ARCH=$other without CROSS_COMPILE is refused" \
+	"\\*\\*\\* ARCH=$other, but cc builds for '[a-z0-9]+': set CROSS_COMPILE .*Stop\\.$" "$out"
+is "in one line" 1 "$(wc -l <<<"$out")"
+ok "and the native build is still up to date" make -C "$TOP" -s -q sksteer
+out=$(make -C "$TOP" -s ARCH=riscv vmlinux/riscv/vmlinux.h 2>&1)
+like "no vmlinux.h for another architecture from this kernel" \
+	"^vmlinux/riscv/vmlinux.h is missing: a build for riscv cannot dump it from this [a-z0-9]+ kernel" "$out"
+ok "nothing is written" test ! -e "$TOP/vmlinux/riscv"
+like "make vmlinux for another architecture is refused" "^make vmlinux: this kernel is [a-z0-9]+, not $other" \
+	"$(make -C "$TOP" -s ARCH=$other vmlinux 2>&1)"
+
 # make install: the binary, the man page and the systemd unit, under PREFIX
 root=$WORK/root
 ok "make install PREFIX=... succeeds" make -C "$TOP" -s install PREFIX="$root"

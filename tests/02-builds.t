@@ -1,0 +1,129 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# The four builds: native and arm64, with the system's libbpf and bpftool or with the
+# submodules'. Each one is built from two clean copies of the tree in two directories,
+# in parallel, and must give the same bytes, statically linked for the right machine; arm64
+# runs under qemu-user. The submodules' builds run with the system's libbpf hidden, and
+# their dependency files name no header of the system's libbpf.
+. "$(dirname "$0")/lib.sh"
+
+skip() {
+	TESTS=$((TESTS + 1))
+	echo "ok $TESTS # skip $*"
+}
+
+copy_tree() { # copy_tree DIR system|submodules: the working tree, unbuilt, as a clone has it
+	local without=()
+	[ "$2" = system ] && without=(--exclude='./libbpf/*' --exclude='./bpftool/*')
+	mkdir -p "$1"
+	tar -C "$TOP" --exclude=./.output --exclude=./sksteer --exclude=.git "${without[@]}" -cf - . |
+		tar -C "$1" -xf -
+}
+
+# Everything of the system's libbpf and bpftool packages, and the UAPI headers libbpf ships,
+# in this machine's and the cross compiler's include directories.
+for arch in $(dpkg --print-architecture 2>/dev/null) $(dpkg --print-foreign-architectures 2>/dev/null); do
+	dpkg -L libbpf-dev:"$arch" libbpf1:"$arch" bpftool:"$arch" 2>/dev/null
+done | grep -v '^/usr/share/' >"$WORK/system-libbpf"
+ls -d /usr/include/linux/{bpf,bpf_common,btf}.h /usr/*-linux-gnu/include/linux/{bpf,bpf_common,btf}.h \
+	/usr/sbin/bpftool /usr/local/sbin/bpftool /usr/include/bpf/* 2>/dev/null >>"$WORK/system-libbpf"
+while read -r f; do [ -f "$f" ] && realpath "$f"; done <"$WORK/system-libbpf" | sort -u >"$WORK/hide"
+touch "$WORK/empty"
+
+without_system_libbpf() { # without_system_libbpf CMD...: CMD where those files are empty
+	unshare -m --propagation private -- bash -c \
+		'while read -r f; do mount --bind "$0" "$f" || exit; done <"$1"; shift; exec "$@"' \
+		"$WORK/empty" "$WORK/hide" "$@"
+}
+
+build() { # build DIR FROM ARCH: make sksteer there, its output in DIR.log
+	local dir=$1 from=$2 arch=$3 cmd=(nice make -C "$1" sksteer)
+	[ "$arch" = arm64 ] && cmd+=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
+	[ "$from" = submodules ] && cmd=(without_system_libbpf "${cmd[@]}")
+	"${cmd[@]}" >"$dir.log" 2>&1
+}
+
+built() { # built DIR: there is a sksteer, else the build's output
+	[ -f "$1/sksteer" ] || cat "$1.log"
+	[ -f "$1/sksteer" ]
+}
+
+submodules=yes
+for f in libbpf/src/Makefile bpftool/src/Makefile bpftool/libbpf/src/Makefile; do
+	[ -f "$TOP/$f" ] || submodules=
+done
+host_arch=$(uname -m)
+
+for from in system submodules; do
+	for arch in native arm64; do
+		what="$arch build, libbpf from the $from"
+		why=
+		if [ $from = system ] && ! pkg-config --exists libbpf; then
+			why="the system's libbpf is not installed (make deps)"
+		elif [ $from = submodules ] && [ -z "$submodules" ]; then
+			why="the submodules are not checked out (git submodule update --init --recursive)"
+		elif [ $arch = arm64 ] && [ $host_arch != x86_64 ]; then
+			why="the arm64 cross build is set up for x86-64 hosts"
+		elif [ $arch = arm64 ] && ! command -v aarch64-linux-gnu-gcc >/dev/null; then
+			why="no aarch64-linux-gnu-gcc (make deps-cross)"
+		elif [ $arch = arm64 ] && [ $from = system ] && [ ! -f /usr/lib/aarch64-linux-gnu/libbpf.a ]; then
+			why="no arm64 libbpf.a (make deps-cross)"
+		elif [ $arch = arm64 ] && [ ! -f /usr/lib/aarch64-linux-gnu/libelf.a ]; then
+			why="no arm64 libelf.a (make deps-cross)"
+		fi
+		if [ -n "$why" ]; then
+			skip "$what: $why"
+			continue
+		fi
+
+		a=$WORK/$from-$arch/a
+		b=$WORK/$from-$arch/bb/in/another/directory
+		copy_tree "$a" $from
+		copy_tree "$b" $from
+		build "$a" $from $arch &
+		pid_a=$!
+		build "$b" $from $arch &
+		pid_b=$!
+		wait $pid_a $pid_b
+		ok "$what: builds in $a" built "$a"
+		ok "$what: builds in $b" built "$b"
+		ok "$what: the two are byte for byte the same" cmp "$a/sksteer" "$b/sksteer"
+		case $arch-$host_arch in
+		native-x86_64) machine=x86-64 ;;
+		*) machine="ARM aarch64" ;;
+		esac
+		like "$what: a static $machine executable" "ELF 64-bit .*, $machine, .*statically linked" \
+			"$(file -b "$a/sksteer")"
+		like "$what: make info says so" "libbpf, bpftool: $from" "$(make -s -C "$a" info)"
+
+		if [ $arch = arm64 ]; then
+			if command -v qemu-aarch64-static >/dev/null; then
+				like "$what: --version under qemu-user" "^sksteer [0-9]+\.[0-9]+" \
+					"$(qemu-aarch64-static "$a/sksteer" --version 2>&1)"
+				like "$what: --help under qemu-user" "Examples:.*sksteer -p 80,443" \
+					"$(qemu-aarch64-static "$a/sksteer" --help 2>&1 | tr '\n' ' ')"
+			else
+				skip "$what: no qemu-aarch64-static to run it (make deps-cross)"
+			fi
+		fi
+
+		if [ $from = submodules ]; then
+			ok "$what: built where the system's libbpf.h, libbpf.a and bpftool are empty" \
+				without_system_libbpf sh -c '! [ -s /usr/include/bpf/libbpf.h ] &&
+					! [ -s /usr/sbin/bpftool ] && ! [ -s "/usr/lib/$(cc -print-multiarch)/libbpf.a" ]'
+			deps=$(cat "$a"/.output/*.d)
+			is "$what: no dependency file names a header of the system's libbpf" "" \
+				"$(grep -E -o '/usr/[^ ]*/(bpf/[^ ]*|linux/(bpf|bpf_common|btf)\.h)' <<<"$deps" | sort -u)"
+			like "$what: the BPF object includes the submodule's bpf_helpers.h" \
+				"$a/\.output/include/bpf/bpf_helpers\.h" "$(cat "$a/.output/sksteer.bpf.d")"
+			like "$what: userspace includes the submodule's libbpf.h" \
+				"$a/\.output/include/bpf/libbpf\.h" "$(cat "$a/.output/sksteer.d")"
+			like "$what: and libbpf's UAPI linux/bpf.h" \
+				"$a/\.output/include/linux/bpf\.h" "$(cat "$a/.output/sksteer.d")"
+			ok "$what: the skeleton comes from the submodule's bpftool, built for the host" \
+				test -x "$a/.output/bpftool/bootstrap/bpftool"
+		fi
+		rm -rf "$WORK/$from-$arch"
+	done
+done
+
+done_testing
