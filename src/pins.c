@@ -22,9 +22,12 @@
 #define BPFFS "/sys/fs/bpf"
 
 const char *const pinned_map_names[NR_MAPS] = {
-	[MAP_PORTS] = "ports",	 [MAP_TARGETS] = "targets",
-	[MAP_STATS] = "stats",	 [MAP_TARGET_ADDRS] = "target_addrs",
-	[MAP_TRACER] = "tracer", [MAP_EVENTS] = "events",
+	[MAP_PORTS] = "ports",
+	[MAP_TARGETS] = "targets",
+	[MAP_STATS] = "stats",
+	[MAP_TARGET_ADDRS] = "target_addrs",
+	[MAP_TRACER] = "tracer",
+	[MAP_EVENTS] = "events",
 	[MAP_TARGET_INFO] = "target_info",
 };
 

@@ -63,6 +63,10 @@ static const char doc[] =
 	"127.0.0.1:9000, [::1]:9000, [::]:9000; udp:ADDR:PORT for a UDP socket.\n"
 	"PORTS is a comma list of ports and ranges: 80,443,8000-8999.\n"
 	"\n"
+	"The target's socket is found with sock_diag and put into place from inside the kernel "
+	"(a socket iterator on Linux >= 6.5, else a one-shot lookup program), so its owner may be "
+	"in any PID namespace. SKSTEER_FIND=iter|lookup|pidfd in the environment forces a way.\n"
+	"\n"
 	"Examples:\n"
 	"  sksteer -p 80,443,8000-8999 -s 127.0.0.1:9000\n"
 	"                 steer these ports, on every local address, to the socket at 127.0.0.1:9000\n"
@@ -89,9 +93,8 @@ static const char doc[] =
 	"  sksteer --netns /run/netns/blue -p 80 -s 10.1.0.2:8080\n"
 	"                 steer in another network namespace, from outside it\n"
 	"\n"
-	"Privileges: steering (-p/-s) needs CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON and CAP_SYS_PTRACE; "
-	"--trace needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON; --detach needs CAP_BPF and "
-	"CAP_NET_ADMIN; --list, --metrics and --check need only CAP_BPF "
+	"Privileges: steering (-p/-s) and --trace need CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON "
+	"(SKSTEER_FIND=pidfd adds CAP_SYS_PTRACE); --detach needs CAP_BPF and CAP_NET_ADMIN; --list, --metrics and --check need only CAP_BPF "
 	"(they open the pins read-only). --netns adds CAP_SYS_ADMIN to the commands that change "
 	"steering; the read-only ones find the namespace's pins without entering it. The first run "
 	"on a host without bpffs mounts it on /sys/fs/bpf, which needs CAP_SYS_ADMIN. Root has all "
@@ -264,11 +267,9 @@ static int check_privileges(void)
 		{ CAP_NET_ADMIN, "CAP_NET_ADMIN", !read_only() },
 		/* loading: the verifier wants it for the program's pointer arithmetic */
 		{ CAP_PERFMON, "CAP_PERFMON", !read_only() && !env.detach },
-		{ CAP_SYS_PTRACE, "CAP_SYS_PTRACE",
-		  !env.detach && (env.ports_arg || env.target_arg) },
 		{ CAP_SYS_ADMIN, "CAP_SYS_ADMIN", env.netns_arg && !read_only() },
 	};
-	const char *needs[5], *lacks[5];
+	const char *needs[4], *lacks[4];
 	int nneeds = 0, nlacks = 0;
 	char need[128], lack[128];
 

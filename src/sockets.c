@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <net/if.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -41,6 +42,8 @@ static void add_sock(struct sock_list *list, const struct inet_diag_msg *m, int 
 	memcpy(s->addr.addr, m->id.idiag_src, m->idiag_family == AF_INET ? 4 : 16);
 	s->cookie = m->id.idiag_cookie[0] | (uint64_t)m->id.idiag_cookie[1] << 32;
 	s->inode = m->idiag_inode;
+	s->uid = m->idiag_uid;
+	s->ifindex = m->id.idiag_if;
 	s->state = m->idiag_state;
 	len -= (int)NLMSG_LENGTH(sizeof(*m));
 	for (attr = (struct rtattr *)(m + 1); RTA_OK(attr, len); attr = RTA_NEXT(attr, len))
@@ -289,13 +292,13 @@ static void explain_missing(const struct sock_list *l, const struct sksteer_targ
 		 what, want, t->proto == IPPROTO_TCP ? 't' : 'u');
 }
 
-int target_socket(const struct sksteer_target *t, uint64_t avoid_cookie, struct owner *owner,
-		  uint64_t *cookie, char *err, size_t errlen)
+int target_choose(const struct sksteer_target *t, uint64_t avoid_cookie, struct sock_info *out,
+		  char *err, size_t errlen)
 {
-	char name[TARGET_STRLEN];
+	char name[TARGET_STRLEN], dev[IF_NAMESIZE];
 	const struct sock_info *s;
 	struct sock_list l;
-	int fd, ret;
+	int ret;
 
 	format_target(t, name, sizeof(name));
 	ret = sockets_dump(t->proto, &l);
@@ -309,24 +312,45 @@ int target_socket(const struct sksteer_target *t, uint64_t avoid_cookie, struct 
 		sock_list_free(&l);
 		return -1;
 	}
-	*cookie = s->cookie;
-	ret = socket_owner(s->inode, owner);
+	*out = *s;
 	sock_list_free(&l);
-	if (ret) {
+	/* sk_lookup does not look at devices: steering would feed it every device's traffic */
+	if (out->ifindex) {
+		if (!if_indextoname(out->ifindex, dev))
+			snprintf(dev, sizeof(dev), "%u", out->ifindex);
 		snprintf(err, errlen,
-			 "no process owning the socket at %s was found (is it in another PID "
-			 "namespace? run sksteer where /proc shows its owner)",
+			 "the socket at %s is bound to device %s (SO_BINDTODEVICE), and steering "
+			 "would hand it connections that arrive on every device: bind it without a "
+			 "device",
+			 name, dev);
+		return -1;
+	}
+	return 0;
+}
+
+int socket_dup(const struct sock_info *s, char *err, size_t errlen)
+{
+	char name[TARGET_STRLEN];
+	struct owner owner;
+	int fd;
+
+	format_target(&s->addr, name, sizeof(name));
+	if (socket_owner(s->inode, &owner)) {
+		snprintf(err, errlen,
+			 "no process owning the socket at %s can be seen (in another PID "
+			 "namespace, or not without CAP_SYS_PTRACE): let the kernel find it "
+			 "(SKSTEER_FIND=iter or lookup)",
 			 name);
 		return -1;
 	}
-	fd = steal_fd(owner);
+	fd = steal_fd(&owner);
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot take the socket at %s from pid %d (%s): %s", name,
-			 owner->pid, owner->comm, strerror(-fd));
+			 owner.pid, owner.comm, strerror(-fd));
 		return -1;
 	}
 	/* the owner may have closed and reused the fd number since we looked */
-	if (fd_cookie(fd) != *cookie) {
+	if (fd_cookie(fd) != s->cookie) {
 		close(fd);
 		snprintf(err, errlen,
 			 "the socket at %s changed while sksteer looked at it; run again", name);

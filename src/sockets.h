@@ -14,6 +14,8 @@ struct sock_info {
 	struct sksteer_target addr; /* local address; proto and family filled in */
 	uint64_t cookie;
 	uint32_t inode;
+	uint32_t uid; /* of the socket (its creator, as ss -e shows) */
+	uint32_t ifindex; /* SO_BINDTODEVICE, 0 if none */
 	uint8_t state; /* TCP_LISTEN, TCP_CLOSE (unconnected UDP), ... */
 	bool v6only;
 };
@@ -49,12 +51,19 @@ const char *proc_stat_fields(pid_t pid, char *buf, size_t len);
 int socket_owner(uint32_t inode, struct owner *owner);
 
 /*
- * Resolves target t to a socket of ours: finds it with sock_diag, finds its
- * owner, and duplicates the owner's fd with pidfd_getfd. Among several (SO_REUSEPORT)
- * it prefers the newest one whose cookie is not avoid_cookie. Returns the fd, or -1
- * with one line in err.
+ * Chooses the socket for target t in this network namespace, with sock_diag:
+ * listening (TCP) or unconnected (UDP) at exactly t. Among several (SO_REUSEPORT)
+ * it prefers the newest one whose cookie is not avoid_cookie. A socket bound to
+ * a device is refused. 0, or -1 with one line in err.
  */
-int target_socket(const struct sksteer_target *t, uint64_t avoid_cookie, struct owner *owner,
-		  uint64_t *cookie, char *err, size_t errlen);
+int target_choose(const struct sksteer_target *t, uint64_t avoid_cookie, struct sock_info *out,
+		  char *err, size_t errlen);
+
+/*
+ * The last resort: finds the owner of socket s in /proc and duplicates its fd
+ * with pidfd_getfd (CAP_SYS_PTRACE; the owner must be visible in our PID
+ * namespace). Returns the fd, or -1 with one line in err.
+ */
+int socket_dup(const struct sock_info *s, char *err, size_t errlen);
 
 #endif /* __SKSTEER_SOCKETS_H */

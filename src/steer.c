@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "find.h"
 #include "sockets.h"
 #include "steer.h"
 
@@ -311,8 +312,7 @@ int live_info(const struct live *l, int slot, struct sksteer_target_info *info)
 	uint32_t key = (uint32_t)slot;
 
 	memset(info, 0, sizeof(*info));
-	if (l->fds[MAP_TARGET_INFO] < 0 ||
-	    bpf_map_lookup_elem(l->fds[MAP_TARGET_INFO], &key, info))
+	if (l->fds[MAP_TARGET_INFO] < 0 || bpf_map_lookup_elem(l->fds[MAP_TARGET_INFO], &key, info))
 		return -1;
 	return 0;
 }
@@ -444,26 +444,29 @@ static int drop_empty_targets(struct live *l, char *err, size_t errlen)
 	return 0;
 }
 
-/* Puts fd into the slot; the sockmap swaps the old socket out in the same update. */
-static int install_socket(struct live *l, int slot, int fd, const char *name, char *err,
-			  size_t errlen)
+/*
+ * A target's new socket must belong to the user whose socket it replaces: on a
+ * shared host anyone may bind 127.0.0.1:9000 while the proxy restarts.
+ */
+static int check_owner(const struct live *l, int slot, const struct sock_info *sock,
+		       const char *name, char *err, size_t errlen)
 {
-	uint32_t key = (uint32_t)slot;
-	uint64_t value = (uint64_t)fd;
+	struct sksteer_target_info info;
 
-	if (!bpf_map_update_elem(l->fds[MAP_TARGETS], &key, &value, BPF_ANY))
+	if (live_info(l, slot, &info) || !(info.flags & SKSTEER_INFO_UID) || info.uid == sock->uid)
 		return 0;
-	snprintf(err, errlen, "cannot steer to %s: the kernel refused its socket (%s)", name,
-		 strerror(errno));
+	snprintf(err, errlen,
+		 "refusing to steer to the socket now at %s: it belongs to uid %u, the socket it "
+		 "would replace to uid %u (use --force if the new owner is right)",
+		 name, sock->uid, info.uid);
 	return -1;
 }
 
 int live_apply(struct live *l, const struct change *c, char *err, size_t errlen)
 {
-	int slot = live_find(l, c->target), fd = -1;
+	int slot = live_find(l, c->target), ret;
+	struct sock_info sock = {};
 	char name[TARGET_STRLEN];
-	uint64_t cookie = 0;
-	struct owner owner;
 
 	format_target(c->target, name, sizeof(name));
 	if (slot < 0 && !c->ports) {
@@ -477,48 +480,43 @@ int live_apply(struct live *l, const struct change *c, char *err, size_t errlen)
 		/* -s alone means "the owner restarted": prefer a socket other than the current one */
 		uint64_t avoid = slot > 0 && !c->ports ? live_cookie(l, slot) : 0;
 
-		fd = target_socket(c->target, avoid, &owner, &cookie, err, errlen);
-		if (fd < 0)
+		if (target_choose(c->target, avoid, &sock, err, errlen))
+			return -1;
+		if (slot > 0 && !c->force && check_owner(l, slot, &sock, name, err, errlen))
 			return -1;
 	}
-	if (c->ports && !c->force && check_hijack(l, c, cookie, err, errlen))
-		goto fail;
+	if (c->ports && !c->force && check_hijack(l, c, sock.cookie, err, errlen))
+		return -1;
 	if (slot < 0) {
 		slot = free_slot(l);
 		if (slot < 0) {
 			snprintf(err, errlen, "all %d target slots are in use: detach one first",
 				 SKSTEER_RETIRED_SLOT - 1);
-			goto fail;
+			return -1;
 		}
 	}
 
-	/* From here on, the maps change; nothing points at a new slot until its ports do. */
-	if (fd >= 0 && install_socket(l, slot, fd, name, err, errlen))
-		goto fail;
+	/*
+	 * From here on, the maps change; nothing points at a new slot until its
+	 * ports do. The sockmap swaps an old socket out in the same update.
+	 */
+	if (sock.cookie && target_install(l->fds[MAP_TARGETS], (uint32_t)slot, &sock, err, errlen))
+		return -1;
 	if (bpf_map_update_elem(l->fds[MAP_TARGET_ADDRS], &(uint32_t){ (uint32_t)slot }, c->target,
 				BPF_ANY)) {
 		snprintf(err, errlen, "cannot record target %s: %s", name, strerror(errno));
-		goto fail;
+		return -1;
 	}
 	l->addrs[slot] = *c->target;
-	if (c->ports) {
-		/* recorded first: a run cut short leaves a difference --check sees */
-		int ret = record(l, (uint32_t)slot, c->ports, 0, false);
-
-		if (!ret && c->force)
-			ret = forget_moved(l, slot, c->ports);
-		if (ret) {
-			snprintf(err, errlen, "cannot record the ports of %s: %s", name,
-				 strerror(-ret));
-			goto fail;
-		}
-		set_ports(l, slot, c->ports);
+	/* recorded before the ports change: a run cut short leaves a difference --check sees */
+	ret = record(l, (uint32_t)slot, c->ports, sock.uid, sock.cookie != 0);
+	if (!ret && c->ports && c->force)
+		ret = forget_moved(l, slot, c->ports);
+	if (ret) {
+		snprintf(err, errlen, "cannot record target %s: %s", name, strerror(-ret));
+		return -1;
 	}
-	if (fd >= 0)
-		close(fd);
+	if (c->ports)
+		set_ports(l, slot, c->ports);
 	return drop_empty_targets(l, err, errlen);
-fail:
-	if (fd >= 0)
-		close(fd);
-	return -1;
 }

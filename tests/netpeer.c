@@ -2,7 +2,7 @@
 /*
  * netpeer: the real sockets the tests and benchmarks need.
  *
- *   netpeer serve  [--udp] [--v6only] [--reuseport] [--label=NAME] ADDR:PORT
+ *   netpeer serve  [--udp] [--v6only] [--reuseport] [--label=NAME] [--device=IF] ADDR:PORT
  *       TCP: listen; answer each connection with the local port it arrived on
  *       ("NAME:PORT" with --label).
  *       UDP: answer each datagram with the port it was sent to, from that port.
@@ -29,6 +29,7 @@
 
 static bool udp, v6only, reuseport;
 static const char *label; /* serve: answers "LABEL:PORT" instead of "PORT" */
+static const char *device; /* serve: SO_BINDTODEVICE */
 
 static socklen_t to_sockaddr(const struct sksteer_target *t, struct sockaddr_storage *ss)
 {
@@ -74,6 +75,8 @@ static int bound_socket(const struct sksteer_target *t)
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (reuseport)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (device)
+		setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, device, (socklen_t)strlen(device));
 	if (t->family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6, sizeof(v6));
 	if (bind(fd, (struct sockaddr *)&ss, len))
@@ -259,6 +262,8 @@ int main(int argc, char **argv)
 			reuseport = true;
 		else if (!strncmp(argv[i], "--label=", 8))
 			label = argv[i] + 8;
+		else if (!strncmp(argv[i], "--device=", 9))
+			device = argv[i] + 9;
 		else
 			goto usage;
 	}
@@ -284,7 +289,8 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "rate") && i + 1 < argc)
 		return rate(&t, atof(argv[i + 1]));
 usage:
-	fprintf(stderr, "usage: netpeer serve|connect|loop|rate [--udp] [--v6only] [--reuseport] "
-			"ADDR:PORT [STOPFILE|SECONDS]\n");
+	fprintf(stderr,
+		"usage: netpeer serve|connect|loop|rate [--udp] [--v6only] [--reuseport] [--device=IF] "
+		"ADDR:PORT [STOPFILE|SECONDS]\n");
 	return 3;
 }
