@@ -127,10 +127,14 @@ static int install_with(enum find_method m, int targets_fd, uint32_t slot,
 	if (!skel)
 		return 0;
 	ret = m == FIND_ITER ? run_iter(skel, s->addr.proto) : run_lookup(skel);
-	if (!ret && skel->bss->update_err)
+	if (ret)
+		ret = 0; /* it loaded, but cannot run here: the next way */
+	else if (skel->bss->update_err)
 		ret = skel->bss->update_err;
-	else if (!ret)
-		ret = skel->bss->found ? 1 : -ENOENT;
+	else if (skel->bss->found)
+		ret = 1;
+	else /* an iterator sees every socket; the lookup may miss a member of a large group */
+		ret = m == FIND_ITER ? -ENOENT : 0;
 	find_bpf__destroy(skel);
 	return ret;
 }
@@ -144,6 +148,12 @@ int target_install(int targets_fd, uint32_t slot, const struct sock_info *s, cha
 
 	format_target(&s->addr, name, sizeof(name));
 	err[0] = '\0';
+	if (m == FIND_ITER && forced && !iter_is_safe()) {
+		snprintf(err, errlen,
+			 "SKSTEER_FIND=iter: before Linux 6.5 a socket iterator cannot update a "
+			 "sockmap without deadlocking: unset SKSTEER_FIND");
+		return -1;
+	}
 	for (; m < NR_FIND_METHODS && !ret; m = forced ? NR_FIND_METHODS : m + 1)
 		ret = install_with(m, targets_fd, slot, s, err, errlen);
 	if (ret == 1)

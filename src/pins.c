@@ -29,6 +29,7 @@ const char *const pinned_map_names[NR_MAPS] = {
 	[MAP_TRACER] = "tracer",
 	[MAP_EVENTS] = "events",
 	[MAP_TARGET_INFO] = "target_info",
+	[MAP_TARGET_FLAGS] = "target_flags",
 };
 
 static bool is_bpffs(const char *path)

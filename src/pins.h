@@ -21,10 +21,11 @@ enum pinned_map {
 	MAP_TRACER,
 	MAP_EVENTS,
 	MAP_TARGET_INFO, /* added in 0.2: created when older pins lack it */
+	MAP_TARGET_FLAGS, /* added in 0.2 */
 	NR_MAPS
 };
 /* Maps that pins of an older sksteer may lack: created and pinned when missing. */
-#define MAP_OPTIONAL(m) ((m) == MAP_TARGET_INFO)
+#define MAP_OPTIONAL(m) ((m) == MAP_TARGET_INFO || (m) == MAP_TARGET_FLAGS)
 extern const char *const pinned_map_names[NR_MAPS];
 
 enum pins_mode {

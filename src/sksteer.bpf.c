@@ -49,6 +49,14 @@ struct {
 	__type(value, struct sksteer_stats);
 } stats SEC(".maps");
 
+/* slot -> flags for bpf_sk_assign(), read only on the way to steering */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SKSTEER_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} target_flags SEC(".maps");
+
 /* The loader's bookkeeping, pinned with the rest; the program never reads these. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -145,7 +153,7 @@ static __always_inline int steer(struct bpf_sk_lookup *ctx, const bool tracing)
 	__u32 key = ctx->local_port | SKSTEER_PROTO_BIT(ctx->protocol);
 	struct sksteer_stats *st;
 	struct bpf_sock *sk;
-	__u32 slot = 0;
+	__u32 slot = 0, *flags;
 	__u8 *owner;
 	long err;
 
@@ -171,7 +179,8 @@ static __always_inline int steer(struct bpf_sk_lookup *ctx, const bool tracing)
 		return SK_PASS;
 	}
 
-	err = bpf_sk_assign(ctx, sk, 0);
+	flags = bpf_map_lookup_elem(&target_flags, &slot);
+	err = bpf_sk_assign(ctx, sk, flags ? *flags & SKSTEER_ASSIGN_FLAGS : 0);
 	bpf_sk_release(sk);
 	if (err) {
 		/* e.g. an IPv4 lookup for an IPv6-only target: the kernel decides */

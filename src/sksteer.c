@@ -565,6 +565,7 @@ static int configure(struct live *l, char *err, size_t errlen)
 	if (env.target_arg) {
 		c.target = &env.target;
 		c.new_socket = true;
+		c.restart = !env.ports_arg;
 	} else if (live_count(l, &only) == 1) {
 		c.target = &l->addrs[only];
 	} else {

@@ -41,6 +41,13 @@ struct sksteer_stats {
 	__u64 events_lost;
 };
 
+/*
+ * Per-target flags the program passes to bpf_sk_assign(): after a restart
+ * (-s alone), BPF_SK_LOOKUP_F_NO_REUSEPORT sends every connection to the new
+ * socket, not to any member of its SO_REUSEPORT group (the old process too).
+ */
+#define SKSTEER_ASSIGN_FLAGS 2 /* the flags a target may have: BPF_SK_LOOKUP_F_NO_REUSEPORT */
+
 /* Where a target listens. Only userspace reads it; the program never does. */
 struct sksteer_target {
 	__u8 proto; /* IPPROTO_TCP or IPPROTO_UDP; 0 marks a free slot */

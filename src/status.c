@@ -100,6 +100,7 @@ int status_collect(const struct live *l, struct status *st, char *err, size_t er
 		t->stats = slot_stats;
 		live_ports(l, slot, &ports);
 		t->nports = portset_count(&ports);
+		t->socket_only = live_flags(l, slot) & BPF_SK_LOOKUP_F_NO_REUSEPORT;
 		len = format_ports(&ports, NULL, 0) + 1;
 		t->ports = malloc(len);
 		if (t->ports)
@@ -145,6 +146,9 @@ void status_text(const struct status *st, FILE *f)
 		if (t->owner.pid)
 			fprintf(f, "  pid %d (%s)", t->owner.pid, t->owner.comm);
 		fprintf(f, "\n  ports    %s (%u)\n", t->ports ? t->ports : "?", t->nports);
+		if (t->socket_only)
+			fprintf(f, "  assign   this socket only, not its SO_REUSEPORT group "
+				   "(after a restart; a run with -p spreads again)\n");
 		fprintf(f, "  lookups  steered %llu  no-target %llu  errors %llu\n",
 			(unsigned long long)t->stats.steered,
 			(unsigned long long)t->stats.no_target,
@@ -220,8 +224,8 @@ void status_json(const struct status *st, FILE *f)
 			i ? "," : "", format_target(&t->addr, name, sizeof(name)),
 			proto_name(&t->addr), t->addr.family == AF_INET6 ? "ipv6" : "ipv4",
 			t->addr.port);
-		fprintf(f, "\"state\":\"%s\",\"cookie\":%llu,", state_name(t),
-			(unsigned long long)t->cookie);
+		fprintf(f, "\"state\":\"%s\",\"cookie\":%llu,\"reuseport\":\"%s\",", state_name(t),
+			(unsigned long long)t->cookie, t->socket_only ? "socket" : "group");
 		if (t->owner.pid) {
 			fprintf(f, "\"owner\":{\"pid\":%d,\"comm\":", t->owner.pid);
 			json_str(f, t->owner.comm);

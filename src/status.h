@@ -13,6 +13,7 @@ struct target_status {
 	char *ports; /* compact ranges */
 	unsigned int nports;
 	bool alive; /* the socket is still in the sockmap */
+	bool socket_only; /* after a restart: not the rest of its SO_REUSEPORT group */
 	uint64_t cookie;
 	struct owner owner; /* pid 0: not found */
 	struct sksteer_stats stats; /* summed over CPUs */

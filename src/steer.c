@@ -462,6 +462,28 @@ static int check_owner(const struct live *l, int slot, const struct sock_info *s
 	return -1;
 }
 
+/*
+ * After a restart the new socket alone gets the connections (the old process
+ * drains); otherwise the kernel spreads them over the socket's SO_REUSEPORT
+ * group, as it does without sksteer. Set before the socket changes: until
+ * then the flag applies to the old socket, which is just as right.
+ */
+static int set_flags(struct live *l, uint32_t slot, uint32_t flags, char *err, size_t errlen)
+{
+	if (!bpf_map_update_elem(l->fds[MAP_TARGET_FLAGS], &slot, &flags, BPF_ANY))
+		return 0;
+	snprintf(err, errlen, "cannot set the flags of a target: %s", strerror(errno));
+	return -1;
+}
+
+uint32_t live_flags(const struct live *l, int slot)
+{
+	uint32_t key = (uint32_t)slot, flags = 0;
+
+	bpf_map_lookup_elem(l->fds[MAP_TARGET_FLAGS], &key, &flags);
+	return flags;
+}
+
 int live_apply(struct live *l, const struct change *c, char *err, size_t errlen)
 {
 	int slot = live_find(l, c->target), ret;
@@ -500,7 +522,10 @@ int live_apply(struct live *l, const struct change *c, char *err, size_t errlen)
 	 * From here on, the maps change; nothing points at a new slot until its
 	 * ports do. The sockmap swaps an old socket out in the same update.
 	 */
-	if (sock.cookie && target_install(l->fds[MAP_TARGETS], (uint32_t)slot, &sock, err, errlen))
+	if (sock.cookie &&
+	    (set_flags(l, (uint32_t)slot, c->restart ? BPF_SK_LOOKUP_F_NO_REUSEPORT : 0, err,
+		       errlen) ||
+	     target_install(l->fds[MAP_TARGETS], (uint32_t)slot, &sock, err, errlen)))
 		return -1;
 	if (bpf_map_update_elem(l->fds[MAP_TARGET_ADDRS], &(uint32_t){ (uint32_t)slot }, c->target,
 				BPF_ANY)) {

@@ -36,6 +36,7 @@ struct change {
 	const struct sksteer_target *target;
 	const struct portset *ports; /* NULL: keep the target's ports */
 	bool new_socket; /* resolve the target's socket afresh */
+	bool restart; /* -s alone: the new socket alone, not its SO_REUSEPORT group */
 	bool force; /* take ports from other targets and from other listeners */
 };
 
@@ -55,6 +56,9 @@ int live_count(const struct live *l, int *only);
 
 /* The ports target slot owns. */
 void live_ports(const struct live *l, int slot, struct portset *out);
+
+/* The flags the program passes to bpf_sk_assign() for target slot. */
+uint32_t live_flags(const struct live *l, int slot);
 
 /* Cookie of the socket in slot, 0 if the socket is gone. */
 uint64_t live_cookie(const struct live *l, int slot);

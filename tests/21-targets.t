@@ -66,6 +66,29 @@ kill "$OLD_PID"
 wait "$OLD_PID" 2>/dev/null
 is "after the old proxy exits, connections reach the new one" new:7100 "$(dial 127.0.0.1:7100)"
 
+# A restart while the old process drains: all new connections to the new socket, none to the
+# old one, though both are in one SO_REUSEPORT group (BPF_SK_LOOKUP_F_NO_REUSEPORT).
+serve --reuseport --label=old 127.0.0.1:9300
+OLD_PID=$LAST_PID
+ok "steer 7300 to the old proxy" "$SKSTEER" -p 7300 -s 127.0.0.1:9300
+serve --reuseport --label=new 127.0.0.1:9300
+NEW_PID=$LAST_PID
+ok "-s after the restart" "$SKSTEER" -s 127.0.0.1:9300
+count() { for _ in $(seq 40); do dial 127.0.0.1:7300; done | sort | uniq -c | awk '{print $2"="$1}' | tr '\n' ' '; }
+is "all 40 new connections reach the new process, while the old one still listens" "new:7300=40 " \
+	"$(count)"
+like "--list says so" "assign   this socket only" "$("$SKSTEER" --list)"
+like "--list --json too" '"target":"127.0.0.1:9300".*"reuseport":"socket"' "$("$SKSTEER" --list --json)"
+
+# A group of workers: a run with -p spreads over the group, as the kernel does without sksteer.
+serve --reuseport --label=w3 127.0.0.1:9300
+ok "-p with -s: the group shares the load" "$SKSTEER" -p 7300 -s 127.0.0.1:9300
+spread=$(count)
+echo "# $spread"
+ok "40 connections spread over the group's three members" test "$(echo "$spread" | wc -w)" = 3
+like "--list --json says group" '"target":"127.0.0.1:9300".*"reuseport":"group"' "$("$SKSTEER" --list --json)"
+kill "$OLD_PID" "$NEW_PID"
+
 # Zero-downtime switch from a proxy on :9200 to a new one on :9201.
 serve --label=v1 127.0.0.1:9200
 serve --label=v2 127.0.0.1:9201

@@ -13,8 +13,14 @@
  *       Connects again and again until STOPFILE exists; prints "ok N fail M".
  *   netpeer rate ADDR:PORT SECONDS
  *       Sequential connect + RST close for SECONDS; prints connections per second.
+ *   netpeer crowd ADDR:PORT N
+ *       N TCP listeners on ADDR, ports PORT to PORT+N-1 (benchmarks); "ready", then waits.
+ *   netpeer hold ADDR:PORT N
+ *       N open descriptors of /dev/null (ADDR:PORT unused); "ready", then waits.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -245,6 +251,29 @@ static int rate(const struct sksteer_target *t, double seconds)
 	return failed ? 1 : 0;
 }
 
+/* crowd and hold: what a busy host has open, for the benchmarks */
+static __attribute__((noreturn)) void crowd(struct sksteer_target *t, long n, bool files)
+{
+	struct rlimit lim;
+
+	/* the soft limit only: raising the hard one needs CAP_SYS_RESOURCE, which sandboxes drop */
+	if (getrlimit(RLIMIT_NOFILE, &lim) || lim.rlim_max < (rlim_t)n + 64)
+		die("crowd, hold: N must stay below the hard RLIMIT_NOFILE (ulimit -Hn)");
+	lim.rlim_cur = (rlim_t)n + 64;
+	if (setrlimit(RLIMIT_NOFILE, &lim))
+		die("setrlimit");
+	for (long i = 0; i < n; i++, t->port++) {
+		int fd = files ? open("/dev/null", O_RDONLY) : bound_socket(t);
+
+		if (fd < 0 || (!files && listen(fd, 16)))
+			die(files ? "open" : "listen");
+	}
+	puts("ready");
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
 int main(int argc, char **argv)
 {
 	struct sksteer_target t;
@@ -288,9 +317,11 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "rate") && i + 1 < argc)
 		return rate(&t, atof(argv[i + 1]));
+	if ((!strcmp(argv[1], "crowd") || !strcmp(argv[1], "hold")) && i + 1 < argc)
+		crowd(&t, atol(argv[i + 1]), !strcmp(argv[1], "hold"));
 usage:
 	fprintf(stderr,
-		"usage: netpeer serve|connect|loop|rate [--udp] [--v6only] [--reuseport] [--device=IF] "
-		"ADDR:PORT [STOPFILE|SECONDS]\n");
+		"usage: netpeer serve|connect|loop|rate|crowd|hold [--udp] [--v6only] [--reuseport] "
+		"[--device=IF] ADDR:PORT [STOPFILE|SECONDS|N]\n");
 	return 3;
 }
