@@ -22,7 +22,7 @@
 #include <linux/nsfs.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "sksteer.skel.h"
+#include "program.h"
 #include "status.h"
 #include "steer.h"
 #include "trace.h"
@@ -343,211 +343,6 @@ static int check_kernel(void)
 	return 0;
 }
 
-static struct bpf_map *skel_map(struct sksteer_bpf *skel, enum pinned_map m)
-{
-	return bpf_object__find_map_by_name(skel->obj, pinned_map_names[m]);
-}
-
-/* A pinned map this build cannot use as it is means the map layout changed. */
-static int reuse_map(struct live *l, struct bpf_map *map, int fd, char *err, size_t errlen)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.type != bpf_map__type(map) ||
-	    info.key_size != bpf_map__key_size(map) ||
-	    info.value_size != bpf_map__value_size(map) ||
-	    info.max_entries != bpf_map__max_entries(map) ||
-	    info.map_flags != bpf_map__map_flags(map)) {
-		snprintf(err, errlen,
-			 "the steering pinned in %s comes from an incompatible sksteer version "
-			 "(map '%s' differs): run 'sksteer --detach', then apply the "
-			 "configuration again",
-			 l->pins.dir, bpf_map__name(map));
-		return -1;
-	}
-	return bpf_map__reuse_fd(map, fd);
-}
-
-static int pin_map(struct live *l, int m, char *err, size_t errlen)
-{
-	char path[PATH_MAX];
-
-	if (bpf_obj_pin(l->fds[m], pin_path(&l->pins, pinned_map_names[m], path, sizeof(path)))) {
-		snprintf(err, errlen, "cannot pin %s: %s", path, strerror(errno));
-		return -1;
-	}
-	pin_restrict(&l->pins, pinned_map_names[m]);
-	return 0;
-}
-
-/*
- * Loads the program against the pinned maps (or new ones). Loading changes
- * nothing that runs: the live program changes only in attach() and sync_program().
- */
-static struct sksteer_bpf *load_program(struct live *l, bool trace, char *err, size_t errlen)
-{
-	struct sksteer_bpf *skel = sksteer_bpf__open();
-	int ret;
-
-	if (!skel) {
-		snprintf(err, errlen, "cannot open the BPF program: %s", strerror(errno));
-		return NULL;
-	}
-	/* the plain program, or the tracing instance of the same code */
-	bpf_program__set_autoload(skel->progs.sksteer, !trace);
-	bpf_program__set_autoload(skel->progs.sksteer_trace, trace);
-	for (int m = 0; m < NR_MAPS; m++)
-		if (l->fds[m] >= 0 && reuse_map(l, skel_map(skel, m), l->fds[m], err, errlen))
-			goto fail;
-	ret = sksteer_bpf__load(skel);
-	if (ret) {
-		snprintf(
-			err, errlen,
-			"the kernel refused the BPF program: %s (run with -v for the verifier log)",
-			strerror(-ret));
-		goto fail;
-	}
-	/* new maps: all of them on a first run, those that older pins lack on a later one */
-	for (int m = 0; m < NR_MAPS; m++) {
-		if (l->fds[m] >= 0)
-			continue;
-		l->fds[m] = dup(bpf_map__fd(skel_map(skel, m)));
-		if (l->pins.live && pin_map(l, m, err, errlen))
-			goto fail;
-	}
-	return skel;
-fail:
-	sksteer_bpf__destroy(skel);
-	return NULL;
-}
-
-static int prog_tag(int prog_fd, __u8 tag[BPF_TAG_SIZE])
-{
-	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info);
-
-	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
-		return -errno;
-	memcpy(tag, info.tag, BPF_TAG_SIZE);
-	return 0;
-}
-
-/* The tag of the program a pinned link runs. */
-static int link_prog_tag(int link_fd, __u8 tag[BPF_TAG_SIZE])
-{
-	struct bpf_link_info info = {};
-	__u32 len = sizeof(info);
-	int prog_fd, ret;
-
-	if (bpf_obj_get_info_by_fd(link_fd, &info, &len))
-		return -errno;
-	prog_fd = bpf_prog_get_fd_by_id(info.prog_id);
-	if (prog_fd < 0)
-		return -errno;
-	ret = prog_tag(prog_fd, tag);
-	close(prog_fd);
-	return ret;
-}
-
-/*
- * Steering is live: when the pinned link runs a program from another build,
- * or a tracing instance whose tracer died, swap ours in. The link update is
- * atomic, so steering never pauses. A live tracer's program is left alone.
- */
-static int sync_program(struct live *l, struct sksteer_bpf *skel, char *err, size_t errlen)
-{
-	int prog_fd = bpf_program__fd(skel->progs.sksteer), link_fd, tracer, ret;
-	__u8 live_tag[BPF_TAG_SIZE], our_tag[BPF_TAG_SIZE];
-	bool same;
-	struct sksteer_tracer t;
-	char path[PATH_MAX];
-
-	tracer = live_tracer(l, &t);
-	if (tracer == 1)
-		return 0;
-	link_fd = bpf_obj_get(pin_path(&l->pins, "link", path, sizeof(path)));
-	if (link_fd < 0) {
-		snprintf(err, errlen, "cannot open the pinned link %s: %s", path, strerror(errno));
-		return -1;
-	}
-	ret = prog_tag(prog_fd, our_tag);
-	/* reading the live program by id needs CAP_SYS_ADMIN: without it, ours goes in unasked */
-	same = !ret && !tracer && !link_prog_tag(link_fd, live_tag) &&
-	       !memcmp(live_tag, our_tag, BPF_TAG_SIZE);
-	if (!ret && !same && bpf_link_update(link_fd, prog_fd, NULL))
-		ret = -errno;
-	if (!ret && tracer < 0)
-		ret = live_set_tracer(l, 0);
-	close(link_fd);
-	if (ret)
-		snprintf(err, errlen, "cannot update the steering program: %s", strerror(-ret));
-	return ret ? -1 : 0;
-}
-
-/* First run in this namespace: attach, then pin the maps and, last, the link. */
-static int attach(struct live *l, struct sksteer_bpf *skel, char *err, size_t errlen)
-{
-	struct bpf_link *link;
-	char path[PATH_MAX];
-	int netns, ret = 0;
-
-	netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (netns < 0) {
-		snprintf(err, errlen, "cannot open this network namespace: %s", strerror(errno));
-		return -1;
-	}
-	link = bpf_program__attach_netns(skel->progs.sksteer, netns);
-	close(netns);
-	if (!link) {
-		snprintf(err, errlen, "cannot attach to this network namespace: %s",
-			 strerror(errno));
-		return -1;
-	}
-	for (int m = 0; m < NR_MAPS && !ret; m++)
-		ret = pin_map(l, m, err, errlen);
-	if (!ret && bpf_link__pin(link, pin_path(&l->pins, "link", path, sizeof(path)))) {
-		snprintf(err, errlen, "cannot pin %s: %s", path, strerror(errno));
-		ret = -1;
-	}
-	if (ret) {
-		pins_remove(&l->pins);
-	} else {
-		pin_restrict(&l->pins, "link");
-		l->pins.live = true;
-	}
-	bpf_link__destroy(link); /* our reference only; the pin keeps it attached */
-	return ret ? -1 : 0;
-}
-
-static int open_pinned_maps(struct live *l, char *err, size_t errlen)
-{
-	if (l->fds[MAP_PORTS] >= 0)
-		return 0; /* already open */
-	for (int m = 0; m < NR_MAPS; m++) {
-		l->fds[m] = pins_map_fd(&l->pins, m);
-		if (l->fds[m] == -ENOENT && MAP_OPTIONAL(m))
-			l->fds[m] = -1; /* pinned by an older sksteer: made on the next change */
-		else if (l->fds[m] < 0) {
-			snprintf(err, errlen,
-				 "the steering pinned in %s is incomplete (no '%s': %s): run "
-				 "'sksteer --detach', then apply the configuration again",
-				 l->pins.dir, pinned_map_names[m], strerror(-l->fds[m]));
-			return -1;
-		}
-	}
-	return live_read(l, err, errlen);
-}
-
-static void live_close(struct live *l)
-{
-	live_unmap(l);
-	for (int m = 0; m < NR_MAPS; m++)
-		if (l->fds[m] >= 0)
-			close(l->fds[m]);
-	pins_close(&l->pins);
-}
-
 /* -s and/or -p: change the configuration, attaching on the first run. */
 static int configure(struct live *l, char *err, size_t errlen)
 {
@@ -555,9 +350,9 @@ static int configure(struct live *l, char *err, size_t errlen)
 	struct change c = { .force = env.force };
 	int ret = -1, only = 0;
 
-	if (l->pins.live && open_pinned_maps(l, err, errlen))
+	if (l->pins.live && live_open(l, err, errlen))
 		return -1;
-	skel = load_program(l, false, err, errlen);
+	skel = program_load(l, false, err, errlen);
 	if (!skel)
 		return -1;
 	if (!l->pins.live && live_read(l, err, errlen))
@@ -578,11 +373,11 @@ static int configure(struct live *l, char *err, size_t errlen)
 	if (live_apply(l, &c, err, errlen))
 		goto out;
 	if (l->pins.live)
-		ret = sync_program(l, skel, err, errlen);
+		ret = program_sync(l, skel, err, errlen);
 	else
-		ret = attach(l, skel, err, errlen);
+		ret = program_attach(l, skel, err, errlen);
 out:
-	sksteer_bpf__destroy(skel);
+	program_free(skel);
 	return ret;
 }
 
@@ -594,7 +389,7 @@ static int detach(struct live *l, char *err, size_t errlen)
 		pins_remove(&l->pins);
 		return 0;
 	}
-	if (open_pinned_maps(l, err, errlen))
+	if (live_open(l, err, errlen))
 		return -1;
 	slot = live_find(l, &env.target);
 	if (slot < 0) {
@@ -636,7 +431,7 @@ static int check(struct live *l, char *err, size_t errlen)
 		return 1;
 	}
 	st = calloc(1, sizeof(*st));
-	if (!st || open_pinned_maps(l, err, errlen) || status_collect(l, st, err, errlen)) {
+	if (!st || live_open(l, err, errlen) || status_collect(l, st, err, errlen)) {
 		free(st);
 		return -1;
 	}
@@ -665,7 +460,7 @@ static int show(struct live *l, char *err, size_t errlen)
 		return 0;
 	}
 	st = calloc(1, sizeof(*st));
-	if (!st || open_pinned_maps(l, err, errlen) || status_collect(l, st, err, errlen))
+	if (!st || live_open(l, err, errlen) || status_collect(l, st, err, errlen))
 		goto out;
 	if (env.metrics)
 		status_metrics(st, stdout);
@@ -714,13 +509,9 @@ static void report_lost(uint64_t lost)
 static int trace(struct live *l, char *err, size_t errlen)
 {
 	struct trace_out out = { .f = stdout, .json = env.json, .live = l };
-	struct sksteer_bpf *skel = NULL, *plain = NULL;
-	int link_fd = -1, before_fd = -1, ret = -1;
-	struct bpf_link_info info = {};
-	__u32 len = sizeof(info);
-	struct sksteer_tracer t;
-	char path[PATH_MAX];
+	struct tracing t;
 	uint64_t lost;
+	int ret;
 
 	if (!l->pins.live) {
 		snprintf(err, errlen,
@@ -728,55 +519,19 @@ static int trace(struct live *l, char *err, size_t errlen)
 			 "steer with -p and -s first");
 		return -1;
 	}
-	if (open_pinned_maps(l, err, errlen))
+	if (live_open(l, err, errlen))
 		return -1;
-	if (live_tracer(l, &t) == 1) {
-		snprintf(err, errlen,
-			 "pid %u is tracing this namespace already: one tracer at a time", t.pid);
-		return -1;
-	}
-	/* a tracer that died left its program running: put a plain one back first */
-	plain = load_program(l, false, err, errlen);
-	if (!plain || sync_program(l, plain, err, errlen))
-		goto out;
-	skel = load_program(l, true, err, errlen);
-	if (!skel)
-		goto out;
-	link_fd = bpf_obj_get(pin_path(&l->pins, "link", path, sizeof(path)));
-	if (link_fd < 0 || bpf_obj_get_info_by_fd(link_fd, &info, &len)) {
-		snprintf(err, errlen, "cannot open the pinned link %s: %s", path, strerror(errno));
-		goto out;
-	}
-	/*
-	 * What runs now goes back afterwards. Reading it by id needs CAP_SYS_ADMIN;
-	 * without, this build's plain program, which sync_program() made the same.
-	 */
-	before_fd = bpf_prog_get_fd_by_id(info.prog_id);
-	if (before_fd < 0)
-		before_fd = dup(bpf_program__fd(plain->progs.sksteer));
 	lost = events_lost(l->fds[MAP_STATS]);
-	if (live_set_tracer(l, getpid()) ||
-	    bpf_link_update(link_fd, bpf_program__fd(skel->progs.sksteer_trace), NULL)) {
-		snprintf(err, errlen, "cannot swap in the tracing program: %s", strerror(errno));
-		live_set_tracer(l, 0);
-		goto out;
-	}
+	if (program_trace_begin(l, &t, err, errlen))
+		return -1;
 	flock(l->pins.dir_fd, LOCK_UN);
 
 	out.realtime_offset_ns = realtime_offset_ns();
-	ret = trace_stream(&out, l->fds[MAP_EVENTS], link_fd, &exiting, err, errlen);
+	ret = trace_stream(&out, l->fds[MAP_EVENTS], t.link_fd, &exiting, err, errlen);
 
 	flock(l->pins.dir_fd, LOCK_EX);
-	bpf_link_update(link_fd, before_fd, NULL); /* fails only if detached meanwhile */
-	live_set_tracer(l, 0);
+	program_trace_end(l, &t);
 	report_lost(events_lost(l->fds[MAP_STATS]) - lost);
-out:
-	if (before_fd >= 0)
-		close(before_fd);
-	if (link_fd >= 0)
-		close(link_fd);
-	sksteer_bpf__destroy(skel);
-	sksteer_bpf__destroy(plain);
 	return ret;
 }
 

@@ -88,6 +88,34 @@ int live_read(struct live *l, char *err, size_t errlen)
 	return 0;
 }
 
+int live_open(struct live *l, char *err, size_t errlen)
+{
+	if (l->fds[MAP_PORTS] >= 0)
+		return 0; /* already open */
+	for (int m = 0; m < NR_MAPS; m++) {
+		l->fds[m] = pins_map_fd(&l->pins, m);
+		if (l->fds[m] == -ENOENT && MAP_OPTIONAL(m))
+			l->fds[m] = -1; /* pinned by an older sksteer: made on the next change */
+		else if (l->fds[m] < 0) {
+			snprintf(err, errlen,
+				 "the steering pinned in %s is incomplete (no '%s': %s): run "
+				 "'sksteer --detach', then apply the configuration again",
+				 l->pins.dir, pinned_map_names[m], strerror(-l->fds[m]));
+			return -1;
+		}
+	}
+	return live_read(l, err, errlen);
+}
+
+void live_close(struct live *l)
+{
+	live_unmap(l);
+	for (int m = 0; m < NR_MAPS; m++)
+		if (l->fds[m] >= 0)
+			close(l->fds[m]);
+	pins_close(&l->pins);
+}
+
 void live_unmap(struct live *l)
 {
 	if (l->table && l->table_copied)

@@ -45,6 +45,12 @@ static inline uint32_t port_key(int proto, unsigned int port)
 	return SKSTEER_PROTO_BIT((uint32_t)proto) | port;
 }
 
+/* Opens the pinned maps (those older pins lack stay -1) and reads them. 0 or -1 with err. */
+int live_open(struct live *l, char *err, size_t errlen);
+
+/* Closes what live_open() and the rest opened, the pin directory included. */
+void live_close(struct live *l);
+
 /* Reads the targets and maps the port table, from the map fds in l->fds. 0 or -1 with err. */
 int live_read(struct live *l, char *err, size_t errlen);
 

@@ -15,7 +15,7 @@ ok "make has nothing to do after a build" make -C "$TOP" -s -q sksteer
 touch "$TOP/src/sksteer.h"
 ok "after src/sksteer.h changes, make wants to rebuild" bash -c "! make -C '$TOP' -s -q sksteer"
 like "and rebuilds the BPF object, the skeleton and the loader" \
-	"sksteer.bpf.o.*sksteer.skel.h.*sksteer.o.*LINK" "$(make -C "$TOP" sksteer 2>&1 | tr '\n' ' ')"
+	"sksteer.bpf.o.*sksteer.skel.h.*program.o.*LINK" "$(make -C "$TOP" sksteer 2>&1 | tr '\n' ' ')"
 like "make V=1 shows the full commands" "clang .*-target bpf" \
 	"$(touch "$TOP/src/sksteer.bpf.c"; make -C "$TOP" V=1 sksteer 2>&1)"
 

@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "program.h"
+#include "sksteer.skel.h"
+
+static struct bpf_map *skel_map(struct sksteer_bpf *skel, enum pinned_map m)
+{
+	return bpf_object__find_map_by_name(skel->obj, pinned_map_names[m]);
+}
+
+/* A pinned map this build cannot use as it is means the map layout changed. */
+static int reuse_map(struct live *l, struct bpf_map *map, int fd, char *err, size_t errlen)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.type != bpf_map__type(map) ||
+	    info.key_size != bpf_map__key_size(map) ||
+	    info.value_size != bpf_map__value_size(map) ||
+	    info.max_entries != bpf_map__max_entries(map) ||
+	    info.map_flags != bpf_map__map_flags(map)) {
+		snprintf(err, errlen,
+			 "the steering pinned in %s comes from an incompatible sksteer version "
+			 "(map '%s' differs): run 'sksteer --detach', then apply the "
+			 "configuration again",
+			 l->pins.dir, bpf_map__name(map));
+		return -1;
+	}
+	return bpf_map__reuse_fd(map, fd);
+}
+
+static int pin_map(struct live *l, int m, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+
+	if (bpf_obj_pin(l->fds[m], pin_path(&l->pins, pinned_map_names[m], path, sizeof(path)))) {
+		snprintf(err, errlen, "cannot pin %s: %s", path, strerror(errno));
+		return -1;
+	}
+	pin_restrict(&l->pins, pinned_map_names[m]);
+	return 0;
+}
+
+/*
+ * Loads the program against the pinned maps (or new ones). Loading changes
+ * nothing that runs: the live program changes only in program_attach() and
+ * program_sync().
+ */
+struct sksteer_bpf *program_load(struct live *l, bool trace, char *err, size_t errlen)
+{
+	struct sksteer_bpf *skel = sksteer_bpf__open();
+	int ret;
+
+	if (!skel) {
+		snprintf(err, errlen, "cannot open the BPF program: %s", strerror(errno));
+		return NULL;
+	}
+	/* the plain program, or the tracing instance of the same code */
+	bpf_program__set_autoload(skel->progs.sksteer, !trace);
+	bpf_program__set_autoload(skel->progs.sksteer_trace, trace);
+	for (int m = 0; m < NR_MAPS; m++)
+		if (l->fds[m] >= 0 && reuse_map(l, skel_map(skel, m), l->fds[m], err, errlen))
+			goto fail;
+	ret = sksteer_bpf__load(skel);
+	if (ret) {
+		snprintf(
+			err, errlen,
+			"the kernel refused the BPF program: %s (run with -v for the verifier log)",
+			strerror(-ret));
+		goto fail;
+	}
+	/* new maps: all of them on a first run, those that older pins lack on a later one */
+	for (int m = 0; m < NR_MAPS; m++) {
+		if (l->fds[m] >= 0)
+			continue;
+		l->fds[m] = dup(bpf_map__fd(skel_map(skel, m)));
+		if (l->pins.live && pin_map(l, m, err, errlen))
+			goto fail;
+	}
+	return skel;
+fail:
+	sksteer_bpf__destroy(skel);
+	return NULL;
+}
+
+static int prog_tag(int prog_fd, __u8 tag[BPF_TAG_SIZE])
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		return -errno;
+	memcpy(tag, info.tag, BPF_TAG_SIZE);
+	return 0;
+}
+
+/* The tag of the program a pinned link runs. */
+static int link_prog_tag(int link_fd, __u8 tag[BPF_TAG_SIZE])
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+	int prog_fd, ret;
+
+	if (bpf_obj_get_info_by_fd(link_fd, &info, &len))
+		return -errno;
+	prog_fd = bpf_prog_get_fd_by_id(info.prog_id);
+	if (prog_fd < 0)
+		return -errno;
+	ret = prog_tag(prog_fd, tag);
+	close(prog_fd);
+	return ret;
+}
+
+/*
+ * Steering is live: when the pinned link runs a program from another build,
+ * or a tracing instance whose tracer died, swap ours in. The link update is
+ * atomic, so steering never pauses. A live tracer's program is left alone.
+ */
+int program_sync(struct live *l, struct sksteer_bpf *skel, char *err, size_t errlen)
+{
+	int prog_fd = bpf_program__fd(skel->progs.sksteer), link_fd, tracer, ret;
+	__u8 live_tag[BPF_TAG_SIZE], our_tag[BPF_TAG_SIZE];
+	bool same;
+	struct sksteer_tracer t;
+	char path[PATH_MAX];
+
+	tracer = live_tracer(l, &t);
+	if (tracer == 1)
+		return 0;
+	link_fd = bpf_obj_get(pin_path(&l->pins, "link", path, sizeof(path)));
+	if (link_fd < 0) {
+		snprintf(err, errlen, "cannot open the pinned link %s: %s", path, strerror(errno));
+		return -1;
+	}
+	ret = prog_tag(prog_fd, our_tag);
+	/* reading the live program by id needs CAP_SYS_ADMIN: without it, ours goes in unasked */
+	same = !ret && !tracer && !link_prog_tag(link_fd, live_tag) &&
+	       !memcmp(live_tag, our_tag, BPF_TAG_SIZE);
+	if (!ret && !same && bpf_link_update(link_fd, prog_fd, NULL))
+		ret = -errno;
+	if (!ret && tracer < 0)
+		ret = live_set_tracer(l, 0);
+	close(link_fd);
+	if (ret)
+		snprintf(err, errlen, "cannot update the steering program: %s", strerror(-ret));
+	return ret ? -1 : 0;
+}
+
+/* First run in this namespace: attach, then pin the maps and, last, the link. */
+int program_attach(struct live *l, struct sksteer_bpf *skel, char *err, size_t errlen)
+{
+	struct bpf_link *link;
+	char path[PATH_MAX];
+	int netns, ret = 0;
+
+	netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (netns < 0) {
+		snprintf(err, errlen, "cannot open this network namespace: %s", strerror(errno));
+		return -1;
+	}
+	link = bpf_program__attach_netns(skel->progs.sksteer, netns);
+	close(netns);
+	if (!link) {
+		snprintf(err, errlen, "cannot attach to this network namespace: %s",
+			 strerror(errno));
+		return -1;
+	}
+	for (int m = 0; m < NR_MAPS && !ret; m++)
+		ret = pin_map(l, m, err, errlen);
+	if (!ret && bpf_link__pin(link, pin_path(&l->pins, "link", path, sizeof(path)))) {
+		snprintf(err, errlen, "cannot pin %s: %s", path, strerror(errno));
+		ret = -1;
+	}
+	if (ret) {
+		pins_remove(&l->pins);
+	} else {
+		pin_restrict(&l->pins, "link");
+		l->pins.live = true;
+	}
+	bpf_link__destroy(link); /* our reference only; the pin keeps it attached */
+	return ret ? -1 : 0;
+}
+
+int program_trace_begin(struct live *l, struct tracing *t, char *err, size_t errlen)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+	struct sksteer_tracer who;
+	char path[PATH_MAX];
+
+	memset(t, 0, sizeof(*t));
+	t->link_fd = t->before_fd = -1;
+	if (live_tracer(l, &who) == 1) {
+		snprintf(err, errlen,
+			 "pid %u is tracing this namespace already: one tracer at a time", who.pid);
+		return -1;
+	}
+	/* a tracer that died left its program running: put a plain one back first */
+	t->plain = program_load(l, false, err, errlen);
+	if (!t->plain || program_sync(l, t->plain, err, errlen))
+		goto fail;
+	t->tracing = program_load(l, true, err, errlen);
+	if (!t->tracing)
+		goto fail;
+	t->link_fd = bpf_obj_get(pin_path(&l->pins, "link", path, sizeof(path)));
+	if (t->link_fd < 0 || bpf_obj_get_info_by_fd(t->link_fd, &info, &len)) {
+		snprintf(err, errlen, "cannot open the pinned link %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	/*
+	 * What runs now goes back afterwards. Reading it by id needs CAP_SYS_ADMIN;
+	 * without, this build's plain program, which program_sync() made the same.
+	 */
+	t->before_fd = bpf_prog_get_fd_by_id(info.prog_id);
+	if (t->before_fd < 0)
+		t->before_fd = dup(bpf_program__fd(t->plain->progs.sksteer));
+	if (live_set_tracer(l, getpid()) ||
+	    bpf_link_update(t->link_fd, bpf_program__fd(t->tracing->progs.sksteer_trace), NULL)) {
+		snprintf(err, errlen, "cannot swap in the tracing program: %s", strerror(errno));
+		live_set_tracer(l, 0);
+		goto fail;
+	}
+	return 0;
+fail:
+	program_trace_end(l, t);
+	return -1;
+}
+
+void program_trace_end(struct live *l, struct tracing *t)
+{
+	if (t->before_fd >= 0 && t->tracing) {
+		bpf_link_update(t->link_fd, t->before_fd,
+				NULL); /* fails only if detached meanwhile */
+		live_set_tracer(l, 0);
+	}
+	if (t->before_fd >= 0)
+		close(t->before_fd);
+	if (t->link_fd >= 0)
+		close(t->link_fd);
+	sksteer_bpf__destroy(t->tracing);
+	sksteer_bpf__destroy(t->plain);
+	memset(t, 0, sizeof(*t));
+	t->link_fd = t->before_fd = -1;
+}
+
+void program_free(struct sksteer_bpf *skel)
+{
+	sksteer_bpf__destroy(skel);
+}
