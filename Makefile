@@ -106,7 +106,8 @@ TOOL_SRCS := sksteer.c program.c steer.c trace.c status.c parse.c sockets.c pins
 TOOL_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(TOOL_SRCS))
 # Test and benchmark helpers: real sockets, a link swapper, and baseline programs.
 TEST_PROGS := $(OUTPUT)/netpeer $(OUTPUT)/linkswap $(OUTPUT)/lookup $(OUTPUT)/floor.bpf.o \
-	$(OUTPUT)/seed.bpf.o $(OUTPUT)/sksteer-other.bpf.o $(OUTPUT)/sksteer-notrace.bpf.o
+	$(OUTPUT)/seed.bpf.o $(OUTPUT)/sksteer-other.bpf.o $(OUTPUT)/sksteer-notrace.bpf.o \
+	$(OUTPUT)/otherlookup $(OUTPUT)/otherlookup.bpf.o
 
 .PHONY: all
 all: sksteer $(TEST_PROGS)
@@ -195,6 +196,11 @@ $(OUTPUT)/%.bpf.o: bench/%.bpf.c $(VMLINUX) $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MD -MP -c $< -o $@
 
+# another program's sk_lookup hook, for the tests
+$(OUTPUT)/otherlookup.bpf.o: tests/otherlookup.bpf.c $(VMLINUX) $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MD -MP -c $< -o $@
+
 # the same program built differently (another tag): stands for another sksteer build in tests
 $(OUTPUT)/sksteer-other.bpf.o: src/sksteer.bpf.c $(VMLINUX) $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
 	$(call msg,BPF,$@)
@@ -228,6 +234,10 @@ $(OUTPUT)/netpeer: tests/netpeer.c $(OUTPUT)/parse.o $(CONFIG) | $(OUTPUT)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(filter %.c %.o,$^) -o $@
 
 $(OUTPUT)/linkswap: tests/linkswap.c $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -static $(LIBS) -o $@
+
+$(OUTPUT)/otherlookup: tests/otherlookup.c $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -static $(LIBS) -o $@
 

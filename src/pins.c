@@ -30,6 +30,7 @@ const char *const pinned_map_names[NR_MAPS] = {
 	[MAP_EVENTS] = "events",
 	[MAP_TARGET_INFO] = "target_info",
 	[MAP_TARGET_FLAGS] = "target_flags",
+	[MAP_STATS_EXT] = "stats_ext",
 };
 
 static bool is_bpffs(const char *path)

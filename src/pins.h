@@ -22,10 +22,11 @@ enum pinned_map {
 	MAP_EVENTS,
 	MAP_TARGET_INFO, /* added in 0.2: created when older pins lack it */
 	MAP_TARGET_FLAGS, /* added in 0.2 */
+	MAP_STATS_EXT, /* added in 0.2 */
 	NR_MAPS
 };
-/* Maps that pins of an older sksteer may lack: created and pinned when missing. */
-#define MAP_OPTIONAL(m) ((m) == MAP_TARGET_INFO || (m) == MAP_TARGET_FLAGS)
+/* Maps that pins of an older sksteer may lack (0.1 had the ones before): made when missing. */
+#define MAP_OPTIONAL(m) ((m) >= MAP_TARGET_INFO)
 extern const char *const pinned_map_names[NR_MAPS];
 
 enum pins_mode {

@@ -82,6 +82,7 @@ struct sksteer_bpf *program_load(struct live *l, bool trace, char *err, size_t e
 		l->fds[m] = dup(bpf_map__fd(skel_map(skel, m)));
 		if (l->pins.live && pin_map(l, m, err, errlen))
 			goto fail;
+		l->maps_added |= l->pins.live;
 	}
 	return skel;
 fail:
@@ -140,7 +141,8 @@ int program_sync(struct live *l, struct sksteer_bpf *skel, char *err, size_t err
 	}
 	ret = prog_tag(prog_fd, our_tag);
 	/* reading the live program by id needs CAP_SYS_ADMIN: without it, ours goes in unasked */
-	same = !ret && !tracer && !link_prog_tag(link_fd, live_tag) &&
+	/* a program of the same tag may still use maps this run replaced */
+	same = !ret && !tracer && !l->maps_added && !link_prog_tag(link_fd, live_tag) &&
 	       !memcmp(live_tag, our_tag, BPF_TAG_SIZE);
 	if (!ret && !same && bpf_link_update(link_fd, prog_fd, NULL))
 		ret = -errno;

@@ -18,6 +18,7 @@
 #include <bpf/bpf_endian.h>
 #include "sksteer.h"
 
+#define EEXIST 17
 #define EPROTOTYPE 91
 #define ESOCKTNOSUPPORT 94
 #define EAFNOSUPPORT 97
@@ -49,7 +50,14 @@ struct {
 	__type(value, struct sksteer_stats);
 } stats SEC(".maps");
 
-/* slot -> flags for bpf_sk_assign(), read only on the way to steering */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SKSTEER_SLOTS);
+	__type(key, __u32);
+	__type(value, struct sksteer_stats_ext);
+} stats_ext SEC(".maps");
+
+/* slot -> SKSTEER_* target flags, read only once the port is known to be steered */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SKSTEER_SLOTS);
@@ -144,6 +152,30 @@ static __always_inline void count_error(struct sksteer_stats *st, long err)
 	}
 }
 
+/* refused or preempted: rare paths, with counters of their own */
+static __always_inline void count_ext(__u32 slot, bool refused)
+{
+	struct sksteer_stats_ext *ext = bpf_map_lookup_elem(&stats_ext, &slot);
+
+	if (!ext)
+		return;
+	if (refused)
+		ext->refused++;
+	else
+		ext->preempted++;
+}
+
+/* A fail-closed target without its socket: drop, unless an earlier program chose. */
+static __always_inline int refuse(struct bpf_sk_lookup *ctx, __u32 slot, const bool tracing)
+{
+	bool preempted = ctx->sk;
+
+	count_ext(slot, !preempted);
+	if (tracing)
+		trace(ctx, preempted ? SKSTEER_PREEMPTED : SKSTEER_REFUSED, slot, 0);
+	return preempted ? SK_PASS : SK_DROP;
+}
+
 /*
  * The whole per-lookup path. `tracing` is a compile-time constant: the program
  * that normally runs is built with false and holds no tracing code at all.
@@ -171,17 +203,26 @@ static __always_inline int steer(struct bpf_sk_lookup *ctx, const bool tracing)
 		return SK_PASS;
 	}
 
+	flags = bpf_map_lookup_elem(&target_flags, &slot);
 	sk = bpf_map_lookup_elem(&targets, &slot);
 	if (!sk) {
+		/* fail-closed, unless an earlier program chose: sksteer never overrides one */
+		if (flags && (*flags & SKSTEER_FAIL_CLOSED))
+			return refuse(ctx, slot, tracing);
 		st->no_target++;
 		if (tracing)
 			trace(ctx, SKSTEER_NO_TARGET, slot, 0);
 		return SK_PASS;
 	}
 
-	flags = bpf_map_lookup_elem(&target_flags, &slot);
 	err = bpf_sk_assign(ctx, sk, flags ? *flags & SKSTEER_ASSIGN_FLAGS : 0);
 	bpf_sk_release(sk);
+	if (err == -EEXIST) {
+		count_ext(slot, false);
+		if (tracing)
+			trace(ctx, SKSTEER_PREEMPTED, slot, 0);
+		return SK_PASS;
+	}
 	if (err) {
 		/* e.g. an IPv4 lookup for an IPv6-only target: the kernel decides */
 		count_error(st, err);

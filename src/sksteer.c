@@ -44,6 +44,7 @@ static struct env {
 	bool metrics;
 	bool json;
 	bool check;
+	int fail_closed; /* enum of struct change: keep, on, off */
 	const char *netns_arg;
 	const char *ports_arg;
 	const char *target_arg;
@@ -100,7 +101,7 @@ static const char doc[] =
 	"on a host without bpffs mounts it on /sys/fs/bpf, which needs CAP_SYS_ADMIN. Root has all "
 	"of these. Needs a kernel >= 5.9 with BTF.";
 
-enum { OPT_CHECK = 256 };
+enum { OPT_CHECK = 256, OPT_FAIL_CLOSED, OPT_FAIL_OPEN };
 
 static const struct argp_option opts[] = {
 	{ "ports", 'p', "PORTS", 0, "Ports to steer to the target (replaces its ports)", 0 },
@@ -108,6 +109,12 @@ static const struct argp_option opts[] = {
 	{ "force", 'f', NULL, 0,
 	  "Take ports that another target owns, or that other sockets already use", 0 },
 	{ "detach", 'd', NULL, 0, "Stop steering: to TARGET with -s, else everything", 0 },
+	{ "fail-closed", OPT_FAIL_CLOSED, NULL, 0,
+	  "While the target's socket is gone, refuse its ports (TCP RST, UDP dropped) instead of "
+	  "leaving them to other sockets; kept until --fail-open",
+	  0 },
+	{ "fail-open", OPT_FAIL_OPEN, NULL, 0,
+	  "While the target's socket is gone, leave its ports to the kernel (the default)", 0 },
 	{ "trace", 't', NULL, 0,
 	  "Stream lookup events until interrupted (after applying -p/-s, if given)", 0 },
 	{ "list", 'l', NULL, 0, "Show targets, owners, ports and counters", 0 },
@@ -168,6 +175,12 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case OPT_CHECK:
 		env.check = true;
 		break;
+	case OPT_FAIL_CLOSED:
+	case OPT_FAIL_OPEN:
+		if (env.fail_closed && env.fail_closed != (key == OPT_FAIL_CLOSED ? 1 : 2))
+			argp_error(state, "--fail-closed and --fail-open contradict each other");
+		env.fail_closed = key == OPT_FAIL_CLOSED ? 1 : 2;
+		break;
 	case 'n':
 		env.netns_arg = arg;
 		break;
@@ -182,6 +195,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--detach takes -s TARGET or nothing, not -p");
 		else if (env.detach && env.trace)
 			argp_error(state, "--detach and --trace do not go together");
+		else if (env.fail_closed && (env.detach || (!env.ports_arg && !env.target_arg)))
+			argp_error(state,
+				   "--fail-closed and --fail-open go with -s TARGET (and -p)");
 		else if (env.json && !env.trace && !env.list)
 			argp_error(state, "--json goes with --trace or --list");
 		else if (read_only() && (env.detach || env.trace || env.ports_arg ||
@@ -347,7 +363,7 @@ static int check_kernel(void)
 static int configure(struct live *l, char *err, size_t errlen)
 {
 	struct sksteer_bpf *skel = NULL;
-	struct change c = { .force = env.force };
+	struct change c = { .force = env.force, .fail_closed = env.fail_closed };
 	int ret = -1, only = 0;
 
 	if (l->pins.live && live_open(l, err, errlen))

@@ -48,6 +48,21 @@ struct sksteer_stats {
  */
 #define SKSTEER_ASSIGN_FLAGS 2 /* the flags a target may have: BPF_SK_LOOKUP_F_NO_REUSEPORT */
 
+/*
+ * Not for bpf_sk_assign(): while the target's socket is gone, refuse its
+ * ports (SK_DROP: TCP answers RST) instead of leaving them to the kernel.
+ */
+#define SKSTEER_FAIL_CLOSED (1U << 8)
+
+/*
+ * Counters added in 0.2, per CPU and slot, in a map of their own: pins of 0.1
+ * upgrade in place, and they are counted only on the paths that need them.
+ */
+struct sksteer_stats_ext {
+	__u64 refused; /* fail-closed: SK_DROP while the target's socket was gone */
+	__u64 preempted; /* an earlier sk_lookup program had chosen a socket already */
+};
+
 /* Where a target listens. Only userspace reads it; the program never does. */
 struct sksteer_target {
 	__u8 proto; /* IPPROTO_TCP or IPPROTO_UDP; 0 marks a free slot */
@@ -83,6 +98,8 @@ enum sksteer_verdict {
 	SKSTEER_PASS = 1, /* port not listed */
 	SKSTEER_NO_TARGET = 2, /* the target's socket is gone */
 	SKSTEER_ERROR = 3, /* bpf_sk_assign failed; errno in err */
+	SKSTEER_REFUSED = 4, /* fail-closed target without its socket: dropped */
+	SKSTEER_PREEMPTED = 5, /* an earlier sk_lookup program chose a socket */
 };
 
 struct sksteer_event {

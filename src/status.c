@@ -13,14 +13,27 @@ static uint64_t errors(const struct sksteer_stats *s)
 	return s->err_family + s->err_proto + s->err_state + s->err_other;
 }
 
-static int read_stats(const struct live *l, uint32_t slot, struct sksteer_stats *sum,
-		      struct sksteer_stats *per_cpu, int ncpus)
+/*
+ * Sums slot's per-CPU u64 counters in map fd into sum (size bytes; zeros if the
+ * map is missing). The map's own value size is used, so pins of an older
+ * layout read correctly into what they have.
+ */
+static int sum_counters(int fd, uint32_t slot, void *sum, size_t size, uint64_t *buf, int ncpus)
 {
-	memset(sum, 0, sizeof(*sum));
-	if (bpf_map_lookup_elem(l->fds[MAP_STATS], &slot, per_cpu))
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	uint64_t *out = sum;
+	size_t n;
+
+	memset(sum, 0, size);
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) || bpf_map_lookup_elem(fd, &slot, buf))
 		return -errno;
+	n = (info.value_size + 7) / 8; /* per-CPU values are 8-byte aligned */
 	for (int cpu = 0; cpu < ncpus; cpu++)
-		stats_add(sum, &per_cpu[cpu]);
+		for (size_t i = 0; i < n && i < size / 8; i++)
+			out[i] += buf[(size_t)cpu * n + i];
 	return 0;
 }
 
@@ -52,8 +65,10 @@ static void read_program(const struct live *l, struct status *st)
 	fd = bpf_obj_get(pin_path(&l->pins, "link", path, sizeof(path)));
 	if (fd < 0)
 		return;
-	if (!bpf_obj_get_info_by_fd(fd, &link, &len))
+	if (!bpf_obj_get_info_by_fd(fd, &link, &len)) {
 		st->prog_id = link.prog_id;
+		st->link_id = link.id;
+	}
 	close(fd);
 	fd = bpf_prog_get_fd_by_id(st->prog_id);
 	if (fd < 0)
@@ -67,16 +82,67 @@ static void read_program(const struct live *l, struct status *st)
 	close(fd);
 }
 
+static void prog_name(uint32_t prog_id, char *name, size_t len)
+{
+	struct bpf_prog_info prog = {};
+	__u32 size = sizeof(prog);
+	int fd = bpf_prog_get_fd_by_id(prog_id);
+
+	snprintf(name, len, "?");
+	if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &prog, &size))
+		snprintf(name, len, "%s", prog.name);
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * The other sk_lookup links of the namespace. They run in the order they were
+ * attached, and link ids grow in that order: a lower id runs before sksteer.
+ * Walking links by id needs CAP_SYS_ADMIN.
+ */
+static void read_others(const struct live *l, struct status *st)
+{
+	__u32 id = 0;
+
+	while (st->nothers < (int)(sizeof(st->others) / sizeof(st->others[0]))) {
+		struct bpf_link_info info = {};
+		__u32 len = sizeof(info);
+		struct other_program *o;
+		int fd;
+
+		if (bpf_link_get_next_id(id, &id)) {
+			st->others_unknown = errno == EPERM;
+			return;
+		}
+		fd = bpf_link_get_fd_by_id(id);
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == BPF_LINK_TYPE_NETNS &&
+		    info.netns.attach_type == BPF_SK_LOOKUP &&
+		    info.netns.netns_ino == l->pins.netns_ino && id != st->link_id) {
+			o = &st->others[st->nothers++];
+			o->link_id = id;
+			o->prog_id = info.prog_id;
+			o->before = id < st->link_id;
+			prog_name(info.prog_id, o->name, sizeof(o->name));
+		}
+		close(fd);
+	}
+}
+
 int status_collect(const struct live *l, struct status *st, char *err, size_t errlen)
 {
 	int ncpus = libbpf_num_possible_cpus();
-	struct sksteer_stats *per_cpu, slot_stats;
+	struct sksteer_stats slot_stats;
+	struct sksteer_stats_ext slot_ext;
 	struct sksteer_tracer tracer;
+	uint64_t *per_cpu;
 
 	memset(st, 0, sizeof(*st));
 	st->netns = l->pins.netns_ino;
 	st->pin_dir = l->pins.dir;
-	per_cpu = ncpus > 0 ? calloc((size_t)ncpus, sizeof(*per_cpu)) : NULL;
+	/* room for either map's values, of this layout or an older one */
+	per_cpu = ncpus > 0 ? calloc((size_t)ncpus, sizeof(struct sksteer_stats) * 2) : NULL;
 	if (!per_cpu) {
 		snprintf(err, errlen, "cannot count CPUs: %s",
 			 strerror(ncpus < 0 ? -ncpus : ENOMEM));
@@ -87,20 +153,27 @@ int status_collect(const struct live *l, struct status *st, char *err, size_t er
 		struct portset ports;
 		size_t len;
 
-		if (read_stats(l, (uint32_t)slot, &slot_stats, per_cpu, ncpus)) {
+		if (sum_counters(l->fds[MAP_STATS], (uint32_t)slot, &slot_stats, sizeof(slot_stats),
+				 per_cpu, ncpus) ||
+		    sum_counters(l->fds[MAP_STATS_EXT], (uint32_t)slot, &slot_ext, sizeof(slot_ext),
+				 per_cpu, ncpus)) {
 			snprintf(err, errlen, "cannot read the counters: %s", strerror(errno));
 			free(per_cpu);
 			return -1;
 		}
 		stats_add(&st->totals, &slot_stats);
+		st->totals_ext.refused += slot_ext.refused;
+		st->totals_ext.preempted += slot_ext.preempted;
 		if (!slot || !l->addrs[slot].proto)
 			continue;
 		t->slot = slot;
 		t->addr = l->addrs[slot];
 		t->stats = slot_stats;
+		t->ext = slot_ext;
 		live_ports(l, slot, &ports);
 		t->nports = portset_count(&ports);
 		t->socket_only = live_flags(l, slot) & BPF_SK_LOOKUP_F_NO_REUSEPORT;
+		t->fail_closed = live_flags(l, slot) & SKSTEER_FAIL_CLOSED;
 		len = format_ports(&ports, NULL, 0) + 1;
 		t->ports = malloc(len);
 		if (t->ports)
@@ -110,6 +183,7 @@ int status_collect(const struct live *l, struct status *st, char *err, size_t er
 	}
 	free(per_cpu);
 	read_program(l, st);
+	read_others(l, st);
 	if (live_tracer(l, &tracer) == 1)
 		st->tracer = tracer.pid;
 	return 0;
@@ -141,33 +215,46 @@ void status_text(const struct status *st, FILE *f)
 	for (int i = 0; i < st->ntargets; i++) {
 		const struct target_status *t = &st->targets[i];
 
-		fprintf(f, "target %s  %s  %s", format_target(&t->addr, name, sizeof(name)),
-			proto_name(&t->addr), state_name(t));
+		fprintf(f, "target %s  %s  %s%s", format_target(&t->addr, name, sizeof(name)),
+			proto_name(&t->addr), state_name(t), t->fail_closed ? "  fail-closed" : "");
 		if (t->owner.pid)
 			fprintf(f, "  pid %d (%s)", t->owner.pid, t->owner.comm);
 		fprintf(f, "\n  ports    %s (%u)\n", t->ports ? t->ports : "?", t->nports);
 		if (t->socket_only)
 			fprintf(f, "  assign   this socket only, not its SO_REUSEPORT group "
 				   "(after a restart; a run with -p spreads again)\n");
-		fprintf(f, "  lookups  steered %llu  no-target %llu  errors %llu\n",
+		fprintf(f,
+			"  lookups  steered %llu  no-target %llu  errors %llu  refused %llu  "
+			"preempted %llu\n",
 			(unsigned long long)t->stats.steered,
 			(unsigned long long)t->stats.no_target,
-			(unsigned long long)errors(&t->stats));
+			(unsigned long long)errors(&t->stats), (unsigned long long)t->ext.refused,
+			(unsigned long long)t->ext.preempted);
 	}
 	fprintf(f, "namespace %llu\n", (unsigned long long)st->netns);
 	fprintf(f,
 		"  lookups  steered %llu  passed %llu  no-target %llu  errors %llu (family %llu, "
-		"protocol %llu, state %llu, other %llu)\n",
+		"protocol %llu, state %llu, other %llu)  refused %llu  preempted %llu\n",
 		(unsigned long long)n->steered, (unsigned long long)n->passed,
 		(unsigned long long)n->no_target, (unsigned long long)errors(n),
 		(unsigned long long)n->err_family, (unsigned long long)n->err_proto,
-		(unsigned long long)n->err_state, (unsigned long long)n->err_other);
+		(unsigned long long)n->err_state, (unsigned long long)n->err_other,
+		(unsigned long long)st->totals_ext.refused,
+		(unsigned long long)st->totals_ext.preempted);
 	if (st->prog_tag[0])
 		fprintf(f, "  program  %s id %u tag %s\n", st->prog_name, st->prog_id,
 			st->prog_tag);
 	else /* reading a program by id needs CAP_SYS_ADMIN */
 		fprintf(f, "  program  id %u (its name and tag need CAP_SYS_ADMIN to read)\n",
 			st->prog_id);
+	for (int i = 0; i < st->nothers; i++)
+		fprintf(f, "  other    sk_lookup program %s id %u (link %u) runs %s sksteer%s\n",
+			st->others[i].name, st->others[i].prog_id, st->others[i].link_id,
+			st->others[i].before ? "before" : "after",
+			st->others[i].before ? ": its choices preempt sksteer's" : "");
+	if (st->others_unknown)
+		fprintf(f,
+			"  other    sk_lookup programs: unknown (listing them needs CAP_SYS_ADMIN)\n");
 	fprintf(f, "  pins     %s\n", st->pin_dir);
 	if (st->tracer)
 		fprintf(f, "  tracer   pid %u\n", st->tracer);
@@ -212,6 +299,17 @@ void status_json(const struct status *st, FILE *f)
 			st->prog_name, st->prog_tag);
 	else
 		fprintf(f, "\"program\":{\"id\":%u,\"name\":null,\"tag\":null},", st->prog_id);
+	if (st->others_unknown) {
+		fprintf(f, "\"other_programs\":null,");
+	} else {
+		fprintf(f, "\"other_programs\":[");
+		for (int i = 0; i < st->nothers; i++)
+			fprintf(f,
+				"%s{\"prog_id\":%u,\"link_id\":%u,\"name\":\"%s\",\"runs\":\"%s\"}",
+				i ? "," : "", st->others[i].prog_id, st->others[i].link_id,
+				st->others[i].name, st->others[i].before ? "before" : "after");
+		fprintf(f, "],");
+	}
 	if (st->tracer)
 		fprintf(f, "\"tracer\":{\"pid\":%u},", st->tracer);
 	else
@@ -224,8 +322,10 @@ void status_json(const struct status *st, FILE *f)
 			i ? "," : "", format_target(&t->addr, name, sizeof(name)),
 			proto_name(&t->addr), t->addr.family == AF_INET6 ? "ipv6" : "ipv4",
 			t->addr.port);
-		fprintf(f, "\"state\":\"%s\",\"cookie\":%llu,\"reuseport\":\"%s\",", state_name(t),
-			(unsigned long long)t->cookie, t->socket_only ? "socket" : "group");
+		fprintf(f,
+			"\"state\":\"%s\",\"cookie\":%llu,\"reuseport\":\"%s\",\"fail_closed\":%s,",
+			state_name(t), (unsigned long long)t->cookie,
+			t->socket_only ? "socket" : "group", t->fail_closed ? "true" : "false");
 		if (t->owner.pid) {
 			fprintf(f, "\"owner\":{\"pid\":%d,\"comm\":", t->owner.pid);
 			json_str(f, t->owner.comm);
@@ -234,15 +334,21 @@ void status_json(const struct status *st, FILE *f)
 			fprintf(f, "\"owner\":null,");
 		fprintf(f, "\"ports\":\"%s\",\"port_count\":%u,", t->ports ? t->ports : "",
 			t->nports);
-		fprintf(f, "\"lookups\":{\"steered\":%llu,\"no_target\":%llu,",
+		fprintf(f,
+			"\"lookups\":{\"steered\":%llu,\"no_target\":%llu,\"refused\":%llu,"
+			"\"preempted\":%llu,",
 			(unsigned long long)t->stats.steered,
-			(unsigned long long)t->stats.no_target);
+			(unsigned long long)t->stats.no_target, (unsigned long long)t->ext.refused,
+			(unsigned long long)t->ext.preempted);
 		json_errors(&t->stats, f);
 		fprintf(f, "}}");
 	}
-	fprintf(f, "],\"lookups\":{\"steered\":%llu,\"passed\":%llu,\"no_target\":%llu,",
+	fprintf(f,
+		"],\"lookups\":{\"steered\":%llu,\"passed\":%llu,\"no_target\":%llu,\"refused\":%llu,"
+		"\"preempted\":%llu,",
 		(unsigned long long)n->steered, (unsigned long long)n->passed,
-		(unsigned long long)n->no_target);
+		(unsigned long long)n->no_target, (unsigned long long)st->totals_ext.refused,
+		(unsigned long long)st->totals_ext.preempted);
 	json_errors(n, f);
 	fprintf(f, "},\"events_lost\":%llu}\n", (unsigned long long)n->events_lost);
 }
@@ -275,6 +381,12 @@ void status_metrics(const struct status *st, FILE *f)
 		fprintf(f,
 			"sksteer_lookups_total{netns=\"%llu\",target=\"%s\",verdict=\"error\"} %llu\n",
 			ns, name, (unsigned long long)errors(&t->stats));
+		fprintf(f,
+			"sksteer_lookups_total{netns=\"%llu\",target=\"%s\",verdict=\"refused\"} %llu\n",
+			ns, name, (unsigned long long)t->ext.refused);
+		fprintf(f,
+			"sksteer_lookups_total{netns=\"%llu\",target=\"%s\",verdict=\"preempted\"} %llu\n",
+			ns, name, (unsigned long long)t->ext.preempted);
 	}
 	metric_head(
 		f, "namespace_lookups_total", "counter",
@@ -284,10 +396,14 @@ void status_metrics(const struct status *st, FILE *f)
 		"sksteer_namespace_lookups_total{netns=\"%llu\",verdict=\"steered\"} %llu\n"
 		"sksteer_namespace_lookups_total{netns=\"%llu\",verdict=\"passed\"} %llu\n"
 		"sksteer_namespace_lookups_total{netns=\"%llu\",verdict=\"no_target\"} %llu\n"
-		"sksteer_namespace_lookups_total{netns=\"%llu\",verdict=\"error\"} %llu\n",
+		"sksteer_namespace_lookups_total{netns=\"%llu\",verdict=\"error\"} %llu\n"
+		"sksteer_namespace_lookups_total{netns=\"%llu\",verdict=\"refused\"} %llu\n"
+		"sksteer_namespace_lookups_total{netns=\"%llu\",verdict=\"preempted\"} %llu\n",
 		ns, (unsigned long long)st->totals.steered, ns,
 		(unsigned long long)st->totals.passed, ns, (unsigned long long)st->totals.no_target,
-		ns, (unsigned long long)errors(&st->totals));
+		ns, (unsigned long long)errors(&st->totals), ns,
+		(unsigned long long)st->totals_ext.refused, ns,
+		(unsigned long long)st->totals_ext.preempted);
 	metric_head(f, "assign_errors_total", "counter",
 		    "Lookups for a target's port whose socket assignment failed, by cause.");
 	for (int i = 0; i < st->ntargets; i++) {

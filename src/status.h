@@ -14,9 +14,11 @@ struct target_status {
 	unsigned int nports;
 	bool alive; /* the socket is still in the sockmap */
 	bool socket_only; /* after a restart: not the rest of its SO_REUSEPORT group */
+	bool fail_closed; /* its ports are refused while its socket is gone */
 	uint64_t cookie;
 	struct owner owner; /* pid 0: not found */
 	struct sksteer_stats stats; /* summed over CPUs */
+	struct sksteer_stats_ext ext;
 };
 
 struct status {
@@ -25,10 +27,20 @@ struct status {
 	int ntargets;
 	struct target_status targets[SKSTEER_SLOTS];
 	struct sksteer_stats totals; /* every slot, including lookups for unsteered ports */
+	struct sksteer_stats_ext totals_ext;
 	uint32_t prog_id;
 	char prog_name[16];
 	char prog_tag[17];
 	uint32_t tracer; /* pid of a live tracer, or 0 */
+	uint32_t link_id;
+	/* other sk_lookup programs attached to the namespace; unknown without CAP_SYS_ADMIN */
+	struct other_program {
+		uint32_t link_id, prog_id;
+		char name[16];
+		bool before; /* runs before sksteer's: its choice preempts sksteer's */
+	} others[16];
+	int nothers;
+	bool others_unknown;
 };
 
 /* Reads everything from the pinned maps and the kernel. 0 or -1 with err. */

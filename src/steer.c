@@ -293,32 +293,38 @@ static void set_ports(struct live *l, int slot, const struct portset *ports)
 }
 
 /*
- * Moves slot's counters into the retired slot, so that the namespace's totals
- * stay where they were. Readers take the lock, so none sees them counted twice.
+ * Moves slot's per-CPU u64 counters (in the map fd) into the retired slot, so
+ * that the namespace's totals stay where they were. Readers take the lock, so
+ * none sees them counted twice.
  */
-static int retire_stats(struct live *l, uint32_t slot)
+static int retire_counters(int fd, uint32_t slot)
 {
 	int ncpus = libbpf_num_possible_cpus();
-	struct sksteer_stats *from, *to;
 	uint32_t retired = SKSTEER_RETIRED_SLOT;
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	uint64_t *from = NULL, *to = NULL;
+	size_t n;
 	int ret = 0;
 
-	if (ncpus < 0)
-		return ncpus;
-	from = calloc((size_t)ncpus, sizeof(*from));
-	to = calloc((size_t)ncpus, sizeof(*to));
+	if (fd < 0)
+		return 0; /* a map older pins lack */
+	if (ncpus < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return ncpus < 0 ? ncpus : -errno;
+	n = (size_t)ncpus * ((info.value_size + 7) / 8); /* per-CPU values are 8-byte aligned */
+	from = calloc(n, sizeof(*from));
+	to = calloc(n, sizeof(*to));
 	if (!from || !to)
 		ret = -ENOMEM;
-	else if (bpf_map_lookup_elem(l->fds[MAP_STATS], &slot, from) ||
-		 bpf_map_lookup_elem(l->fds[MAP_STATS], &retired, to))
+	else if (bpf_map_lookup_elem(fd, &slot, from) || bpf_map_lookup_elem(fd, &retired, to))
 		ret = -errno;
-	for (int cpu = 0; !ret && cpu < ncpus; cpu++)
-		stats_add(&to[cpu], &from[cpu]);
-	if (!ret && bpf_map_update_elem(l->fds[MAP_STATS], &retired, to, BPF_ANY))
+	for (size_t i = 0; !ret && i < n; i++)
+		to[i] += from[i];
+	if (!ret && bpf_map_update_elem(fd, &retired, to, BPF_ANY))
 		ret = -errno;
 	if (!ret) {
-		memset(from, 0, (size_t)ncpus * sizeof(*from));
-		if (bpf_map_update_elem(l->fds[MAP_STATS], &slot, from, BPF_ANY))
+		memset(from, 0, n * sizeof(*from));
+		if (bpf_map_update_elem(fd, &slot, from, BPF_ANY))
 			ret = -errno;
 	}
 	free(from);
@@ -433,6 +439,8 @@ int live_set_tracer(struct live *l, pid_t pid)
 	return bpf_map_update_elem(l->fds[MAP_TRACER], &(uint32_t){ 0 }, &t, BPF_ANY) ? -errno : 0;
 }
 
+static int set_flags(struct live *l, uint32_t slot, uint32_t flags);
+
 int live_remove(struct live *l, int slot, char *err, size_t errlen)
 {
 	struct sksteer_target none = {};
@@ -445,7 +453,11 @@ int live_remove(struct live *l, int slot, char *err, size_t errlen)
 	if (bpf_map_delete_elem(l->fds[MAP_TARGETS], &key) && errno != ENOENT && errno != EINVAL)
 		ret = -errno;
 	if (!ret)
-		ret = retire_stats(l, key);
+		ret = retire_counters(l->fds[MAP_STATS], key);
+	if (!ret)
+		ret = retire_counters(l->fds[MAP_STATS_EXT], key);
+	if (!ret)
+		ret = set_flags(l, key, 0);
 	if (!ret)
 		ret = forget(l, key);
 	if (!ret && bpf_map_update_elem(l->fds[MAP_TARGET_ADDRS], &key, &none, BPF_ANY))
@@ -496,12 +508,24 @@ static int check_owner(const struct live *l, int slot, const struct sock_info *s
  * group, as it does without sksteer. Set before the socket changes: until
  * then the flag applies to the old socket, which is just as right.
  */
-static int set_flags(struct live *l, uint32_t slot, uint32_t flags, char *err, size_t errlen)
+static int set_flags(struct live *l, uint32_t slot, uint32_t flags)
 {
-	if (!bpf_map_update_elem(l->fds[MAP_TARGET_FLAGS], &slot, &flags, BPF_ANY))
-		return 0;
-	snprintf(err, errlen, "cannot set the flags of a target: %s", strerror(errno));
-	return -1;
+	if (l->fds[MAP_TARGET_FLAGS] < 0)
+		return flags ? -EOPNOTSUPP : 0; /* pins of 0.1, not changed by this run */
+	return bpf_map_update_elem(l->fds[MAP_TARGET_FLAGS], &slot, &flags, BPF_ANY) ? -errno : 0;
+}
+
+/* The target's flags after change c (a new socket, --fail-closed or --fail-open). */
+static uint32_t new_flags(uint32_t flags, const struct change *c, bool new_socket)
+{
+	if (new_socket)
+		flags = (flags & ~SKSTEER_ASSIGN_FLAGS) |
+			(c->restart ? BPF_SK_LOOKUP_F_NO_REUSEPORT : 0);
+	if (c->fail_closed == FAIL_CLOSED_ON)
+		flags |= SKSTEER_FAIL_CLOSED;
+	else if (c->fail_closed == FAIL_CLOSED_OFF)
+		flags &= ~SKSTEER_FAIL_CLOSED;
+	return flags;
 }
 
 uint32_t live_flags(const struct live *l, int slot)
@@ -550,10 +574,12 @@ int live_apply(struct live *l, const struct change *c, char *err, size_t errlen)
 	 * From here on, the maps change; nothing points at a new slot until its
 	 * ports do. The sockmap swaps an old socket out in the same update.
 	 */
-	if (sock.cookie &&
-	    (set_flags(l, (uint32_t)slot, c->restart ? BPF_SK_LOOKUP_F_NO_REUSEPORT : 0, err,
-		       errlen) ||
-	     target_install(l->fds[MAP_TARGETS], (uint32_t)slot, &sock, err, errlen)))
+	ret = set_flags(l, (uint32_t)slot, new_flags(live_flags(l, slot), c, sock.cookie != 0));
+	if (ret) {
+		snprintf(err, errlen, "cannot set the flags of %s: %s", name, strerror(-ret));
+		return -1;
+	}
+	if (sock.cookie && target_install(l->fds[MAP_TARGETS], (uint32_t)slot, &sock, err, errlen))
 		return -1;
 	if (bpf_map_update_elem(l->fds[MAP_TARGET_ADDRS], &(uint32_t){ (uint32_t)slot }, c->target,
 				BPF_ANY)) {

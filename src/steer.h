@@ -22,6 +22,7 @@ struct live {
 	 */
 	volatile uint8_t *table;
 	bool table_copied; /* a reader's copy (PINS_READ), not a mapping */
+	bool maps_added; /* maps older pins lacked were made: the live program must change */
 };
 
 /* A BPF array element's size: its value (one byte here) rounded up to 8. */
@@ -37,6 +38,7 @@ struct change {
 	const struct portset *ports; /* NULL: keep the target's ports */
 	bool new_socket; /* resolve the target's socket afresh */
 	bool restart; /* -s alone: the new socket alone, not its SO_REUSEPORT group */
+	enum { FAIL_CLOSED_KEEP, FAIL_CLOSED_ON, FAIL_CLOSED_OFF } fail_closed;
 	bool force; /* take ports from other targets and from other listeners */
 };
 

@@ -10,10 +10,9 @@
 #include "trace.h"
 
 static const char *const verdicts[] = {
-	[SKSTEER_STEERED] = "steered",
-	[SKSTEER_PASS] = "pass",
-	[SKSTEER_NO_TARGET] = "no-target",
-	[SKSTEER_ERROR] = "error",
+	[SKSTEER_STEERED] = "steered",	   [SKSTEER_PASS] = "pass",
+	[SKSTEER_NO_TARGET] = "no-target", [SKSTEER_ERROR] = "error",
+	[SKSTEER_REFUSED] = "refused",	   [SKSTEER_PREEMPTED] = "preempted",
 };
 
 /* "1.2.3.4:80" or "[::1]:80" */
@@ -83,7 +82,7 @@ int trace_event(const struct trace_out *o, const struct sksteer_event *e)
 			"{\"time\":\"%s\",\"family\":\"%s\",\"proto\":\"%s\",\"src\":\"%s\","
 			"\"dst\":\"%s\",\"verdict\":\"%s\",",
 			when, e->family == AF_INET6 ? "ipv6" : "ipv4", proto, src, dst,
-			verdicts[e->verdict & 3]);
+			verdicts[e->verdict % 6]);
 		if (target)
 			fprintf(o->f, "\"target\":\"%s\",", target);
 		else
@@ -97,7 +96,7 @@ int trace_event(const struct trace_out *o, const struct sksteer_event *e)
 		if (e->err)
 			snprintf(verdict, sizeof(verdict), "error:%s", errname ? errname : "?");
 		else
-			snprintf(verdict, sizeof(verdict), "%s", verdicts[e->verdict & 3]);
+			snprintf(verdict, sizeof(verdict), "%s", verdicts[e->verdict % 6]);
 		fprintf(o->f, "%-12s %-5s %-21s %-21s %-10s %s\n", when, proto, src, dst, verdict,
 			target ? target : "-");
 	}

@@ -72,12 +72,18 @@ ok "the next run that steers sets it up again" "$SKSTEER" -p 7000 -s 127.0.0.1:9
 is "steered again" 7000 "$(dial 127.0.0.1:7000)"
 ok "healthy" "$SKSTEER" --check
 
-# Pins from sksteer 0.1 have no record of the ports each target was given.
-rm "$PIN_DIR/target_info"
+# Pins from sksteer 0.1 have no record of the ports each target was given (nor the other
+# maps added since).
+rm "$PIN_DIR/target_info" "$PIN_DIR/target_flags" "$PIN_DIR/stats_ext"
+ok "--list reads such pins" "$SKSTEER" --list
 ok "without the record (pins of an older sksteer), --check skips the port comparison" \
 	"$SKSTEER" --check
 ok "the next run that steers creates it" "$SKSTEER" -p 7000,7001 -s 127.0.0.1:9001
 ok "and pins it, root-only" test "$(stat -c %a "$PIN_DIR/target_info")" = 600
+ok "and the others" test -e "$PIN_DIR/target_flags" -a -e "$PIN_DIR/stats_ext"
+flags_map=$(bpftool -j map show pinned "$PIN_DIR/target_flags" | perl -MJSON::PP -e 'print decode_json(join "", <STDIN>)->{id}')
+like "the running program was swapped to use them (the same tag, new maps)" "\b$flags_map\b" \
+	"$(bpftool -j prog show id "$(link_prog)" | perl -MJSON::PP -e 'print join " ", @{decode_json(join "", <STDIN>)->{map_ids}}')"
 set_port 7001 0
 like "so --check compares ports again" "port 7001 is not steered to it" "$("$SKSTEER" --check 2>&1)"
 

@@ -116,7 +116,12 @@ serve_in() { start_ready ip netns exec "$1" "$NETPEER" serve "$2"; }
 dial_in() { ip netns exec "$1" "$NETPEER" connect "$2" 2>&1; } # dial_in NAME ADDR:PORT
 
 # the id and tag of the program the namespace's sk_lookup link runs
+# (sksteer's pinned link where there is one: other programs may be attached too)
 link_prog() {
+	if [ -e "$PIN_DIR/link" ]; then
+		bpftool link show pinned "$PIN_DIR/link" | awk 'NR == 1 { print $4 }'
+		return
+	fi
 	bpftool link show | awk -v ino="$NETNS_INO" '
 		$2 == "netns" { prog = $4 }
 		$1 == "netns_ino" && $2 == ino { print prog; exit }'
