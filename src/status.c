@@ -358,6 +358,27 @@ static void metric_head(FILE *f, const char *name, const char *type, const char 
 	fprintf(f, "# HELP sksteer_%s %s\n# TYPE sksteer_%s %s\n", name, help, name, type);
 }
 
+/* One sample per verdict of a target (target NULL: of the namespace) */
+static void verdict_samples(FILE *f, const char *metric, unsigned long long ns, const char *target,
+			    const struct sksteer_stats *s, const struct sksteer_stats_ext *ext)
+{
+	const struct {
+		const char *verdict;
+		uint64_t value;
+	} v[] = {
+		{ "steered", s->steered },	 { "no_target", s->no_target },
+		{ "error", errors(s) },		 { "refused", ext->refused },
+		{ "preempted", ext->preempted },
+	};
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		fprintf(f, "sksteer_%s{netns=\"%llu\",", metric, ns);
+		if (target)
+			fprintf(f, "target=\"%s\",", target);
+		fprintf(f, "verdict=\"%s\"} %llu\n", v[i].verdict, (unsigned long long)v[i].value);
+	}
+}
+
 void status_metrics(const struct status *st, FILE *f)
 {
 	static const char *const causes[] = { "family", "protocol", "state", "other" };
@@ -372,38 +393,15 @@ void status_metrics(const struct status *st, FILE *f)
 		const struct target_status *t = &st->targets[i];
 
 		format_target(&t->addr, name, sizeof(name));
-		fprintf(f,
-			"sksteer_lookups_total{netns=\"%llu\",target=\"%s\",verdict=\"steered\"} %llu\n",
-			ns, name, (unsigned long long)t->stats.steered);
-		fprintf(f,
-			"sksteer_lookups_total{netns=\"%llu\",target=\"%s\",verdict=\"no_target\"} %llu\n",
-			ns, name, (unsigned long long)t->stats.no_target);
-		fprintf(f,
-			"sksteer_lookups_total{netns=\"%llu\",target=\"%s\",verdict=\"error\"} %llu\n",
-			ns, name, (unsigned long long)errors(&t->stats));
-		fprintf(f,
-			"sksteer_lookups_total{netns=\"%llu\",target=\"%s\",verdict=\"refused\"} %llu\n",
-			ns, name, (unsigned long long)t->ext.refused);
-		fprintf(f,
-			"sksteer_lookups_total{netns=\"%llu\",target=\"%s\",verdict=\"preempted\"} %llu\n",
-			ns, name, (unsigned long long)t->ext.preempted);
+		verdict_samples(f, "lookups_total", ns, name, &t->stats, &t->ext);
 	}
 	metric_head(
 		f, "namespace_lookups_total", "counter",
 		"Lookups in the namespace by verdict, removed targets' included: never decreases "
 		"while the namespace is steered.");
-	fprintf(f,
-		"sksteer_namespace_lookups_total{netns=\"%llu\",verdict=\"steered\"} %llu\n"
-		"sksteer_namespace_lookups_total{netns=\"%llu\",verdict=\"passed\"} %llu\n"
-		"sksteer_namespace_lookups_total{netns=\"%llu\",verdict=\"no_target\"} %llu\n"
-		"sksteer_namespace_lookups_total{netns=\"%llu\",verdict=\"error\"} %llu\n"
-		"sksteer_namespace_lookups_total{netns=\"%llu\",verdict=\"refused\"} %llu\n"
-		"sksteer_namespace_lookups_total{netns=\"%llu\",verdict=\"preempted\"} %llu\n",
-		ns, (unsigned long long)st->totals.steered, ns,
-		(unsigned long long)st->totals.passed, ns, (unsigned long long)st->totals.no_target,
-		ns, (unsigned long long)errors(&st->totals), ns,
-		(unsigned long long)st->totals_ext.refused, ns,
-		(unsigned long long)st->totals_ext.preempted);
+	fprintf(f, "sksteer_namespace_lookups_total{netns=\"%llu\",verdict=\"passed\"} %llu\n", ns,
+		(unsigned long long)st->totals.passed);
+	verdict_samples(f, "namespace_lookups_total", ns, NULL, &st->totals, &st->totals_ext);
 	metric_head(f, "assign_errors_total", "counter",
 		    "Lookups for a target's port whose socket assignment failed, by cause.");
 	for (int i = 0; i < st->ntargets; i++) {
