@@ -47,6 +47,20 @@ wait "$U_PID" 2>/dev/null
 is "with U gone, a datagram to 5300 is dropped (port unreachable), not answered by the other" \
 	refused "$(dial --udp 127.0.0.1:5300)"
 ok "--detach" "$SKSTEER" --detach
+
+# UDP over the ephemeral port range: a warning, not a refusal
+read -r eph_lo eph_hi </proc/sys/net/ipv4/ip_local_port_range
+run_sksteer -p "53,$((eph_lo - 1))-$((eph_lo + 10))" -s udp:0.0.0.0:5300
+is "steering UDP into the ephemeral range succeeds" 0 "$RC"
+is "with one line of warning naming the overlap" \
+	"sksteer: warning: UDP ports $eph_lo-$((eph_lo + 10)) are in the ephemeral range $eph_lo-$eph_hi (net.ipv4.ip_local_port_range): replies to other programs' unconnected UDP sockets on them go to the target too" \
+	"$STDERR"
+run_sksteer -p 53 -s udp:0.0.0.0:5300
+is "none for UDP ports outside it" "0 " "$RC $STDERR"
+serve 127.0.0.1:9100
+run_sksteer -p "$eph_lo-$eph_hi" -s 127.0.0.1:9100
+is "none for TCP (listeners are what TCP steers)" "0 " "$RC $STDERR"
+ok "--detach" "$SKSTEER" --detach
 run_sksteer --fail-closed
 like "--fail-closed alone is a usage error" "go with -s TARGET" "$STDERR"
 run_sksteer -s 127.0.0.1:9000 --fail-closed --fail-open
