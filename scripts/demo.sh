@@ -52,6 +52,9 @@ done
 say "What this namespace steers, with counters (--list)"
 run $SKSTEER --list
 
+say "A health check for probes and monitoring: silent when all is well (--check)"
+run $SKSTEER --check && echo "  (exit 0)"
+
 say "Each lookup the program sees (--trace), while three clients connect"
 $SKSTEER --trace >"$trace_out" 2>&1 &
 tracer=$!
