@@ -5,6 +5,7 @@
 # make bench      benchmarks, as ratios against baselines measured in the same run
 # make demo       a short live demonstration in a throwaway namespace
 # make deps       install build and test dependencies (Debian/Ubuntu, root)
+# make vmtest     the suite in VMs on Debian's kernels: see vmtest/vmtest.mk
 # make V=1        show full commands
 
 OUTPUT := .output
@@ -197,6 +198,8 @@ uninstall:
 clean:
 	$(call msg,CLEAN)
 	$(Q)rm -rf $(OUTPUT) sksteer
+
+include vmtest/vmtest.mk
 
 # Keep intermediate files (the BPF object and the skeleton) for inspection.
 .SECONDARY:
