@@ -7,6 +7,7 @@
 # make demo       a short live demonstration in a throwaway namespace
 # make deps       install build and test dependencies (Debian/Ubuntu, root)
 # make deps-cross the same, plus the arm64 cross toolchain and libraries
+# make vmtest     the suite in VMs on Debian's kernels: see vmtest/vmtest.mk
 # make V=1        show full commands
 #
 # Kernel conventions: ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- cross-builds (CC and
@@ -304,6 +305,7 @@ clean:
 
 .PHONY: FORCE
 FORCE:
+include vmtest/vmtest.mk
 
 # Keep intermediate files (the BPF object and the skeleton) for inspection.
 .SECONDARY:
