@@ -5,12 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "find.h"
 #include "find.skel.h"
+#include "kernel.h"
 #include "parse.h"
 
 const char *const find_method_names[NR_FIND_METHODS] = {
@@ -25,11 +25,7 @@ const char *const find_method_names[NR_FIND_METHODS] = {
  */
 static bool iter_is_safe(void)
 {
-	struct utsname u;
-	int major = 0, minor = 0;
-
-	return !uname(&u) && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
-	       (major > 6 || (major == 6 && minor >= 5));
+	return kernel_at_least(6, 5);
 }
 
 /* The method to start from: forced by SKSTEER_FIND, else the best this kernel supports. */

@@ -16,6 +16,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include <bpf/bpf_core_read.h>
 #include "sksteer.h"
 
 #define EEXIST 17
@@ -128,7 +129,8 @@ static __always_inline void trace(struct bpf_sk_lookup *ctx, __u8 verdict, __u32
 	}
 	e->remote_port = bpf_ntohs(ctx->remote_port);
 	e->local_port = ctx->local_port;
-	e->ifindex = ctx->ingress_ifindex;
+	/* ingress_ifindex came in 5.17: older kernels report none (0, never a real ifindex) */
+	e->ifindex = bpf_core_field_exists(ctx->ingress_ifindex) ? ctx->ingress_ifindex : 0;
 	e->verdict = verdict;
 	e->slot = slot;
 	e->err = err;

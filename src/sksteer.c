@@ -18,17 +18,22 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/nsfs.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "kernel.h"
 #include "program.h"
 #include "status.h"
 #include "steer.h"
 #include "trace.h"
 
 #define ERRLEN 1024
+#ifndef CAP_SYS_RESOURCE
+#define CAP_SYS_RESOURCE 24
+#endif
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38
 #endif
@@ -96,7 +101,8 @@ static const char doc[] =
 	"                 steer in another network namespace, from outside it\n"
 	"\n"
 	"Privileges: steering (-p/-s) and --trace need CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON "
-	"(SKSTEER_FIND=pidfd adds CAP_SYS_PTRACE); --detach needs CAP_BPF and CAP_NET_ADMIN; --list, --metrics and --check need only CAP_BPF "
+	"(before Linux 5.11 also CAP_SYS_RESOURCE, or an unlimited RLIMIT_MEMLOCK; "
+	"SKSTEER_FIND=pidfd adds CAP_SYS_PTRACE); --detach needs CAP_BPF and CAP_NET_ADMIN; --list, --metrics and --check need only CAP_BPF "
 	"(they open the pins read-only). --netns adds CAP_SYS_ADMIN to the commands that change "
 	"steering; the read-only ones find the namespace's pins without entering it. The first run "
 	"on a host without bpffs mounts it on /sys/fs/bpf, which needs CAP_SYS_ADMIN. Root has all "
@@ -270,6 +276,18 @@ static const char *join(const char *const *names, int n, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * Before 5.11, BPF maps and programs count against RLIMIT_MEMLOCK, and libbpf
+ * raises it, which needs CAP_SYS_RESOURCE unless it is unlimited already.
+ */
+static bool memlock_limits_bpf(void)
+{
+	struct rlimit r;
+
+	return !kernel_at_least(5, 11) && !getrlimit(RLIMIT_MEMLOCK, &r) &&
+	       r.rlim_cur != RLIM_INFINITY;
+}
+
 /* What each command needs, checked up front for one clear line. */
 static int check_privileges(void)
 {
@@ -284,9 +302,11 @@ static int check_privileges(void)
 		{ CAP_NET_ADMIN, "CAP_NET_ADMIN", !read_only() },
 		/* loading: the verifier wants it for the program's pointer arithmetic */
 		{ CAP_PERFMON, "CAP_PERFMON", !read_only() && !env.detach },
+		{ CAP_SYS_RESOURCE, "CAP_SYS_RESOURCE",
+		  !read_only() && !env.detach && memlock_limits_bpf() },
 		{ CAP_SYS_ADMIN, "CAP_SYS_ADMIN", env.netns_arg && !read_only() },
 	};
-	const char *needs[4], *lacks[4];
+	const char *needs[5], *lacks[5];
 	int nneeds = 0, nlacks = 0;
 	char need[128], lack[128];
 
@@ -306,10 +326,14 @@ static int check_privileges(void)
 	}
 	if (!nlacks)
 		return 0;
-	return fail("%s%s needs %s, and this process lacks %s: run it with sudo", command_name(),
+	return fail("%s%s needs %s, and this process lacks %s: run it with sudo%s", command_name(),
 		    env.netns_arg && !read_only() ? " with --netns" : "",
 		    join(needs, nneeds, need, sizeof(need)),
-		    join(lacks, nlacks, lack, sizeof(lack)));
+		    join(lacks, nlacks, lack, sizeof(lack)),
+		    strstr(lack, "CAP_SYS_RESOURCE") ?
+			    " (before Linux 5.11, BPF memory counts against RLIMIT_MEMLOCK: "
+			    "CAP_SYS_RESOURCE, or 'ulimit -l unlimited')" :
+			    "");
 }
 
 /* The namespace to work on: ours, or --netns PATH (opened into *fd, else -1). 0 or 1. */
@@ -350,11 +374,17 @@ static int enter_netns(int fd)
 
 static int check_kernel(void)
 {
+	int ret;
+
 	if (access("/sys/kernel/btf/vmlinux", R_OK))
 		return fail(
 			"this kernel has no BTF (/sys/kernel/btf/vmlinux): sksteer needs a kernel "
 			"built with CONFIG_DEBUG_INFO_BTF=y");
-	if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SK_LOOKUP, NULL) != 1)
+	ret = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SK_LOOKUP, NULL);
+	if (ret < 0)
+		return fail("cannot ask the kernel whether it runs sk_lookup programs: %s",
+			    strerror(-ret));
+	if (!ret)
 		return fail("this kernel cannot run sk_lookup programs: sksteer needs Linux 5.9 or "
 			    "later with CONFIG_BPF_SYSCALL=y and CONFIG_NET=y");
 	return 0;

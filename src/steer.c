@@ -579,7 +579,14 @@ int live_apply(struct live *l, const struct change *c, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot set the flags of %s: %s", name, strerror(-ret));
 		return -1;
 	}
-	if (sock.cookie && target_install(l->fds[MAP_TARGETS], (uint32_t)slot, &sock, err, errlen))
+	/*
+	 * Putting into a sockmap slot the socket it already holds loses the entry's
+	 * link to the socket on kernels without 75e072a390da ("bpf, sockmap: Fix
+	 * update element with same", 2024; Debian 11's 5.10 lacks it): the entry
+	 * then outlives the socket's close, and its ports black-hole. Skip it.
+	 */
+	if (sock.cookie && sock.cookie != live_cookie(l, slot) &&
+	    target_install(l->fds[MAP_TARGETS], (uint32_t)slot, &sock, err, errlen))
 		return -1;
 	if (bpf_map_update_elem(l->fds[MAP_TARGET_ADDRS], &(uint32_t){ (uint32_t)slot }, c->target,
 				BPF_ANY)) {

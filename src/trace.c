@@ -87,7 +87,11 @@ int trace_event(const struct trace_out *o, const struct sksteer_event *e)
 			fprintf(o->f, "\"target\":\"%s\",", target);
 		else
 			fprintf(o->f, "\"target\":null,");
-		fprintf(o->f, "\"ifindex\":%u", e->ifindex);
+		/* 0: the kernel does not say (bpf_sk_lookup.ingress_ifindex came in 5.17) */
+		if (e->ifindex)
+			fprintf(o->f, "\"ifindex\":%u", e->ifindex);
+		else
+			fprintf(o->f, "\"ifindex\":null");
 		if (e->err)
 			fprintf(o->f, ",\"errno\":%d,\"error\":\"%s\"", -e->err,
 				errname ? errname : "?");

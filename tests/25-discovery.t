@@ -10,11 +10,6 @@ serve --udp 127.0.0.1:5353
 serve --udp --v6only '[::1]:5354'
 
 # each way, forced, for every kind of target
-kernel_at_least() { # kernel_at_least MAJOR MINOR
-	local v
-	v=$(uname -r)
-	[ "${v%%.*}" -gt "$1" ] || { [ "${v%%.*}" -eq "$1" ] && [ "$(echo "$v" | cut -d. -f2)" -ge "$2" ]; }
-}
 ways="lookup pidfd"
 if kernel_at_least 6 5; then
 	ways="iter $ways"
@@ -40,22 +35,25 @@ unset SKSTEER_FIND
 # the owner in another PID namespace, sksteer without CAP_SYS_PTRACE
 in_pidns() { unshare -p -f --mount-proc -- "$@"; }
 ok "the owner out of sight (sksteer in another PID namespace)" in_pidns "$SKSTEER" -p 80 -s 127.0.0.1:9000
+# (a run that finds the socket already in place leaves it: detach, so that each way puts it there)
 is "steered" 80 "$(dial 127.0.0.1:80)"
 ok "--list there shows the target, its owner unknown" \
 	bash -c "unshare -p -f --mount-proc -- '$SKSTEER' --list | grep -qx 'target 127.0.0.1:9000  tcp  listening'"
 for way in ${ways% pidfd}; do
+	"$SKSTEER" --detach
 	ok "$way: the same, forced" env SKSTEER_FIND=$way unshare -p -f --mount-proc -- \
 		"$SKSTEER" -p 80,83 -s 127.0.0.1:9000
 done
-caps=+bpf,+net_admin,+perfmon
+caps=$LOAD_CAPS
 ok "without CAP_SYS_PTRACE" setpriv --inh-caps=-all,$caps --ambient-caps=-all,$caps \
 	--bounding-set=-all,$caps -- "$SKSTEER" -p 84 -s 127.0.0.1:9000
 is "steered" 84 "$(dial 127.0.0.1:84)"
 run_sksteer_env() { STDERR=$(env "$@" 2>&1 >/dev/null); RC=$?; }
+serve 127.0.0.1:9010
 run_sksteer_env SKSTEER_FIND=pidfd setpriv --inh-caps=-all,$caps --ambient-caps=-all,$caps \
-	--bounding-set=-all,$caps -- "$SKSTEER" -p 85 -s 127.0.0.1:9000
+	--bounding-set=-all,$caps -- "$SKSTEER" -p 85 -s 127.0.0.1:9010
 like "the last resort, forced, without CAP_SYS_PTRACE: one line" \
-	"^sksteer: no process owning the socket at 127.0.0.1:9000 can be seen \(in another PID namespace, or not without CAP_SYS_PTRACE\): let the kernel find it \(SKSTEER_FIND=iter or lookup\)$" \
+	"^sksteer: no process owning the socket at 127.0.0.1:9010 can be seen \(in another PID namespace, or not without CAP_SYS_PTRACE\): let the kernel find it \(SKSTEER_FIND=iter or lookup\)$" \
 	"$STDERR"
 is "and nothing changed" "84 refused" "$(dial 127.0.0.1:84) $(dial 127.0.0.1:85)"
 ok "--detach" "$SKSTEER" --detach

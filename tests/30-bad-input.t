@@ -62,7 +62,7 @@ bad "--detach of an unknown target" "127.0.0.1:9001 is not a target" --detach "$
 # The environment: privileges, bpffs, the target's owner out of sight.
 RUN_AS=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
 bad "not root" \
-	"^sksteer: steering needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON, and this process lacks CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON: run it with sudo$" \
+	"^sksteer: steering needs $LOAD_NEEDS, and this process lacks $LOAD_NEEDS: run it with sudo$MEMLOCK_HINT\$" \
 	-p 82 "${T[@]}"
 RUN_AS=(setpriv --inh-caps=-net_admin --bounding-set=-net_admin --)
 bad "root without CAP_NET_ADMIN" "steering needs .*, and this process lacks CAP_NET_ADMIN: run it with sudo" \

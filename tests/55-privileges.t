@@ -51,26 +51,26 @@ refused() { # refused DESCRIPTION CAPS REGEX ARGS...
 	result "$desc" $? "exit $RC, stderr: $STDERR"
 }
 # every capability the commands use but one (CAP_SYS_ADMIN implies CAP_BPF and CAP_PERFMON)
-all_but() { echo "+bpf,+net_admin,+perfmon" | sed "s/+$1,\?//;s/,$//"; }
+all_but() { echo "$LOAD_CAPS" | sed "s/+$1,\?//;s/,$//"; }
 refused "steering without CAP_NET_ADMIN" "$(all_but net_admin)" \
-	"^sksteer: steering needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON, and this process lacks CAP_NET_ADMIN: run it with sudo$" \
+	"^sksteer: steering needs $LOAD_NEEDS, and this process lacks CAP_NET_ADMIN: run it with sudo$" \
 	-p 80,82 -s 127.0.0.1:9000
 refused "steering without CAP_PERFMON" "$(all_but perfmon)" "lacks CAP_PERFMON" -p 80,82 -s 127.0.0.1:9000
 refused "--detach without CAP_NET_ADMIN" "$(all_but net_admin)" \
 	"^sksteer: --detach needs CAP_BPF and CAP_NET_ADMIN, and this process lacks CAP_NET_ADMIN" --detach
 refused "--trace without CAP_NET_ADMIN" "$(all_but net_admin)" \
-	"^sksteer: --trace needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON, and this process lacks CAP_NET_ADMIN" \
+	"^sksteer: --trace needs $LOAD_NEEDS, and this process lacks CAP_NET_ADMIN" \
 	--trace
 refused "--netns steering without CAP_SYS_ADMIN" "$(all_but none)" \
-	"^sksteer: steering with --netns needs CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON and CAP_SYS_ADMIN, and this process lacks CAP_SYS_ADMIN" \
+	"^sksteer: steering with --netns needs CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON.* and CAP_SYS_ADMIN, and this process lacks CAP_SYS_ADMIN" \
 	--netns "/run/netns/$NS" -p 82 -s 127.0.0.1:9000
 
 # What --help names is enough.
 ok "steering with CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON (no CAP_SYS_PTRACE)" \
-	with_caps +bpf,+net_admin,+perfmon "$SKSTEER" -p 80,82 -s 127.0.0.1:9000
+	with_caps "$LOAD_CAPS" "$SKSTEER" -p 80,82 -s 127.0.0.1:9000
 is "it took effect" "80 82" "$(dial 127.0.0.1:80) $(dial 127.0.0.1:82)"
 # not through with_caps: a function in the background is a subshell that SIGINT would not reach
-caps=+bpf,+net_admin,+perfmon
+caps=$LOAD_CAPS
 setpriv --inh-caps=-all,$caps --ambient-caps=-all,$caps --bounding-set=-all,$caps -- \
 	"$SKSTEER" --trace >"$WORK/trace" 2>&1 &
 tracer=$!

@@ -101,6 +101,23 @@ run_sksteer() {
 
 pins_gone() { [ ! -e "$PIN_DIR" ]; }
 
+kernel_at_least() { # kernel_at_least MAJOR MINOR
+	local v
+	v=$(uname -r)
+	[ "${v%%.*}" -gt "$1" ] || { [ "${v%%.*}" -eq "$1" ] && [ "$(echo "$v" | cut -d. -f2)" -ge "$2" ]; }
+}
+
+# The capabilities a run that loads programs needs (see --help): before 5.11, BPF memory counts
+# against RLIMIT_MEMLOCK, and raising it needs CAP_SYS_RESOURCE.
+LOAD_CAPS=+bpf,+net_admin,+perfmon
+LOAD_NEEDS="CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON"
+MEMLOCK_HINT="" # what the refusal adds there
+if ! kernel_at_least 5 11; then
+	LOAD_CAPS=$LOAD_CAPS,+sys_resource
+	LOAD_NEEDS="CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON and CAP_SYS_RESOURCE"
+	MEMLOCK_HINT=" \(before Linux 5\.11, .*\)"
+fi
+
 netns_ino() { stat -L -c %i "$1"; } # netns_ino PATH: the inode that names a network namespace
 
 # a named network namespace with lo up, deleted at exit; its name in NS
@@ -138,6 +155,7 @@ trace_start() { # trace_start OUT [ARGS...]: a tracer in the background, once it
 	TRACER=$!
 	for _ in $(seq 250); do
 		tracing && return 0
+		kill -0 "$TRACER" 2>/dev/null || break # it failed: no need to wait for it
 		sleep 0.02
 	done
 	echo "# the tracer did not start: $(cat "$out.err")"

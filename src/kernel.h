@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * What the running kernel does, where no probe can tell: version checks, each
+ * naming the kernel change it stands for.
+ */
+#ifndef __SKSTEER_KERNEL_H
+#define __SKSTEER_KERNEL_H
+
+#include <stdbool.h>
+
+/* The running kernel is MAJOR.MINOR or newer (by uname; distributions may backport). */
+bool kernel_at_least(int major, int minor);
+
+#endif /* __SKSTEER_KERNEL_H */
