@@ -15,7 +15,7 @@
  *   socket's lock held and the sockmap update takes it again.
  * - find_by_lookup: a tc program run once with BPF_PROG_TEST_RUN that asks the
  *   kernel's own lookup (bpf_sk_lookup_tcp/udp) for ADDR:PORT, trying source
- *   ports until the reuseport group hands out the wanted member.
+ *   addresses until the reuseport group hands out the wanted member.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -147,10 +147,13 @@ int find_by_lookup(struct __sk_buff *skb)
 	struct bpf_sock_tuple tuple = {};
 	__u32 size;
 
+	/*
+	 * Source port 0, which no packet has: the sk_lookup hook runs for these
+	 * lookups too, and sksteer's program tells them from traffic by it.
+	 */
 	if (want_family == AF_INET) {
 		tuple.ipv4.daddr = want_addr[0];
 		tuple.ipv4.dport = bpf_htons(want_port);
-		tuple.ipv4.saddr = bpf_htonl(0x7f000001);
 		size = sizeof(tuple.ipv4);
 	} else {
 		tuple.ipv6.daddr[0] = want_addr[0];
@@ -158,21 +161,21 @@ int find_by_lookup(struct __sk_buff *skb)
 		tuple.ipv6.daddr[2] = want_addr[2];
 		tuple.ipv6.daddr[3] = want_addr[3];
 		tuple.ipv6.dport = bpf_htons(want_port);
-		tuple.ipv6.saddr[3] = bpf_htonl(1);
 		size = sizeof(tuple.ipv6);
 	}
 	/*
 	 * A reuseport group picks its member by a hash of the tuple: vary the
-	 * source port. 64 tries reach a given member of a 16-socket group with
-	 * 98% odds; the verifier walks every iteration, so more cost load time.
+	 * source address (127.0.0.N, ::N). 64 tries reach a given member of a
+	 * 16-socket group with 98% odds; the verifier walks every iteration, so
+	 * more cost load time.
 	 */
-	for (int sport = 1; sport <= LOOKUP_TRIES && !found; sport++) {
+	for (int i = 1; i <= LOOKUP_TRIES && !found; i++) {
 		struct bpf_sock *sk;
 
 		if (want_family == AF_INET)
-			tuple.ipv4.sport = bpf_htons(sport);
+			tuple.ipv4.saddr = bpf_htonl(0x7f000000 | i);
 		else
-			tuple.ipv6.sport = bpf_htons(sport);
+			tuple.ipv6.saddr[3] = bpf_htonl(i);
 		if (want_state == 10)
 			sk = bpf_sk_lookup_tcp(skb, &tuple, size, CURRENT_NETNS, 0);
 		else

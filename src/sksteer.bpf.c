@@ -199,6 +199,12 @@ static __always_inline int steer(struct bpf_sk_lookup *ctx, const bool tracing)
 		return SK_PASS;
 
 	if (!slot) {
+		/*
+		 * Source port 0 is sksteer's own lookup (find.bpf.c, the way before
+		 * 6.5), whose bpf_sk_lookup_tcp() runs this hook too: not traffic.
+		 */
+		if (!ctx->remote_port)
+			return SK_PASS;
 		st->passed++;
 		if (tracing)
 			trace(ctx, SKSTEER_PASS, 0, 0);

@@ -326,10 +326,10 @@ static int check_privileges(void)
 	}
 	if (!nlacks)
 		return 0;
+	join(needs, nneeds, need, sizeof(need));
+	join(lacks, nlacks, lack, sizeof(lack));
 	return fail("%s%s needs %s, and this process lacks %s: run it with sudo%s", command_name(),
-		    env.netns_arg && !read_only() ? " with --netns" : "",
-		    join(needs, nneeds, need, sizeof(need)),
-		    join(lacks, nlacks, lack, sizeof(lack)),
+		    env.netns_arg && !read_only() ? " with --netns" : "", need, lack,
 		    strstr(lack, "CAP_SYS_RESOURCE") ?
 			    " (before Linux 5.11, BPF memory counts against RLIMIT_MEMLOCK: "
 			    "CAP_SYS_RESOURCE, or 'ulimit -l unlimited')" :
@@ -627,7 +627,8 @@ int main(int argc, char **argv)
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return 64;
 	libbpf_set_print(libbpf_print_fn);
-	if (check_privileges() || (!read_only() && check_kernel()))
+	/* only runs that load programs ask the kernel; --detach has pins to show it can */
+	if (check_privileges() || (!read_only() && !env.detach && check_kernel()))
 		return 1;
 	if (open_netns(&netns_fd, &netns_ino))
 		return 1;

@@ -15,7 +15,7 @@ copy_tree() { # copy_tree DIR system|submodules: the working tree, unbuilt, as a
 	local without=()
 	[ "$2" = system ] && without=(--exclude='./libbpf/*' --exclude='./bpftool/*')
 	mkdir -p "$1"
-	tar -C "$TOP" --exclude=./.output --exclude=./sksteer --exclude=.git "${without[@]}" -cf - . |
+	tar -C "$TOP" --exclude=./.output --exclude=./sksteer --exclude=./.vmtest --exclude=.git "${without[@]}" -cf - . |
 		tar -C "$1" -xf -
 }
 

@@ -28,6 +28,9 @@ for way in $ways; do
 	ok "$way: an IPv6-only UDP target" "$SKSTEER" -p 54 -s 'udp:[::1]:5354'
 	is "$way: each is steered" "80 81 82 82 53 54" "$(dial 127.0.0.1:80) $(dial '[::1]:81') \
 $(dial '[::1]:82') $(dial 127.0.0.1:82) $(dial --udp 127.0.0.1:53) $(dial --udp '[::1]:54')"
+	# the lookup way asks the kernel's socket lookup, which runs the sk_lookup hook too
+	is "$way: sksteer's own lookups are not counted as traffic" 0 \
+		"$("$SKSTEER" --list --json | perl -MJSON::PP -e 'print decode_json(join "", <STDIN>)->{lookups}{passed}')"
 	ok "$way: --detach" "$SKSTEER" --detach
 done
 unset SKSTEER_FIND
