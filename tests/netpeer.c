@@ -213,6 +213,12 @@ static int exchange(const struct sksteer_target *t, char *buf, size_t len)
 	}
 	buf[n] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
+	/*
+	 * The server closes after its answer: take its FIN before closing, or
+	 * it arrives at a closed port and is one more lookup for the counters.
+	 */
+	while (!udp && poll(&p, 1, 500) == 1 && recv(p.fd, buf + n, len - 1 - (size_t)n, 0) > 0)
+		;
 out:
 	/* RST close: no TIME_WAIT build-up in loops */
 	setsockopt(p.fd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
