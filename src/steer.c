@@ -540,6 +540,7 @@ int live_apply(struct live *l, const struct change *c, char *err, size_t errlen)
 {
 	int slot = live_find(l, c->target), ret;
 	struct sock_info sock = {};
+	uint32_t old_flags;
 	char name[TARGET_STRLEN];
 
 	format_target(c->target, name, sizeof(name));
@@ -574,7 +575,8 @@ int live_apply(struct live *l, const struct change *c, char *err, size_t errlen)
 	 * From here on, the maps change; nothing points at a new slot until its
 	 * ports do. The sockmap swaps an old socket out in the same update.
 	 */
-	ret = set_flags(l, (uint32_t)slot, new_flags(live_flags(l, slot), c, sock.cookie != 0));
+	old_flags = live_flags(l, slot);
+	ret = set_flags(l, (uint32_t)slot, new_flags(old_flags, c, sock.cookie != 0));
 	if (ret) {
 		snprintf(err, errlen, "cannot set the flags of %s: %s", name, strerror(-ret));
 		return -1;
@@ -586,8 +588,10 @@ int live_apply(struct live *l, const struct change *c, char *err, size_t errlen)
 	 * then outlives the socket's close, and its ports black-hole. Skip it.
 	 */
 	if (sock.cookie && sock.cookie != live_cookie(l, slot) &&
-	    target_install(l->fds[MAP_TARGETS], (uint32_t)slot, &sock, err, errlen))
+	    target_install(l->fds[MAP_TARGETS], (uint32_t)slot, &sock, err, errlen)) {
+		set_flags(l, (uint32_t)slot, old_flags); /* as it was */
 		return -1;
+	}
 	if (bpf_map_update_elem(l->fds[MAP_TARGET_ADDRS], &(uint32_t){ (uint32_t)slot }, c->target,
 				BPF_ANY)) {
 		snprintf(err, errlen, "cannot record target %s: %s", name, strerror(errno));
