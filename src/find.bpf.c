@@ -55,12 +55,7 @@ const volatile __u8 want_family;
 const volatile __u8 want_state; /* TCP_LISTEN, or TCP_CLOSE for an unconnected UDP socket */
 
 /* The live sockmap, reused from the pins. */
-struct {
-	__uint(type, BPF_MAP_TYPE_SOCKMAP);
-	__uint(max_entries, SKSTEER_SLOTS);
-	__type(key, __u32);
-	__type(value, __u64);
-} targets SEC(".maps");
+#include "targets.bpf.h"
 
 /* What the run found: 1 once the socket is in the sockmap; the error of the update. */
 __u32 found;

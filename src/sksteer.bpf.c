@@ -36,13 +36,7 @@ struct {
 	__type(value, __u8);
 } ports SEC(".maps");
 
-/* slot -> target socket; the kernel drops an entry when its socket closes */
-struct {
-	__uint(type, BPF_MAP_TYPE_SOCKMAP);
-	__uint(max_entries, SKSTEER_SLOTS);
-	__type(key, __u32);
-	__type(value, __u64);
-} targets SEC(".maps");
+#include "targets.bpf.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
