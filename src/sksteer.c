@@ -646,12 +646,11 @@ int main(int argc, char **argv)
 	ret = pins_open(&l.pins, netns_ino, mode, err, sizeof(err));
 	if (ret < 0)
 		return fail("%s", err);
-	/* 1, no pin directory, is just "not live" here */
 	if (netns_fd >= 0 && enter_netns(netns_fd)) {
 		live_close(&l);
 		return 1;
 	}
-	ret = 0;
+	ret = 0; /* 1 from pins_open(), no pin directory, is just "not live" here */
 	if (env.detach && !l.pins.live) {
 		live_close(&l);
 		/* nothing to undo: detaching everything twice is not an error */
