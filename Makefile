@@ -288,21 +288,24 @@ deps-cross:
 	$(Q)scripts/deps.sh --cross
 
 SBINDIR := $(PREFIX)/sbin
+UNITS := sksteer@.service sksteer-follow@.service
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 
 .PHONY: install
 install: sksteer
 	$(Q)install -D -m 0755 sksteer $(DESTDIR)$(SBINDIR)/sksteer
 	$(Q)install -D -m 0644 sksteer.8 $(DESTDIR)$(PREFIX)/share/man/man8/sksteer.8
+	$(Q)install -D -m 0644 sksteer.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/sksteer.conf.5
 	$(Q)install -d $(DESTDIR)$(UNITDIR)
-	$(Q)sed 's|@SBINDIR@|$(SBINDIR)|g' contrib/sksteer@.service \
-		> $(DESTDIR)$(UNITDIR)/sksteer@.service
-	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/sksteer@.service
+	$(Q)for u in $(UNITS); do \
+		sed 's|@SBINDIR@|$(SBINDIR)|g' contrib/$$u > $(DESTDIR)$(UNITDIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; done
 
 .PHONY: uninstall
 uninstall:
 	$(Q)rm -f $(DESTDIR)$(SBINDIR)/sksteer $(DESTDIR)$(PREFIX)/share/man/man8/sksteer.8 \
-		$(DESTDIR)$(UNITDIR)/sksteer@.service
+		$(DESTDIR)$(PREFIX)/share/man/man5/sksteer.conf.5 \
+		$(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS))
 
 .PHONY: clean
 clean:
