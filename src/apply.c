@@ -179,13 +179,15 @@ static void plan_free(struct plan *p)
 /*
  * Checks every target of want against the live state, as the run would, and
  * collects the changes: targets that are new, whose ports, options or socket
- * change, and those the file leaves out. Each target's socket is chosen
- * afresh (the newest at its address): after the server restarted, the file
- * applied again points at its new socket; otherwise it is the same one, and
- * nothing changes. 0, or -1 with "FILE:LINE: ..." in err.
+ * change, and those the file leaves out. A target keeps its socket while it
+ * lives, so applying a file twice changes nothing; when it is gone (the
+ * server restarted), the one listening at its address now is taken. With
+ * new_sockets, another socket at its address is taken even while its own
+ * lives (a server that re-binds on reload, the old process still draining).
+ * 0, or -1 with "FILE:LINE: ..." in err.
  */
-static int plan(const struct live *l, struct config *want, const struct config *have, bool force,
-		struct plan *p, char *err, size_t errlen)
+static int plan(const struct live *l, struct config *want, const struct config *have,
+		const struct apply_opts *o, struct plan *p, char *err, size_t errlen)
 {
 	char msg[768];
 
@@ -201,20 +203,20 @@ static int plan(const struct live *l, struct config *want, const struct config *
 		struct change c = {
 			.target = &w->addr,
 			.ports = &w->ports,
-			.new_socket = true,
 			.fail_closed =
 				w->options & CONFIG_FAIL_CLOSED ? FAIL_CLOSED_ON : FAIL_CLOSED_OFF,
-			.force = force || (w->options & CONFIG_FORCE),
+			.force = o->force || (w->options & CONFIG_FORCE),
 		};
 		int slot = live_find(l, &w->addr);
 		uint64_t cookie = slot > 0 ? live_cookie(l, slot) : 0;
 
-		if (live_check(l, &c, true, &p->socks[p->n], msg, sizeof(msg))) {
+		c.new_socket = !cookie || o->new_sockets;
+		if (live_check(l, &c, true, o->new_sockets, &p->socks[p->n], msg, sizeof(msg))) {
 			snprintf(err, errlen, "%s:%u: %s", want->name, w->line, msg);
 			return -1;
 		}
-		if (slot > 0 && p->socks[p->n].cookie != cookie)
-			w->socket = cookie ? CONFIG_SOCKET_NEWER : CONFIG_SOCKET_GONE;
+		if (slot > 0 && p->socks[p->n].cookie && p->socks[p->n].cookie != cookie)
+			w->socket = cookie ? CONFIG_SOCKET_OTHER : CONFIG_SOCKET_GONE;
 		if (slot < 0 || w->socket != CONFIG_SOCKET_KEEP || !same_as_live(l, slot, w))
 			p->c[p->n++] = c;
 	}
@@ -296,7 +298,7 @@ int config_run(struct live *l, const struct apply_opts *o, char *err, size_t err
 		goto out;
 	}
 	if (open_for_plan(l, err, errlen) || config_from_live(l, &have, err, errlen) ||
-	    plan(l, &want, &have, o->force, &p, err, errlen))
+	    plan(l, &want, &have, o, &p, err, errlen))
 		goto out;
 	if (o->dry_run)
 		ret = print_plan(&have, &want, o->out, err, errlen);
@@ -351,7 +353,7 @@ static int config_change(const struct live *l, const struct config *have, const 
 	else if (c->fail_closed == FAIL_CLOSED_OFF)
 		want->t[i].options &= ~CONFIG_FAIL_CLOSED;
 	if (slot > 0 && sock->cookie && sock->cookie != live_cookie(l, slot))
-		want->t[i].socket = live_cookie(l, slot) ? CONFIG_SOCKET_NEWER : CONFIG_SOCKET_GONE;
+		want->t[i].socket = live_cookie(l, slot) ? CONFIG_SOCKET_OTHER : CONFIG_SOCKET_GONE;
 	config_sort(want);
 	return 0;
 }
@@ -373,7 +375,8 @@ int change_dry_run(struct live *l, struct change *c, const struct portset *add,
 			return -1;
 		c->ports = &ports;
 	}
-	if (live_check(l, c, false, &sock, err, errlen) || config_from_live(l, &have, err, errlen))
+	if (live_check(l, c, false, false, &sock, err, errlen) ||
+	    config_from_live(l, &have, err, errlen))
 		return -1;
 	if (config_change(l, &have, c, &sock, &want))
 		snprintf(err, errlen, "out of memory");

@@ -17,6 +17,7 @@ struct apply_opts {
 	const char *file; /* --config FILE; "-" reads standard input */
 	bool dry_run; /* print the plan on out, change nothing */
 	bool force; /* --force: as if every line said force */
+	bool new_sockets; /* --new-sockets: take another socket at a target's address if any */
 	unsigned int wait_s; /* --wait: seconds to wait for every target to listen */
 	FILE *out;
 };

@@ -337,7 +337,7 @@ static int diff_target(const struct config *have, const struct config_target *h,
 	if (h && w && w->socket != CONFIG_SOCKET_KEEP) {
 		write_target(f, "~ ", w, NULL, "new socket",
 			     w->socket == CONFIG_SOCKET_GONE ? "its socket is gone" :
-							       "a newer one listens there");
+							       "another one listens there");
 		lines++;
 	}
 	return lines;

@@ -21,7 +21,7 @@
 /* What the planner found of a target's socket, for the diff. */
 enum config_socket {
 	CONFIG_SOCKET_KEEP, /* the socket it has, or a new target */
-	CONFIG_SOCKET_NEWER, /* a newer socket listens at its address: it is taken */
+	CONFIG_SOCKET_OTHER, /* another socket listens at its address: it is taken */
 	CONFIG_SOCKET_GONE, /* its socket is gone: the one listening now is taken */
 };
 
@@ -75,6 +75,7 @@ void config_write(const struct config *cfg, FILE *f);
  *   - tcp 127.0.0.1:9001 5000-6000 (target removed)
  *   ~ tcp 127.0.0.1:9000 fail-closed (was fail-open)
  *   ~ tcp 127.0.0.1:9000 new socket (its socket is gone)
+ *   ~ tcp 127.0.0.1:9000 new socket (another one listens there)
  * Both must be sorted. f may be NULL to count only. Returns the number of lines.
  */
 int config_diff(const struct config *have, const struct config *want, FILE *f);

@@ -53,6 +53,7 @@ static struct env {
 	bool check;
 	bool save;
 	bool dry_run;
+	bool new_sockets;
 	int fail_closed; /* enum of struct change: keep, on, off */
 	const char *netns_arg;
 	const char *ports_arg;
@@ -130,7 +131,7 @@ static const char doc[] =
 	"on a host without bpffs mounts it on /sys/fs/bpf, which needs CAP_SYS_ADMIN. Root has all "
 	"of these. Needs a kernel >= 5.9 with BTF.";
 
-enum { OPT_CHECK = 256, OPT_FAIL_CLOSED, OPT_FAIL_OPEN, OPT_SAVE, OPT_DRY_RUN };
+enum { OPT_CHECK = 256, OPT_FAIL_CLOSED, OPT_FAIL_OPEN, OPT_SAVE, OPT_DRY_RUN, OPT_NEW_SOCKETS };
 
 static const struct argp_option opts[] = {
 	{ "ports", 'p', "PORTS", 0, "Ports to steer to the target (replaces its ports)", 0 },
@@ -152,6 +153,10 @@ static const struct argp_option opts[] = {
 	{ "dry-run", OPT_DRY_RUN, NULL, 0,
 	  "With --config, -p, -s, --add or --remove: print what would change, change nothing; "
 	  "exit 0 when in sync, 2 when something would change",
+	  0 },
+	{ "new-sockets", OPT_NEW_SOCKETS, NULL, 0,
+	  "With --config: a target takes another socket at its address if there is one, not only "
+	  "when its own is gone (a server that re-binds on reload)",
 	  0 },
 	{ "wait", 'w', "SECONDS", 0,
 	  "With --config: wait up to SECONDS for every target to listen (a server that binds late)",
@@ -214,6 +219,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case OPT_DRY_RUN:
 		env.dry_run = true;
 		break;
+	case OPT_NEW_SOCKETS:
+		env.new_sockets = true;
+		break;
 	case 'w': {
 		char *end;
 		unsigned long v = strtoul(arg, &end, 10);
@@ -271,8 +279,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		else if ((env.add_arg || env.remove_arg) && (env.ports_arg || env.detach))
 			argp_error(state, "--add and --remove change some of a target's ports: not "
 					  "with -p (all of them) or --detach");
-		else if (env.wait_given && !env.config_arg)
-			argp_error(state, "--wait goes with --config");
+		else if ((env.wait_given || env.new_sockets) && !env.config_arg)
+			argp_error(state, "--wait and --new-sockets go with --config");
 		else if (env.dry_run && (env.trace || env.detach || read_only() ||
 					 (!env.config_arg && !env.ports_arg && !env.target_arg &&
 					  !env.add_arg && !env.remove_arg)))
@@ -781,6 +789,7 @@ int main(int argc, char **argv)
 				 &(struct apply_opts){ .file = env.config_arg,
 						       .dry_run = env.dry_run,
 						       .force = env.force,
+						       .new_sockets = env.new_sockets,
 						       .wait_s = env.wait_s,
 						       .out = stdout },
 				 err, sizeof(err));

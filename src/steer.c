@@ -616,8 +616,8 @@ int live_apply(struct live *l, const struct change *c, char *err, size_t errlen)
  * changes, then apply them together: the functions below.
  */
 
-int live_check(const struct live *l, const struct change *c, bool moves, struct sock_info *sock,
-	       char *err, size_t errlen)
+int live_check(const struct live *l, const struct change *c, bool moves, bool other,
+	       struct sock_info *sock, char *err, size_t errlen)
 {
 	int slot = live_find(l, c->target);
 	char name[TARGET_STRLEN];
@@ -632,7 +632,7 @@ int live_check(const struct live *l, const struct change *c, bool moves, struct 
 	if (c->ports && !c->force && !moves && check_conflicts(l, c, slot, err, errlen))
 		return -1;
 	if (slot < 0 || c->new_socket) {
-		uint64_t avoid = slot > 0 && !c->ports ? live_cookie(l, slot) : 0;
+		uint64_t avoid = slot > 0 && (!c->ports || other) ? live_cookie(l, slot) : 0;
 
 		if (target_choose(c->target, avoid, sock, err, errlen))
 			return -1;

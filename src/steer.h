@@ -107,11 +107,13 @@ struct sock_info;
 /*
  * The checks live_apply() makes before it changes anything, for change c,
  * changing nothing. With moves, ports that other targets own are no conflict:
- * a whole configuration says where each port goes. The socket the change would
- * take goes into *sock (cookie 0: none to take). 0, or -1 with err.
+ * a whole configuration says where each port goes. With other, a new socket is
+ * one other than the target's current one where there is one, as for -s alone.
+ * The socket the change would take goes into *sock (cookie 0: none to take).
+ * 0, or -1 with err.
  */
-int live_check(const struct live *l, const struct change *c, bool moves, struct sock_info *sock,
-	       char *err, size_t errlen);
+int live_check(const struct live *l, const struct change *c, bool moves, bool other,
+	       struct sock_info *sock, char *err, size_t errlen);
 
 /*
  * Applies n changes (each with ports) as one, with the sockets live_check()

@@ -176,6 +176,22 @@ is "--dry-run after a restart: the socket" "~ tcp 127.0.0.1:9000 new socket (its
 ok "apply the file again" "$SKSTEER" --config "$WORK/saved.conf"
 is "the new server gets the ports" "A2:80 A2:443" "$(dial 127.0.0.1:80) $(dial 127.0.0.1:443)"
 ok "in sync afterwards" "$SKSTEER" --config "$WORK/saved.conf" --dry-run
+# A server that re-binds on reload: a new SO_REUSEPORT socket next to the old, still open one.
+serve --reuseport --label=old 127.0.0.1:9003
+OLD_PID=$LAST_PID
+printf 'tcp 127.0.0.1:9003 7300\n' >"$WORK/reuse.conf"
+ok "steer 7300 to a server on SO_REUSEPORT" "$SKSTEER" --config "$WORK/reuse.conf"
+serve --reuseport --label=new 127.0.0.1:9003
+ok "while its socket lives, the target keeps it: in sync" \
+	"$SKSTEER" --config "$WORK/reuse.conf" --dry-run
+is "--new-sockets --dry-run: the other socket" \
+	"~ tcp 127.0.0.1:9003 new socket (another one listens there)" \
+	"$("$SKSTEER" --config "$WORK/reuse.conf" --new-sockets --dry-run)"
+ok "--new-sockets takes it" "$SKSTEER" --config "$WORK/reuse.conf" --new-sockets
+kill "$OLD_PID"
+wait "$OLD_PID" 2>/dev/null
+is "after the old server exits, the new one gets the port" new:7300 "$(dial 127.0.0.1:7300)"
+ok "back to the saved file" "$SKSTEER" --config "$WORK/saved.conf"
 
 # --- --wait: a server that binds late --------------------------------------------------------
 printf 'tcp 127.0.0.1:9000 80\ntcp 127.0.0.1:9002 7000\n' >"$WORK/late.conf"
