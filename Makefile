@@ -103,7 +103,7 @@ BUILD_CONFIG := ARCH=$(ARCH) CROSS_COMPILE=$(CROSS_COMPILE) CC=$(CC) AR=$(AR) CL
 CONFIG := $(OUTPUT)/config
 
 # The loader's pure helpers are separate objects so that tests and fuzzers can link them alone.
-TOOL_SRCS := sksteer.c program.c steer.c trace.c status.c parse.c sockets.c pins.c find.c kernel.c
+TOOL_SRCS := sksteer.c apply.c config.c program.c steer.c trace.c status.c parse.c sockets.c pins.c find.c kernel.c
 TOOL_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(TOOL_SRCS))
 # Test and benchmark helpers: real sockets, a link swapper, and baseline programs.
 TEST_PROGS := $(OUTPUT)/netpeer $(OUTPUT)/linkswap $(OUTPUT)/lookup $(OUTPUT)/floor.bpf.o \
@@ -270,6 +270,12 @@ fuzz: | $(OUTPUT)
 	$(Q)mkdir -p $(OUTPUT)/fuzz-corpus
 	$(Q)$(OUTPUT)/fuzz_parse -max_total_time=$(FUZZ_TIME) -max_len=256 \
 		$(OUTPUT)/fuzz-corpus tests/fuzz-corpus
+	$(call msg,FUZZ,config.c for $(FUZZ_TIME)s)
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc \
+		tests/fuzz_config.c src/config.c src/parse.c -o $(OUTPUT)/fuzz_config
+	$(Q)mkdir -p $(OUTPUT)/fuzz-corpus-config
+	$(Q)$(OUTPUT)/fuzz_config -max_total_time=$(FUZZ_TIME) -max_len=1024 \
+		$(OUTPUT)/fuzz-corpus-config tests/fuzz-corpus/config
 
 .PHONY: format
 format:
@@ -282,21 +288,24 @@ deps-cross:
 	$(Q)scripts/deps.sh --cross
 
 SBINDIR := $(PREFIX)/sbin
+UNITS := sksteer@.service sksteer-follow@.service
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 
 .PHONY: install
 install: sksteer
 	$(Q)install -D -m 0755 sksteer $(DESTDIR)$(SBINDIR)/sksteer
 	$(Q)install -D -m 0644 sksteer.8 $(DESTDIR)$(PREFIX)/share/man/man8/sksteer.8
+	$(Q)install -D -m 0644 sksteer.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/sksteer.conf.5
 	$(Q)install -d $(DESTDIR)$(UNITDIR)
-	$(Q)sed 's|@SBINDIR@|$(SBINDIR)|g' contrib/sksteer@.service \
-		> $(DESTDIR)$(UNITDIR)/sksteer@.service
-	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/sksteer@.service
+	$(Q)for u in $(UNITS); do \
+		sed 's|@SBINDIR@|$(SBINDIR)|g' contrib/$$u > $(DESTDIR)$(UNITDIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; done
 
 .PHONY: uninstall
 uninstall:
 	$(Q)rm -f $(DESTDIR)$(SBINDIR)/sksteer $(DESTDIR)$(PREFIX)/share/man/man8/sksteer.8 \
-		$(DESTDIR)$(UNITDIR)/sksteer@.service
+		$(DESTDIR)$(PREFIX)/share/man/man5/sksteer.conf.5 \
+		$(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS))
 
 .PHONY: clean
 clean:

@@ -26,6 +26,34 @@ static inline void portset_add(struct portset *s, unsigned int port)
 
 unsigned int portset_count(const struct portset *s);
 
+#define PORTSET_WORDS (sizeof(((struct portset *)0)->bits) / sizeof(uint64_t))
+
+/* out = a & b; whether any port is in both. out may be a or b. */
+static inline bool portset_and(const struct portset *a, const struct portset *b,
+			       struct portset *out)
+{
+	uint64_t any = 0;
+
+	for (size_t i = 0; i < PORTSET_WORDS; i++)
+		any |= out->bits[i] = a->bits[i] & b->bits[i];
+	return any != 0;
+}
+
+/* out = a without the ports of b. out may be a or b. */
+static inline void portset_andnot(const struct portset *a, const struct portset *b,
+				  struct portset *out)
+{
+	for (size_t i = 0; i < PORTSET_WORDS; i++)
+		out->bits[i] = a->bits[i] & ~b->bits[i];
+}
+
+/* a |= b */
+static inline void portset_or(struct portset *a, const struct portset *b)
+{
+	for (size_t i = 0; i < PORTSET_WORDS; i++)
+		a->bits[i] |= b->bits[i];
+}
+
 /*
  * "80,443,8000-8999" -> set. On error returns -1 and writes one line naming the
  * offending item into err.

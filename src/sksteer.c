@@ -24,6 +24,7 @@
 #include <linux/nsfs.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "apply.h"
 #include "kernel.h"
 #include "program.h"
 #include "status.h"
@@ -50,11 +51,18 @@ static struct env {
 	bool metrics;
 	bool json;
 	bool check;
+	bool save;
+	bool dry_run;
+	bool new_sockets;
 	int fail_closed; /* enum of struct change: keep, on, off */
 	const char *netns_arg;
 	const char *ports_arg;
 	const char *target_arg;
-	struct portset ports;
+	const char *config_arg;
+	const char *add_arg, *remove_arg;
+	unsigned int wait_s;
+	bool wait_given;
+	struct portset ports, add, remove;
 	struct sksteer_target target;
 } env;
 
@@ -83,6 +91,14 @@ static const char doc[] =
 	"                 the proxy restarted: steer to its new socket\n"
 	"  sksteer -p 80,443\n"
 	"                 change the ports of the only target\n"
+	"  sksteer -s 127.0.0.1:9000 --add 8100-8199 --remove 443\n"
+	"                 change some of a target's ports, keep the others\n"
+	"  sksteer --save > /etc/sksteer/nginx.conf\n"
+	"                 the steering of this namespace as a file, one target per line\n"
+	"  sksteer --config /etc/sksteer/nginx.conf --dry-run\n"
+	"                 what applying the file would change (+ added, - removed, ~ moved)\n"
+	"  sksteer --config /etc/sksteer/nginx.conf\n"
+	"                 make the steering exactly what the file says\n"
 	"  sksteer --detach -s 127.0.0.1:9000\n"
 	"                 stop steering to that target\n"
 	"  sksteer --detach\n"
@@ -100,6 +116,13 @@ static const char doc[] =
 	"  sksteer --netns /run/netns/blue -p 80 -s 10.1.0.2:8080\n"
 	"                 steer in another network namespace, from outside it\n"
 	"\n"
+	"A configuration file (sksteer.conf(5)) has one line per target: "
+	"'tcp|udp ADDR:PORT PORTS [fail-closed] [force]', # for comments. --config checks the "
+	"whole file (syntax, a port given twice, a target with nothing listening) before it "
+	"changes anything, then moves ports between targets without a gap. --dry-run prints "
+	"what would change and exits 0 when nothing would, 2 when something would; errors "
+	"exit 1, usage errors 64.\n"
+	"\n"
 	"Privileges: steering (-p/-s) and --trace need CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON "
 	"(before Linux 5.11 also CAP_SYS_RESOURCE, or an unlimited RLIMIT_MEMLOCK; "
 	"SKSTEER_FIND=pidfd adds CAP_SYS_PTRACE); --detach needs CAP_BPF and CAP_NET_ADMIN; --list, --metrics and --check need only CAP_BPF "
@@ -108,13 +131,15 @@ static const char doc[] =
 	"on a host without bpffs mounts it on /sys/fs/bpf, which needs CAP_SYS_ADMIN. Root has all "
 	"of these. Needs a kernel >= 5.9 with BTF.";
 
-enum { OPT_CHECK = 256, OPT_FAIL_CLOSED, OPT_FAIL_OPEN };
+enum { OPT_CHECK = 256, OPT_FAIL_CLOSED, OPT_FAIL_OPEN, OPT_SAVE, OPT_DRY_RUN, OPT_NEW_SOCKETS };
 
 static const struct argp_option opts[] = {
 	{ "ports", 'p', "PORTS", 0, "Ports to steer to the target (replaces its ports)", 0 },
 	{ "socket", 's', "TARGET", 0, "The socket to steer to", 0 },
 	{ "force", 'f', NULL, 0,
 	  "Take ports that another target owns, or that other sockets already use", 0 },
+	{ "add", 'a', "PORTS", 0, "Add PORTS to the target's ports, keep the others", 0 },
+	{ "remove", 'r', "PORTS", 0, "Remove PORTS from the target's ports, keep the others", 0 },
 	{ "detach", 'd', NULL, 0, "Stop steering: to TARGET with -s, else everything", 0 },
 	{ "fail-closed", OPT_FAIL_CLOSED, NULL, 0,
 	  "While the target's socket is gone, refuse its ports (TCP RST, UDP dropped) instead of "
@@ -122,6 +147,20 @@ static const struct argp_option opts[] = {
 	  0 },
 	{ "fail-open", OPT_FAIL_OPEN, NULL, 0,
 	  "While the target's socket is gone, leave its ports to the kernel (the default)", 0 },
+	{ "config", 'c', "FILE", 0,
+	  "Make the steering exactly what FILE says (sksteer.conf(5); - reads standard input)", 0 },
+	{ "save", OPT_SAVE, NULL, 0, "Print the steering as a configuration file", 0 },
+	{ "dry-run", OPT_DRY_RUN, NULL, 0,
+	  "With --config, -p, -s, --add or --remove: print what would change, change nothing; "
+	  "exit 0 when in sync, 2 when something would change",
+	  0 },
+	{ "new-sockets", OPT_NEW_SOCKETS, NULL, 0,
+	  "With --config: a target takes another socket at its address if there is one, not only "
+	  "when its own is gone (a server that re-binds on reload)",
+	  0 },
+	{ "wait", 'w', "SECONDS", 0,
+	  "With --config: wait up to SECONDS for every target to listen (a server that binds late)",
+	  0 },
 	{ "trace", 't', NULL, 0,
 	  "Stream lookup events until interrupted (after applying -p/-s, if given)", 0 },
 	{ "list", 'l', NULL, 0, "Show targets, owners, ports and counters", 0 },
@@ -143,7 +182,7 @@ static const struct argp_option opts[] = {
 /* --list, --metrics and --check change nothing: read-only pins, CAP_BPF alone. */
 static bool read_only(void)
 {
-	return env.list || env.metrics || env.check;
+	return env.list || env.metrics || env.check || env.save;
 }
 
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
@@ -161,6 +200,40 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			argp_failure(state, 64, 0, "%s", err);
 		env.target_arg = arg;
 		break;
+	case 'a':
+		if (parse_ports(arg, &env.add, err, sizeof(err)))
+			argp_failure(state, 64, 0, "--add: %s", err);
+		env.add_arg = arg;
+		break;
+	case 'r':
+		if (parse_ports(arg, &env.remove, err, sizeof(err)))
+			argp_failure(state, 64, 0, "--remove: %s", err);
+		env.remove_arg = arg;
+		break;
+	case 'c':
+		env.config_arg = arg;
+		break;
+	case OPT_SAVE:
+		env.save = true;
+		break;
+	case OPT_DRY_RUN:
+		env.dry_run = true;
+		break;
+	case OPT_NEW_SOCKETS:
+		env.new_sockets = true;
+		break;
+	case 'w': {
+		char *end;
+		unsigned long v = strtoul(arg, &end, 10);
+
+		if (!*arg || *end || v > 3600 || arg[0] == '-')
+			argp_failure(state, 64, 0,
+				     "--wait %s: give whole seconds, 0 to 3600 (e.g. --wait 30)",
+				     arg);
+		env.wait_s = (unsigned int)v;
+		env.wait_given = true;
+		break;
+	}
 	case 'f':
 		env.force = true;
 		break;
@@ -198,6 +271,24 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		argp_error(state, "unexpected argument '%s'", arg);
 		break;
 	case ARGP_KEY_END:
+		if (env.config_arg && (env.ports_arg || env.target_arg || env.add_arg ||
+				       env.remove_arg || env.detach || env.fail_closed))
+			argp_error(state,
+				   "--config states the whole steering: use it without -p, -s, "
+				   "--add, --remove, --detach, --fail-closed and --fail-open");
+		else if ((env.add_arg || env.remove_arg) && (env.ports_arg || env.detach))
+			argp_error(state, "--add and --remove change some of a target's ports: not "
+					  "with -p (all of them) or --detach");
+		else if ((env.wait_given || env.new_sockets) && !env.config_arg)
+			argp_error(state, "--wait and --new-sockets go with --config");
+		else if (env.dry_run && (env.trace || env.detach || read_only() ||
+					 (!env.config_arg && !env.ports_arg && !env.target_arg &&
+					  !env.add_arg && !env.remove_arg)))
+			argp_error(state,
+				   "--dry-run goes with --config, -p, -s, --add or --remove");
+		/* from here on, --add and --remove are a run that sets the target's ports */
+		if (!env.ports_arg)
+			env.ports_arg = env.add_arg ? env.add_arg : env.remove_arg;
 		if (env.detach && env.ports_arg)
 			argp_error(state, "--detach takes -s TARGET or nothing, not -p");
 		else if (env.detach && env.trace)
@@ -209,10 +300,11 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--json goes with --trace or --list");
 		else if (read_only() && (env.detach || env.trace || env.ports_arg ||
 					 env.target_arg || env.list + env.metrics + env.check > 1))
-			argp_error(state,
-				   "--list, --metrics and --check only look: use them alone");
+			argp_error(
+				state,
+				"--list, --metrics, --check and --save only look: use them alone");
 		else if (!env.detach && !env.trace && !read_only() && !env.ports_arg &&
-			 !env.target_arg)
+			 !env.target_arg && !env.config_arg)
 			argp_error(state,
 				   "nothing to do: give -p PORTS and -s TARGET (see --help)");
 		break;
@@ -256,6 +348,12 @@ static const char *command_name(void)
 		return "--metrics";
 	if (env.check)
 		return "--check";
+	if (env.save)
+		return "--save";
+	if (env.dry_run)
+		return "--dry-run";
+	if (env.config_arg)
+		return "--config";
 	if (env.detach)
 		return "--detach";
 	if (env.ports_arg || env.target_arg)
@@ -299,11 +397,11 @@ static int check_privileges(void)
 		bool needed;
 	} caps[] = {
 		{ CAP_BPF, "CAP_BPF", true },
-		{ CAP_NET_ADMIN, "CAP_NET_ADMIN", !read_only() },
+		{ CAP_NET_ADMIN, "CAP_NET_ADMIN", !read_only() && !env.dry_run },
 		/* loading: the verifier wants it for the program's pointer arithmetic */
-		{ CAP_PERFMON, "CAP_PERFMON", !read_only() && !env.detach },
+		{ CAP_PERFMON, "CAP_PERFMON", !read_only() && !env.detach && !env.dry_run },
 		{ CAP_SYS_RESOURCE, "CAP_SYS_RESOURCE",
-		  !read_only() && !env.detach && memlock_limits_bpf() },
+		  !read_only() && !env.detach && !env.dry_run && memlock_limits_bpf() },
 		{ CAP_SYS_ADMIN, "CAP_SYS_ADMIN", env.netns_arg && !read_only() },
 	};
 	const char *needs[5], *lacks[5];
@@ -448,6 +546,11 @@ static int configure(struct live *l, char *err, size_t errlen)
 		goto out;
 	}
 	c.ports = env.ports_arg ? &env.ports : NULL;
+	/* --add, --remove: the ports the target has, edited */
+	if ((env.add_arg || env.remove_arg) &&
+	    ports_edit(l, c.target, env.add_arg ? &env.add : NULL,
+		       env.remove_arg ? &env.remove : NULL, &env.ports, err, errlen))
+		goto out;
 	if (live_apply(l, &c, err, errlen))
 		goto out;
 	if (l->pins.live)
@@ -459,6 +562,21 @@ static int configure(struct live *l, char *err, size_t errlen)
 out:
 	program_free(skel);
 	return ret;
+}
+
+/* --dry-run with -p, -s, --add or --remove: what configure() would change. */
+static int dry_run(struct live *l, char *err, size_t errlen)
+{
+	struct change c = { .force = env.force, .fail_closed = env.fail_closed };
+
+	if (env.target_arg) {
+		c.target = &env.target;
+		c.new_socket = true;
+		c.restart = !env.ports_arg;
+	}
+	c.ports = env.ports_arg ? &env.ports : NULL;
+	return change_dry_run(l, &c, env.add_arg ? &env.add : NULL,
+			      env.remove_arg ? &env.remove : NULL, stdout, err, errlen);
 }
 
 static int detach(struct live *l, char *err, size_t errlen)
@@ -628,7 +746,7 @@ int main(int argc, char **argv)
 		return 64;
 	libbpf_set_print(libbpf_print_fn);
 	/* only runs that load programs ask the kernel; --detach has pins to show it can */
-	if (check_privileges() || (!read_only() && !env.detach && check_kernel()))
+	if (check_privileges() || (!read_only() && !env.detach && !env.dry_run && check_kernel()))
 		return 1;
 	if (open_netns(&netns_fd, &netns_ino))
 		return 1;
@@ -639,9 +757,9 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	/* only a run that configures creates the pin directory */
-	if (read_only())
+	if (read_only() || env.dry_run)
 		mode = PINS_READ;
-	else if (!env.detach && (env.ports_arg || env.target_arg))
+	else if (!env.detach && (env.ports_arg || env.target_arg || env.config_arg))
 		mode = PINS_CREATE;
 	ret = pins_open(&l.pins, netns_ino, mode, err, sizeof(err));
 	if (ret < 0)
@@ -663,6 +781,19 @@ int main(int argc, char **argv)
 		ret = check(&l, err, sizeof(err));
 	else if (env.list || env.metrics)
 		ret = show(&l, err, sizeof(err));
+	else if (env.save)
+		ret = config_save(&l, stdout, err, sizeof(err));
+	else if (env.config_arg)
+		ret = config_run(&l,
+				 &(struct apply_opts){ .file = env.config_arg,
+						       .dry_run = env.dry_run,
+						       .force = env.force,
+						       .new_sockets = env.new_sockets,
+						       .wait_s = env.wait_s,
+						       .out = stdout },
+				 err, sizeof(err));
+	else if (env.dry_run)
+		ret = dry_run(&l, err, sizeof(err));
 	else if (env.detach)
 		ret = detach(&l, err, sizeof(err));
 	else if (env.ports_arg || env.target_arg)
@@ -670,7 +801,7 @@ int main(int argc, char **argv)
 	if (!ret && env.trace)
 		ret = trace(&l, err, sizeof(err));
 	live_close(&l);
-	if (ret > 0)
-		return 1; /* --check found problems, and said so */
+	if (ret > 0) /* --check found problems, and said so; --dry-run found changes */
+		return env.dry_run ? 2 : 1;
 	return ret ? fail("%s", err) : 0;
 }

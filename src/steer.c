@@ -610,3 +610,126 @@ int live_apply(struct live *l, const struct change *c, char *err, size_t errlen)
 		set_ports(l, slot, c->ports);
 	return drop_empty_targets(l, err, errlen);
 }
+
+/*
+ * Whole configurations (src/apply.c) check every target before anything
+ * changes, then apply them together: the functions below.
+ */
+
+int live_check(const struct live *l, const struct change *c, bool moves, bool other,
+	       struct sock_info *sock, char *err, size_t errlen)
+{
+	int slot = live_find(l, c->target);
+	char name[TARGET_STRLEN];
+
+	memset(sock, 0, sizeof(*sock));
+	format_target(c->target, name, sizeof(name));
+	if (slot < 0 && !c->ports) {
+		snprintf(err, errlen,
+			 "%s is not a target in this namespace: give its ports with -p", name);
+		return -1;
+	}
+	if (c->ports && !c->force && !moves && check_conflicts(l, c, slot, err, errlen))
+		return -1;
+	if (slot < 0 || c->new_socket) {
+		uint64_t avoid = slot > 0 && (!c->ports || other) ? live_cookie(l, slot) : 0;
+
+		if (target_choose(c->target, avoid, sock, err, errlen))
+			return -1;
+		if (slot > 0 && !c->force && check_owner(l, slot, sock, name, err, errlen))
+			return -1;
+	}
+	return c->ports && !c->force ? check_hijack(l, c, sock->cookie, err, errlen) : 0;
+}
+
+/* Gives each target in slots[] the socket live_check() chose, its flags and its record. */
+static int install_set(struct live *l, const struct change *c, const struct sock_info *socks,
+		       const int *slots, int n, char *err, size_t errlen)
+{
+	char name[TARGET_STRLEN];
+	int ret = 0;
+
+	for (int i = 0; i < n; i++) {
+		uint32_t slot = (uint32_t)slots[i], old = live_flags(l, slots[i]);
+		bool swap = socks[i].cookie && socks[i].cookie != live_cookie(l, slots[i]);
+
+		format_target(c[i].target, name, sizeof(name));
+		ret = set_flags(l, slot, new_flags(old, &c[i], swap));
+		if (ret) {
+			snprintf(err, errlen, "cannot set the flags of %s: %s", name,
+				 strerror(-ret));
+			return -1;
+		}
+		if (swap && target_install(l->fds[MAP_TARGETS], slot, &socks[i], err, errlen)) {
+			set_flags(l, slot, old);
+			return -1;
+		}
+		if (!l->addrs[slot].proto &&
+		    bpf_map_update_elem(l->fds[MAP_TARGET_ADDRS], &slot, c[i].target, BPF_ANY))
+			ret = -errno;
+		if (!ret)
+			ret = record(l, slot, c[i].ports, socks[i].uid, socks[i].cookie != 0);
+		if (ret) {
+			snprintf(err, errlen, "cannot record target %s: %s", name, strerror(-ret));
+			return -1;
+		}
+		l->addrs[slot] = *c[i].target;
+	}
+	return 0;
+}
+
+int live_apply_set(struct live *l, const struct change *c, const struct sock_info *socks, int n,
+		   char *err, size_t errlen)
+{
+	int slots[SKSTEER_SLOTS];
+	bool taken[SKSTEER_SLOTS] = {};
+
+	if (n > SKSTEER_RETIRED_SLOT - 1)
+		n = -1;
+	/* slots first, new ones included, so that running out changes nothing */
+	for (int i = 0; i < n; i++) {
+		slots[i] = live_find(l, c[i].target);
+		for (int s = 1; slots[i] < 0 && s < SKSTEER_RETIRED_SLOT; s++)
+			if (!l->addrs[s].proto && !taken[s])
+				slots[i] = s;
+		if (slots[i] < 0)
+			n = -1;
+		else
+			taken[slots[i]] = true;
+	}
+	if (n < 0) {
+		snprintf(err, errlen, "all %d target slots are in use: detach one first",
+			 SKSTEER_RETIRED_SLOT - 1);
+		return -1;
+	}
+	if (install_set(l, c, socks, slots, n, err, errlen)) {
+		char ignored[8];
+
+		drop_empty_targets(l, ignored, sizeof(ignored)); /* new slots that got no ports */
+		return -1;
+	}
+	/* every gain before any loss: a port moving between targets changes owner in one store */
+	for (int i = 0; i < n; i++) {
+		uint32_t base = port_key(c[i].target->proto, 0);
+
+		for (unsigned int port = 1; port <= 65535; port++)
+			if (portset_has(c[i].ports, port) && port_owner(l, base + port) != slots[i])
+				set_owner(l, base + port, (uint8_t)slots[i]);
+	}
+	/* no store of the losses may become visible before one of the gains */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	for (int i = 0; i < n; i++)
+		set_ports(l, slots[i], c[i].ports); /* gains nothing now: only lets go */
+	return drop_empty_targets(l, err, errlen);
+}
+
+int live_empty(struct live *l, char *err, size_t errlen)
+{
+	memset(l->addrs, 0, sizeof(l->addrs));
+	l->table = calloc(TABLE_BYTES, 1);
+	l->table_copied = l->table != NULL;
+	if (l->table)
+		return 0;
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}

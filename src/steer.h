@@ -102,4 +102,31 @@ void live_unmap(struct live *l);
 /* Removes target slot: its ports first, then its socket and bookkeeping. */
 int live_remove(struct live *l, int slot, char *err, size_t errlen);
 
+struct sock_info;
+
+/*
+ * The checks live_apply() makes before it changes anything, for change c,
+ * changing nothing. With moves, ports that other targets own are no conflict:
+ * a whole configuration says where each port goes. With other, a new socket is
+ * one other than the target's current one where there is one, as for -s alone.
+ * The socket the change would take goes into *sock (cookie 0: none to take).
+ * 0, or -1 with err.
+ */
+int live_check(const struct live *l, const struct change *c, bool moves, bool other,
+	       struct sock_info *sock, char *err, size_t errlen);
+
+/*
+ * Applies n changes (each with ports) as one, with the sockets live_check()
+ * chose for them: every target first gains its new ports (a port that moves
+ * changes owner in one store), then lets go of those it loses; targets left
+ * without ports are removed. So however ports move between targets, a port
+ * that stays steered is never unsteered on the way. A target keeps its socket's
+ * flags unless its socket changes. 0, or -1 with err.
+ */
+int live_apply_set(struct live *l, const struct change *c, const struct sock_info *socks, int n,
+		   char *err, size_t errlen);
+
+/* The state of a namespace where nothing is steered, to plan against without pins. */
+int live_empty(struct live *l, char *err, size_t errlen);
+
 #endif /* __SKSTEER_STEER_H */

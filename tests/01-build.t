@@ -61,10 +61,15 @@ like "make vmlinux for another architecture is refused" "^make vmlinux: this ker
 root=$WORK/root
 ok "make install PREFIX=... succeeds" make -C "$TOP" -s install PREFIX="$root"
 ok "it installs sbin/sksteer, which runs" "$root/sbin/sksteer" --version
-ok "it installs the man page" test -f "$root/share/man/man8/sksteer.8"
-ok "it installs the systemd unit, pointing at the installed binary" \
-	grep -q "^ExecStart=$root/sbin/sksteer -p" "$root/lib/systemd/system/sksteer@.service"
+ok "it installs the man pages" test -f "$root/share/man/man8/sksteer.8" -a \
+	-f "$root/share/man/man5/sksteer.conf.5"
+for u in sksteer@ sksteer-follow@; do
+	ok "it installs the systemd unit $u, pointing at the installed binary" \
+		grep -q "^ExecStart=$root/sbin/sksteer --config" "$root/lib/systemd/system/$u.service"
+done
 is "the man page renders without warnings" "" "$(groff -man -Tutf8 -ww -z "$TOP/sksteer.8" 2>&1)"
+is "sksteer.conf(5) renders without warnings" "" \
+	"$(groff -man -Tutf8 -ww -z "$TOP/sksteer.conf.5" 2>&1)"
 man_text=$(groff -man -Tascii -P-cbou "$TOP/sksteer.8" 2>/dev/null)
 for opt in $(echo "$help" | grep -o -- '--[a-z]*' | sort -u); do
 	case $opt in --help | --usage | --version) continue ;; esac
@@ -72,11 +77,11 @@ for opt in $(echo "$help" | grep -o -- '--[a-z]*' | sort -u); do
 done
 if command -v systemd-analyze >/dev/null; then
 	mkdir -p "$WORK/units"
-	cp "$root/lib/systemd/system/sksteer@.service" "$WORK/units/"
+	cp "$root"/lib/systemd/system/sksteer*@.service "$WORK/units/"
 	printf '[Unit]\nDescription=a proxy\n[Service]\nExecStart=/bin/true\n' >"$WORK/units/proxy.service"
-	is "systemd-analyze verify accepts the unit" "" \
+	is "systemd-analyze verify accepts the installed units" "" \
 		"$(cd "$WORK/units" && SYSTEMD_LOG_LEVEL=warning systemd-analyze verify --man=no \
-			"$WORK/units/sksteer@proxy.service" 2>&1)"
+			"$WORK/units/sksteer@proxy.service" "$WORK/units/sksteer-follow@proxy.service" 2>&1)"
 else
 	TESTS=$((TESTS + 1))
 	echo "ok $TESTS # SKIP systemd-analyze is not installed"

@@ -1,0 +1,434 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+#include "apply.h"
+#include "program.h"
+#include "sockets.h"
+
+/* A configuration is a few lines per target; anything this large is something else. */
+#define CONFIG_MAX_BYTES (16 << 20)
+#define WAIT_STEP_NS 100000000L
+
+static const struct portset no_ports;
+
+/* The whole file, or standard input for "-", into *text. 0, or -1 with err. */
+static int read_input(const char *path, char **text, size_t *len, char *err, size_t errlen)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "re") : stdin;
+	size_t cap = 0;
+	char *buf = NULL;
+
+	*len = 0;
+	if (!f) {
+		snprintf(err, errlen, "cannot read the configuration %s: %s", path,
+			 strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		size_t n;
+
+		if (*len == cap) {
+			char *more = cap < CONFIG_MAX_BYTES ? realloc(buf, cap + 65536) : NULL;
+
+			if (!more) {
+				snprintf(err, errlen, "%s: %s", path,
+					 cap < CONFIG_MAX_BYTES ?
+						 "out of memory" :
+						 "larger than 16 MiB: not a sksteer configuration");
+				goto fail;
+			}
+			buf = more;
+			cap += 65536;
+		}
+		n = fread(buf + *len, 1, cap - *len, f);
+		*len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "cannot read the configuration %s: %s", path,
+			 strerror(errno));
+		goto fail;
+	}
+	if (f != stdin)
+		fclose(f);
+	*text = buf;
+	return 0;
+fail:
+	if (f != stdin)
+		fclose(f);
+	free(buf);
+	return -1;
+}
+
+/* The live steering as a configuration, sorted. 0, or -1 with err. */
+static int config_from_live(const struct live *l, struct config *cfg, char *err, size_t errlen)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->name = "live";
+	for (int slot = 1; slot < SKSTEER_RETIRED_SLOT; slot++) {
+		struct config_target t = { .addr = l->addrs[slot] };
+
+		if (!t.addr.proto)
+			continue;
+		live_ports(l, slot, &t.ports);
+		if (live_flags(l, slot) & SKSTEER_FAIL_CLOSED)
+			t.options |= CONFIG_FAIL_CLOSED;
+		if (config_add(cfg, &t)) {
+			config_free(cfg);
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	}
+	config_sort(cfg);
+	return 0;
+}
+
+/* The live state to plan against: read from the pins, or empty where there are none. */
+static int open_for_plan(struct live *l, char *err, size_t errlen)
+{
+	return l->pins.live ? live_open(l, err, errlen) : live_empty(l, err, errlen);
+}
+
+int config_save(struct live *l, FILE *f, char *err, size_t errlen)
+{
+	struct config cfg;
+
+	if (open_for_plan(l, err, errlen) || config_from_live(l, &cfg, err, errlen))
+		return -1;
+	config_write(&cfg, f);
+	config_free(&cfg);
+	if (fflush(f)) {
+		snprintf(err, errlen, "cannot write the configuration: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Whether a socket listens (TCP) or is bound (UDP) at every target's address. */
+static bool all_listening(const struct config *cfg)
+{
+	struct sock_list socks[2] = {};
+	bool all = !sockets_dump(IPPROTO_TCP, &socks[0]) && !sockets_dump(IPPROTO_UDP, &socks[1]);
+
+	for (int i = 0; all && i < cfg->n; i++) {
+		const struct sock_list *list = &socks[cfg->t[i].addr.proto == IPPROTO_UDP];
+
+		all = false;
+		for (size_t k = 0; !all && k < list->n; k++)
+			all = sock_can_be_target(&list->socks[k], &cfg->t[i].addr);
+	}
+	sock_list_free(&socks[0]);
+	sock_list_free(&socks[1]);
+	return all;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)now.tv_sec * 1000000000 + (uint64_t)now.tv_nsec;
+}
+
+/*
+ * --wait: a server that binds late (its unit "started" before it listens) is
+ * waited for, up to secs, with the lock released so that other runs and
+ * --list go on meanwhile. What is still missing then is reported by the checks.
+ */
+static void wait_listening(struct live *l, const struct config *cfg, unsigned int secs)
+{
+	struct timespec step = { .tv_nsec = WAIT_STEP_NS };
+	uint64_t deadline = now_ns() + (uint64_t)secs * 1000000000;
+
+	if (l->pins.dir_fd >= 0)
+		flock(l->pins.dir_fd, LOCK_UN);
+	while (!all_listening(cfg) && now_ns() < deadline)
+		nanosleep(&step, NULL);
+	if (l->pins.dir_fd >= 0)
+		flock(l->pins.dir_fd, l->pins.mode == PINS_READ ? LOCK_SH : LOCK_EX);
+}
+
+/* What the live state has of target t, as a configuration line would give it. */
+static bool same_as_live(const struct live *l, int slot, const struct config_target *t)
+{
+	struct portset ports;
+
+	live_ports(l, slot, &ports);
+	return !memcmp(&ports, &t->ports, sizeof(ports)) &&
+	       !(live_flags(l, slot) & SKSTEER_FAIL_CLOSED) == !(t->options & CONFIG_FAIL_CLOSED);
+}
+
+struct plan {
+	struct change *c; /* the targets that change, then those that go */
+	struct sock_info *socks;
+	int n;
+};
+
+static void plan_free(struct plan *p)
+{
+	free(p->c);
+	free(p->socks);
+}
+
+/*
+ * Checks every target of want against the live state, as the run would, and
+ * collects the changes: targets that are new, whose ports, options or socket
+ * change, and those the file leaves out. A target keeps its socket while it
+ * lives, so applying a file twice changes nothing; when it is gone (the
+ * server restarted), the one listening at its address now is taken. With
+ * new_sockets, another socket at its address is taken even while its own
+ * lives (a server that re-binds on reload, the old process still draining).
+ * 0, or -1 with "FILE:LINE: ..." in err.
+ */
+static int plan(const struct live *l, struct config *want, const struct config *have,
+		const struct apply_opts *o, struct plan *p, char *err, size_t errlen)
+{
+	char msg[768];
+
+	memset(p, 0, sizeof(*p));
+	p->c = calloc((size_t)(want->n + have->n) + 1, sizeof(*p->c));
+	p->socks = calloc((size_t)(want->n + have->n) + 1, sizeof(*p->socks));
+	if (!p->c || !p->socks) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (int i = 0; i < want->n; i++) {
+		struct config_target *w = &want->t[i];
+		struct change c = {
+			.target = &w->addr,
+			.ports = &w->ports,
+			.fail_closed =
+				w->options & CONFIG_FAIL_CLOSED ? FAIL_CLOSED_ON : FAIL_CLOSED_OFF,
+			.force = o->force || (w->options & CONFIG_FORCE),
+		};
+		int slot = live_find(l, &w->addr);
+		uint64_t cookie = slot > 0 ? live_cookie(l, slot) : 0;
+
+		c.new_socket = !cookie || o->new_sockets;
+		if (live_check(l, &c, true, o->new_sockets, &p->socks[p->n], msg, sizeof(msg))) {
+			snprintf(err, errlen, "%s:%u: %s", want->name, w->line, msg);
+			return -1;
+		}
+		if (slot > 0 && p->socks[p->n].cookie && p->socks[p->n].cookie != cookie)
+			w->socket = cookie ? CONFIG_SOCKET_OTHER : CONFIG_SOCKET_GONE;
+		if (slot < 0 || w->socket != CONFIG_SOCKET_KEEP || !same_as_live(l, slot, w))
+			p->c[p->n++] = c;
+	}
+	for (int i = 0; i < have->n; i++) {
+		if (config_find(want, &have->t[i].addr) >= 0)
+			continue;
+		p->c[p->n].target = &have->t[i].addr;
+		p->c[p->n++].ports = &no_ports;
+	}
+	return 0;
+}
+
+/* Prints the plan of a dry run. 1 if anything would change, 0 if not, -1 with err. */
+static int print_plan(const struct config *have, const struct config *want, FILE *out, char *err,
+		      size_t errlen)
+{
+	int lines = config_diff(have, want, out);
+
+	if (lines < 0 || fflush(out)) {
+		snprintf(err, errlen, "cannot print the changes: %s",
+			 lines < 0 ? "out of memory" : strerror(errno));
+		return -1;
+	}
+	return lines > 0;
+}
+
+/* Applies the plan, loading the program and attaching it on a first run, as -p does. */
+static int apply_plan(struct live *l, const struct plan *p, char *err, size_t errlen)
+{
+	struct sksteer_bpf *skel;
+	int ret = -1, only;
+
+	skel = program_load(l, false, err, errlen);
+	if (!skel)
+		return -1;
+	/* a first run planned against an empty state: now the maps program_load() made */
+	if (!l->pins.live) {
+		live_unmap(l);
+		l->table_copied = false; /* live_read() maps the table */
+		if (live_read(l, err, errlen))
+			goto out;
+	}
+	if (p->n && live_apply_set(l, p->c, p->socks, p->n, err, errlen))
+		goto out;
+	if (!live_count(l, &only)) {
+		/* nothing left to steer: as --detach, the program goes and the pins with it */
+		pins_remove(&l->pins);
+		ret = 0;
+	} else if (l->pins.live) {
+		ret = program_sync(l, skel, err, errlen);
+	} else {
+		ret = program_attach(l, skel, err, errlen);
+	}
+out:
+	program_free(skel);
+	return ret;
+}
+
+int config_run(struct live *l, const struct apply_opts *o, char *err, size_t errlen)
+{
+	struct config want, have = {};
+	struct plan p = {};
+	size_t len;
+	char *text;
+	int ret;
+
+	if (read_input(o->file, &text, &len, err, errlen))
+		return -1;
+	ret = config_parse(&want, strcmp(o->file, "-") ? o->file : "<stdin>", text, len, err,
+			   errlen);
+	free(text);
+	if (ret)
+		return -1;
+	if (o->wait_s)
+		wait_listening(l, &want, o->wait_s);
+	ret = -1;
+	if (!want.n && !l->pins.live && !o->dry_run) {
+		ret = 0; /* nothing steered, nothing to steer: no pins made */
+		goto out;
+	}
+	if (open_for_plan(l, err, errlen) || config_from_live(l, &have, err, errlen) ||
+	    plan(l, &want, &have, o, &p, err, errlen))
+		goto out;
+	if (o->dry_run)
+		ret = print_plan(&have, &want, o->out, err, errlen);
+	else
+		ret = apply_plan(l, &p, err, errlen);
+out:
+	plan_free(&p);
+	config_free(&have);
+	config_free(&want);
+	return ret;
+}
+
+/* The target of a run without -s: the only one there is. NULL with err. */
+static const struct sksteer_target *only_target(const struct live *l, char *err, size_t errlen)
+{
+	int only = 0, n = live_count(l, &only);
+
+	if (n == 1)
+		return &l->addrs[only];
+	snprintf(err, errlen, "%s: name the target with -s",
+		 n ? "several targets are steered here" : "nothing is steered here yet");
+	return NULL;
+}
+
+/* want = have with change c made (sock: the socket live_check() chose), sorted. */
+static int config_change(const struct live *l, const struct config *have, const struct change *c,
+			 const struct sock_info *sock, struct config *want)
+{
+	struct config_target t = { .addr = *c->target };
+	int slot = live_find(l, c->target), i;
+
+	memset(want, 0, sizeof(*want));
+	for (i = 0; i < have->n; i++) {
+		t = have->t[i];
+		if (c->ports && c->force && t.addr.proto == c->target->proto &&
+		    !target_equal(&t.addr, c->target))
+			portset_andnot(&t.ports, c->ports, &t.ports); /* moved away */
+		if (portset_count(&t.ports) && config_add(want, &t))
+			return -1;
+	}
+	i = config_find(want, c->target);
+	if (i < 0) {
+		t = (struct config_target){ .addr = *c->target };
+		if (config_add(want, &t))
+			return -1;
+		i = want->n - 1;
+	}
+	if (c->ports)
+		want->t[i].ports = *c->ports;
+	if (c->fail_closed == FAIL_CLOSED_ON)
+		want->t[i].options |= CONFIG_FAIL_CLOSED;
+	else if (c->fail_closed == FAIL_CLOSED_OFF)
+		want->t[i].options &= ~CONFIG_FAIL_CLOSED;
+	if (slot > 0 && sock->cookie && sock->cookie != live_cookie(l, slot))
+		want->t[i].socket = live_cookie(l, slot) ? CONFIG_SOCKET_OTHER : CONFIG_SOCKET_GONE;
+	config_sort(want);
+	return 0;
+}
+
+int change_dry_run(struct live *l, struct change *c, const struct portset *add,
+		   const struct portset *remove, FILE *out, char *err, size_t errlen)
+{
+	struct config have = {}, want = {};
+	struct portset ports;
+	struct sock_info sock;
+	int ret = -1;
+
+	if (open_for_plan(l, err, errlen))
+		return -1;
+	if (!c->target && !(c->target = only_target(l, err, errlen)))
+		return -1;
+	if (add || remove) {
+		if (ports_edit(l, c->target, add, remove, &ports, err, errlen))
+			return -1;
+		c->ports = &ports;
+	}
+	if (live_check(l, c, false, false, &sock, err, errlen) ||
+	    config_from_live(l, &have, err, errlen))
+		return -1;
+	if (config_change(l, &have, c, &sock, &want))
+		snprintf(err, errlen, "out of memory");
+	else
+		ret = print_plan(&have, &want, out, err, errlen);
+	config_free(&have);
+	config_free(&want);
+	return ret;
+}
+
+int ports_edit(const struct live *l, const struct sksteer_target *t, const struct portset *add,
+	       const struct portset *remove, struct portset *out, char *err, size_t errlen)
+{
+	int slot = live_find(l, t);
+	char name[TARGET_STRLEN], list[128];
+	struct portset odd;
+
+	memset(out, 0, sizeof(*out));
+	format_target(t, name, sizeof(name));
+	if (slot > 0)
+		live_ports(l, slot, out);
+	if (add && remove && portset_and(add, remove, &odd)) {
+		format_ports(&odd, list, sizeof(list));
+		snprintf(err, errlen, "ports %s are both added and removed: give each once", list);
+		return -1;
+	}
+	if (remove && slot < 0) {
+		snprintf(err, errlen, "%s is not a target in this namespace: nothing to remove",
+			 name);
+		return -1;
+	}
+	if (remove) {
+		portset_andnot(remove, out, &odd);
+		if (portset_count(&odd)) {
+			format_ports(&odd, list, sizeof(list));
+			snprintf(err, errlen,
+				 "port%s %s %s not steered to %s: nothing to remove there (see "
+				 "sksteer --list)",
+				 portset_count(&odd) > 1 ? "s" : "", list,
+				 portset_count(&odd) > 1 ? "are" : "is", name);
+			return -1;
+		}
+		portset_andnot(out, remove, out);
+	}
+	if (add)
+		portset_or(out, add);
+	if (!portset_count(out)) {
+		snprintf(err, errlen,
+			 "that leaves %s without ports: to stop steering to it, run 'sksteer "
+			 "--detach -s %s'",
+			 name, name);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Configuration files (sksteer.conf(5)): the whole steering of a namespace as
+ * text, one target and its ports per line. Owns the format: parsing with
+ * FILE:LINE errors, the canonical form --save prints, and the changes that turn
+ * one configuration into another, as --dry-run prints them. No syscalls, so
+ * fuzzable (tests/fuzz_config.c).
+ */
+#ifndef __SKSTEER_CONFIG_H
+#define __SKSTEER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include "parse.h"
+
+/* Options of a target line. */
+#define CONFIG_FAIL_CLOSED (1U << 0) /* kept in the pinned state (SKSTEER_FAIL_CLOSED) */
+#define CONFIG_FORCE (1U << 1) /* how to apply the line, not state: --save never writes it */
+
+/* What the planner found of a target's socket, for the diff. */
+enum config_socket {
+	CONFIG_SOCKET_KEEP, /* the socket it has, or a new target */
+	CONFIG_SOCKET_OTHER, /* another socket listens at its address: it is taken */
+	CONFIG_SOCKET_GONE, /* its socket is gone: the one listening now is taken */
+};
+
+struct config_target {
+	struct sksteer_target addr;
+	struct portset ports;
+	unsigned int options; /* CONFIG_* */
+	unsigned int line; /* in the file; 0 for the live state */
+	enum config_socket socket;
+};
+
+struct config {
+	const char *name; /* the file's name for messages: "FILE:LINE: ..." */
+	struct config_target *t;
+	int n;
+};
+
+/* The most targets a configuration may have: the slots a namespace has for them. */
+#define CONFIG_MAX_TARGETS (SKSTEER_RETIRED_SLOT - 1)
+
+/*
+ * Parses a whole file (len bytes of text, not NUL-terminated) into cfg, sorted.
+ * Checks everything that needs no system: the syntax, the addresses and port
+ * lists, a target given twice, a port given to two targets. On error returns -1
+ * with one line "NAME:LINE: what is wrong" in err; cfg is then empty.
+ */
+int config_parse(struct config *cfg, const char *name, const char *text, size_t len, char *err,
+		 size_t errlen);
+
+void config_free(struct config *cfg);
+
+/* Appends a copy of t. 0, or -1 when out of memory. */
+int config_add(struct config *cfg, const struct config_target *t);
+
+/* Targets in their canonical order: TCP before UDP, IPv4 before IPv6, then by address. */
+void config_sort(struct config *cfg);
+
+/* The index of target addr in cfg, or -1. */
+int config_find(const struct config *cfg, const struct sksteer_target *addr);
+
+/* The canonical text of cfg, as --save prints it: a comment, then one line per target. */
+void config_write(const struct config *cfg, FILE *f);
+
+/*
+ * The changes that turn have into want, one line each, grouped by target in
+ * canonical order:
+ *   + tcp 127.0.0.1:9002 7000-7099 fail-closed (new target)
+ *   + tcp 127.0.0.1:9000 8100-8199        ports steered that were not
+ *   ~ tcp 127.0.0.1:9000 443 (from 127.0.0.1:9001)   moved, one store each
+ *   - tcp 127.0.0.1:9000 81               ports given back to the kernel
+ *   - tcp 127.0.0.1:9001 5000-6000 (target removed)
+ *   ~ tcp 127.0.0.1:9000 fail-closed (was fail-open)
+ *   ~ tcp 127.0.0.1:9000 new socket (its socket is gone)
+ *   ~ tcp 127.0.0.1:9000 new socket (another one listens there)
+ * Both must be sorted. f may be NULL to count only. Returns the number of lines.
+ */
+int config_diff(const struct config *have, const struct config *want, FILE *f);
+
+#endif /* __SKSTEER_CONFIG_H */

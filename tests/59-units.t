@@ -1,0 +1,97 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# The systemd units: checked with systemd-analyze verify, and the commands they run, taken from
+# the unit files, run in the order systemd would run them across a proxy's life.
+. "$(dirname "$0")/lib.sh"
+
+NAME=demo
+UNITS=$WORK/units
+mkdir -p "$UNITS"
+for u in sksteer@ sksteer-follow@; do
+	sed "s|@SBINDIR@|$(dirname "$SKSTEER")|g" "$TOP/contrib/$u.service" >"$UNITS/$u.service"
+done
+printf '[Unit]\nDescription=a proxy\n[Service]\nExecStart=/bin/true\n' >"$UNITS/$NAME.service"
+
+if command -v systemd-analyze >/dev/null; then
+	out=$(SYSTEMD_UNIT_PATH=$UNITS: systemd-analyze verify --man=no \
+		"sksteer@$NAME.service" "sksteer-follow@$NAME.service" 2>&1)
+	result "systemd-analyze verify: both units, no warning" $? "$out"
+	ok "and it has nothing to say" test -z "$out"
+else
+	TESTS=$((TESTS + 1))
+	echo "ok $TESTS # skip systemd-analyze is not installed"
+fi
+
+# unit_run UNIT KEY: runs the unit's KEY= command line (ExecStart, ExecReload, ExecStop) for
+# instance NAME, as systemd would: %i is NAME, /etc/sksteer is ours, the binary the one built.
+unit_run() {
+	local line
+	line=$(sed -n "s/^$2=//p" "$UNITS/$1.service")
+	[ -n "$line" ] || return 0 # no such command: systemd runs nothing
+	line=${line//%i/$NAME}
+	line=${line//\/etc\/sksteer/$WORK}
+	echo "# $1$NAME: $2=$line"
+	read -ra cmd <<<"$line"
+	"${cmd[@]}"
+}
+is "sksteer@ never detaches but in ExecStop" "ExecStop" \
+	"$(grep -l -- --detach "$UNITS"/sksteer@.service >/dev/null && grep -- --detach "$UNITS"/*.service | cut -d: -f2 | cut -d= -f1)"
+is "neither unit is stopped with the proxy but sksteer-follow@" "PartOf=%i.service" \
+	"$(grep -h '^\(PartOf\|BindsTo\)=' "$TOP"/contrib/*.service)"
+
+cat >"$WORK/$NAME.conf" <<'EOF'
+tcp 127.0.0.1:9000 80,443 fail-closed
+EOF
+
+# Boot: the proxy's unit has started, but the proxy binds a second later.
+(sleep 1 && exec "$NETPEER" serve --reuseport --label=v1 127.0.0.1:9000) >/dev/null 2>&1 &
+PROXY=$!
+PIDS+=($PROXY)
+start=$(date +%s%N)
+ok "boot: sksteer@ ExecStart waits for the late bind and steers" unit_run sksteer@ ExecStart
+echo "# took $((($(date +%s%N) - start) / 1000000)) ms"
+ok "sksteer-follow@ ExecStart after it: nothing to change" unit_run sksteer-follow@ ExecStart
+is "the proxy gets the ports" "v1:80 v1:443" "$(dial 127.0.0.1:80) $(dial 127.0.0.1:443)"
+
+# systemctl restart demo: sksteer-follow@ (PartOf) stops (it has no ExecStop), the proxy stops
+# and starts again, slowly; sksteer@ is not touched, so the steering stays in place meanwhile.
+unit_run sksteer-follow@ ExecStop
+kill "$PROXY"
+wait "$PROXY" 2>/dev/null
+ok "the proxy is down: the steering is still in place" test -e "$PIN_DIR/link"
+like "its target is there, waiting" "target 127.0.0.1:9000.*gone" "$("$SKSTEER" --list)"
+is "fail-closed: the port is refused, not left to another socket" refused "$(dial 127.0.0.1:80)"
+(sleep 0.5 && exec "$NETPEER" serve --reuseport --label=v2 127.0.0.1:9000) >/dev/null 2>&1 &
+PROXY=$!
+PIDS+=($PROXY)
+ok "restart: sksteer-follow@ ExecStart points the steering at the new socket" \
+	unit_run sksteer-follow@ ExecStart
+is "the restarted proxy gets the ports" "v2:80 v2:443" "$(dial 127.0.0.1:80) $(dial 127.0.0.1:443)"
+
+# systemctl reload demo, for a proxy that re-binds on reload (haproxy -sf): a new socket
+# (SO_REUSEPORT) next to the old one, which closes afterwards. ReloadPropagatedFrom= reloads
+# sksteer@ too.
+serve --reuseport --label=v3 127.0.0.1:9000
+ok "reload: sksteer@ ExecReload takes the newest socket" unit_run sksteer@ ExecReload
+kill "$PROXY"
+wait "$PROXY" 2>/dev/null
+is "connections reach the reloaded proxy" "v3:80 v3:443" "$(dial 127.0.0.1:80) $(dial 127.0.0.1:443)"
+ok "and the steering is healthy" "$SKSTEER" --check
+
+# An edited file: systemctl reload sksteer@demo.
+echo "tcp 127.0.0.1:9000 80,443,8080" >"$WORK/$NAME.conf"
+is "--dry-run shows the edit first" "+ tcp 127.0.0.1:9000 8080
+~ tcp 127.0.0.1:9000 fail-open (was fail-closed)" \
+	"$("$SKSTEER" --config "$WORK/$NAME.conf" --dry-run)"
+ok "sksteer@ ExecReload applies it in place" unit_run sksteer@ ExecReload
+is "the new port is steered" v3:8080 "$(dial 127.0.0.1:8080)"
+
+# systemctl stop demo: only sksteer-follow@ goes with it; steering stays.
+unit_run sksteer-follow@ ExecStop
+ok "stopping the proxy leaves the steering in place" test -e "$PIN_DIR/link"
+
+# systemctl stop sksteer@demo: the one way to detach.
+ok "sksteer@ ExecStop" unit_run sksteer@ ExecStop
+ok "detaches: no pins left" pins_gone
+is "and the port is the kernel's again" refused "$(dial 127.0.0.1:80)"
+
+done_testing
