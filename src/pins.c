@@ -112,6 +112,11 @@ static pid_t outer_process(void)
 	return 0;
 }
 
+pid_t ip_netns_exec_outer(void)
+{
+	return under_ip_netns_exec() ? outer_process() : 0;
+}
+
 /* Mounts bpffs on /sys/fs/bpf in the mount namespace of pid (0: our own). 0 or an errno. */
 static int mount_bpffs(pid_t pid)
 {
@@ -173,7 +178,7 @@ static const char *bpffs_root(bool mount, char *buf, size_t len, char *err, size
 		mount_failed(ret ? ret : ENODEV, BPFFS, err, errlen);
 		return NULL;
 	}
-	outer = outer_process();
+	outer = ip_netns_exec_outer();
 	if (!outer) {
 		snprintf(err, errlen,
 			 "under 'ip netns exec', sksteer cannot reach the bpffs of the namespace "

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* The maps, by the names they have in sksteer.bpf.c and in the pin directory. */
 enum pinned_map {
@@ -63,6 +64,13 @@ int pins_map_fd(const struct pins *p, enum pinned_map m);
 
 /* Stops steering at once (detaches the link, even if a tracer holds it) and removes every pin. */
 int pins_remove(struct pins *p);
+
+/*
+ * Under `ip netns exec`, which runs us in a mount namespace of our own that
+ * ends with this run: the ancestor ip was run from, whose mounts (bpffs,
+ * cgroup2) outlive us. 0 when not under `ip netns exec`, or it is not found.
+ */
+pid_t ip_netns_exec_outer(void);
 
 /* Makes a pinned object readable by root only. */
 void pin_restrict(const struct pins *p, const char *name);
