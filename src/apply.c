@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "apply.h"
+#include "clients.h"
 #include "program.h"
 #include "sockets.h"
 
@@ -186,7 +187,7 @@ static void plan_free(struct plan *p)
  * lives (a server that re-binds on reload, the old process still draining).
  * 0, or -1 with "FILE:LINE: ..." in err.
  */
-static int plan(const struct live *l, struct config *want, const struct config *have,
+static int plan(struct live *l, struct config *want, const struct config *have,
 		const struct apply_opts *o, struct plan *p, char *err, size_t errlen)
 {
 	char msg[768];
@@ -211,6 +212,7 @@ static int plan(const struct live *l, struct config *want, const struct config *
 		uint64_t cookie = slot > 0 ? live_cookie(l, slot) : 0;
 
 		c.new_socket = !cookie || o->new_sockets;
+		clients_plan(l, &c);
 		if (live_check(l, &c, true, o->new_sockets, &p->socks[p->n], msg, sizeof(msg))) {
 			snprintf(err, errlen, "%s:%u: %s", want->name, w->line, msg);
 			return -1;
@@ -259,7 +261,8 @@ static int apply_plan(struct live *l, const struct plan *p, char *err, size_t er
 		if (live_read(l, err, errlen))
 			goto out;
 	}
-	if (p->n && live_apply_set(l, p->c, p->socks, p->n, err, errlen))
+	if (clients_start(l, err, errlen) ||
+	    (p->n && live_apply_set(l, p->c, p->socks, p->n, err, errlen)))
 		goto out;
 	if (!live_count(l, &only)) {
 		/* nothing left to steer: as --detach, the program goes and the pins with it */
@@ -270,6 +273,8 @@ static int apply_plan(struct live *l, const struct plan *p, char *err, size_t er
 	} else {
 		ret = program_attach(l, skel, err, errlen);
 	}
+	if (!ret && live_count(l, &only))
+		clients_done(l, p->c, p->n);
 out:
 	program_free(skel);
 	return ret;
@@ -375,6 +380,7 @@ int change_dry_run(struct live *l, struct change *c, const struct portset *add,
 			return -1;
 		c->ports = &ports;
 	}
+	clients_plan(l, c);
 	if (live_check(l, c, false, false, &sock, err, errlen) ||
 	    config_from_live(l, &have, err, errlen))
 		return -1;

@@ -37,6 +37,7 @@ struct {
 } ports SEC(".maps");
 
 #include "targets.bpf.h"
+#include "clients.bpf.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -178,7 +179,8 @@ static __always_inline int refuse(struct bpf_sk_lookup *ctx, __u32 slot, const b
  */
 static __always_inline int steer(struct bpf_sk_lookup *ctx, const bool tracing)
 {
-	__u32 key = ctx->local_port | SKSTEER_PROTO_BIT(ctx->protocol);
+	__u32 port = ctx->local_port;
+	__u32 key = port | SKSTEER_PROTO_BIT(ctx->protocol);
 	struct sksteer_stats *st;
 	struct bpf_sock *sk;
 	__u32 slot = 0, *flags;
@@ -206,6 +208,17 @@ static __always_inline int steer(struct bpf_sk_lookup *ctx, const bool tracing)
 	}
 
 	flags = bpf_map_lookup_elem(&target_flags, &slot);
+	/*
+	 * A UDP target over the ephemeral range: a reply for another program's
+	 * client socket is that socket's (one more lookup, on those ports only).
+	 */
+	if (flags && SKSTEER_CLIENTS_FROM(*flags) && port >= SKSTEER_CLIENTS_FROM(*flags) &&
+	    bpf_map_lookup_elem(&udp_clients, &port)) {
+		st->passed++;
+		if (tracing)
+			trace(ctx, SKSTEER_CLIENT, slot, 0);
+		return SK_PASS;
+	}
 	sk = bpf_map_lookup_elem(&targets, &slot);
 	if (!sk) {
 		/* fail-closed, unless an earlier program chose: sksteer never overrides one */

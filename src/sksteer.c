@@ -25,6 +25,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "apply.h"
+#include "clients.h"
 #include "kernel.h"
 #include "program.h"
 #include "status.h"
@@ -488,37 +489,6 @@ static int check_kernel(void)
 	return 0;
 }
 
-/*
- * UDP has no listen state: a datagram for a steered port goes to the target
- * even when another program's unconnected client socket (a resolver's, say)
- * sent from that port and waits for the reply. Ephemeral ports are where such
- * sockets are.
- */
-static void warn_ephemeral(const struct portset *ports)
-{
-	struct portset overlap = {};
-	unsigned int lo = 0, hi = 0;
-	char list[64];
-	bool cut;
-	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
-
-	if (!f || fscanf(f, "%u %u", &lo, &hi) != 2 || hi > 65535)
-		lo = hi = 0;
-	if (f)
-		fclose(f);
-	for (unsigned int port = lo; lo && port <= hi; port++)
-		if (portset_has(ports, port))
-			portset_add(&overlap, port);
-	if (!portset_count(&overlap))
-		return;
-	cut = format_ports(&overlap, list, sizeof(list)) >= sizeof(list);
-	fprintf(stderr,
-		"sksteer: warning: UDP ports %s%s are in the ephemeral range %u-%u "
-		"(net.ipv4.ip_local_port_range): replies to other programs' unconnected UDP "
-		"sockets on them go to the target too\n",
-		list, cut ? "..." : "", lo, hi);
-}
-
 /* -s and/or -p: change the configuration, attaching on the first run. */
 static int configure(struct live *l, char *err, size_t errlen)
 {
@@ -551,14 +521,15 @@ static int configure(struct live *l, char *err, size_t errlen)
 	    ports_edit(l, c.target, env.add_arg ? &env.add : NULL,
 		       env.remove_arg ? &env.remove : NULL, &env.ports, err, errlen))
 		goto out;
-	if (live_apply(l, &c, err, errlen))
+	clients_plan(l, &c);
+	if (clients_start(l, err, errlen) || live_apply(l, &c, err, errlen))
 		goto out;
 	if (l->pins.live)
 		ret = program_sync(l, skel, err, errlen);
 	else
 		ret = program_attach(l, skel, err, errlen);
-	if (!ret && c.ports && c.target->proto == IPPROTO_UDP)
-		warn_ephemeral(c.ports);
+	if (!ret)
+		clients_done(l, &c, 1);
 out:
 	program_free(skel);
 	return ret;
@@ -598,6 +569,8 @@ static int detach(struct live *l, char *err, size_t errlen)
 		return -1;
 	if (!live_count(l, &slot))
 		pins_remove(&l->pins);
+	else
+		clients_done(l, NULL, 0);
 	return 0;
 }
 

@@ -55,6 +55,19 @@ struct sksteer_stats {
 #define SKSTEER_FAIL_CLOSED (1U << 8)
 
 /*
+ * UDP targets whose ports overlap the ephemeral range: bits 16-31 of their
+ * flags hold the range's first port (0: not such a target). On their ports
+ * from there up, a port that another program's UDP client socket holds (the
+ * udp_clients map, kept by clients.bpf.c) is left to that socket.
+ */
+#define SKSTEER_CLIENTS_SHIFT 16
+#define SKSTEER_CLIENTS_FROM(flags) ((flags) >> SKSTEER_CLIENTS_SHIFT)
+
+/* UDP sockets the client watcher remembers: every client port, and servers besides */
+#define SKSTEER_UDP_SOCKETS (65536 + 16384)
+#define SKSTEER_UDP_SERVER 0 /* in place of a port: bound explicitly, never a client */
+
+/*
  * Counters added in 0.2, per CPU and slot, in a map of their own: pins of 0.1
  * upgrade in place, and they are counted only on the paths that need them.
  */
@@ -100,6 +113,7 @@ enum sksteer_verdict {
 	SKSTEER_ERROR = 3, /* bpf_sk_assign failed; errno in err */
 	SKSTEER_REFUSED = 4, /* fail-closed target without its socket: dropped */
 	SKSTEER_PREEMPTED = 5, /* an earlier sk_lookup program chose a socket */
+	SKSTEER_CLIENT = 6, /* another program's UDP client socket holds the port: left to it */
 };
 
 struct sksteer_event {

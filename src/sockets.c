@@ -28,8 +28,6 @@
 #define SYS_pidfd_getfd 438
 #endif
 
-#define UDP_CLOSE 7 /* an unconnected UDP socket is in TCP_CLOSE */
-
 static void add_sock(struct sock_list *list, const struct inet_diag_msg *m, int proto, int len)
 {
 	struct sock_info *s = &list->socks[list->n++];

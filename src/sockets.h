@@ -9,6 +9,8 @@
 #include <sys/types.h>
 #include "sksteer.h"
 
+#define UDP_CLOSE 7 /* sock_diag's state of an unconnected UDP socket (TCP_CLOSE) */
+
 /* A socket as sock_diag reports it. */
 struct sock_info {
 	struct sksteer_target addr; /* local address; proto and family filled in */

@@ -174,6 +174,7 @@ int status_collect(const struct live *l, struct status *st, char *err, size_t er
 		t->nports = portset_count(&ports);
 		t->socket_only = live_flags(l, slot) & BPF_SK_LOOKUP_F_NO_REUSEPORT;
 		t->fail_closed = live_flags(l, slot) & SKSTEER_FAIL_CLOSED;
+		t->clients_from = SKSTEER_CLIENTS_FROM(live_flags(l, slot));
 		len = format_ports(&ports, NULL, 0) + 1;
 		t->ports = malloc(len);
 		if (t->ports)
@@ -223,13 +224,21 @@ void status_text(const struct status *st, FILE *f)
 		if (t->socket_only)
 			fprintf(f, "  assign   this socket only, not its SO_REUSEPORT group "
 				   "(after a restart; a run with -p spreads again)\n");
+		if (t->clients_from)
+			fprintf(f,
+				"  clients  ports from %u up are left to other programs' UDP client "
+				"sockets while one holds them\n",
+				t->clients_from);
 		fprintf(f,
 			"  lookups  steered %llu  no-target %llu  errors %llu  refused %llu  "
-			"preempted %llu\n",
+			"preempted %llu%s",
 			(unsigned long long)t->stats.steered,
 			(unsigned long long)t->stats.no_target,
 			(unsigned long long)errors(&t->stats), (unsigned long long)t->ext.refused,
-			(unsigned long long)t->ext.preempted);
+			(unsigned long long)t->ext.preempted,
+			t->addr.proto == IPPROTO_UDP ? "  to-clients " : "\n");
+		if (t->addr.proto == IPPROTO_UDP)
+			fprintf(f, "%llu\n", (unsigned long long)t->stats.passed);
 	}
 	fprintf(f, "namespace %llu\n", (unsigned long long)st->netns);
 	fprintf(f,
@@ -335,11 +344,11 @@ void status_json(const struct status *st, FILE *f)
 		fprintf(f, "\"ports\":\"%s\",\"port_count\":%u,", t->ports ? t->ports : "",
 			t->nports);
 		fprintf(f,
-			"\"lookups\":{\"steered\":%llu,\"no_target\":%llu,\"refused\":%llu,"
-			"\"preempted\":%llu,",
-			(unsigned long long)t->stats.steered,
+			"\"clients_from\":%u,\"lookups\":{\"steered\":%llu,\"no_target\":%llu,"
+			"\"refused\":%llu,\"preempted\":%llu,\"to_clients\":%llu,",
+			t->clients_from, (unsigned long long)t->stats.steered,
 			(unsigned long long)t->stats.no_target, (unsigned long long)t->ext.refused,
-			(unsigned long long)t->ext.preempted);
+			(unsigned long long)t->ext.preempted, (unsigned long long)t->stats.passed);
 		json_errors(&t->stats, f);
 		fprintf(f, "}}");
 	}
@@ -368,10 +377,11 @@ static void verdict_samples(FILE *f, const char *metric, unsigned long long ns, 
 	} v[] = {
 		{ "steered", s->steered },	 { "no_target", s->no_target },
 		{ "error", errors(s) },		 { "refused", ext->refused },
-		{ "preempted", ext->preempted },
+		{ "preempted", ext->preempted }, { "to_clients", target ? s->passed : 0 },
 	};
 
-	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+	/* a namespace's lookups left to client sockets are in its "passed" */
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]) - !target; i++) {
 		fprintf(f, "sksteer_%s{netns=\"%llu\",", metric, ns);
 		if (target)
 			fprintf(f, "target=\"%s\",", target);

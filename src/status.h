@@ -15,6 +15,7 @@ struct target_status {
 	bool alive; /* the socket is still in the sockmap */
 	bool socket_only; /* after a restart: not the rest of its SO_REUSEPORT group */
 	bool fail_closed; /* its ports are refused while its socket is gone */
+	unsigned int clients_from; /* UDP: client sockets keep their ports from here up; 0: no */
 	uint64_t cookie;
 	struct owner owner; /* pid 0: not found */
 	struct sksteer_stats stats; /* summed over CPUs */

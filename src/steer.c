@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "clients.h"
 #include "find.h"
 #include "sockets.h"
 #include "steer.h"
@@ -175,6 +176,14 @@ static bool is_target_socket(const uint64_t *cookies, uint64_t cookie)
 	return false;
 }
 
+bool sock_is_target(const struct live *l, uint64_t cookie)
+{
+	for (int slot = 1; slot < SKSTEER_SLOTS; slot++)
+		if (l->addrs[slot].proto && live_cookie(l, slot) == cookie)
+			return true;
+	return false;
+}
+
 /* Ports of c that another target owns: refused unless --force. */
 static int check_conflicts(const struct live *l, const struct change *c, int slot, char *err,
 			   size_t errlen)
@@ -214,6 +223,20 @@ static int check_conflicts(const struct live *l, const struct change *c, int slo
 	return -1;
 }
 
+/*
+ * A UDP socket loses nothing to steering when it is connected (the kernel
+ * finds those before sk_lookup runs), or when it is unconnected in the
+ * ephemeral range while the client watcher runs (clients_adopt() keeps its
+ * port its own).
+ */
+static bool keeps_port(const struct live *l, const struct sock_info *s)
+{
+	if (s->addr.proto != IPPROTO_UDP)
+		return false;
+	return s->state != UDP_CLOSE || (l->clients_from && s->addr.port >= l->clients_from &&
+					 s->addr.port <= l->clients_to);
+}
+
 /* Other sockets that listen on (or are bound to) ports c would newly steer. */
 static int check_hijack(const struct live *l, const struct change *c, uint64_t new_cookie,
 			char *err, size_t errlen)
@@ -240,7 +263,8 @@ static int check_hijack(const struct live *l, const struct change *c, uint64_t n
 		struct owner o = { .comm = "?" };
 
 		if (!s->addr.port || !portset_has(c->ports, s->addr.port) ||
-		    port_owner(l, base + s->addr.port) || is_target_socket(cookies, s->cookie))
+		    port_owner(l, base + s->addr.port) || is_target_socket(cookies, s->cookie) ||
+		    keeps_port(l, s))
 			continue;
 		portset_add(&hit, s->addr.port);
 		if (n++ >= NAMED_MAX)
@@ -515,9 +539,30 @@ static int set_flags(struct live *l, uint32_t slot, uint32_t flags)
 	return bpf_map_update_elem(l->fds[MAP_TARGET_FLAGS], &slot, &flags, BPF_ANY) ? -errno : 0;
 }
 
-/* The target's flags after change c (a new socket, --fail-closed or --fail-open). */
-static uint32_t new_flags(uint32_t flags, const struct change *c, bool new_socket)
+/*
+ * A UDP target whose ports overlap the ephemeral range, while the client
+ * watcher runs: the first port the lookup program checks for client sockets.
+ */
+static uint32_t clients_from(const struct live *l, const struct change *c, int slot)
 {
+	struct portset now;
+	const struct portset *ports = c->ports;
+
+	if (c->target->proto != IPPROTO_UDP || !l->clients_from)
+		return 0;
+	if (!ports) {
+		live_ports(l, slot, &now);
+		ports = &now;
+	}
+	return ephemeral_overlap(ports, l->clients_from, l->clients_to, NULL) ? l->clients_from : 0;
+}
+
+/* The target's flags after change c (a new socket, --fail-closed or --fail-open). */
+static uint32_t new_flags(const struct live *l, int slot, uint32_t flags, const struct change *c,
+			  bool new_socket)
+{
+	flags &= (1U << SKSTEER_CLIENTS_SHIFT) - 1;
+	flags |= clients_from(l, c, slot) << SKSTEER_CLIENTS_SHIFT;
 	if (new_socket)
 		flags = (flags & ~SKSTEER_ASSIGN_FLAGS) |
 			(c->restart ? BPF_SK_LOOKUP_F_NO_REUSEPORT : 0);
@@ -576,7 +621,7 @@ int live_apply(struct live *l, const struct change *c, char *err, size_t errlen)
 	 * ports do. The sockmap swaps an old socket out in the same update.
 	 */
 	old_flags = live_flags(l, slot);
-	ret = set_flags(l, (uint32_t)slot, new_flags(old_flags, c, sock.cookie != 0));
+	ret = set_flags(l, (uint32_t)slot, new_flags(l, slot, old_flags, c, sock.cookie != 0));
 	if (ret) {
 		snprintf(err, errlen, "cannot set the flags of %s: %s", name, strerror(-ret));
 		return -1;
@@ -606,8 +651,10 @@ int live_apply(struct live *l, const struct change *c, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot record target %s: %s", name, strerror(-ret));
 		return -1;
 	}
-	if (c->ports)
+	if (c->ports) {
+		clients_adopt(l, c, slot);
 		set_ports(l, slot, c->ports);
+	}
 	return drop_empty_targets(l, err, errlen);
 }
 
@@ -654,7 +701,7 @@ static int install_set(struct live *l, const struct change *c, const struct sock
 		bool swap = socks[i].cookie && socks[i].cookie != live_cookie(l, slots[i]);
 
 		format_target(c[i].target, name, sizeof(name));
-		ret = set_flags(l, slot, new_flags(old, &c[i], swap));
+		ret = set_flags(l, slot, new_flags(l, slots[i], old, &c[i], swap));
 		if (ret) {
 			snprintf(err, errlen, "cannot set the flags of %s: %s", name,
 				 strerror(-ret));
@@ -708,6 +755,8 @@ int live_apply_set(struct live *l, const struct change *c, const struct sock_inf
 		drop_empty_targets(l, ignored, sizeof(ignored)); /* new slots that got no ports */
 		return -1;
 	}
+	for (int i = 0; i < n; i++)
+		clients_adopt(l, &c[i], slots[i]);
 	/* every gain before any loss: a port moving between targets changes owner in one store */
 	for (int i = 0; i < n; i++) {
 		uint32_t base = port_key(c[i].target->proto, 0);

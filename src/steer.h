@@ -23,6 +23,8 @@ struct live {
 	volatile uint8_t *table;
 	bool table_copied; /* a reader's copy (PINS_READ), not a mapping */
 	bool maps_added; /* maps older pins lacked were made: the live program must change */
+	/* the ephemeral range while the UDP client watcher runs (clients.h); 0: it does not */
+	uint16_t clients_from, clients_to;
 };
 
 /* A BPF array element's size: its value (one byte here) rounded up to 8. */
@@ -55,6 +57,9 @@ void live_close(struct live *l);
 
 /* Reads the targets and maps the port table, from the map fds in l->fds. 0 or -1 with err. */
 int live_read(struct live *l, char *err, size_t errlen);
+
+/* Whether cookie is the socket of one of the targets. */
+bool sock_is_target(const struct live *l, uint64_t cookie);
 
 /* The slot of target t, or -1. */
 int live_find(const struct live *l, const struct sksteer_target *t);

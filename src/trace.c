@@ -13,7 +13,9 @@ static const char *const verdicts[] = {
 	[SKSTEER_STEERED] = "steered",	   [SKSTEER_PASS] = "pass",
 	[SKSTEER_NO_TARGET] = "no-target", [SKSTEER_ERROR] = "error",
 	[SKSTEER_REFUSED] = "refused",	   [SKSTEER_PREEMPTED] = "preempted",
+	[SKSTEER_CLIENT] = "client",
 };
+#define NR_VERDICTS (sizeof(verdicts) / sizeof(verdicts[0]))
 
 /* "1.2.3.4:80" or "[::1]:80" */
 static char *format_endpoint(const struct sksteer_event *e, const __u32 *ip, __u16 port, char *buf,
@@ -82,7 +84,7 @@ int trace_event(const struct trace_out *o, const struct sksteer_event *e)
 			"{\"time\":\"%s\",\"family\":\"%s\",\"proto\":\"%s\",\"src\":\"%s\","
 			"\"dst\":\"%s\",\"verdict\":\"%s\",",
 			when, e->family == AF_INET6 ? "ipv6" : "ipv4", proto, src, dst,
-			verdicts[e->verdict % 6]);
+			verdicts[e->verdict % NR_VERDICTS]);
 		if (target)
 			fprintf(o->f, "\"target\":\"%s\",", target);
 		else
@@ -100,7 +102,8 @@ int trace_event(const struct trace_out *o, const struct sksteer_event *e)
 		if (e->err)
 			snprintf(verdict, sizeof(verdict), "error:%s", errname ? errname : "?");
 		else
-			snprintf(verdict, sizeof(verdict), "%s", verdicts[e->verdict % 6]);
+			snprintf(verdict, sizeof(verdict), "%s",
+				 verdicts[e->verdict % NR_VERDICTS]);
 		fprintf(o->f, "%-12s %-5s %-21s %-21s %-10s %s\n", when, proto, src, dst, verdict,
 			target ? target : "-");
 	}

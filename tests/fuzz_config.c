@@ -30,7 +30,8 @@ static bool same(const struct config *a, const struct config *b)
 	for (int i = 0; i < a->n; i++)
 		if (!target_equal(&a->t[i].addr, &b->t[i].addr) ||
 		    memcmp(&a->t[i].ports, &b->t[i].ports, sizeof(a->t[i].ports)) ||
-		    (a->t[i].options & CONFIG_FAIL_CLOSED) != (b->t[i].options & CONFIG_FAIL_CLOSED))
+		    (a->t[i].options & CONFIG_FAIL_CLOSED) !=
+			    (b->t[i].options & CONFIG_FAIL_CLOSED))
 			return false;
 	return true;
 }
@@ -43,7 +44,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 
 	if (config_parse(&cfg, "fuzz", (const char *)data, size, err, sizeof(err))) {
 		if (strncmp(err, "fuzz:", 5) || strchr(err, '\n')) {
-			fprintf(stderr, "an error that is not one 'FILE:LINE: ...' line: %s\n", err);
+			fprintf(stderr, "an error that is not one 'FILE:LINE: ...' line: %s\n",
+				err);
 			abort();
 		}
 		return 0;

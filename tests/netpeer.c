@@ -7,8 +7,13 @@
  *       ("NAME:PORT" with --label).
  *       UDP: answer each datagram with the port it was sent to, from that port.
  *       Prints "ready" once listening; runs until killed.
- *   netpeer connect [--udp] ADDR:PORT
+ *   netpeer connect [--udp [--sendto] [--from=PORT]] ADDR:PORT
  *       Prints the server's answer, or "refused" (exit 1) / "timeout" (exit 2).
+ *       --sendto: as an unconnected UDP client (a resolver's kind): sendto(), which
+ *       gets an ephemeral port, then recvfrom(); --from: bound to PORT first.
+ *   netpeer client [--from=PORT] [--every=MS] ADDR:PORT
+ *       A UDP client socket that sends to ADDR:PORT unconnected (once, or every MS),
+ *       prints "ready PORT" (its own port), then "got TEXT" for each datagram it gets.
  *   netpeer loop [--udp] ADDR:PORT STOPFILE
  *       Connects again and again until STOPFILE exists; prints "ok N fail M".
  *   netpeer rate ADDR:PORT SECONDS
@@ -33,7 +38,9 @@
 #include <unistd.h>
 #include "parse.h"
 
-static bool udp, v6only, reuseport;
+static bool udp, v6only, reuseport, unconnected;
+static unsigned int from_port; /* connect, client --from */
+static unsigned int every_ms; /* client --every */
 static const char *label; /* serve: answers "LABEL:PORT" instead of "PORT" */
 static const char *device; /* serve: SO_BINDTODEVICE */
 
@@ -194,11 +201,23 @@ static int exchange(const struct sksteer_target *t, char *buf, size_t len)
 	p.fd = socket(t->family, udp ? SOCK_DGRAM : SOCK_STREAM, 0);
 	if (p.fd < 0)
 		die("socket");
-	if (connect(p.fd, (struct sockaddr *)&ss, sslen)) {
+	if (from_port) {
+		struct sockaddr_storage any;
+		struct sksteer_target wild = { .family = t->family, .port = (uint16_t)from_port };
+
+		if (bind(p.fd, (struct sockaddr *)&any, to_sockaddr(&wild, &any)))
+			die("bind --from");
+	}
+	if (unconnected) {
+		if (sendto(p.fd, "?", 1, 0, (struct sockaddr *)&ss, sslen) < 0) {
+			ret = 1;
+			goto out;
+		}
+	} else if (connect(p.fd, (struct sockaddr *)&ss, sslen)) {
 		ret = errno == ECONNREFUSED ? 1 : 2;
 		goto out;
 	}
-	if (udp && send(p.fd, "?", 1, 0) < 0) {
+	if (udp && !unconnected && send(p.fd, "?", 1, 0) < 0) {
 		ret = 1;
 		goto out;
 	}
@@ -224,6 +243,45 @@ out:
 	setsockopt(p.fd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
 	close(p.fd);
 	return ret;
+}
+
+static __attribute__((noreturn)) void client(const struct sksteer_target *t)
+{
+	struct sockaddr_storage ss, own;
+	socklen_t sslen = to_sockaddr(t, &ss), len = sizeof(own);
+	struct pollfd p = { .events = POLLIN };
+	char buf[512];
+
+	p.fd = socket(t->family, SOCK_DGRAM, 0);
+	if (p.fd < 0)
+		die("socket");
+	if (from_port) {
+		struct sksteer_target wild = { .family = t->family, .port = (uint16_t)from_port };
+		int one = 1;
+
+		/* so that a UDP server that gets this port's datagrams can answer from it */
+		setsockopt(p.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(p.fd, (struct sockaddr *)&own, to_sockaddr(&wild, &own)))
+			die("bind --from");
+	}
+	sendto(p.fd, "?", 1, 0, (struct sockaddr *)&ss, sslen);
+	getsockname(p.fd, (struct sockaddr *)&own, &len);
+	printf("ready %u\n", sockaddr_port(&own));
+	fflush(stdout);
+	for (;;) {
+		ssize_t n;
+
+		if (poll(&p, 1, every_ms ? (int)every_ms : -1) != 1) {
+			sendto(p.fd, "?", 1, 0, (struct sockaddr *)&ss, sslen);
+			continue;
+		}
+		n = recv(p.fd, buf, sizeof(buf) - 1, 0);
+		if (n < 0)
+			continue; /* ICMP port unreachable for a send */
+		buf[n] = '\0';
+		printf("got %s\n", buf);
+		fflush(stdout);
+	}
 }
 
 static double now(void)
@@ -291,6 +349,12 @@ int main(int argc, char **argv)
 	for (; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++) {
 		if (!strcmp(argv[i], "--udp"))
 			udp = true;
+		else if (!strcmp(argv[i], "--sendto"))
+			unconnected = udp = true;
+		else if (!strncmp(argv[i], "--every=", 8))
+			every_ms = (unsigned int)atoi(argv[i] + 8);
+		else if (!strncmp(argv[i], "--from=", 7))
+			from_port = (unsigned int)atoi(argv[i] + 7);
 		else if (!strcmp(argv[i], "--v6only"))
 			v6only = true;
 		else if (!strcmp(argv[i], "--reuseport"))
@@ -308,6 +372,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "serve"))
 		serve(&t);
+	if (!strcmp(argv[1], "client"))
+		client(&t);
 	if (!strcmp(argv[1], "connect")) {
 		ret = exchange(&t, buf, sizeof(buf));
 		puts(ret == 0 ? buf : ret == 1 ? "refused" : "timeout");
@@ -327,7 +393,8 @@ int main(int argc, char **argv)
 		crowd(&t, atol(argv[i + 1]), !strcmp(argv[1], "hold"));
 usage:
 	fprintf(stderr,
-		"usage: netpeer serve|connect|loop|rate|crowd|hold [--udp] [--v6only] [--reuseport] "
+		"usage: netpeer serve|connect|client|loop|rate|crowd|hold [--udp] [--sendto] [--from=PORT] "
+		"[--every=MS] [--v6only] [--reuseport] "
 		"[--device=IF] ADDR:PORT [STOPFILE|SECONDS|N]\n");
 	return 3;
 }

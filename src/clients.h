@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The UDP client watcher of one namespace (clients.bpf.c on the cgroup v2
+ * root): while a UDP target's ports overlap the ephemeral range
+ * (net.ipv4.ip_local_port_range), it keeps the udp_clients map of ports that
+ * other programs' UDP client sockets hold, and the lookup program leaves
+ * those ports to them. Owns the watch_* link pins and the udp_servers pin.
+ */
+#ifndef __SKSTEER_CLIENTS_H
+#define __SKSTEER_CLIENTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "steer.h"
+
+/* The namespace's ephemeral range; false (and 0-0) when it cannot be read. */
+bool ephemeral_range(unsigned int *lo, unsigned int *hi);
+
+/* The ports of p in lo-hi into overlap (may be NULL); whether there are any. */
+bool ephemeral_overlap(const struct portset *p, unsigned int lo, unsigned int hi,
+		       struct portset *overlap);
+
+/*
+ * Before change c is checked: when it gives a UDP target ephemeral ports and
+ * the watcher runs or can run here, sets l->clients_from/to, so that the
+ * checks and the target's flags count on the rule. Changes nothing. Returns
+ * 1 when c needs the rule and it cannot run here (no cgroup v2), else 0.
+ */
+int clients_plan(struct live *l, const struct change *c);
+
+/* Once the maps are loaded: attaches the watcher if the plan needs it. 0 or -1 with err. */
+int clients_start(struct live *l, char *err, size_t errlen);
+
+/*
+ * Sockets already bound on ports that change c is about to steer: unconnected
+ * UDP sockets in the ephemeral range keep their ports (their ports go into
+ * udp_clients), unless --force takes them (then their cookies go into
+ * udp_servers, so that sending later does not win the port back).
+ */
+void clients_adopt(struct live *l, const struct change *c, int slot);
+
+/*
+ * After a change: brings every UDP target's flags in line with the ephemeral
+ * range as it is now (targets pinned by an older sksteer, a range changed
+ * since), attaching the watcher when one needs it, and detaching it when
+ * none does. 0, or 1 with err when the watcher could not attach (a warning).
+ */
+int clients_sync(struct live *l, char *err, size_t errlen);
+
+/* What steering UDP ports in the ephemeral range means here, on stderr. */
+void clients_warn(const struct live *l, const struct change *c);
+
+/* After a run changed targets c[0..n): clients_sync(), and the warnings. */
+void clients_done(struct live *l, const struct change *c, int n);
+
+#endif /* __SKSTEER_CLIENTS_H */

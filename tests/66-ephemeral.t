@@ -1,0 +1,119 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# UDP over the ephemeral port range: another program's UDP client socket keeps its replies.
+. "$(dirname "$0")/lib.sh"
+
+read -r lo hi </proc/sys/net/ipv4/ip_local_port_range
+RANGE=$lo-$hi
+serve --udp 127.0.0.1:7 # the echo service clients talk to
+serve --udp '[::1]:7'
+serve --udp 127.0.0.1:9000 # the target: answers with the port a datagram was sent to
+
+run_sksteer -p "$RANGE" -s udp:127.0.0.1:9000
+is "steer the whole ephemeral range $RANGE to a UDP target" 0 "$RC"
+like "with a warning that says what it means" \
+	"^sksteer: warning: UDP ports $RANGE are in the ephemeral range $RANGE \(net.ipv4.ip_local_port_range\): while another program's UDP client socket holds one of them, datagrams to it go to that socket, not to the target$" \
+	"$STDERR"
+
+# 20 unconnected clients (sendto from an ephemeral port, a resolver's kind): the echo's
+# replies come to ports the target steers, yet each client gets its own.
+answers=$(for _ in $(seq 20); do dial --sendto 127.0.0.1:7; done | sort | uniq -c | xargs)
+is "20 UDP clients each get their echo" "20 7" "$answers"
+answers=$(for _ in $(seq 5); do dial --sendto '[::1]:7'; done | sort | uniq -c | xargs)
+is "IPv6 clients too" "5 7" "$answers"
+is "a port no client holds is steered" $((lo + 5)) "$(dial --udp 127.0.0.1:$((lo + 5)))"
+like "--list says so, and counts the clients' lookups (IPv6 ones too)" \
+	"clients  ports from $lo up are left to other programs' UDP client sockets while one holds them
+  lookups  steered 1 .* to-clients 25$" "$("$SKSTEER" --list | sed -n 3,4p)"
+like "--list --json" "\"clients_from\":$lo,.*\"to_clients\":25," "$("$SKSTEER" --list --json)"
+like "--metrics" "sksteer_lookups_total\{netns=\"[0-9]+\",target=\"udp:127.0.0.1:9000\",verdict=\"to_clients\"\} 25" \
+	"$("$SKSTEER" --metrics)"
+is "closed clients let go of their ports" "[]" \
+	"$(bpftool map dump pinned "$PIN_DIR/udp_clients" 2>&1)"
+
+# A client that holds its port and keeps it: while it lives, its port is its own; after, the target's.
+client() { # client OUT [ARGS...]: a netpeer client in the background; its port in CLIENT_PORT
+	local out=$1
+	shift
+	"$NETPEER" client "$@" >"$out" 2>&1 &
+	PIDS+=($!)
+	CLIENT_PID=$!
+	for _ in $(seq 100); do
+		CLIENT_PORT=$(sed -n 's/^ready //p' "$out")
+		[ -n "$CLIENT_PORT" ] && return 0
+		sleep 0.02
+	done
+	return 1
+}
+client "$WORK/c1" --every=100 127.0.0.1:7
+is "a datagram to a live client's port is the client's, not the target's" timeout \
+	"$(dial --udp 127.0.0.1:"$CLIENT_PORT")"
+like "(the client got it)" "got \?" "$(cat "$WORK/c1")"
+trace_start "$WORK/trace"
+dial --udp 127.0.0.1:"$CLIENT_PORT" >/dev/null
+trace_stop
+like "--trace shows the verdict" ":$CLIENT_PORT +client +udp:127\.0\.0\.1:9000" "$(cat "$WORK/trace")"
+kill "$CLIENT_PID"
+wait "$CLIENT_PID" 2>/dev/null
+is "once the client is gone, the target gets its port" "$CLIENT_PORT" \
+	"$(dial --udp 127.0.0.1:"$CLIENT_PORT")"
+
+# A server bound explicitly to a steered port after steering is no client: the target keeps it.
+client "$WORK/c2" --from=$((lo + 3)) --every=100 127.0.0.1:9
+is "a socket bound to a steered port that sends gets nothing" $((lo + 3)) \
+	"$(dial --udp 127.0.0.1:$((lo + 3)))"
+kill "$CLIENT_PID"
+ok "--detach" "$SKSTEER" --detach
+is "the watcher's links went with the pins" "" "$(bpftool link show | grep -c 'prog_name\|attach_type sock_release' | grep -v '^0$')"
+
+# Sockets there before the ports are steered: a client waiting for its reply keeps it; a socket
+# bound explicitly there is refused by the guard no more (it loses nothing), and --force takes it.
+client "$WORK/c3" 127.0.0.1:9
+waiting=$CLIENT_PORT
+waiting_pid=$CLIENT_PID
+client "$WORK/c4" --from=$((lo + 4)) --every=100 127.0.0.1:9
+ok "steer the range over them, without --force" "$SKSTEER" -p "$RANGE" -s udp:127.0.0.1:9000
+dial --udp 127.0.0.1:"$waiting" >/dev/null
+like "the waiting client gets its datagram" "got \?" "$(cat "$WORK/c3")"
+is "so does the socket bound there" timeout "$(dial --udp 127.0.0.1:$((lo + 4)))"
+kill "$waiting_pid"
+wait "$waiting_pid" 2>/dev/null
+is "once the waiting client is gone, the target gets its port" "$waiting" \
+	"$(dial --udp 127.0.0.1:"$waiting")"
+ok "--detach" "$SKSTEER" --detach
+ok "steer the range over them with --force" "$SKSTEER" -p "$RANGE" -s udp:127.0.0.1:9000 --force
+is "--force takes the bound socket's port, though it keeps sending" $((lo + 4)) \
+	"$(sleep 0.3; dial --udp 127.0.0.1:$((lo + 4)))"
+kill "$CLIENT_PID"
+ok "--detach" "$SKSTEER" --detach
+
+# Ports outside the ephemeral range pay nothing: no watcher, no flag.
+ok "steer UDP ports below the range" "$SKSTEER" -p $((lo - 20))-$((lo - 10)) -s udp:127.0.0.1:9000
+is "no watcher is attached" "" "$(ls "$PIN_DIR" | grep watch_)"
+ok "then add ephemeral ports" "$SKSTEER" --add $((lo + 100)) -s udp:127.0.0.1:9000
+is "the watcher is attached" 5 "$(ls "$PIN_DIR" | grep -c watch_)"
+ok "remove them again" "$SKSTEER" --remove $((lo + 100)) -s udp:127.0.0.1:9000
+is "and it is detached" "" "$(ls "$PIN_DIR" | grep watch_)"
+ok "--detach" "$SKSTEER" --detach
+
+# A configuration file turns the rule on as -p does.
+printf 'udp 127.0.0.1:9000 %s\n' "$RANGE" >"$WORK/conf"
+run_sksteer --config "$WORK/conf"
+like "a configuration file with UDP ports in the range warns too" "^sksteer: warning: UDP ports $RANGE" "$STDERR"
+is "clients get their replies" 5 \
+	"$(for _ in $(seq 5); do dial --sendto 127.0.0.1:7; done | grep -c '^7$')"
+ok "applying it again changes nothing" "$SKSTEER" --config "$WORK/conf" --dry-run
+ok "--detach" "$SKSTEER" --detach
+
+# Without cgroup v2 the rule cannot run: steering still works, and the warning says what is lost.
+cg=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+out=$(unshare -m --propagation private bash -c "umount '$cg' && $SKSTEER -p $RANGE -s udp:127.0.0.1:9000" 2>&1)
+like "without cgroup v2: a warning naming what is lost and the fix" \
+	"^sksteer: warning: UDP ports $RANGE are in the ephemeral range $RANGE \(net.ipv4.ip_local_port_range\) and cgroup v2 is not mounted, so sksteer cannot tell other programs' UDP client sockets: replies to them on these ports go to the target \(mount cgroup2 and run sksteer again\)$" \
+	"$out"
+is "(and then the target does take the clients' replies)" 0 \
+	"$(for _ in $(seq 5); do dial --sendto 127.0.0.1:7; done | grep -c '^7$')"
+ok "a later run where cgroup v2 is mounted turns the rule on" "$SKSTEER" -p "$RANGE" -s udp:127.0.0.1:9000
+is "then clients get their replies again" 5 \
+	"$(for _ in $(seq 5); do dial --sendto 127.0.0.1:7; done | grep -c '^7$')"
+
+done_testing
