@@ -108,7 +108,7 @@ TOOL_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(TOOL_SRCS))
 # Test and benchmark helpers: real sockets, a link swapper, and baseline programs.
 TEST_PROGS := $(OUTPUT)/netpeer $(OUTPUT)/linkswap $(OUTPUT)/lookup $(OUTPUT)/floor.bpf.o \
 	$(OUTPUT)/seed.bpf.o $(OUTPUT)/sksteer-0.2.bpf.o $(OUTPUT)/sksteer-other.bpf.o $(OUTPUT)/sksteer-notrace.bpf.o \
-	$(OUTPUT)/otherlookup $(OUTPUT)/otherlookup.bpf.o
+	$(OUTPUT)/otherlookup $(OUTPUT)/otherlookup.bpf.o $(OUTPUT)/oldsteer $(OUTPUT)/setport
 
 .PHONY: all
 all: sksteer $(TEST_PROGS)
@@ -236,6 +236,14 @@ $(OUTPUT)/netpeer: tests/netpeer.c $(OUTPUT)/parse.o $(CONFIG) | $(OUTPUT)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(filter %.c %.o,$^) -o $@
 
 $(OUTPUT)/linkswap: tests/linkswap.c $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -static $(LIBS) -o $@
+
+$(OUTPUT)/oldsteer: tests/oldsteer.c $(OUTPUT)/parse.o $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(filter %.c %.o,$^) -static $(LIBS) -o $@
+
+$(OUTPUT)/setport: tests/setport.c src/sksteer.h $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -static $(LIBS) -o $@
 

@@ -93,6 +93,27 @@ static int map_fd(const struct prog *p, const char *name)
 }
 
 /*
+ * Sets key's owner in an sksteer port table: an element per key (layout 2,
+ * sksteer-0.2) or eight keys packed per element (layout 3 on).
+ */
+static void put_owner(const struct prog *p, uint32_t key, uint8_t slot)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(p->obj, "ports");
+	int fd = bpf_map__fd(map);
+	uint32_t elem = key / SKSTEER_KEYS_PER_ELEM;
+	uint8_t owners[SKSTEER_KEYS_PER_ELEM];
+
+	if (bpf_map__value_size(map) == 1) {
+		bpf_map_update_elem(fd, &key, &slot, BPF_ANY);
+		return;
+	}
+	if (bpf_map_lookup_elem(fd, &elem, owners))
+		die("port table");
+	owners[key % SKSTEER_KEYS_PER_ELEM] = slot;
+	bpf_map_update_elem(fd, &elem, owners, BPF_ANY);
+}
+
+/*
  * Configures ports 1..n (and the hit port, but never the miss port when
  * measuring misses), over `targets` targets that all hold the same listener.
  */
@@ -120,7 +141,6 @@ static void configure(const struct prog *p, unsigned int n, unsigned int targets
 		bpf_map_update_elem(sockets, &zero, &sock, BPF_ANY);
 		return;
 	}
-	ports = map_fd(p, "ports");
 	sockets = map_fd(p, "targets");
 	for (uint32_t port = 1; port <= 65535; port++) {
 		bool want = port <= n || port == HIT_PORT;
@@ -129,7 +149,7 @@ static void configure(const struct prog *p, unsigned int n, unsigned int targets
 		if (port == MISS_PORT && miss)
 			want = false;
 		slot = want ? (uint8_t)(port % targets + 1) : 0;
-		bpf_map_update_elem(ports, &port, &slot, BPF_ANY);
+		put_owner(p, port, slot);
 	}
 	for (uint32_t t = 1; t <= targets; t++)
 		bpf_map_update_elem(sockets, &t, &sock, BPF_ANY);
@@ -198,21 +218,14 @@ static void configure_protocols(const struct prog *p, int udp_fd)
 {
 	uint32_t one = 1, two = 2, key, flags = EPHEMERAL_FROM << SKSTEER_CLIENTS_SHIFT;
 	uint64_t tcp_sock = (uint64_t)target_fd, udp_sock = (uint64_t)udp_fd;
-	uint8_t slot;
 	int clients = map_fd(p, "udp_clients");
 
 	if (!strcmp(p->name, "floor"))
 		return;
-	slot = 1;
-	key = SKSTEER_PROTO_BIT(IPPROTO_TCP) | HIT_PORT;
-	bpf_map_update_elem(map_fd(p, "ports"), &key, &slot, BPF_ANY);
-	slot = 2;
-	for (uint32_t port = UDP_PORT; port; port = port == UDP_PORT	   ? EPHEMERAL_PORT :
-						    port == EPHEMERAL_PORT ? CLIENT_PORT :
-									     0) {
-		key = SKSTEER_PROTO_BIT(IPPROTO_UDP) | port;
-		bpf_map_update_elem(map_fd(p, "ports"), &key, &slot, BPF_ANY);
-	}
+	put_owner(p, SKSTEER_PROTO_BIT(IPPROTO_TCP) | HIT_PORT, 1);
+	put_owner(p, SKSTEER_PROTO_BIT(IPPROTO_UDP) | UDP_PORT, 2);
+	put_owner(p, SKSTEER_PROTO_BIT(IPPROTO_UDP) | EPHEMERAL_PORT, 2);
+	put_owner(p, SKSTEER_PROTO_BIT(IPPROTO_UDP) | CLIENT_PORT, 2);
 	bpf_map_update_elem(map_fd(p, "targets"), &one, &tcp_sock, BPF_ANY);
 	bpf_map_update_elem(map_fd(p, "targets"), &two, &udp_sock, BPF_ANY);
 	if (clients >= 0) { /* this version */

@@ -14,7 +14,8 @@
  *     a server, never a client: steering keeps its port (the hijack guard,
  *     or --force, already decided about it);
  *   - a closing UDP socket (cgroup/sock_release) lets go of its port.
- * A port two client sockets share (SO_REUSEADDR) is let go with the first.
+ * Ports are counted, so a port two client sockets share (SO_REUSEADDR) stays
+ * theirs until both are gone.
  * One instance runs per steered namespace; each sees every namespace's
  * sockets and keeps only its own, by the namespace's cookie.
  */
@@ -30,52 +31,92 @@
 const volatile __u64 netns_cookie = 0;
 
 /*
- * Socket cookie -> the port a client socket holds (recorded at its first
- * send), or SKSTEER_UDP_SERVER for sockets bound explicitly and those --force
- * took ports from (the loader adds those). The release hook cannot read a
- * socket's port, so it finds it here. Allocated per entry, freed on close.
+ * What the watcher knows of a socket of this namespace: the port it holds as
+ * a client (recorded at its first send), or SKSTEER_UDP_SERVER (bound
+ * explicitly). Lives and dies with the socket.
+ */
+struct sock_role {
+	__u32 port;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct sock_role);
+} udp_roles SEC(".maps");
+
+/*
+ * Socket cookie -> port or SKSTEER_UDP_SERVER, for the sockets that were there
+ * before the watcher started (the loader adds them: it cannot give another
+ * process's socket storage): counted down when they close, or moved into
+ * their socket storage when they send.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, SKSTEER_UDP_SOCKETS);
+	__uint(max_entries, SKSTEER_UDP_ADOPTED);
 	__type(key, __u64);
 	__type(value, __u32);
-} udp_sockets SEC(".maps");
+} udp_adopted SEC(".maps");
 
 static __always_inline bool ours(void *ctx)
 {
 	return bpf_get_netns_cookie(ctx) == netns_cookie;
 }
 
+/* One more (delta 1) or one fewer (-1) client socket on port. */
+static __always_inline void count(__u32 port, int delta)
+{
+	__u32 elem = port / SKSTEER_CLIENTS_PER_ELEM;
+	__u64 *counts = bpf_map_lookup_elem(&udp_clients, &elem);
+
+	if (!counts)
+		return;
+	/* 15 sockets on one port at most; never below 0, which would borrow from the next port */
+	if (delta > 0 && SKSTEER_CLIENTS_COUNT(*counts, port) < 15)
+		__sync_fetch_and_add(counts, SKSTEER_CLIENTS_ONE(port));
+	else if (delta < 0 && SKSTEER_CLIENTS_COUNT(*counts, port))
+		__sync_fetch_and_add(counts, -SKSTEER_CLIENTS_ONE(port));
+}
+
 static __always_inline int client_sends(struct bpf_sock_addr *ctx)
 {
 	struct bpf_sock *sk = ctx->sk;
+	struct sock_role *role;
+	__u32 *adopted;
 	__u64 cookie;
-	__u32 port;
-	__u8 one = 1;
 
 	if (!sk || ctx->protocol != IPPROTO_UDP || !ours(ctx))
 		return 1;
 	/* one lookup per datagram once a socket is known: a client or a server */
-	cookie = bpf_get_socket_cookie(ctx);
-	if (bpf_map_lookup_elem(&udp_sockets, &cookie))
+	if (bpf_sk_storage_get(&udp_roles, sk, 0, 0))
 		return 1;
-	port = sk->src_port;
-	if (!bpf_map_update_elem(&udp_sockets, &cookie, &port, BPF_NOEXIST))
-		bpf_map_update_elem(&udp_clients, &port, &one, BPF_ANY);
+	role = bpf_sk_storage_get(&udp_roles, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!role)
+		return 1;
+	cookie = bpf_get_socket_cookie(ctx);
+	adopted = bpf_map_lookup_elem(&udp_adopted, &cookie);
+	if (adopted) {
+		/* counted (or made a server) by the loader already */
+		role->port = *adopted;
+		bpf_map_delete_elem(&udp_adopted, &cookie);
+		return 1;
+	}
+	role->port = sk->src_port;
+	count(role->port, 1);
 	return 1;
 }
 
 static __always_inline int server_binds(struct bpf_sock_addr *ctx)
 {
-	__u32 server = SKSTEER_UDP_SERVER;
-	__u64 cookie;
+	struct sock_role *role;
 
-	if (ctx->protocol != IPPROTO_UDP || !ctx->user_port || !ours(ctx))
+	if (!ctx->sk || ctx->protocol != IPPROTO_UDP || !ctx->user_port || !ours(ctx))
 		return 1;
-	cookie = bpf_get_socket_cookie(ctx);
-	bpf_map_update_elem(&udp_sockets, &cookie, &server, BPF_ANY);
+	role = bpf_sk_storage_get(&udp_roles, ctx->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (role)
+		role->port = SKSTEER_UDP_SERVER;
 	return 1;
 }
 
@@ -106,18 +147,25 @@ int server_binds6(struct bpf_sock_addr *ctx)
 SEC("cgroup/sock_release")
 int socket_closes(struct bpf_sock *sk)
 {
+	struct sock_role *role;
+	__u32 *adopted;
 	__u64 cookie;
-	__u32 *port;
 
 	if (sk->protocol != IPPROTO_UDP || !ours(sk))
 		return 1;
-	cookie = bpf_get_socket_cookie(sk);
-	port = bpf_map_lookup_elem(&udp_sockets, &cookie);
-	if (!port)
+	role = bpf_sk_storage_get(&udp_roles, sk, 0, 0);
+	if (role) {
+		if (role->port != SKSTEER_UDP_SERVER)
+			count(role->port, -1);
 		return 1;
-	if (*port != SKSTEER_UDP_SERVER)
-		bpf_map_delete_elem(&udp_clients, port);
-	bpf_map_delete_elem(&udp_sockets, &cookie);
+	}
+	cookie = bpf_get_socket_cookie(sk);
+	adopted = bpf_map_lookup_elem(&udp_adopted, &cookie);
+	if (!adopted)
+		return 1;
+	if (*adopted != SKSTEER_UDP_SERVER)
+		count(*adopted, -1);
+	bpf_map_delete_elem(&udp_adopted, &cookie);
 	return 1;
 }
 

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,7 +28,8 @@ static const char *const watch_pins[] = {
 	"watch_release", "watch_bind4", "watch_bind6", "watch_sendmsg4", "watch_sendmsg6",
 };
 #define NR_WATCH (sizeof(watch_pins) / sizeof(watch_pins[0]))
-#define SOCKETS_PIN "udp_sockets"
+#define ADOPTED_PIN "udp_adopted"
+#define COUNTS_BYTES (65536 / SKSTEER_CLIENTS_PER_ELEM * sizeof(uint64_t))
 
 bool ephemeral_range(unsigned int *lo, unsigned int *hi)
 {
@@ -121,80 +123,116 @@ static int netns_cookie(int cgroup_fd, uint64_t *cookie)
 	return ret ? probe_netns_cookie(cgroup_fd, cookie) : 0;
 }
 
+/* The watcher this run loaded and has not attached yet (see clients_start()). */
+static struct clients_bpf *pending;
+static int pending_cgroup = -1;
+static char pending_root[PATH_MAX];
+
+static void drop_pending(void)
+{
+	clients_bpf__destroy(pending);
+	pending = NULL;
+	if (pending_cgroup >= 0)
+		close(pending_cgroup);
+	pending_cgroup = -1;
+}
+
+/* The per-port client counts, mapped; NULL on failure. */
+static uint64_t *map_counts(const struct live *l)
+{
+	void *p = mmap(NULL, COUNTS_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       l->fds[MAP_UDP_CLIENTS], 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
 static void unwatch(struct live *l)
 {
-	uint32_t key, next;
+	uint64_t *counts;
 
+	drop_pending();
 	for (size_t i = NR_WATCH; i-- > 0;)
 		unlinkat(l->pins.dir_fd, watch_pins[i], 0);
-	unlinkat(l->pins.dir_fd, SOCKETS_PIN, 0);
-	/* what is recorded now would be stale when a watcher starts again */
-	while (l->fds[MAP_UDP_CLIENTS] >= 0 &&
-	       !bpf_map_get_next_key(l->fds[MAP_UDP_CLIENTS], NULL, &next)) {
-		key = next;
-		if (bpf_map_delete_elem(l->fds[MAP_UDP_CLIENTS], &key))
-			break;
+	unlinkat(l->pins.dir_fd, ADOPTED_PIN, 0);
+	/* the watcher is gone: its counts would be stale when one starts again */
+	counts = l->fds[MAP_UDP_CLIENTS] >= 0 ? map_counts(l) : NULL;
+	if (counts) {
+		memset(counts, 0, COUNTS_BYTES);
+		munmap(counts, COUNTS_BYTES);
 	}
 }
 
-/* Loads the watcher for this namespace, attaches it to the cgroup v2 root and pins it. */
-static int watch(struct live *l, char *err, size_t errlen)
+/*
+ * Loads the watcher for this namespace and pins its map of adopted sockets;
+ * watch_attach() attaches it, once clients_adopt() has counted the sockets
+ * there already: so none is counted twice (by both).
+ */
+static int watch_load(struct live *l, char *err, size_t errlen)
 {
-	char root[PATH_MAX], path[PATH_MAX];
-	struct clients_bpf *skel = NULL;
+	char path[PATH_MAX];
 	uint64_t cookie;
-	int cgroup_fd, ret = 1;
 
-	cgroup_fd = cgroup_root_open(root, sizeof(root));
-	if (cgroup_fd < 0) {
+	unwatch(l); /* a watcher cut short by a crash */
+	pending_cgroup = cgroup_root_open(pending_root, sizeof(pending_root));
+	if (pending_cgroup < 0) {
 		snprintf(err, errlen,
 			 "cgroup v2 is not mounted, so sksteer cannot tell other programs' UDP "
 			 "client sockets: replies to them on these ports go to the target (mount "
 			 "it, e.g. 'mount -t cgroup2 none /sys/fs/cgroup', and run sksteer again)");
-		return 1;
+		return -1;
 	}
-	unwatch(l); /* a watcher cut short by a crash */
-	if (netns_cookie(cgroup_fd, &cookie)) {
-		snprintf(err, errlen,
-			 "cannot learn this network namespace's cookie: replies to other "
-			 "programs' UDP client sockets on these ports go to the target");
-		goto out;
+	if (netns_cookie(pending_cgroup, &cookie)) {
+		snprintf(err, errlen, "cannot learn this network namespace's cookie: %s",
+			 strerror(errno));
+		drop_pending();
+		return -1;
 	}
-	skel = clients_bpf__open();
-	if (!skel)
+	pending = clients_bpf__open();
+	if (!pending)
 		goto fail;
-	skel->rodata->netns_cookie = cookie;
-	bpf_program__set_autoload(skel->progs.netns_probe, false);
-	if (bpf_map__reuse_fd(skel->maps.udp_clients, l->fds[MAP_UDP_CLIENTS]) ||
-	    clients_bpf__load(skel))
+	pending->rodata->netns_cookie = cookie;
+	bpf_program__set_autoload(pending->progs.netns_probe, false);
+	if (bpf_map__reuse_fd(pending->maps.udp_clients, l->fds[MAP_UDP_CLIENTS]) ||
+	    clients_bpf__load(pending) ||
+	    bpf_obj_pin(bpf_map__fd(pending->maps.udp_adopted),
+			pin_path(&l->pins, ADOPTED_PIN, path, sizeof(path))))
 		goto fail;
-	if (bpf_obj_pin(bpf_map__fd(skel->maps.udp_sockets),
-			pin_path(&l->pins, SOCKETS_PIN, path, sizeof(path))))
-		goto fail;
-	pin_restrict(&l->pins, SOCKETS_PIN);
-	for (size_t i = 0; i < NR_WATCH; i++) {
-		struct bpf_link *link = bpf_program__attach_cgroup(watch_prog(skel, i), cgroup_fd);
+	pin_restrict(&l->pins, ADOPTED_PIN);
+	return 0;
+fail:
+	snprintf(err, errlen, "cannot load the UDP client watcher: %s", strerror(errno));
+	unwatch(l);
+	return -1;
+}
+
+static int watch_attach(struct live *l, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+
+	for (size_t i = 0; pending && i < NR_WATCH; i++) {
+		struct bpf_link *link =
+			bpf_program__attach_cgroup(watch_prog(pending, i), pending_cgroup);
 
 		if (!link ||
 		    bpf_link__pin(link, pin_path(&l->pins, watch_pins[i], path, sizeof(path)))) {
+			snprintf(
+				err, errlen,
+				"cannot attach the UDP client watcher to the cgroup v2 root %s: %s",
+				pending_root, strerror(errno));
 			bpf_link__destroy(link);
-			goto fail;
+			unwatch(l);
+			return -1;
 		}
 		pin_restrict(&l->pins, watch_pins[i]);
 		bpf_link__destroy(link); /* the pin holds it */
 	}
-	ret = 0;
-	goto out;
-fail:
-	snprintf(err, errlen,
-		 "cannot attach the UDP client watcher to the cgroup v2 root %s (%s): replies to "
-		 "other programs' UDP client sockets on these ports go to the target",
-		 root, strerror(errno));
-	unwatch(l);
-out:
-	clients_bpf__destroy(skel);
-	close(cgroup_fd);
-	return ret;
+	drop_pending();
+	return 0;
+}
+
+static int watch(struct live *l, char *err, size_t errlen)
+{
+	return watch_load(l, err, errlen) || watch_attach(l, err, errlen) ? -1 : 0;
 }
 
 /* The ports target change c leaves its target with: c's, or the ones it has. */
@@ -242,50 +280,68 @@ int clients_start(struct live *l, char *err, size_t errlen)
 {
 	if (!l->clients_from || watching(l))
 		return 0;
-	if (l->fds[MAP_UDP_CLIENTS] < 0 || watch(l, err, errlen)) {
-		if (l->fds[MAP_UDP_CLIENTS] < 0)
-			snprintf(err, errlen, "the pinned maps lack udp_clients");
+	if (l->fds[MAP_UDP_CLIENTS] < 0) {
+		snprintf(err, errlen, "the pinned maps lack udp_clients");
 		return -1;
 	}
-	return 0;
+	return watch_load(l, err, errlen);
+}
+
+int clients_attach(struct live *l, char *err, size_t errlen)
+{
+	return watch_attach(l, err, errlen);
+}
+
+/*
+ * Counts socket s (on port, in the range) as a client, or with --force makes
+ * it a server from now on, through udp_adopted: the watcher cannot give
+ * another process's socket storage. A port counted already (a client that
+ * sent since the watcher started) is not counted twice; with --force, that
+ * count is taken back.
+ */
+static void adopt(uint64_t *counts, int adopted, const struct sock_info *s, bool force)
+{
+	uint32_t port = s->addr.port, role = force ? SKSTEER_UDP_SERVER : port;
+	uint64_t *elem = &counts[port / SKSTEER_CLIENTS_PER_ELEM];
+	bool counted = SKSTEER_CLIENTS_COUNT(__atomic_load_n(elem, __ATOMIC_RELAXED), port);
+
+	if (counted == force &&
+	    !bpf_map_update_elem(adopted, &s->cookie, &role, force ? BPF_ANY : BPF_NOEXIST))
+		__atomic_fetch_add(elem,
+				   force ? -SKSTEER_CLIENTS_ONE(port) : SKSTEER_CLIENTS_ONE(port),
+				   __ATOMIC_RELAXED);
+	else if (force)
+		bpf_map_update_elem(adopted, &s->cookie, &role, BPF_ANY);
 }
 
 void clients_adopt(struct live *l, const struct change *c, int slot)
 {
-	uint32_t base = port_key(IPPROTO_UDP, 0), server = SKSTEER_UDP_SERVER;
+	uint32_t base = port_key(IPPROTO_UDP, 0);
 	char path[PATH_MAX];
 	struct sock_list socks;
-	uint8_t one = 1;
-	int sockets;
+	uint64_t *counts;
+	int adopted;
 
 	if (!c->ports || c->target->proto != IPPROTO_UDP || !l->clients_from)
 		return;
-	sockets = bpf_obj_get(pin_path(&l->pins, SOCKETS_PIN, path, sizeof(path)));
-	if (sockets < 0 || sockets_dump(IPPROTO_UDP, &socks)) {
-		if (sockets >= 0)
-			close(sockets);
-		return;
-	}
-	for (size_t i = 0; i < socks.n; i++) {
-		const struct sock_info *s = &socks.socks[i];
-		uint32_t port = s->addr.port;
+	adopted = bpf_obj_get(pin_path(&l->pins, ADOPTED_PIN, path, sizeof(path)));
+	counts = adopted >= 0 ? map_counts(l) : NULL;
+	if (counts && !sockets_dump(IPPROTO_UDP, &socks)) {
+		for (size_t i = 0; i < socks.n; i++) {
+			const struct sock_info *s = &socks.socks[i];
+			uint32_t port = s->addr.port;
 
-		if (s->state != UDP_CLOSE || !portset_has(c->ports, port) ||
-		    port < l->clients_from || port > l->clients_to ||
-		    port_owner(l, base + port) == slot || sock_is_target(l, s->cookie))
-			continue;
-		if (c->force) {
-			/* a server from now on; a send since the watcher started made it a client */
-			bpf_map_update_elem(sockets, &s->cookie, &server, BPF_ANY);
-			bpf_map_delete_elem(l->fds[MAP_UDP_CLIENTS], &port);
-		} else {
-			/* as if it had sent: its release lets go of the port */
-			bpf_map_update_elem(sockets, &s->cookie, &port, BPF_NOEXIST);
-			bpf_map_update_elem(l->fds[MAP_UDP_CLIENTS], &port, &one, BPF_ANY);
+			if (s->state == UDP_CLOSE && portset_has(c->ports, port) &&
+			    port >= l->clients_from && port <= l->clients_to &&
+			    port_owner(l, base + port) != slot && !sock_is_target(l, s->cookie))
+				adopt(counts, adopted, s, c->force);
 		}
+		sock_list_free(&socks);
 	}
-	close(sockets);
-	sock_list_free(&socks);
+	if (counts)
+		munmap(counts, COUNTS_BYTES);
+	if (adopted >= 0)
+		close(adopted);
 }
 
 /* The first port to check for clients on target slot's ports, as things are now. */

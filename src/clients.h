@@ -4,7 +4,7 @@
  * root): while a UDP target's ports overlap the ephemeral range
  * (net.ipv4.ip_local_port_range), it keeps the udp_clients map of ports that
  * other programs' UDP client sockets hold, and the lookup program leaves
- * those ports to them. Owns the watch_* link pins and the udp_servers pin.
+ * those ports to them. Owns the watch_* link pins and the udp_adopted pin.
  */
 #ifndef __SKSTEER_CLIENTS_H
 #define __SKSTEER_CLIENTS_H
@@ -28,14 +28,18 @@ bool ephemeral_overlap(const struct portset *p, unsigned int lo, unsigned int hi
  */
 int clients_plan(struct live *l, const struct change *c);
 
-/* Once the maps are loaded: attaches the watcher if the plan needs it. 0 or -1 with err. */
+/*
+ * Once the maps are loaded: loads the watcher if the plan needs it and none
+ * runs. clients_attach() attaches it, after clients_adopt(). 0 or -1 with err.
+ */
 int clients_start(struct live *l, char *err, size_t errlen);
+int clients_attach(struct live *l, char *err, size_t errlen);
 
 /*
  * Sockets already bound on ports that change c is about to steer: unconnected
  * UDP sockets in the ephemeral range keep their ports (their ports go into
- * udp_clients), unless --force takes them (then their cookies go into
- * udp_servers, so that sending later does not win the port back).
+ * udp_clients), unless --force takes them (then they are servers to the
+ * watcher, so that sending later does not win the port back).
  */
 void clients_adopt(struct live *l, const struct change *c, int slot);
 

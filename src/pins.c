@@ -27,11 +27,11 @@ const char *const pinned_map_names[NR_MAPS] = {
 	[MAP_STATS] = "stats",
 	[MAP_TARGET_ADDRS] = "target_addrs",
 	[MAP_TRACER] = "tracer",
-	[MAP_EVENTS] = "events",
 	[MAP_TARGET_INFO] = "target_info",
 	[MAP_TARGET_FLAGS] = "target_flags",
 	[MAP_STATS_EXT] = "stats_ext",
 	[MAP_UDP_CLIENTS] = "udp_clients",
+	[MAP_LAYOUT] = "layout",
 };
 
 static bool is_bpffs(const char *path)
@@ -243,6 +243,7 @@ static void unlink_all(struct pins *p)
 			close(fd);
 		return;
 	}
+	rewinddir(d); /* the offset is p->dir_fd's, wherever another reader left it */
 	while ((de = readdir(d)))
 		if (de->d_name[0] != '.')
 			unlinkat(p->dir_fd, de->d_name, 0);
@@ -263,6 +264,23 @@ int pins_remove(struct pins *p)
 	p->live = false;
 	p->created = true; /* so that pins_close() removes the empty directory */
 	return 0;
+}
+
+static bool is_empty(int dir_fd)
+{
+	struct dirent *de;
+	bool empty = true;
+	int fd = dup(dir_fd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+
+	while (d && empty && (de = readdir(d)))
+		empty = de->d_name[0] == '.';
+	if (d) {
+		rewinddir(d); /* the offset is dir_fd's too */
+		closedir(d);
+	} else if (fd >= 0)
+		close(fd);
+	return empty;
 }
 
 /*
@@ -310,7 +328,11 @@ static void remove_stale(const char *base, const struct pins *ours)
 		p.dir_fd = open(p.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (p.dir_fd < 0)
 			continue;
-		if (!flock(p.dir_fd, LOCK_EX | LOCK_NB)) {
+		/*
+		 * An empty directory holds no memory, and may be a first run's that
+		 * waits unlocked (--wait) before it pins anything: left alone.
+		 */
+		if (!is_empty(p.dir_fd) && !flock(p.dir_fd, LOCK_EX | LOCK_NB)) {
 			link = bpf_obj_get(pin_path(&p, "link", path, sizeof(path)));
 			if (link < 0 || !link_netns(link)) {
 				unlink_all(&p);

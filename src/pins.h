@@ -20,14 +20,17 @@ enum pinned_map {
 	MAP_STATS,
 	MAP_TARGET_ADDRS,
 	MAP_TRACER,
-	MAP_EVENTS,
 	MAP_TARGET_INFO, /* added in 0.2: created when older pins lack it */
 	MAP_TARGET_FLAGS, /* added in 0.2 */
 	MAP_STATS_EXT, /* added in 0.2 */
 	MAP_UDP_CLIENTS, /* added in 0.3 */
+	MAP_LAYOUT, /* added with layout 3: pins without it have layout 2 */
 	NR_MAPS
 };
-/* Maps that pins of an older sksteer may lack (0.1 had the ones before): made when missing. */
+/*
+ * Maps that pins of an older sksteer may lack (0.1 had the ones before): made
+ * when missing. (Layout 2 also pinned the trace ring buffer, "events".)
+ */
 #define MAP_OPTIONAL(m) ((m) >= MAP_TARGET_INFO)
 extern const char *const pinned_map_names[NR_MAPS];
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "program.h"
@@ -48,14 +49,85 @@ static int pin_map(struct live *l, int m, char *err, size_t errlen)
 }
 
 /*
+ * Migration from layout 2, step 1 of 2: copies the live port table (one
+ * element per key) into the new, packed one this load made, and works on the
+ * new one from now on. The old one still steers until program_sync() swaps
+ * the program.
+ */
+static int migrate_table(struct live *l, int old_fd, char *err, size_t errlen)
+{
+	volatile uint8_t *packed = mmap(NULL, SKSTEER_PORT_KEYS, PROT_READ | PROT_WRITE, MAP_SHARED,
+					l->fds[MAP_PORTS], 0);
+
+	if (packed == MAP_FAILED) {
+		snprintf(err, errlen, "cannot map the new port table: %s", strerror(errno));
+		return -1;
+	}
+	for (size_t key = 0; key < SKSTEER_PORT_KEYS; key++)
+		packed[key] = port_owner(l, (uint32_t)key);
+	live_unmap(l);
+	close(old_fd);
+	l->table = packed;
+	l->table_len = SKSTEER_PORT_KEYS;
+	l->stride = 1;
+	l->layout_from = 0;
+	l->migrated = true;
+	return 0;
+}
+
+/*
+ * Migration, step 2 of 2, once the new program runs: the new maps replace the
+ * old pins (rename(2) replaces a pin atomically), the old trace ring buffer
+ * goes, and the layout is pinned last: a run cut short before it migrates
+ * again, from the old table, which nothing changed.
+ */
+static int commit_layout(struct live *l, char *err, size_t errlen)
+{
+	static const enum pinned_map order[] = { MAP_PORTS, MAP_LAYOUT };
+	char path[PATH_MAX], tmp[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		const char *name = pinned_map_names[order[i]];
+
+		/* bpffs takes no dots in names */
+		snprintf(tmp, sizeof(tmp), "%s_new", pin_path(&l->pins, name, path, sizeof(path)));
+		unlink(tmp);
+		if (bpf_obj_pin(l->fds[order[i]], tmp) || rename(tmp, path)) {
+			snprintf(err, errlen, "cannot pin %s: %s", path, strerror(errno));
+			unlink(tmp);
+			return -1;
+		}
+		pin_restrict(&l->pins, name);
+	}
+	unlinkat(l->pins.dir_fd, "events", 0);
+	l->migrated = false;
+	return 0;
+}
+
+/* A map this load made, which older pins lacked: pinned now, unless it waits for the migration. */
+static int new_map(struct live *l, struct sksteer_bpf *skel, int m, char *err, size_t errlen)
+{
+	uint32_t zero = 0, layout = SKSTEER_LAYOUT;
+
+	l->fds[m] = dup(bpf_map__fd(skel_map(skel, m)));
+	if (m == MAP_LAYOUT)
+		bpf_map_update_elem(l->fds[m], &zero, &layout, BPF_ANY);
+	l->maps_added |= l->pins.live;
+	if (!l->pins.live || (l->layout_from && (m == MAP_PORTS || m == MAP_LAYOUT)))
+		return 0;
+	return pin_map(l, m, err, errlen);
+}
+
+/*
  * Loads the program against the pinned maps (or new ones). Loading changes
  * nothing that runs: the live program changes only in program_attach() and
- * program_sync().
+ * program_sync(). Pins of layout 2 get a new, packed port table here, filled
+ * from the live one (see migrate_table()).
  */
 struct sksteer_bpf *program_load(struct live *l, bool trace, char *err, size_t errlen)
 {
 	struct sksteer_bpf *skel = sksteer_bpf__open();
-	int ret;
+	int ret, old_ports = -1;
 
 	if (!skel) {
 		snprintf(err, errlen, "cannot open the BPF program: %s", strerror(errno));
@@ -64,6 +136,10 @@ struct sksteer_bpf *program_load(struct live *l, bool trace, char *err, size_t e
 	/* the plain program, or the tracing instance of the same code */
 	bpf_program__set_autoload(skel->progs.sksteer, !trace);
 	bpf_program__set_autoload(skel->progs.sksteer_trace, trace);
+	if (l->layout_from && l->pins.mode != PINS_READ) {
+		old_ports = l->fds[MAP_PORTS];
+		l->fds[MAP_PORTS] = -1;
+	}
 	for (int m = 0; m < NR_MAPS; m++)
 		if (l->fds[m] >= 0 && reuse_map(l, skel_map(skel, m), l->fds[m], err, errlen))
 			goto fail;
@@ -76,16 +152,15 @@ struct sksteer_bpf *program_load(struct live *l, bool trace, char *err, size_t e
 		goto fail;
 	}
 	/* new maps: all of them on a first run, those that older pins lack on a later one */
-	for (int m = 0; m < NR_MAPS; m++) {
-		if (l->fds[m] >= 0)
-			continue;
-		l->fds[m] = dup(bpf_map__fd(skel_map(skel, m)));
-		if (l->pins.live && pin_map(l, m, err, errlen))
+	for (int m = 0; m < NR_MAPS; m++)
+		if (l->fds[m] < 0 && new_map(l, skel, m, err, errlen))
 			goto fail;
-		l->maps_added |= l->pins.live;
-	}
+	if (old_ports >= 0 && migrate_table(l, old_ports, err, errlen))
+		goto fail;
 	return skel;
 fail:
+	if (old_ports >= 0 && l->fds[MAP_PORTS] < 0)
+		l->fds[MAP_PORTS] = old_ports; /* as it was */
 	sksteer_bpf__destroy(skel);
 	return NULL;
 }
@@ -132,6 +207,14 @@ int program_sync(struct live *l, struct sksteer_bpf *skel, char *err, size_t err
 	char path[PATH_MAX];
 
 	tracer = live_tracer(l, &t);
+	if (tracer == 1 && l->migrated) {
+		snprintf(
+			err, errlen,
+			"pid %u is tracing this namespace, and upgrading its maps needs the tracing "
+			"program out: stop the tracer, then run again",
+			t.pid);
+		return -1;
+	}
 	if (tracer == 1)
 		return 0;
 	link_fd = bpf_obj_get(pin_path(&l->pins, "link", path, sizeof(path)));
@@ -151,6 +234,8 @@ int program_sync(struct live *l, struct sksteer_bpf *skel, char *err, size_t err
 	close(link_fd);
 	if (ret)
 		snprintf(err, errlen, "cannot update the steering program: %s", strerror(-ret));
+	else if (l->migrated)
+		return commit_layout(l, err, errlen);
 	return ret ? -1 : 0;
 }
 
@@ -210,6 +295,7 @@ int program_trace_begin(struct live *l, struct tracing *t, char *err, size_t err
 	t->tracing = program_load(l, true, err, errlen);
 	if (!t->tracing)
 		goto fail;
+	t->events_fd = bpf_map__fd(t->tracing->maps.events);
 	t->link_fd = bpf_obj_get(pin_path(&l->pins, "link", path, sizeof(path)));
 	if (t->link_fd < 0 || bpf_obj_get_info_by_fd(t->link_fd, &info, &len)) {
 		snprintf(err, errlen, "cannot open the pinned link %s: %s", path, strerror(errno));

@@ -32,6 +32,7 @@ struct tracing {
 	struct sksteer_bpf *plain, *tracing;
 	int link_fd;
 	int before_fd;
+	int events_fd; /* the tracing instance's own ring buffer */
 };
 
 /* Swaps a tracing instance in, recording this process as the tracer. -1 with err set. */

@@ -25,16 +25,25 @@
 #define EAFNOSUPPORT 97
 
 /*
- * (protocol bit << 16 | port) -> slot of the owning target, 0 if none.
- * Mmapable: the loader reads and changes it in place, one byte store per port.
+ * (protocol bit << 16 | port) -> slot of the owning target, 0 if none: byte
+ * key % 8 of element key / 8. Mmapable: the loader reads and changes it in
+ * place, one byte store per port.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, SKSTEER_PORT_KEYS);
+	__uint(max_entries, SKSTEER_PORT_ELEMS);
 	__type(key, __u32);
-	__type(value, __u8);
+	__type(value, __u64);
 } ports SEC(".maps");
+
+/* SKSTEER_LAYOUT, written by the loader; the program never reads it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} layout SEC(".maps");
 
 #include "targets.bpf.h"
 #include "clients.bpf.h"
@@ -85,6 +94,7 @@ struct {
 	__type(value, struct sksteer_target_info);
 } target_info SEC(".maps");
 
+/* Only the tracing instance writes it: each tracer gets its own, never pinned. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
@@ -149,6 +159,15 @@ static __always_inline void count_error(struct sksteer_stats *st, long err)
 	}
 }
 
+/* Whether another program's UDP client sockets hold port (see clients.bpf.h). */
+static __always_inline bool clients_hold(__u32 port)
+{
+	__u32 elem = port / SKSTEER_CLIENTS_PER_ELEM;
+	__u64 *counts = bpf_map_lookup_elem(&udp_clients, &elem);
+
+	return counts && SKSTEER_CLIENTS_COUNT(*counts, port);
+}
+
 /* refused or preempted: rare paths, with counters of their own */
 static __always_inline void count_ext(__u32 slot, bool refused)
 {
@@ -181,15 +200,16 @@ static __always_inline int steer(struct bpf_sk_lookup *ctx, const bool tracing)
 {
 	__u32 port = ctx->local_port;
 	__u32 key = port | SKSTEER_PROTO_BIT(ctx->protocol);
+	__u32 elem = key / SKSTEER_KEYS_PER_ELEM;
 	struct sksteer_stats *st;
 	struct bpf_sock *sk;
 	__u32 slot = 0, *flags;
-	__u8 *owner;
+	__u8 *owners;
 	long err;
 
-	owner = bpf_map_lookup_elem(&ports, &key);
-	if (owner)
-		slot = *owner;
+	owners = bpf_map_lookup_elem(&ports, &elem);
+	if (owners)
+		slot = owners[key % SKSTEER_KEYS_PER_ELEM];
 	st = bpf_map_lookup_elem(&stats, &slot);
 	if (!st)
 		return SK_PASS;
@@ -213,7 +233,7 @@ static __always_inline int steer(struct bpf_sk_lookup *ctx, const bool tracing)
 	 * client socket is that socket's (one more lookup, on those ports only).
 	 */
 	if (flags && SKSTEER_CLIENTS_FROM(*flags) && port >= SKSTEER_CLIENTS_FROM(*flags) &&
-	    bpf_map_lookup_elem(&udp_clients, &port)) {
+	    clients_hold(port)) {
 		st->passed++;
 		if (tracing)
 			trace(ctx, SKSTEER_CLIENT, slot, 0);

@@ -698,7 +698,7 @@ static int trace(struct live *l, char *err, size_t errlen)
 	flock(l->pins.dir_fd, LOCK_UN);
 
 	out.realtime_offset_ns = realtime_offset_ns();
-	ret = trace_stream(&out, l->fds[MAP_EVENTS], t.link_fd, &exiting, err, errlen);
+	ret = trace_stream(&out, t.events_fd, t.link_fd, &exiting, err, errlen);
 
 	flock(l->pins.dir_fd, LOCK_EX);
 	program_trace_end(l, &t);

@@ -26,6 +26,22 @@
 #define SKSTEER_PROTO_BIT(proto) (((proto)&0x10) << 12)
 
 /*
+ * The table packs eight keys into each 8-byte array element, so that key K's
+ * owner is byte K of the (mmapped) table: 128 KB for both protocols, where an
+ * element per key took 1 MB (an array rounds each value up to 8 bytes).
+ */
+#define SKSTEER_KEYS_PER_ELEM 8
+#define SKSTEER_PORT_ELEMS (SKSTEER_PORT_KEYS / SKSTEER_KEYS_PER_ELEM)
+
+/*
+ * The layout of the pinned maps, pinned with them (the "layout" map). sksteer
+ * migrates pins of an older layout in place, and refuses a newer one.
+ *   2 (0.2): the port table with one element per key; no "layout" map.
+ *   3: the packed port table; the trace ring buffer is the tracer's, not pinned.
+ */
+#define SKSTEER_LAYOUT 3
+
+/*
  * Per-CPU counters, one set per slot. Slot 0 holds what belongs to no target:
  * lookups for ports nobody steers, and trace events the ring buffer could not
  * take.
@@ -63,8 +79,13 @@ struct sksteer_stats {
 #define SKSTEER_CLIENTS_SHIFT 16
 #define SKSTEER_CLIENTS_FROM(flags) ((flags) >> SKSTEER_CLIENTS_SHIFT)
 
-/* UDP sockets the client watcher remembers: every client port, and servers besides */
-#define SKSTEER_UDP_SOCKETS (65536 + 16384)
+/* udp_clients: a 4-bit count of client sockets per port, sixteen ports to an element */
+#define SKSTEER_CLIENTS_PER_ELEM 16
+#define SKSTEER_CLIENTS_COUNT(elem, port) (((elem) >> ((port) % 16 * 4)) & 0xf)
+#define SKSTEER_CLIENTS_ONE(port) (1ULL << ((port) % 16 * 4))
+
+/* Sockets that were there before the watcher started, that it may still have to count down */
+#define SKSTEER_UDP_ADOPTED 4096
 #define SKSTEER_UDP_SERVER 0 /* in place of a port: bound explicitly, never a client */
 
 /*

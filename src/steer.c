@@ -16,7 +16,8 @@
 /* How many conflicting sockets a refusal names before it says "and N more". */
 #define NAMED_MAX 3
 
-#define TABLE_BYTES ((size_t)SKSTEER_PORT_KEYS * TABLE_STRIDE)
+/* The packed table: one byte per key, the layout a reader's copy always has. */
+#define TABLE_BYTES ((size_t)SKSTEER_PORT_KEYS)
 
 /*
  * Writes one port's owner. A one-byte store is atomic: a lookup sees the old
@@ -24,24 +25,26 @@
  */
 static void set_owner(struct live *l, uint32_t key, uint8_t slot)
 {
-	l->table[(size_t)key * TABLE_STRIDE] = slot;
+	l->table[(size_t)key * l->stride] = slot;
 }
 
 /*
  * A read-only fd cannot be mapped shared (the kernel requires VM_SHARED), so
- * readers take a copy: one batch lookup of the whole table, laid out as the
- * mapping is.
+ * readers take a copy: one batch lookup of the whole table, packed whatever
+ * the layout (value_size 8: eight keys an element; 1: layout 2, one a key).
  */
-static volatile uint8_t *copy_table(int fd)
+static volatile uint8_t *copy_table(int fd, uint32_t value_size)
 {
-	uint8_t *copy = calloc(TABLE_BYTES, 1), *values = malloc(SKSTEER_PORT_KEYS);
-	uint32_t *keys = malloc(SKSTEER_PORT_KEYS * sizeof(*keys)), out, count = 0;
+	uint32_t per_elem = value_size == 1 ? 1 : SKSTEER_KEYS_PER_ELEM;
+	uint32_t elems = SKSTEER_PORT_KEYS / per_elem, *keys = malloc(elems * sizeof(*keys));
+	uint8_t *copy = calloc(TABLE_BYTES, 1), *values = malloc(TABLE_BYTES);
+	uint32_t out, count = 0;
 	void *in = NULL;
 
-	while (copy && values && keys && count < SKSTEER_PORT_KEYS) {
-		__u32 n = SKSTEER_PORT_KEYS - count;
-		int ret =
-			bpf_map_lookup_batch(fd, in, &out, keys + count, values + count, &n, NULL);
+	while (copy && values && keys && count < elems) {
+		__u32 n = elems - count;
+		int ret = bpf_map_lookup_batch(fd, in, &out, keys + count,
+					       values + (size_t)count * per_elem, &n, NULL);
 
 		count += n;
 		in = &out;
@@ -53,7 +56,7 @@ static volatile uint8_t *copy_table(int fd)
 	if (!copy || !values || !keys)
 		goto fail;
 	for (uint32_t i = 0; i < count; i++)
-		copy[(size_t)keys[i] * TABLE_STRIDE] = values[i];
+		memcpy(copy + (size_t)keys[i] * per_elem, values + (size_t)i * per_elem, per_elem);
 	free(keys);
 	free(values);
 	return copy;
@@ -62,6 +65,46 @@ fail:
 	free(keys);
 	free(values);
 	return NULL;
+}
+
+/*
+ * Which layout the pins have: l->layout_from is 2 for the one before
+ * SKSTEER_LAYOUT (migrated when the run changes anything), 0 for ours.
+ */
+static int pinned_layout(struct live *l, char *err, size_t errlen)
+{
+	struct bpf_map_info info = {};
+	uint32_t zero = 0, v = 0;
+	__u32 len = sizeof(info);
+
+	l->layout_from = 0;
+	if (l->fds[MAP_LAYOUT] >= 0 && !bpf_map_lookup_elem(l->fds[MAP_LAYOUT], &zero, &v) &&
+	    v > SKSTEER_LAYOUT) {
+		snprintf(
+			err, errlen,
+			"the steering pinned in %s comes from a newer sksteer (map layout %u; this "
+			"one knows up to %u): use that sksteer, or run 'sksteer --detach' and "
+			"apply the configuration again",
+			l->pins.dir, v, SKSTEER_LAYOUT);
+		return -1;
+	}
+	if (bpf_obj_get_info_by_fd(l->fds[MAP_PORTS], &info, &len)) {
+		snprintf(err, errlen, "cannot read the pinned port table: %s", strerror(errno));
+		return -1;
+	}
+	if (v == SKSTEER_LAYOUT && info.value_size == 8 && info.max_entries == SKSTEER_PORT_ELEMS)
+		return 0;
+	if (l->fds[MAP_LAYOUT] < 0 && info.value_size == 1 &&
+	    info.max_entries == SKSTEER_PORT_KEYS) {
+		l->layout_from = 2;
+		return 0;
+	}
+	snprintf(err, errlen,
+		 "the steering pinned in %s has a map layout this sksteer does not know (map "
+		 "'ports' differs): use the sksteer that made it, or run 'sksteer --detach' and "
+		 "apply the configuration again",
+		 l->pins.dir);
+	return -1;
 }
 
 int live_read(struct live *l, char *err, size_t errlen)
@@ -73,11 +116,16 @@ int live_read(struct live *l, char *err, size_t errlen)
 			return -1;
 		}
 	}
+	if (pinned_layout(l, err, errlen))
+		return -1;
+	l->stride = l->layout_from == 2 ? 8 : 1;
+	l->table_len = TABLE_BYTES * l->stride;
 	if (l->pins.mode == PINS_READ) {
-		l->table = copy_table(l->fds[MAP_PORTS]);
+		l->table = copy_table(l->fds[MAP_PORTS], l->layout_from == 2 ? 1 : 8);
 		l->table_copied = l->table != NULL;
+		l->stride = 1;
 	} else {
-		l->table = mmap(NULL, TABLE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED,
+		l->table = mmap(NULL, l->table_len, PROT_READ | PROT_WRITE, MAP_SHARED,
 				l->fds[MAP_PORTS], 0);
 		if (l->table == MAP_FAILED)
 			l->table = NULL;
@@ -122,7 +170,7 @@ void live_unmap(struct live *l)
 	if (l->table && l->table_copied)
 		free((void *)l->table);
 	else if (l->table)
-		munmap((void *)l->table, TABLE_BYTES);
+		munmap((void *)l->table, l->table_len);
 	l->table = NULL;
 }
 
@@ -653,6 +701,8 @@ int live_apply(struct live *l, const struct change *c, char *err, size_t errlen)
 	}
 	if (c->ports) {
 		clients_adopt(l, c, slot);
+		if (clients_attach(l, err, errlen))
+			return -1;
 		set_ports(l, slot, c->ports);
 	}
 	return drop_empty_targets(l, err, errlen);
@@ -757,6 +807,8 @@ int live_apply_set(struct live *l, const struct change *c, const struct sock_inf
 	}
 	for (int i = 0; i < n; i++)
 		clients_adopt(l, &c[i], slots[i]);
+	if (clients_attach(l, err, errlen))
+		return -1;
 	/* every gain before any loss: a port moving between targets changes owner in one store */
 	for (int i = 0; i < n; i++) {
 		uint32_t base = port_key(c[i].target->proto, 0);
@@ -777,6 +829,7 @@ int live_empty(struct live *l, char *err, size_t errlen)
 	memset(l->addrs, 0, sizeof(l->addrs));
 	l->table = calloc(TABLE_BYTES, 1);
 	l->table_copied = l->table != NULL;
+	l->stride = 1;
 	if (l->table)
 		return 0;
 	snprintf(err, errlen, "out of memory");

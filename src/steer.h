@@ -21,18 +21,23 @@ struct live {
 	 * One array element per key; the owner's slot is its first byte.
 	 */
 	volatile uint8_t *table;
-	bool table_copied; /* a reader's copy (PINS_READ), not a mapping */
+	size_t table_len;
+	unsigned int stride; /* bytes from one key's owner to the next: 1, or 8 in layout 2 */
+	bool table_copied; /* a reader's copy (PINS_READ), always packed, not a mapping */
+	/*
+	 * Pins of an older layout (2), which program_load() migrates; then
+	 * migrated, until program_sync() has swapped the program and re-pinned.
+	 */
+	int layout_from;
+	bool migrated;
 	bool maps_added; /* maps older pins lacked were made: the live program must change */
 	/* the ephemeral range while the UDP client watcher runs (clients.h); 0: it does not */
 	uint16_t clients_from, clients_to;
 };
 
-/* A BPF array element's size: its value (one byte here) rounded up to 8. */
-#define TABLE_STRIDE 8
-
 static inline uint8_t port_owner(const struct live *l, uint32_t key)
 {
-	return l->table[(size_t)key * TABLE_STRIDE];
+	return l->table[(size_t)key * l->stride];
 }
 
 struct change {

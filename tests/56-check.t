@@ -4,7 +4,7 @@
 
 check() { STDERR=$("$SKSTEER" --check 2>&1); RC=$?; }
 set_port() { # set_port PORT SLOT: write the pinned port table behind sksteer's back
-	bpftool map update pinned "$PIN_DIR/ports" key $(($1 & 255)) $(($1 >> 8)) 0 0 value "$2"
+	"$TOP/.output/setport" "$PIN_DIR" "$1" "$2"
 }
 
 check

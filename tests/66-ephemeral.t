@@ -27,8 +27,8 @@ like "--list says so, and counts the clients' lookups (IPv6 ones too)" \
 like "--list --json" "\"clients_from\":$lo,.*\"to_clients\":25," "$("$SKSTEER" --list --json)"
 like "--metrics" "sksteer_lookups_total\{netns=\"[0-9]+\",target=\"udp:127.0.0.1:9000\",verdict=\"to_clients\"\} 25" \
 	"$("$SKSTEER" --metrics)"
-is "closed clients let go of their ports" "[]" \
-	"$(bpftool map dump pinned "$PIN_DIR/udp_clients" 2>&1)"
+is "closed clients let go of their ports (every count is 0)" "" \
+	"$(bpftool map dump pinned "$PIN_DIR/udp_clients" 2>&1 | grep '"value": [1-9]')"
 
 # A client that holds its port and keeps it: while it lives, its port is its own; after, the target's.
 client() { # client OUT [ARGS...]: a netpeer client in the background; its port in CLIENT_PORT

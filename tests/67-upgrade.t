@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Upgrades across map layouts: pins of layout 2 (sksteer 0.2) are migrated in place, under
+# load, without a failed connection; a newer layout is refused, changing nothing.
+. "$(dirname "$0")/lib.sh"
+
+OLD=("$TOP/.output/oldsteer" "$PIN_DIR" "$TOP/.output/sksteer-0.2.bpf.o")
+value_size() { bpftool map show pinned "$PIN_DIR/$1" | grep -o 'value [0-9]*B' | tr -dc 0-9; }
+
+start_ready "${OLD[@]}" 127.0.0.1:9000 8000-8099
+ok "steering pinned by the old layout" test "$(value_size ports)" = 1
+is "it steers" 8000 "$(dial 127.0.0.1:8000)"
+like "--list reads the old layout" "ports    8000-8099 \(100\)" "$("$SKSTEER" --list)"
+like "--check too, without changing it" "" "$("$SKSTEER" --check 2>&1)"
+is "(reading changed nothing)" 1 "$(value_size ports)"
+
+loop_start 127.0.0.1:8050
+ok "a run that changes the ports migrates the layout" "$SKSTEER" -p 8000-8199 -s 127.0.0.1:9000
+sleep 0.3
+is "a client hammering a steered port through the upgrade never failed" "fail 0" \
+	"$(loop_stop | grep -o 'fail [0-9]*')"
+like "(and got through)" "^ok [1-9]" "$(cat "$WORK/loop.out")"
+is "the port table is packed now" 8 "$(value_size ports)"
+is "the layout is pinned" 3 "$(bpftool -j map lookup pinned "$PIN_DIR/layout" key 0 0 0 0 |
+	grep -o '"value":[0-9][0-9]*' | cut -d: -f2)"
+ok "the trace ring buffer is no longer pinned" test ! -e "$PIN_DIR/events"
+is "old ports still steer" 8000 "$(dial 127.0.0.1:8000)"
+is "new ports too" 8150 "$(dial 127.0.0.1:8150)"
+like "counters came across (the loop's lookups, before and after)" \
+	"lookups  steered ([1-9][0-9]{2,})" "$("$SKSTEER" --list | sed -n 3p)"
+ok "healthy" "$SKSTEER" --check
+id_before=$(link_prog)
+ok "a second run finds nothing to migrate" "$SKSTEER" -p 8000-8199 -s 127.0.0.1:9000
+is "and keeps the program" "$id_before" "$(link_prog)"
+
+# A newer layout: refused with one line, nothing changed.
+bpftool map update pinned "$PIN_DIR/layout" key 0 0 0 0 value 4 0 0 0
+run_sksteer -p 8000 -s 127.0.0.1:9000
+is "pins of a newer layout are refused" 1 "$RC"
+like "with one line naming it" "^sksteer: the steering pinned in $PIN_DIR comes from a newer sksteer \(map layout 4; this one knows up to 3\): use that sksteer, or run 'sksteer --detach' and apply the configuration again$" "$STDERR"
+is "and steering is as it was" 8199 "$(dial 127.0.0.1:8199)"
+bpftool map update pinned "$PIN_DIR/layout" key 0 0 0 0 value 3 0 0 0
+ok "--detach" "$SKSTEER" --detach
+kill "$LAST_PID"
+
+# --trace on old pins migrates first, then traces.
+start_ready "${OLD[@]}" 127.0.0.1:9001 8300
+trace_start "$WORK/trace"
+dial 127.0.0.1:8300 >/dev/null
+trace_stop
+like "--trace on the old layout: migrated, then traced" "127\.0\.0\.1:8300 +steered +127\.0\.0\.1:9001" \
+	"$(cat "$WORK/trace")"
+is "(migrated)" 8 "$(value_size ports)"
+ok "--detach" "$SKSTEER" --detach
+
+done_testing

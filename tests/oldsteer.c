@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * oldsteer PIN_DIR OBJECT ADDR:PORT PORTS: steering as sksteer 0.2 left it
+ * pinned (map layout 2: the port table with an element per key, the
+ * trace ring buffer pinned too), for the layout upgrade test. It listens at
+ * ADDR:PORT itself, steers PORTS (TCP) there with OBJECT's program (the frozen
+ * bench/sksteer-0.2.bpf.c), pins maps and link in PIN_DIR, prints "ready",
+ * and then answers each connection with the port it arrived on, until killed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/magic.h>
+#include "parse.h"
+
+static void die(const char *what)
+{
+	fprintf(stderr, "oldsteer: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static int listener(const struct sksteer_target *t)
+{
+	struct sockaddr_storage ss = {};
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	int fd = socket(t->family, SOCK_STREAM, 0), one = 1;
+
+	if (t->family == AF_INET6) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(t->port);
+		memcpy(&s6->sin6_addr, t->addr, 16);
+	} else {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(t->port);
+		memcpy(&s4->sin_addr, t->addr, 4);
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, sizeof(ss)) || listen(fd, 4096))
+		die("listen");
+	return fd;
+}
+
+int main(int argc, char **argv)
+{
+	struct sksteer_target t;
+	struct portset ports;
+	struct bpf_object *obj;
+	struct bpf_program *prog;
+	struct bpf_link *link;
+	struct bpf_map *map;
+	struct statfs fs;
+	char path[4096], err[256];
+	uint32_t one = 1;
+	uint8_t slot = 1;
+	uint64_t sock;
+	int fd, netns;
+
+	if (argc != 5 || parse_target(argv[3], &t, err, sizeof(err)) ||
+	    parse_ports(argv[4], &ports, err, sizeof(err))) {
+		fprintf(stderr, "usage: oldsteer PIN_DIR OBJECT ADDR:PORT PORTS\n");
+		return 2;
+	}
+	/* 0.2 mounted bpffs itself too */
+	if ((statfs("/sys/fs/bpf", &fs) || fs.f_type != BPF_FS_MAGIC) &&
+	    mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700"))
+		die("mount bpffs");
+	fd = listener(&t);
+	sock = (uint64_t)fd;
+	obj = bpf_object__open_file(argv[2], NULL);
+	if (!obj)
+		die("open");
+	bpf_object__for_each_program(prog, obj)
+		bpf_program__set_autoload(prog, !strcmp(bpf_program__name(prog), "sksteer"));
+	if (bpf_object__load(obj))
+		die("load");
+	map = bpf_object__find_map_by_name(obj, "ports");
+	for (uint32_t port = 1; port <= 65535; port++)
+		if (portset_has(&ports, port) &&
+		    bpf_map_update_elem(bpf_map__fd(map), &port, &slot, BPF_ANY))
+			die("ports");
+	if (bpf_map_update_elem(bpf_map__fd(bpf_object__find_map_by_name(obj, "targets")), &one,
+				&sock, BPF_ANY) ||
+	    bpf_map_update_elem(bpf_map__fd(bpf_object__find_map_by_name(obj, "target_addrs")),
+				&one, &t, BPF_ANY))
+		die("target");
+	if (mkdir("/sys/fs/bpf/sksteer", 0700) && errno != EEXIST)
+		die("mkdir");
+	if (mkdir(argv[1], 0700) && errno != EEXIST)
+		die("mkdir");
+	bpf_object__for_each_map(map, obj) {
+		if (strchr(bpf_map__name(map), '.'))
+			continue; /* .rodata and the like */
+		snprintf(path, sizeof(path), "%s/%s", argv[1], bpf_map__name(map));
+		if (bpf_map__pin(map, path))
+			die(path);
+	}
+	netns = open("/proc/self/ns/net", O_RDONLY);
+	prog = bpf_object__find_program_by_name(obj, "sksteer");
+	link = bpf_program__attach_netns(prog, netns);
+	snprintf(path, sizeof(path), "%s/link", argv[1]);
+	if (!link || bpf_link__pin(link, path))
+		die("link");
+	printf("ready\n");
+	fflush(stdout);
+	for (;;) {
+		struct sockaddr_storage local;
+		socklen_t len = sizeof(local);
+		char reply[16];
+		int c = accept(fd, NULL, NULL);
+
+		if (c < 0)
+			continue;
+		getsockname(c, (struct sockaddr *)&local, &len);
+		snprintf(reply, sizeof(reply), "%u\n",
+			 ntohs(((struct sockaddr_in *)&local)->sin_port));
+		if (write(c, reply, strlen(reply)) < 0)
+			perror("write");
+		close(c);
+	}
+}
