@@ -242,10 +242,36 @@ static void unlink_all(struct pins *p)
 			close(fd);
 		return;
 	}
+	rewinddir(d); /* the offset is shared with dir_fd: others may have read it */
 	while ((de = readdir(d)))
 		if (de->d_name[0] != '.')
 			unlinkat(p->dir_fd, de->d_name, 0);
 	closedir(d);
+}
+
+/* The follower's links (src/follow.c), "follow" and "follow-CGROUP", off their cgroups. */
+static void detach_followers(struct pins *p)
+{
+	struct dirent *de;
+	char path[PATH_MAX];
+	int fd = dup(p->dir_fd), link;
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+
+	if (d)
+		rewinddir(d); /* the offset is shared with dir_fd: others may have read it */
+	while (d && (de = readdir(d))) {
+		if (strcmp(de->d_name, "follow") && strncmp(de->d_name, "follow-", 7))
+			continue;
+		link = bpf_obj_get(pin_path(p, de->d_name, path, sizeof(path)));
+		if (link >= 0) {
+			bpf_link_detach(link);
+			close(link);
+		}
+	}
+	if (d)
+		closedir(d);
+	else if (fd >= 0)
+		close(fd);
 }
 
 int pins_remove(struct pins *p)
@@ -258,6 +284,7 @@ int pins_remove(struct pins *p)
 		bpf_link_detach(link);
 		close(link);
 	}
+	detach_followers(p);
 	unlink_all(p);
 	p->live = false;
 	p->created = true; /* so that pins_close() removes the empty directory */

@@ -174,6 +174,7 @@ int status_collect(const struct live *l, struct status *st, char *err, size_t er
 		t->nports = portset_count(&ports);
 		t->socket_only = live_flags(l, slot) & BPF_SK_LOOKUP_F_NO_REUSEPORT;
 		t->fail_closed = live_flags(l, slot) & SKSTEER_FAIL_CLOSED;
+		follow_info(l, slot, &t->follow);
 		len = format_ports(&ports, NULL, 0) + 1;
 		t->ports = malloc(len);
 		if (t->ports)
@@ -223,6 +224,7 @@ void status_text(const struct status *st, FILE *f)
 		if (t->socket_only)
 			fprintf(f, "  assign   this socket only, not its SO_REUSEPORT group "
 				   "(after a restart; a run with -p spreads again)\n");
+		follow_text(&t->follow, f);
 		fprintf(f,
 			"  lookups  steered %llu  no-target %llu  errors %llu  refused %llu  "
 			"preempted %llu\n",
@@ -341,7 +343,9 @@ void status_json(const struct status *st, FILE *f)
 			(unsigned long long)t->stats.no_target, (unsigned long long)t->ext.refused,
 			(unsigned long long)t->ext.preempted);
 		json_errors(&t->stats, f);
-		fprintf(f, "}}");
+		fprintf(f, "},");
+		follow_json(&t->follow, f);
+		fprintf(f, "}");
 	}
 	fprintf(f,
 		"],\"lookups\":{\"steered\":%llu,\"passed\":%llu,\"no_target\":%llu,\"refused\":%llu,"
@@ -414,6 +418,7 @@ void status_metrics(const struct status *st, FILE *f)
 				"sksteer_assign_errors_total{netns=\"%llu\",target=\"%s\",cause=\"%s\"} %llu\n",
 				ns, name, causes[c], (unsigned long long)by_cause[c]);
 	}
+	follow_metrics(st, f);
 	metric_head(f, "target_up", "gauge",
 		    "1 while the target's socket exists, 0 once it is gone.");
 	for (int i = 0; i < st->ntargets; i++)
