@@ -9,7 +9,8 @@
  * it is entitled (the uid of the socket it replaces; the cgroup, by where the
  * instance is attached), it takes the target's slot in the targets sockmap,
  * which the lookup program already reads: nothing is added to the per-lookup
- * path. A refused takeover is counted. Nothing runs in userspace meanwhile.
+ * path. It also becomes the target's standby if it has none (see below). A
+ * refused takeover is counted. Nothing runs in userspace meanwhile.
  *
  * Fixed per loaded instance, in .rodata: the network namespace (its inode) and
  * the cgroup the instance is attached to (0: the root). Programs of a cgroup
@@ -37,6 +38,14 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } target_flags SEC(".maps");
+
+/* a sibling, steered to while the target's socket is gone: the first entitled one to listen */
+struct {
+	__uint(type, BPF_MAP_TYPE_SOCKMAP);
+	__uint(max_entries, SKSTEER_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} standby SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -119,6 +128,12 @@ int sksteer_follow(struct bpf_sock_ops *ctx)
 		__sync_fetch_and_add(&st->errors, 1);
 		return 1;
 	}
+	/*
+	 * The standby keeps the oldest socket that still listens: when the one
+	 * taken now closes while that one lives (a reload that failed, a worker
+	 * that quit), its sibling gets the connections.
+	 */
+	bpf_sock_map_update(ctx, &standby, &slot, BPF_NOEXIST);
 	f->taken_cookie = cookie;
 	st->last_ns = bpf_ktime_get_ns();
 	__sync_fetch_and_add(&st->followed, 1);

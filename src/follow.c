@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "cgroup.h"
+#include "find.h"
 #include "follow.h"
 #include "follow.skel.h"
 #include "parse.h"
@@ -172,6 +173,8 @@ static struct follow_bpf *load_instance(struct live *l, uint64_t cgroup_id, int 
 	ret = bpf_map__reuse_fd(skel->maps.targets, l->fds[MAP_TARGETS]);
 	if (!ret)
 		ret = bpf_map__reuse_fd(skel->maps.target_flags, l->fds[MAP_TARGET_FLAGS]);
+	if (!ret)
+		ret = bpf_map__reuse_fd(skel->maps.standby, l->fds[MAP_STANDBY]);
 	if (!ret && addrs_fd >= 0)
 		ret = bpf_map__reuse_fd(skel->maps.follow_addrs, addrs_fd);
 	if (!ret && stats_fd >= 0)
@@ -284,6 +287,29 @@ int follow_update(struct live *l, const struct sksteer_target *t, int mode, cons
 	return follow_sync(l, err, errlen);
 }
 
+/*
+ * A following target's standby: its current socket, when it has none, so that
+ * a sibling that takes over and then closes hands the connections back. The
+ * socket is put there from inside the kernel as the target's own is
+ * (src/find.c). Best effort: without a standby, following works as before.
+ */
+static void standby_fill(struct live *l, int slot)
+{
+	uint64_t cookie = live_cookie(l, slot), have;
+	uint32_t key = (uint32_t)slot;
+	struct sock_list socks;
+	char ignored[256];
+
+	if (!cookie || !bpf_map_lookup_elem(l->fds[MAP_STANDBY], &key, &have) ||
+	    sockets_dump(l->addrs[slot].proto, &socks))
+		return;
+	for (size_t i = 0; i < socks.n; i++)
+		if (socks.socks[i].cookie == cookie)
+			target_install(l->fds[MAP_STANDBY], key, &socks.socks[i], ignored,
+				       sizeof(ignored));
+	sock_list_free(&socks);
+}
+
 int follow_sync(struct live *l, char *err, size_t errlen)
 {
 	struct {
@@ -296,10 +322,16 @@ int follow_sync(struct live *l, char *err, size_t errlen)
 	struct follow_bpf *first = NULL;
 	struct sksteer_target key, next;
 
-	if (l->fds[MAP_TARGET_FLAGS] < 0)
-		return 0; /* pins of 0.1 that this run did not change: nothing follows */
-	for (int s = 1; s < SKSTEER_SLOTS; s++)
-		nfollow += l->addrs[s].proto && (live_flags(l, s) & SKSTEER_FOLLOW);
+	if (l->fds[MAP_TARGET_FLAGS] < 0 || l->fds[MAP_STANDBY] < 0)
+		return 0; /* older pins that this run did not change: nothing follows */
+	for (int s = 1; s < SKSTEER_SLOTS; s++) {
+		uint32_t key = (uint32_t)s;
+
+		if (l->addrs[s].proto && (live_flags(l, s) & SKSTEER_FOLLOW))
+			nfollow++;
+		else /* a sockmap answers EINVAL for an empty slot */
+			bpf_map_delete_elem(l->fds[MAP_STANDBY], &key);
+	}
 	if (!nfollow) {
 		unpin(l, NULL, 0, true);
 		return 0;
@@ -373,6 +405,7 @@ int follow_sync(struct live *l, char *err, size_t errlen)
 
 			bpf_map_update_elem(stats_fd, &k, &zero, BPF_ANY);
 		}
+		standby_fill(l, s);
 		if (bpf_map_update_elem(addrs_fd, &l->addrs[s], &f, BPF_ANY)) {
 			snprintf(err, errlen, "cannot record what follows: %s", strerror(errno));
 			goto out;
@@ -438,6 +471,9 @@ void follow_info(const struct live *l, int slot, struct follow_info *out)
 	if (fd >= 0)
 		close(fd);
 	out->attached = !fstatat(l->pins.dir_fd, LINK_PIN, &(struct stat){}, 0);
+	if (l->fds[MAP_STANDBY] >= 0 &&
+	    !bpf_map_lookup_elem(l->fds[MAP_STANDBY], &key, &out->standby))
+		out->standby_serves = !live_cookie(l, slot);
 }
 
 void follow_text(const struct follow_info *fi, FILE *f)
@@ -458,6 +494,9 @@ void follow_text(const struct follow_info *fi, FILE *f)
 		fprintf(f, "  last refused uid %u", s->last_refused_uid);
 	if (s->errors)
 		fprintf(f, "  errors %llu", (unsigned long long)s->errors);
+	if (fi->standby_serves)
+		fprintf(f, "\n  standby  its socket is gone: a sibling at its address gets the "
+			   "connections");
 	fputc('\n', f);
 }
 
@@ -471,11 +510,13 @@ void follow_json(const struct follow_info *fi, FILE *f)
 	}
 	fprintf(f,
 		"\"follow\":{\"mode\":\"%s\",\"uid\":%u,\"cgroup\":\"%s\",\"attached\":%s,"
-		"\"takeovers\":%llu,\"refused_uid\":%llu,\"refused_cgroup\":%llu,\"errors\":%llu}",
+		"\"takeovers\":%llu,\"refused_uid\":%llu,\"refused_cgroup\":%llu,\"errors\":%llu,"
+		"\"standby\":%llu,\"standby_serves\":%s}",
 		fi->mode == FOLLOW_GROUP ? "group" : "socket", fi->uid, fi->cgroup,
 		fi->attached ? "true" : "false", (unsigned long long)s->followed,
 		(unsigned long long)s->refused_uid, (unsigned long long)s->refused_cgroup,
-		(unsigned long long)s->errors);
+		(unsigned long long)s->errors, (unsigned long long)fi->standby,
+		fi->standby_serves ? "true" : "false");
 }
 
 void follow_metrics(const struct status *st, FILE *f)

@@ -4,7 +4,9 @@
  * (src/follow.bpf.c) loaded, attached to the cgroup v2 hierarchy and pinned in
  * the namespace's pin directory ("follow", "follow-CGROUP" links; the
  * "follow_addrs" and "follow_stats" maps), kept in step with the targets that
- * follow, and what --list, --save and the configuration files show of it.
+ * follow, each target's standby (a sibling at its address, in the "standby"
+ * sockmap the lookup program reads while the target's socket is gone), and
+ * what --list, --save and the configuration files show of it.
  * Pins without these (older sksteer) work as they are; they are made when a
  * target first follows, and removed when none does any more, or by --detach.
  */
@@ -47,6 +49,8 @@ struct follow_info {
 	uint32_t uid;
 	struct sksteer_follow_stats stats;
 	bool attached; /* the follower's link is pinned and attached */
+	uint64_t standby; /* the cookie of the sibling in the standby sockmap, 0 if none */
+	bool standby_serves; /* the target's socket is gone: the standby gets the connections */
 };
 
 /* What target slot follows, read from the pins (read-only is enough). */

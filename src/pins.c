@@ -31,6 +31,7 @@ const char *const pinned_map_names[NR_MAPS] = {
 	[MAP_TARGET_INFO] = "target_info",
 	[MAP_TARGET_FLAGS] = "target_flags",
 	[MAP_STATS_EXT] = "stats_ext",
+	[MAP_STANDBY] = "standby",
 };
 
 static bool is_bpffs(const char *path)

@@ -24,6 +24,7 @@ enum pinned_map {
 	MAP_TARGET_INFO, /* added in 0.2: created when older pins lack it */
 	MAP_TARGET_FLAGS, /* added in 0.2 */
 	MAP_STATS_EXT, /* added in 0.2 */
+	MAP_STANDBY, /* added with --follow (src/follow.c) */
 	NR_MAPS
 };
 /* Maps that pins of an older sksteer may lack (0.1 had the ones before): made when missing. */

@@ -485,7 +485,8 @@ int status_check(const struct live *l, const struct status *st, FILE *f)
 		const struct target_status *t = &st->targets[i];
 
 		format_target(&t->addr, name, sizeof(name));
-		if (!t->alive) {
+		/* a following target's sibling at its address serves meanwhile: healthy */
+		if (!t->alive && !t->follow.standby_serves) {
 			fprintf(f,
 				"sksteer: target %s: its socket is gone, so its %u port%s not steered: start "
 				"its server, then run 'sksteer -s %s'\n",

@@ -5,7 +5,7 @@
 # no connection.
 . "$(dirname "$0")/lib.sh"
 
-block() { "$SKSTEER" --list | grep -A5 "^target $1 "; }
+block() { "$SKSTEER" --list | grep -A6 "^target $1 "; }
 labels() { # labels N ADDR:PORT: the distinct answers of N connections, sorted
 	for _ in $(seq "$1"); do dial "$2"; done | cut -d: -f1 | sort -u | paste -sd' '
 }
@@ -53,8 +53,16 @@ is "a reload's new socket gets every connection, the old one none" "new" \
 	"$(labels 40 127.0.0.1:80)"
 like "--list: this socket only" "assign   this socket only" "$(block 127.0.0.1:9000)"
 new=$LAST_PID
+# The steered socket closes while its older sibling still listens (a reload that failed): the
+# sibling, the target's standby, gets the connections.
 stop "$new"
+is "the new socket closes: its older sibling gets the connections again" "old" \
+	"$(labels 10 127.0.0.1:80)"
+like "--list says a sibling serves" "standby  its socket is gone: a sibling at its address gets" \
+	"$(block 127.0.0.1:9000)"
+ok "--check is content" "$SKSTEER" --check
 stop "$old"
+is "once no socket listens there, the port is the kernel's" refused "$(dial 127.0.0.1:80)"
 
 # --follow=group: a group of worker sockets shares the connections, a new member included.
 serve --reuseport --label=w1 127.0.0.1:9000
