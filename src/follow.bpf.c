@@ -26,6 +26,27 @@
 
 #define AF_INET 2
 
+/*
+ * The socket's network namespace: declared here (CO-RE relocates it), since
+ * not every vmlinux.h has possible_net_t's member (libbpf's arm64 one lacks it).
+ */
+struct net___follow {
+	struct ns_common ns;
+} __attribute__((preserve_access_index));
+
+struct sock_common___follow {
+	struct {
+		struct net___follow *net;
+	} skc_net;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u32 netns_of(struct tcp_sock *tp)
+{
+	struct sock_common___follow *skc = (void *)&tp->inet_conn.icsk_inet.sk.__sk_common;
+
+	return skc->skc_net.net->ns.inum;
+}
+
 const volatile __u32 netns_ino;
 const volatile __u64 cgroup_id;
 
@@ -78,7 +99,7 @@ int sksteer_follow(struct bpf_sock_ops *ctx)
 	if (!sk)
 		return 1;
 	tp = bpf_skc_to_tcp_sock(sk);
-	if (!tp || tp->inet_conn.icsk_inet.sk.__sk_common.skc_net.net->ns.inum != netns_ino)
+	if (!tp || netns_of(tp) != netns_ino)
 		return 1;
 	key.family = (__u8)ctx->family;
 	key.port = (__u16)ctx->local_port;

@@ -19,6 +19,11 @@
  *       Connects again and again until STOPFILE exists; prints "ok N fail M".
  *   netpeer rate ADDR:PORT SECONDS
  *       Sequential connect + RST close for SECONDS; prints connections per second.
+ *   netpeer takeover [--reuseport] ADDR:PORT DIAL N
+ *       N times: a new socket listens at ADDR:PORT (the last one closed first, unless
+ *       --reuseport), and connections to DIAL (a port steered to ADDR:PORT) are tried
+ *       until one reaches it; prints the time from listen() to that accept, in
+ *       microseconds, one line each.
  *   netpeer crowd ADDR:PORT N
  *       N TCP listeners on ADDR, ports PORT to PORT+N-1 (benchmarks); "ready", then waits.
  *   netpeer hold ADDR:PORT N
@@ -352,6 +357,51 @@ static __attribute__((noreturn)) void activated(void)
 	serve_fd(3);
 }
 
+/* One connection attempt to dial; whether lfd accepted it (within 20 ms). */
+static bool reached(int lfd, const struct sksteer_target *dial)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = to_sockaddr(dial, &ss);
+	struct linger rst = { 1, 0 };
+	struct pollfd p = { .fd = lfd, .events = POLLIN };
+	int fd = socket(dial->family, SOCK_STREAM, 0), c = -1;
+
+	if (!connect(fd, (struct sockaddr *)&ss, len) && poll(&p, 1, 20) == 1)
+		c = accept(lfd, NULL, NULL);
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
+	close(fd);
+	if (c >= 0)
+		close(c);
+	return c >= 0;
+}
+
+static int takeover(const struct sksteer_target *t, const struct sksteer_target *dial, long n)
+{
+	int prev = -1;
+
+	for (long i = 0; i < n; i++) {
+		int fd;
+		double t0;
+
+		if (!reuseport && prev >= 0)
+			close(prev);
+		fd = bound_socket(t);
+		t0 = now();
+		if (listen(fd, 128))
+			die("listen");
+		for (int tries = 0; !reached(fd, dial); tries++)
+			if (tries > 5000) {
+				fprintf(stderr, "netpeer: no connection reached the new socket\n");
+				return 1;
+			}
+		printf("%.1f\n", (now() - t0) * 1e6);
+		if (reuseport && prev >= 0)
+			close(prev);
+		prev = fd;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sksteer_target t;
@@ -399,6 +449,15 @@ int main(int argc, char **argv)
 			exchange(&t, buf, sizeof(buf)) ? failed++ : ok++;
 		printf("ok %ld fail %ld\n", ok, failed);
 		return failed ? 1 : 0;
+	}
+	if (!strcmp(argv[1], "takeover") && i + 2 < argc) {
+		struct sksteer_target dial;
+
+		if (parse_target(argv[i + 1], &dial, err, sizeof(err))) {
+			fprintf(stderr, "netpeer: %s\n", err);
+			return 3;
+		}
+		return takeover(&t, &dial, atol(argv[i + 2]));
 	}
 	if (!strcmp(argv[1], "rate") && i + 1 < argc)
 		return rate(&t, atof(argv[i + 1]));
