@@ -82,6 +82,44 @@ struct {
 	__type(value, struct sksteer_follow_stats);
 } follow_stats SEC(".maps");
 
+/* --trace's ring buffer and its tracer, reused from the pins: events only while one runs */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sksteer_tracer);
+} tracer SEC(".maps");
+
+static __always_inline void trace(const struct sksteer_target *key, __u8 verdict, __u32 slot,
+				  __u32 uid)
+{
+	struct sksteer_tracer *t;
+	struct sksteer_event *e;
+	__u32 zero = 0;
+
+	t = bpf_map_lookup_elem(&tracer, &zero);
+	if (!t || !t->pid)
+		return;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e)
+		return;
+	__builtin_memset(e, 0, sizeof(*e));
+	e->time_ns = bpf_ktime_get_ns();
+	__builtin_memcpy(e->local_ip, key->addr, sizeof(e->local_ip));
+	e->remote_ip[0] = uid;
+	e->local_port = key->port;
+	e->family = key->family;
+	e->proto = key->proto;
+	e->verdict = verdict;
+	e->slot = (__u8)slot;
+	bpf_ringbuf_submit(e, 0);
+}
+
 SEC("sockops")
 int sksteer_follow(struct bpf_sock_ops *ctx)
 {
@@ -130,14 +168,18 @@ int sksteer_follow(struct bpf_sock_ops *ctx)
 	cookie = bpf_get_socket_cookie(ctx);
 	if (f->cgroup != cgroup_id) {
 		/* the target's own instance ran first: what it did not take is refused */
-		if (!cgroup_id && f->taken_cookie != cookie)
+		if (!cgroup_id && f->taken_cookie != cookie) {
 			__sync_fetch_and_add(&st->refused_cgroup, 1);
+			trace(&key, SKSTEER_TAKEOVER_REFUSED, slot,
+			      tp->inet_conn.icsk_inet.sk.sk_uid.val);
+		}
 		return 1;
 	}
 	uid = tp->inet_conn.icsk_inet.sk.sk_uid.val;
 	if (uid != f->uid) {
 		__sync_fetch_and_add(&st->refused_uid, 1);
 		st->last_refused_uid = uid;
+		trace(&key, SKSTEER_TAKEOVER_REFUSED, slot, uid);
 		return 1;
 	}
 	/* a restart: the new socket alone; a worker group: the whole group */
@@ -158,6 +200,7 @@ int sksteer_follow(struct bpf_sock_ops *ctx)
 	f->taken_cookie = cookie;
 	st->last_ns = bpf_ktime_get_ns();
 	__sync_fetch_and_add(&st->followed, 1);
+	trace(&key, SKSTEER_TAKEOVER, slot, uid);
 	return 1;
 }
 

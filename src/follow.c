@@ -175,6 +175,10 @@ static struct follow_bpf *load_instance(struct live *l, uint64_t cgroup_id, int 
 		ret = bpf_map__reuse_fd(skel->maps.target_flags, l->fds[MAP_TARGET_FLAGS]);
 	if (!ret)
 		ret = bpf_map__reuse_fd(skel->maps.standby, l->fds[MAP_STANDBY]);
+	if (!ret)
+		ret = bpf_map__reuse_fd(skel->maps.events, l->fds[MAP_EVENTS]);
+	if (!ret)
+		ret = bpf_map__reuse_fd(skel->maps.tracer, l->fds[MAP_TRACER]);
 	if (!ret && addrs_fd >= 0)
 		ret = bpf_map__reuse_fd(skel->maps.follow_addrs, addrs_fd);
 	if (!ret && stats_fd >= 0)

@@ -36,4 +36,12 @@ struct sksteer_follow_stats {
 	__u32 pad;
 };
 
+/*
+ * Verdicts of the follower's events in the ring buffer (after enum
+ * sksteer_verdict), written while a tracer runs: a takeover, and one refused.
+ * local_ip/local_port are the new socket's address, remote_ip[0] its uid.
+ */
+#define SKSTEER_TAKEOVER 6
+#define SKSTEER_TAKEOVER_REFUSED 7
+
 #endif /* __SKSTEER_FOLLOW_MAPS_H */

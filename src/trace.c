@@ -7,13 +7,21 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "follow_maps.h"
 #include "trace.h"
 
 static const char *const verdicts[] = {
-	[SKSTEER_STEERED] = "steered",	   [SKSTEER_PASS] = "pass",
-	[SKSTEER_NO_TARGET] = "no-target", [SKSTEER_ERROR] = "error",
-	[SKSTEER_REFUSED] = "refused",	   [SKSTEER_PREEMPTED] = "preempted",
+	[SKSTEER_STEERED] = "steered",
+	[SKSTEER_PASS] = "pass",
+	[SKSTEER_NO_TARGET] = "no-target",
+	[SKSTEER_ERROR] = "error",
+	[SKSTEER_REFUSED] = "refused",
+	[SKSTEER_PREEMPTED] = "preempted",
+	/* the follower's (src/follow.bpf.c): a new socket at a target's address */
+	[SKSTEER_TAKEOVER] = "takeover",
+	[SKSTEER_TAKEOVER_REFUSED] = "no-takeover",
 };
+#define NR_VERDICTS (sizeof(verdicts) / sizeof(verdicts[0]))
 
 /* "1.2.3.4:80" or "[::1]:80" */
 static char *format_endpoint(const struct sksteer_event *e, const __u32 *ip, __u16 port, char *buf,
@@ -74,7 +82,10 @@ int trace_event(const struct trace_out *o, const struct sksteer_event *e)
 	const char *errname = e->err ? strerrorname_np(-e->err) : NULL;
 
 	format_time(o, e->time_ns, o->json, when, sizeof(when));
-	format_endpoint(e, e->remote_ip, e->remote_port, src, sizeof(src));
+	if (e->verdict >= SKSTEER_TAKEOVER) /* the follower's: the socket's uid, no peer */
+		snprintf(src, sizeof(src), "uid %u", e->remote_ip[0]);
+	else
+		format_endpoint(e, e->remote_ip, e->remote_port, src, sizeof(src));
 	format_endpoint(e, e->local_ip, e->local_port, dst, sizeof(dst));
 	target = target_name(o, e, tname, sizeof(tname));
 	if (o->json) {
@@ -82,7 +93,7 @@ int trace_event(const struct trace_out *o, const struct sksteer_event *e)
 			"{\"time\":\"%s\",\"family\":\"%s\",\"proto\":\"%s\",\"src\":\"%s\","
 			"\"dst\":\"%s\",\"verdict\":\"%s\",",
 			when, e->family == AF_INET6 ? "ipv6" : "ipv4", proto, src, dst,
-			verdicts[e->verdict % 6]);
+			verdicts[e->verdict % NR_VERDICTS]);
 		if (target)
 			fprintf(o->f, "\"target\":\"%s\",", target);
 		else
@@ -95,12 +106,15 @@ int trace_event(const struct trace_out *o, const struct sksteer_event *e)
 		if (e->err)
 			fprintf(o->f, ",\"errno\":%d,\"error\":\"%s\"", -e->err,
 				errname ? errname : "?");
+		if (e->verdict >= SKSTEER_TAKEOVER)
+			fprintf(o->f, ",\"uid\":%u", e->remote_ip[0]);
 		fputs("}\n", o->f);
 	} else {
 		if (e->err)
 			snprintf(verdict, sizeof(verdict), "error:%s", errname ? errname : "?");
 		else
-			snprintf(verdict, sizeof(verdict), "%s", verdicts[e->verdict % 6]);
+			snprintf(verdict, sizeof(verdict), "%s",
+				 verdicts[e->verdict % NR_VERDICTS]);
 		fprintf(o->f, "%-12s %-5s %-21s %-21s %-10s %s\n", when, proto, src, dst, verdict,
 			target ? target : "-");
 	}

@@ -84,7 +84,9 @@ PIDS=()
 # Hijacking: during a restart, another user binds the address: no takeover, no connection.
 serve --label=proxy 127.0.0.1:9000
 ok "--follow (the new socket alone again)" "$SKSTEER" -p 80,443 -s 127.0.0.1:9000 --follow
-stop "$LAST_PID"
+proxy=$LAST_PID
+trace_start "$WORK/trace"
+stop "$proxy"
 start_ready setpriv --reuid 65534 --regid 65534 --clear-groups "$NETPEER" serve --label=thief 127.0.0.1:9000
 thief=$LAST_PID
 is "an unprivileged user's socket at the address gets no steered connection" "refused refused" \
@@ -96,6 +98,10 @@ like "--metrics too" 'sksteer_follow_refused_total\{netns="[0-9]+",target="127.0
 stop "$thief"
 serve --label=proxy2 127.0.0.1:9000
 is "the proxy's own restart takes over" "proxy2:80" "$(dial 127.0.0.1:80)"
+trace_stop
+like "--trace shows the refused takeover, with the thief's uid" \
+	"uid 65534 +127.0.0.1:9000 +no-takeover +127.0.0.1:9000" "$(cat "$WORK/trace")"
+like "and the takeover" "uid 0 +127.0.0.1:9000 +takeover +127.0.0.1:9000" "$(cat "$WORK/trace")"
 
 # --follow-cgroup: only a socket made in the proxy's cgroup takes over.
 if [ -n "$CGROOT" ] && mkdir "$CGROOT/sksteer-test-$$" 2>/dev/null; then
