@@ -34,8 +34,9 @@ like "--list shows it" "follow   the new socket alone, uid 0  takeovers 0  refus
 ok "the follower is pinned in the namespace's pin directory" \
 	test -e "$PIN_DIR/follow" -a -e "$PIN_DIR/follow_addrs" -a -e "$PIN_DIR/follow_stats"
 link_id=$(bpftool link show pinned "$PIN_DIR/follow" | awk 'NR == 1 { sub(":", "", $1); print $1 }')
-like "attached to the cgroup v2 root as sock_ops" "cgroup_sock_ops" \
-	"$(bpftool cgroup show "$CGROOT" | grep sksteer_follow)"
+like "its link is attached to the cgroup v2 root as sock_ops" \
+	"cgroup_id $(stat -c %i "$CGROOT") +attach_type (cgroup_)?sock_ops" \
+	"$(bpftool link show pinned "$PIN_DIR/follow")"
 stop "$v1"
 serve --label=v2 127.0.0.1:9000
 is "a restarted server gets the ports with no sksteer run" "v2:80 v2:443" \
@@ -110,8 +111,10 @@ if [ -n "$CGROOT" ] && mkdir "$CGROOT/sksteer-test-$$" 2>/dev/null; then
 	in_cgroup() { sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$CGROOT$CG" "$@"; }
 	ok "--follow-cgroup $CG" "$SKSTEER" -p 80,443 -s 127.0.0.1:9000 --follow --follow-cgroup "$CG"
 	like "--list names the cgroup" "uid 0, cgroup $CG" "$(block 127.0.0.1:9000)"
-	ok "an instance is attached to that cgroup" \
-		test -n "$(bpftool cgroup show "$CGROOT$CG" | grep sksteer_follow)"
+	cg_ino=$(stat -c %i "$CGROOT$CG")
+	like "an instance is attached to that cgroup" \
+		"cgroup_id $cg_ino +attach_type (cgroup_)?sock_ops" \
+		"$(bpftool link show pinned "$PIN_DIR/follow-$cg_ino" 2>&1)"
 	stop "$LAST_PID"
 	serve --label=outsider 127.0.0.1:9000
 	is "a socket of the same uid from outside the cgroup does not take over" refused \
