@@ -75,7 +75,13 @@ got=$(labels 60 127.0.0.1:80)
 like "after a new member listens, connections spread over the group, the new one too" \
 	"^w[123] w[123]( w[123])?$" "$got"
 like "the new member is one of them" "w3" "$got"
+follow_link() { bpftool link show pinned "$PIN_DIR/follow" | awk 'NR == 1 { print $1, $4 }'; }
+before=$(follow_link)
 ok "kept by a run without --follow (and by --save)" "$SKSTEER" -p 80,443,8080 -s 127.0.0.1:9000
+after=$(follow_link)
+is "the run swapped its follower into the pinned link, as an upgrade does: same link" \
+	"${before%% *}" "${after%% *}"
+ok "a program loaded by this run" test "${before#* }" != "${after#* }"
 like "the target still follows" "follow   its SO_REUSEPORT group" "$(block 127.0.0.1:9000)"
 is "--save keeps it" "tcp 127.0.0.1:9000 80,443,8080 follow=group" "$("$SKSTEER" --save | tail -1)"
 for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
