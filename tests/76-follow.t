@@ -44,6 +44,15 @@ is "a restarted server gets the ports with no sksteer run" "v2:80 v2:443" \
 like "counted as a takeover" "takeovers 1  refused 0" "$(block 127.0.0.1:9000)"
 v2=$LAST_PID
 
+# IPv6 and dual-stack targets follow too.
+serve --label=six '[::]:9001'
+ok "a dual-stack target follows" "$SKSTEER" -p 81 -s '[::]:9001' --follow
+stop "$LAST_PID"
+serve --label=six2 '[::]:9001'
+is "its restart takes IPv4 and IPv6 clients" "six2:81 six2:81" "$(dial 127.0.0.1:81) $(dial '[::1]:81')"
+stop "$LAST_PID"
+ok "detach it" "$SKSTEER" --detach -s '[::]:9001'
+
 # SO_REUSEPORT: a new process binds next to the old one (a reload): the new socket alone.
 stop "$v2"
 serve --reuseport --label=old 127.0.0.1:9000
