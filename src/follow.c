@@ -78,6 +78,7 @@ int follow_check(const struct sksteer_target *t, int mode, const char *cgroup, c
 		 size_t errlen)
 {
 	char name[TARGET_STRLEN], rel[128];
+	struct follow_bpf *skel;
 	uint64_t id;
 	int fd, ret;
 
@@ -104,6 +105,17 @@ int follow_check(const struct sksteer_target *t, int mode, const char *cgroup, c
 	if (fd < 0)
 		return -1;
 	close(fd);
+	/* the verifier's word before anything changes: a trial load, with maps of its own */
+	skel = follow_bpf__open_and_load();
+	if (!skel) {
+		snprintf(err, errlen,
+			 "--follow: the kernel refused the follower program (%s; run with -v for "
+			 "the verifier log): re-run 'sksteer -s %s' after each restart of the "
+			 "server instead",
+			 strerror(errno), name);
+		return -1;
+	}
+	follow_bpf__destroy(skel);
 	if (strlen(rel) >= sizeof(((struct sksteer_follow *)0)->cgroup_path)) {
 		snprintf(err, errlen,
 			 "--follow-cgroup %s: the path is too long (127 bytes at most)", cgroup);

@@ -39,6 +39,14 @@ s = socket.socket(socket.AF_UNIX)
 os.dup2(s.fileno(), 7)
 os.execv(sys.argv[1], sys.argv[1:])' "$SKSTEER" -p 82 --fd 7 >/dev/null 2>"$WORK/unix"
 like "a Unix socket is refused" "^sksteer: --fd 7 is not a TCP or UDP socket of IPv4 or IPv6" "$(cat "$WORK/unix")"
+netns_add
+ip netns exec "$NS" "$NETPEER" serve \
+	--run="nsenter --net=/proc/$$/ns/net $SKSTEER -p 82 --fd 3" 127.0.0.1:9000 >"$WORK/otherns" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 100); do grep -q "ready\|failed" "$WORK/otherns" && break; sleep 0.02; done
+like "a socket of another network namespace is refused, naming both" \
+	"sksteer: --fd 3: the socket at 127.0.0.1:9000 belongs to network namespace $(netns_ino "/run/netns/$NS"), not to the one steered here \($NETNS_INO\): run sksteer in the socket's namespace, or with --netns" \
+	"$(cat "$WORK/otherns")"
 run_sksteer -p 82 --fd 3 -s 127.0.0.1:9000
 is "--fd with -s is a usage error" 64 "$RC"
 is "none of them changed the steering" "$before" "$("$SKSTEER" --save)"
