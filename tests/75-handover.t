@@ -88,7 +88,7 @@ is "and the steering is as it was" "$before" "$("$SKSTEER" --save)"
 
 # --systemd: a service's main process with the socket systemd passed (LISTEN_PID is its pid).
 activate() { # the socket as fd 3, with the environment systemd gives a socket-activated service
-	"$NETPEER" serve --run="LISTEN_FDS=1 LISTEN_FDNAMES=$1 exec sh -c 'LISTEN_PID=\$\$ exec $2'" "$3"
+	exec "$NETPEER" serve --run="LISTEN_FDS=1 LISTEN_FDNAMES=$1 exec sh -c 'LISTEN_PID=\$\$ exec $2'" "$3"
 }
 start_ready activate web "$SKSTEER --systemd -p 8100,8101 -- $NETPEER activated" 127.0.0.1:9200
 is "--systemd -- CMD: the server gets the passed socket on the steered ports" "web:8100 web:8101" \

@@ -123,7 +123,8 @@ like "and the takeover" "uid 0 +127.0.0.1:9000 +takeover +127.0.0.1:9000" "$(cat
 if [ -n "$CGROOT" ] && mkdir "$CGROOT/sksteer-test-$$" 2>/dev/null; then
 	CG=/sksteer-test-$$
 	at_exit rmdir "$CGROOT$CG"
-	in_cgroup() { sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$CGROOT$CG" "$@"; }
+	# exec: start_ready's pid is the server's, which the cleanup kills (then the cgroup goes)
+	in_cgroup() { exec sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$CGROOT$CG" "$@"; }
 	ok "--follow-cgroup $CG" "$SKSTEER" -p 80,443 -s 127.0.0.1:9000 --follow --follow-cgroup "$CG"
 	like "--list names the cgroup" "uid 0, cgroup $CG" "$(block 127.0.0.1:9000)"
 	cg_ino=$(stat -c %i "$CGROOT$CG")

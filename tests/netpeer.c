@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -170,6 +171,8 @@ static int run_with_socket(int fd)
 	if (pid < 0)
 		die("fork");
 	if (!pid) {
+		/* a server killed by the tests takes CMD (and what it execs) with it */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (dup2(fd, 3) < 0)
 			die("dup2");
 		execl("/bin/sh", "sh", "-c", run, (char *)NULL);
