@@ -103,7 +103,8 @@ BUILD_CONFIG := ARCH=$(ARCH) CROSS_COMPILE=$(CROSS_COMPILE) CC=$(CC) AR=$(AR) CL
 CONFIG := $(OUTPUT)/config
 
 # The loader's pure helpers are separate objects so that tests and fuzzers can link them alone.
-TOOL_SRCS := sksteer.c apply.c config.c program.c steer.c trace.c status.c parse.c sockets.c pins.c find.c kernel.c cgroup.c clients.c
+TOOL_SRCS := sksteer.c apply.c config.c program.c steer.c trace.c status.c parse.c sockets.c pins.c find.c kernel.c cgroup.c \
+	clients.c handover.c follow.c
 TOOL_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(TOOL_SRCS))
 # Test and benchmark helpers: real sockets, a link swapper, and baseline programs.
 TEST_PROGS := $(OUTPUT)/netpeer $(OUTPUT)/linkswap $(OUTPUT)/lookup $(OUTPUT)/floor.bpf.o \
@@ -219,6 +220,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o $(BPFTOOL_DEP) | $(OUTPUT)
 $(OUTPUT)/program.o: $(OUTPUT)/sksteer.skel.h
 $(OUTPUT)/find.o: $(OUTPUT)/find.skel.h
 $(OUTPUT)/clients.o: $(OUTPUT)/clients.skel.h
+$(OUTPUT)/follow.o: $(OUTPUT)/follow.skel.h
 
 # -MD: every header, the system's included, so that the dependency files show where each
 # came from (tests/02-builds.t reads them) and a libbpf upgrade rebuilds.

@@ -14,14 +14,15 @@ if [ "$(id -u)" != 0 ]; then
 fi
 if ! command -v apt-get >/dev/null; then
 	echo "make deps: no apt-get: install clang, llvm, libbpf-dev, bpftool, libelf-dev," \
-		"zlib1g-dev, libssl-dev, pkg-config, iproute2, perl, nginx, curl, apache2-utils and socat by hand" >&2
+		"zlib1g-dev, libssl-dev, pkg-config, iproute2, perl, nginx, haproxy, curl, apache2-utils and socat by hand" >&2
 	exit 1
 fi
 
 # libssl-dev: bpftool from the submodule links libcrypto
 build="make clang llvm pkg-config libelf-dev zlib1g-dev libssl-dev libbpf-dev file bc"
-# the tests drive real servers and clients: nginx, curl, ab (apache2-utils), socat, nft
-tests="iproute2 util-linux perl nftables curl apache2-utils socat groff-base"
+# the tests drive real servers and clients: nginx, haproxy (reloaded with -sf), curl, ab
+# (apache2-utils), socat, nft; systemd for systemd-analyze verify of the units (not run)
+tests="iproute2 util-linux perl nftables curl apache2-utils socat groff-base haproxy systemd"
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"; }
 
@@ -62,7 +63,7 @@ fi
 echo "make deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-# Packages pulled in for the tests (nginx) must not start services on this host.
+# Packages pulled in for the tests (nginx, haproxy) must not start services on this host.
 policy=/usr/sbin/policy-rc.d
 if [ ! -e $policy ]; then
 	printf '#!/bin/sh\nexit 101\n' >$policy

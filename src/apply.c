@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "apply.h"
 #include "clients.h"
+#include "follow.h"
 #include "program.h"
 #include "sockets.h"
 
@@ -67,6 +68,27 @@ fail:
 	return -1;
 }
 
+#define FOLLOW_OPTIONS (CONFIG_FOLLOW | CONFIG_FOLLOW_GROUP)
+
+/* A line's follow options as follow_set() takes them. */
+static int follow_mode(const struct config_target *t)
+{
+	if (!(t->options & CONFIG_FOLLOW))
+		return FOLLOW_OFF;
+	return t->options & CONFIG_FOLLOW_GROUP ? FOLLOW_GROUP : FOLLOW_ON;
+}
+
+/* Target slot's follow options, as a line gives them. */
+static void follow_options(const struct live *l, int slot, struct config_target *t)
+{
+	struct follow_info fi;
+
+	follow_info(l, slot, &fi);
+	if (fi.mode != FOLLOW_OFF)
+		t->options |= CONFIG_FOLLOW | (fi.mode == FOLLOW_GROUP ? CONFIG_FOLLOW_GROUP : 0);
+	snprintf(t->follow_cgroup, sizeof(t->follow_cgroup), "%s", fi.cgroup);
+}
+
 /* The live steering as a configuration, sorted. 0, or -1 with err. */
 static int config_from_live(const struct live *l, struct config *cfg, char *err, size_t errlen)
 {
@@ -80,6 +102,7 @@ static int config_from_live(const struct live *l, struct config *cfg, char *err,
 		live_ports(l, slot, &t.ports);
 		if (live_flags(l, slot) & SKSTEER_FAIL_CLOSED)
 			t.options |= CONFIG_FAIL_CLOSED;
+		follow_options(l, slot, &t);
 		if (config_add(cfg, &t)) {
 			config_free(cfg);
 			snprintf(err, errlen, "out of memory");
@@ -160,9 +183,14 @@ static bool same_as_live(const struct live *l, int slot, const struct config_tar
 {
 	struct portset ports;
 
+	struct config_target follow = {};
+
 	live_ports(l, slot, &ports);
+	follow_options(l, slot, &follow);
 	return !memcmp(&ports, &t->ports, sizeof(ports)) &&
-	       !(live_flags(l, slot) & SKSTEER_FAIL_CLOSED) == !(t->options & CONFIG_FAIL_CLOSED);
+	       !(live_flags(l, slot) & SKSTEER_FAIL_CLOSED) == !(t->options & CONFIG_FAIL_CLOSED) &&
+	       (follow.options & FOLLOW_OPTIONS) == (t->options & FOLLOW_OPTIONS) &&
+	       !strcmp(follow.follow_cgroup, t->follow_cgroup);
 }
 
 struct plan {
@@ -213,7 +241,8 @@ static int plan(struct live *l, struct config *want, const struct config *have,
 
 		c.new_socket = !cookie || o->new_sockets;
 		clients_plan(l, &c);
-		if (live_check(l, &c, true, o->new_sockets, &p->socks[p->n], msg, sizeof(msg))) {
+		if (live_check(l, &c, true, o->new_sockets, &p->socks[p->n], msg, sizeof(msg)) ||
+		    follow_check(&w->addr, follow_mode(w), w->follow_cgroup, msg, sizeof(msg))) {
 			snprintf(err, errlen, "%s:%u: %s", want->name, w->line, msg);
 			return -1;
 		}
@@ -246,7 +275,8 @@ static int print_plan(const struct config *have, const struct config *want, FILE
 }
 
 /* Applies the plan, loading the program and attaching it on a first run, as -p does. */
-static int apply_plan(struct live *l, const struct plan *p, char *err, size_t errlen)
+static int apply_plan(struct live *l, const struct plan *p, const struct config *want, char *err,
+		      size_t errlen)
 {
 	struct sksteer_bpf *skel;
 	int ret = -1, only;
@@ -273,6 +303,12 @@ static int apply_plan(struct live *l, const struct plan *p, char *err, size_t er
 	} else {
 		ret = program_attach(l, skel, err, errlen);
 	}
+	/* each line's follow options, then the follower in step with them */
+	for (int i = 0; !ret && l->pins.live && i < want->n; i++)
+		ret = follow_set(l, &want->t[i].addr, follow_mode(&want->t[i]),
+				 want->t[i].follow_cgroup, err, errlen);
+	if (!ret && l->pins.live)
+		ret = follow_sync(l, err, errlen);
 	if (!ret && live_count(l, &only))
 		clients_done(l, p->c, p->n);
 out:
@@ -308,7 +344,7 @@ int config_run(struct live *l, const struct apply_opts *o, char *err, size_t err
 	if (o->dry_run)
 		ret = print_plan(&have, &want, o->out, err, errlen);
 	else
-		ret = apply_plan(l, &p, err, errlen);
+		ret = apply_plan(l, &p, &want, err, errlen);
 out:
 	plan_free(&p);
 	config_free(&have);

@@ -7,7 +7,8 @@
 #include "config.h"
 
 #define LINE_HINT "a line is 'tcp|udp ADDRESS PORTS [OPTIONS]', e.g. 'tcp 127.0.0.1:9000 80,443'"
-#define OPTIONS_HINT "known: fail-closed, fail-open, force"
+#define OPTIONS_HINT \
+	"known: fail-closed, fail-open, force, follow, follow=group, follow-cgroup=PATH"
 #define SPACE " \t\r\v\f"
 #define WORDS 64 /* how much of a bad word a message quotes */
 #define NPORTSETS 2 /* one port space per protocol: TCP, UDP */
@@ -122,6 +123,13 @@ static int parse_options(const struct config *cfg, struct config_target *t, char
 			fail_open = true; /* the default, accepted to be said */
 		else if (!strcmp(w, "force"))
 			t->options |= CONFIG_FORCE;
+		else if (!strcmp(w, "follow"))
+			t->options |= CONFIG_FOLLOW;
+		else if (!strcmp(w, "follow=group"))
+			t->options |= CONFIG_FOLLOW | CONFIG_FOLLOW_GROUP;
+		else if (!strncmp(w, "follow-cgroup=", 14) && w[14] &&
+			 strlen(w + 14) < sizeof(t->follow_cgroup))
+			snprintf(t->follow_cgroup, sizeof(t->follow_cgroup), "%s", w + 14);
 		else
 			return line_error(cfg, t->line, err, errlen, "unknown option '%.*s' (%s)",
 					  WORDS, w, option_hint(w));
@@ -130,6 +138,9 @@ static int parse_options(const struct config *cfg, struct config_target *t, char
 				cfg, t->line, err, errlen,
 				"fail-closed and fail-open contradict each other: give one");
 	}
+	if (t->follow_cgroup[0] && !(t->options & CONFIG_FOLLOW))
+		return line_error(cfg, t->line, err, errlen,
+				  "follow-cgroup= goes with follow or follow=group");
 	return 0;
 }
 
@@ -270,18 +281,37 @@ static void write_target(FILE *f, const char *prefix, const struct config_target
 	fputc('\n', f);
 }
 
-/* The options that are state, as a line gives them. */
-static const char *option_words(unsigned int options)
+/* The options that are state, as a line gives them (in a static buffer). */
+static const char *option_words(const struct config_target *t)
 {
-	return options & CONFIG_FAIL_CLOSED ? "fail-closed" : "";
+	static char words[256];
+
+	snprintf(words, sizeof(words), "%s%s%s%s%s",
+		 t->options & CONFIG_FAIL_CLOSED ? "fail-closed" : "",
+		 t->options & CONFIG_FAIL_CLOSED && t->options & CONFIG_FOLLOW ? " " : "",
+		 !(t->options & CONFIG_FOLLOW)	  ? "" :
+		 t->options & CONFIG_FOLLOW_GROUP ? "follow=group" :
+						    "follow",
+		 t->follow_cgroup[0] ? " follow-cgroup=" : "", t->follow_cgroup);
+	return words;
+}
+
+/* follow, follow=group or no-follow, with its cgroup: as the diff names it */
+static const char *follow_words(const struct config_target *t, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s",
+		 !(t->options & CONFIG_FOLLOW)	  ? "no-follow" :
+		 t->options & CONFIG_FOLLOW_GROUP ? "follow=group" :
+						    "follow",
+		 t->follow_cgroup[0] ? " follow-cgroup=" : "", t->follow_cgroup);
+	return buf;
 }
 
 void config_write(const struct config *cfg, FILE *f)
 {
 	fputs("# sksteer.conf(5): PROTOCOL ADDRESS PORTS [OPTIONS], one target per line\n", f);
 	for (int i = 0; i < cfg->n; i++)
-		write_target(f, "", &cfg->t[i], &cfg->t[i].ports, option_words(cfg->t[i].options),
-			     NULL);
+		write_target(f, "", &cfg->t[i], &cfg->t[i].ports, option_words(&cfg->t[i]), NULL);
 }
 
 /* Every port that some target of cfg steers, per protocol. */
@@ -305,7 +335,7 @@ static int diff_target(const struct config *have, const struct config_target *h,
 	if (w) {
 		portset_andnot(&w->ports, &have_all[proto], &gained);
 		if (!h || portset_count(&gained)) {
-			write_target(f, "+ ", w, &gained, h ? NULL : option_words(w->options),
+			write_target(f, "+ ", w, &gained, h ? NULL : option_words(w),
 				     h ? NULL : "new target");
 			lines++;
 		}
@@ -332,6 +362,15 @@ static int diff_target(const struct config *have, const struct config_target *h,
 		write_target(f, "~ ", w, NULL,
 			     w->options & CONFIG_FAIL_CLOSED ? "fail-closed" : "fail-open",
 			     w->options & CONFIG_FAIL_CLOSED ? "was fail-open" : "was fail-closed");
+		lines++;
+	}
+	if (h && w &&
+	    (((h->options ^ w->options) & (CONFIG_FOLLOW | CONFIG_FOLLOW_GROUP)) ||
+	     strcmp(h->follow_cgroup, w->follow_cgroup))) {
+		char was[160], now[160], note[168];
+
+		snprintf(note, sizeof(note), "was %s", follow_words(h, was, sizeof(was)));
+		write_target(f, "~ ", w, NULL, follow_words(w, now, sizeof(now)), note);
 		lines++;
 	}
 	if (h && w && w->socket != CONFIG_SOCKET_KEEP) {

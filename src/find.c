@@ -144,6 +144,15 @@ int target_install(int targets_fd, uint32_t slot, const struct sock_info *s, cha
 
 	format_target(&s->addr, name, sizeof(name));
 	err[0] = '\0';
+	if (s->held) { /* our own descriptor (--fd, --listen): nothing to find */
+		uint64_t value = (uint64_t)s->fd;
+
+		if (!bpf_map_update_elem(targets_fd, &slot, &value, BPF_ANY))
+			return 0;
+		snprintf(err, errlen, "cannot steer to %s: the kernel refused its socket (%s)",
+			 name, strerror(errno));
+		return -1;
+	}
 	if (m == FIND_ITER && forced && !iter_is_safe()) {
 		snprintf(err, errlen,
 			 "SKSTEER_FIND=iter: before Linux 6.5 a socket iterator cannot update a "

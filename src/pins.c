@@ -32,6 +32,7 @@ const char *const pinned_map_names[NR_MAPS] = {
 	[MAP_STATS_EXT] = "stats_ext",
 	[MAP_UDP_CLIENTS] = "udp_clients",
 	[MAP_LAYOUT] = "layout",
+	[MAP_STANDBY] = "standby",
 };
 
 static bool is_bpffs(const char *path)
@@ -250,6 +251,31 @@ static void unlink_all(struct pins *p)
 	closedir(d);
 }
 
+/* The follower's links (src/follow.c), "follow" and "follow-CGROUP", off their cgroups. */
+static void detach_followers(struct pins *p)
+{
+	struct dirent *de;
+	char path[PATH_MAX];
+	int fd = dup(p->dir_fd), link;
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+
+	if (d)
+		rewinddir(d); /* the offset is shared with dir_fd: others may have read it */
+	while (d && (de = readdir(d))) {
+		if (strcmp(de->d_name, "follow") && strncmp(de->d_name, "follow-", 7))
+			continue;
+		link = bpf_obj_get(pin_path(p, de->d_name, path, sizeof(path)));
+		if (link >= 0) {
+			bpf_link_detach(link);
+			close(link);
+		}
+	}
+	if (d)
+		closedir(d);
+	else if (fd >= 0)
+		close(fd);
+}
+
 int pins_remove(struct pins *p)
 {
 	char path[PATH_MAX];
@@ -260,6 +286,7 @@ int pins_remove(struct pins *p)
 		bpf_link_detach(link);
 		close(link);
 	}
+	detach_followers(p);
 	unlink_all(p);
 	p->live = false;
 	p->created = true; /* so that pins_close() removes the empty directory */

@@ -18,6 +18,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_core_read.h>
 #include "sksteer.h"
+#include "follow_maps.h"
 
 #define EEXIST 17
 #define EPROTOTYPE 91
@@ -93,6 +94,18 @@ struct {
 	__type(key, __u32);
 	__type(value, struct sksteer_target_info);
 } target_info SEC(".maps");
+
+/*
+ * slot -> a sibling of a following target's socket, at its address (put there
+ * by src/follow.bpf.c and src/follow.c): steered to while the target's own
+ * socket is gone. Read only on that path.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_SOCKMAP);
+	__uint(max_entries, SKSTEER_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} standby SEC(".maps");
 
 /* Only the tracing instance writes it: each tracer gets its own, never pinned. */
 struct {
@@ -240,6 +253,8 @@ static __always_inline int steer(struct bpf_sk_lookup *ctx, const bool tracing)
 		return SK_PASS;
 	}
 	sk = bpf_map_lookup_elem(&targets, &slot);
+	if (!sk && flags && (*flags & SKSTEER_FOLLOW))
+		sk = bpf_map_lookup_elem(&standby, &slot);
 	if (!sk) {
 		/* fail-closed, unless an earlier program chose: sksteer never overrides one */
 		if (flags && (*flags & SKSTEER_FAIL_CLOSED))

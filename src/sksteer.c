@@ -26,6 +26,8 @@
 #include <bpf/libbpf.h>
 #include "apply.h"
 #include "clients.h"
+#include "follow.h"
+#include "handover.h"
 #include "kernel.h"
 #include "program.h"
 #include "status.h"
@@ -65,7 +67,16 @@ static struct env {
 	bool wait_given;
 	struct portset ports, add, remove;
 	struct sksteer_target target;
-} env;
+	/* handover (src/handover.c): --fd, --systemd, --listen, and CMD to exec */
+	const char *fd_arg, *listen_arg, *fdname;
+	bool systemd;
+	struct listen_opts listen;
+	char **cmd;
+	struct sock_info given;
+	/* following (src/follow.c): --follow[=group], --no-follow, --follow-cgroup */
+	int follow; /* FOLLOW_* */
+	const char *follow_cgroup;
+} env = { .listen = { .backlog = 4096, .v6only = -1 } };
 
 const char *argp_program_version = "sksteer " SKSTEER_VERSION;
 
@@ -116,6 +127,14 @@ static const char doc[] =
 	"                 quiet and 0 when every target is live with all its ports\n"
 	"  sksteer --netns /run/netns/blue -p 80 -s 10.1.0.2:8080\n"
 	"                 steer in another network namespace, from outside it\n"
+	"  sksteer -p 80,443 --fd 3\n"
+	"                 steer to the listening socket this process inherited as fd 3\n"
+	"  sksteer --listen 0.0.0.0:9000 -p 80,8000-8999 -- nginx -g 'daemon off;'\n"
+	"                 make the socket, steer to it, run nginx with it (LISTEN_FDS, fd 3)\n"
+	"  ExecStart=/usr/sbin/sksteer --systemd -p 80,443 -- /usr/sbin/server\n"
+	"                 in a unit a .socket unit starts: steer to the socket systemd passed\n"
+	"  sksteer -p 80,443 -s 127.0.0.1:9000 --follow\n"
+	"                 a new socket listening at 127.0.0.1:9000 (a proxy's reload) takes over at once\n"
 	"\n"
 	"A configuration file (sksteer.conf(5)) has one line per target: "
 	"'tcp|udp ADDR:PORT PORTS [fail-closed] [force]', # for comments. --config checks the "
@@ -132,7 +151,25 @@ static const char doc[] =
 	"on a host without bpffs mounts it on /sys/fs/bpf, which needs CAP_SYS_ADMIN. Root has all "
 	"of these. Needs a kernel >= 5.9 with BTF.";
 
-enum { OPT_CHECK = 256, OPT_FAIL_CLOSED, OPT_FAIL_OPEN, OPT_SAVE, OPT_DRY_RUN, OPT_NEW_SOCKETS };
+enum {
+	OPT_CHECK = 256,
+	OPT_FAIL_CLOSED,
+	OPT_FAIL_OPEN,
+	OPT_SAVE,
+	OPT_DRY_RUN,
+	OPT_NEW_SOCKETS,
+	OPT_FD,
+	OPT_SYSTEMD,
+	OPT_LISTEN,
+	OPT_BACKLOG,
+	OPT_REUSEPORT,
+	OPT_V6ONLY,
+	OPT_DUAL_STACK,
+	OPT_FDNAME,
+	OPT_FOLLOW,
+	OPT_NO_FOLLOW,
+	OPT_FOLLOW_CGROUP,
+};
 
 static const struct argp_option opts[] = {
 	{ "ports", 'p', "PORTS", 0, "Ports to steer to the target (replaces its ports)", 0 },
@@ -177,6 +214,36 @@ static const struct argp_option opts[] = {
 	  "it",
 	  0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's log, including the verifier's", 0 },
+	{ NULL, 0, NULL, 0, "Sockets handed over (the target is the socket's own address):", 1 },
+	{ "fd", OPT_FD, "FD|NAME", 0,
+	  "Steer to the socket at descriptor FD of this process (inherited from the caller), or "
+	  "named NAME in LISTEN_FDNAMES",
+	  1 },
+	{ "systemd", OPT_SYSTEMD, NULL, 0,
+	  "Steer to the socket systemd passed (LISTEN_FDS, LISTEN_PID): run as a service's "
+	  "ExecStart=sksteer --systemd -p PORTS -- SERVER",
+	  1 },
+	{ "listen", OPT_LISTEN, "TARGET", 0,
+	  "Make a socket at TARGET (udp: for UDP), steer to it, and exec CMD with it as fd 3 "
+	  "(LISTEN_FDS=1, LISTEN_PID, LISTEN_FDNAMES): --listen TARGET -p PORTS -- CMD [ARGS...]",
+	  1 },
+	{ "backlog", OPT_BACKLOG, "N", 0, "With --listen: the accept queue's length (4096)", 1 },
+	{ "reuseport", OPT_REUSEPORT, NULL, 0, "With --listen: set SO_REUSEPORT", 1 },
+	{ "v6only", OPT_V6ONLY, NULL, 0, "With --listen on IPv6: IPV6_V6ONLY, no IPv4", 1 },
+	{ "dual-stack", OPT_DUAL_STACK, NULL, 0,
+	  "With --listen on IPv6: IPv4 too, whatever net.ipv6.bindv6only says", 1 },
+	{ "fdname", OPT_FDNAME, "NAME", 0, "With --listen: LISTEN_FDNAMES for CMD (sksteer)", 1 },
+	{ NULL, 0, NULL, 0, "Following the target's address (TCP, cgroup v2):", 2 },
+	{ "follow", OPT_FOLLOW, "group", OPTION_ARG_OPTIONAL,
+	  "A new socket that listens at the target's address takes over its ports at once, in the "
+	  "kernel (a proxy's reload): it alone gets new connections; =group spreads them over its "
+	  "SO_REUSEPORT group. Only a socket of the same uid (and --follow-cgroup) may take over",
+	  2 },
+	{ "no-follow", OPT_NO_FOLLOW, NULL, 0, "Stop following the target's address", 2 },
+	{ "follow-cgroup", OPT_FOLLOW_CGROUP, "CGROUP", 0,
+	  "With --follow: only a socket made by a process of CGROUP (a path in the cgroup v2 "
+	  "hierarchy, e.g. /system.slice/haproxy.service) may take over",
+	  2 },
 	{},
 };
 
@@ -268,10 +335,99 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 'v':
 		env.verbose = true;
 		break;
+	case OPT_FD:
+		env.fd_arg = arg;
+		break;
+	case OPT_SYSTEMD:
+		env.systemd = true;
+		break;
+	case OPT_LISTEN:
+		if (parse_target(arg, &env.target, err, sizeof(err)))
+			argp_failure(state, 64, 0, "--listen: %s", err);
+		env.listen_arg = arg;
+		break;
+	case OPT_BACKLOG: {
+		char *end;
+		long v = strtol(arg, &end, 10);
+
+		if (!*arg || *end || v < 1 || v > 65535)
+			argp_failure(state, 64, 0, "--backlog %s: give a length, 1 to 65535", arg);
+		env.listen.backlog = (int)v;
+		break;
+	}
+	case OPT_REUSEPORT:
+		env.listen.reuseport = true;
+		break;
+	case OPT_V6ONLY:
+	case OPT_DUAL_STACK:
+		env.listen.v6only = key == OPT_V6ONLY;
+		break;
+	case OPT_FDNAME:
+		if (!*arg || strchr(arg, ':') || strlen(arg) > 255)
+			argp_failure(
+				state, 64, 0,
+				"--fdname '%s': give a name of up to 255 characters without ':'",
+				arg);
+		env.fdname = arg;
+		break;
+	case OPT_FOLLOW:
+		if (arg && strcmp(arg, "group"))
+			argp_failure(state, 64, 0,
+				     "--follow=%s: give --follow (the new socket alone) or "
+				     "--follow=group (its SO_REUSEPORT group)",
+				     arg);
+		env.follow = arg ? FOLLOW_GROUP : FOLLOW_ON;
+		break;
+	case OPT_NO_FOLLOW:
+		env.follow = FOLLOW_OFF;
+		break;
+	case OPT_FOLLOW_CGROUP:
+		env.follow_cgroup = arg;
+		break;
 	case ARGP_KEY_ARG:
+		/* CMD [ARGS...]: the rest of the line, for whoever gets the socket */
+		if (env.fd_arg || env.systemd || env.listen_arg) {
+			env.cmd = &state->argv[state->next - 1];
+			state->next = state->argc;
+			break;
+		}
 		argp_error(state, "unexpected argument '%s'", arg);
 		break;
 	case ARGP_KEY_END:
+		if ((env.fd_arg != NULL) + env.systemd + (env.listen_arg != NULL) > 1)
+			argp_error(state,
+				   "--fd, --systemd and --listen each name the socket: give one");
+		else if ((env.fd_arg || env.systemd || env.listen_arg) &&
+			 (env.target_arg || env.config_arg || env.detach || env.dry_run ||
+			  env.add_arg || env.remove_arg || read_only()))
+			argp_error(state,
+				   "--fd, --systemd and --listen steer -p PORTS to the socket "
+				   "they name: not with -s, --config, --detach, --add, --remove, "
+				   "--dry-run or the read-only commands");
+		else if (env.listen_arg && !env.cmd)
+			argp_error(state,
+				   "--listen needs a command to pass the socket to: --listen "
+				   "TARGET -p PORTS -- CMD [ARGS...]");
+		else if ((env.listen.backlog != 4096 || env.listen.reuseport ||
+			  env.listen.v6only >= 0 || env.fdname) &&
+			 !env.listen_arg)
+			argp_error(state,
+				   "--backlog, --reuseport, --v6only, --dual-stack and --fdname go "
+				   "with --listen");
+		else if (env.listen_arg && !env.ports_arg)
+			argp_error(state, "--listen needs the ports to steer: -p PORTS");
+		else if (env.follow_cgroup && env.follow != FOLLOW_ON && env.follow != FOLLOW_GROUP)
+			argp_error(state, "--follow-cgroup goes with --follow");
+		else if (env.follow && !env.target_arg && !env.fd_arg && !env.systemd &&
+			 !env.listen_arg && !env.config_arg)
+			argp_error(state, "--follow and --no-follow go with -s TARGET (or --fd, "
+					  "--systemd, --listen)");
+		else if (env.follow && (env.config_arg || env.detach || read_only()))
+			argp_error(state,
+				   "--follow and --no-follow go with -s TARGET, --fd, --systemd "
+				   "or --listen (in a configuration file: the option 'follow')");
+		if (env.fd_arg || env.systemd || env.listen_arg)
+			env.target_arg = env.listen_arg ? env.listen_arg : "--fd";
 		if (env.config_arg && (env.ports_arg || env.target_arg || env.add_arg ||
 				       env.remove_arg || env.detach || env.fail_closed))
 			argp_error(state,
@@ -507,6 +663,7 @@ static int configure(struct live *l, char *err, size_t errlen)
 		c.target = &env.target;
 		c.new_socket = true;
 		c.restart = !env.ports_arg;
+		c.given = env.given.held ? &env.given : NULL;
 	} else if (live_count(l, &only) == 1) {
 		c.target = &l->addrs[only];
 	} else {
@@ -528,6 +685,9 @@ static int configure(struct live *l, char *err, size_t errlen)
 		ret = program_sync(l, skel, err, errlen);
 	else
 		ret = program_attach(l, skel, err, errlen);
+	/* --follow, --no-follow; and what follows the targets, after any change to them */
+	if (!ret)
+		ret = follow_update(l, c.target, env.follow, env.follow_cgroup, err, errlen);
 	if (!ret)
 		clients_done(l, &c, 1);
 out:
@@ -569,8 +729,39 @@ static int detach(struct live *l, char *err, size_t errlen)
 		return -1;
 	if (!live_count(l, &slot))
 		pins_remove(&l->pins);
+	else if (follow_update(l, NULL, FOLLOW_KEEP, NULL, err, errlen))
+		return -1;
 	else
 		clients_done(l, NULL, 0);
+	return 0;
+}
+
+/*
+ * --fd, --systemd, --listen: the socket to steer to, read from its descriptor
+ * (made first for --listen), and CMD checked, before anything changes.
+ */
+static int handover_prepare(uint64_t netns_ino, char *err, size_t errlen)
+{
+	char what[320];
+	int fd;
+
+	if (env.cmd && handover_exec_check(env.cmd, err, errlen))
+		return -1;
+	if (env.listen_arg) {
+		fd = handover_listen(&env.target, &env.listen, err, errlen);
+		snprintf(what, sizeof(what), "--listen %s", env.listen_arg);
+	} else {
+		fd = handover_resolve(env.systemd ? NULL : env.fd_arg, err, errlen);
+		if (env.systemd)
+			snprintf(what, sizeof(what), "--systemd: descriptor %d", fd);
+		else if (fd != atoi(env.fd_arg))
+			snprintf(what, sizeof(what), "--fd %s (descriptor %d)", env.fd_arg, fd);
+		else
+			snprintf(what, sizeof(what), "--fd %s", env.fd_arg);
+	}
+	if (fd < 0 || handover_from_fd(fd, what, netns_ino, &env.given, err, errlen))
+		return -1;
+	env.target = env.given.addr;
 	return 0;
 }
 
@@ -682,7 +873,7 @@ static int trace(struct live *l, char *err, size_t errlen)
 	struct trace_out out = { .f = stdout, .json = env.json, .live = l };
 	struct tracing t;
 	uint64_t lost;
-	int ret;
+	int ret, follow_fd;
 
 	if (!l->pins.live) {
 		snprintf(err, errlen,
@@ -698,7 +889,10 @@ static int trace(struct live *l, char *err, size_t errlen)
 	flock(l->pins.dir_fd, LOCK_UN);
 
 	out.realtime_offset_ns = realtime_offset_ns();
-	ret = trace_stream(&out, t.events_fd, t.link_fd, &exiting, err, errlen);
+	follow_fd = follow_events_fd(l);
+	ret = trace_stream(&out, t.events_fd, follow_fd, t.link_fd, &exiting, err, errlen);
+	if (follow_fd >= 0)
+		close(follow_fd);
 
 	flock(l->pins.dir_fd, LOCK_EX);
 	program_trace_end(l, &t);
@@ -715,7 +909,7 @@ int main(int argc, char **argv)
 	int ret, netns_fd;
 
 	argp_err_exit_status = 64;
-	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
+	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, NULL))
 		return 64;
 	libbpf_set_print(libbpf_print_fn);
 	/* only runs that load programs ask the kernel; --detach has pins to show it can */
@@ -742,6 +936,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	ret = 0; /* 1 from pins_open(), no pin directory, is just "not live" here */
+	if ((env.fd_arg || env.systemd || env.listen_arg) &&
+	    handover_prepare(netns_ino, err, sizeof(err))) {
+		live_close(&l);
+		return fail("%s", err);
+	}
+	if (follow_check(&env.target, env.follow, env.follow_cgroup, err, sizeof(err))) {
+		live_close(&l);
+		return fail("%s", err);
+	}
 	if (env.detach && !l.pins.live) {
 		live_close(&l);
 		/* nothing to undo: detaching everything twice is not an error */
@@ -774,6 +977,13 @@ int main(int argc, char **argv)
 	if (!ret && env.trace)
 		ret = trace(&l, err, sizeof(err));
 	live_close(&l);
+	/* the steering is in place: CMD gets the socket (and keeps our pid) */
+	if (!ret && env.cmd)
+		return fail("%s", handover_exec(env.listen_arg ? env.given.fd : -1,
+						env.fdname ? env.fdname : "sksteer", env.cmd, err,
+						sizeof(err)) ?
+					  err :
+					  "");
 	if (ret > 0) /* --check found problems, and said so; --dry-run found changes */
 		return env.dry_run ? 2 : 1;
 	return ret ? fail("%s", err) : 0;

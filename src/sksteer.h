@@ -135,6 +135,7 @@ enum sksteer_verdict {
 	SKSTEER_REFUSED = 4, /* fail-closed target without its socket: dropped */
 	SKSTEER_PREEMPTED = 5, /* an earlier sk_lookup program chose a socket */
 	SKSTEER_CLIENT = 6, /* another program's UDP client socket holds the port: left to it */
+	/* 7 and 8: the follower's (src/follow_maps.h) */
 };
 
 struct sksteer_event {

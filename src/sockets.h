@@ -20,6 +20,8 @@ struct sock_info {
 	uint32_t ifindex; /* SO_BINDTODEVICE, 0 if none */
 	uint8_t state; /* TCP_LISTEN, TCP_CLOSE (unconnected UDP), ... */
 	bool v6only;
+	bool held; /* fd is this process's descriptor of it (--fd, --listen): no lookup needed */
+	int fd;
 };
 
 struct sock_list {

@@ -175,6 +175,7 @@ int status_collect(const struct live *l, struct status *st, char *err, size_t er
 		t->socket_only = live_flags(l, slot) & BPF_SK_LOOKUP_F_NO_REUSEPORT;
 		t->fail_closed = live_flags(l, slot) & SKSTEER_FAIL_CLOSED;
 		t->clients_from = SKSTEER_CLIENTS_FROM(live_flags(l, slot));
+		follow_info(l, slot, &t->follow);
 		len = format_ports(&ports, NULL, 0) + 1;
 		t->ports = malloc(len);
 		if (t->ports)
@@ -229,6 +230,7 @@ void status_text(const struct status *st, FILE *f)
 				"  clients  ports from %u up are left to other programs' UDP client "
 				"sockets while one holds them\n",
 				t->clients_from);
+		follow_text(&t->follow, f);
 		fprintf(f,
 			"  lookups  steered %llu  no-target %llu  errors %llu  refused %llu  "
 			"preempted %llu%s",
@@ -350,7 +352,9 @@ void status_json(const struct status *st, FILE *f)
 			(unsigned long long)t->stats.no_target, (unsigned long long)t->ext.refused,
 			(unsigned long long)t->ext.preempted, (unsigned long long)t->stats.passed);
 		json_errors(&t->stats, f);
-		fprintf(f, "}}");
+		fprintf(f, "},");
+		follow_json(&t->follow, f);
+		fprintf(f, "}");
 	}
 	fprintf(f,
 		"],\"lookups\":{\"steered\":%llu,\"passed\":%llu,\"no_target\":%llu,\"refused\":%llu,"
@@ -424,6 +428,7 @@ void status_metrics(const struct status *st, FILE *f)
 				"sksteer_assign_errors_total{netns=\"%llu\",target=\"%s\",cause=\"%s\"} %llu\n",
 				ns, name, causes[c], (unsigned long long)by_cause[c]);
 	}
+	follow_metrics(st, f);
 	metric_head(f, "target_up", "gauge",
 		    "1 while the target's socket exists, 0 once it is gone.");
 	for (int i = 0; i < st->ntargets; i++)
@@ -490,7 +495,8 @@ int status_check(const struct live *l, const struct status *st, FILE *f)
 		const struct target_status *t = &st->targets[i];
 
 		format_target(&t->addr, name, sizeof(name));
-		if (!t->alive) {
+		/* a following target's sibling at its address serves meanwhile: healthy */
+		if (!t->alive && !t->follow.standby_serves) {
 			fprintf(f,
 				"sksteer: target %s: its socket is gone, so its %u port%s not steered: start "
 				"its server, then run 'sksteer -s %s'\n",

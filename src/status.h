@@ -4,6 +4,7 @@
 #define __SKSTEER_STATUS_H
 
 #include <stdio.h>
+#include "follow.h"
 #include "sockets.h"
 #include "steer.h"
 
@@ -20,6 +21,7 @@ struct target_status {
 	struct owner owner; /* pid 0: not found */
 	struct sksteer_stats stats; /* summed over CPUs */
 	struct sksteer_stats_ext ext;
+	struct follow_info follow; /* --follow: src/follow.c */
 };
 
 struct status {

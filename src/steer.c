@@ -648,9 +648,13 @@ int live_apply(struct live *l, const struct change *c, char *err, size_t errlen)
 		/* -s alone means "the owner restarted": prefer a socket other than the current one */
 		uint64_t avoid = slot > 0 && !c->ports ? live_cookie(l, slot) : 0;
 
-		if (target_choose(c->target, avoid, &sock, err, errlen))
+		/* a socket handed over by its holder is its own proof of ownership */
+		if (c->given)
+			sock = *c->given;
+		else if (target_choose(c->target, avoid, &sock, err, errlen))
 			return -1;
-		if (slot > 0 && !c->force && check_owner(l, slot, &sock, name, err, errlen))
+		if (slot > 0 && !c->force && !c->given &&
+		    check_owner(l, slot, &sock, name, err, errlen))
 			return -1;
 	}
 	if (c->ports && !c->force && check_hijack(l, c, sock.cookie, err, errlen))

@@ -47,6 +47,7 @@ struct change {
 	bool restart; /* -s alone: the new socket alone, not its SO_REUSEPORT group */
 	enum { FAIL_CLOSED_KEEP, FAIL_CLOSED_ON, FAIL_CLOSED_OFF } fail_closed;
 	bool force; /* take ports from other targets and from other listeners */
+	const struct sock_info *given; /* handed over (--fd, --listen, --systemd): not looked up */
 };
 
 static inline uint32_t port_key(int proto, unsigned int port)

@@ -7,13 +7,20 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "follow_maps.h"
 #include "trace.h"
 
 static const char *const verdicts[] = {
-	[SKSTEER_STEERED] = "steered",	   [SKSTEER_PASS] = "pass",
-	[SKSTEER_NO_TARGET] = "no-target", [SKSTEER_ERROR] = "error",
-	[SKSTEER_REFUSED] = "refused",	   [SKSTEER_PREEMPTED] = "preempted",
+	[SKSTEER_STEERED] = "steered",
+	[SKSTEER_PASS] = "pass",
+	[SKSTEER_NO_TARGET] = "no-target",
+	[SKSTEER_ERROR] = "error",
+	[SKSTEER_REFUSED] = "refused",
+	[SKSTEER_PREEMPTED] = "preempted",
 	[SKSTEER_CLIENT] = "client",
+	/* the follower's (src/follow.bpf.c): a new socket at a target's address */
+	[SKSTEER_TAKEOVER] = "takeover",
+	[SKSTEER_TAKEOVER_REFUSED] = "no-takeover",
 };
 #define NR_VERDICTS (sizeof(verdicts) / sizeof(verdicts[0]))
 
@@ -76,7 +83,10 @@ int trace_event(const struct trace_out *o, const struct sksteer_event *e)
 	const char *errname = e->err ? strerrorname_np(-e->err) : NULL;
 
 	format_time(o, e->time_ns, o->json, when, sizeof(when));
-	format_endpoint(e, e->remote_ip, e->remote_port, src, sizeof(src));
+	if (e->verdict >= SKSTEER_TAKEOVER) /* the follower's: the socket's uid, no peer */
+		snprintf(src, sizeof(src), "uid %u", e->remote_ip[0]);
+	else
+		format_endpoint(e, e->remote_ip, e->remote_port, src, sizeof(src));
 	format_endpoint(e, e->local_ip, e->local_port, dst, sizeof(dst));
 	target = target_name(o, e, tname, sizeof(tname));
 	if (o->json) {
@@ -97,6 +107,8 @@ int trace_event(const struct trace_out *o, const struct sksteer_event *e)
 		if (e->err)
 			fprintf(o->f, ",\"errno\":%d,\"error\":\"%s\"", -e->err,
 				errname ? errname : "?");
+		if (e->verdict >= SKSTEER_TAKEOVER)
+			fprintf(o->f, ",\"uid\":%u", e->remote_ip[0]);
 		fputs("}\n", o->f);
 	} else {
 		if (e->err)
@@ -127,12 +139,16 @@ static bool link_detached(int link_fd)
 	return bpf_obj_get_info_by_fd(link_fd, &info, &len) || !info.netns.netns_ino;
 }
 
-int trace_stream(struct trace_out *o, int events_fd, int link_fd, volatile bool *exiting, char *err,
-		 size_t errlen)
+int trace_stream(struct trace_out *o, int events_fd, int more_fd, int link_fd,
+		 volatile bool *exiting, char *err, size_t errlen)
 {
 	struct ring_buffer *rb = ring_buffer__new(events_fd, on_event, o, NULL);
 	int ret = 0, polls = 0;
 
+	if (rb && more_fd >= 0 && ring_buffer__add(rb, more_fd, on_event, o)) {
+		ring_buffer__free(rb);
+		rb = NULL;
+	}
 	if (!rb) {
 		snprintf(err, errlen, "cannot read the event ring buffer: %s", strerror(errno));
 		return -1;

@@ -7,6 +7,12 @@
  *       ("NAME:PORT" with --label).
  *       UDP: answer each datagram with the port it was sent to, from that port.
  *       Prints "ready" once listening; runs until killed.
+ *       With --run=CMD: before accepting, runs /bin/sh -c CMD with the socket as fd 3
+ *       (a server that hands its socket to sksteer --fd 3) and fails if CMD does.
+ *   netpeer activated [--label=NAME]
+ *       A socket-activated server: checks LISTEN_PID (its pid), LISTEN_FDS=1 and fd 3
+ *       (a listening TCP or bound UDP socket), then serves on fd 3 as serve does; the
+ *       label is LISTEN_FDNAMES unless given. Exit 4 with a line if the checks fail.
  *   netpeer connect [--udp [--sendto] [--from=PORT]] ADDR:PORT
  *       Prints the server's answer, or "refused" (exit 1) / "timeout" (exit 2).
  *       --sendto: as an unconnected UDP client (a resolver's kind): sendto(), which
@@ -18,6 +24,11 @@
  *       Connects again and again until STOPFILE exists; prints "ok N fail M".
  *   netpeer rate ADDR:PORT SECONDS
  *       Sequential connect + RST close for SECONDS; prints connections per second.
+ *   netpeer takeover [--reuseport] ADDR:PORT DIAL N
+ *       N times: a new socket listens at ADDR:PORT (the last one closed first, unless
+ *       --reuseport), and connections to DIAL (a port steered to ADDR:PORT) are tried
+ *       until one reaches it; prints the time from listen() to that accept, in
+ *       microseconds, one line each.
  *   netpeer crowd ADDR:PORT N
  *       N TCP listeners on ADDR, ports PORT to PORT+N-1 (benchmarks); "ready", then waits.
  *   netpeer hold ADDR:PORT N
@@ -33,7 +44,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "parse.h"
@@ -43,6 +56,7 @@ static unsigned int from_port; /* connect, client --from */
 static unsigned int every_ms; /* client --every */
 static const char *label; /* serve: answers "LABEL:PORT" instead of "PORT" */
 static const char *device; /* serve: SO_BINDTODEVICE */
+static const char *run; /* serve: a command to run with the socket as fd 3 before serving */
 
 static socklen_t to_sockaddr(const struct sksteer_target *t, struct sockaddr_storage *ss)
 {
@@ -153,11 +167,33 @@ static void udp_answer(int fd)
 	close(out);
 }
 
+static __attribute__((noreturn)) void serve_fd(int fd);
+
+/* The socket as fd 3 of /bin/sh -c run; 0 if it succeeded. */
+static int run_with_socket(int fd)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		die("fork");
+	if (!pid) {
+		/* a server killed by the tests takes CMD (and what it execs) with it */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (dup2(fd, 3) < 0)
+			die("dup2");
+		execl("/bin/sh", "sh", "-c", run, (char *)NULL);
+		die("exec");
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		die("waitpid");
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
 static __attribute__((noreturn)) void serve(const struct sksteer_target *t)
 {
 	int fd = bound_socket(t), one = 1;
 
-	signal(SIGPIPE, SIG_IGN);
 	if (udp) {
 		setsockopt(fd, IPPROTO_IP, IP_RECVORIGDSTADDR, &one, sizeof(one));
 		if (t->family == AF_INET6)
@@ -165,6 +201,16 @@ static __attribute__((noreturn)) void serve(const struct sksteer_target *t)
 	} else if (listen(fd, 4096)) {
 		die("listen");
 	}
+	if (run && run_with_socket(fd)) {
+		fprintf(stderr, "netpeer: %s failed\n", run);
+		exit(3);
+	}
+	serve_fd(fd);
+}
+
+static __attribute__((noreturn)) void serve_fd(int fd)
+{
+	signal(SIGPIPE, SIG_IGN);
 	printf("ready\n");
 	fflush(stdout);
 	for (;;) {
@@ -338,12 +384,96 @@ static __attribute__((noreturn)) void crowd(struct sksteer_target *t, long n, bo
 		pause();
 }
 
+/* Checks what systemd's socket activation promises, then serves fd 3. */
+static __attribute__((noreturn)) void activated(void)
+{
+	const char *fds = getenv("LISTEN_FDS"), *pid = getenv("LISTEN_PID");
+	const char *names = getenv("LISTEN_FDNAMES");
+	int type = 0, acc = 0;
+	socklen_t len = sizeof(type);
+
+	if (!pid || atol(pid) != (long)getpid()) {
+		printf("LISTEN_PID=%s, not my pid %d\n", pid ? pid : "(unset)", (int)getpid());
+		exit(4);
+	}
+	if (!fds || strcmp(fds, "1")) {
+		printf("LISTEN_FDS=%s, not 1\n", fds ? fds : "(unset)");
+		exit(4);
+	}
+	if (getsockopt(3, SOL_SOCKET, SO_TYPE, &type, &len) ||
+	    (type == SOCK_STREAM &&
+	     (len = sizeof(acc), getsockopt(3, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) || !acc))) {
+		printf("fd 3 is not a listening socket\n");
+		exit(4);
+	}
+	udp = type == SOCK_DGRAM;
+	if (!label)
+		label = names;
+	if (udp) {
+		int one = 1;
+
+		setsockopt(3, IPPROTO_IP, IP_RECVORIGDSTADDR, &one, sizeof(one));
+		setsockopt(3, IPPROTO_IPV6, IPV6_RECVORIGDSTADDR, &one, sizeof(one));
+	}
+	serve_fd(3);
+}
+
+/* One connection attempt to dial; whether lfd accepted it (within 20 ms). */
+static bool reached(int lfd, const struct sksteer_target *dial)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = to_sockaddr(dial, &ss);
+	struct linger rst = { 1, 0 };
+	struct pollfd p = { .fd = lfd, .events = POLLIN };
+	int fd = socket(dial->family, SOCK_STREAM, 0), c = -1;
+
+	if (!connect(fd, (struct sockaddr *)&ss, len) && poll(&p, 1, 20) == 1)
+		c = accept(lfd, NULL, NULL);
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
+	close(fd);
+	if (c >= 0)
+		close(c);
+	return c >= 0;
+}
+
+static int takeover(const struct sksteer_target *t, const struct sksteer_target *dial, long n)
+{
+	int prev = -1;
+
+	for (long i = 0; i < n; i++) {
+		int fd;
+		double t0;
+
+		if (!reuseport && prev >= 0)
+			close(prev);
+		fd = bound_socket(t);
+		t0 = now();
+		if (listen(fd, 128))
+			die("listen");
+		for (int tries = 0; !reached(fd, dial); tries++)
+			if (tries > 5000) {
+				fprintf(stderr, "netpeer: no connection reached the new socket\n");
+				return 1;
+			}
+		printf("%.1f\n", (now() - t0) * 1e6);
+		if (reuseport && prev >= 0)
+			close(prev);
+		prev = fd;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sksteer_target t;
 	char err[256], buf[256];
 	int i = 2, ret;
 
+	if (argc >= 2 && !strcmp(argv[1], "activated")) {
+		if (argc == 3 && !strncmp(argv[2], "--label=", 8))
+			label = argv[2] + 8;
+		activated();
+	}
 	if (argc < 3)
 		goto usage;
 	for (; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++) {
@@ -363,6 +493,8 @@ int main(int argc, char **argv)
 			label = argv[i] + 8;
 		else if (!strncmp(argv[i], "--device=", 9))
 			device = argv[i] + 9;
+		else if (!strncmp(argv[i], "--run=", 6))
+			run = argv[i] + 6;
 		else
 			goto usage;
 	}
@@ -386,6 +518,15 @@ int main(int argc, char **argv)
 			exchange(&t, buf, sizeof(buf)) ? failed++ : ok++;
 		printf("ok %ld fail %ld\n", ok, failed);
 		return failed ? 1 : 0;
+	}
+	if (!strcmp(argv[1], "takeover") && i + 2 < argc) {
+		struct sksteer_target dial;
+
+		if (parse_target(argv[i + 1], &dial, err, sizeof(err))) {
+			fprintf(stderr, "netpeer: %s\n", err);
+			return 3;
+		}
+		return takeover(&t, &dial, atol(argv[i + 2]));
 	}
 	if (!strcmp(argv[1], "rate") && i + 1 < argc)
 		return rate(&t, atof(argv[i + 1]));

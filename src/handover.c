@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Sockets handed over by descriptor, made by --listen, and the exec of CMD; see handover.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <linux/sockios.h>
+#include "handover.h"
+#include "parse.h"
+
+#ifndef SO_COOKIE
+#define SO_COOKIE 57
+#endif
+#ifndef SO_BINDTOIFINDEX
+#define SO_BINDTOIFINDEX 62
+#endif
+#ifndef SIOCGSKNS
+#define SIOCGSKNS 0x894C
+#endif
+
+#define UDP_UNCONNECTED 7 /* TCP_CLOSE: what sock_diag reports for a bound UDP socket */
+
+static int sockopt_int(int fd, int level, int name, int *value)
+{
+	socklen_t len = sizeof(*value);
+
+	*value = 0;
+	return getsockopt(fd, level, name, value, &len);
+}
+
+static const char *file_kind(mode_t mode)
+{
+	if (S_ISREG(mode))
+		return "a regular file";
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a pipe";
+	if (S_ISCHR(mode))
+		return "a character device (a terminal?)";
+	return "not a socket";
+}
+
+/* The socket's address: family, port and address of getsockname(). */
+static int local_address(int fd, struct sksteer_target *t)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len))
+		return -1;
+	memset(t->addr, 0, sizeof(t->addr));
+	t->family = (uint8_t)ss.ss_family;
+	if (ss.ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)&ss;
+
+		t->port = ntohs(s4->sin_port);
+		memcpy(t->addr, &s4->sin_addr, 4);
+	} else {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&ss;
+
+		t->port = ntohs(s6->sin6_port);
+		memcpy(t->addr, &s6->sin6_addr, 16);
+	}
+	return 0;
+}
+
+int handover_from_fd(int fd, const char *what, uint64_t netns_ino, struct sock_info *s, char *err,
+		     size_t errlen)
+{
+	char name[TARGET_STRLEN], dev[IF_NAMESIZE];
+	int domain, type, proto, listening, v6only = 0, ifindex = 0, ns;
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof(s->cookie), plen = sizeof(peer);
+	struct stat st;
+
+	memset(s, 0, sizeof(*s));
+	if (fstat(fd, &st)) {
+		snprintf(err, errlen,
+			 "%s is not an open descriptor of sksteer: pass the socket down to it as "
+			 "descriptor %d (e.g. 'sksteer --fd %d ... %d<&SOCKET' in a shell)",
+			 what, fd, fd, fd);
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen,
+			 "%s is %s: give the descriptor of a listening TCP socket or a bound UDP "
+			 "socket",
+			 what, file_kind(st.st_mode));
+		return -1;
+	}
+	if (sockopt_int(fd, SOL_SOCKET, SO_DOMAIN, &domain) ||
+	    sockopt_int(fd, SOL_SOCKET, SO_TYPE, &type) ||
+	    sockopt_int(fd, SOL_SOCKET, SO_PROTOCOL, &proto) ||
+	    (domain != AF_INET && domain != AF_INET6) ||
+	    !((type == SOCK_STREAM && proto == IPPROTO_TCP) ||
+	      (type == SOCK_DGRAM && proto == IPPROTO_UDP))) {
+		snprintf(err, errlen,
+			 "%s is not a TCP or UDP socket of IPv4 or IPv6 (a Unix socket?): give the "
+			 "descriptor of a listening TCP socket or a bound UDP socket",
+			 what);
+		return -1;
+	}
+	s->addr.proto = (uint8_t)proto;
+	if (local_address(fd, &s->addr) || !s->addr.port) {
+		snprintf(err, errlen,
+			 "%s is a %s socket that is not bound to an address: bind it (and, for "
+			 "TCP, listen) before handing it to sksteer",
+			 what, proto == IPPROTO_TCP ? "TCP" : "UDP");
+		return -1;
+	}
+	format_target(&s->addr, name, sizeof(name));
+	if (proto == IPPROTO_TCP &&
+	    (sockopt_int(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening) || !listening)) {
+		snprintf(err, errlen,
+			 "%s is a TCP socket at %s that is not listening (%s): give the "
+			 "descriptor of a listening socket, after listen()",
+			 what, name,
+			 getpeername(fd, (struct sockaddr *)&peer, &plen) ? "not yet listen()ed" :
+									    "a connection");
+		return -1;
+	}
+	if (proto == IPPROTO_UDP && !getpeername(fd, (struct sockaddr *)&peer, &plen)) {
+		snprintf(err, errlen,
+			 "%s is a connected UDP socket at %s: it receives from one peer only; give "
+			 "the descriptor of a bound, unconnected UDP socket",
+			 what, name);
+		return -1;
+	}
+	sockopt_int(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &ifindex);
+	if (ifindex > 0) {
+		if (!if_indextoname((unsigned int)ifindex, dev))
+			snprintf(dev, sizeof(dev), "%d", ifindex);
+		snprintf(err, errlen,
+			 "%s: the socket at %s is bound to device %s (SO_BINDTODEVICE), and "
+			 "steering would hand it connections that arrive on every device: bind it "
+			 "without a device",
+			 what, name, dev);
+		return -1;
+	}
+	/* the socket's own network namespace must be the one steered */
+	ns = ioctl(fd, SIOCGSKNS);
+	if (ns >= 0) {
+		struct stat nst;
+
+		if (!fstat(ns, &nst) && (uint64_t)nst.st_ino != netns_ino) {
+			close(ns);
+			snprintf(err, errlen,
+				 "%s: the socket at %s belongs to network namespace %llu, not to "
+				 "the one steered here (%llu): run sksteer in the socket's "
+				 "namespace, or with --netns",
+				 what, name, (unsigned long long)nst.st_ino,
+				 (unsigned long long)netns_ino);
+			return -1;
+		}
+		close(ns);
+	}
+	if (domain == AF_INET6)
+		sockopt_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only);
+	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &s->cookie, &len))
+		s->cookie = 0;
+	s->inode = (uint32_t)st.st_ino;
+	s->uid = st.st_uid;
+	s->state = proto == IPPROTO_TCP ? TCP_LISTEN : UDP_UNCONNECTED;
+	s->v6only = v6only;
+	s->held = true;
+	s->fd = fd;
+	return 0;
+}
+
+/* LISTEN_FDS, if it is meant for this process (LISTEN_PID). -1 with err set otherwise. */
+static int listen_fds(char *err, size_t errlen)
+{
+	const char *fds = getenv("LISTEN_FDS"), *pid = getenv("LISTEN_PID");
+	char *end;
+	long n;
+
+	if (!fds || !*fds) {
+		snprintf(err, errlen,
+			 "no sockets were passed (LISTEN_FDS is not set): run sksteer --systemd as "
+			 "the main process of a service a .socket unit starts, e.g. "
+			 "'ExecStart=sksteer --systemd -p PORTS -- SERVER ...'");
+		return -1;
+	}
+	n = strtol(fds, &end, 10);
+	if (*end || n < 1 || n > 1000) {
+		snprintf(err, errlen, "LISTEN_FDS=%s is not a count of sockets", fds);
+		return -1;
+	}
+	if (pid && *pid && strtol(pid, NULL, 10) != (long)getpid()) {
+		snprintf(err, errlen,
+			 "LISTEN_PID=%s is not this process (%d): the sockets in LISTEN_FDS are "
+			 "not sksteer's; run it as the service's main process (ExecStart=sksteer "
+			 "--systemd -p PORTS -- SERVER ...), not from a child of it",
+			 pid, (int)getpid());
+		return -1;
+	}
+	return (int)n;
+}
+
+int handover_resolve(const char *arg, char *err, size_t errlen)
+{
+	const char *names = getenv("LISTEN_FDNAMES");
+	char *end;
+	long fd;
+	int n, i = 0;
+
+	if (arg) {
+		fd = strtol(arg, &end, 10);
+		if (*arg && !*end) {
+			if (fd < 0 || fd > INT_MAX) {
+				snprintf(err, errlen, "--fd %s: give a descriptor number", arg);
+				return -1;
+			}
+			return (int)fd;
+		}
+	}
+	n = listen_fds(err, errlen);
+	if (n < 0)
+		return -1;
+	if (!arg) {
+		if (n == 1)
+			return HANDOVER_FDS_START;
+		snprintf(err, errlen,
+			 "%d sockets were passed (LISTEN_FDNAMES=%s): pick one with --fd NAME or "
+			 "--fd NUMBER",
+			 n, names ? names : "");
+		return -1;
+	}
+	/* a name: its place in LISTEN_FDNAMES, colon separated, is its descriptor */
+	for (const char *p = names; p && *p; i++) {
+		size_t len = strcspn(p, ":");
+
+		if (len == strlen(arg) && !strncmp(p, arg, len) && i < n)
+			return HANDOVER_FDS_START + i;
+		p += len + (p[len] == ':');
+	}
+	snprintf(err, errlen,
+		 "--fd %s: no socket of that name was passed (LISTEN_FDNAMES=%s): give one of "
+		 "those names (FileDescriptorName= in the .socket unit) or a number",
+		 arg, names ? names : "");
+	return -1;
+}
+
+int handover_listen(const struct sksteer_target *t, const struct listen_opts *o, char *err,
+		    size_t errlen)
+{
+	struct sockaddr_storage ss = {};
+	socklen_t len;
+	char name[TARGET_STRLEN];
+	int one = 1, fd, saved;
+
+	format_target(t, name, sizeof(name));
+	fd = socket(t->family, (t->proto == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC,
+		    0);
+	if (fd < 0) {
+		snprintf(err, errlen, "--listen %s: cannot make a socket: %s", name,
+			 strerror(errno));
+		return -1;
+	}
+	if (t->family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(t->port);
+		memcpy(&s6->sin6_addr, t->addr, 16);
+		len = sizeof(*s6);
+		if (o->v6only >= 0)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &o->v6only, sizeof(o->v6only));
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(t->port);
+		memcpy(&s4->sin_addr, t->addr, 4);
+		len = sizeof(*s4);
+	}
+	/* as servers do: a restart binds again at once, past TIME_WAIT */
+	if (t->proto == IPPROTO_TCP)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (o->reuseport)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (t->proto == IPPROTO_UDP) {
+		/* what a UDP server behind sksteer needs to learn the port a datagram was for */
+		setsockopt(fd, IPPROTO_IP, IP_RECVORIGDSTADDR, &one, sizeof(one));
+		if (t->family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_RECVORIGDSTADDR, &one, sizeof(one));
+	}
+	if (bind(fd, (struct sockaddr *)&ss, len) ||
+	    (t->proto == IPPROTO_TCP && listen(fd, o->backlog))) {
+		saved = errno;
+		close(fd);
+		snprintf(err, errlen, "--listen %s: %s%s", name, strerror(saved),
+			 saved == EADDRINUSE ?
+				 ": another socket is bound there (stop it, give another address, "
+				 "or --reuseport if both set SO_REUSEPORT)" :
+			 saved == EADDRNOTAVAIL ?
+				 ": no interface of this network namespace has that address" :
+				 "");
+		return -1;
+	}
+	return fd;
+}
+
+int handover_exec_check(char *const argv[], char *err, size_t errlen)
+{
+	const char *path = getenv("PATH");
+	char buf[PATH_MAX];
+
+	if (strchr(argv[0], '/')) {
+		if (!access(argv[0], X_OK))
+			return 0;
+		snprintf(err, errlen, "cannot run %s: %s", argv[0], strerror(errno));
+		return -1;
+	}
+	for (const char *p = path ? path : "/usr/local/bin:/usr/bin:/bin"; *p;) {
+		size_t len = strcspn(p, ":");
+
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, len ? p : ".", argv[0]);
+		if (!access(buf, X_OK))
+			return 0;
+		p += len + (p[len] == ':');
+	}
+	snprintf(err, errlen, "cannot run %s: no such command in PATH", argv[0]);
+	return -1;
+}
+
+int handover_exec(int fd, const char *name, char *const argv[], char *err, size_t errlen)
+{
+	char pid[32];
+
+	if (fd >= 0) {
+		if (fd != HANDOVER_FDS_START) {
+			if (dup2(fd, HANDOVER_FDS_START) < 0) {
+				snprintf(err, errlen, "cannot pass the socket as fd 3: %s",
+					 strerror(errno));
+				return -1;
+			}
+			close(fd);
+		} else {
+			fcntl(fd, F_SETFD, 0); /* no FD_CLOEXEC: CMD inherits it */
+		}
+		snprintf(pid, sizeof(pid), "%d", (int)getpid());
+		setenv("LISTEN_FDS", "1", 1);
+		setenv("LISTEN_PID", pid, 1);
+		setenv("LISTEN_FDNAMES", name, 1);
+	}
+	execvp(argv[0], argv);
+	snprintf(err, errlen, "cannot run %s: %s (the steering is in place)", argv[0],
+		 strerror(errno));
+	return -1;
+}
