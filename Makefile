@@ -88,18 +88,28 @@ CFLAGS ?= -g -O2
 SKSTEER_CFLAGS := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
 	-Wno-format-truncation -std=gnu11 -D_GNU_SOURCE -DSKSTEER_VERSION='"$(VERSION)"' \
 	$(PREFIX_MAP) -I$(OUTPUT) -Isrc $(BPF_INCLUDES)
-ALL_CFLAGS = $(SKSTEER_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
-ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_LDFLAGS)
+# make SANITIZE=1: the tool and the test helpers built with AddressSanitizer and UBSan, every
+# error fatal, and linked dynamically (the sanitizers' runtimes are shared libraries; -static is
+# for the plain build only). `make SANITIZE=1 test` runs the suite on that build.
+ifneq ($(SANITIZE),)
+SANITIZE_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+STATIC :=
+else
+SANITIZE_FLAGS :=
+STATIC := -static
+endif
+ALL_CFLAGS = $(SKSTEER_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) $(SANITIZE_FLAGS)
+ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_LDFLAGS) $(SANITIZE_FLAGS)
 LIBS = $(LIBBPF_OBJ) $(or $(shell $(PKG_CONFIG) --static --libs libelf zlib 2>/dev/null),-lelf -lz)
 # The BPF side is compiled for the BPF target, never with the userspace CFLAGS.
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function \
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Wno-unused-function \
 	$(PREFIX_MAP) $(BPF_INCLUDES) -Isrc -Ivmlinux/$(ARCH)
 
 # Everything built depends on this file, which changes only when the configuration does:
 # switching ARCH, CC, CFLAGS or the libbpf source rebuilds instead of mixing objects.
 BUILD_CONFIG := ARCH=$(ARCH) CROSS_COMPILE=$(CROSS_COMPILE) CC=$(CC) AR=$(AR) CLANG=$(CLANG) \
 	PKG_CONFIG=$(PKG_CONFIG) libbpf=$(BPF_SOURCE) CFLAGS=$(CFLAGS) EXTRA_CFLAGS=$(EXTRA_CFLAGS) \
-	LDFLAGS=$(LDFLAGS) EXTRA_LDFLAGS=$(EXTRA_LDFLAGS)
+	LDFLAGS=$(LDFLAGS) EXTRA_LDFLAGS=$(EXTRA_LDFLAGS) SANITIZE=$(SANITIZE)
 CONFIG := $(OUTPUT)/config
 
 # The loader's pure helpers are separate objects so that tests and fuzzers can link them alone.
@@ -131,6 +141,7 @@ endif
 	@echo "clang:   $$($(CLANG) --version 2>/dev/null | head -1) ($(CLANG))"
 	@echo "cc:      $$($(CC) --version 2>/dev/null | head -1) ($(CC))"
 	@echo "ARCH:    $(ARCH) ($(VMLINUX)), CROSS_COMPILE=$(CROSS_COMPILE), PKG_CONFIG=$(PKG_CONFIG)"
+	@echo "linking: $(if $(SANITIZE),dynamic: SANITIZE=1 builds with $(SANITIZE_FLAGS),static)"
 
 $(OUTPUT) $(OUTPUT)/libbpf $(OUTPUT)/bpftool:
 	$(call msg,MKDIR,$@)
@@ -231,7 +242,7 @@ $(OUTPUT)/%.o: src/%.c $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
 sksteer: $(TOOL_OBJS) $(CONFIG) $(LIBBPF_DEP)
 	$(call msg,LINK,$@ [libbpf: $(BPF_SOURCE) $(ARCH)])
 	$(Q)test -n "$(LIBBPF_OBJ)" || { echo "libbpf.a not found: run 'sudo make deps' or check out the submodules" >&2; exit 1; }
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -static $(TOOL_OBJS) $(LIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(STATIC) $(TOOL_OBJS) $(LIBS) -o $@
 
 $(OUTPUT)/netpeer: tests/netpeer.c $(OUTPUT)/parse.o $(CONFIG) | $(OUTPUT)
 	$(call msg,CC,$@)
@@ -239,30 +250,36 @@ $(OUTPUT)/netpeer: tests/netpeer.c $(OUTPUT)/parse.o $(CONFIG) | $(OUTPUT)
 
 $(OUTPUT)/linkswap: tests/linkswap.c $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -static $(LIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(STATIC) $(LIBS) -o $@
 
 $(OUTPUT)/oldsteer: tests/oldsteer.c $(OUTPUT)/parse.o $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(filter %.c %.o,$^) -static $(LIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(filter %.c %.o,$^) $(STATIC) $(LIBS) -o $@
 
 $(OUTPUT)/setport: tests/setport.c src/sksteer.h $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -static $(LIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(STATIC) $(LIBS) -o $@
 
 $(OUTPUT)/otherlookup: tests/otherlookup.c $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -static $(LIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(STATIC) $(LIBS) -o $@
 
 $(OUTPUT)/lookup: bench/lookup.c src/sksteer.h $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -static $(LIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(STATIC) $(LIBS) -o $@
 
 -include $(wildcard $(OUTPUT)/*.d)
 
 # --- checks ----------------------------------------------------------------------------------
 .PHONY: test
+# halt_on_error: a sanitizer's report fails the run that made it, and so the test
 test: all
-	$(Q)tests/run
+	$(Q)$(if $(SANITIZE),ASAN_OPTIONS=halt_on_error=1:abort_on_error=0:exitcode=86 \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=86 SKSTEER_SANITIZED=1) tests/run
+
+# everything make test needs built, and nothing run
+.PHONY: test-build
+test-build: all
 
 .PHONY: bench
 bench: all
@@ -287,6 +304,29 @@ fuzz: | $(OUTPUT)
 	$(Q)mkdir -p $(OUTPUT)/fuzz-corpus-config
 	$(Q)$(OUTPUT)/fuzz_config -max_total_time=$(FUZZ_TIME) -max_len=1024 \
 		$(OUTPUT)/fuzz-corpus-config tests/fuzz-corpus/config
+
+# Static analysis of the loader, after a build (it needs the skeletons bpftool generates):
+# clang's analyzer (core, unix, security and dead-store checkers, every report an error; not
+# its malloc checker, which misreads the skeletons' error paths: LeakSanitizer checks leaks in
+# make SANITIZE=1 test) and cppcheck (its
+# warnings, portability and performance checks, every finding an error). The BPF side is
+# built with -Wall -Werror.
+LINT_SRCS := $(addprefix src/,$(TOOL_SRCS))
+.PHONY: lint
+lint: all
+	$(call msg,LINT,clang --analyze)
+	$(Q)for f in $(LINT_SRCS); do \
+		$(CLANG) --analyze -Xanalyzer -analyzer-output=text \
+			-Xanalyzer -analyzer-checker=core,unix,deadcode,security.insecureAPI.UncheckedReturn \
+			-Xanalyzer -analyzer-disable-checker=unix.Malloc \
+			-Xclang -analyzer-werror -isystem $(OUTPUT) \
+			$(filter-out -g -O2 -I$(OUTPUT),$(ALL_CFLAGS)) "$$f" -o /dev/null || exit 1; \
+	done
+	$(call msg,LINT,cppcheck)
+	$(Q)cppcheck --quiet --error-exitcode=1 --inline-suppr --std=c11 \
+		--enable=warning,portability,performance --suppress=missingIncludeSystem \
+		--include=scripts/cppcheck.h \
+		-D__linux__ -D__x86_64__ -I src -I $(OUTPUT) $(LINT_SRCS)
 
 .PHONY: format
 format:

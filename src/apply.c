@@ -387,6 +387,8 @@ static int config_change(const struct live *l, const struct config *have, const 
 			return -1;
 		i = want->n - 1;
 	}
+	if (!want->t) /* config_add() made it: tells the analyzer so */
+		return -1;
 	if (c->ports)
 		want->t[i].ports = *c->ports;
 	if (c->fail_closed == FAIL_CLOSED_ON)
@@ -399,10 +401,11 @@ static int config_change(const struct live *l, const struct config *have, const 
 	return 0;
 }
 
-int change_dry_run(struct live *l, struct change *c, const struct portset *add,
+int change_dry_run(struct live *l, const struct change *given, const struct portset *add,
 		   const struct portset *remove, FILE *out, char *err, size_t errlen)
 {
 	struct config have = {}, want = {};
+	struct change mine = *given, *c = &mine; /* c->ports may point at ports, below */
 	struct portset ports;
 	struct sock_info sock;
 	int ret = -1;

@@ -42,7 +42,7 @@ int config_run(struct live *l, const struct apply_opts *o, char *err, size_t err
  * and the changes it would make, on out (c->target NULL: the only target).
  * add and remove may be NULL. 0 in sync, 1 changes, -1 with err.
  */
-int change_dry_run(struct live *l, struct change *c, const struct portset *add,
+int change_dry_run(struct live *l, const struct change *given, const struct portset *add,
 		   const struct portset *remove, FILE *out, char *err, size_t errlen);
 
 /*

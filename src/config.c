@@ -328,10 +328,13 @@ static int diff_target(const struct config *have, const struct config_target *h,
 		       const struct portset want_all[NPORTSETS], FILE *f)
 {
 	const struct config_target *t = w ? w : h;
-	int proto = t->addr.proto == IPPROTO_UDP, lines = 0;
+	int proto, lines = 0;
 	struct portset gained, lost, moved;
 	char from[TARGET_STRLEN + 8];
 
+	if (!t)
+		return 0;
+	proto = t->addr.proto == IPPROTO_UDP;
 	if (w) {
 		portset_andnot(&w->ports, &have_all[proto], &gained);
 		if (!h || portset_count(&gained)) {

@@ -56,6 +56,7 @@ static int local_address(int fd, struct sksteer_target *t)
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 
+	memset(&ss, 0, sizeof(ss));
 	if (getsockname(fd, (struct sockaddr *)&ss, &len))
 		return -1;
 	memset(t->addr, 0, sizeof(t->addr));

@@ -39,7 +39,7 @@
  *   2 (0.2): the port table with one element per key; no "layout" map.
  *   3: the packed port table; the trace ring buffer is the tracer's, not pinned.
  */
-#define SKSTEER_LAYOUT 3
+#define SKSTEER_LAYOUT 3U
 
 /*
  * Per-CPU counters, one set per slot. Slot 0 holds what belongs to no target:

@@ -329,7 +329,7 @@ int target_choose(const struct sksteer_target *t, uint64_t avoid_cookie, struct 
 int socket_dup(const struct sock_info *s, char *err, size_t errlen)
 {
 	char name[TARGET_STRLEN];
-	struct owner owner;
+	struct owner owner = { .fd = -1 };
 	int fd;
 
 	format_target(&s->addr, name, sizeof(name));

@@ -633,7 +633,7 @@ int live_apply(struct live *l, const struct change *c, char *err, size_t errlen)
 {
 	int slot = live_find(l, c->target), ret;
 	struct sock_info sock = {};
-	uint32_t old_flags;
+	uint32_t old_flags, key;
 	char name[TARGET_STRLEN];
 
 	format_target(c->target, name, sizeof(name));
@@ -689,8 +689,8 @@ int live_apply(struct live *l, const struct change *c, char *err, size_t errlen)
 		set_flags(l, (uint32_t)slot, old_flags); /* as it was */
 		return -1;
 	}
-	if (bpf_map_update_elem(l->fds[MAP_TARGET_ADDRS], &(uint32_t){ (uint32_t)slot }, c->target,
-				BPF_ANY)) {
+	key = (uint32_t)slot;
+	if (bpf_map_update_elem(l->fds[MAP_TARGET_ADDRS], &key, c->target, BPF_ANY)) {
 		snprintf(err, errlen, "cannot record target %s: %s", name, strerror(errno));
 		return -1;
 	}

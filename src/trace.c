@@ -38,12 +38,12 @@ static const char *target_name(const struct trace_out *o, const struct sksteer_e
 			       size_t len)
 {
 	struct sksteer_target t;
+	__u32 slot = e->slot;
 
-	if (!e->slot)
+	if (!slot)
 		return NULL;
 	/* the target as it is now; it is removed only after its ports are */
-	if (bpf_map_lookup_elem(o->live->fds[MAP_TARGET_ADDRS], &(__u32){ e->slot }, &t) ||
-	    !t.proto)
+	if (bpf_map_lookup_elem(o->live->fds[MAP_TARGET_ADDRS], &slot, &t) || !t.proto)
 		return "?";
 	return format_target(&t, buf, len);
 }

@@ -2,7 +2,12 @@
 # The build: one static binary, with --help and --version.
 . "$(dirname "$0")/lib.sh"
 
-like "sksteer is one statically linked binary" "statically linked" "$(file -L "$SKSTEER")"
+if [ -n "${SKSTEER_SANITIZED:-}" ]; then # make SANITIZE=1 test: the sanitizers link dynamically
+	like "sksteer is built with AddressSanitizer (SANITIZE=1)" "__asan_init" \
+		"$(nm -D "$SKSTEER" 2>/dev/null | grep -m1 -o __asan_init)"
+else
+	like "sksteer is one statically linked binary" "statically linked" "$(file -L "$SKSTEER")"
+fi
 like "--version names the tool" "^sksteer [0-9]+\.[0-9]+" "$("$SKSTEER" --version)"
 help=$("$SKSTEER" --help)
 for opt in --ports --socket --detach --force --verbose --version; do

@@ -184,7 +184,13 @@ loop_start() { # loop_start ADDR:PORT: a client connecting again and again, unti
 
 loop_stop() { # prints "ok N fail M"
 	touch "$WORK/stop"
-	wait "$LOOP_PID"
+	# often called as $(loop_stop), in a subshell, where wait cannot wait for the loop: its
+	# last line tells that it is done
+	for _ in $(seq 1000); do
+		grep -q '^ok ' "$WORK/loop.out" 2>/dev/null && break
+		sleep 0.01
+	done
+	wait "$LOOP_PID" 2>/dev/null
 	cat "$WORK/loop.out"
 }
 

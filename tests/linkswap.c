@@ -41,5 +41,7 @@ int main(int argc, char **argv)
 	link = bpf_obj_get(path);
 	if (link < 0 || bpf_link_update(link, bpf_program__fd(prog), NULL))
 		return perror("link update"), 1;
+	close(link);
+	bpf_object__close(obj); /* the link holds the program now */
 	return 0;
 }
