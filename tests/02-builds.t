@@ -6,7 +6,7 @@
 # their dependency files name no header of the system's libbpf.
 . "$(dirname "$0")/lib.sh"
 # the builds released, whatever the suite runs on (make SANITIZE=1 test passes SANITIZE down)
-unset MAKEFLAGS MFLAGS MAKELEVEL
+unset MAKEFLAGS MFLAGS MAKELEVEL SANITIZE
 
 skip() {
 	TESTS=$((TESTS + 1))
