@@ -113,6 +113,16 @@ static void put_owner(const struct prog *p, uint32_t key, uint8_t slot)
 	bpf_map_update_elem(fd, &elem, owners, BPF_ANY);
 }
 
+/* Route r of an sksteer with routes (layout 3): both families to target slot. */
+static void put_route(const struct prog *p, uint32_t r, uint8_t slot)
+{
+	struct sksteer_route e = { .slot = slot, .owner = { slot } };
+	int fd = map_fd(p, "routes");
+
+	for (uint32_t key = 2 * r; fd >= 0 && key <= 2 * r + 1; key++)
+		bpf_map_update_elem(fd, &key, &e, BPF_ANY);
+}
+
 /*
  * Configures ports 1..n (and the hit port, but never the miss port when
  * measuring misses), over `targets` targets that all hold the same listener.
@@ -151,8 +161,10 @@ static void configure(const struct prog *p, unsigned int n, unsigned int targets
 		slot = want ? (uint8_t)(port % targets + 1) : 0;
 		put_owner(p, port, slot);
 	}
-	for (uint32_t t = 1; t <= targets; t++)
+	for (uint32_t t = 1; t <= targets; t++) {
 		bpf_map_update_elem(sockets, &t, &sock, BPF_ANY);
+		put_route(p, t, (uint8_t)t);
+	}
 }
 
 /* ns per lookup of protocol proto: the best of RUNS runs */
@@ -228,6 +240,8 @@ static void configure_protocols(const struct prog *p, int udp_fd)
 	put_owner(p, SKSTEER_PROTO_BIT(IPPROTO_UDP) | CLIENT_PORT, 2);
 	bpf_map_update_elem(map_fd(p, "targets"), &one, &tcp_sock, BPF_ANY);
 	bpf_map_update_elem(map_fd(p, "targets"), &two, &udp_sock, BPF_ANY);
+	put_route(p, 1, 1);
+	put_route(p, 2, 2);
 	if (clients >= 0) { /* this version */
 		key = CLIENT_PORT;
 		bpf_map_update_elem(map_fd(p, "target_flags"), &two, &flags, BPF_ANY);

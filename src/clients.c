@@ -333,7 +333,8 @@ void clients_adopt(struct live *l, const struct change *c, int slot)
 
 			if (s->state == UDP_CLOSE && portset_has(c->ports, port) &&
 			    port >= l->clients_from && port <= l->clients_to &&
-			    port_owner(l, base + port) != slot && !sock_is_target(l, s->cookie))
+			    slot_port_owner(l, base + port, slot) != slot &&
+			    !sock_is_target(l, s->cookie))
 				adopt(counts, adopted, s, c->force);
 		}
 		sock_list_free(&socks);

@@ -11,7 +11,12 @@
 	"known: fail-closed, fail-open, force, follow, follow=group, follow-cgroup=PATH"
 #define SPACE " \t\r\v\f"
 #define WORDS 64 /* how much of a bad word a message quotes */
-#define NPORTSETS 2 /* one port space per protocol: TCP, UDP */
+/* one port space per protocol (TCP, UDP) and socket family (IPv4, IPv6): see steer.h */
+#define NPORTSETS 4
+static int port_space(const struct sksteer_target *t)
+{
+	return (t->proto == IPPROTO_UDP) * 2 + (t->family == AF_INET6);
+}
 
 static int line_error(const struct config *cfg, unsigned int line, char *err, size_t errlen,
 		      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
@@ -160,11 +165,13 @@ static int check_overlap(const struct config *cfg, const struct config_target *t
 					  "target %s is already on line %u: give each target one "
 					  "line",
 					  name, o->line);
-		if (o->addr.proto != t->addr.proto || !portset_and(&o->ports, &t->ports, &both))
+		/* an IPv4 and an IPv6 socket may share ports: each takes its family's lookups */
+		if (port_space(&o->addr) != port_space(&t->addr) ||
+		    !portset_and(&o->ports, &t->ports, &both))
 			continue;
 		return line_error(cfg, t->line, err, errlen,
 				  "%s port%s %s already belong%s to %s on line %u: a port goes to "
-				  "one target",
+				  "one target of each family",
 				  proto_word(&t->addr), portset_count(&both) > 1 ? "s" : "",
 				  format_ports_cut(&both, list, sizeof(list)),
 				  portset_count(&both) > 1 ? "" : "s", name, o->line);
@@ -314,12 +321,12 @@ void config_write(const struct config *cfg, FILE *f)
 		write_target(f, "", &cfg->t[i], &cfg->t[i].ports, option_words(&cfg->t[i]), NULL);
 }
 
-/* Every port that some target of cfg steers, per protocol. */
+/* Every port that some target of cfg steers, per protocol and family. */
 static void steered(const struct config *cfg, struct portset all[NPORTSETS])
 {
 	memset(all, 0, NPORTSETS * sizeof(all[0]));
 	for (int i = 0; i < cfg->n; i++)
-		portset_or(&all[cfg->t[i].addr.proto == IPPROTO_UDP], &cfg->t[i].ports);
+		portset_or(&all[port_space(&cfg->t[i].addr)], &cfg->t[i].ports);
 }
 
 /* The lines of one target: h as it is (or NULL), w as it will be (or NULL). */
@@ -334,7 +341,7 @@ static int diff_target(const struct config *have, const struct config_target *h,
 
 	if (!t)
 		return 0;
-	proto = t->addr.proto == IPPROTO_UDP;
+	proto = port_space(&t->addr);
 	if (w) {
 		portset_andnot(&w->ports, &have_all[proto], &gained);
 		if (!h || portset_count(&gained)) {
@@ -345,7 +352,7 @@ static int diff_target(const struct config *have, const struct config_target *h,
 		for (int i = 0; i < have->n; i++) {
 			const struct config_target *o = &have->t[i];
 
-			if (o == h || o->addr.proto != w->addr.proto ||
+			if (o == h || port_space(&o->addr) != port_space(&w->addr) ||
 			    !portset_and(&w->ports, &o->ports, &moved))
 				continue;
 			snprintf(from, sizeof(from), "from ");

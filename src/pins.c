@@ -33,6 +33,7 @@ const char *const pinned_map_names[NR_MAPS] = {
 	[MAP_UDP_CLIENTS] = "udp_clients",
 	[MAP_LAYOUT] = "layout",
 	[MAP_STANDBY] = "standby",
+	[MAP_ROUTES] = "routes",
 };
 
 static bool is_bpffs(const char *path)

@@ -26,6 +26,7 @@ enum pinned_map {
 	MAP_UDP_CLIENTS, /* added in 0.3 */
 	MAP_LAYOUT, /* added with layout 3: pins without it have layout 2 */
 	MAP_STANDBY, /* added with --follow (src/follow.c) */
+	MAP_ROUTES, /* added with layout 3 */
 	NR_MAPS
 };
 /*

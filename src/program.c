@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "program.h"
+#include "routes.h"
 #include "sksteer.skel.h"
 
 static struct bpf_map *skel_map(struct sksteer_bpf *skel, enum pinned_map m)
@@ -63,8 +64,14 @@ static int migrate_table(struct live *l, int old_fd, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot map the new port table: %s", strerror(errno));
 		return -1;
 	}
+	/* layout 2's slots become routes of their own (routes_read() made them so) */
+	if (routes_write_all(l)) {
+		snprintf(err, errlen, "cannot write the routes: %s", strerror(errno));
+		munmap((void *)packed, SKSTEER_PORT_KEYS);
+		return -1;
+	}
 	for (size_t key = 0; key < SKSTEER_PORT_KEYS; key++)
-		packed[key] = port_owner(l, (uint32_t)key);
+		packed[key] = port_route(l, (uint32_t)key);
 	live_unmap(l);
 	close(old_fd);
 	l->table = packed;

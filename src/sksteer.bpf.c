@@ -63,6 +63,14 @@ struct {
 	__type(value, struct sksteer_stats_ext);
 } stats_ext SEC(".maps");
 
+/* route * 2 + (IPv6) -> the target that family's lookups go to */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * SKSTEER_ROUTES);
+	__type(key, __u32);
+	__type(value, struct sksteer_route);
+} routes SEC(".maps");
+
 /* slot -> SKSTEER_* target flags, read only once the port is known to be steered */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -214,15 +222,23 @@ static __always_inline int steer(struct bpf_sk_lookup *ctx, const bool tracing)
 	__u32 port = ctx->local_port;
 	__u32 key = port | SKSTEER_PROTO_BIT(ctx->protocol);
 	__u32 elem = key / SKSTEER_KEYS_PER_ELEM;
+	struct sksteer_route *route;
 	struct sksteer_stats *st;
 	struct bpf_sock *sk;
-	__u32 slot = 0, *flags;
-	__u8 *owners;
+	__u32 slot = 0, flags = 0, r = 0, *f;
+	__u8 *routes_of;
 	long err;
 
-	owners = bpf_map_lookup_elem(&ports, &elem);
-	if (owners)
-		slot = owners[key % SKSTEER_KEYS_PER_ELEM];
+	routes_of = bpf_map_lookup_elem(&ports, &elem);
+	if (routes_of)
+		r = routes_of[key % SKSTEER_KEYS_PER_ELEM];
+	if (r) {
+		/* the route's target for this lookup's family: one array access */
+		r = 2 * r + (ctx->family == 10 /* AF_INET6 */);
+		route = bpf_map_lookup_elem(&routes, &r);
+		if (route)
+			slot = route->slot;
+	}
 	st = bpf_map_lookup_elem(&stats, &slot);
 	if (!st)
 		return SK_PASS;
@@ -240,12 +256,15 @@ static __always_inline int steer(struct bpf_sk_lookup *ctx, const bool tracing)
 		return SK_PASS;
 	}
 
-	flags = bpf_map_lookup_elem(&target_flags, &slot);
+	/* the target's flags: the follower (src/follow.bpf.c) changes them too */
+	f = bpf_map_lookup_elem(&target_flags, &slot);
+	if (f)
+		flags = *f;
 	/*
 	 * A UDP target over the ephemeral range: a reply for another program's
 	 * client socket is that socket's (one more lookup, on those ports only).
 	 */
-	if (flags && SKSTEER_CLIENTS_FROM(*flags) && port >= SKSTEER_CLIENTS_FROM(*flags) &&
+	if (SKSTEER_CLIENTS_FROM(flags) && port >= SKSTEER_CLIENTS_FROM(flags) &&
 	    clients_hold(port)) {
 		st->passed++;
 		if (tracing)
@@ -253,11 +272,11 @@ static __always_inline int steer(struct bpf_sk_lookup *ctx, const bool tracing)
 		return SK_PASS;
 	}
 	sk = bpf_map_lookup_elem(&targets, &slot);
-	if (!sk && flags && (*flags & SKSTEER_FOLLOW))
+	if (!sk && (flags & SKSTEER_FOLLOW))
 		sk = bpf_map_lookup_elem(&standby, &slot);
 	if (!sk) {
 		/* fail-closed, unless an earlier program chose: sksteer never overrides one */
-		if (flags && (*flags & SKSTEER_FAIL_CLOSED))
+		if (flags & SKSTEER_FAIL_CLOSED)
 			return refuse(ctx, slot, tracing);
 		st->no_target++;
 		if (tracing)
@@ -265,7 +284,7 @@ static __always_inline int steer(struct bpf_sk_lookup *ctx, const bool tracing)
 		return SK_PASS;
 	}
 
-	err = bpf_sk_assign(ctx, sk, flags ? *flags & SKSTEER_ASSIGN_FLAGS : 0);
+	err = bpf_sk_assign(ctx, sk, flags & SKSTEER_ASSIGN_FLAGS);
 	bpf_sk_release(sk);
 	if (err == -EEXIST) {
 		count_ext(slot, false);

@@ -31,13 +31,30 @@
  * element per key took 1 MB (an array rounds each value up to 8 bytes).
  */
 #define SKSTEER_KEYS_PER_ELEM 8
+
+/*
+ * Since layout 3 the port table holds a route, not a target: route R sends
+ * IPv4 lookups to the target in entry 2R of the routes map and IPv6 lookups to
+ * the one in entry 2R + 1. So one service may have an IPv4 socket and an
+ * IPv6-only one on the same ports (nginx's listen 80; listen [::]:80;), and a
+ * lone socket (dual-stack or not) gets both families, as before. Route 0 is
+ * "not steered"; 255 is reserved.
+ */
+#define SKSTEER_ROUTES 256
+
+struct sksteer_route {
+	__u8 slot; /* the target this family's lookups go to */
+	__u8 owner[2]; /* the loader's: the AF_INET and the AF_INET6 target (0: none) */
+	__u8 pad;
+};
 #define SKSTEER_PORT_ELEMS (SKSTEER_PORT_KEYS / SKSTEER_KEYS_PER_ELEM)
 
 /*
  * The layout of the pinned maps, pinned with them (the "layout" map). sksteer
  * migrates pins of an older layout in place, and refuses a newer one.
  *   2 (0.2): the port table with one element per key; no "layout" map.
- *   3: the packed port table; the trace ring buffer is the tracer's, not pinned.
+ *   3: the packed port table of routes (struct sksteer_route); the trace ring
+ *      buffer is the tracer's, not pinned.
  */
 #define SKSTEER_LAYOUT 3U
 

@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 #include "clients.h"
 #include "find.h"
+#include "routes.h"
 #include "sockets.h"
 #include "steer.h"
 
@@ -20,12 +21,13 @@
 #define TABLE_BYTES ((size_t)SKSTEER_PORT_KEYS)
 
 /*
- * Writes one port's owner. A one-byte store is atomic: a lookup sees the old
+ * Makes target slot (0: none) the owner of key for sockets of family. One
+ * byte of the table changes (see route_set_owner()): a lookup sees the old
  * owner or the new one, never a mix and never a gap.
  */
-static void set_owner(struct live *l, uint32_t key, uint8_t slot)
+static int set_owner(struct live *l, uint32_t key, int family, uint8_t slot)
 {
-	l->table[(size_t)key * l->stride] = slot;
+	return route_set_owner(l, key, family, slot);
 }
 
 /*
@@ -134,6 +136,7 @@ int live_read(struct live *l, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot read the pinned port table: %s", strerror(errno));
 		return -1;
 	}
+	routes_read(l);
 	return 0;
 }
 
@@ -201,7 +204,7 @@ void live_ports(const struct live *l, int slot, struct portset *out)
 
 	memset(out, 0, sizeof(*out));
 	for (unsigned int port = 1; port <= 65535; port++)
-		if (port_owner(l, base + port) == slot)
+		if (slot_port_owner(l, base + port, slot) == slot)
 			portset_add(out, port);
 }
 
@@ -246,11 +249,14 @@ static int check_conflicts(const struct live *l, const struct change *c, int slo
 		bool any = false;
 		uint32_t base;
 
-		if (other == slot || l->addrs[other].proto != c->target->proto)
+		/* an IPv4 socket and an IPv6 one share ports: each gets its family's lookups */
+		if (other == slot || l->addrs[other].proto != c->target->proto ||
+		    l->addrs[other].family != c->target->family)
 			continue;
 		base = port_key(c->target->proto, 0);
 		for (unsigned int port = 1; port <= 65535; port++) {
-			if (port_owner(l, base + port) == other && portset_has(c->ports, port)) {
+			if (slot_port_owner(l, base + port, other) == other &&
+			    portset_has(c->ports, port)) {
 				portset_add(&taken, port);
 				any = true;
 			}
@@ -285,6 +291,17 @@ static bool keeps_port(const struct live *l, const struct sock_info *s)
 					 s->addr.port <= l->clients_to);
 }
 
+/*
+ * Whether socket s gets lookups of the family target t would take: an IPv4
+ * socket no IPv6 ones, an IPv6-only socket no IPv4 ones.
+ */
+static bool same_family(const struct sock_info *s, const struct sksteer_target *t)
+{
+	if (t->family == AF_INET6)
+		return s->addr.family == AF_INET6;
+	return s->addr.family == AF_INET || !s->v6only;
+}
+
 /* Other sockets that listen on (or are bound to) ports c would newly steer. */
 static int check_hijack(const struct live *l, const struct change *c, uint64_t new_cookie,
 			char *err, size_t errlen)
@@ -311,8 +328,9 @@ static int check_hijack(const struct live *l, const struct change *c, uint64_t n
 		struct owner o = { .comm = "?" };
 
 		if (!s->addr.port || !portset_has(c->ports, s->addr.port) ||
-		    port_owner(l, base + s->addr.port) || is_target_socket(cookies, s->cookie) ||
-		    keeps_port(l, s))
+		    port_owner(l, base + s->addr.port, c->target->family) ||
+		    is_target_socket(cookies, s->cookie) || keeps_port(l, s) ||
+		    !same_family(s, c->target))
 			continue;
 		portset_add(&hit, s->addr.port);
 		if (n++ >= NAMED_MAX)
@@ -350,18 +368,31 @@ static int free_slot(const struct live *l)
  * ones, and ones moved from other targets, each in one store), then it lets
  * go of the ports it loses, so a port kept throughout is never unsteered.
  */
-static void set_ports(struct live *l, int slot, const struct portset *ports)
+static int set_ports(struct live *l, int slot, const struct portset *ports)
 {
 	uint32_t base = port_key(l->addrs[slot].proto, 0);
+	int family = l->addrs[slot].family;
 
 	for (unsigned int port = 1; port <= 65535; port++)
-		if (portset_has(ports, port) && port_owner(l, base + port) != slot)
-			set_owner(l, base + port, (uint8_t)slot);
+		if (portset_has(ports, port) && slot_port_owner(l, base + port, slot) != slot &&
+		    set_owner(l, base + port, family, (uint8_t)slot))
+			return -1;
 	/* no store of the second pass may become visible before one of the first */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	for (unsigned int port = 1; port <= 65535; port++)
-		if (!portset_has(ports, port) && port_owner(l, base + port) == slot)
-			set_owner(l, base + port, 0);
+		if (!portset_has(ports, port) && slot_port_owner(l, base + port, slot) == slot &&
+		    set_owner(l, base + port, family, 0))
+			return -1;
+	return 0;
+}
+
+static int no_routes(char *err, size_t errlen)
+{
+	snprintf(err, errlen,
+		 "the port table cannot hold this: more than %d different pairs of IPv4 and "
+		 "IPv6 targets would share ports",
+		 SKSTEER_ROUTES - 2);
+	return -1;
 }
 
 /*
@@ -520,7 +551,8 @@ int live_remove(struct live *l, int slot, char *err, size_t errlen)
 	uint32_t key = (uint32_t)slot;
 	int ret = 0;
 
-	set_ports(l, slot, &empty);
+	if (set_ports(l, slot, &empty)) /* removing frees routes: only a route in use remains */
+		return no_routes(err, errlen);
 	/* a sockmap answers EINVAL for a slot whose socket is already gone */
 	if (bpf_map_delete_elem(l->fds[MAP_TARGETS], &key) && errno != ENOENT && errno != EINVAL)
 		ret = -errno;
@@ -540,6 +572,7 @@ int live_remove(struct live *l, int slot, char *err, size_t errlen)
 		return -1;
 	}
 	l->addrs[slot] = none;
+	routes_gc(l);
 	return 0;
 }
 
@@ -548,8 +581,12 @@ static int drop_empty_targets(struct live *l, char *err, size_t errlen)
 {
 	unsigned int owned[SKSTEER_SLOTS] = {};
 
-	for (uint32_t key = 0; key < SKSTEER_PORT_KEYS; key++)
-		owned[port_owner(l, key)]++;
+	for (uint32_t key = 0; key < SKSTEER_PORT_KEYS; key++) {
+		const uint8_t *own = l->pairs[port_route(l, key)];
+
+		owned[own[0]]++;
+		owned[own[1]]++;
+	}
 	for (int slot = 1; slot < SKSTEER_SLOTS; slot++)
 		if (l->addrs[slot].proto && !owned[slot] && live_remove(l, slot, err, errlen))
 			return -1;
@@ -707,9 +744,13 @@ int live_apply(struct live *l, const struct change *c, char *err, size_t errlen)
 		clients_adopt(l, c, slot);
 		if (clients_attach(l, err, errlen))
 			return -1;
-		set_ports(l, slot, c->ports);
+		if (set_ports(l, slot, c->ports))
+			return no_routes(err, errlen);
 	}
-	return drop_empty_targets(l, err, errlen);
+	if (drop_empty_targets(l, err, errlen))
+		return -1;
+	routes_gc(l);
+	return 0;
 }
 
 /*
@@ -818,14 +859,20 @@ int live_apply_set(struct live *l, const struct change *c, const struct sock_inf
 		uint32_t base = port_key(c[i].target->proto, 0);
 
 		for (unsigned int port = 1; port <= 65535; port++)
-			if (portset_has(c[i].ports, port) && port_owner(l, base + port) != slots[i])
-				set_owner(l, base + port, (uint8_t)slots[i]);
+			if (portset_has(c[i].ports, port) &&
+			    slot_port_owner(l, base + port, slots[i]) != slots[i] &&
+			    set_owner(l, base + port, c[i].target->family, (uint8_t)slots[i]))
+				return no_routes(err, errlen);
 	}
 	/* no store of the losses may become visible before one of the gains */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	for (int i = 0; i < n; i++)
-		set_ports(l, slots[i], c[i].ports); /* gains nothing now: only lets go */
-	return drop_empty_targets(l, err, errlen);
+		if (set_ports(l, slots[i], c[i].ports)) /* gains nothing now: only lets go */
+			return no_routes(err, errlen);
+	if (drop_empty_targets(l, err, errlen))
+		return -1;
+	routes_gc(l);
+	return 0;
 }
 
 int live_empty(struct live *l, char *err, size_t errlen)
@@ -834,6 +881,7 @@ int live_empty(struct live *l, char *err, size_t errlen)
 	l->table = calloc(TABLE_BYTES, 1);
 	l->table_copied = l->table != NULL;
 	l->stride = 1;
+	routes_read(l);
 	if (l->table)
 		return 0;
 	snprintf(err, errlen, "out of memory");

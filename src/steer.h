@@ -33,11 +33,33 @@ struct live {
 	bool maps_added; /* maps older pins lacked were made: the live program must change */
 	/* the ephemeral range while the UDP client watcher runs (clients.h); 0: it does not */
 	uint16_t clients_from, clients_to;
+	/* route -> its AF_INET and AF_INET6 target (src/routes.c); in use or free */
+	uint8_t pairs[SKSTEER_ROUTES][2];
+	bool route_used[SKSTEER_ROUTES];
 };
 
-static inline uint8_t port_owner(const struct live *l, uint32_t key)
+/* What the port table holds for key: a route (layout 2: a target slot, its own route). */
+static inline uint8_t port_route(const struct live *l, uint32_t key)
 {
 	return l->table[(size_t)key * l->stride];
+}
+
+/* 0 for AF_INET, 1 for AF_INET6: which of a route's two targets a socket family is. */
+static inline int family_index(int family)
+{
+	return family == 10 /* AF_INET6 */;
+}
+
+/* The target of the given socket family that owns key, or 0. */
+static inline uint8_t port_owner(const struct live *l, uint32_t key, int family)
+{
+	return l->pairs[port_route(l, key)][family_index(family)];
+}
+
+/* The owner of key among targets of the family of target slot's socket. */
+static inline uint8_t slot_port_owner(const struct live *l, uint32_t key, int slot)
+{
+	return port_owner(l, key, l->addrs[slot].family);
 }
 
 struct change {

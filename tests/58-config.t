@@ -136,7 +136,7 @@ bad "ports split by a space" "^$F:1: unknown option '443' \(the ports are one li
 	"tcp 127.0.0.1:9000 80 443"
 bad "an unknown option" "^$F:1: unknown option 'fail-close' \(known: fail-closed, fail-open, force, follow, follow=group, follow-cgroup=PATH\)" \
 	"tcp 127.0.0.1:9000 80 fail-close"
-bad "a port claimed twice" "^$F:2: tcp ports 443,5000 already belong to 127.0.0.1:9000 on line 1: a port goes to one target" \
+bad "a port claimed twice" "^$F:2: tcp ports 443,5000 already belong to 127.0.0.1:9000 on line 1: a port goes to one target of each family" \
 	"tcp 127.0.0.1:9000 80,443,5000
 tcp 127.0.0.1:9001 443,5000-5001"
 bad "a target given twice" "^$F:2: target 127.0.0.1:9000 is already on line 1" \

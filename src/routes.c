@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Routes: see routes.h. */
+#include <errno.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include "routes.h"
+
+/* The last usable route: 255 stays free for what a later layout may need. */
+#define LAST_ROUTE (SKSTEER_ROUTES - 2)
+
+/* Writes route r's two entries: each family's lookups to its own target, else to the other. */
+static int write_route(struct live *l, uint32_t r)
+{
+	const uint8_t *own = l->pairs[r];
+
+	if (l->fds[MAP_ROUTES] < 0)
+		return 0; /* layout 2: no routes yet, migrated when the program is loaded */
+	for (int fam = 0; fam < 2; fam++) {
+		uint32_t key = 2 * r + (uint32_t)fam;
+		uint8_t slot = own[fam] ? own[fam] : own[!fam];
+		struct sksteer_route e = {
+			.slot = slot,
+			.owner = { own[0], own[1] },
+		};
+
+		if (bpf_map_update_elem(l->fds[MAP_ROUTES], &key, &e, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+void routes_read(struct live *l)
+{
+	memset(l->pairs, 0, sizeof(l->pairs));
+	memset(l->route_used, 0, sizeof(l->route_used));
+	if (l->layout_from == 2 || l->fds[MAP_ROUTES] < 0) {
+		for (int slot = 1; slot < SKSTEER_SLOTS && slot <= LAST_ROUTE; slot++) {
+			if (!l->addrs[slot].proto)
+				continue;
+			l->pairs[slot][family_index(l->addrs[slot].family)] = (uint8_t)slot;
+			l->route_used[slot] = true;
+		}
+		return;
+	}
+	for (uint32_t r = 1; r <= LAST_ROUTE; r++) {
+		struct sksteer_route e;
+		uint32_t key = 2 * r;
+
+		if (bpf_map_lookup_elem(l->fds[MAP_ROUTES], &key, &e))
+			continue;
+		l->pairs[r][0] = e.owner[0];
+		l->pairs[r][1] = e.owner[1];
+		l->route_used[r] = e.owner[0] || e.owner[1];
+	}
+}
+
+/* The route of pair own, in use already or made now; 0 for no owner, -1 when none is free. */
+static int route_for(struct live *l, const uint8_t own[2])
+{
+	int free_r = 0;
+
+	if (!own[0] && !own[1])
+		return 0;
+	for (int r = 1; r <= LAST_ROUTE; r++) {
+		if (l->route_used[r] && l->pairs[r][0] == own[0] && l->pairs[r][1] == own[1])
+			return r;
+		if (!l->route_used[r] && !free_r)
+			free_r = r;
+	}
+	if (!free_r) {
+		errno = ENOSPC;
+		return -1;
+	}
+	l->pairs[free_r][0] = own[0];
+	l->pairs[free_r][1] = own[1];
+	l->route_used[free_r] = true;
+	if (write_route(l, (uint32_t)free_r)) {
+		l->route_used[free_r] = false;
+		return -1;
+	}
+	return free_r;
+}
+
+int route_set_owner(struct live *l, uint32_t key, int family, uint8_t slot)
+{
+	const uint8_t *now = l->pairs[port_route(l, key)];
+	uint8_t own[2] = { now[0], now[1] };
+	int r;
+
+	own[family_index(family)] = slot;
+	r = route_for(l, own);
+	if (r < 0)
+		return -1;
+	/* one byte: a lookup sees the old route or the new one, whose entries are written */
+	l->table[(size_t)key * l->stride] = (uint8_t)r;
+	return 0;
+}
+
+void routes_gc(struct live *l)
+{
+	bool used[SKSTEER_ROUTES] = {};
+
+	for (uint32_t key = 0; key < SKSTEER_PORT_KEYS; key++)
+		used[port_route(l, key)] = true;
+	for (uint32_t r = 1; r <= LAST_ROUTE; r++) {
+		struct sksteer_route none = {};
+
+		if (!l->route_used[r] || used[r])
+			continue;
+		l->route_used[r] = false;
+		memset(l->pairs[r], 0, sizeof(l->pairs[r]));
+		for (uint32_t key = 2 * r; l->fds[MAP_ROUTES] >= 0 && key <= 2 * r + 1; key++)
+			bpf_map_update_elem(l->fds[MAP_ROUTES], &key, &none, BPF_ANY);
+	}
+}
+
+int routes_write_all(struct live *l)
+{
+	for (uint32_t r = 1; r <= LAST_ROUTE; r++) {
+		int ret = l->route_used[r] ? write_route(l, r) : 0;
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
