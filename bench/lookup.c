@@ -124,6 +124,39 @@ static void put_route(const struct prog *p, uint32_t r, uint8_t slot)
 }
 
 /*
+ * The two-LPM baseline: one binding per port on every IPv4 address (0.0.0.0/0,
+ * mapped: a /96 of IPv6), as that design holds a port list, all to one socket.
+ */
+static void configure_twolpm(const struct prog *p, unsigned int n, bool miss)
+{
+	struct {
+		uint32_t prefixlen;
+		uint8_t protocol;
+		uint16_t port;
+		uint32_t addr[4];
+	} __attribute__((packed)) key = {}, next;
+	struct {
+		uint32_t id, prefixlen;
+	} b = { 0, 96 };
+	int fd = map_fd(p, "twolpm_bindings");
+	uint64_t sock = (uint64_t)target_fd;
+	uint32_t zero = 0;
+
+	while (!bpf_map_get_next_key(fd, NULL, &next))
+		bpf_map_delete_elem(fd, &next);
+	key.prefixlen = 8 + 16 + 96;
+	key.protocol = IPPROTO_TCP;
+	key.addr[2] = htonl(0x0000ffff);
+	for (uint32_t port = 1; port <= 65535; port++) {
+		if ((port > n && port != HIT_PORT) || (miss && port == MISS_PORT))
+			continue;
+		key.port = (uint16_t)port;
+		bpf_map_update_elem(fd, &key, &b, BPF_ANY);
+	}
+	bpf_map_update_elem(map_fd(p, "twolpm_sockets"), &zero, &sock, BPF_ANY);
+}
+
+/*
  * Configures ports 1..n (and the hit port, but never the miss port when
  * measuring misses), over `targets` targets that all hold the same listener.
  */
@@ -135,6 +168,10 @@ static void configure(const struct prog *p, unsigned int n, unsigned int targets
 
 	if (!strcmp(p->name, "floor"))
 		return;
+	if (!strcmp(p->name, "two-LPM")) {
+		configure_twolpm(p, n, miss);
+		return;
+	}
 	if (!strcmp(p->name, "seed-literal")) {
 		ports = map_fd(p, "seed_ports");
 		sockets = map_fd(p, "seed_socket");
@@ -304,7 +341,9 @@ static unsigned int xlated_len(const struct prog *p)
 	return bpf_obj_get_info_by_fd(p->fd, &info, &len) ? 0 : info.xlated_prog_len;
 }
 
-#define NPROGS 5
+#define NPROGS 6
+/* the baselines with no targets to spread over: the floor, seed-literal, two-LPM */
+#define SINGLE(i) ((i) < 2 || (i) == 5)
 
 int main(int argc, char **argv)
 {
@@ -326,12 +365,13 @@ int main(int argc, char **argv)
 	progs[2] = load(argv[1], "sksteer-notrace.bpf.o", "sksteer", "sksteer-notrace");
 	progs[3] = load(argv[1], "sksteer.bpf.o", "sksteer", "sksteer");
 	progs[4] = load(argv[1], "sksteer.bpf.o", "sksteer_trace", "sksteer_trace");
+	progs[5] = load(argv[1], "twolpm.bpf.o", "twolpm", "two-LPM");
 
 	for (int s = 0; s < NSIZES; s++) {
 		for (int miss = 0; miss < 2; miss++) {
 			for (int i = 0; i < NPROGS; i++) {
 				/* floor and seed-literal have no targets to spread over */
-				if (ntargets[s] > 1 && i < 2)
+				if (ntargets[s] > 1 && SINGLE(i))
 					continue;
 				configure(&progs[i], sizes[s], ntargets[s], miss);
 				ns[i][s][miss] = measure(&progs[i], miss ? MISS_PORT : HIT_PORT);
@@ -348,7 +388,7 @@ int main(int argc, char **argv)
 						  s; /* the baselines measured for these ports */
 			double fh = ns[0][b][0], fm = ns[0][b][1];
 
-			if (ntargets[s] > 1 && i < 2)
+			if (ntargets[s] > 1 && SINGLE(i))
 				continue;
 			printf("%-16s %6u %7u  %8.1f %8.1f", progs[i].name, sizes[s], ntargets[s],
 			       ns[i][s][0], ns[i][s][1]);
@@ -360,6 +400,8 @@ int main(int argc, char **argv)
 		}
 	}
 	printf("hit/seed, miss/seed: cost above the floor, relative to the seed-literal program.\n");
+	printf("two-LPM: the production peer's design (tubular: two LPM-trie lookups a lookup), "
+	       "one binding per port.\n");
 	printf("Verified program size: sksteer %u bytes, sksteer-notrace (no tracing code built) %u "
 	       "bytes, sksteer_trace %u bytes.\n",
 	       xlated_len(&progs[3]), xlated_len(&progs[2]), xlated_len(&progs[4]));
