@@ -409,10 +409,28 @@ fail:
 	return -1;
 }
 
+/*
+ * Pins are root's and nobody else may write them: whoever can replace a pin
+ * can put a map of theirs (a socket of theirs) behind the steering. A pin
+ * directory owned by another user, or writable by others, is refused.
+ */
+static int check_owner(const char *dir, const struct stat *st, char *err, size_t errlen)
+{
+	if (st->st_uid == geteuid() && !(st->st_mode & 0022))
+		return 0;
+	snprintf(err, errlen,
+		 "the pin directory %s is %s (sksteer's pins are its owner's alone): make it "
+		 "'chown %u %s && chmod 0700 %s', or remove it if you did not make it",
+		 dir, st->st_uid != geteuid() ? "owned by another user" : "writable by others",
+		 (unsigned int)geteuid(), dir, dir);
+	return -1;
+}
+
 int pins_open(struct pins *p, uint64_t netns_ino, enum pins_mode mode, char *err, size_t errlen)
 {
 	char base[PATH_MAX], rootbuf[PATH_MAX];
 	const char *root;
+	struct stat st;
 	int ret;
 
 	memset(p, 0, sizeof(*p));
@@ -427,12 +445,18 @@ int pins_open(struct pins *p, uint64_t netns_ino, enum pins_mode mode, char *err
 		snprintf(err, errlen, "cannot create %s: %s", base, strerror(errno));
 		return -1;
 	}
+	if (!stat(base, &st) && check_owner(base, &st, err, errlen))
+		return -1;
 	snprintf(p->dir, sizeof(p->dir), "%s/netns-%llu", base, (unsigned long long)netns_ino);
 	if (mode == PINS_CREATE)
 		remove_stale(base, p);
 	ret = lock_dir(p, err, errlen);
 	if (ret)
 		return ret;
+	if (!fstat(p->dir_fd, &st) && check_owner(p->dir, &st, err, errlen)) {
+		pins_close(p);
+		return -1;
+	}
 	check_live(p);
 	return 0;
 }

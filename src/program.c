@@ -315,6 +315,12 @@ int program_trace_begin(struct live *l, struct tracing *t, char *err, size_t err
 	t->before_fd = bpf_prog_get_fd_by_id(info.prog_id);
 	if (t->before_fd < 0)
 		t->before_fd = dup(bpf_program__fd(t->plain->progs.sksteer));
+	/* without it, nothing could be put back: never swap then */
+	if (t->before_fd < 0) {
+		snprintf(err, errlen, "cannot keep the running program to put back: %s",
+			 strerror(errno));
+		goto fail;
+	}
 	if (live_set_tracer(l, getpid()) ||
 	    bpf_link_update(t->link_fd, bpf_program__fd(t->tracing->progs.sksteer_trace), NULL)) {
 		snprintf(err, errlen, "cannot swap in the tracing program: %s", strerror(errno));

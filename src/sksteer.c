@@ -900,6 +900,32 @@ static int trace(struct live *l, char *err, size_t errlen)
 	return ret;
 }
 
+/*
+ * A run holds a few dozen descriptors at once (pinned maps, the skeletons'
+ * maps and programs, a tracer's ring buffers): raise the soft RLIMIT_NOFILE
+ * if it is lower, and refuse with one line, before anything changes, where
+ * the hard limit is too low to run at all.
+ */
+#define NOFILE_NEED 128
+#define NOFILE_WANT 1024
+static int enough_files(char *err, size_t errlen)
+{
+	struct rlimit r;
+
+	if (getrlimit(RLIMIT_NOFILE, &r) || r.rlim_cur >= NOFILE_WANT)
+		return 0;
+	if (r.rlim_max < NOFILE_NEED) {
+		snprintf(err, errlen,
+			 "a run needs up to %d open files, and RLIMIT_NOFILE allows %llu: raise "
+			 "it (ulimit -n %d)",
+			 NOFILE_NEED, (unsigned long long)r.rlim_max, NOFILE_NEED);
+		return -1;
+	}
+	r.rlim_cur = r.rlim_max < NOFILE_WANT ? r.rlim_max : NOFILE_WANT;
+	setrlimit(RLIMIT_NOFILE, &r);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct live l = { .fds = { [0 ... NR_MAPS - 1] = -1 } };
@@ -915,6 +941,10 @@ int main(int argc, char **argv)
 	/* only runs that load programs ask the kernel; --detach has pins to show it can */
 	if (check_privileges() || (!read_only() && !env.detach && !env.dry_run && check_kernel()))
 		return 1;
+	if (enough_files(err, sizeof(err))) {
+		fprintf(stderr, "sksteer: %s\n", err);
+		return 1;
+	}
 	if (open_netns(&netns_fd, &netns_ino))
 		return 1;
 

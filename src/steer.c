@@ -148,7 +148,12 @@ int live_open(struct live *l, char *err, size_t errlen)
 		l->fds[m] = pins_map_fd(&l->pins, m);
 		if (l->fds[m] == -ENOENT && MAP_OPTIONAL(m))
 			l->fds[m] = -1; /* pinned by an older sksteer: made on the next change */
-		else if (l->fds[m] < 0) {
+		else if (l->fds[m] == -EMFILE || l->fds[m] == -ENFILE || l->fds[m] == -ENOMEM) {
+			/* not the pins' fault: never advise --detach for it */
+			snprintf(err, errlen, "cannot open the pinned map %s/%s: %s", l->pins.dir,
+				 pinned_map_names[m], strerror(-l->fds[m]));
+			return -1;
+		} else if (l->fds[m] < 0) {
 			snprintf(err, errlen,
 				 "the steering pinned in %s is incomplete (no '%s': %s): run "
 				 "'sksteer --detach', then apply the configuration again",
@@ -530,7 +535,10 @@ int live_tracer(const struct live *l, struct sksteer_tracer *t)
 {
 	if (bpf_map_lookup_elem(l->fds[MAP_TRACER], &(uint32_t){ 0 }, t) || !t->pid)
 		return 0;
-	return proc_start_time((pid_t)t->pid) == t->start_time ? 1 : -1;
+	/* a start time that cannot be read (0) is no proof that the tracer lives */
+	uint64_t now = proc_start_time((pid_t)t->pid);
+
+	return now && now == t->start_time ? 1 : -1;
 }
 
 int live_set_tracer(struct live *l, pid_t pid)

@@ -90,4 +90,33 @@ bad "the target's owner out of sight, for SKSTEER_FIND=pidfd" \
 	"no process owning the socket at 127.0.0.1:9001 can be seen \(in another PID namespace" \
 	-p 82 "${T[@]}"
 
+# Hostile surroundings: too few descriptors, a pin directory others may write, a pin replaced.
+RUN_AS=(prlimit --nofile=16 --)
+bad "RLIMIT_NOFILE of 16" \
+	"^sksteer: a run needs up to 128 open files, and RLIMIT_NOFILE allows 16: raise it \(ulimit -n 128\)$" \
+	-p 82 "${T[@]}"
+RUN_AS=(prlimit --nofile=16:4096 --)
+ok "a low soft RLIMIT_NOFILE under a higher hard one is raised, and the run works" \
+	"${RUN_AS[@]}" "$SKSTEER" --list
+RUN_AS=()
+chmod 0777 "$PIN_DIR"
+bad "a pin directory writable by others" \
+	"^sksteer: the pin directory $PIN_DIR is writable by others \(sksteer's pins are its owner's alone\)" \
+	-p 82 "${T[@]}"
+is "(read-only commands refuse it too)" 1 "$("$SKSTEER" --list >/dev/null 2>&1; echo $?)"
+chmod 0700 "$PIN_DIR"
+chown 65534 "$PIN_DIR"
+bad "a pin directory of another user" "^sksteer: the pin directory $PIN_DIR is owned by another user" \
+	-p 82 "${T[@]}"
+chown 0 "$PIN_DIR"
+ext=$(bpftool map show pinned "$PIN_DIR/stats_ext" | awk -F: 'NR == 1 { print $1 }')
+rm "$PIN_DIR/stats_ext"
+bpftool map create "$PIN_DIR/stats_ext" type array key 4 value 4 entries 1 name stats_ext
+bad "a pinned map replaced by one of another type" \
+	"^sksteer: the steering pinned in $PIN_DIR comes from an incompatible sksteer version \(map 'stats_ext' differs\)" \
+	-p 82 "${T[@]}"
+rm "$PIN_DIR/stats_ext"
+bpftool map pin id "$ext" "$PIN_DIR/stats_ext"
+ok "with the pins put back, a run works again" "$SKSTEER" -p 80,443 -s 127.0.0.1:9000
+
 done_testing
