@@ -52,21 +52,7 @@ const volatile __u64 cgroup_id;
 
 /* The live maps, reused from the pins: declared as sksteer.bpf.c declares them. */
 #include "targets.bpf.h"
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, SKSTEER_SLOTS);
-	__type(key, __u32);
-	__type(value, __u32);
-} target_flags SEC(".maps");
-
-/* a sibling, steered to while the target's socket is gone: the first entitled one to listen */
-struct {
-	__uint(type, BPF_MAP_TYPE_SOCKMAP);
-	__uint(max_entries, SKSTEER_SLOTS);
-	__type(key, __u32);
-	__type(value, __u64);
-} standby SEC(".maps");
+#include "target_state.bpf.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -71,13 +71,7 @@ struct {
 	__type(value, struct sksteer_route);
 } routes SEC(".maps");
 
-/* slot -> SKSTEER_* target flags, read only once the port is known to be steered */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, SKSTEER_SLOTS);
-	__type(key, __u32);
-	__type(value, __u32);
-} target_flags SEC(".maps");
+#include "target_state.bpf.h"
 
 /* The loader's bookkeeping, pinned with the rest; the program never reads these. */
 struct {
@@ -102,18 +96,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct sksteer_target_info);
 } target_info SEC(".maps");
-
-/*
- * slot -> a sibling of a following target's socket, at its address (put there
- * by src/follow.bpf.c and src/follow.c): steered to while the target's own
- * socket is gone. Read only on that path.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_SOCKMAP);
-	__uint(max_entries, SKSTEER_SLOTS);
-	__type(key, __u32);
-	__type(value, __u64);
-} standby SEC(".maps");
 
 /* Only the tracing instance writes it: each tracer gets its own, never pinned. */
 struct {

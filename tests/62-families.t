@@ -77,29 +77,8 @@ ok "--detach" "$SKSTEER" --detach
 
 # nginx's ordinary listen 8081; listen [::]:8081; gives exactly this pair.
 if command -v nginx >/dev/null; then
-	mkdir -p "$WORK/nginx"
-	cat >"$WORK/nginx/nginx.conf" <<CONF
-daemon off;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log;
-events { worker_connections 64; }
-http {
-	access_log off;
-	client_body_temp_path $WORK/nginx/body;
-	proxy_temp_path $WORK/nginx/proxy;
-	fastcgi_temp_path $WORK/nginx/fastcgi;
-	uwsgi_temp_path $WORK/nginx/uwsgi;
-	scgi_temp_path $WORK/nginx/scgi;
-	server {
-		listen 8081;
-		listen [::]:8081;
-		location / { return 200 "nginx \$server_addr port \$server_port\n"; }
-	}
-}
-CONF
-	nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
-	PIDS+=($!)
-	wait_listening 8081
+	nginx_start 8081 'listen 8081; listen [::]:8081;
+		location / { return 200 "nginx $server_addr port $server_port\n"; }'
 	ok "steer 80,443 to nginx's IPv4 socket" "$SKSTEER" -p 80,443 -s 0.0.0.0:8081
 	ok "and to its IPv6-only socket" "$SKSTEER" -p 80,443 -s '[::]:8081'
 	is "curl -4 and curl -6 both reach nginx on port 80" \

@@ -7,29 +7,7 @@ for tool in nginx curl ab socat; do
 done
 
 # nginx listens on the wildcard address, so $server_port is the port the client dialled.
-mkdir -p "$WORK/nginx"
-cat >"$WORK/nginx/nginx.conf" <<CONF
-daemon off;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log;
-worker_processes 2;
-events { worker_connections 1024; }
-http {
-	access_log off;
-	client_body_temp_path $WORK/nginx/body;
-	proxy_temp_path $WORK/nginx/proxy;
-	fastcgi_temp_path $WORK/nginx/fastcgi;
-	uwsgi_temp_path $WORK/nginx/uwsgi;
-	scgi_temp_path $WORK/nginx/scgi;
-	server {
-		listen 9000;
-		location / { return 200 "nginx server_port=\$server_port\n"; }
-	}
-}
-CONF
-nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
-PIDS+=($!)
-wait_listening 9000
+nginx_start 9000 'listen 9000; location / { return 200 "nginx server_port=$server_port\n"; }'
 
 ok "steer 80,443,8000-8999 to nginx on 0.0.0.0:9000" "$SKSTEER" -p 80,443,8000-8999 -s 0.0.0.0:9000
 is "curl on port 80 gets nginx's page with server_port 80" "nginx server_port=80" \

@@ -194,6 +194,32 @@ loop_stop() { # prints "ok N fail M"
 	cat "$WORK/loop.out"
 }
 
+# nginx_start PORT SERVER-BODY: a real nginx in the foreground of a background job, its files
+# in $WORK/nginx, serving one server block (SERVER-BODY: its listen and location lines),
+# until it listens on PORT
+nginx_start() {
+	mkdir -p "$WORK/nginx"
+	cat >"$WORK/nginx/nginx.conf" <<-CONF
+		daemon off;
+		pid $WORK/nginx/nginx.pid;
+		error_log $WORK/nginx/error.log;
+		worker_processes 2;
+		events { worker_connections 1024; }
+		http {
+			access_log off;
+			client_body_temp_path $WORK/nginx/body;
+			proxy_temp_path $WORK/nginx/proxy;
+			fastcgi_temp_path $WORK/nginx/fastcgi;
+			uwsgi_temp_path $WORK/nginx/uwsgi;
+			scgi_temp_path $WORK/nginx/scgi;
+			server { $2 }
+		}
+	CONF
+	nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
+	PIDS+=($!)
+	wait_listening "$1"
+}
+
 at_exit() { AT_EXIT+=("$*"); }
 
 cleanup() {
