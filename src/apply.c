@@ -284,6 +284,9 @@ static int apply_plan(struct live *l, const struct plan *p, const struct config 
 	skel = program_load(l, false, err, errlen);
 	if (!skel)
 		return -1;
+	/* an upgraded program runs before the maps change in ways only it can read */
+	if (l->pins.live && (l->migrated || l->maps_added) && program_sync(l, skel, err, errlen))
+		goto out;
 	/* a first run planned against an empty state: now the maps program_load() made */
 	if (!l->pins.live) {
 		live_unmap(l);

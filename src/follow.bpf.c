@@ -107,6 +107,7 @@ static __always_inline void trace(const struct sksteer_target *key, __u8 verdict
 	e->proto = key->proto;
 	e->verdict = verdict;
 	e->slot = (__u8)slot;
+	e->scope = 0;
 	bpf_ringbuf_submit(e, 0);
 }
 

@@ -233,3 +233,94 @@ bool target_equal(const struct sksteer_target *a, const struct sksteer_target *b
 	return a->proto == b->proto && a->family == b->family && a->port == b->port &&
 	       !memcmp(a->addr, b->addr, sizeof(a->addr));
 }
+
+static int bad_prefix(char *err, size_t errlen, const char *text, const char *why)
+{
+	snprintf(err, errlen, "--dst '%s': %s", text, why);
+	return -1;
+}
+
+bool prefix_holds(const struct prefix *p, int family, const uint8_t *addr)
+{
+	unsigned int whole = p->len / 8, rest = p->len % 8;
+
+	if (p->family != family)
+		return false;
+	if (memcmp(p->addr, addr, whole))
+		return false;
+	return !rest || !((p->addr[whole] ^ addr[whole]) & (uint8_t)(0xff << (8 - rest)));
+}
+
+bool prefix_covers(const struct prefix *p, const struct prefix *q)
+{
+	return p->len <= q->len && prefix_holds(p, q->family, q->addr);
+}
+
+bool prefix_equal(const struct prefix *a, const struct prefix *b)
+{
+	return a->family == b->family && a->len == b->len && !memcmp(a->addr, b->addr, 16);
+}
+
+int parse_prefix(const char *text, struct prefix *p, char *err, size_t errlen)
+{
+	char host[INET6_ADDRSTRLEN + 1], net[INET6_ADDRSTRLEN], why[160];
+	const char *slash = strchr(text, '/'), *lenp;
+	unsigned int len, max;
+	size_t n = slash ? (size_t)(slash - text) : strlen(text);
+	struct prefix masked;
+
+	memset(p, 0, sizeof(*p));
+	if (!n)
+		return bad_prefix(err, errlen, text,
+				  "missing address (e.g. 192.0.2.0/24 or 2001:db8::/32)");
+	if (n >= sizeof(host) || text[0] == '[')
+		return bad_prefix(err, errlen, text,
+				  "not an address prefix (e.g. 192.0.2.0/24 or 2001:db8::/32)");
+	memcpy(host, text, n);
+	host[n] = '\0';
+	if (inet_pton(AF_INET, host, p->addr) == 1)
+		p->family = AF_INET;
+	else if (inet_pton(AF_INET6, host, p->addr) == 1)
+		p->family = AF_INET6;
+	else
+		return bad_prefix(err, errlen, text,
+				  "not an address prefix (e.g. 192.0.2.0/24 or 2001:db8::/32)");
+	max = p->family == AF_INET ? 32 : 128;
+	len = max;
+	if (slash) {
+		lenp = slash + 1;
+		if (!isdigit((unsigned char)*lenp) || parse_port_number(&lenp, &len) || *lenp)
+			return bad_prefix(err, errlen, text, "the prefix length is not a number");
+		if (len > max) {
+			snprintf(why, sizeof(why), "prefix length %u is out of range for %s (0-%u)",
+				 len, p->family == AF_INET ? "IPv4" : "IPv6", max);
+			return bad_prefix(err, errlen, text, why);
+		}
+	}
+	p->len = (uint8_t)len;
+	masked = *p;
+	for (unsigned int bit = len; bit < 128; bit++)
+		masked.addr[bit / 8] &= (uint8_t) ~(0x80 >> (bit % 8));
+	if (memcmp(masked.addr, p->addr, sizeof(p->addr))) {
+		inet_ntop(p->family, masked.addr, net, sizeof(net));
+		snprintf(why, sizeof(why),
+			 "host bits are set after /%u: write the network, %s/%u, or the address "
+			 "alone for /%u",
+			 len, net, len, max);
+		return bad_prefix(err, errlen, text, why);
+	}
+	return 0;
+}
+
+char *format_prefix(const struct prefix *p, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (!p->family) {
+		snprintf(buf, len, "*");
+		return buf;
+	}
+	inet_ntop(p->family, p->addr, host, sizeof(host));
+	snprintf(buf, len, "%s/%u", host, p->len);
+	return buf;
+}

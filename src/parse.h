@@ -75,4 +75,30 @@ size_t format_ports(const struct portset *s, char *buf, size_t len);
 
 bool target_equal(const struct sksteer_target *a, const struct sksteer_target *b);
 
+/* A destination prefix (--dst): an IPv4 or IPv6 network, host bits clear. */
+struct prefix {
+	uint8_t family; /* AF_INET or AF_INET6; 0: none (every address) */
+	uint8_t len; /* 0-32 or 0-128 */
+	uint8_t addr[16]; /* network byte order; IPv4 in the first 4 bytes */
+};
+
+/*
+ * "192.0.2.0/24", "2001:db8::/32", or a bare address (/32, /128) -> prefix.
+ * Host bits must be clear: "10.0.0.1/8" is refused, naming 10.0.0.0/8, since
+ * it may mean either the network or a typo. -1 with one line in err.
+ */
+int parse_prefix(const char *text, struct prefix *p, char *err, size_t errlen);
+
+/* "192.0.2.0/24"; "*" for no prefix. Returns buf. */
+#define PREFIX_STRLEN 64
+char *format_prefix(const struct prefix *p, char *buf, size_t len);
+
+bool prefix_equal(const struct prefix *a, const struct prefix *b);
+
+/* Whether address addr (family, network byte order) lies in p. */
+bool prefix_holds(const struct prefix *p, int family, const uint8_t *addr);
+
+/* Whether p holds every address of q (p is q or less specific). */
+bool prefix_covers(const struct prefix *p, const struct prefix *q);
+
 #endif /* __SKSTEER_PARSE_H */

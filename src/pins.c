@@ -34,6 +34,8 @@ const char *const pinned_map_names[NR_MAPS] = {
 	[MAP_LAYOUT] = "layout",
 	[MAP_STANDBY] = "standby",
 	[MAP_ROUTES] = "routes",
+	[MAP_SCOPES] = "scopes",
+	[MAP_PREFIXES] = "prefixes",
 };
 
 static bool is_bpffs(const char *path)

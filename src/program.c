@@ -92,7 +92,12 @@ static int commit_layout(struct live *l, char *err, size_t errlen)
 {
 	static const enum pinned_map order[] = { MAP_PORTS, MAP_LAYOUT };
 	char path[PATH_MAX], tmp[PATH_MAX];
+	uint32_t zero = 0, layout = SKSTEER_LAYOUT;
 
+	if (bpf_map_update_elem(l->fds[MAP_LAYOUT], &zero, &layout, BPF_ANY)) {
+		snprintf(err, errlen, "cannot record the map layout: %s", strerror(errno));
+		return -1;
+	}
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		const char *name = pinned_map_names[order[i]];
 
@@ -120,7 +125,7 @@ static int new_map(struct live *l, struct sksteer_bpf *skel, int m, char *err, s
 	if (m == MAP_LAYOUT)
 		bpf_map_update_elem(l->fds[m], &zero, &layout, BPF_ANY);
 	l->maps_added |= l->pins.live;
-	if (!l->pins.live || (l->layout_from && (m == MAP_PORTS || m == MAP_LAYOUT)))
+	if (!l->pins.live || (l->layout_from == 2 && (m == MAP_PORTS || m == MAP_LAYOUT)))
 		return 0;
 	return pin_map(l, m, err, errlen);
 }
@@ -143,7 +148,7 @@ struct sksteer_bpf *program_load(struct live *l, bool trace, char *err, size_t e
 	/* the plain program, or the tracing instance of the same code */
 	bpf_program__set_autoload(skel->progs.sksteer, !trace);
 	bpf_program__set_autoload(skel->progs.sksteer_trace, trace);
-	if (l->layout_from && l->pins.mode != PINS_READ) {
+	if (l->layout_from == 2 && l->pins.mode != PINS_READ) {
 		old_ports = l->fds[MAP_PORTS];
 		l->fds[MAP_PORTS] = -1;
 	}
@@ -164,6 +169,11 @@ struct sksteer_bpf *program_load(struct live *l, bool trace, char *err, size_t e
 			goto fail;
 	if (old_ports >= 0 && migrate_table(l, old_ports, err, errlen))
 		goto fail;
+	/* layout 3: the maps it lacked are made; the new layout is pinned once the program runs */
+	if (l->layout_from == 3 && l->pins.mode != PINS_READ) {
+		l->layout_from = 0;
+		l->migrated = true;
+	}
 	return skel;
 fail:
 	if (old_ports >= 0 && l->fds[MAP_PORTS] < 0)

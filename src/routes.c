@@ -4,9 +4,10 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include "routes.h"
+#include "scopes.h"
 
-/* The last usable route: 255 stays free for what a later layout may need. */
-#define LAST_ROUTE (SKSTEER_ROUTES - 2)
+/* The last usable route: the bytes above it mark keys with scoped bindings. */
+#define LAST_ROUTE (SKSTEER_SCOPED - 1)
 
 /* Writes route r's two entries: each family's lookups to its own target, else to the other. */
 static int write_route(struct live *l, uint32_t r)
@@ -81,9 +82,9 @@ static int route_for(struct live *l, const uint8_t own[2])
 	return free_r;
 }
 
-int route_set_owner(struct live *l, uint32_t key, int family, uint8_t slot)
+int route_set_owner(struct live *l, int scope, uint32_t key, int family, uint8_t slot)
 {
-	const uint8_t *now = l->pairs[port_route(l, key)];
+	const uint8_t *now = l->pairs[scope_route(l, scope, key)];
 	uint8_t own[2] = { now[0], now[1] };
 	int r;
 
@@ -92,7 +93,7 @@ int route_set_owner(struct live *l, uint32_t key, int family, uint8_t slot)
 	if (r < 0)
 		return -1;
 	/* one byte: a lookup sees the old route or the new one, whose entries are written */
-	l->table[(size_t)key * l->stride] = (uint8_t)r;
+	scope_set_route(l, scope, key, (uint8_t)r);
 	return 0;
 }
 
@@ -100,8 +101,10 @@ void routes_gc(struct live *l)
 {
 	bool used[SKSTEER_ROUTES] = {};
 
-	for (uint32_t key = 0; key < SKSTEER_PORT_KEYS; key++)
-		used[port_route(l, key)] = true;
+	for (int scope = 0; scope < SKSTEER_SCOPES; scope++)
+		for (uint32_t key = 0; key < SKSTEER_PORT_KEYS; key++)
+			if (!scope || l->scope_table[scope])
+				used[scope_route(l, scope, key)] = true;
 	for (uint32_t r = 1; r <= LAST_ROUTE; r++) {
 		struct sksteer_route none = {};
 

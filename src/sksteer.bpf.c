@@ -71,6 +71,31 @@ struct {
 	__type(value, struct sksteer_route);
 } routes SEC(".maps");
 
+/* A scope table: as the port table, for the bindings of one destination prefix. */
+struct scope_table {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, SKSTEER_PORT_ELEMS);
+	__type(key, __u32);
+	__type(value, __u64);
+};
+
+/* scope -> its table; made by the loader only while some prefix binds a port */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, SKSTEER_SCOPES);
+	__type(key, __u32);
+	__array(values, struct scope_table);
+} scopes SEC(".maps");
+
+/* the two prefix lists (see sksteer.h): a marked key names the one it uses */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct sksteer_prefixes);
+} prefixes SEC(".maps");
+
 #include "target_state.bpf.h"
 
 /* The loader's bookkeeping, pinned with the rest; the program never reads these. */
@@ -103,7 +128,8 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } events SEC(".maps");
 
-static __always_inline void trace(struct bpf_sk_lookup *ctx, __u8 verdict, __u32 slot, long err)
+static __always_inline void trace(struct bpf_sk_lookup *ctx, __u8 verdict, __u32 slot, long err,
+				  __u8 scope)
 {
 	struct sksteer_event *e;
 	__u32 zero = 0;
@@ -141,6 +167,7 @@ static __always_inline void trace(struct bpf_sk_lookup *ctx, __u8 verdict, __u32
 	e->ifindex = bpf_core_field_exists(ctx->ingress_ifindex) ? ctx->ingress_ifindex : 0;
 	e->verdict = verdict;
 	e->slot = slot;
+	e->scope = scope;
 	e->err = err;
 	bpf_ringbuf_submit(e, 0);
 }
@@ -171,6 +198,68 @@ static __always_inline bool clients_hold(__u32 port)
 	return counts && SKSTEER_CLIENTS_COUNT(*counts, port);
 }
 
+/* The route scope table `scope` holds for key: 0 when none. */
+static __always_inline __u32 scope_route(__u32 scope, __u32 key)
+{
+	__u32 elem = key / SKSTEER_KEYS_PER_ELEM;
+	__u8 *bytes;
+	void *table;
+
+	table = bpf_map_lookup_elem(&scopes, &scope);
+	if (!table)
+		return 0;
+	bytes = bpf_map_lookup_elem(table, &elem);
+	return bytes ? bytes[key % SKSTEER_KEYS_PER_ELEM] : 0;
+}
+
+/*
+ * A key some destination prefix binds: the route of the most specific prefix
+ * that holds the destination and binds the key, else the key's unscoped one.
+ * Prefixes are few (at most 16 per family), so a linear scan of one array
+ * element beats an LPM trie; only lookups of marked keys pay for it.
+ */
+static __always_inline __u32 scoped(struct bpf_sk_lookup *ctx, __u32 key, __u32 list,
+				    __u8 *scope_out)
+{
+	struct sksteer_prefixes *p = bpf_map_lookup_elem(&prefixes, &list);
+	__u32 r, i, n;
+
+	if (!p)
+		return 0;
+	if (ctx->family == 2 /* AF_INET */) {
+		__u32 dst = ctx->local_ip4;
+
+		n = p->n4;
+		for (i = 0; i < SKSTEER_PREFIXES && i < n; i++) {
+			if ((dst & p->v4[i].mask) != p->v4[i].addr)
+				continue;
+			r = scope_route(p->v4[i].scope, key);
+			if (r) {
+				*scope_out = p->v4[i].scope;
+				return r;
+			}
+		}
+	} else {
+		__u32 d0 = ctx->local_ip6[0], d1 = ctx->local_ip6[1];
+		__u32 d2 = ctx->local_ip6[2], d3 = ctx->local_ip6[3];
+
+		n = p->n6;
+		for (i = 0; i < SKSTEER_PREFIXES && i < n; i++) {
+			struct sksteer_prefix6 *e = &p->v6[i];
+
+			if (((d0 & e->mask[0]) ^ e->addr[0]) | ((d1 & e->mask[1]) ^ e->addr[1]) |
+			    ((d2 & e->mask[2]) ^ e->addr[2]) | ((d3 & e->mask[3]) ^ e->addr[3]))
+				continue;
+			r = scope_route(e->scope, key);
+			if (r) {
+				*scope_out = (__u8)e->scope;
+				return r;
+			}
+		}
+	}
+	return scope_route(0, key);
+}
+
 /* refused or preempted: rare paths, with counters of their own */
 static __always_inline void count_ext(__u32 slot, bool refused)
 {
@@ -185,13 +274,14 @@ static __always_inline void count_ext(__u32 slot, bool refused)
 }
 
 /* A fail-closed target without its socket: drop, unless an earlier program chose. */
-static __always_inline int refuse(struct bpf_sk_lookup *ctx, __u32 slot, const bool tracing)
+static __always_inline int refuse(struct bpf_sk_lookup *ctx, __u32 slot, __u8 scope,
+				  const bool tracing)
 {
 	bool preempted = ctx->sk;
 
 	count_ext(slot, !preempted);
 	if (tracing)
-		trace(ctx, preempted ? SKSTEER_PREEMPTED : SKSTEER_REFUSED, slot, 0);
+		trace(ctx, preempted ? SKSTEER_PREEMPTED : SKSTEER_REFUSED, slot, 0, scope);
 	return preempted ? SK_PASS : SK_DROP;
 }
 
@@ -208,12 +298,14 @@ static __always_inline int steer(struct bpf_sk_lookup *ctx, const bool tracing)
 	struct sksteer_stats *st;
 	struct bpf_sock *sk;
 	__u32 slot = 0, flags = 0, r = 0, *f;
-	__u8 *routes_of;
+	__u8 *routes_of, scope = 0;
 	long err;
 
 	routes_of = bpf_map_lookup_elem(&ports, &elem);
 	if (routes_of)
 		r = routes_of[key % SKSTEER_KEYS_PER_ELEM];
+	if (r >= SKSTEER_SCOPED)
+		r = scoped(ctx, key, r - SKSTEER_SCOPED, &scope);
 	if (r) {
 		/* the route's target for this lookup's family: one array access */
 		r = 2 * r + (ctx->family == 10 /* AF_INET6 */);
@@ -234,7 +326,7 @@ static __always_inline int steer(struct bpf_sk_lookup *ctx, const bool tracing)
 			return SK_PASS;
 		st->passed++;
 		if (tracing)
-			trace(ctx, SKSTEER_PASS, 0, 0);
+			trace(ctx, SKSTEER_PASS, 0, 0, scope);
 		return SK_PASS;
 	}
 
@@ -250,7 +342,7 @@ static __always_inline int steer(struct bpf_sk_lookup *ctx, const bool tracing)
 	    clients_hold(port)) {
 		st->passed++;
 		if (tracing)
-			trace(ctx, SKSTEER_CLIENT, slot, 0);
+			trace(ctx, SKSTEER_CLIENT, slot, 0, scope);
 		return SK_PASS;
 	}
 	sk = bpf_map_lookup_elem(&targets, &slot);
@@ -259,10 +351,10 @@ static __always_inline int steer(struct bpf_sk_lookup *ctx, const bool tracing)
 	if (!sk) {
 		/* fail-closed, unless an earlier program chose: sksteer never overrides one */
 		if (flags & SKSTEER_FAIL_CLOSED)
-			return refuse(ctx, slot, tracing);
+			return refuse(ctx, slot, scope, tracing);
 		st->no_target++;
 		if (tracing)
-			trace(ctx, SKSTEER_NO_TARGET, slot, 0);
+			trace(ctx, SKSTEER_NO_TARGET, slot, 0, scope);
 		return SK_PASS;
 	}
 
@@ -271,20 +363,20 @@ static __always_inline int steer(struct bpf_sk_lookup *ctx, const bool tracing)
 	if (err == -EEXIST) {
 		count_ext(slot, false);
 		if (tracing)
-			trace(ctx, SKSTEER_PREEMPTED, slot, 0);
+			trace(ctx, SKSTEER_PREEMPTED, slot, 0, scope);
 		return SK_PASS;
 	}
 	if (err) {
 		/* e.g. an IPv4 lookup for an IPv6-only target: the kernel decides */
 		count_error(st, err);
 		if (tracing)
-			trace(ctx, SKSTEER_ERROR, slot, err);
+			trace(ctx, SKSTEER_ERROR, slot, err, scope);
 		return SK_PASS;
 	}
 
 	st->steered++;
 	if (tracing)
-		trace(ctx, SKSTEER_STEERED, slot, 0);
+		trace(ctx, SKSTEER_STEERED, slot, 0, scope);
 	return SK_PASS;
 }
 

@@ -63,6 +63,8 @@ static struct env {
 	const char *target_arg;
 	const char *config_arg;
 	const char *add_arg, *remove_arg;
+	const char *dst_arg;
+	struct prefix dst; /* --dst: the destinations -p binds for; family 0: every address */
 	unsigned int wait_s;
 	bool wait_given;
 	struct portset ports, add, remove;
@@ -169,6 +171,7 @@ enum {
 	OPT_FOLLOW,
 	OPT_NO_FOLLOW,
 	OPT_FOLLOW_CGROUP,
+	OPT_DST,
 };
 
 static const struct argp_option opts[] = {
@@ -176,6 +179,12 @@ static const struct argp_option opts[] = {
 	{ "socket", 's', "TARGET", 0, "The socket to steer to", 0 },
 	{ "force", 'f', NULL, 0,
 	  "Take ports that another target owns, or that other sockets already use", 0 },
+	{ "dst", OPT_DST, "PREFIX", 0,
+	  "With -p: steer PORTS to the target only for connections to an address in PREFIX "
+	  "(192.0.2.0/24, 2001:db8::/32; an address alone is /32 or /128). For each port the "
+	  "most specific binding wins; without --dst a binding covers every address. With "
+	  "--detach -s TARGET: remove only the target's ports for PREFIX",
+	  0 },
 	{ "add", 'a', "PORTS", 0, "Add PORTS to the target's ports, keep the others", 0 },
 	{ "remove", 'r', "PORTS", 0, "Remove PORTS from the target's ports, keep the others", 0 },
 	{ "detach", 'd', NULL, 0, "Stop steering: to TARGET with -s, else everything", 0 },
@@ -280,6 +289,11 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case 'c':
 		env.config_arg = arg;
+		break;
+	case OPT_DST:
+		if (parse_prefix(arg, &env.dst, err, sizeof(err)))
+			argp_failure(state, 64, 0, "%s", err);
+		env.dst_arg = arg;
 		break;
 	case OPT_SAVE:
 		env.save = true;
@@ -443,6 +457,12 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 					  !env.add_arg && !env.remove_arg)))
 			argp_error(state,
 				   "--dry-run goes with --config, -p, -s, --add or --remove");
+		if (env.dst_arg &&
+		    (env.config_arg || env.add_arg || env.remove_arg || env.dry_run || env.trace ||
+		     read_only() || (env.detach ? !env.target_arg : !env.ports_arg)))
+			argp_error(state, "--dst goes with -p PORTS (or --detach -s TARGET): not "
+					  "with --config, --add, --remove, --dry-run, --trace or "
+					  "the read-only commands");
 		/* from here on, --add and --remove are a run that sets the target's ports */
 		if (!env.ports_arg)
 			env.ports_arg = env.add_arg ? env.add_arg : env.remove_arg;
@@ -649,7 +669,7 @@ static int check_kernel(void)
 static int configure(struct live *l, char *err, size_t errlen)
 {
 	struct sksteer_bpf *skel = NULL;
-	struct change c = { .force = env.force, .fail_closed = env.fail_closed };
+	struct change c = { .force = env.force, .fail_closed = env.fail_closed, .dst = &env.dst };
 	int ret = -1, only = 0;
 
 	if (l->pins.live && live_open(l, err, errlen))
@@ -657,6 +677,9 @@ static int configure(struct live *l, char *err, size_t errlen)
 	skel = program_load(l, false, err, errlen);
 	if (!skel)
 		return -1;
+	/* an upgraded program runs before the maps change in ways only it can read */
+	if (l->pins.live && (l->migrated || l->maps_added) && program_sync(l, skel, err, errlen))
+		goto out;
 	if (!l->pins.live && live_read(l, err, errlen))
 		goto out;
 	if (env.target_arg) {
@@ -725,7 +748,8 @@ static int detach(struct live *l, char *err, size_t errlen)
 		snprintf(err, errlen, "%s is not a target in this namespace", env.target_arg);
 		return -1;
 	}
-	if (live_remove(l, slot, err, errlen))
+	if (env.dst_arg ? live_remove_scope(l, slot, &env.dst, err, errlen) :
+			  live_remove(l, slot, err, errlen))
 		return -1;
 	if (!live_count(l, &slot))
 		pins_remove(&l->pins);

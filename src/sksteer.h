@@ -38,7 +38,7 @@
  * the one in entry 2R + 1. So one service may have an IPv4 socket and an
  * IPv6-only one on the same ports (nginx's listen 80; listen [::]:80;), and a
  * lone socket (dual-stack or not) gets both families, as before. Route 0 is
- * "not steered"; 255 is reserved.
+ * "not steered"; 254 and 255 mark a key with destination-scoped bindings.
  */
 #define SKSTEER_ROUTES 256
 
@@ -50,13 +50,49 @@ struct sksteer_route {
 #define SKSTEER_PORT_ELEMS (SKSTEER_PORT_KEYS / SKSTEER_KEYS_PER_ELEM)
 
 /*
+ * Destination-scoped bindings (--dst PREFIX), since layout 4. A key some
+ * prefix binds holds SKSTEER_SCOPED + L in the port table instead of a route:
+ * the lookup then scans prefix list L (element L of the "prefixes" map) for
+ * the prefixes that hold the destination address, most specific first, and
+ * takes the first route one of their tables (scope tables, packed as the port
+ * table is) gives for the key; if none does, the key's unscoped route, which
+ * scope table 0 holds while the port table holds the mark. Two lists, so that
+ * a change writes the one no key uses, then moves the marks over one by one:
+ * each lookup sees a whole list, old or new. Unscoped keys cost what they did.
+ */
+#define SKSTEER_SCOPED 254
+#define SKSTEER_PREFIXES 16 /* per family */
+#define SKSTEER_SCOPES 17 /* scope tables: 0, the unscoped routes of marked keys, then 1-16 */
+
+struct sksteer_prefix4 {
+	__u32 addr; /* network byte order, host bits clear */
+	__u32 mask;
+	__u32 scope; /* its table in the "scopes" map */
+};
+
+struct sksteer_prefix6 {
+	__u32 addr[4];
+	__u32 mask[4];
+	__u32 scope;
+};
+
+/* One prefix list: each family's prefixes, most specific (longest) first. */
+struct sksteer_prefixes {
+	__u32 n4, n6;
+	struct sksteer_prefix4 v4[SKSTEER_PREFIXES];
+	struct sksteer_prefix6 v6[SKSTEER_PREFIXES];
+};
+
+/*
  * The layout of the pinned maps, pinned with them (the "layout" map). sksteer
  * migrates pins of an older layout in place, and refuses a newer one.
  *   2 (0.2): the port table with one element per key; no "layout" map.
  *   3: the packed port table of routes (struct sksteer_route); the trace ring
  *      buffer is the tracer's, not pinned.
+ *   4: destination-scoped bindings: the "scopes" and "prefixes" maps, and
+ *      marks in the port table (SKSTEER_SCOPED); layout 3 pins gain the maps.
  */
-#define SKSTEER_LAYOUT 3U
+#define SKSTEER_LAYOUT 4U
 
 /*
  * Per-CPU counters, one set per slot. Slot 0 holds what belongs to no target:
@@ -167,6 +203,8 @@ struct sksteer_event {
 	__u8 proto;
 	__u8 verdict;
 	__u8 slot;
+	__u8 scope; /* the scope table whose binding chose the target; 0: an unscoped one */
+	__u8 pad[7];
 };
 
 #endif /* __SKSTEER_H */

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "scopes.h"
 #include "status.h"
 
 static uint64_t errors(const struct sksteer_stats *s)
@@ -130,6 +131,36 @@ static void read_others(const struct live *l, struct status *st)
 	}
 }
 
+/* "80,443", malloc()ed; NULL when out of memory */
+static char *ports_text(const struct portset *ports)
+{
+	size_t len = format_ports(ports, NULL, 0) + 1;
+	char *text = malloc(len);
+
+	if (text)
+		format_ports(ports, text, len);
+	return text;
+}
+
+/* The target's ports for each destination prefix that binds some. */
+static void collect_dst(const struct live *l, struct target_status *t)
+{
+	int order[SKSTEER_SCOPES], n = scopes_in_order(l, order);
+
+	for (int i = 0; i < n; i++) {
+		struct dst_ports *d = &t->dst[t->ndst];
+		struct portset ports;
+
+		live_scope_ports(l, t->slot, order[i], &ports);
+		d->nports = portset_count(&ports);
+		if (!d->nports)
+			continue;
+		d->dst = l->scope_prefix[order[i]];
+		d->ports = ports_text(&ports);
+		t->ndst++;
+	}
+}
+
 int status_collect(const struct live *l, struct status *st, char *err, size_t errlen)
 {
 	int ncpus = libbpf_num_possible_cpus();
@@ -151,7 +182,6 @@ int status_collect(const struct live *l, struct status *st, char *err, size_t er
 	for (int slot = 0; slot < SKSTEER_SLOTS; slot++) {
 		struct target_status *t = &st->targets[st->ntargets];
 		struct portset ports;
-		size_t len;
 
 		if (sum_counters(l->fds[MAP_STATS], (uint32_t)slot, &slot_stats, sizeof(slot_stats),
 				 per_cpu, ncpus) ||
@@ -176,10 +206,8 @@ int status_collect(const struct live *l, struct status *st, char *err, size_t er
 		t->fail_closed = live_flags(l, slot) & SKSTEER_FAIL_CLOSED;
 		t->clients_from = SKSTEER_CLIENTS_FROM(live_flags(l, slot));
 		follow_info(l, slot, &t->follow);
-		len = format_ports(&ports, NULL, 0) + 1;
-		t->ports = malloc(len);
-		if (t->ports)
-			format_ports(&ports, t->ports, len);
+		t->ports = ports_text(&ports);
+		collect_dst(l, t);
 		find_socket(l, t);
 		st->ntargets++;
 	}
@@ -193,8 +221,11 @@ int status_collect(const struct live *l, struct status *st, char *err, size_t er
 
 void status_free(struct status *st)
 {
-	for (int i = 0; i < st->ntargets; i++)
+	for (int i = 0; i < st->ntargets; i++) {
 		free(st->targets[i].ports);
+		for (int d = 0; d < st->targets[i].ndst; d++)
+			free(st->targets[i].dst[d].ports);
+	}
 }
 
 static const char *proto_name(const struct sksteer_target *t)
@@ -221,7 +252,17 @@ void status_text(const struct status *st, FILE *f)
 			proto_name(&t->addr), state_name(t), t->fail_closed ? "  fail-closed" : "");
 		if (t->owner.pid)
 			fprintf(f, "  pid %d (%s)", t->owner.pid, t->owner.comm);
-		fprintf(f, "\n  ports    %s (%u)\n", t->ports ? t->ports : "?", t->nports);
+		fputc('\n', f);
+		/* a target bound for prefixes only has no line for every address */
+		if (t->nports || !t->ndst)
+			fprintf(f, "  ports    %s (%u)\n", t->ports ? t->ports : "?", t->nports);
+		for (int d = 0; d < t->ndst; d++) {
+			char pname[PREFIX_STRLEN];
+
+			fprintf(f, "  dst      %s  ports %s (%u)\n",
+				format_prefix(&t->dst[d].dst, pname, sizeof(pname)),
+				t->dst[d].ports ? t->dst[d].ports : "?", t->dst[d].nports);
+		}
 		if (t->socket_only)
 			fprintf(f, "  assign   this socket only, not its SO_REUSEPORT group "
 				   "(after a restart; a run with -p spreads again)\n");
@@ -343,8 +384,16 @@ void status_json(const struct status *st, FILE *f)
 			fprintf(f, "},");
 		} else
 			fprintf(f, "\"owner\":null,");
-		fprintf(f, "\"ports\":\"%s\",\"port_count\":%u,", t->ports ? t->ports : "",
+		fprintf(f, "\"ports\":\"%s\",\"port_count\":%u,\"dst\":[", t->ports ? t->ports : "",
 			t->nports);
+		for (int d = 0; d < t->ndst; d++) {
+			char pname[PREFIX_STRLEN];
+
+			fprintf(f, "%s{\"prefix\":\"%s\",\"ports\":\"%s\",\"port_count\":%u}",
+				d ? "," : "", format_prefix(&t->dst[d].dst, pname, sizeof(pname)),
+				t->dst[d].ports ? t->dst[d].ports : "", t->dst[d].nports);
+		}
+		fprintf(f, "],");
 		fprintf(f,
 			"\"clients_from\":%u,\"lookups\":{\"steered\":%llu,\"no_target\":%llu,"
 			"\"refused\":%llu,\"preempted\":%llu,\"to_clients\":%llu,",
@@ -440,6 +489,20 @@ void status_metrics(const struct status *st, FILE *f)
 		fprintf(f, "sksteer_target_ports{netns=\"%llu\",target=\"%s\"} %u\n", ns,
 			format_target(&st->targets[i].addr, name, sizeof(name)),
 			st->targets[i].nports);
+	metric_head(f, "target_dst_ports", "gauge",
+		    "Ports the target owns for destinations in a prefix only (--dst).");
+	for (int i = 0; i < st->ntargets; i++) {
+		format_target(&st->targets[i].addr, name, sizeof(name));
+		for (int d = 0; d < st->targets[i].ndst; d++) {
+			char pname[PREFIX_STRLEN];
+
+			fprintf(f,
+				"sksteer_target_dst_ports{netns=\"%llu\",target=\"%s\",dst=\"%s\"} %u\n",
+				ns, name,
+				format_prefix(&st->targets[i].dst[d].dst, pname, sizeof(pname)),
+				st->targets[i].dst[d].nports);
+		}
+	}
 	metric_head(f, "trace_events_lost_total", "counter",
 		    "Trace events the ring buffer could not take.");
 	fprintf(f, "sksteer_trace_events_lost_total{netns=\"%llu\"} %llu\n", ns,

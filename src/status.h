@@ -22,6 +22,13 @@ struct target_status {
 	struct sksteer_stats stats; /* summed over CPUs */
 	struct sksteer_stats_ext ext;
 	struct follow_info follow; /* --follow: src/follow.c */
+	/* ports bound for destination prefixes only (--dst), most specific prefix first */
+	struct dst_ports {
+		struct prefix dst;
+		char *ports;
+		unsigned int nports;
+	} dst[SKSTEER_SCOPES];
+	int ndst;
 };
 
 struct status {

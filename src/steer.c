@@ -11,6 +11,7 @@
 #include "clients.h"
 #include "find.h"
 #include "routes.h"
+#include "scopes.h"
 #include "sockets.h"
 #include "steer.h"
 
@@ -21,13 +22,13 @@
 #define TABLE_BYTES ((size_t)SKSTEER_PORT_KEYS)
 
 /*
- * Makes target slot (0: none) the owner of key for sockets of family. One
- * byte of the table changes (see route_set_owner()): a lookup sees the old
- * owner or the new one, never a mix and never a gap.
+ * Makes target slot (0: none) the owner of key in scope for sockets of
+ * family. One byte of a table changes (see route_set_owner()): a lookup sees
+ * the old owner or the new one, never a mix and never a gap.
  */
-static int set_owner(struct live *l, uint32_t key, int family, uint8_t slot)
+static int set_owner(struct live *l, int scope, uint32_t key, int family, uint8_t slot)
 {
-	return route_set_owner(l, key, family, slot);
+	return route_set_owner(l, scope, key, family, slot);
 }
 
 /*
@@ -35,7 +36,7 @@ static int set_owner(struct live *l, uint32_t key, int family, uint8_t slot)
  * readers take a copy: one batch lookup of the whole table, packed whatever
  * the layout (value_size 8: eight keys an element; 1: layout 2, one a key).
  */
-static volatile uint8_t *copy_table(int fd, uint32_t value_size)
+volatile uint8_t *table_copy(int fd, uint32_t value_size)
 {
 	uint32_t per_elem = value_size == 1 ? 1 : SKSTEER_KEYS_PER_ELEM;
 	uint32_t elems = SKSTEER_PORT_KEYS / per_elem, *keys = malloc(elems * sizeof(*keys));
@@ -70,8 +71,8 @@ fail:
 }
 
 /*
- * Which layout the pins have: l->layout_from is 2 for the one before
- * SKSTEER_LAYOUT (migrated when the run changes anything), 0 for ours.
+ * Which layout the pins have: l->layout_from is 2 or 3 for older ones
+ * (migrated when the run changes anything), 0 for ours.
  */
 static int pinned_layout(struct live *l, char *err, size_t errlen)
 {
@@ -94,8 +95,12 @@ static int pinned_layout(struct live *l, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot read the pinned port table: %s", strerror(errno));
 		return -1;
 	}
-	if (v == SKSTEER_LAYOUT && info.value_size == 8 && info.max_entries == SKSTEER_PORT_ELEMS)
+	/* layout 3 differs only in the maps scoped bindings add: made, and the program swapped */
+	if ((v == SKSTEER_LAYOUT || v == 3) && info.value_size == 8 &&
+	    info.max_entries == SKSTEER_PORT_ELEMS) {
+		l->layout_from = v == 3 ? 3 : 0;
 		return 0;
+	}
 	if (l->fds[MAP_LAYOUT] < 0 && info.value_size == 1 &&
 	    info.max_entries == SKSTEER_PORT_KEYS) {
 		l->layout_from = 2;
@@ -123,7 +128,7 @@ int live_read(struct live *l, char *err, size_t errlen)
 	l->stride = l->layout_from == 2 ? 8 : 1;
 	l->table_len = TABLE_BYTES * l->stride;
 	if (l->pins.mode == PINS_READ) {
-		l->table = copy_table(l->fds[MAP_PORTS], l->layout_from == 2 ? 1 : 8);
+		l->table = table_copy(l->fds[MAP_PORTS], l->layout_from == 2 ? 1 : 8);
 		l->table_copied = l->table != NULL;
 		l->stride = 1;
 	} else {
@@ -137,7 +142,7 @@ int live_read(struct live *l, char *err, size_t errlen)
 		return -1;
 	}
 	routes_read(l);
-	return 0;
+	return scopes_read(l, err, errlen);
 }
 
 int live_open(struct live *l, char *err, size_t errlen)
@@ -166,6 +171,7 @@ int live_open(struct live *l, char *err, size_t errlen)
 
 void live_close(struct live *l)
 {
+	scopes_close(l);
 	live_unmap(l);
 	for (int m = 0; m < NR_MAPS; m++)
 		if (l->fds[m] >= 0)
@@ -203,14 +209,19 @@ int live_count(const struct live *l, int *only)
 	return n;
 }
 
-void live_ports(const struct live *l, int slot, struct portset *out)
+void live_scope_ports(const struct live *l, int slot, int scope, struct portset *out)
 {
 	uint32_t base = port_key(l->addrs[slot].proto, 0);
 
 	memset(out, 0, sizeof(*out));
 	for (unsigned int port = 1; port <= 65535; port++)
-		if (slot_port_owner(l, base + port, slot) == slot)
+		if (scope_port_owner(l, scope, base + port, slot) == slot)
 			portset_add(out, port);
+}
+
+void live_ports(const struct live *l, int slot, struct portset *out)
+{
+	live_scope_ports(l, slot, 0, out);
 }
 
 uint64_t live_cookie(const struct live *l, int slot)
@@ -240,15 +251,16 @@ bool sock_is_target(const struct live *l, uint64_t cookie)
 	return false;
 }
 
-/* Ports of c that another target owns: refused unless --force. */
-static int check_conflicts(const struct live *l, const struct change *c, int slot, char *err,
-			   size_t errlen)
+/* Ports of c that another target owns in the same scope: refused unless --force. */
+static int check_conflicts(const struct live *l, const struct change *c, int slot, int scope,
+			   char *err, size_t errlen)
 {
-	char name[TARGET_STRLEN], list[256];
+	char name[TARGET_STRLEN], list[256], dst[PREFIX_STRLEN];
 	size_t used = 0;
 	int owners = 0;
 
 	err[0] = '\0';
+	format_prefix(c->dst ? c->dst : &(struct prefix){}, dst, sizeof(dst));
 	for (int other = 1; other < SKSTEER_SLOTS; other++) {
 		struct portset taken = {};
 		bool any = false;
@@ -260,7 +272,7 @@ static int check_conflicts(const struct live *l, const struct change *c, int slo
 			continue;
 		base = port_key(c->target->proto, 0);
 		for (unsigned int port = 1; port <= 65535; port++) {
-			if (slot_port_owner(l, base + port, other) == other &&
+			if (scope_port_owner(l, scope, base + port, other) == other &&
 			    portset_has(c->ports, port)) {
 				portset_add(&taken, port);
 				any = true;
@@ -271,8 +283,8 @@ static int check_conflicts(const struct live *l, const struct change *c, int slo
 		format_ports(&taken, list, sizeof(list));
 		format_target(&l->addrs[other], name, sizeof(name));
 		used += (size_t)snprintf(err + used, used < errlen ? errlen - used : 0,
-					 "%sports %s belong to target %s", owners++ ? "; " : "",
-					 list, name);
+					 "%sports %s%s%s belong to target %s", owners++ ? "; " : "",
+					 list, scope ? " for --dst " : "", scope ? dst : "", name);
 	}
 	if (!owners)
 		return 0;
@@ -307,9 +319,28 @@ static bool same_family(const struct sock_info *s, const struct sksteer_target *
 	return s->addr.family == AF_INET || !s->v6only;
 }
 
+/*
+ * Whether socket s gets connections for destinations in c's prefix: it is
+ * bound to an address in it, or to the wildcard. Every socket, without one.
+ */
+static bool in_scope(const struct sock_info *s, const struct change *c)
+{
+	static const uint8_t any[16];
+	const struct prefix *p = c->dst;
+
+	if (!p || !p->family)
+		return true;
+	if (!memcmp(s->addr.addr, any, sizeof(any)))
+		return true;
+	if (s->addr.family == AF_INET6 && p->family == AF_INET &&
+	    !memcmp(s->addr.addr, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12))
+		return prefix_holds(p, AF_INET, s->addr.addr + 12); /* IPv4-mapped */
+	return prefix_holds(p, s->addr.family, s->addr.addr);
+}
+
 /* Other sockets that listen on (or are bound to) ports c would newly steer. */
-static int check_hijack(const struct live *l, const struct change *c, uint64_t new_cookie,
-			char *err, size_t errlen)
+static int check_hijack(const struct live *l, const struct change *c, int scope,
+			uint64_t new_cookie, char *err, size_t errlen)
 {
 	uint32_t base = port_key(c->target->proto, 0);
 	struct portset hit = {};
@@ -332,8 +363,10 @@ static int check_hijack(const struct live *l, const struct change *c, uint64_t n
 		const struct sock_info *s = &socks.socks[i];
 		struct owner o = { .comm = "?" };
 
-		if (!s->addr.port || !portset_has(c->ports, s->addr.port) ||
+		if (!s->addr.port || !portset_has(c->ports, s->addr.port) || !in_scope(s, c) ||
 		    port_owner(l, base + s->addr.port, c->target->family) ||
+		    l->pairs[scope_route(l, scope, base + s->addr.port)]
+			    [family_index(c->target->family)] ||
 		    is_target_socket(cookies, s->cookie) || keeps_port(l, s) ||
 		    !same_family(s, c->target))
 			continue;
@@ -373,20 +406,22 @@ static int free_slot(const struct live *l)
  * ones, and ones moved from other targets, each in one store), then it lets
  * go of the ports it loses, so a port kept throughout is never unsteered.
  */
-static int set_ports(struct live *l, int slot, const struct portset *ports)
+static int set_ports(struct live *l, int slot, int scope, const struct portset *ports)
 {
 	uint32_t base = port_key(l->addrs[slot].proto, 0);
 	int family = l->addrs[slot].family;
 
 	for (unsigned int port = 1; port <= 65535; port++)
-		if (portset_has(ports, port) && slot_port_owner(l, base + port, slot) != slot &&
-		    set_owner(l, base + port, family, (uint8_t)slot))
+		if (portset_has(ports, port) &&
+		    scope_port_owner(l, scope, base + port, slot) != slot &&
+		    set_owner(l, scope, base + port, family, (uint8_t)slot))
 			return -1;
 	/* no store of the second pass may become visible before one of the first */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	for (unsigned int port = 1; port <= 65535; port++)
-		if (!portset_has(ports, port) && slot_port_owner(l, base + port, slot) == slot &&
-		    set_owner(l, base + port, family, 0))
+		if (!portset_has(ports, port) &&
+		    scope_port_owner(l, scope, base + port, slot) == slot &&
+		    set_owner(l, scope, base + port, family, 0))
 			return -1;
 	return 0;
 }
@@ -559,8 +594,10 @@ int live_remove(struct live *l, int slot, char *err, size_t errlen)
 	uint32_t key = (uint32_t)slot;
 	int ret = 0;
 
-	if (set_ports(l, slot, &empty)) /* removing frees routes: only a route in use remains */
-		return no_routes(err, errlen);
+	/* removing frees routes: only a route in use remains */
+	for (int scope = 0; scope < SKSTEER_SCOPES; scope++)
+		if ((!scope || l->scope_table[scope]) && set_ports(l, slot, scope, &empty))
+			return no_routes(err, errlen);
 	/* a sockmap answers EINVAL for a slot whose socket is already gone */
 	if (bpf_map_delete_elem(l->fds[MAP_TARGETS], &key) && errno != ENOENT && errno != EINVAL)
 		ret = -errno;
@@ -580,6 +617,33 @@ int live_remove(struct live *l, int slot, char *err, size_t errlen)
 		return -1;
 	}
 	l->addrs[slot] = none;
+	scopes_gc(l);
+	routes_gc(l);
+	return 0;
+}
+
+static int drop_empty_targets(struct live *l, char *err, size_t errlen);
+
+int live_remove_scope(struct live *l, int slot, const struct prefix *dst, char *err, size_t errlen)
+{
+	int scope = scope_find(l, dst);
+	struct portset empty = {}, had;
+	char name[TARGET_STRLEN], pname[PREFIX_STRLEN];
+
+	if (scope > 0)
+		live_scope_ports(l, slot, scope, &had);
+	if (scope <= 0 || !portset_count(&had)) {
+		snprintf(err, errlen,
+			 "target %s has no ports for --dst %s (sksteer --list shows them)",
+			 format_target(&l->addrs[slot], name, sizeof(name)),
+			 format_prefix(dst, pname, sizeof(pname)));
+		return -1;
+	}
+	if (set_ports(l, slot, scope, &empty))
+		return no_routes(err, errlen);
+	if (drop_empty_targets(l, err, errlen))
+		return -1;
+	scopes_gc(l);
 	routes_gc(l);
 	return 0;
 }
@@ -589,11 +653,16 @@ static int drop_empty_targets(struct live *l, char *err, size_t errlen)
 {
 	unsigned int owned[SKSTEER_SLOTS] = {};
 
-	for (uint32_t key = 0; key < SKSTEER_PORT_KEYS; key++) {
-		const uint8_t *own = l->pairs[port_route(l, key)];
+	for (int scope = 0; scope < SKSTEER_SCOPES; scope++) {
+		for (uint32_t key = 0; key < SKSTEER_PORT_KEYS; key++) {
+			const uint8_t *own;
 
-		owned[own[0]]++;
-		owned[own[1]]++;
+			if (scope && !l->scope_table[scope])
+				break;
+			own = l->pairs[scope_route(l, scope, key)];
+			owned[own[0]]++;
+			owned[own[1]]++;
+		}
 	}
 	for (int slot = 1; slot < SKSTEER_SLOTS; slot++)
 		if (l->addrs[slot].proto && !owned[slot] && live_remove(l, slot, err, errlen))
@@ -676,7 +745,7 @@ uint32_t live_flags(const struct live *l, int slot)
 
 int live_apply(struct live *l, const struct change *c, char *err, size_t errlen)
 {
-	int slot = live_find(l, c->target), ret;
+	int slot = live_find(l, c->target), ret, scope = scope_find(l, c->dst);
 	struct sock_info sock = {};
 	uint32_t old_flags, key;
 	char name[TARGET_STRLEN];
@@ -687,7 +756,7 @@ int live_apply(struct live *l, const struct change *c, char *err, size_t errlen)
 			 "%s is not a target in this namespace: give its ports with -p", name);
 		return -1;
 	}
-	if (c->ports && !c->force && check_conflicts(l, c, slot, err, errlen))
+	if (c->ports && !c->force && check_conflicts(l, c, slot, scope, err, errlen))
 		return -1;
 	if (slot < 0 || c->new_socket) {
 		/* -s alone means "the owner restarted": prefer a socket other than the current one */
@@ -702,7 +771,10 @@ int live_apply(struct live *l, const struct change *c, char *err, size_t errlen)
 		    check_owner(l, slot, &sock, name, err, errlen))
 			return -1;
 	}
-	if (c->ports && !c->force && check_hijack(l, c, sock.cookie, err, errlen))
+	if (c->ports && !c->force && check_hijack(l, c, scope, sock.cookie, err, errlen))
+		return -1;
+	/* a prefix that binds nothing yet gets its scope now, before anything else changes */
+	if (c->ports && scope < 0 && (scope = scope_get(l, c->dst, err, errlen)) < 0)
 		return -1;
 	if (slot < 0) {
 		slot = free_slot(l);
@@ -740,9 +812,12 @@ int live_apply(struct live *l, const struct change *c, char *err, size_t errlen)
 		return -1;
 	}
 	l->addrs[slot] = *c->target;
-	/* recorded before the ports change: a run cut short leaves a difference --check sees */
-	ret = record(l, (uint32_t)slot, c->ports, sock.uid, sock.cookie != 0);
-	if (!ret && c->ports && c->force)
+	/*
+	 * Recorded before the ports change: a run cut short leaves a difference
+	 * --check sees. Only unscoped ports are recorded.
+	 */
+	ret = record(l, (uint32_t)slot, scope ? NULL : c->ports, sock.uid, sock.cookie != 0);
+	if (!ret && c->ports && c->force && !scope)
 		ret = forget_moved(l, slot, c->ports);
 	if (ret) {
 		snprintf(err, errlen, "cannot record target %s: %s", name, strerror(-ret));
@@ -752,11 +827,12 @@ int live_apply(struct live *l, const struct change *c, char *err, size_t errlen)
 		clients_adopt(l, c, slot);
 		if (clients_attach(l, err, errlen))
 			return -1;
-		if (set_ports(l, slot, c->ports))
+		if (set_ports(l, slot, scope, c->ports))
 			return no_routes(err, errlen);
 	}
 	if (drop_empty_targets(l, err, errlen))
 		return -1;
+	scopes_gc(l);
 	routes_gc(l);
 	return 0;
 }
@@ -769,7 +845,7 @@ int live_apply(struct live *l, const struct change *c, char *err, size_t errlen)
 int live_check(const struct live *l, const struct change *c, bool moves, bool other,
 	       struct sock_info *sock, char *err, size_t errlen)
 {
-	int slot = live_find(l, c->target);
+	int slot = live_find(l, c->target), scope = scope_find(l, c->dst);
 	char name[TARGET_STRLEN];
 
 	memset(sock, 0, sizeof(*sock));
@@ -779,7 +855,7 @@ int live_check(const struct live *l, const struct change *c, bool moves, bool ot
 			 "%s is not a target in this namespace: give its ports with -p", name);
 		return -1;
 	}
-	if (c->ports && !c->force && !moves && check_conflicts(l, c, slot, err, errlen))
+	if (c->ports && !c->force && !moves && check_conflicts(l, c, slot, scope, err, errlen))
 		return -1;
 	if (slot < 0 || c->new_socket) {
 		uint64_t avoid = slot > 0 && (!c->ports || other) ? live_cookie(l, slot) : 0;
@@ -789,7 +865,7 @@ int live_check(const struct live *l, const struct change *c, bool moves, bool ot
 		if (slot > 0 && !c->force && check_owner(l, slot, sock, name, err, errlen))
 			return -1;
 	}
-	return c->ports && !c->force ? check_hijack(l, c, sock->cookie, err, errlen) : 0;
+	return c->ports && !c->force ? check_hijack(l, c, scope, sock->cookie, err, errlen) : 0;
 }
 
 /* Gives each target in slots[] the socket live_check() chose, its flags and its record. */
@@ -818,7 +894,8 @@ static int install_set(struct live *l, const struct change *c, const struct sock
 		    bpf_map_update_elem(l->fds[MAP_TARGET_ADDRS], &slot, c[i].target, BPF_ANY))
 			ret = -errno;
 		if (!ret)
-			ret = record(l, slot, c[i].ports, socks[i].uid, socks[i].cookie != 0);
+			ret = record(l, slot, c[i].dst && c[i].dst->family ? NULL : c[i].ports,
+				     socks[i].uid, socks[i].cookie != 0);
 		if (ret) {
 			snprintf(err, errlen, "cannot record target %s: %s", name, strerror(-ret));
 			return -1;
@@ -831,7 +908,7 @@ static int install_set(struct live *l, const struct change *c, const struct sock
 int live_apply_set(struct live *l, const struct change *c, const struct sock_info *socks, int n,
 		   char *err, size_t errlen)
 {
-	int slots[SKSTEER_SLOTS];
+	int slots[SKSTEER_SLOTS], scopes[SKSTEER_SLOTS];
 	bool taken[SKSTEER_SLOTS] = {};
 
 	if (n > SKSTEER_RETIRED_SLOT - 1)
@@ -852,6 +929,10 @@ int live_apply_set(struct live *l, const struct change *c, const struct sock_inf
 			 SKSTEER_RETIRED_SLOT - 1);
 		return -1;
 	}
+	/* the scopes of prefixes that bind nothing yet: made before anything else changes */
+	for (int i = 0; i < n; i++)
+		if ((scopes[i] = scope_get(l, c[i].dst, err, errlen)) < 0)
+			return -1;
 	if (install_set(l, c, socks, slots, n, err, errlen)) {
 		char ignored[8];
 
@@ -868,17 +949,19 @@ int live_apply_set(struct live *l, const struct change *c, const struct sock_inf
 
 		for (unsigned int port = 1; port <= 65535; port++)
 			if (portset_has(c[i].ports, port) &&
-			    slot_port_owner(l, base + port, slots[i]) != slots[i] &&
-			    set_owner(l, base + port, c[i].target->family, (uint8_t)slots[i]))
+			    scope_port_owner(l, scopes[i], base + port, slots[i]) != slots[i] &&
+			    set_owner(l, scopes[i], base + port, c[i].target->family,
+				      (uint8_t)slots[i]))
 				return no_routes(err, errlen);
 	}
 	/* no store of the losses may become visible before one of the gains */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	for (int i = 0; i < n; i++)
-		if (set_ports(l, slots[i], c[i].ports)) /* gains nothing now: only lets go */
+	for (int i = 0; i < n; i++) /* gains nothing now: only lets go */
+		if (set_ports(l, slots[i], scopes[i], c[i].ports))
 			return no_routes(err, errlen);
 	if (drop_empty_targets(l, err, errlen))
 		return -1;
+	scopes_gc(l);
 	routes_gc(l);
 	return 0;
 }

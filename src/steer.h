@@ -36,12 +36,43 @@ struct live {
 	/* route -> its AF_INET and AF_INET6 target (src/routes.c); in use or free */
 	uint8_t pairs[SKSTEER_ROUTES][2];
 	bool route_used[SKSTEER_ROUTES];
+	/*
+	 * Destination scopes (src/scopes.c): scope S's prefix (family 0: no such
+	 * scope) and table (mapped, or a reader's copy; NULL: none). Table 0
+	 * holds the unscoped routes of keys the port table marks.
+	 */
+	struct prefix scope_prefix[SKSTEER_SCOPES];
+	volatile uint8_t *scope_table[SKSTEER_SCOPES];
+	int scope_fd[SKSTEER_SCOPES]; /* writers only; 0 when not open */
+	uint8_t list; /* the prefix list the marks use */
 };
 
-/* What the port table holds for key: a route (layout 2: a target slot, its own route). */
+/* Whether a port table byte marks a key with scoped bindings (layout 4). */
+static inline bool route_is_mark(const struct live *l, uint8_t b)
+{
+	return b >= SKSTEER_SCOPED && l->layout_from != 2;
+}
+
+/*
+ * The route key has in scope (0: every address, however the port table
+ * holds it; -1: a scope not made yet, which has none).
+ */
+static inline uint8_t scope_route(const struct live *l, int scope, uint32_t key)
+{
+	uint8_t b;
+
+	if (scope)
+		return scope > 0 && l->scope_table[scope] ? l->scope_table[scope][key] : 0;
+	b = l->table[(size_t)key * l->stride];
+	if (!route_is_mark(l, b))
+		return b;
+	return l->scope_table[0] ? l->scope_table[0][key] : 0;
+}
+
+/* The unscoped route of key (layout 2: a target slot, its own route). */
 static inline uint8_t port_route(const struct live *l, uint32_t key)
 {
-	return l->table[(size_t)key * l->stride];
+	return scope_route(l, 0, key);
 }
 
 /* 0 for AF_INET, 1 for AF_INET6: which of a route's two targets a socket family is. */
@@ -62,8 +93,15 @@ static inline uint8_t slot_port_owner(const struct live *l, uint32_t key, int sl
 	return port_owner(l, key, l->addrs[slot].family);
 }
 
+/* As slot_port_owner(), in scope. */
+static inline uint8_t scope_port_owner(const struct live *l, int scope, uint32_t key, int slot)
+{
+	return l->pairs[scope_route(l, scope, key)][family_index(l->addrs[slot].family)];
+}
+
 struct change {
 	const struct sksteer_target *target;
+	const struct prefix *dst; /* --dst: the ports bind for these destinations only; NULL: all */
 	const struct portset *ports; /* NULL: keep the target's ports */
 	bool new_socket; /* resolve the target's socket afresh */
 	bool restart; /* -s alone: the new socket alone, not its SO_REUSEPORT group */
@@ -95,8 +133,14 @@ int live_find(const struct live *l, const struct sksteer_target *t);
 /* Number of targets. *only receives the slot of the last one found. */
 int live_count(const struct live *l, int *only);
 
-/* The ports target slot owns. */
+/* The ports target slot owns (for every destination address). */
 void live_ports(const struct live *l, int slot, struct portset *out);
+
+/* The ports target slot owns in scope. */
+void live_scope_ports(const struct live *l, int slot, int scope, struct portset *out);
+
+/* A reader's copy of a packed table (value_size 8) or one of layout 2 (1), from map fd. */
+volatile uint8_t *table_copy(int fd, uint32_t value_size);
 
 /* The flags the program passes to bpf_sk_assign() for target slot. */
 uint32_t live_flags(const struct live *l, int slot);
@@ -134,6 +178,9 @@ void live_unmap(struct live *l);
 
 /* Removes target slot: its ports first, then its socket and bookkeeping. */
 int live_remove(struct live *l, int slot, char *err, size_t errlen);
+
+/* Removes target slot's ports for destinations in dst; the target too if none are left. */
+int live_remove_scope(struct live *l, int slot, const struct prefix *dst, char *err, size_t errlen);
 
 struct sock_info;
 

@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "follow_maps.h"
+#include "scopes.h"
 #include "trace.h"
 
 static const char *const verdicts[] = {
@@ -48,6 +49,21 @@ static const char *target_name(const struct trace_out *o, const struct sksteer_e
 	return format_target(&t, buf, len);
 }
 
+/* The prefix whose binding chose the target: NULL for an unscoped one. */
+static const char *scope_name(const struct trace_out *o, const struct sksteer_event *e, char *buf,
+			      size_t len)
+{
+	struct live *l = o->live;
+
+	if (!e->scope || e->scope >= SKSTEER_SCOPES)
+		return NULL;
+	if (!l->scope_prefix[e->scope].family)
+		scopes_read_prefixes(l); /* a prefix that came after the tracer started */
+	if (!l->scope_prefix[e->scope].family)
+		return "?";
+	return format_prefix(&l->scope_prefix[e->scope], buf, len);
+}
+
 static void format_time(const struct trace_out *o, __u64 mono_ns, bool iso, char *buf, size_t len)
 {
 	int64_t ns = (int64_t)mono_ns + o->realtime_offset_ns;
@@ -79,7 +95,8 @@ void trace_header(const struct trace_out *o)
 int trace_event(const struct trace_out *o, const struct sksteer_event *e)
 {
 	char when[64], src[TARGET_STRLEN], dst[TARGET_STRLEN], tname[TARGET_STRLEN], verdict[48];
-	const char *proto = e->proto == 17 ? "udp" : "tcp", *target;
+	char pname[PREFIX_STRLEN];
+	const char *proto = e->proto == 17 ? "udp" : "tcp", *target, *prefix;
 	const char *errname = e->err ? strerrorname_np(-e->err) : NULL;
 
 	format_time(o, e->time_ns, o->json, when, sizeof(when));
@@ -89,6 +106,7 @@ int trace_event(const struct trace_out *o, const struct sksteer_event *e)
 		format_endpoint(e, e->remote_ip, e->remote_port, src, sizeof(src));
 	format_endpoint(e, e->local_ip, e->local_port, dst, sizeof(dst));
 	target = target_name(o, e, tname, sizeof(tname));
+	prefix = scope_name(o, e, pname, sizeof(pname));
 	if (o->json) {
 		fprintf(o->f,
 			"{\"time\":\"%s\",\"family\":\"%s\",\"proto\":\"%s\",\"src\":\"%s\","
@@ -99,6 +117,7 @@ int trace_event(const struct trace_out *o, const struct sksteer_event *e)
 			fprintf(o->f, "\"target\":\"%s\",", target);
 		else
 			fprintf(o->f, "\"target\":null,");
+
 		/* 0: the kernel does not say (bpf_sk_lookup.ingress_ifindex came in 5.17) */
 		if (e->ifindex)
 			fprintf(o->f, "\"ifindex\":%u", e->ifindex);
@@ -109,6 +128,11 @@ int trace_event(const struct trace_out *o, const struct sksteer_event *e)
 				errname ? errname : "?");
 		if (e->verdict >= SKSTEER_TAKEOVER)
 			fprintf(o->f, ",\"uid\":%u", e->remote_ip[0]);
+		/* the prefix whose binding chose the target; null for an unscoped one */
+		if (prefix)
+			fprintf(o->f, ",\"dst_prefix\":\"%s\"", prefix);
+		else
+			fprintf(o->f, ",\"dst_prefix\":null");
 		fputs("}\n", o->f);
 	} else {
 		if (e->err)
@@ -116,8 +140,10 @@ int trace_event(const struct trace_out *o, const struct sksteer_event *e)
 		else
 			snprintf(verdict, sizeof(verdict), "%s",
 				 verdicts[e->verdict % NR_VERDICTS]);
-		fprintf(o->f, "%-12s %-5s %-21s %-21s %-10s %s\n", when, proto, src, dst, verdict,
-			target ? target : "-");
+		/* a scoped binding: the prefix that chose the target, after it */
+		fprintf(o->f, "%-12s %-5s %-21s %-21s %-10s %s%s%s\n", when, proto, src, dst,
+			verdict, target ? target : "-", prefix ? " for " : "",
+			prefix ? prefix : "");
 	}
 	return fflush(o->f) || ferror(o->f) ? -1 : 0;
 }

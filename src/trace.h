@@ -12,7 +12,7 @@ struct trace_out {
 	FILE *f;
 	bool json;
 	int64_t realtime_offset_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC, to date events */
-	const struct live *live; /* for target names */
+	struct live *live; /* for target names, and the prefixes of scoped bindings */
 };
 
 void trace_header(const struct trace_out *o);

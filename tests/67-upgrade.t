@@ -1,10 +1,15 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# Upgrades across map layouts: pins of layout 2 (sksteer 0.2) are migrated in place, under
-# load, without a failed connection; a newer layout is refused, changing nothing.
+# Upgrades across map layouts: pins of layout 2 (sksteer 0.2) and of layout 3 (before --dst)
+# are migrated in place, under load, without a failed connection; a newer layout is refused,
+# changing nothing.
 . "$(dirname "$0")/lib.sh"
 
 OLD=("$TOP/.output/oldsteer" "$PIN_DIR" "$TOP/.output/sksteer-0.2.bpf.o")
 value_size() { bpftool map show pinned "$PIN_DIR/$1" | grep -o 'value [0-9]*B' | tr -dc 0-9; }
+layout() {
+	bpftool -j map lookup pinned "$PIN_DIR/layout" key 0 0 0 0 |
+		grep -o '"value":[0-9][0-9]*' | cut -d: -f2
+}
 
 start_ready "${OLD[@]}" 127.0.0.1:9000 8000-8099
 ok "steering pinned by the old layout" test "$(value_size ports)" = 1
@@ -20,8 +25,7 @@ is "a client hammering a steered port through the upgrade never failed" "fail 0"
 	"$(loop_stop | grep -o 'fail [0-9]*')"
 like "(and got through)" "^ok [1-9]" "$(cat "$WORK/loop.out")"
 is "the port table is packed now" 8 "$(value_size ports)"
-is "the layout is pinned" 3 "$(bpftool -j map lookup pinned "$PIN_DIR/layout" key 0 0 0 0 |
-	grep -o '"value":[0-9][0-9]*' | cut -d: -f2)"
+is "the layout is pinned" 4 "$(layout)"
 ok "the trace ring buffer is no longer pinned" test ! -e "$PIN_DIR/events"
 is "old ports still steer" 8000 "$(dial 127.0.0.1:8000)"
 is "new ports too" 8150 "$(dial 127.0.0.1:8150)"
@@ -33,12 +37,30 @@ ok "a second run finds nothing to migrate" "$SKSTEER" -p 8000-8199 -s 127.0.0.1:
 is "and keeps the program" "$id_before" "$(link_prog)"
 
 # A newer layout: refused with one line, nothing changed.
-bpftool map update pinned "$PIN_DIR/layout" key 0 0 0 0 value 4 0 0 0
+bpftool map update pinned "$PIN_DIR/layout" key 0 0 0 0 value 5 0 0 0
 run_sksteer -p 8000 -s 127.0.0.1:9000
 is "pins of a newer layout are refused" 1 "$RC"
-like "with one line naming it" "^sksteer: the steering pinned in $PIN_DIR comes from a newer sksteer \(map layout 4; this one knows up to 3\): use that sksteer, or run 'sksteer --detach' and apply the configuration again$" "$STDERR"
+like "with one line naming it" "^sksteer: the steering pinned in $PIN_DIR comes from a newer sksteer \(map layout 5; this one knows up to 4\): use that sksteer, or run 'sksteer --detach' and apply the configuration again$" "$STDERR"
 is "and steering is as it was" 8199 "$(dial 127.0.0.1:8199)"
+
+# Layout 3 (before --dst): these pins without the prefix maps, the layout 3. A run with --dst
+# makes the maps, swaps in the program that reads them before any key is marked, then pins
+# layout 4; a client hammering a port the prefix takes over never fails.
 bpftool map update pinned "$PIN_DIR/layout" key 0 0 0 0 value 3 0 0 0
+rm "$PIN_DIR/scopes" "$PIN_DIR/prefixes"
+serve --label=P 127.0.0.1:9100
+id_before=$(link_prog)
+loop_start 127.0.0.1:8100
+ok "--dst on layout 3 pins" "$SKSTEER" -p 8100 -s 127.0.0.1:9100 --dst 127.0.0.1
+sleep 0.3
+is "a client hammering the port through the upgrade never failed" "fail 0" \
+	"$(loop_stop | grep -o 'fail [0-9]*')"
+is "layout 4 is pinned" 4 "$(layout)"
+ok "with the prefix maps" test -e "$PIN_DIR/scopes" -a -e "$PIN_DIR/prefixes"
+ok "and a new program" test "$id_before" != "$(link_prog)"
+is "the prefix takes its port, the rest stay" "P:8100 8101" \
+	"$(dial 127.0.0.1:8100) $(dial 127.0.0.2:8101)"
+is "off the prefix, the port is as it was" 8100 "$(dial 127.0.0.2:8100)"
 ok "--detach" "$SKSTEER" --detach
 kill "$LAST_PID"
 

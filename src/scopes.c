@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Destination scopes: see scopes.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include "scopes.h"
+
+#define TABLE_BYTES ((size_t)SKSTEER_PORT_KEYS)
+
+static void scope_pin_name(int scope, char *buf, size_t len)
+{
+	snprintf(buf, len, "scope_%d", scope);
+}
+
+/* Prefix p as list entries: address and mask, network byte order, 32 bits a word. */
+static void prefix_words(const struct prefix *p, __u32 *addr, __u32 *mask, int words)
+{
+	for (int w = 0; w < words; w++) {
+		int bits = p->len - 32 * w;
+		uint32_t m = bits >= 32 ? 0xffffffffu : bits <= 0 ? 0 : ~(0xffffffffu >> bits);
+
+		memcpy(&addr[w], p->addr + 4 * w, 4);
+		mask[w] = htonl(m);
+	}
+}
+
+/* The prefix of a list entry, from its address and mask. */
+static void entry_prefix(struct prefix *p, int family, const __u32 *addr, const __u32 *mask,
+			 int words)
+{
+	memset(p, 0, sizeof(*p));
+	p->family = (uint8_t)family;
+	for (int w = 0; w < words; w++) {
+		memcpy(p->addr + 4 * w, &addr[w], 4);
+		p->len = (uint8_t)(p->len + __builtin_popcount(mask[w]));
+	}
+}
+
+/* The scopes each list names, by scope: a run cut short may leave the two lists different. */
+void scopes_read_prefixes(struct live *l)
+{
+	for (uint32_t i = 0; i < 2 && l->fds[MAP_PREFIXES] >= 0; i++) {
+		struct sksteer_prefixes list;
+
+		if (bpf_map_lookup_elem(l->fds[MAP_PREFIXES], &i, &list))
+			continue;
+		for (uint32_t k = 0; k < list.n4 && k < SKSTEER_PREFIXES; k++)
+			if (list.v4[k].scope && list.v4[k].scope < SKSTEER_SCOPES)
+				entry_prefix(&l->scope_prefix[list.v4[k].scope], AF_INET,
+					     &list.v4[k].addr, &list.v4[k].mask, 1);
+		for (uint32_t k = 0; k < list.n6 && k < SKSTEER_PREFIXES; k++)
+			if (list.v6[k].scope && list.v6[k].scope < SKSTEER_SCOPES)
+				entry_prefix(&l->scope_prefix[list.v6[k].scope], AF_INET6,
+					     list.v6[k].addr, list.v6[k].mask, 4);
+	}
+}
+
+/* Opens scope's pinned table: mapped for a writer, copied for a reader. 1 if there is none. */
+static int open_table(struct live *l, int scope)
+{
+	LIBBPF_OPTS(bpf_obj_get_opts, opts,
+		    .file_flags = l->pins.mode == PINS_READ ? BPF_F_RDONLY : 0);
+	char name[32], path[PATH_MAX];
+	void *t;
+	int fd;
+
+	scope_pin_name(scope, name, sizeof(name));
+	fd = bpf_obj_get_opts(pin_path(&l->pins, name, path, sizeof(path)), &opts);
+	if (fd < 0)
+		return errno == ENOENT ? 1 : -1;
+	if (l->pins.mode == PINS_READ) {
+		l->scope_table[scope] = table_copy(fd, 8);
+		close(fd);
+		return l->scope_table[scope] ? 0 : -1;
+	}
+	t = mmap(NULL, TABLE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (t == MAP_FAILED) {
+		close(fd);
+		return -1;
+	}
+	l->scope_table[scope] = t;
+	l->scope_fd[scope] = fd;
+	return 0;
+}
+
+/* Which list the marks use: the first mark found tells (all agree but after a cut run). */
+static void find_list(struct live *l)
+{
+	l->list = 0;
+	for (uint32_t key = 0; key < SKSTEER_PORT_KEYS; key++) {
+		uint8_t b = l->table[(size_t)key * l->stride];
+
+		if (route_is_mark(l, b)) {
+			l->list = (uint8_t)(b - SKSTEER_SCOPED);
+			return;
+		}
+	}
+}
+
+int scopes_read(struct live *l, char *err, size_t errlen)
+{
+	memset(l->scope_prefix, 0, sizeof(l->scope_prefix));
+	if (l->layout_from == 2)
+		return 0;
+	scopes_read_prefixes(l);
+	for (int s = 0; s < SKSTEER_SCOPES; s++) {
+		int ret = open_table(l, s);
+
+		if (ret < 0) {
+			snprintf(err, errlen, "cannot read the pinned scope table %s/scope_%d: %s",
+				 l->pins.dir, s, strerror(errno));
+			return -1;
+		}
+		/* a table whose prefix no list names binds nothing a lookup can reach */
+		if (!ret && s && !l->scope_prefix[s].family)
+			memset((void *)l->scope_table[s], 0,
+			       l->pins.mode == PINS_READ ? TABLE_BYTES : 0);
+	}
+	find_list(l);
+	return 0;
+}
+
+static void close_table(struct live *l, int scope)
+{
+	if (l->scope_table[scope] && l->scope_fd[scope] > 0)
+		munmap((void *)l->scope_table[scope], TABLE_BYTES);
+	else if (l->scope_table[scope])
+		free((void *)l->scope_table[scope]);
+	if (l->scope_fd[scope] > 0)
+		close(l->scope_fd[scope]);
+	l->scope_table[scope] = NULL;
+	l->scope_fd[scope] = 0;
+}
+
+void scopes_close(struct live *l)
+{
+	for (int s = 0; s < SKSTEER_SCOPES; s++)
+		close_table(l, s);
+}
+
+/* Makes scope's table: a packed array, mapped, pinned, then in the program's map. */
+static int make_table(struct live *l, int scope, char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_MMAPABLE);
+	char name[32], path[PATH_MAX];
+	uint32_t key = (uint32_t)scope;
+	void *t;
+	int fd;
+
+	scope_pin_name(scope, name, sizeof(name));
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, 4, 8, SKSTEER_PORT_ELEMS, &opts);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot make a scope table: %s", strerror(errno));
+		return -1;
+	}
+	t = mmap(NULL, TABLE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (t == MAP_FAILED) {
+		snprintf(err, errlen, "cannot map a scope table: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	l->scope_table[scope] = t;
+	l->scope_fd[scope] = fd;
+	/* pinned first: a run cut short leaves a pin the next one finds, never a lost map */
+	unlinkat(l->pins.dir_fd, name, 0);
+	if (bpf_obj_pin(fd, pin_path(&l->pins, name, path, sizeof(path))) ||
+	    bpf_map_update_elem(l->fds[MAP_SCOPES], &key, &fd, BPF_ANY)) {
+		snprintf(err, errlen, "cannot pin the scope table %s: %s", path, strerror(errno));
+		unlinkat(l->pins.dir_fd, name, 0);
+		close_table(l, scope);
+		return -1;
+	}
+	pin_restrict(&l->pins, name);
+	return 0;
+}
+
+/* One list of the scopes in use, each family's most specific first. */
+static void build_list(const struct live *l, struct sksteer_prefixes *list)
+{
+	int order[SKSTEER_SCOPES], n = scopes_in_order(l, order);
+
+	memset(list, 0, sizeof(*list));
+	for (int i = 0; i < n; i++) {
+		const struct prefix *p = &l->scope_prefix[order[i]];
+
+		if (p->family == AF_INET) {
+			struct sksteer_prefix4 *e = &list->v4[list->n4++];
+
+			prefix_words(p, &e->addr, &e->mask, 1);
+			e->scope = (__u32)order[i];
+		} else {
+			struct sksteer_prefix6 *e = &list->v6[list->n6++];
+
+			prefix_words(p, e->addr, e->mask, 4);
+			e->scope = (__u32)order[i];
+		}
+	}
+}
+
+/*
+ * Writes the scopes in use into the list no mark uses, moves every mark over
+ * (each lookup sees one whole list), then makes the other list the same, so
+ * that the next change finds a free one again.
+ */
+static int write_lists(struct live *l)
+{
+	struct sksteer_prefixes list;
+	uint32_t next = !l->list, prev = l->list;
+	uint8_t mark = (uint8_t)(SKSTEER_SCOPED + next);
+
+	build_list(l, &list);
+	if (bpf_map_update_elem(l->fds[MAP_PREFIXES], &next, &list, BPF_ANY))
+		return -errno;
+	for (uint32_t key = 0; key < SKSTEER_PORT_KEYS; key++)
+		if (route_is_mark(l, l->table[key]))
+			l->table[key] = mark;
+	l->list = (uint8_t)next;
+	return bpf_map_update_elem(l->fds[MAP_PREFIXES], &prev, &list, BPF_ANY) ? -errno : 0;
+}
+
+int scopes_in_order(const struct live *l, int *order)
+{
+	int n = 0;
+
+	for (int s = 1; s < SKSTEER_SCOPES; s++)
+		if (l->scope_prefix[s].family)
+			order[n++] = s;
+	/* longest first; among equal lengths, by address, so that output is stable */
+	for (int i = 1; i < n; i++) {
+		for (int j = i; j > 0; j--) {
+			const struct prefix *a = &l->scope_prefix[order[j - 1]];
+			const struct prefix *b = &l->scope_prefix[order[j]];
+			int tmp;
+
+			if (a->family < b->family ||
+			    (a->family == b->family &&
+			     (a->len > b->len ||
+			      (a->len == b->len && memcmp(a->addr, b->addr, 16) <= 0))))
+				break;
+			tmp = order[j];
+			order[j] = order[j - 1];
+			order[j - 1] = tmp;
+		}
+	}
+	return n;
+}
+
+static int family_count(const struct live *l, int family)
+{
+	int n = 0;
+
+	for (int s = 1; s < SKSTEER_SCOPES; s++)
+		n += l->scope_prefix[s].family == family;
+	return n;
+}
+
+int scope_find(const struct live *l, const struct prefix *p)
+{
+	if (!p || !p->family)
+		return 0;
+	for (int s = 1; s < SKSTEER_SCOPES; s++)
+		if (prefix_equal(&l->scope_prefix[s], p))
+			return s;
+	return -1;
+}
+
+int scope_get(struct live *l, const struct prefix *p, char *err, size_t errlen)
+{
+	char name[PREFIX_STRLEN];
+	int free_s = 0, ret = scope_find(l, p);
+
+	if (ret >= 0)
+		return ret;
+	for (int s = SKSTEER_SCOPES - 1; s > 0; s--)
+		if (!l->scope_prefix[s].family)
+			free_s = s;
+	format_prefix(p, name, sizeof(name));
+	if (l->fds[MAP_SCOPES] < 0 || l->fds[MAP_PREFIXES] < 0 || l->layout_from == 2) {
+		snprintf(err, errlen, "--dst %s: the steering program was not upgraded", name);
+		return -1;
+	}
+	if (!free_s || family_count(l, p->family) >= SKSTEER_PREFIXES) {
+		snprintf(err, errlen,
+			 "--dst %s: at most %d destination prefixes per address family can bind "
+			 "ports: remove one first (sksteer --list shows them)",
+			 name, SKSTEER_PREFIXES);
+		return -1;
+	}
+	if (!l->scope_table[0] && make_table(l, 0, err, errlen))
+		return -1;
+	if (l->scope_table[free_s])
+		close_table(l, free_s); /* a table left by a run cut short: start afresh */
+	if (make_table(l, free_s, err, errlen))
+		return -1;
+	l->scope_prefix[free_s] = *p;
+	ret = write_lists(l);
+	if (ret) {
+		snprintf(err, errlen, "--dst %s: cannot write the prefix list: %s", name,
+			 strerror(-ret));
+		return -1;
+	}
+	return free_s;
+}
+
+static bool any_scope_binds(const struct live *l, uint32_t key)
+{
+	for (int s = 1; s < SKSTEER_SCOPES; s++)
+		if (l->scope_table[s] && l->scope_table[s][key])
+			return true;
+	return false;
+}
+
+void scope_set_route(struct live *l, int scope, uint32_t key, uint8_t route)
+{
+	volatile uint8_t *main = l->table + (size_t)key * l->stride, *rest = l->scope_table[0];
+
+	if (!scope) {
+		if (route_is_mark(l, *main))
+			rest[key] = route;
+		else
+			*main = route;
+		return;
+	}
+	l->scope_table[scope][key] = route;
+	if (route && !route_is_mark(l, *main)) {
+		rest[key] = *main;
+		/* the unscoped route is in place before the mark that sends lookups to it */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		*main = (uint8_t)(SKSTEER_SCOPED + l->list);
+	} else if (!route && route_is_mark(l, *main) && !any_scope_binds(l, key)) {
+		*main = rest[key];
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		rest[key] = 0;
+	}
+}
+
+/* Takes scope's table out of the program's map, unpins and closes it. */
+static void drop_table(struct live *l, int scope)
+{
+	char name[32];
+	uint32_t key = (uint32_t)scope;
+
+	scope_pin_name(scope, name, sizeof(name));
+	bpf_map_delete_elem(l->fds[MAP_SCOPES], &key);
+	unlinkat(l->pins.dir_fd, name, 0);
+	close_table(l, scope);
+}
+
+/*
+ * Marks no prefix needs any more get their route back: a run cut short
+ * between clearing a scope's route and unmarking the key leaves such a mark.
+ */
+static void unmark_unbound(struct live *l)
+{
+	for (uint32_t key = 0; l->scope_table[0] && key < SKSTEER_PORT_KEYS; key++) {
+		if (!route_is_mark(l, l->table[key]) || any_scope_binds(l, key))
+			continue;
+		l->table[key] = l->scope_table[0][key];
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		l->scope_table[0][key] = 0;
+	}
+}
+
+void scopes_gc(struct live *l)
+{
+	bool dropped = false, any = false;
+
+	if (l->pins.mode == PINS_READ || l->layout_from == 2)
+		return;
+	unmark_unbound(l);
+	for (int s = 1; s < SKSTEER_SCOPES; s++) {
+		bool used = false;
+
+		for (uint32_t key = 0; l->scope_table[s] && !used && key < SKSTEER_PORT_KEYS; key++)
+			used = l->scope_table[s][key] != 0;
+		any |= used;
+		if (used || (!l->scope_prefix[s].family && !l->scope_table[s]))
+			continue;
+		memset(&l->scope_prefix[s], 0, sizeof(l->scope_prefix[s]));
+		dropped = true;
+	}
+	/* out of the lists first: no lookup reaches a table after it goes (and all marks agree) */
+	if ((dropped || any) && l->fds[MAP_PREFIXES] >= 0)
+		write_lists(l);
+	for (int s = 1; s < SKSTEER_SCOPES; s++)
+		if (l->scope_table[s] && !l->scope_prefix[s].family)
+			drop_table(l, s);
+	if (!any && l->scope_table[0])
+		drop_table(l, 0);
+}

@@ -1,0 +1,133 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Destination-scoped bindings (--dst PREFIX): the most specific prefix wins, per protocol and
+# family; removing a binding lets the next one take over; listing, tracing, bad prefixes.
+. "$(dirname "$0")/lib.sh"
+
+# IPv6 destinations on lo beside ::1 (IPv4 has all of 127.0.0.0/8 there already)
+for a in 2001:db8:1:1::1 2001:db8:1:1::2 2001:db8:1:2::1 2001:db8:2::1; do
+	ip addr add "$a/128" dev lo nodad
+done
+
+serve --label=A 127.0.0.1:9001 # unscoped
+serve --label=B 127.0.0.1:9002 # /16
+serve --label=C 127.0.0.1:9003 # /24
+serve --label=D 127.0.0.1:9004 # /32
+serve --label=A6 '[::1]:9001'
+serve --label=B6 '[::1]:9002'
+serve --label=C6 '[::1]:9003'
+serve --label=D6 '[::1]:9004'
+serve --udp --label=UA 127.0.0.1:9001
+serve --udp --label=UC 127.0.0.1:9003
+serve --udp --label=UD 127.0.0.1:9004
+
+ok "unscoped: 80,443 to A" "$SKSTEER" -p 80,443 -s 127.0.0.1:9001
+ok "--dst 127.1.0.0/16: 80 to B" "$SKSTEER" -p 80 -s 127.0.0.1:9002 --dst 127.1.0.0/16
+ok "--dst 127.1.2.0/24: 80,443 to C" "$SKSTEER" -p 80,443 -s 127.0.0.1:9003 --dst 127.1.2.0/24
+ok "--dst 127.1.2.3 (a /32): 80 to D" "$SKSTEER" -p 80 -s 127.0.0.1:9004 --dst 127.1.2.3
+
+where() { # where ADDR:PORT...: who answers at each
+	local out=() a
+	for a in "$@"; do out+=("$(dial "$a")"); done
+	echo "${out[*]}"
+}
+is "TCP, IPv4: /32 over /24 over /16 over unscoped" \
+	"D:80 C:80 B:80 A:80 C:443 A:443 A:443" \
+	"$(where 127.1.2.3:80 127.1.2.4:80 127.1.9.9:80 127.2.0.1:80 127.1.2.3:443 127.1.9.9:443 127.0.0.1:443)"
+is "an unsteered port stays unsteered on every prefix" "refused" "$(dial 127.1.2.3:81)"
+
+# the same port on different prefixes is no conflict; on the same prefix it is
+ok "the /24's port 80 again, to the same target: no change" \
+	"$SKSTEER" -p 80,443 -s 127.0.0.1:9003 --dst 127.1.2.0/24
+run_sksteer -p 80 -s 127.0.0.1:9001 --dst 127.1.2.0/24
+like "port 80 on the /24 to another target: a conflict naming the prefix" \
+	"ports 80 for --dst 127.1.2.0/24 belong to target 127.0.0.1:9003 .*--force" "$STDERR"
+is "and nothing changed" "C:80" "$(dial 127.1.2.9:80)"
+
+# --list, --list --json, --metrics and --save show each binding's prefix
+LIST=$("$SKSTEER" --list)
+like "--list: the /24's ports under its target" \
+	"target 127.0.0.1:9003 .*
+  dst      127.1.2.0/24  ports 80,443 \(2\)" "$LIST"
+like "--list: the /32's" "dst      127.1.2.3/32  ports 80 \(1\)" "$LIST"
+like "--list --json: prefix and ports" \
+	'"dst":\[\{"prefix":"127.1.2.0/24","ports":"80,443","port_count":2\}\]' \
+	"$("$SKSTEER" --list --json)"
+like "--metrics: ports per target and prefix" \
+	'sksteer_target_dst_ports\{netns="[0-9]+",target="127.0.0.1:9004",dst="127.1.2.3/32"\} 1' \
+	"$("$SKSTEER" --metrics)"
+
+# --trace names the prefix whose binding chose the target
+OUT=$WORK/trace
+trace_start "$OUT"
+dial 127.1.2.4:80 >/dev/null
+dial 127.0.0.1:80 >/dev/null
+trace_stop >/dev/null
+like "--trace: a scoped lookup names its prefix" \
+	"steered +127.0.0.1:9003 for 127.1.2.0/24" "$(cat "$OUT")"
+like "--trace: an unscoped one does not" "127.0.0.1:80 +steered +127.0.0.1:9001$" \
+	"$(grep 127.0.0.1:80 "$OUT")"
+
+# removing a binding lets the next most specific take over
+ok "--detach -s D --dst 127.1.2.3" "$SKSTEER" --detach -s 127.0.0.1:9004 --dst 127.1.2.3
+is "127.1.2.3 falls back to the /24" "C:80" "$(dial 127.1.2.3:80)"
+ok "a smaller -p on the /24: 443 only" "$SKSTEER" -p 443 -s 127.0.0.1:9003 --dst 127.1.2.0/24
+is "port 80 on the /24 falls back to the /16" "B:80 C:443" "$(where 127.1.2.4:80 127.1.2.4:443)"
+ok "--detach -s B (its only binding is the /16)" "$SKSTEER" --detach -s 127.0.0.1:9002
+is "then to the unscoped binding" "A:80" "$(dial 127.1.2.4:80)"
+unlike_scope() { ! "$SKSTEER" --list | grep -q "127.1.0.0/16"; }
+ok "the /16 binds nothing now: gone from --list" unlike_scope
+
+# UDP: the same rules, on its own ports
+ok "UDP unscoped 5353 to UA" "$SKSTEER" -p 5353 -s udp:127.0.0.1:9001
+ok "UDP /24 5353 to UC" "$SKSTEER" -p 5353 -s udp:127.0.0.1:9003 --dst 127.1.2.0/24
+ok "UDP /32 5353 to UD" "$SKSTEER" -p 5353 -s udp:127.0.0.1:9004 --dst 127.1.2.3/32
+is "UDP: /32, /24, unscoped" "UD:5353 UC:5353 UA:5353 " \
+	"$(for a in 127.1.2.3 127.1.2.4 127.3.0.1; do printf '%s ' "$(dial --udp $a:5353)"; done)"
+is "TCP 443 unaffected by the UDP bindings" "C:443" "$(dial 127.1.2.3:443)"
+
+# IPv6: /128 over /64 over /48 over unscoped
+ok "IPv6 unscoped 8080 to A6" "$SKSTEER" -p 8080 -s '[::1]:9001'
+ok "IPv6 /48" "$SKSTEER" -p 8080 -s '[::1]:9002' --dst 2001:db8:1::/48
+ok "IPv6 /64" "$SKSTEER" -p 8080 -s '[::1]:9003' --dst 2001:db8:1:1::/64
+ok "IPv6 /128" "$SKSTEER" -p 8080 -s '[::1]:9004' --dst 2001:db8:1:1::1
+is "IPv6: /128, /64, /48, unscoped" "D6:8080 C6:8080 B6:8080 A6:8080 A6:8080" \
+	"$(where '[2001:db8:1:1::1]:8080' '[2001:db8:1:1::2]:8080' '[2001:db8:1:2::1]:8080' \
+		'[2001:db8:2::1]:8080' '[::1]:8080')"
+is "an IPv4 prefix never takes IPv6 lookups, nor the reverse" "A:80" "$(dial 127.1.2.4:80)"
+
+# prefix ranges apply fast, and fall back as a whole
+START=$(date +%s%N)
+ok "a /24 over 10000-65535" "$SKSTEER" -p 10000-65535 -s 127.0.0.1:9003 --dst 127.9.9.0/24
+MS=$(( ($(date +%s%N) - START) / 1000000 ))
+result "the whole range applied in under a second ($MS ms)" $(( MS >= 1000 ))
+is "a port in it, on the prefix and off it" "C:40000 refused" \
+	"$(where 127.9.9.1:40000 127.9.8.1:40000)"
+ok "and removed" "$SKSTEER" --detach -s 127.0.0.1:9003 --dst 127.9.9.0/24
+
+# Bad prefixes: one line, exit 64, nothing changed
+bad_dst() {
+	local desc=$1 want=$2 before after
+	before=$("$SKSTEER" --save)
+	run_sksteer -p 80 -s 127.0.0.1:9001 --dst "$3"
+	after=$("$SKSTEER" --save)
+	[ "$RC" = 64 ] && [[ $STDERR =~ $want ]] && [ "$(printf '%s\n' "$STDERR" | wc -l)" = 1 ] &&
+		[ "$before" = "$after" ] && [ "$(dial 127.1.2.4:443)" = C:443 ]
+	result "$desc" $? "exit $RC: $STDERR"
+}
+bad_dst "/33" "--dst '127.0.0.0/33': prefix length 33 is out of range for IPv4 \(0-32\)" 127.0.0.0/33
+bad_dst "::/129" "prefix length 129 is out of range for IPv6 \(0-128\)" ::/129
+bad_dst "host bits" "host bits are set after /8: write the network, 10.0.0.0/8" 10.0.0.1/8
+bad_dst "IPv6 host bits" "write the network, 2001:db8::/32" 2001:db8::1/32
+bad_dst "garbage" "not an address prefix" 'not-a-prefix'
+bad_dst "an empty length" "the prefix length is not a number" 10.0.0.0/
+bad_dst "a signed length" "the prefix length is not a number" 10.0.0.0/+8
+bad_dst "a bracketed address" "not an address prefix" '[::1]/128'
+bad_dst "a host name" "not an address prefix" localhost
+bad_dst "an empty prefix" "missing address" ''
+run_sksteer -s 127.0.0.1:9001 --dst 127.0.0.0/8
+like "--dst without -p: a usage error" "--dst goes with -p PORTS" "$STDERR"
+run_sksteer --detach -s 127.0.0.1:9001 --dst 127.4.0.0/16
+like "--detach of a prefix the target has no ports for" \
+	"target 127.0.0.1:9001 has no ports for --dst 127.4.0.0/16" "$STDERR"
+
+done_testing
