@@ -333,6 +333,176 @@ static void compare_protocols(const char *dir)
 	close(udp_fd);
 }
 
+/*
+ * Scoped lookups (--dst): 16 IPv4 prefixes, 127.1.0.0/16 > 127.1.2.0/24 >
+ * 127.1.2.3/32 nested and 13 other /24s (10.0.N.0/24, which come before
+ * 127.1.2.0/24 in the scan: the worst order), over 65,535 unscoped ports.
+ * SCOPED_PORT is bound on every prefix and unscoped; WIDE_PORT on the /16
+ * only. Both designs hold the same bindings.
+ */
+#define SCOPED_PORT 8443
+#define WIDE_PORT 8080
+#define NPREFIXES 16
+
+struct bench_prefix {
+	uint32_t addr; /* host byte order */
+	unsigned int len;
+};
+
+static void bench_prefixes(struct bench_prefix *pf)
+{
+	pf[0] = (struct bench_prefix){ 0x7f010203, 32 };
+	for (int i = 1; i <= 13; i++)
+		pf[i] = (struct bench_prefix){ 0x0a000000 | (uint32_t)i << 8, 24 };
+	pf[14] = (struct bench_prefix){ 0x7f010200, 24 };
+	pf[15] = (struct bench_prefix){ 0x7f010000, 16 };
+}
+
+/* Sets byte key of a packed table (map fd) to route. */
+static void put_byte(int fd, uint32_t key, uint8_t route)
+{
+	uint32_t elem = key / SKSTEER_KEYS_PER_ELEM;
+	uint8_t bytes[SKSTEER_KEYS_PER_ELEM] = {};
+
+	bpf_map_lookup_elem(fd, &elem, bytes);
+	bytes[key % SKSTEER_KEYS_PER_ELEM] = route;
+	if (bpf_map_update_elem(fd, &elem, bytes, BPF_ANY))
+		die("scope table");
+}
+
+static void configure_scoped_sksteer(const struct prog *p)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_MMAPABLE);
+	struct bench_prefix pf[NPREFIXES];
+	struct sksteer_prefixes list = {};
+	uint32_t tcp = SKSTEER_PROTO_BIT(IPPROTO_TCP), zero = 0;
+	int tables[NPREFIXES + 1];
+
+	configure(p, 65535, 1, false);
+	bench_prefixes(pf);
+	for (uint32_t s = 0; s <= NPREFIXES; s++) {
+		tables[s] = bpf_map_create(BPF_MAP_TYPE_ARRAY, "scope", 4, 8, SKSTEER_PORT_ELEMS,
+					   &opts);
+		if (tables[s] < 0 || bpf_map_update_elem(map_fd(p, "scopes"), &s, &tables[s], 0))
+			die("scopes");
+	}
+	for (int i = 0; i < NPREFIXES; i++) {
+		struct sksteer_prefix4 *e = &list.v4[list.n4++];
+
+		e->addr = htonl(pf[i].addr);
+		e->mask = htonl(~0u << (32 - pf[i].len));
+		e->scope = (uint32_t)i + 1;
+		put_byte(tables[i + 1], tcp | SCOPED_PORT, 1);
+	}
+	put_byte(tables[NPREFIXES], tcp | WIDE_PORT, 1);
+	/* the marked keys: their unscoped route moves to scope table 0 */
+	put_byte(tables[0], tcp | SCOPED_PORT, 1);
+	put_byte(tables[0], tcp | WIDE_PORT, 1);
+	put_owner(p, tcp | SCOPED_PORT, SKSTEER_SCOPED);
+	put_owner(p, tcp | WIDE_PORT, SKSTEER_SCOPED);
+	if (bpf_map_update_elem(map_fd(p, "prefixes"), &zero, &list, BPF_ANY))
+		die("prefixes");
+}
+
+static void configure_scoped_twolpm(const struct prog *p)
+{
+	struct {
+		uint32_t prefixlen;
+		uint8_t protocol;
+		uint16_t port;
+		uint32_t addr[4];
+	} __attribute__((packed)) key = { .protocol = IPPROTO_TCP };
+	struct {
+		uint32_t id, prefixlen;
+	} b = { 0, 0 };
+	struct bench_prefix pf[NPREFIXES];
+	int fd = map_fd(p, "twolpm_bindings");
+
+	configure_twolpm(p, 65535, false);
+	bench_prefixes(pf);
+	key.addr[2] = htonl(0x0000ffff);
+	for (int i = 0; i < NPREFIXES; i++) {
+		key.prefixlen = 8 + 16 + 96 + pf[i].len;
+		b.prefixlen = 96 + pf[i].len;
+		key.addr[3] = htonl(pf[i].addr);
+		key.port = SCOPED_PORT;
+		bpf_map_update_elem(fd, &key, &b, BPF_ANY);
+		if (pf[i].len == 16) {
+			key.port = WIDE_PORT;
+			bpf_map_update_elem(fd, &key, &b, BPF_ANY);
+		}
+	}
+}
+
+/* ns per TCP lookup of port on destination dst (host byte order), best of RUNS */
+static double measure_dst(const struct prog *p, uint16_t port, uint32_t dst)
+{
+	struct bpf_sk_lookup ctx = {
+		.family = AF_INET,
+		.protocol = IPPROTO_TCP,
+		.remote_ip4 = htonl(0x7f000001),
+		.remote_port = htons(40000),
+		.local_ip4 = htonl(dst),
+		.local_port = port,
+	};
+	double best = 1e18;
+
+	for (int run = 0; run < RUNS; run++) {
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
+			    .ctx_out = &ctx, .ctx_size_out = sizeof(ctx), .repeat = repeat);
+		struct timespec a, b;
+		double ns;
+
+		ctx.cookie = 0;
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		if (bpf_prog_test_run_opts(p->fd, &opts))
+			die("BPF_PROG_TEST_RUN");
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		ns = ((double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec)) /
+		     repeat;
+		if (ns < best)
+			best = ns;
+	}
+	return best;
+}
+
+static void compare_scoped(const char *dir)
+{
+	static const struct {
+		const char *what;
+		uint16_t port;
+		uint32_t dst;
+	} cases[] = {
+		{ "unscoped port (no prefix binds it)", 443, 0x7f010203 },
+		{ "the /32 binds it (first in the scan)", SCOPED_PORT, 0x7f010203 },
+		{ "a /24 binds it (15th in the scan)", SCOPED_PORT, 0x7f010204 },
+		{ "only the /16 does (/24 looked up too)", WIDE_PORT, 0x7f010204 },
+		{ "no prefix holds the destination", SCOPED_PORT, 0x7f630001 },
+	};
+	struct prog progs[3] = {
+		load(dir, "floor.bpf.o", "floor_prog", "floor"),
+		load(dir, "twolpm.bpf.o", "twolpm", "two-LPM"),
+		load(dir, "sksteer.bpf.o", "sksteer", "sksteer"),
+	};
+
+	configure_scoped_twolpm(&progs[1]);
+	configure_scoped_sksteer(&progs[2]);
+	printf("\nScoped lookups (--dst): 16 IPv4 prefixes, 65,535 unscoped ports, both designs "
+	       "holding the same bindings\n");
+	printf("%-40s %8s %8s %8s  %11s\n", "lookup", "floor ns", "2LPM ns", "ours ns",
+	       "ours/2LPM");
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		double ns[3];
+
+		for (int i = 0; i < 3; i++)
+			ns[i] = measure_dst(&progs[i], cases[c].port, cases[c].dst);
+		printf("%-40s %8.1f %8.1f %8.1f  %11.2f\n", cases[c].what, ns[0], ns[1], ns[2],
+		       (ns[2] - ns[0]) / (ns[1] - ns[0]));
+	}
+	printf("ours/2LPM: cost above the floor, sksteer relative to the two-LPM design (goal: at "
+	       "most 0.50 for scoped lookups).\n");
+}
+
 static unsigned int xlated_len(const struct prog *p)
 {
 	struct bpf_prog_info info = {};
@@ -406,5 +576,6 @@ int main(int argc, char **argv)
 	       "bytes, sksteer_trace %u bytes.\n",
 	       xlated_len(&progs[3]), xlated_len(&progs[2]), xlated_len(&progs[4]));
 	compare_protocols(argv[1]);
+	compare_scoped(argv[1]);
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "apply.h"
+#include "scopes.h"
 #include "clients.h"
 #include "follow.h"
 #include "program.h"
@@ -96,17 +97,25 @@ static int config_from_live(const struct live *l, struct config *cfg, char *err,
 	cfg->name = "live";
 	for (int slot = 1; slot < SKSTEER_RETIRED_SLOT; slot++) {
 		struct config_target t = { .addr = l->addrs[slot] };
+		bool scoped = false;
 
 		if (!t.addr.proto)
 			continue;
-		live_ports(l, slot, &t.ports);
 		if (live_flags(l, slot) & SKSTEER_FAIL_CLOSED)
 			t.options |= CONFIG_FAIL_CLOSED;
 		follow_options(l, slot, &t);
-		if (config_add(cfg, &t)) {
-			config_free(cfg);
-			snprintf(err, errlen, "out of memory");
-			return -1;
+		/* a line per prefix the target has ports for, and one for every destination */
+		for (int scope = SKSTEER_SCOPES - 1; scope >= 0; scope--) {
+			live_scope_ports(l, slot, scope, &t.ports);
+			t.dst = l->scope_prefix[scope];
+			if (scope && !portset_count(&t.ports))
+				continue;
+			if ((scope || !scoped || portset_count(&t.ports)) && config_add(cfg, &t)) {
+				config_free(cfg);
+				snprintf(err, errlen, "out of memory");
+				return -1;
+			}
+			scoped |= scope > 0;
 		}
 	}
 	config_sort(cfg);
@@ -182,10 +191,12 @@ static void wait_listening(struct live *l, const struct config *cfg, unsigned in
 static bool same_as_live(const struct live *l, int slot, const struct config_target *t)
 {
 	struct portset ports;
-
 	struct config_target follow = {};
+	int scope = scope_find(l, &t->dst);
 
-	live_ports(l, slot, &ports);
+	if (scope < 0)
+		return false; /* a prefix that binds nothing yet */
+	live_scope_ports(l, slot, scope, &ports);
 	follow_options(l, slot, &follow);
 	return !memcmp(&ports, &t->ports, sizeof(ports)) &&
 	       !(live_flags(l, slot) & SKSTEER_FAIL_CLOSED) == !(t->options & CONFIG_FAIL_CLOSED) &&
@@ -231,6 +242,7 @@ static int plan(struct live *l, struct config *want, const struct config *have,
 		struct config_target *w = &want->t[i];
 		struct change c = {
 			.target = &w->addr,
+			.dst = &w->dst,
 			.ports = &w->ports,
 			.fail_closed =
 				w->options & CONFIG_FAIL_CLOSED ? FAIL_CLOSED_ON : FAIL_CLOSED_OFF,
@@ -252,9 +264,10 @@ static int plan(struct live *l, struct config *want, const struct config *have,
 			p->c[p->n++] = c;
 	}
 	for (int i = 0; i < have->n; i++) {
-		if (config_find(want, &have->t[i].addr) >= 0)
+		if (config_find(want, &have->t[i].addr, &have->t[i].dst) >= 0)
 			continue;
 		p->c[p->n].target = &have->t[i].addr;
+		p->c[p->n].dst = &have->t[i].dst;
 		p->c[p->n++].ports = &no_ports;
 	}
 	return 0;
@@ -377,15 +390,17 @@ static int config_change(const struct live *l, const struct config *have, const 
 	memset(want, 0, sizeof(*want));
 	for (i = 0; i < have->n; i++) {
 		t = have->t[i];
-		if (c->ports && c->force && t.addr.proto == c->target->proto &&
+		if (c->ports && c->force && t.addr.proto == c->target->proto && !t.dst.family &&
 		    !target_equal(&t.addr, c->target))
 			portset_andnot(&t.ports, c->ports, &t.ports); /* moved away */
 		if (portset_count(&t.ports) && config_add(want, &t))
 			return -1;
 	}
-	i = config_find(want, c->target);
+	i = config_find(want, c->target, c->dst);
 	if (i < 0) {
 		t = (struct config_target){ .addr = *c->target };
+		if (c->dst)
+			t.dst = *c->dst;
 		if (config_add(want, &t))
 			return -1;
 		i = want->n - 1;

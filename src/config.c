@@ -7,15 +7,21 @@
 #include "config.h"
 
 #define LINE_HINT "a line is 'tcp|udp ADDRESS PORTS [OPTIONS]', e.g. 'tcp 127.0.0.1:9000 80,443'"
-#define OPTIONS_HINT \
-	"known: fail-closed, fail-open, force, follow, follow=group, follow-cgroup=PATH"
+#define OPTIONS_HINT                                                               \
+	"known: dst=PREFIX, fail-closed, fail-open, force, follow, follow=group, " \
+	"follow-cgroup=PATH"
 #define SPACE " \t\r\v\f"
 #define WORDS 64 /* how much of a bad word a message quotes */
 /* one port space per protocol (TCP, UDP) and socket family (IPv4, IPv6): see steer.h */
-#define NPORTSETS 4
 static int port_space(const struct sksteer_target *t)
 {
 	return (t->proto == IPPROTO_UDP) * 2 + (t->family == AF_INET6);
+}
+
+/* Whether lines a and b share ports: same protocol, socket family and destination prefix. */
+static bool same_space(const struct config_target *a, const struct config_target *b)
+{
+	return port_space(&a->addr) == port_space(&b->addr) && prefix_equal(&a->dst, &b->dst);
 }
 
 static int line_error(const struct config *cfg, unsigned int line, char *err, size_t errlen,
@@ -74,12 +80,26 @@ void config_free(struct config *cfg)
 	cfg->n = 0;
 }
 
-int config_find(const struct config *cfg, const struct sksteer_target *addr)
+int config_find(const struct config *cfg, const struct sksteer_target *addr,
+		const struct prefix *dst)
 {
+	static const struct prefix all;
+
 	for (int i = 0; i < cfg->n; i++)
-		if (target_equal(&cfg->t[i].addr, addr))
+		if (target_equal(&cfg->t[i].addr, addr) &&
+		    prefix_equal(&cfg->t[i].dst, dst ? dst : &all))
 			return i;
 	return -1;
+}
+
+/* Every destination first, then prefixes: IPv4 before IPv6, longest first, by address. */
+static int prefix_cmp(const struct prefix *a, const struct prefix *b)
+{
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	if (a->len != b->len)
+		return a->len > b->len ? -1 : 1;
+	return memcmp(a->addr, b->addr, sizeof(a->addr));
 }
 
 static int target_cmp(const struct sksteer_target *a, const struct sksteer_target *b)
@@ -96,10 +116,17 @@ static int target_cmp(const struct sksteer_target *a, const struct sksteer_targe
 	return a->port < b->port ? -1 : a->port > b->port;
 }
 
+/* The canonical order of lines: by target, then by destination prefix. */
+static int line_cmp(const struct config_target *a, const struct config_target *b)
+{
+	int c = target_cmp(&a->addr, &b->addr);
+
+	return c ? c : prefix_cmp(&a->dst, &b->dst);
+}
+
 static int config_target_cmp(const void *a, const void *b)
 {
-	return target_cmp(&((const struct config_target *)a)->addr,
-			  &((const struct config_target *)b)->addr);
+	return line_cmp(a, b);
 }
 
 void config_sort(struct config *cfg)
@@ -120,6 +147,7 @@ static int parse_options(const struct config *cfg, struct config_target *t, char
 			 size_t errlen)
 {
 	bool fail_open = false;
+	char msg[256];
 
 	for (char *w; (w = strtok_r(NULL, SPACE, save));) {
 		if (!strcmp(w, "fail-closed"))
@@ -135,6 +163,12 @@ static int parse_options(const struct config *cfg, struct config_target *t, char
 		else if (!strncmp(w, "follow-cgroup=", 14) && w[14] &&
 			 strlen(w + 14) < sizeof(t->follow_cgroup))
 			snprintf(t->follow_cgroup, sizeof(t->follow_cgroup), "%s", w + 14);
+		else if (!strncmp(w, "dst=", 4) && parse_prefix(w + 4, &t->dst, msg, sizeof(msg)))
+			return line_error(cfg, t->line, err, errlen, "%s", msg);
+		else if (!strncmp(w, "dst=", 4) && !t->dst.family)
+			return line_error(cfg, t->line, err, errlen, "dst= needs a prefix");
+		else if (!strncmp(w, "dst=", 4))
+			continue;
 		else
 			return line_error(cfg, t->line, err, errlen, "unknown option '%.*s' (%s)",
 					  WORDS, w, option_hint(w));
@@ -160,14 +194,21 @@ static int check_overlap(const struct config *cfg, const struct config_target *t
 		const struct config_target *o = &cfg->t[i];
 
 		format_target(&o->addr, name, sizeof(name));
-		if (target_equal(&o->addr, &t->addr))
+		if (target_equal(&o->addr, &t->addr) && prefix_equal(&o->dst, &t->dst))
 			return line_error(cfg, t->line, err, errlen,
-					  "target %s is already on line %u: give each target one "
-					  "line",
+					  "target %s%s is already on line %u: give each target one "
+					  "line (per dst=)",
+					  name, t->dst.family ? " with that dst=" : "", o->line);
+		if (target_equal(&o->addr, &t->addr) &&
+		    ((o->options ^ t->options) & ~CONFIG_FORCE ||
+		     strcmp(o->follow_cgroup, t->follow_cgroup)))
+			return line_error(cfg, t->line, err, errlen,
+					  "target %s has other options on line %u: give each of "
+					  "its lines the same ones",
 					  name, o->line);
-		/* an IPv4 and an IPv6 socket may share ports: each takes its family's lookups */
-		if (port_space(&o->addr) != port_space(&t->addr) ||
-		    !portset_and(&o->ports, &t->ports, &both))
+		/* an IPv4 and an IPv6 socket may share ports (each takes its family's lookups), */
+		/* and so may two prefixes (the most specific wins) */
+		if (!same_space(o, t) || !portset_and(&o->ports, &t->ports, &both))
 			continue;
 		return line_error(cfg, t->line, err, errlen,
 				  "%s port%s %s already belong%s to %s on line %u: a port goes to "
@@ -281,6 +322,11 @@ static void write_target(FILE *f, const char *prefix, const struct config_target
 			free(list);
 		}
 	}
+	if (t->dst.family) {
+		char dst[PREFIX_STRLEN];
+
+		fprintf(f, " dst=%s", format_prefix(&t->dst, dst, sizeof(dst)));
+	}
 	if (words && *words)
 		fprintf(f, " %s", words);
 	if (note)
@@ -321,38 +367,44 @@ void config_write(const struct config *cfg, FILE *f)
 		write_target(f, "", &cfg->t[i], &cfg->t[i].ports, option_words(&cfg->t[i]), NULL);
 }
 
-/* Every port that some target of cfg steers, per protocol and family. */
-static void steered(const struct config *cfg, struct portset all[NPORTSETS])
+/* Every port that some line of cfg steers in the space of line t (protocol, family, prefix). */
+static void steered(const struct config *cfg, const struct config_target *t, struct portset *all)
 {
-	memset(all, 0, NPORTSETS * sizeof(all[0]));
+	memset(all, 0, sizeof(*all));
 	for (int i = 0; i < cfg->n; i++)
-		portset_or(&all[port_space(&cfg->t[i].addr)], &cfg->t[i].ports);
+		if (same_space(&cfg->t[i], t))
+			portset_or(all, &cfg->t[i].ports);
 }
 
 /* The lines of one target: h as it is (or NULL), w as it will be (or NULL). */
-static int diff_target(const struct config *have, const struct config_target *h,
-		       const struct config_target *w, const struct portset have_all[NPORTSETS],
-		       const struct portset want_all[NPORTSETS], FILE *f)
+static int diff_target(const struct config *have, const struct config *want,
+		       const struct config_target *h, const struct config_target *w, FILE *f)
 {
 	const struct config_target *t = w ? w : h;
-	int proto, lines = 0;
-	struct portset gained, lost, moved;
+	int lines = 0;
+	struct portset gained, lost, moved, all;
 	char from[TARGET_STRLEN + 8];
 
 	if (!t)
 		return 0;
-	proto = port_space(&t->addr);
 	if (w) {
-		portset_andnot(&w->ports, &have_all[proto], &gained);
+		steered(have, w, &all);
+		portset_andnot(&w->ports, &all, &gained);
 		if (!h || portset_count(&gained)) {
+			bool known = false; /* a target's new dst= line is no new target */
+
+			for (int i = 0; !h && i < have->n; i++)
+				known |= target_equal(&have->t[i].addr, &w->addr);
 			write_target(f, "+ ", w, &gained, h ? NULL : option_words(w),
-				     h ? NULL : "new target");
+				     h	   ? NULL :
+				     known ? "new prefix" :
+					     "new target");
 			lines++;
 		}
 		for (int i = 0; i < have->n; i++) {
 			const struct config_target *o = &have->t[i];
 
-			if (o == h || port_space(&o->addr) != port_space(&w->addr) ||
+			if (o == h || !same_space(o, w) ||
 			    !portset_and(&w->ports, &o->ports, &moved))
 				continue;
 			snprintf(from, sizeof(from), "from ");
@@ -362,7 +414,8 @@ static int diff_target(const struct config *have, const struct config_target *h,
 		}
 	}
 	if (h) {
-		portset_andnot(&h->ports, &want_all[proto], &lost);
+		steered(want, h, &all);
+		portset_andnot(&h->ports, &all, &lost);
 		if (!w || portset_count(&lost)) {
 			write_target(f, "- ", h, &lost, NULL, w ? NULL : "target removed");
 			lines++;
@@ -394,26 +447,18 @@ static int diff_target(const struct config *have, const struct config_target *h,
 
 int config_diff(const struct config *have, const struct config *want, FILE *f)
 {
-	struct portset *all = malloc(2 * NPORTSETS * sizeof(*all));
 	int i = 0, j = 0, lines = 0;
 
-	if (!all)
-		return -1;
-	steered(have, all);
-	steered(want, all + NPORTSETS);
 	/* both are sorted: walk them side by side */
 	while (i < have->n || j < want->n) {
 		const struct config_target *h = NULL, *w = NULL;
-		int c = i >= have->n ? 1 :
-			j >= want->n ? -1 :
-				       target_cmp(&have->t[i].addr, &want->t[j].addr);
+		int c = i >= have->n ? 1 : j >= want->n ? -1 : line_cmp(&have->t[i], &want->t[j]);
 
 		if (c <= 0)
 			h = &have->t[i++];
 		if (c >= 0)
 			w = &want->t[j++];
-		lines += diff_target(have, h, w, all, all + NPORTSETS, f);
+		lines += diff_target(have, want, h, w, f);
 	}
-	free(all);
 	return lines;
 }

@@ -27,8 +27,14 @@ enum config_socket {
 	CONFIG_SOCKET_GONE, /* its socket is gone: the one listening now is taken */
 };
 
+/*
+ * One line: a target's ports for every destination, or with dst=PREFIX for
+ * destinations in PREFIX only (a target has a line per prefix it binds ports
+ * for; the lines of one target carry the same options).
+ */
 struct config_target {
 	struct sksteer_target addr;
+	struct prefix dst; /* family 0: every destination */
 	struct portset ports;
 	unsigned int options; /* CONFIG_* */
 	char follow_cgroup[128]; /* follow-cgroup=PATH, "" for none */
@@ -59,11 +65,15 @@ void config_free(struct config *cfg);
 /* Appends a copy of t. 0, or -1 when out of memory. */
 int config_add(struct config *cfg, const struct config_target *t);
 
-/* Targets in their canonical order: TCP before UDP, IPv4 before IPv6, then by address. */
+/*
+ * Lines in their canonical order: TCP before UDP, IPv4 before IPv6, then by
+ * address; a target's line for every destination before its dst= lines.
+ */
 void config_sort(struct config *cfg);
 
-/* The index of target addr in cfg, or -1. */
-int config_find(const struct config *cfg, const struct sksteer_target *addr);
+/* The index of target addr's line for destination prefix dst (NULL: every one) in cfg, or -1. */
+int config_find(const struct config *cfg, const struct sksteer_target *addr,
+		const struct prefix *dst);
 
 /* The canonical text of cfg, as --save prints it: a comment, then one line per target. */
 void config_write(const struct config *cfg, FILE *f);

@@ -916,6 +916,10 @@ int live_apply_set(struct live *l, const struct change *c, const struct sock_inf
 	/* slots first, new ones included, so that running out changes nothing */
 	for (int i = 0; i < n; i++) {
 		slots[i] = live_find(l, c[i].target);
+		/* a target's lines for several prefixes: one slot */
+		for (int j = 0; slots[i] < 0 && j < i; j++)
+			if (target_equal(c[j].target, c[i].target))
+				slots[i] = slots[j];
 		for (int s = 1; slots[i] < 0 && s < SKSTEER_RETIRED_SLOT; s++)
 			if (!l->addrs[s].proto && !taken[s])
 				slots[i] = s;

@@ -134,7 +134,7 @@ bad "a protocol prefix on the address" "^$F:1: 'udp:127.0.0.1:5353': the protoco
 bad "a target without ports" "^$F:1: tcp 127.0.0.1:9000 has no ports" "tcp 127.0.0.1:9000"
 bad "ports split by a space" "^$F:1: unknown option '443' \(the ports are one list without spaces" \
 	"tcp 127.0.0.1:9000 80 443"
-bad "an unknown option" "^$F:1: unknown option 'fail-close' \(known: fail-closed, fail-open, force, follow, follow=group, follow-cgroup=PATH\)" \
+bad "an unknown option" "^$F:1: unknown option 'fail-close' \(known: dst=PREFIX, fail-closed, fail-open, force, follow, follow=group, follow-cgroup=PATH\)" \
 	"tcp 127.0.0.1:9000 80 fail-close"
 bad "a port claimed twice" "^$F:2: tcp ports 443,5000 already belong to 127.0.0.1:9000 on line 1: a port goes to one target of each family" \
 	"tcp 127.0.0.1:9000 80,443,5000

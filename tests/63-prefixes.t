@@ -67,6 +67,43 @@ like "--trace: a scoped lookup names its prefix" \
 like "--trace: an unscoped one does not" "127.0.0.1:80 +steered +127.0.0.1:9001$" \
 	"$(grep 127.0.0.1:80 "$OUT")"
 
+# --save writes a line per prefix; the file applies back as a no-op, and as a configuration
+SAVED=$WORK/saved.conf
+"$SKSTEER" --save >"$SAVED"
+like "--save: a dst= line per prefix a target binds" \
+	"tcp 127.0.0.1:9003 80,443 dst=127.1.2.0/24" "$(cat "$SAVED")"
+like "--save: the unscoped line, and the /32's" "tcp 127.0.0.1:9001 80,443
+tcp 127.0.0.1:9002 80 dst=127.1.0.0/16
+tcp 127.0.0.1:9003 80,443 dst=127.1.2.0/24
+tcp 127.0.0.1:9004 80 dst=127.1.2.3/32" "$(cat "$SAVED")"
+"$SKSTEER" --config "$SAVED" --dry-run >/dev/null
+is "--config --dry-run of the saved file: in sync" 0 $?
+sed 's|^tcp 127.0.0.1:9003 80,443 dst=127.1.2.0/24$|tcp 127.0.0.1:9003 443 dst=127.1.2.0/24|' \
+	"$SAVED" >"$WORK/less.conf"
+like "--dry-run of a file with port 80 gone from the /24" \
+	"^- tcp 127.0.0.1:9003 80 dst=127.1.2.0/24$" \
+	"$("$SKSTEER" --config "$WORK/less.conf" --dry-run)"
+ok "--config applies it" "$SKSTEER" --config "$WORK/less.conf"
+is "port 80 on the /24 falls back to the /16; the /32 keeps its own" "B:80 D:80 C:443" \
+	"$(where 127.1.2.4:80 127.1.2.3:80 127.1.2.4:443)"
+ok "--config puts the saved file back" "$SKSTEER" --config "$SAVED"
+is "as it was" "C:80 D:80" "$(where 127.1.2.4:80 127.1.2.3:80)"
+printf 'tcp 127.0.0.1:9003 80 dst=127.1.2.0/24 fail-closed\ntcp 127.0.0.1:9003 443\n' \
+	>"$WORK/odd.conf"
+run_sksteer --config "$WORK/odd.conf"
+like "a target's lines with other options: refused, naming the line" \
+	"odd.conf:2: target 127.0.0.1:9003 has other options on line 1" "$STDERR"
+printf 'tcp 127.0.0.1:9003 80 dst=127.1.2.0/24\ntcp 127.0.0.1:9002 80 dst=127.1.2.0/24\n' \
+	>"$WORK/twice.conf"
+run_sksteer --config "$WORK/twice.conf"
+like "one port on one prefix for two targets: refused" \
+	"twice.conf:2: tcp port 80 already belongs to 127.0.0.1:9003 on line 1" "$STDERR"
+printf 'tcp 127.0.0.1:9003 80 dst=127.1.2.1/24\n' >"$WORK/bits.conf"
+run_sksteer --config "$WORK/bits.conf"
+like "a bad dst= in a file: FILE:LINE and the prefix's problem" \
+	"bits.conf:1: --dst '127.1.2.1/24': host bits are set" "$STDERR"
+is "and nothing changed" "$(cat "$SAVED")" "$("$SKSTEER" --save)"
+
 # removing a binding lets the next most specific take over
 ok "--detach -s D --dst 127.1.2.3" "$SKSTEER" --detach -s 127.0.0.1:9004 --dst 127.1.2.3
 is "127.1.2.3 falls back to the /24" "C:80" "$(dial 127.1.2.3:80)"

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * libFuzzer target for the port-list and address parsers (make fuzz). Besides
- * crashes it checks round trips: what parses, printed and parsed again, is the same.
+ * libFuzzer target for the port-list, address and prefix parsers (make fuzz).
+ * Besides crashes it checks round trips: what parses, printed and parsed again,
+ * is the same; and a prefix holds its own address.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,24 @@ static void check_target(const char *text)
 	}
 }
 
+static void check_prefix(const char *text)
+{
+	struct prefix p, again;
+	char err[512], out[PREFIX_STRLEN];
+
+	if (parse_prefix(text, &p, err, sizeof(err)))
+		return;
+	format_prefix(&p, out, sizeof(out));
+	if (parse_prefix(out, &again, err, sizeof(err)) || !prefix_equal(&p, &again)) {
+		fprintf(stderr, "prefix '%s' printed as '%s' does not parse back\n", text, out);
+		abort();
+	}
+	if (!prefix_holds(&p, p.family, p.addr) || !prefix_covers(&p, &again)) {
+		fprintf(stderr, "prefix '%s' does not hold its own address\n", text);
+		abort();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
 	char text[512];
@@ -50,5 +69,6 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	text[size] = '\0';
 	check_ports(text);
 	check_target(text);
+	check_prefix(text);
 	return 0;
 }
