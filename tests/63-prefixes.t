@@ -132,6 +132,36 @@ is "IPv6: /128, /64, /48, unscoped" "D6:8080 C6:8080 B6:8080 A6:8080 A6:8080" \
 		'[2001:db8:2::1]:8080' '[::1]:8080')"
 is "an IPv4 prefix never takes IPv6 lookups, nor the reverse" "A:80" "$(dial 127.1.2.4:80)"
 
+# UDP over IPv6: the /64's binding over the unscoped one
+serve --udp --label=U6A '[::1]:9001'
+serve --udp --label=U6C '[::1]:9003'
+ok "UDP IPv6 unscoped 5353" "$SKSTEER" -p 5353 -s 'udp:[::1]:9001'
+ok "UDP IPv6 /64 5353" "$SKSTEER" -p 5353 -s 'udp:[::1]:9003' --dst 2001:db8:1:1::/64
+is "UDP, IPv6: /64, unscoped" "U6C:5353 U6A:5353" \
+	"$(dial --udp '[2001:db8:1:1::2]:5353') $(dial --udp '[2001:db8:2::1]:5353')"
+
+# The hijack guard, per prefix: a socket bound to an address in the prefix (or to every
+# address) would lose connections; one bound outside it loses nothing.
+serve --label=OWN 127.1.2.5:7000
+run_sksteer -p 7000 -s 127.0.0.1:9001 --dst 127.1.2.0/24
+like "a socket at an address in the prefix: refused, named" \
+	"refusing to steer port 7000: 127.1.2.5:7000 \(netpeer" "$STDERR"
+is "it keeps its connections" "OWN:7000" "$(dial 127.1.2.5:7000)"
+ok "a prefix that does not hold its address: no hijack" \
+	"$SKSTEER" -p 7000 -s 127.0.0.1:9001 --dst 127.7.0.0/16
+is "both get their own" "OWN:7000 A:7000" "$(where 127.1.2.5:7000 127.7.0.1:7000)"
+ok "--force on the prefix that holds it" \
+	"$SKSTEER" -p 7000 -s 127.0.0.1:9001 --dst 127.1.2.0/24 --force
+is "steered there now" "A:7000" "$(dial 127.1.2.5:7000)"
+ok "--force moves a port on a prefix from another target" \
+	"$SKSTEER" -p 80,7000 -s 127.0.0.1:9001 --dst 127.1.2.0/24 --force
+is "the /24's port 80 is A's; its 443 stays C's" "A:80 C:443" \
+	"$(where 127.1.2.4:80 127.1.2.4:443)"
+ok "and back" "$SKSTEER" -p 80,443 -s 127.0.0.1:9003 --dst 127.1.2.0/24 --force
+ok "the /24 without A" "$SKSTEER" --detach -s 127.0.0.1:9001 --dst 127.1.2.0/24
+ok "and the /16" "$SKSTEER" --detach -s 127.0.0.1:9001 --dst 127.7.0.0/16
+is "as before" "C:80 OWN:7000" "$(where 127.1.2.4:80 127.1.2.5:7000)"
+
 # prefix ranges apply fast, and fall back as a whole
 START=$(date +%s%N)
 ok "a /24 over 10000-65535" "$SKSTEER" -p 10000-65535 -s 127.0.0.1:9003 --dst 127.9.9.0/24
