@@ -217,9 +217,7 @@ static __always_inline __u32 scope_route(__u32 scope, __u32 key)
  * that holds the destination and binds the key, else the key's unscoped one;
  * the scope whose table gave it in bits 8-15. Prefixes are few (at most 16 per
  * family), so a linear scan of one array element beats an LPM trie; only
- * lookups of marked keys pay for it. A global function: the verifier checks
- * it once, on its own, not again for each way out of it through the rest of
- * the program.
+ * lookups of marked keys pay for it.
  */
 /*
  * Entry K of a prefix list, if the list has it and it holds the destination:
@@ -247,7 +245,7 @@ static __always_inline __u32 scope_route(__u32 scope, __u32 key)
 
 _Static_assert(SKSTEER_PREFIXES == 16, "SIXTEEN() tries every entry of a prefix list");
 
-__noinline int sksteer_scoped(struct bpf_sk_lookup *ctx, __u32 key, __u32 list)
+static __always_inline int sksteer_scoped(struct bpf_sk_lookup *ctx, __u32 key, __u32 list)
 {
 	struct sksteer_prefixes *p = bpf_map_lookup_elem(&prefixes, &list);
 	__u32 n;
