@@ -101,6 +101,8 @@ static const char doc[] =
 	"                 steer these ports, on every local address, to the socket at 127.0.0.1:9000\n"
 	"  sksteer -p 80,443 -s 127.0.0.1:9000\n"
 	"                 run again: that target now owns exactly 80 and 443\n"
+	"  sksteer -p 80,443 -s 127.0.0.1:9001 --dst 192.0.2.0/24\n"
+	"                 on destinations in 192.0.2.0/24 only, 80 and 443 go to 127.0.0.1:9001\n"
 	"  sksteer -s 127.0.0.1:9000\n"
 	"                 the proxy restarted: steer to its new socket\n"
 	"  sksteer -p 80,443\n"
