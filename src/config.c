@@ -220,6 +220,23 @@ static int check_overlap(const struct config *cfg, const struct config_target *t
 	return 0;
 }
 
+/* Whether dst would be one prefix more of its family than a namespace has room for. */
+static bool too_many_prefixes(const struct config *cfg, const struct prefix *dst)
+{
+	int n = 0;
+
+	for (int i = 0; i < cfg->n; i++) {
+		bool first = cfg->t[i].dst.family == dst->family;
+
+		for (int j = 0; first && j < i; j++)
+			first = !prefix_equal(&cfg->t[j].dst, &cfg->t[i].dst);
+		if (first && prefix_equal(&cfg->t[i].dst, dst))
+			return false;
+		n += first;
+	}
+	return n >= SKSTEER_PREFIXES;
+}
+
 /* One line, NUL-terminated and writable. Blank lines and comments add nothing. */
 static int parse_line(struct config *cfg, unsigned int line, char *text, char *err, size_t errlen)
 {
@@ -256,6 +273,11 @@ static int parse_line(struct config *cfg, unsigned int line, char *text, char *e
 		return line_error(cfg, line, err, errlen, "%s", msg);
 	if (parse_options(cfg, &t, &save, err, errlen) || check_overlap(cfg, &t, err, errlen))
 		return -1;
+	if (t.dst.family && too_many_prefixes(cfg, &t.dst))
+		return line_error(cfg, line, err, errlen,
+				  "more than %d %s prefixes (dst=): a namespace has room for %d",
+				  SKSTEER_PREFIXES, t.dst.family == AF_INET ? "IPv4" : "IPv6",
+				  SKSTEER_PREFIXES);
 	if (cfg->n >= CONFIG_MAX_TARGETS)
 		return line_error(cfg, line, err, errlen,
 				  "more than %d targets: a namespace has room for %d",

@@ -62,7 +62,8 @@ struct sksteer_route {
  */
 #define SKSTEER_SCOPED 254
 #define SKSTEER_PREFIXES 16 /* per family */
-#define SKSTEER_SCOPES 17 /* scope tables: 0, the unscoped routes of marked keys, then 1-16 */
+/* scope tables: 0, the unscoped routes of marked keys, then one per prefix */
+#define SKSTEER_SCOPES (1 + 2 * SKSTEER_PREFIXES)
 
 struct sksteer_prefix4 {
 	__u32 addr; /* network byte order, host bits clear */

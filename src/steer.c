@@ -934,9 +934,12 @@ int live_apply_set(struct live *l, const struct change *c, const struct sock_inf
 		return -1;
 	}
 	/* the scopes of prefixes that bind nothing yet: made before anything else changes */
-	for (int i = 0; i < n; i++)
-		if ((scopes[i] = scope_get(l, c[i].dst, err, errlen)) < 0)
+	for (int i = 0; i < n; i++) {
+		if ((scopes[i] = scope_get(l, c[i].dst, err, errlen)) < 0) {
+			scopes_gc(l); /* those made for earlier lines, still empty */
 			return -1;
+		}
+	}
 	if (install_set(l, c, socks, slots, n, err, errlen)) {
 		char ignored[8];
 

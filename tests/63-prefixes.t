@@ -171,6 +171,30 @@ is "a port in it, on the prefix and off it" "C:40000 refused" \
 	"$(where 127.9.9.1:40000 127.9.8.1:40000)"
 ok "and removed" "$SKSTEER" --detach -s 127.0.0.1:9003 --dst 127.9.9.0/24
 
+# Room for 16 prefixes per family: a 17th is refused before anything changes
+for i in $(seq 17); do echo "tcp 127.0.0.1:9001 9$i dst=127.50.$i.0/24"; done >"$WORK/many.conf"
+run_sksteer --config "$WORK/many.conf" --dry-run
+like "a file with 17 IPv4 prefixes: refused at its 17th line" \
+	"many.conf:17: more than 16 IPv4 prefixes \(dst=\): a namespace has room for 16" "$STDERR"
+BEFORE=$("$SKSTEER" --save)
+v4_prefixes() { "$SKSTEER" --list | grep -o '^  dst      127[^ ]*' | sort -u | wc -l; }
+HAVE=$(v4_prefixes)
+ADD=$((16 - HAVE))
+for i in $(seq $ADD); do "$SKSTEER" -p "9$i" -s 127.0.0.1:9001 --dst "127.50.$i.0/24" || break; done
+is "16 IPv4 prefixes bind ports" 16 "$(v4_prefixes)"
+run_sksteer -p 9017 -s 127.0.0.1:9001 --dst 127.50.17.0/24
+like "a 17th: one line" "--dst 127.50.17.0/24: at most 16 destination prefixes per address family" \
+	"$STDERR"
+ok "an IPv6 prefix still has room" "$SKSTEER" -p 9017 -s '[::1]:9001' --dst 2001:db8:9::/48
+is "each of them steers its port" "A:9$ADD" "$(dial "127.50.$ADD.1:9$ADD")"
+for i in $(seq $ADD); do "$SKSTEER" --detach -s 127.0.0.1:9001 --dst "127.50.$i.0/24"; done
+"$SKSTEER" --detach -s '[::1]:9001' --dst 2001:db8:9::/48
+is "and all of it removed again" "$BEFORE" "$("$SKSTEER" --save)"
+scope_pins() { ls "$PIN_DIR" | grep -c '^scope_'; }
+PREFIXES=$("$SKSTEER" --list | grep -o '^  dst      [^ ]*' | sort -u | wc -l)
+is "with the tables of the prefixes that went (one each, and the shared one)" \
+	"$((PREFIXES + 1))" "$(scope_pins)"
+
 # Bad prefixes: one line, exit 64, nothing changed
 bad_dst() {
 	local desc=$1 want=$2 before after
