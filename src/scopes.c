@@ -102,6 +102,9 @@ static void find_list(struct live *l)
 	}
 }
 
+static void close_table(struct live *l, int scope);
+static void drop_table(struct live *l, int scope);
+
 int scopes_read(struct live *l, char *err, size_t errlen)
 {
 	memset(l->scope_prefix, 0, sizeof(l->scope_prefix));
@@ -116,10 +119,17 @@ int scopes_read(struct live *l, char *err, size_t errlen)
 				 l->pins.dir, s, strerror(errno));
 			return -1;
 		}
-		/* a table whose prefix no list names binds nothing a lookup can reach */
-		if (!ret && s && !l->scope_prefix[s].family)
-			memset((void *)l->scope_table[s], 0,
-			       l->pins.mode == PINS_READ ? TABLE_BYTES : 0);
+		/*
+		 * A table no list names (a run cut short between making it and
+		 * listing its prefix) binds nothing a lookup can reach: a reader
+		 * ignores it, a writer removes it.
+		 */
+		if (!ret && s && !l->scope_prefix[s].family) {
+			if (l->pins.mode == PINS_READ)
+				close_table(l, s);
+			else
+				drop_table(l, s);
+		}
 	}
 	find_list(l);
 	return 0;

@@ -226,21 +226,21 @@ static __always_inline __u32 scope_route(__u32 scope, __u32 key)
  * pass, so the verifier cannot prune, and a run's load walked 8,800
  * instructions instead of 3,100.
  */
-#define TRY_PREFIX(k, n, holds, e)                                                       \
-	if ((k) < (n) && (holds)) {                                                       \
-		__u32 r_ = scope_route((e)->scope, key);                                     \
-		if (r_)                                                                    \
-			return (int)(r_ | ((e)->scope & 0xff) << 8);                       \
+#define TRY_PREFIX(k, n, holds, e)                                   \
+	if ((k) < (n) && (holds)) {                                  \
+		__u32 r_ = scope_route((e)->scope, key);             \
+		if (r_)                                              \
+			return (int)(r_ | ((e)->scope & 0xff) << 8); \
 	}
 #define V4_HOLDS(k) ((dst & p->v4[k].mask) == p->v4[k].addr)
-#define V6_HOLDS(k)                                                                       \
-	!(((d0 & p->v6[k].mask[0]) ^ p->v6[k].addr[0]) |                                   \
-	  ((d1 & p->v6[k].mask[1]) ^ p->v6[k].addr[1]) |                                   \
-	  ((d2 & p->v6[k].mask[2]) ^ p->v6[k].addr[2]) |                                   \
+#define V6_HOLDS(k)                                      \
+	!(((d0 & p->v6[k].mask[0]) ^ p->v6[k].addr[0]) | \
+	  ((d1 & p->v6[k].mask[1]) ^ p->v6[k].addr[1]) | \
+	  ((d2 & p->v6[k].mask[2]) ^ p->v6[k].addr[2]) | \
 	  ((d3 & p->v6[k].mask[3]) ^ p->v6[k].addr[3]))
 #define TRY4(k) TRY_PREFIX(k, n, V4_HOLDS(k), &p->v4[k])
 #define TRY6(k) TRY_PREFIX(k, n, V6_HOLDS(k), &p->v6[k])
-#define SIXTEEN(T)                                                                        \
+#define SIXTEEN(T) \
 	T(0) T(1) T(2) T(3) T(4) T(5) T(6) T(7) T(8) T(9) T(10) T(11) T(12) T(13) T(14) T(15)
 
 _Static_assert(SKSTEER_PREFIXES == 16, "SIXTEEN() tries every entry of a prefix list");

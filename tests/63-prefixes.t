@@ -56,6 +56,13 @@ like "--metrics: ports per target and prefix" \
 	'sksteer_target_dst_ports\{netns="[0-9]+",target="127.0.0.1:9004",dst="127.1.2.3/32"\} 1' \
 	"$("$SKSTEER" --metrics)"
 
+# with the capabilities --help names: CAP_BPF alone reads them, the three steer with --dst
+caps() { local c=$1; shift; setpriv --inh-caps=-all,$c --ambient-caps=-all,$c --bounding-set=-all,$c -- "$@"; }
+like "--list with CAP_BPF alone reads the prefixes' tables" "dst      127.1.2.0/24  ports 80,443" \
+	"$(caps +bpf "$SKSTEER" --list 2>&1)"
+ok "--dst with CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON" \
+	caps +bpf,+net_admin,+perfmon "$SKSTEER" -p 80 -s 127.0.0.1:9004 --dst 127.1.2.3
+
 # --trace names the prefix whose binding chose the target
 OUT=$WORK/trace
 trace_start "$OUT"
@@ -194,6 +201,16 @@ scope_pins() { ls "$PIN_DIR" | grep -c '^scope_'; }
 PREFIXES=$("$SKSTEER" --list | grep -o '^  dst      [^ ]*' | sort -u | wc -l)
 is "with the tables of the prefixes that went (one each, and the shared one)" \
 	"$((PREFIXES + 1))" "$(scope_pins)"
+
+# A run cut short after making a prefix's table, before listing the prefix: the table binds
+# nothing a lookup reaches; readers ignore it, the next change removes it.
+bpftool map create "$PIN_DIR/scope_30" type array key 4 value 8 entries 16384 name scope_30 \
+	flags 1024
+bpftool map update pinned "$PIN_DIR/scope_30" key 10 0 0 0 value 1 0 0 0 0 0 0 0
+SAVE_NOW=$("$SKSTEER" --save)
+is "--save ignores a table no prefix list names" "$BEFORE" "$SAVE_NOW"
+ok "the next change" "$SKSTEER" -p 80,443 -s 127.0.0.1:9001
+ok "removes it" test ! -e "$PIN_DIR/scope_30"
 
 # Bad prefixes: one line, exit 64, nothing changed
 bad_dst() {
