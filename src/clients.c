@@ -12,6 +12,7 @@
 #include <bpf/libbpf.h>
 #include "cgroup.h"
 #include "clients.h"
+#include "scopes.h"
 #include "clients.skel.h"
 #include "sockets.h"
 
@@ -246,7 +247,7 @@ static const struct portset *final_ports(const struct live *l, const struct chan
 	memset(buf, 0, sizeof(*buf));
 	slot = live_find(l, c->target);
 	if (slot > 0)
-		live_ports(l, slot, buf);
+		live_ports_any(l, slot, buf);
 	return buf;
 }
 
@@ -320,7 +321,7 @@ void clients_adopt(struct live *l, const struct change *c, int slot)
 	char path[PATH_MAX];
 	struct sock_list socks;
 	uint64_t *counts;
-	int adopted;
+	int adopted, scope = scope_find(l, c->dst);
 
 	if (!c->ports || c->target->proto != IPPROTO_UDP || !l->clients_from)
 		return;
@@ -333,7 +334,7 @@ void clients_adopt(struct live *l, const struct change *c, int slot)
 
 			if (s->state == UDP_CLOSE && portset_has(c->ports, port) &&
 			    port >= l->clients_from && port <= l->clients_to &&
-			    slot_port_owner(l, base + port, slot) != slot &&
+			    scope_port_owner(l, scope, base + port, slot) != slot &&
 			    !sock_is_target(l, s->cookie))
 				adopt(counts, adopted, s, c->force);
 		}
@@ -352,7 +353,7 @@ static uint32_t wanted_from(struct live *l, int slot, bool watched)
 
 	if (l->addrs[slot].proto != IPPROTO_UDP || !watched || !l->clients_from)
 		return 0;
-	live_ports(l, slot, &ports);
+	live_ports_any(l, slot, &ports); /* every address's and every prefix's */
 	return ephemeral_overlap(&ports, l->clients_from, l->clients_to, NULL) ? l->clients_from :
 										 0;
 }

@@ -36,6 +36,7 @@ const char *const pinned_map_names[NR_MAPS] = {
 	[MAP_ROUTES] = "routes",
 	[MAP_SCOPES] = "scopes",
 	[MAP_PREFIXES] = "prefixes",
+	[MAP_PREFIX_LIST] = "prefix_list",
 };
 
 static bool is_bpffs(const char *path)

@@ -29,6 +29,7 @@ enum pinned_map {
 	MAP_ROUTES, /* added with layout 3 */
 	MAP_SCOPES, /* added with layout 4: the scope tables (--dst), each pinned as scope_N */
 	MAP_PREFIXES, /* added with layout 4 */
+	MAP_PREFIX_LIST, /* added with layout 4 */
 	NR_MAPS
 };
 /*

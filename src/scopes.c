@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
+#include <linux/membarrier.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include "scopes.h"
@@ -41,10 +44,32 @@ static void entry_prefix(struct prefix *p, int family, const __u32 *addr, const 
 	}
 }
 
-/* The scopes each list names, by scope: a run cut short may leave the two lists different. */
+/*
+ * Waits until no lookup that started before can still be running: BPF
+ * programs run under RCU, and a global membarrier waits for an RCU grace
+ * period. Where membarrier is refused (a seccomp filter), a sleep well past
+ * one. Changes of prefixes only: a table or list no lookup reaches any more
+ * is reused or dropped only after it.
+ */
+static void grace_period(void)
+{
+	struct timespec pause = { .tv_nsec = 50 * 1000 * 1000 };
+
+	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0))
+		nanosleep(&pause, NULL);
+}
+
+/* Which prefix each scope has, from the list in use. */
 void scopes_read_prefixes(struct live *l)
 {
-	for (uint32_t i = 0; i < 2 && l->fds[MAP_PREFIXES] >= 0; i++) {
+	uint32_t zero = 0;
+
+	memset(l->scope_prefix, 0, sizeof(l->scope_prefix));
+	l->list = 0;
+	if (l->fds[MAP_PREFIX_LIST] >= 0)
+		bpf_map_lookup_elem(l->fds[MAP_PREFIX_LIST], &zero, &l->list);
+	l->list &= 1;
+	for (uint32_t i = l->list; i == l->list && l->fds[MAP_PREFIXES] >= 0; i++) {
 		struct sksteer_prefixes list;
 
 		if (bpf_map_lookup_elem(l->fds[MAP_PREFIXES], &i, &list))
@@ -88,28 +113,14 @@ static int open_table(struct live *l, int scope)
 	return 0;
 }
 
-/* Which list the marks use: the first mark found tells (all agree but after a cut run). */
-static void find_list(struct live *l)
-{
-	l->list = 0;
-	for (uint32_t key = 0; key < SKSTEER_PORT_KEYS; key++) {
-		uint8_t b = l->table[(size_t)key * l->stride];
-
-		if (route_is_mark(l, b)) {
-			l->list = (uint8_t)(b - SKSTEER_SCOPED);
-			return;
-		}
-	}
-}
-
 static void close_table(struct live *l, int scope);
 static void drop_table(struct live *l, int scope);
 
 int scopes_read(struct live *l, char *err, size_t errlen)
 {
 	memset(l->scope_prefix, 0, sizeof(l->scope_prefix));
-	if (l->layout_from == 2)
-		return 0;
+	if (l->layout_from)
+		return 0; /* no prefixes before layout 4 */
 	scopes_read_prefixes(l);
 	for (int s = 0; s < SKSTEER_SCOPES; s++) {
 		int ret = open_table(l, s);
@@ -131,7 +142,6 @@ int scopes_read(struct live *l, char *err, size_t errlen)
 				drop_table(l, s);
 		}
 	}
-	find_list(l);
 	return 0;
 }
 
@@ -213,24 +223,23 @@ static void build_list(const struct live *l, struct sksteer_prefixes *list)
 }
 
 /*
- * Writes the scopes in use into the list no mark uses, moves every mark over
- * (each lookup sees one whole list), then makes the other list the same, so
- * that the next change finds a free one again.
+ * Writes the scopes in use into the list lookups do not use, then switches
+ * lookups to it in one store: each sees one whole list. The list written was
+ * in use until the last switch, perhaps moments ago by another run: a grace
+ * period first, so that no lookup still reads it while it changes.
  */
 static int write_lists(struct live *l)
 {
 	struct sksteer_prefixes list;
-	uint32_t next = !l->list, prev = l->list;
-	uint8_t mark = (uint8_t)(SKSTEER_SCOPED + next);
+	uint32_t next = !l->list, zero = 0;
 
 	build_list(l, &list);
-	if (bpf_map_update_elem(l->fds[MAP_PREFIXES], &next, &list, BPF_ANY))
+	grace_period();
+	if (bpf_map_update_elem(l->fds[MAP_PREFIXES], &next, &list, BPF_ANY) ||
+	    bpf_map_update_elem(l->fds[MAP_PREFIX_LIST], &zero, &next, BPF_ANY))
 		return -errno;
-	for (uint32_t key = 0; key < SKSTEER_PORT_KEYS; key++)
-		if (route_is_mark(l, l->table[key]))
-			l->table[key] = mark;
-	l->list = (uint8_t)next;
-	return bpf_map_update_elem(l->fds[MAP_PREFIXES], &prev, &list, BPF_ANY) ? -errno : 0;
+	l->list = next;
+	return 0;
 }
 
 int scopes_in_order(const struct live *l, int *order)
@@ -290,7 +299,8 @@ int scope_get(struct live *l, const struct prefix *p, char *err, size_t errlen)
 		if (!l->scope_prefix[s].family)
 			free_s = s;
 	format_prefix(p, name, sizeof(name));
-	if (l->fds[MAP_SCOPES] < 0 || l->fds[MAP_PREFIXES] < 0 || l->layout_from == 2) {
+	if (l->fds[MAP_SCOPES] < 0 || l->fds[MAP_PREFIXES] < 0 || l->fds[MAP_PREFIX_LIST] < 0 ||
+	    l->layout_from) {
 		snprintf(err, errlen, "--dst %s: the steering program was not upgraded", name);
 		return -1;
 	}
@@ -341,11 +351,14 @@ void scope_set_route(struct live *l, int scope, uint32_t key, uint8_t route)
 		rest[key] = *main;
 		/* the unscoped route is in place before the mark that sends lookups to it */
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		*main = (uint8_t)(SKSTEER_SCOPED + l->list);
+		*main = SKSTEER_SCOPED;
 	} else if (!route && route_is_mark(l, *main) && !any_scope_binds(l, key)) {
+		/*
+		 * Scope table 0 keeps the route: a lookup that read the mark
+		 * just before may read it still (scopes_gc() drops the table
+		 * only after a grace period, and marking rewrites it first).
+		 */
 		*main = rest[key];
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		rest[key] = 0;
 	}
 }
 
@@ -362,17 +375,23 @@ static void drop_table(struct live *l, int scope)
 }
 
 /*
- * Marks no prefix needs any more get their route back: a run cut short
- * between clearing a scope's route and unmarking the key leaves such a mark.
+ * Repairs what a run cut short between two stores leaves: a mark no prefix
+ * needs any more (a scope's route cleared, the key not yet unmarked) gets its
+ * route back; a key some prefix binds that is not marked (the scope's route
+ * written, the mark not yet) is marked, its route moved to scope table 0 first.
  */
-static void unmark_unbound(struct live *l)
+static void repair_marks(struct live *l)
 {
 	for (uint32_t key = 0; l->scope_table[0] && key < SKSTEER_PORT_KEYS; key++) {
-		if (!route_is_mark(l, l->table[key]) || any_scope_binds(l, key))
-			continue;
-		l->table[key] = l->scope_table[0][key];
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		l->scope_table[0][key] = 0;
+		bool marked = route_is_mark(l, l->table[key]), bound = any_scope_binds(l, key);
+
+		if (marked && !bound) {
+			l->table[key] = l->scope_table[0][key];
+		} else if (!marked && bound) {
+			l->scope_table[0][key] = l->table[key];
+			__atomic_thread_fence(__ATOMIC_SEQ_CST);
+			l->table[key] = SKSTEER_SCOPED;
+		}
 	}
 }
 
@@ -380,9 +399,9 @@ void scopes_gc(struct live *l)
 {
 	bool dropped = false, any = false;
 
-	if (l->pins.mode == PINS_READ || l->layout_from == 2)
+	if (l->pins.mode == PINS_READ || l->layout_from)
 		return;
-	unmark_unbound(l);
+	repair_marks(l);
 	for (int s = 1; s < SKSTEER_SCOPES; s++) {
 		bool used = false;
 
@@ -394,12 +413,16 @@ void scopes_gc(struct live *l)
 		memset(&l->scope_prefix[s], 0, sizeof(l->scope_prefix[s]));
 		dropped = true;
 	}
-	/* out of the lists first: no lookup reaches a table after it goes (and all marks agree) */
-	if ((dropped || any) && l->fds[MAP_PREFIXES] >= 0)
+	/* out of the list first, then a grace period: no lookup still reads a table that goes */
+	if (dropped && l->fds[MAP_PREFIXES] >= 0)
 		write_lists(l);
-	for (int s = 1; s < SKSTEER_SCOPES; s++)
-		if (l->scope_table[s] && !l->scope_prefix[s].family)
-			drop_table(l, s);
-	if (!any && l->scope_table[0])
-		drop_table(l, 0);
+	/* and with the last mark gone, a lookup that read it may still read table 0 */
+	if (dropped || (!any && l->scope_table[0])) {
+		grace_period();
+		for (int s = 1; s < SKSTEER_SCOPES; s++)
+			if (l->scope_table[s] && !l->scope_prefix[s].family)
+				drop_table(l, s);
+		if (!any && l->scope_table[0])
+			drop_table(l, 0);
+	}
 }

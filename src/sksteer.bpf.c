@@ -88,13 +88,20 @@ struct {
 	__array(values, struct scope_table);
 } scopes SEC(".maps");
 
-/* the two prefix lists (see sksteer.h): a marked key names the one it uses */
+/* the two prefix lists (see sksteer.h), and which one is in use */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 2);
 	__type(key, __u32);
 	__type(value, struct sksteer_prefixes);
 } prefixes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} prefix_list SEC(".maps");
 
 #include "target_state.bpf.h"
 
@@ -245,11 +252,14 @@ static __always_inline __u32 scope_route(__u32 scope, __u32 key)
 
 _Static_assert(SKSTEER_PREFIXES == 16, "SIXTEEN() tries every entry of a prefix list");
 
-static __always_inline int sksteer_scoped(struct bpf_sk_lookup *ctx, __u32 key, __u32 list)
+static __always_inline int sksteer_scoped(struct bpf_sk_lookup *ctx, __u32 key)
 {
-	struct sksteer_prefixes *p = bpf_map_lookup_elem(&prefixes, &list);
-	__u32 n;
+	__u32 zero = 0, *list = bpf_map_lookup_elem(&prefix_list, &zero), n;
+	struct sksteer_prefixes *p;
 
+	if (!list)
+		return 0;
+	p = bpf_map_lookup_elem(&prefixes, list);
 	if (!p)
 		return 0;
 	if (ctx->family == 2 /* AF_INET */) {
@@ -311,8 +321,8 @@ static __always_inline int steer(struct bpf_sk_lookup *ctx, const bool tracing)
 	routes_of = bpf_map_lookup_elem(&ports, &elem);
 	if (routes_of)
 		r = routes_of[key % SKSTEER_KEYS_PER_ELEM];
-	if (r >= SKSTEER_SCOPED) {
-		r = (__u32)sksteer_scoped(ctx, key, r - SKSTEER_SCOPED);
+	if (r == SKSTEER_SCOPED) {
+		r = (__u32)sksteer_scoped(ctx, key);
 		scope = (__u8)(r >> 8);
 		r &= 0xff;
 	}

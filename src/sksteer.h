@@ -38,7 +38,7 @@
  * the one in entry 2R + 1. So one service may have an IPv4 socket and an
  * IPv6-only one on the same ports (nginx's listen 80; listen [::]:80;), and a
  * lone socket (dual-stack or not) gets both families, as before. Route 0 is
- * "not steered"; 254 and 255 mark a key with destination-scoped bindings.
+ * "not steered"; 255 marks a key with destination-scoped bindings.
  */
 #define SKSTEER_ROUTES 256
 
@@ -51,16 +51,17 @@ struct sksteer_route {
 
 /*
  * Destination-scoped bindings (--dst PREFIX), since layout 4. A key some
- * prefix binds holds SKSTEER_SCOPED + L in the port table instead of a route:
- * the lookup then scans prefix list L (element L of the "prefixes" map) for
- * the prefixes that hold the destination address, most specific first, and
- * takes the first route one of their tables (scope tables, packed as the port
- * table is) gives for the key; if none does, the key's unscoped route, which
- * scope table 0 holds while the port table holds the mark. Two lists, so that
- * a change writes the one no key uses, then moves the marks over one by one:
- * each lookup sees a whole list, old or new. Unscoped keys cost what they did.
+ * prefix binds holds SKSTEER_SCOPED in the port table instead of a route: the
+ * lookup then scans the prefix list in use (element prefix_list[0] of the
+ * "prefixes" map) for the prefixes that hold the destination address, most
+ * specific first, and takes the first route one of their tables (scope tables,
+ * packed as the port table is) gives for the key; if none does, the key's
+ * unscoped route, which scope table 0 holds while the port table holds the
+ * mark. Two lists, so that a change writes the one no lookup uses, then
+ * switches to it in one store: each lookup sees a whole list, old or new.
+ * Unscoped keys cost what they did.
  */
-#define SKSTEER_SCOPED 254
+#define SKSTEER_SCOPED 255
 #define SKSTEER_PREFIXES 16 /* per family */
 /* scope tables: 0, the unscoped routes of marked keys, then one per prefix */
 #define SKSTEER_SCOPES (1 + 2 * SKSTEER_PREFIXES)

@@ -224,6 +224,19 @@ void live_ports(const struct live *l, int slot, struct portset *out)
 	live_scope_ports(l, slot, 0, out);
 }
 
+void live_ports_any(const struct live *l, int slot, struct portset *out)
+{
+	struct portset more;
+
+	live_scope_ports(l, slot, 0, out);
+	for (int scope = 1; scope < SKSTEER_SCOPES; scope++) {
+		if (!l->scope_table[scope])
+			continue;
+		live_scope_ports(l, slot, scope, &more);
+		portset_or(out, &more);
+	}
+}
+
 uint64_t live_cookie(const struct live *l, int slot)
 {
 	uint32_t key = (uint32_t)slot;

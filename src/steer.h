@@ -44,13 +44,14 @@ struct live {
 	struct prefix scope_prefix[SKSTEER_SCOPES];
 	volatile uint8_t *scope_table[SKSTEER_SCOPES];
 	int scope_fd[SKSTEER_SCOPES]; /* writers only; 0 when not open */
-	uint8_t list; /* the prefix list the marks use */
+	uint32_t list; /* the prefix list lookups use (prefix_list) */
+	bool lists_differ; /* the other one is not the same (a run cut short) */
 };
 
-/* Whether a port table byte marks a key with scoped bindings (layout 4). */
+/* Whether a port table byte marks a key with scoped bindings (layout 4; a route before). */
 static inline bool route_is_mark(const struct live *l, uint8_t b)
 {
-	return b >= SKSTEER_SCOPED && l->layout_from != 2;
+	return b == SKSTEER_SCOPED && !l->layout_from;
 }
 
 /*
@@ -135,6 +136,9 @@ int live_count(const struct live *l, int *only);
 
 /* The ports target slot owns (for every destination address). */
 void live_ports(const struct live *l, int slot, struct portset *out);
+
+/* The ports target slot owns for any destination: every address's and every prefix's. */
+void live_ports_any(const struct live *l, int slot, struct portset *out);
 
 /* The ports target slot owns in scope. */
 void live_scope_ports(const struct live *l, int slot, int scope, struct portset *out);

@@ -104,6 +104,17 @@ is "clients get their replies" 5 \
 ok "applying it again changes nothing" "$SKSTEER" --config "$WORK/conf" --dry-run
 ok "--detach" "$SKSTEER" --detach
 
+# A binding for a destination prefix (--dst) turns the rule on as an unscoped one does.
+run_sksteer -p "$RANGE" -s udp:127.0.0.1:9000 --dst 127.0.0.0/8
+like "the range on a prefix: the same warning (cgroup v2 is there)" \
+	"^sksteer: warning: UDP ports $RANGE are in the ephemeral range $RANGE \(net.ipv4.ip_local_port_range\): while" \
+	"$STDERR"
+is "the watcher is attached" 5 "$(ls "$PIN_DIR" | grep -c watch_)"
+is "20 clients get their replies" 20 \
+	"$(for _ in $(seq 20); do dial --sendto 127.0.0.1:7; done | grep -c '^7$')"
+is "the target gets the rest of the range on that prefix" 40000 "$(dial --udp 127.0.0.1:40000)"
+ok "--detach" "$SKSTEER" --detach
+
 # Without cgroup v2 the rule cannot run: steering still works, and the warning says what is lost.
 cg=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
 out=$(unshare -m --propagation private bash -c "umount '$cg' && $SKSTEER -p $RANGE -s udp:127.0.0.1:9000" 2>&1)

@@ -47,7 +47,7 @@ is "and steering is as it was" 8199 "$(dial 127.0.0.1:8199)"
 # makes the maps, swaps in the program that reads them before any key is marked, then pins
 # layout 4; a client hammering a port the prefix takes over never fails.
 bpftool map update pinned "$PIN_DIR/layout" key 0 0 0 0 value 3 0 0 0
-rm "$PIN_DIR/scopes" "$PIN_DIR/prefixes"
+rm "$PIN_DIR/scopes" "$PIN_DIR/prefixes" "$PIN_DIR/prefix_list"
 serve --label=P 127.0.0.1:9100
 id_before=$(link_prog)
 loop_start 127.0.0.1:8100
@@ -56,7 +56,7 @@ sleep 0.3
 is "a client hammering the port through the upgrade never failed" "fail 0" \
 	"$(loop_stop | grep -o 'fail [0-9]*')"
 is "layout 4 is pinned" 4 "$(layout)"
-ok "with the prefix maps" test -e "$PIN_DIR/scopes" -a -e "$PIN_DIR/prefixes"
+ok "with the prefix maps" test -e "$PIN_DIR/scopes" -a -e "$PIN_DIR/prefixes" -a -e "$PIN_DIR/prefix_list"
 ok "and a new program" test "$id_before" != "$(link_prog)"
 is "the prefix takes its port, the rest stay" "P:8100 8101" \
 	"$(dial 127.0.0.1:8100) $(dial 127.0.0.2:8101)"
