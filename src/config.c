@@ -78,6 +78,7 @@ void config_free(struct config *cfg)
 	free(cfg->t);
 	cfg->t = NULL;
 	cfg->n = 0;
+	cfg->ntargets = 0;
 }
 
 int config_find(const struct config *cfg, const struct sksteer_target *addr,
@@ -220,19 +221,33 @@ static int check_overlap(const struct config *cfg, const struct config_target *t
 	return 0;
 }
 
+/* Whether cfg has a line for target addr. */
+static bool has_target(const struct config *cfg, const struct sksteer_target *addr)
+{
+	for (int i = 0; i < cfg->n; i++)
+		if (target_equal(&cfg->t[i].addr, addr))
+			return true;
+	return false;
+}
+
 /* Whether dst would be one prefix more of its family than a namespace has room for. */
 static bool too_many_prefixes(const struct config *cfg, const struct prefix *dst)
 {
+	const struct prefix *seen[SKSTEER_PREFIXES];
 	int n = 0;
 
 	for (int i = 0; i < cfg->n; i++) {
-		bool first = cfg->t[i].dst.family == dst->family;
+		const struct prefix *p = &cfg->t[i].dst;
+		bool first = p->family == dst->family;
 
-		for (int j = 0; first && j < i; j++)
-			first = !prefix_equal(&cfg->t[j].dst, &cfg->t[i].dst);
-		if (first && prefix_equal(&cfg->t[i].dst, dst))
+		if (first && prefix_equal(p, dst))
 			return false;
-		n += first;
+		for (int k = 0; first && k < n; k++)
+			first = !prefix_equal(seen[k], p);
+		if (first && n == SKSTEER_PREFIXES)
+			return true; /* cannot happen: each line was checked */
+		if (first)
+			seen[n++] = p;
 	}
 	return n >= SKSTEER_PREFIXES;
 }
@@ -242,6 +257,7 @@ static int parse_line(struct config *cfg, unsigned int line, char *text, char *e
 {
 	struct config_target t = { .line = line };
 	char msg[256], name[TARGET_STRLEN], *save, *proto, *addr, *ports, *hash;
+	bool new_target;
 
 	hash = strchr(text, '#');
 	if (hash)
@@ -278,12 +294,14 @@ static int parse_line(struct config *cfg, unsigned int line, char *text, char *e
 				  "more than %d %s prefixes (dst=): a namespace has room for %d",
 				  SKSTEER_PREFIXES, t.dst.family == AF_INET ? "IPv4" : "IPv6",
 				  SKSTEER_PREFIXES);
-	if (cfg->n >= CONFIG_MAX_TARGETS)
+	new_target = !has_target(cfg, &t.addr);
+	if (new_target && cfg->ntargets >= CONFIG_MAX_TARGETS)
 		return line_error(cfg, line, err, errlen,
 				  "more than %d targets: a namespace has room for %d",
 				  CONFIG_MAX_TARGETS, CONFIG_MAX_TARGETS);
 	if (config_add(cfg, &t))
 		return line_error(cfg, line, err, errlen, "out of memory");
+	cfg->ntargets += new_target;
 	return 0;
 }
 

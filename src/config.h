@@ -46,6 +46,7 @@ struct config {
 	const char *name; /* the file's name for messages: "FILE:LINE: ..." */
 	struct config_target *t;
 	int n;
+	int ntargets; /* config_parse(): how many targets the lines name */
 };
 
 /* The most targets a configuration may have: the slots a namespace has for them. */

@@ -278,6 +278,11 @@ static int family_count(const struct live *l, int family)
 	return n;
 }
 
+int scopes_room(const struct live *l, int family)
+{
+	return SKSTEER_PREFIXES - family_count(l, family);
+}
+
 int scope_find(const struct live *l, const struct prefix *p)
 {
 	if (!p || !p->family)

@@ -44,6 +44,9 @@ void scope_set_route(struct live *l, int scope, uint32_t key, uint8_t route);
 /* Scopes that bind no port any more go: out of the lists first, then their tables. */
 void scopes_gc(struct live *l);
 
+/* How many more prefixes of family (AF_INET, AF_INET6) may bind ports. */
+int scopes_room(const struct live *l, int family);
+
 /* Scopes 1.. in use, in the order --list shows them (most specific first). n returned. */
 int scopes_in_order(const struct live *l, int *order);
 

@@ -918,14 +918,52 @@ static int install_set(struct live *l, const struct change *c, const struct sock
 	return 0;
 }
 
+/*
+ * A configuration that swaps prefixes while all SKSTEER_PREFIXES of a family
+ * are taken: the ports of prefixes that no line keeps let go first, so that
+ * their scopes are free for the new ones (those destinations fall back to a
+ * less specific binding a moment early). Only when room is short.
+ */
+static void free_prefixes(struct live *l, const struct change *c, const int *slots, int n)
+{
+	static const struct portset empty;
+	int need[2] = {};
+
+	for (int i = 0; i < n; i++) {
+		bool first = c[i].dst && c[i].dst->family && scope_find(l, c[i].dst) < 0 &&
+			     portset_count(c[i].ports);
+
+		for (int j = 0; first && j < i; j++)
+			first = !(c[j].dst && prefix_equal(c[j].dst, c[i].dst));
+		if (first)
+			need[c[i].dst->family == AF_INET6]++;
+	}
+	if (need[0] <= scopes_room(l, AF_INET) && need[1] <= scopes_room(l, AF_INET6))
+		return;
+	for (int i = 0; i < n; i++) {
+		int scope = scope_find(l, c[i].dst);
+		bool kept = false;
+
+		for (int j = 0; scope > 0 && !kept && j < n; j++)
+			kept = c[j].dst && prefix_equal(c[j].dst, c[i].dst) && portset_count(c[j].ports);
+		if (scope > 0 && !kept)
+			set_ports(l, slots[i], scope, &empty);
+	}
+	scopes_gc(l);
+}
+
 int live_apply_set(struct live *l, const struct change *c, const struct sock_info *socks, int n,
 		   char *err, size_t errlen)
 {
-	int slots[SKSTEER_SLOTS], scopes[SKSTEER_SLOTS];
+	int *slots = calloc((size_t)n + 1, sizeof(*slots));
+	int *scopes = calloc((size_t)n + 1, sizeof(*scopes));
 	bool taken[SKSTEER_SLOTS] = {};
+	int ret = -1;
 
-	if (n > SKSTEER_RETIRED_SLOT - 1)
-		n = -1;
+	if (!slots || !scopes) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
 	/* slots first, new ones included, so that running out changes nothing */
 	for (int i = 0; i < n; i++) {
 		slots[i] = live_find(l, c[i].target);
@@ -944,25 +982,30 @@ int live_apply_set(struct live *l, const struct change *c, const struct sock_inf
 	if (n < 0) {
 		snprintf(err, errlen, "all %d target slots are in use: detach one first",
 			 SKSTEER_RETIRED_SLOT - 1);
-		return -1;
+		goto out;
 	}
+	free_prefixes(l, c, slots, n);
 	/* the scopes of prefixes that bind nothing yet: made before anything else changes */
 	for (int i = 0; i < n; i++) {
-		if ((scopes[i] = scope_get(l, c[i].dst, err, errlen)) < 0) {
+		/* a line that only lets go makes no scope: its prefix may be gone already */
+		if (!portset_count(c[i].ports))
+			scopes[i] = scope_find(l, c[i].dst);
+		else if ((scopes[i] = scope_get(l, c[i].dst, err, errlen)) < 0) {
 			scopes_gc(l); /* those made for earlier lines, still empty */
-			return -1;
+			goto out;
 		}
 	}
 	if (install_set(l, c, socks, slots, n, err, errlen)) {
 		char ignored[8];
 
 		drop_empty_targets(l, ignored, sizeof(ignored)); /* new slots that got no ports */
-		return -1;
+		scopes_gc(l);
+		goto out;
 	}
 	for (int i = 0; i < n; i++)
 		clients_adopt(l, &c[i], slots[i]);
 	if (clients_attach(l, err, errlen))
-		return -1;
+		goto out;
 	/* every gain before any loss: a port moving between targets changes owner in one store */
 	for (int i = 0; i < n; i++) {
 		uint32_t base = port_key(c[i].target->proto, 0);
@@ -971,19 +1014,28 @@ int live_apply_set(struct live *l, const struct change *c, const struct sock_inf
 			if (portset_has(c[i].ports, port) &&
 			    scope_port_owner(l, scopes[i], base + port, slots[i]) != slots[i] &&
 			    set_owner(l, scopes[i], base + port, c[i].target->family,
-				      (uint8_t)slots[i]))
-				return no_routes(err, errlen);
+				      (uint8_t)slots[i])) {
+				no_routes(err, errlen);
+				goto out;
+			}
 	}
 	/* no store of the losses may become visible before one of the gains */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	for (int i = 0; i < n; i++) /* gains nothing now: only lets go */
-		if (set_ports(l, slots[i], scopes[i], c[i].ports))
-			return no_routes(err, errlen);
+	for (int i = 0; i < n; i++) { /* gains nothing now: only lets go */
+		if (set_ports(l, slots[i], scopes[i], c[i].ports)) {
+			no_routes(err, errlen);
+			goto out;
+		}
+	}
 	if (drop_empty_targets(l, err, errlen))
-		return -1;
+		goto out;
 	scopes_gc(l);
 	routes_gc(l);
-	return 0;
+	ret = 0;
+out:
+	free(slots);
+	free(scopes);
+	return ret;
 }
 
 int live_empty(struct live *l, char *err, size_t errlen)

@@ -238,4 +238,27 @@ run_sksteer --detach -s 127.0.0.1:9001 --dst 127.4.0.0/16
 like "--detach of a prefix the target has no ports for" \
 	"target 127.0.0.1:9001 has no ports for --dst 127.4.0.0/16" "$STDERR"
 
+# Files that use every prefix, and many targets (each file below is the whole steering)
+for i in $(seq 16); do echo "tcp 127.0.0.1:9001 $((9100 + i)) dst=127.60.$i.0/24"; done \
+	>"$WORK/sixteen.conf"
+ok "a file with 16 IPv4 prefixes" "$SKSTEER" --config "$WORK/sixteen.conf"
+sed 's|^tcp 127.0.0.1:9001 9116 dst=127.60.16.0/24$|tcp 127.0.0.1:9001 9116 dst=127.61.0.0/24|' \
+	"$WORK/sixteen.conf" >"$WORK/swapped.conf"
+ok "the same file with one prefix swapped for another applies" \
+	"$SKSTEER" --config "$WORK/swapped.conf"
+is "the new prefix steers, the old one no more" "A:9116 refused" \
+	"$(where 127.61.0.1:9116 127.60.16.1:9116)"
+is "the other fifteen as they were" "A:9101 A:9115" "$(where 127.60.1.1:9101 127.60.15.1:9115)"
+
+start_ready "$NETPEER" crowd 127.0.0.3:20000 130
+for i in $(seq 0 129); do
+	echo "tcp 127.0.0.3:$((20000 + i)) $((30000 + i))"
+	echo "tcp 127.0.0.3:$((20000 + i)) $((40000 + i)) dst=127.70.0.0/16"
+done >"$WORK/many-targets.conf"
+ok "130 targets with two lines each (260 lines)" "$SKSTEER" --config "$WORK/many-targets.conf"
+"$SKSTEER" --save >"$WORK/many-saved.conf"
+ok "what --save prints of them applies back" "$SKSTEER" --config "$WORK/many-saved.conf"
+"$SKSTEER" --config "$WORK/many-saved.conf" --dry-run >/dev/null
+is "in sync" 0 $?
+
 done_testing
