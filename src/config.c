@@ -164,10 +164,12 @@ static int parse_options(const struct config *cfg, struct config_target *t, char
 		else if (!strncmp(w, "follow-cgroup=", 14) && w[14] &&
 			 strlen(w + 14) < sizeof(t->follow_cgroup))
 			snprintf(t->follow_cgroup, sizeof(t->follow_cgroup), "%s", w + 14);
+		else if (!strncmp(w, "dst=", 4) && t->dst.family)
+			return line_error(cfg, t->line, err, errlen,
+					  "dst= given twice: a line binds one prefix (give the "
+					  "target a line per prefix)");
 		else if (!strncmp(w, "dst=", 4) && parse_prefix(w + 4, &t->dst, msg, sizeof(msg)))
-			return line_error(cfg, t->line, err, errlen, "%s", msg);
-		else if (!strncmp(w, "dst=", 4) && !t->dst.family)
-			return line_error(cfg, t->line, err, errlen, "dst= needs a prefix");
+			return line_error(cfg, t->line, err, errlen, "dst=%s", msg);
 		else if (!strncmp(w, "dst=", 4))
 			continue;
 		else
@@ -416,6 +418,27 @@ static void steered(const struct config *cfg, const struct config_target *t, str
 			portset_or(all, &cfg->t[i].ports);
 }
 
+/* What a new line is: a new target, or a target's new prefix or every-address binding. */
+static const char *new_note(const struct config_target *h, bool known,
+			    const struct config_target *w)
+{
+	if (h)
+		return NULL;
+	if (!known)
+		return "new target";
+	return w->dst.family ? "new prefix" : "new binding for every address";
+}
+
+/* What a line that goes is: its target, or one of the target's lines it keeps others of. */
+static const char *gone_note(const struct config *want, const struct config_target *h)
+{
+	for (int i = 0; i < want->n; i++)
+		if (target_equal(&want->t[i].addr, &h->addr))
+			return h->dst.family ? "prefix removed" :
+					       "binding for every address removed";
+	return "target removed";
+}
+
 /* The lines of one target: h as it is (or NULL), w as it will be (or NULL). */
 static int diff_target(const struct config *have, const struct config *want,
 		       const struct config_target *h, const struct config_target *w, FILE *f)
@@ -436,9 +459,7 @@ static int diff_target(const struct config *have, const struct config *want,
 			for (int i = 0; !h && i < have->n; i++)
 				known |= target_equal(&have->t[i].addr, &w->addr);
 			write_target(f, "+ ", w, &gained, h ? NULL : option_words(w),
-				     h	   ? NULL :
-				     known ? "new prefix" :
-					     "new target");
+				     new_note(h, known, w));
 			lines++;
 		}
 		for (int i = 0; i < have->n; i++) {
@@ -457,7 +478,7 @@ static int diff_target(const struct config *have, const struct config *want,
 		steered(want, h, &all);
 		portset_andnot(&h->ports, &all, &lost);
 		if (!w || portset_count(&lost)) {
-			write_target(f, "- ", h, &lost, NULL, w ? NULL : "target removed");
+			write_target(f, "- ", h, &lost, NULL, w ? NULL : gone_note(want, h));
 			lines++;
 		}
 	}

@@ -236,7 +236,7 @@ bool target_equal(const struct sksteer_target *a, const struct sksteer_target *b
 
 static int bad_prefix(char *err, size_t errlen, const char *text, const char *why)
 {
-	snprintf(err, errlen, "--dst '%s': %s", text, why);
+	snprintf(err, errlen, "'%s': %s", text, why);
 	return -1;
 }
 
@@ -292,8 +292,10 @@ int parse_prefix(const char *text, struct prefix *p, char *err, size_t errlen)
 		if (!isdigit((unsigned char)*lenp) || parse_port_number(&lenp, &len) || *lenp)
 			return bad_prefix(err, errlen, text, "the prefix length is not a number");
 		if (len > max) {
-			snprintf(why, sizeof(why), "prefix length %u is out of range for %s (0-%u)",
-				 len, p->family == AF_INET ? "IPv4" : "IPv6", max);
+			snprintf(why, sizeof(why),
+				 "prefix length %.8s%s is out of range for %s (0-%u)", slash + 1,
+				 strlen(slash + 1) > 8 ? "..." : "",
+				 p->family == AF_INET ? "IPv4" : "IPv6", max);
 			return bad_prefix(err, errlen, text, why);
 		}
 	}

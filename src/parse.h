@@ -85,7 +85,8 @@ struct prefix {
 /*
  * "192.0.2.0/24", "2001:db8::/32", or a bare address (/32, /128) -> prefix.
  * Host bits must be clear: "10.0.0.1/8" is refused, naming 10.0.0.0/8, since
- * it may mean either the network or a typo. -1 with one line in err.
+ * it may mean either the network or a typo. -1 with "'TEXT': what is wrong"
+ * in err, for the caller to put after the option's name.
  */
 int parse_prefix(const char *text, struct prefix *p, char *err, size_t errlen);
 

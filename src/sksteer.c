@@ -294,7 +294,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_DST:
 		if (parse_prefix(arg, &env.dst, err, sizeof(err)))
-			argp_failure(state, 64, 0, "%s", err);
+			argp_failure(state, 64, 0, "--dst %s", err);
 		env.dst_arg = arg;
 		break;
 	case OPT_SAVE:

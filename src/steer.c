@@ -351,6 +351,29 @@ static bool in_scope(const struct sock_info *s, const struct change *c)
 	return prefix_holds(p, s->addr.family, s->addr.addr);
 }
 
+/*
+ * A prefix of a family the target's socket never gets: an IPv6 prefix for an
+ * IPv4 socket, an IPv4 one for an IPv6-only socket. It would take those
+ * destinations' lookups from any less specific binding, and fail them all.
+ */
+static int check_family(const struct change *c, const struct sock_info *sock, char *err,
+			size_t errlen)
+{
+	char name[TARGET_STRLEN], dst[PREFIX_STRLEN];
+	bool v6 = c->dst && c->dst->family == AF_INET6, v4 = c->dst && c->dst->family == AF_INET;
+
+	if (!(v6 && c->target->family == AF_INET) &&
+	    !(v4 && c->target->family == AF_INET6 && sock->cookie && sock->v6only))
+		return 0;
+	snprintf(err, errlen,
+		 "--dst %s: target %s is an %s socket and never gets connections to %s "
+		 "addresses: give it a prefix of its own family",
+		 format_prefix(c->dst, dst, sizeof(dst)),
+		 format_target(c->target, name, sizeof(name)), v6 ? "IPv4" : "IPv6-only",
+		 v6 ? "IPv6" : "IPv4");
+	return -1;
+}
+
 /* Other sockets that listen on (or are bound to) ports c would newly steer. */
 static int check_hijack(const struct live *l, const struct change *c, int scope,
 			uint64_t new_cookie, char *err, size_t errlen)
@@ -756,7 +779,7 @@ uint32_t live_flags(const struct live *l, int slot)
 	return flags;
 }
 
-int live_apply(struct live *l, const struct change *c, char *err, size_t errlen)
+static int apply_one(struct live *l, const struct change *c, char *err, size_t errlen)
 {
 	int slot = live_find(l, c->target), ret, scope = scope_find(l, c->dst);
 	struct sock_info sock = {};
@@ -784,6 +807,8 @@ int live_apply(struct live *l, const struct change *c, char *err, size_t errlen)
 		    check_owner(l, slot, &sock, name, err, errlen))
 			return -1;
 	}
+	if (c->ports && check_family(c, &sock, err, errlen))
+		return -1;
 	if (c->ports && !c->force && check_hijack(l, c, scope, sock.cookie, err, errlen))
 		return -1;
 	/* a prefix that binds nothing yet gets its scope now, before anything else changes */
@@ -850,6 +875,15 @@ int live_apply(struct live *l, const struct change *c, char *err, size_t errlen)
 	return 0;
 }
 
+int live_apply(struct live *l, const struct change *c, char *err, size_t errlen)
+{
+	int ret = apply_one(l, c, err, errlen);
+
+	if (ret && c->dst && c->dst->family)
+		scopes_gc(l); /* a prefix's scope made for a change that failed after */
+	return ret;
+}
+
 /*
  * Whole configurations (src/apply.c) check every target before anything
  * changes, then apply them together: the functions below.
@@ -878,6 +912,8 @@ int live_check(const struct live *l, const struct change *c, bool moves, bool ot
 		if (slot > 0 && !c->force && check_owner(l, slot, sock, name, err, errlen))
 			return -1;
 	}
+	if (c->ports && check_family(c, sock, err, errlen))
+		return -1;
 	return c->ports && !c->force ? check_hijack(l, c, scope, sock->cookie, err, errlen) : 0;
 }
 
@@ -945,7 +981,8 @@ static void free_prefixes(struct live *l, const struct change *c, const int *slo
 		bool kept = false;
 
 		for (int j = 0; scope > 0 && !kept && j < n; j++)
-			kept = c[j].dst && prefix_equal(c[j].dst, c[i].dst) && portset_count(c[j].ports);
+			kept = c[j].dst && prefix_equal(c[j].dst, c[i].dst) &&
+			       portset_count(c[j].ports);
 		if (scope > 0 && !kept)
 			set_ports(l, slots[i], scope, &empty);
 	}

@@ -57,8 +57,9 @@ static const char *scope_name(const struct trace_out *o, const struct sksteer_ev
 
 	if (!e->scope || e->scope >= SKSTEER_SCOPES)
 		return NULL;
-	if (!l->scope_prefix[e->scope].family)
-		scopes_read_prefixes(l); /* a prefix that came after the tracer started */
+	/* a prefix that came after the tracer started, or took the scope of one that went */
+	if (!prefix_holds(&l->scope_prefix[e->scope], e->family, (const uint8_t *)e->local_ip))
+		scopes_read_prefixes(l);
 	if (!l->scope_prefix[e->scope].family)
 		return "?";
 	return format_prefix(&l->scope_prefix[e->scope], buf, len);

@@ -68,9 +68,20 @@ OUT=$WORK/trace
 trace_start "$OUT"
 dial 127.1.2.4:80 >/dev/null
 dial 127.0.0.1:80 >/dev/null
+# a prefix that comes while tracing, goes, and another that takes its scope
+"$SKSTEER" -p 85 -s 127.0.0.1:9001 --dst 127.8.0.0/16
+dial 127.8.0.1:85 >/dev/null
+"$SKSTEER" --detach -s 127.0.0.1:9001 --dst 127.8.0.0/16
+"$SKSTEER" -p 86 -s 127.0.0.1:9001 --dst 127.9.0.0/16
+dial 127.9.0.1:86 >/dev/null
+"$SKSTEER" --detach -s 127.0.0.1:9001 --dst 127.9.0.0/16
 trace_stop >/dev/null
 like "--trace: a scoped lookup names its prefix" \
 	"steered +127.0.0.1:9003 for 127.1.2.0/24" "$(cat "$OUT")"
+like "--trace: a prefix added while tracing" "127.8.0.1:85 +steered +127.0.0.1:9001 for 127.8.0.0/16" \
+	"$(cat "$OUT")"
+like "--trace: and one that took its scope after it went" \
+	"127.9.0.1:86 +steered +127.0.0.1:9001 for 127.9.0.0/16" "$(cat "$OUT")"
 like "--trace: an unscoped one does not" "127.0.0.1:80 +steered +127.0.0.1:9001$" \
 	"$(grep 127.0.0.1:80 "$OUT")"
 
@@ -105,10 +116,14 @@ printf 'tcp 127.0.0.1:9003 80 dst=127.1.2.0/24\ntcp 127.0.0.1:9002 80 dst=127.1.
 run_sksteer --config "$WORK/twice.conf"
 like "one port on one prefix for two targets: refused" \
 	"twice.conf:2: tcp port 80 already belongs to 127.0.0.1:9003 on line 1" "$STDERR"
+printf 'tcp 127.0.0.1:9003 80 dst=127.1.2.0/24 dst=127.1.3.0/24\n' >"$WORK/twodst.conf"
+run_sksteer --config "$WORK/twodst.conf"
+like "two dst= on a line: refused" "twodst.conf:1: dst= given twice: a line binds one prefix" \
+	"$STDERR"
 printf 'tcp 127.0.0.1:9003 80 dst=127.1.2.1/24\n' >"$WORK/bits.conf"
 run_sksteer --config "$WORK/bits.conf"
 like "a bad dst= in a file: FILE:LINE and the prefix's problem" \
-	"bits.conf:1: --dst '127.1.2.1/24': host bits are set" "$STDERR"
+	"bits.conf:1: dst='127.1.2.1/24': host bits are set" "$STDERR"
 is "and nothing changed" "$(cat "$SAVED")" "$("$SKSTEER" --save)"
 
 # removing a binding lets the next most specific take over
@@ -232,6 +247,19 @@ bad_dst "a signed length" "the prefix length is not a number" 10.0.0.0/+8
 bad_dst "a bracketed address" "not an address prefix" '[::1]/128'
 bad_dst "a host name" "not an address prefix" localhost
 bad_dst "an empty prefix" "missing address" ''
+bad_dst "a huge length" "prefix length 99999 is out of range for IPv4" 10.0.0.0/99999
+BEFORE=$("$SKSTEER" --save)
+run_sksteer -p 80 -s 127.0.0.1:9002 --dst 2001:db8:1::/48
+like "an IPv6 prefix for an IPv4 socket: one line" \
+	"^sksteer: --dst 2001:db8:1::/48: target 127.0.0.1:9002 is an IPv4 socket and never gets connections to IPv6 addresses: give it a prefix of its own family$" \
+	"$STDERR"
+serve --v6only --label=V6 '[::1]:9010'
+run_sksteer -p 80 -s '[::1]:9010' --dst 127.1.0.0/16
+like "an IPv4 prefix for an IPv6-only socket: one line" \
+	"target \[::1\]:9010 is an IPv6-only socket and never gets connections to IPv4" "$STDERR"
+is "nothing changed" "$BEFORE" "$("$SKSTEER" --save)"
+is "and the unscoped binding still gets those destinations" "A6:8080 C:80" \
+	"$(where '[2001:db8:2::1]:8080' 127.1.2.4:80)"
 run_sksteer -s 127.0.0.1:9001 --dst 127.0.0.0/8
 like "--dst without -p: a usage error" "--dst goes with -p PORTS" "$STDERR"
 run_sksteer --detach -s 127.0.0.1:9001 --dst 127.4.0.0/16
