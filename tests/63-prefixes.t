@@ -227,6 +227,29 @@ is "--save ignores a table no prefix list names" "$BEFORE" "$SAVE_NOW"
 ok "the next change" "$SKSTEER" -p 80,443 -s 127.0.0.1:9001
 ok "removes it" test ! -e "$PIN_DIR/scope_30"
 
+# A run cut short between two stores of a change: the next change repairs the marks.
+setport() { "$TOP/.output/setport" "$PIN_DIR" "$@"; }
+table_byte() { # table_byte TABLE KEY: the route the pinned table holds for KEY
+	local e=$(($2 / 8))
+	bpftool -j map lookup pinned "$PIN_DIR/$1" key $((e & 255)) $((e >> 8 & 255)) $((e >> 16)) 0 |
+		perl -MJSON::PP -e '$j = decode_json(join "", <>); $k = '"$(($2 % 8))"';
+			# raw bytes, or (a map with BTF) the formatted u64
+			$v = $j->{formatted} ? $j->{formatted}{value} : $j->{value};
+			print ref $v ? hex($v->[$k]) : ($v >> (8 * $k)) & 0xff'
+}
+R80=$(table_byte scope_0 80) # A's route: port 80 is marked, the /24 and the /32 bind it
+setport 80 "$R80" # the mark lost, as after a run cut short before writing it
+is "a key a prefix binds left unmarked: its prefix is not seen" "A:80" "$(dial 127.1.2.4:80)"
+"$SKSTEER" -p 80,443,6001 -s 127.0.0.1:9001 # 6001: every address, no prefix
+setport 6001 "$R80" scope_0
+setport 6001 255 # a mark no prefix needs, as after a run cut short before unmarking
+is "a mark no prefix needs still steers (to the unscoped route)" "A:6001" "$(dial 127.1.2.4:6001)"
+ok "the next change" "$SKSTEER" -p 81 -s 127.0.0.1:9004
+is "marks the key a prefix binds again: the /24 gets its port back" "C:80" "$(dial 127.1.2.4:80)"
+is "and unmarks the one no prefix binds" "$R80" "$(table_byte ports 6001)"
+ok "(as it was)" "$SKSTEER" -p 80,443 -s 127.0.0.1:9001
+ok "(and 81 gone)" "$SKSTEER" -p 80 -s 127.0.0.1:9004 --dst 127.1.2.3
+
 # Bad prefixes: one line, exit 64, nothing changed
 bad_dst() {
 	local desc=$1 want=$2 before after

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * setport PIN_DIR KEY SLOT: writes KEY's owner in the pinned port table behind
- * sksteer's back (byte KEY of the packed table), for the tests of --check.
+ * setport PIN_DIR KEY ROUTE [TABLE]: writes KEY's route in the pinned port table
+ * (or TABLE, a scope table such as scope_0) behind sksteer's back (byte KEY of
+ * the packed table), for the tests of --check and of repairs.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -16,11 +17,11 @@ int main(int argc, char **argv)
 	char path[4096];
 	int fd;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: setport PIN_DIR KEY SLOT\n");
+	if (argc != 4 && argc != 5) {
+		fprintf(stderr, "usage: setport PIN_DIR KEY ROUTE [TABLE]\n");
 		return 2;
 	}
-	snprintf(path, sizeof(path), "%s/ports", argv[1]);
+	snprintf(path, sizeof(path), "%s/%s", argv[1], argc == 5 ? argv[4] : "ports");
 	key = (uint32_t)strtoul(argv[2], NULL, 0);
 	elem = key / SKSTEER_KEYS_PER_ELEM;
 	fd = bpf_obj_get(path);
