@@ -194,31 +194,35 @@ is "a port in it, on the prefix and off it" "C:40000 refused" \
 ok "and removed" "$SKSTEER" --detach -s 127.0.0.1:9003 --dst 127.9.9.0/24
 
 # Room for 16 prefixes per family: a 17th is refused before anything changes
-for i in $(seq 17); do echo "tcp 127.0.0.1:9001 9$i dst=127.50.$i.0/24"; done >"$WORK/many.conf"
-run_sksteer --config "$WORK/many.conf" --dry-run
-like "a file with 17 IPv4 prefixes: refused at its 17th line" \
-	"many.conf:17: more than 16 IPv4 prefixes \(dst=\): a namespace has room for 16" "$STDERR"
-BEFORE=$("$SKSTEER" --save)
-v4_prefixes() { "$SKSTEER" --list | grep -o '^  dst      127[^ ]*' | sort -u | wc -l; }
-HAVE=$(v4_prefixes)
-ADD=$((16 - HAVE))
-for i in $(seq $ADD); do "$SKSTEER" -p "9$i" -s 127.0.0.1:9001 --dst "127.50.$i.0/24" || break; done
-is "16 IPv4 prefixes bind ports" 16 "$(v4_prefixes)"
-run_sksteer -p 9017 -s 127.0.0.1:9001 --dst 127.50.17.0/24
-like "a 17th: one line" "--dst 127.50.17.0/24: at most 16 destination prefixes per address family" \
-	"$STDERR"
-ok "an IPv6 prefix still has room" "$SKSTEER" -p 9017 -s '[::1]:9001' --dst 2001:db8:9::/48
-is "each of them steers its port" "A:9$ADD" "$(dial "127.50.$ADD.1:9$ADD")"
-for i in $(seq $ADD); do "$SKSTEER" --detach -s 127.0.0.1:9001 --dst "127.50.$i.0/24"; done
-"$SKSTEER" --detach -s '[::1]:9001' --dst 2001:db8:9::/48
-is "and all of it removed again" "$BEFORE" "$("$SKSTEER" --save)"
-scope_pins() { ls "$PIN_DIR" | grep -c '^scope_'; }
-PREFIXES=$("$SKSTEER" --list | grep -o '^  dst      [^ ]*' | sort -u | wc -l)
-is "with the tables of the prefixes that went (one each, and the shared one)" \
-	"$((PREFIXES + 1))" "$(scope_pins)"
+# (the room and many targets are the loader's business: a vmtest guest leaves them to the host)
+if [ -z "${SKSTEER_VMTEST:-}" ]; then
+	for i in $(seq 17); do echo "tcp 127.0.0.1:9001 9$i dst=127.50.$i.0/24"; done >"$WORK/many.conf"
+	run_sksteer --config "$WORK/many.conf" --dry-run
+	like "a file with 17 IPv4 prefixes: refused at its 17th line" \
+		"many.conf:17: more than 16 IPv4 prefixes \(dst=\): a namespace has room for 16" "$STDERR"
+	BEFORE=$("$SKSTEER" --save)
+	v4_prefixes() { "$SKSTEER" --list | grep -o '^  dst      127[^ ]*' | sort -u | wc -l; }
+	HAVE=$(v4_prefixes)
+	ADD=$((16 - HAVE))
+	for i in $(seq $ADD); do "$SKSTEER" -p "9$i" -s 127.0.0.1:9001 --dst "127.50.$i.0/24" || break; done
+	is "16 IPv4 prefixes bind ports" 16 "$(v4_prefixes)"
+	run_sksteer -p 9017 -s 127.0.0.1:9001 --dst 127.50.17.0/24
+	like "a 17th: one line" "--dst 127.50.17.0/24: at most 16 destination prefixes per address family" \
+		"$STDERR"
+	ok "an IPv6 prefix still has room" "$SKSTEER" -p 9017 -s '[::1]:9001' --dst 2001:db8:9::/48
+	is "each of them steers its port" "A:9$ADD" "$(dial "127.50.$ADD.1:9$ADD")"
+	for i in $(seq $ADD); do "$SKSTEER" --detach -s 127.0.0.1:9001 --dst "127.50.$i.0/24"; done
+	"$SKSTEER" --detach -s '[::1]:9001' --dst 2001:db8:9::/48
+	is "and all of it removed again" "$BEFORE" "$("$SKSTEER" --save)"
+	scope_pins() { ls "$PIN_DIR" | grep -c '^scope_'; }
+	PREFIXES=$("$SKSTEER" --list | grep -o '^  dst      [^ ]*' | sort -u | wc -l)
+	is "with the tables of the prefixes that went (one each, and the shared one)" \
+		"$((PREFIXES + 1))" "$(scope_pins)"
+fi
 
 # A run cut short after making a prefix's table, before listing the prefix: the table binds
 # nothing a lookup reaches; readers ignore it, the next change removes it.
+BEFORE=$("$SKSTEER" --save)
 bpftool map create "$PIN_DIR/scope_30" type array key 4 value 8 entries 16384 name scope_30 \
 	flags 1024
 bpftool map update pinned "$PIN_DIR/scope_30" key 10 0 0 0 value 1 0 0 0 0 0 0 0
@@ -301,15 +305,17 @@ is "the new prefix steers, the old one no more" "A:9116 refused" \
 	"$(where 127.61.0.1:9116 127.60.16.1:9116)"
 is "the other fifteen as they were" "A:9101 A:9115" "$(where 127.60.1.1:9101 127.60.15.1:9115)"
 
-start_ready "$NETPEER" crowd 127.0.0.3:20000 130
-for i in $(seq 0 129); do
-	echo "tcp 127.0.0.3:$((20000 + i)) $((30000 + i))"
-	echo "tcp 127.0.0.3:$((20000 + i)) $((40000 + i)) dst=127.70.0.0/16"
-done >"$WORK/many-targets.conf"
-ok "130 targets with two lines each (260 lines)" "$SKSTEER" --config "$WORK/many-targets.conf"
-"$SKSTEER" --save >"$WORK/many-saved.conf"
-ok "what --save prints of them applies back" "$SKSTEER" --config "$WORK/many-saved.conf"
-"$SKSTEER" --config "$WORK/many-saved.conf" --dry-run >/dev/null
-is "in sync" 0 $?
+if [ -z "${SKSTEER_VMTEST:-}" ]; then
+	start_ready "$NETPEER" crowd 127.0.0.3:20000 130
+	for i in $(seq 0 129); do
+		echo "tcp 127.0.0.3:$((20000 + i)) $((30000 + i))"
+		echo "tcp 127.0.0.3:$((20000 + i)) $((40000 + i)) dst=127.70.0.0/16"
+	done >"$WORK/many-targets.conf"
+	ok "130 targets with two lines each (260 lines)" "$SKSTEER" --config "$WORK/many-targets.conf"
+	"$SKSTEER" --save >"$WORK/many-saved.conf"
+	ok "what --save prints of them applies back" "$SKSTEER" --config "$WORK/many-saved.conf"
+	"$SKSTEER" --config "$WORK/many-saved.conf" --dry-run >/dev/null
+	is "in sync" 0 $?
+fi
 
 done_testing
