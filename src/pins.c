@@ -8,7 +8,9 @@
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -20,6 +22,8 @@
 #endif
 
 #define BPFFS "/sys/fs/bpf"
+
+unsigned int pins_lock_wait_s = PINS_LOCK_WAIT_S;
 
 const char *const pinned_map_names[NR_MAPS] = {
 	[MAP_PORTS] = "ports",
@@ -375,6 +379,90 @@ static void remove_stale(const char *base, const struct pins *ours)
 		closedir(d);
 }
 
+/* Who holds a lock on the directory, from /proc/locks; 0 if unseen (another PID namespace). */
+static pid_t lock_holder(int dir_fd, char *comm, size_t len)
+{
+	char line[256], path[64];
+	unsigned int maj, min;
+	unsigned long ino;
+	struct stat st;
+	pid_t pid = 0;
+	int holder;
+	FILE *f;
+
+	comm[0] = '\0';
+	if (fstat(dir_fd, &st) || !(f = fopen("/proc/locks", "re")))
+		return 0;
+	/* "1: FLOCK  ADVISORY  WRITE 1234 00:2a:5678 0 EOF"; a waiter's line has "->" */
+	while (!pid && fgets(line, sizeof(line), f))
+		if (!strstr(line, "->") &&
+		    sscanf(line, "%*d: FLOCK %*s %*s %d %x:%x:%lu", &holder, &maj, &min, &ino) == 4 &&
+		    ino == st.st_ino && maj == major(st.st_dev) && min == minor(st.st_dev) &&
+		    holder > 0 && holder != getpid())
+			pid = holder;
+	fclose(f);
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	f = pid ? fopen(path, "re") : NULL;
+	if (f) {
+		if (fgets(comm, (int)len, f))
+			comm[strcspn(comm, "\n")] = '\0';
+		fclose(f);
+	}
+	return pid;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
+}
+
+/*
+ * Polled with LOCK_NB rather than a blocking flock() under an alarm: no timer
+ * or signal disposition to set and restore, and a signal (Ctrl-C, whose
+ * handler restarts system calls) ends the wait instead of being swallowed.
+ * The step grows to 32 ms: a waiter behind a long run costs nearly nothing,
+ * one behind a short run gets in soon after.
+ */
+int pins_lock(struct pins *p, int op, char *err, size_t errlen)
+{
+	struct timespec step = { .tv_nsec = 1000000 };
+	uint64_t deadline = now_ms() + (uint64_t)pins_lock_wait_s * 1000;
+	char comm[32], who[64] = "";
+	pid_t pid;
+
+	while (flock(p->dir_fd, op | LOCK_NB)) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			snprintf(err, errlen, "cannot lock the pin directory %s: %s", p->dir,
+				 strerror(errno));
+			return -1;
+		}
+		if (now_ms() >= deadline)
+			break;
+		if (nanosleep(&step, NULL) && errno == EINTR) {
+			snprintf(err, errlen,
+				 "interrupted while waiting for another run's lock on %s: nothing "
+				 "changed",
+				 p->dir);
+			return -1;
+		}
+		if (step.tv_nsec < 32000000)
+			step.tv_nsec *= 2;
+	}
+	if (!flock(p->dir_fd, op | LOCK_NB))
+		return 0;
+	pid = lock_holder(p->dir_fd, comm, sizeof(comm));
+	if (pid)
+		snprintf(who, sizeof(who), " (pid %d%s%s)", pid, comm[0] ? ", " : "", comm);
+	snprintf(err, errlen,
+		 "another run%s holds the lock on %s (waited %u s): wait for it to finish, or give "
+		 "--wait SECONDS to wait longer",
+		 who, p->dir, pins_lock_wait_s);
+	return -1;
+}
+
 /* Opens and locks the directory; retries if a concurrent run removed it meanwhile. */
 static int lock_dir(struct pins *p, char *err, size_t errlen)
 {
@@ -396,8 +484,11 @@ static int lock_dir(struct pins *p, char *err, size_t errlen)
 			goto fail;
 		}
 		/* readers share the lock: they never see a change half made */
-		if (flock(p->dir_fd, p->mode == PINS_READ ? LOCK_SH : LOCK_EX))
-			goto fail;
+		if (pins_lock(p, p->mode == PINS_READ ? LOCK_SH : LOCK_EX, err, errlen)) {
+			close(p->dir_fd);
+			p->dir_fd = -1;
+			return -1;
+		}
 		if (!fstat(p->dir_fd, &a) && !stat(p->dir, &b) && a.st_ino == b.st_ino &&
 		    a.st_nlink > 0)
 			return 0;
