@@ -602,6 +602,17 @@ static int drop_empty_targets(struct live *l, char *err, size_t errlen)
 }
 
 /*
+ * During a migration (l->migrated) the old program still runs, with the old
+ * table, until program_sync() swaps the new one in: a target that lost its
+ * ports in the new table keeps its socket until then, or the old program's
+ * ports for it would fail meanwhile (and for good, if the run died there).
+ */
+int live_drop_empty(struct live *l, char *err, size_t errlen)
+{
+	return l->migrated ? 0 : drop_empty_targets(l, err, errlen);
+}
+
+/*
  * A target's new socket must belong to the user whose socket it replaces: on a
  * shared host anyone may bind 127.0.0.1:9000 while the proxy restarts.
  */
@@ -755,7 +766,7 @@ int live_apply(struct live *l, const struct change *c, char *err, size_t errlen)
 		if (set_ports(l, slot, c->ports))
 			return no_routes(err, errlen);
 	}
-	if (drop_empty_targets(l, err, errlen))
+	if (live_drop_empty(l, err, errlen))
 		return -1;
 	routes_gc(l);
 	return 0;
@@ -877,7 +888,7 @@ int live_apply_set(struct live *l, const struct change *c, const struct sock_inf
 	for (int i = 0; i < n; i++)
 		if (set_ports(l, slots[i], c[i].ports)) /* gains nothing now: only lets go */
 			return no_routes(err, errlen);
-	if (drop_empty_targets(l, err, errlen))
+	if (live_drop_empty(l, err, errlen))
 		return -1;
 	routes_gc(l);
 	return 0;

@@ -135,6 +135,9 @@ void live_unmap(struct live *l);
 /* Removes target slot: its ports first, then its socket and bookkeeping. */
 int live_remove(struct live *l, int slot, char *err, size_t errlen);
 
+/* Removes the targets left without ports; during a migration, only once the new program runs. */
+int live_drop_empty(struct live *l, char *err, size_t errlen);
+
 struct sock_info;
 
 /*
