@@ -315,27 +315,52 @@ static bool is_empty(int dir_fd)
 	return empty;
 }
 
+/* Whether fd is a BPF link, by its anonymous inode's name (no bpf() call tells). */
+static bool is_link(int fd)
+{
+	char path[64], target[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return true; /* no /proc: the link calls below tell as they can */
+	target[n] = '\0';
+	return !strcmp(target, "anon_inode:bpf-link");
+}
+
 /*
  * Pins left by a namespace that is gone (its inode number now reused), by a
  * run that died before it pinned the link, or whose link someone detached,
  * steer nothing. A run that changes things clears them; a reader only notes it.
+ * A map or program pinned in the link's place is refused: taken for stale
+ * pins, everything would be cleared while the link, pinned elsewhere, steers on.
  */
-static void check_live(struct pins *p)
+static int check_live(struct pins *p, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
 	int link = bpf_obj_get(pin_path(p, "link", path, sizeof(path)));
 	struct stat st;
 
+	if (link >= 0 && !is_link(link)) {
+		close(link);
+		snprintf(err, errlen,
+			 "the pin %s is not a link (something else was pinned in its place): "
+			 "remove it ('rm %s') and apply the configuration again",
+			 path, path);
+		return -1;
+	}
 	p->live = link >= 0 && link_netns(link) == p->netns_ino;
 	if (link >= 0)
 		close(link);
 	if (p->live)
-		return;
+		return 0;
 	p->stale = !fstatat(p->dir_fd, "ports", &st, 0) || !fstatat(p->dir_fd, "link", &st, 0);
 	if (p->mode != PINS_READ) {
 		unlink_all(p);
 		p->created = true;
 	}
+	return 0;
 }
 
 /*
@@ -531,6 +556,14 @@ int pins_open(struct pins *p, uint64_t netns_ino, enum pins_mode mode, char *err
 	root = bpffs_root(mode == PINS_CREATE, rootbuf, sizeof(rootbuf), err, errlen);
 	if (!root)
 		return err[0] ? -1 : 1;
+	/* a run that changes would fail half-way (a --detach would leave every pin behind) */
+	if (mode != PINS_READ && access(root, W_OK) && errno == EROFS) {
+		snprintf(err, errlen,
+			 "bpffs is mounted read-only on %s, and sksteer changes its pins there: "
+			 "remount it read-write ('mount -o remount,rw %s')",
+			 root, root);
+		return -1;
+	}
 	snprintf(base, sizeof(base), "%s/sksteer", root);
 	if (mode == PINS_CREATE && mkdir(base, 0700) && errno != EEXIST) {
 		snprintf(err, errlen, "cannot create %s: %s", base, strerror(errno));
@@ -548,7 +581,10 @@ int pins_open(struct pins *p, uint64_t netns_ino, enum pins_mode mode, char *err
 		pins_close(p);
 		return -1;
 	}
-	check_live(p);
+	if (check_live(p, err, errlen)) {
+		pins_close(p);
+		return -1;
+	}
 	return 0;
 }
 
