@@ -419,12 +419,14 @@ static pid_t lock_holder(int dir_fd, char *comm, size_t len)
 	if (fstat(dir_fd, &st) || !(f = fopen("/proc/locks", "re")))
 		return 0;
 	/* "1: FLOCK  ADVISORY  WRITE 1234 00:2a:5678 0 EOF"; a waiter's line has "->" */
-	while (!pid && fgets(line, sizeof(line), f))
-		if (!strstr(line, "->") &&
-		    sscanf(line, "%*d: FLOCK %*s %*s %d %x:%x:%lu", &holder, &maj, &min, &ino) == 4 &&
-		    ino == st.st_ino && maj == major(st.st_dev) && min == minor(st.st_dev) &&
+	while (!pid && fgets(line, sizeof(line), f)) {
+		if (strstr(line, "->") ||
+		    sscanf(line, "%*d: FLOCK %*s %*s %d %x:%x:%lu", &holder, &maj, &min, &ino) != 4)
+			continue;
+		if (ino == st.st_ino && maj == major(st.st_dev) && min == minor(st.st_dev) &&
 		    holder > 0 && holder != getpid())
 			pid = holder;
+	}
 	fclose(f);
 	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
 	f = pid ? fopen(path, "re") : NULL;

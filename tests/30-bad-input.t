@@ -146,7 +146,9 @@ bad "--config of a missing file" \
 bad "--config of a directory" "^sksteer: cannot read the configuration /tmp: Is a directory\$" \
 	--config /tmp
 printf 'tcp 127.0.0.1:9001 82 fail-closed fail-open\n' >"$WORK/both.conf"
-bad "a line that is fail-closed and fail-open" "^sksteer: $WORK/both\.conf:1: " --config "$WORK/both.conf"
+bad "a line that is fail-closed and fail-open" \
+	"^sksteer: $WORK/both\.conf:1: fail-closed and fail-open contradict each other: give one\$" \
+	--config "$WORK/both.conf"
 printf 'tcp [::1]:9001 82\n' >"$WORK/v6.conf"
 bad "a target of the other family, nothing listening there" \
 	"^sksteer: $WORK/v6\.conf:1: nothing listens at \[::1\]:9001" --config "$WORK/v6.conf"
