@@ -435,6 +435,9 @@ static pid_t lock_holder(int dir_fd, char *comm, size_t len)
 			comm[strcspn(comm, "\n")] = '\0';
 		fclose(f);
 	}
+	for (char *c = comm; *c; c++) /* any bytes a process named itself: none to a terminal */
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 	return pid;
 }
 

@@ -269,4 +269,27 @@ else
 	ok "RLIMIT_MEMLOCK of 0: root raises it" prlimit --memlock=0 "$SKSTEER" -p 80,443 -s 127.0.0.1:9000
 fi
 
+# A target's owner that named itself with a quote, a backslash, a control character and bytes
+# that are no UTF-8 (prctl PR_SET_NAME takes any): --list --json stays JSON, --list one line
+# per field with no control character of the owner's choosing
+perl -MConfig -MIO::Socket::INET -e '$| = 1;
+	my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1:9002", Listen => 5) or die "$!";
+	my $name = "a\xff\xfe\"\\\x1b[2Jb\0";
+	my $prctl = $Config{archname} =~ /aarch64/ ? 167 : 157;
+	syscall($prctl, 15, $name) == 0 or die "prctl: $!"; # PR_SET_NAME
+	print "ready\n"; sleep 60' >"$WORK/named.out" 2>&1 &
+PIDS+=($!)
+wait_listening 9002
+ok "steer 84 to the oddly named owner's socket" "$SKSTEER" -p 84 -s 127.0.0.1:9002
+is "--list --json is JSON, the name's bytes that are no UTF-8 as U+FFFD" \
+	'a\ufffd\ufffd"\?[2Jb' \
+	"$("$SKSTEER" --list --json | perl -MJSON::PP -e '
+		my $j = decode_json(join "", <STDIN>);
+		my ($t) = grep { $_->{port} == 9002 } @{$j->{targets}};
+		print JSON::PP->new->ascii->encode([$t->{owner}{comm}]) =~ s/^\["|"\]$//gr' |
+		sed 's/\\"/"/; s/\\\\/\\/')"
+is "--list prints no control character of it" 0 \
+	"$("$SKSTEER" --list | tr -d '\n' | LC_ALL=C grep -c '[[:cntrl:]]')"
+ok "--detach it" "$SKSTEER" --detach -s 127.0.0.1:9002
+
 done_testing
