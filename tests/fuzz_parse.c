@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * libFuzzer target for the port-list and address parsers (make fuzz). Besides
- * crashes it checks round trips: what parses, printed and parsed again, is the
- * same; that printing into a buffer too short gives a prefix cut at an item,
- * NUL-terminated, and the full length; and that a set counts what it has.
+ * crashes it checks round trips: what parses, printed and parsed again, is the same.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "parse.h"
 
-/* --list, --save and messages print port lists into fixed buffers: cut short, never torn. */
+/*
+ * --list, --save and messages print port lists into fixed buffers: cut short,
+ * a NUL-terminated prefix that ends at an item, and the full length returned.
+ */
 static void check_cut(const struct portset *set, const char *full, size_t full_len)
 {
 	static const size_t sizes[] = { 0, 1, 2, 6, 12, 64 };
@@ -36,6 +37,7 @@ static void check_cut(const struct portset *set, const char *full, size_t full_l
 	}
 }
 
+/* A set counts what it has, and never port 0. */
 static void check_count(const struct portset *set)
 {
 	unsigned int n = 0;
@@ -88,11 +90,6 @@ static void check_target(const char *text)
 	}
 }
 
-/*
- * parse_prefix() (--dst PREFIX, src/parse.c) is being added on another branch:
- * its round trip goes here once it is on this one, called from
- * LLVMFuzzerTestOneInput() like the two above, e.g. check_prefix(text).
- */
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
