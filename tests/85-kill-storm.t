@@ -211,6 +211,8 @@ result "$KILLS runs killed with SIGKILL (some before they started, some while th
 	"$([ "$kills" -ge "$KILLS" ]; echo $?)" "only $kills in $tries tries"
 result "every run after a kill succeeded and steered exactly its file (--save, --check, by connecting)" \
 	"${#FAILS[@]}" "${FAILS[@]:0:10}"
+# (on stderr too, which prove shows without -v: a storm that fails is hard to run again alike)
+[ ${#FAILS[@]} = 0 ] || printf '85-kill-storm: %s\n' "${FAILS[@]:0:10}" >&2
 result "the layout upgrade, killed, was done by the next run each time" \
 	"$([ "$UPGRADES" -ge $((tries / UPGRADE_EVERY)) ]; echo $?)" "$UPGRADES upgrades"
 is "the client on port 80 (every configuration keeps it) never failed" 0 "$LOOP_FAIL"
