@@ -304,6 +304,12 @@ fuzz: | $(OUTPUT)
 	$(Q)mkdir -p $(OUTPUT)/fuzz-corpus-config
 	$(Q)$(OUTPUT)/fuzz_config -max_total_time=$(FUZZ_TIME) -max_len=1024 \
 		$(OUTPUT)/fuzz-corpus-config tests/fuzz-corpus/config
+	$(call msg,FUZZ,handover.c (--fd, LISTEN_FDS) for $(FUZZ_TIME)s)
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc \
+		tests/fuzz_handover.c src/handover.c src/parse.c -o $(OUTPUT)/fuzz_handover
+	$(Q)mkdir -p $(OUTPUT)/fuzz-corpus-handover
+	$(Q)$(OUTPUT)/fuzz_handover -max_total_time=$(FUZZ_TIME) -max_len=256 \
+		$(OUTPUT)/fuzz-corpus-handover tests/fuzz-corpus/handover
 
 # Static analysis of the loader, after a build (it needs the skeletons bpftool generates):
 # clang's analyzer (core, unix, security and dead-store checkers, every report an error; not

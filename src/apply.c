@@ -171,20 +171,25 @@ static uint64_t now_ns(void)
 
 /*
  * --wait: a server that binds late (its unit "started" before it listens) is
- * waited for, up to secs, with the lock released so that other runs and
- * --list go on meanwhile. What is still missing then is reported by the checks.
+ * waited for, up to secs, with the pin directory closed so that other runs and
+ * --list go on meanwhile; then opened and read afresh, since those runs may
+ * have made, changed or removed the pins. What is still missing then is
+ * reported by the checks.
  */
-static void wait_listening(struct live *l, const struct config *cfg, unsigned int secs)
+static int wait_listening(struct live *l, const struct config *cfg, unsigned int secs, char *err,
+			  size_t errlen)
 {
 	struct timespec step = { .tv_nsec = WAIT_STEP_NS };
 	uint64_t deadline = now_ns() + (uint64_t)secs * 1000000000;
+	enum pins_mode mode = l->pins.mode;
+	uint64_t ino = l->pins.netns_ino;
 
-	if (l->pins.dir_fd >= 0)
-		flock(l->pins.dir_fd, LOCK_UN);
+	if (all_listening(cfg))
+		return 0;
+	pins_close(&l->pins);
 	while (!all_listening(cfg) && now_ns() < deadline)
 		nanosleep(&step, NULL);
-	if (l->pins.dir_fd >= 0)
-		flock(l->pins.dir_fd, l->pins.mode == PINS_READ ? LOCK_SH : LOCK_EX);
+	return pins_open(&l->pins, ino, mode, err, errlen) < 0 ? -1 : 0;
 }
 
 /* What the live state has of target t, as a configuration line would give it. */
@@ -347,9 +352,9 @@ int config_run(struct live *l, const struct apply_opts *o, char *err, size_t err
 	free(text);
 	if (ret)
 		return -1;
-	if (o->wait_s)
-		wait_listening(l, &want, o->wait_s);
 	ret = -1;
+	if (o->wait_s && wait_listening(l, &want, o->wait_s, err, errlen))
+		goto out;
 	if (!want.n && !l->pins.live && !o->dry_run) {
 		ret = 0; /* nothing steered, nothing to steer: no pins made */
 		goto out;

@@ -225,6 +225,15 @@ int handover_resolve(const char *arg, char *err, size_t errlen)
 			return (int)fd;
 		}
 	}
+	/* the --systemd advice listen_fds() gives would not fit a name that is a typo */
+	if (arg && !getenv("LISTEN_FDS")) {
+		snprintf(err, errlen,
+			 "--fd %s: not a descriptor number, and no named sockets were passed "
+			 "(LISTEN_FDS is not set): give the descriptor's number, or a name from "
+			 "LISTEN_FDNAMES (FileDescriptorName= in a .socket unit)",
+			 arg);
+		return -1;
+	}
 	n = listen_fds(err, errlen);
 	if (n < 0)
 		return -1;

@@ -8,7 +8,9 @@
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -20,6 +22,8 @@
 #endif
 
 #define BPFFS "/sys/fs/bpf"
+
+unsigned int pins_lock_wait_s = PINS_LOCK_WAIT_S;
 
 const char *const pinned_map_names[NR_MAPS] = {
 	[MAP_PORTS] = "ports",
@@ -314,27 +318,52 @@ static bool is_empty(int dir_fd)
 	return empty;
 }
 
+/* Whether fd is a BPF link, by its anonymous inode's name (no bpf() call tells). */
+static bool is_link(int fd)
+{
+	char path[64], target[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return true; /* no /proc: the link calls below tell as they can */
+	target[n] = '\0';
+	return !strcmp(target, "anon_inode:bpf-link");
+}
+
 /*
  * Pins left by a namespace that is gone (its inode number now reused), by a
  * run that died before it pinned the link, or whose link someone detached,
  * steer nothing. A run that changes things clears them; a reader only notes it.
+ * A map or program pinned in the link's place is refused: taken for stale
+ * pins, everything would be cleared while the link, pinned elsewhere, steers on.
  */
-static void check_live(struct pins *p)
+static int check_live(struct pins *p, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
 	int link = bpf_obj_get(pin_path(p, "link", path, sizeof(path)));
 	struct stat st;
 
+	if (link >= 0 && !is_link(link)) {
+		close(link);
+		snprintf(err, errlen,
+			 "the pin %s is not a link (something else was pinned in its place): "
+			 "remove it ('rm %s') and apply the configuration again",
+			 path, path);
+		return -1;
+	}
 	p->live = link >= 0 && link_netns(link) == p->netns_ino;
 	if (link >= 0)
 		close(link);
 	if (p->live)
-		return;
+		return 0;
 	p->stale = !fstatat(p->dir_fd, "ports", &st, 0) || !fstatat(p->dir_fd, "link", &st, 0);
 	if (p->mode != PINS_READ) {
 		unlink_all(p);
 		p->created = true;
 	}
+	return 0;
 }
 
 /*
@@ -378,6 +407,95 @@ static void remove_stale(const char *base, const struct pins *ours)
 		closedir(d);
 }
 
+/* Who holds a lock on the directory, from /proc/locks; 0 if unseen (another PID namespace). */
+static pid_t lock_holder(int dir_fd, char *comm, size_t len)
+{
+	char line[256], path[64];
+	unsigned int maj, min;
+	unsigned long ino;
+	struct stat st;
+	pid_t pid = 0;
+	int holder;
+	FILE *f;
+
+	comm[0] = '\0';
+	if (fstat(dir_fd, &st) || !(f = fopen("/proc/locks", "re")))
+		return 0;
+	/* "1: FLOCK  ADVISORY  WRITE 1234 00:2a:5678 0 EOF"; a waiter's line has "->" */
+	while (!pid && fgets(line, sizeof(line), f)) {
+		if (strstr(line, "->") ||
+		    sscanf(line, "%*d: FLOCK %*s %*s %d %x:%x:%lu", &holder, &maj, &min, &ino) != 4)
+			continue;
+		if (ino == st.st_ino && maj == major(st.st_dev) && min == minor(st.st_dev) &&
+		    holder > 0 && holder != getpid())
+			pid = holder;
+	}
+	fclose(f);
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	f = pid ? fopen(path, "re") : NULL;
+	if (f) {
+		if (fgets(comm, (int)len, f))
+			comm[strcspn(comm, "\n")] = '\0';
+		fclose(f);
+	}
+	for (char *c = comm; *c; c++) /* any bytes a process named itself: none to a terminal */
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	return pid;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
+}
+
+/*
+ * Polled with LOCK_NB rather than a blocking flock() under an alarm: no timer
+ * or signal disposition to set and restore, and a signal (Ctrl-C, whose
+ * handler restarts system calls) ends the wait instead of being swallowed.
+ * The step grows to 32 ms: a waiter behind a long run costs nearly nothing,
+ * one behind a short run gets in soon after.
+ */
+int pins_lock(struct pins *p, int op, char *err, size_t errlen)
+{
+	struct timespec step = { .tv_nsec = 1000000 };
+	uint64_t deadline = now_ms() + (uint64_t)pins_lock_wait_s * 1000;
+	char comm[32], who[64] = "";
+	pid_t pid;
+
+	while (flock(p->dir_fd, op | LOCK_NB)) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			snprintf(err, errlen, "cannot lock the pin directory %s: %s", p->dir,
+				 strerror(errno));
+			return -1;
+		}
+		if (now_ms() >= deadline)
+			break;
+		if (nanosleep(&step, NULL) && errno == EINTR) {
+			snprintf(err, errlen,
+				 "interrupted while waiting for another run's lock on %s: nothing "
+				 "changed",
+				 p->dir);
+			return -1;
+		}
+		if (step.tv_nsec < 32000000)
+			step.tv_nsec *= 2;
+	}
+	if (!flock(p->dir_fd, op | LOCK_NB))
+		return 0;
+	pid = lock_holder(p->dir_fd, comm, sizeof(comm));
+	if (pid)
+		snprintf(who, sizeof(who), " (pid %d%s%s)", pid, comm[0] ? ", " : "", comm);
+	snprintf(err, errlen,
+		 "another run%s holds the lock on %s (waited %u s): wait for it to finish, or give "
+		 "--wait SECONDS to wait longer",
+		 who, p->dir, pins_lock_wait_s);
+	return -1;
+}
+
 /* Opens and locks the directory; retries if a concurrent run removed it meanwhile. */
 static int lock_dir(struct pins *p, char *err, size_t errlen)
 {
@@ -399,8 +517,11 @@ static int lock_dir(struct pins *p, char *err, size_t errlen)
 			goto fail;
 		}
 		/* readers share the lock: they never see a change half made */
-		if (flock(p->dir_fd, p->mode == PINS_READ ? LOCK_SH : LOCK_EX))
-			goto fail;
+		if (pins_lock(p, p->mode == PINS_READ ? LOCK_SH : LOCK_EX, err, errlen)) {
+			close(p->dir_fd);
+			p->dir_fd = -1;
+			return -1;
+		}
 		if (!fstat(p->dir_fd, &a) && !stat(p->dir, &b) && a.st_ino == b.st_ino &&
 		    a.st_nlink > 0)
 			return 0;
@@ -443,6 +564,14 @@ int pins_open(struct pins *p, uint64_t netns_ino, enum pins_mode mode, char *err
 	root = bpffs_root(mode == PINS_CREATE, rootbuf, sizeof(rootbuf), err, errlen);
 	if (!root)
 		return err[0] ? -1 : 1;
+	/* a run that changes would fail half-way (a --detach would leave every pin behind) */
+	if (mode != PINS_READ && access(root, W_OK) && errno == EROFS) {
+		snprintf(err, errlen,
+			 "bpffs is mounted read-only on %s, and sksteer changes its pins there: "
+			 "remount it read-write ('mount -o remount,rw %s')",
+			 root, root);
+		return -1;
+	}
 	snprintf(base, sizeof(base), "%s/sksteer", root);
 	if (mode == PINS_CREATE && mkdir(base, 0700) && errno != EEXIST) {
 		snprintf(err, errlen, "cannot create %s: %s", base, strerror(errno));
@@ -460,7 +589,10 @@ int pins_open(struct pins *p, uint64_t netns_ino, enum pins_mode mode, char *err
 		pins_close(p);
 		return -1;
 	}
-	check_live(p);
+	if (check_live(p, err, errlen)) {
+		pins_close(p);
+		return -1;
+	}
 	return 0;
 }
 

@@ -62,6 +62,17 @@ struct pins {
  */
 int pins_open(struct pins *p, uint64_t netns_ino, enum pins_mode mode, char *err, size_t errlen);
 
+/*
+ * How long a run waits for another run's lock on the pin directory before it
+ * gives up with one line (--wait SECONDS; PINS_LOCK_WAIT_S by default): no
+ * run blocks for ever behind a run that hangs.
+ */
+#define PINS_LOCK_WAIT_S 10
+extern unsigned int pins_lock_wait_s;
+
+/* flock(op) on the directory, for at most pins_lock_wait_s; 0, or -1 with one line in err. */
+int pins_lock(struct pins *p, int op, char *err, size_t errlen);
+
 /* Unlocks; removes the directory again if this run created it and left it empty. */
 void pins_close(struct pins *p);
 

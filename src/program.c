@@ -252,7 +252,7 @@ int program_sync(struct live *l, struct sksteer_bpf *skel, char *err, size_t err
 	if (ret)
 		snprintf(err, errlen, "cannot update the steering program: %s", strerror(-ret));
 	else if (l->migrated)
-		return commit_layout(l, err, errlen);
+		return commit_layout(l, err, errlen) || live_drop_empty(l, err, errlen) ? -1 : 0;
 	return ret ? -1 : 0;
 }
 

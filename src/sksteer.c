@@ -208,7 +208,8 @@ static const struct argp_option opts[] = {
 	  "when its own is gone (a server that re-binds on reload)",
 	  0 },
 	{ "wait", 'w', "SECONDS", 0,
-	  "With --config: wait up to SECONDS for every target to listen (a server that binds late)",
+	  "Wait up to SECONDS (default 10) for another run's lock, then give up; with --config, "
+	  "also for every target to listen (a server that binds late)",
 	  0 },
 	{ "trace", 't', NULL, 0,
 	  "Stream lookup events until interrupted (after applying -p/-s, if given)", 0 },
@@ -452,8 +453,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		else if ((env.add_arg || env.remove_arg) && (env.ports_arg || env.detach))
 			argp_error(state, "--add and --remove change some of a target's ports: not "
 					  "with -p (all of them) or --detach");
-		else if ((env.wait_given || env.new_sockets) && !env.config_arg)
-			argp_error(state, "--wait and --new-sockets go with --config");
+		else if (env.new_sockets && !env.config_arg)
+			argp_error(state, "--new-sockets goes with --config");
 		else if (env.dry_run && (env.trace || env.detach || read_only() ||
 					 (!env.config_arg && !env.ports_arg && !env.target_arg &&
 					  !env.add_arg && !env.remove_arg)))
@@ -920,7 +921,9 @@ static int trace(struct live *l, char *err, size_t errlen)
 	if (follow_fd >= 0)
 		close(follow_fd);
 
-	flock(l->pins.dir_fd, LOCK_EX);
+	/* without the lock the tracing program stays; the next run puts a plain one back */
+	if (pins_lock(&l->pins, LOCK_EX, err, errlen))
+		return -1;
 	program_trace_end(l, &t);
 	report_lost(events_lost(l->fds[MAP_STATS]) - lost);
 	return ret;
@@ -979,6 +982,8 @@ int main(int argc, char **argv)
 	signal(SIGHUP, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (env.wait_given)
+		pins_lock_wait_s = env.wait_s;
 	/* only a run that configures creates the pin directory */
 	if (read_only() || env.dry_run)
 		mode = PINS_READ;

@@ -175,6 +175,13 @@ static void read_comm(pid_t pid, char *comm, size_t len)
 	if (fgets(comm, (int)len, f))
 		comm[strcspn(comm, "\n")] = '\0';
 	fclose(f);
+	/*
+	 * A process names itself (prctl PR_SET_NAME) with any bytes: no control
+	 * character of its choosing reaches a terminal, a log line or a message.
+	 */
+	for (char *c = comm; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 }
 
 /* Looks through one process's fds for the socket. */

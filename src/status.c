@@ -314,19 +314,45 @@ void status_text(const struct status *st, FILE *f)
 		fprintf(f, "  tracer   none\n");
 }
 
-/* A JSON string: a process name can hold quotes, backslashes and control characters. */
+/* The length of the well-formed UTF-8 sequence at s (RFC 3629), 0 if it is not one. */
+static int utf8_len(const unsigned char *s)
+{
+	int n = s[0] >= 0xf5 ? 0 : s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
+
+	/* a NUL ends the check too: it is no continuation byte */
+	for (int i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	/* overlong forms, surrogates, beyond U+10FFFF */
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0) ||
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
+		return 0;
+	return n;
+}
+
+/*
+ * A JSON string: a process name can hold quotes, backslashes, control
+ * characters and bytes that are no UTF-8 (U+FFFD each: JSON is UTF-8).
+ */
 static void json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
+		int n;
 
-		if (c == '"' || c == '\\')
+		if (c == '"' || c == '\\') {
 			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
+		} else if (c < 0x20) {
 			fprintf(f, "\\u%04x", c);
-		else
+		} else if (c < 0x80) {
 			fputc(c, f);
+		} else if ((n = utf8_len((const unsigned char *)s))) {
+			fwrite(s, 1, (size_t)n, f);
+			s += n - 1;
+		} else {
+			fputs("\\ufffd", f);
+		}
 	}
 	fputc('"', f);
 }

@@ -677,7 +677,7 @@ int live_remove_scope(struct live *l, int slot, const struct prefix *dst, char *
 	}
 	if (set_ports(l, slot, scope, &empty))
 		return no_routes(err, errlen);
-	if (drop_empty_targets(l, err, errlen))
+	if (live_drop_empty(l, err, errlen))
 		return -1;
 	scopes_gc(l);
 	routes_gc(l);
@@ -704,6 +704,17 @@ static int drop_empty_targets(struct live *l, char *err, size_t errlen)
 		if (l->addrs[slot].proto && !owned[slot] && live_remove(l, slot, err, errlen))
 			return -1;
 	return 0;
+}
+
+/*
+ * During a migration (l->migrated) the old program still runs, with the old
+ * table, until program_sync() swaps the new one in: a target that lost its
+ * ports in the new table keeps its socket until then, or the old program's
+ * ports for it would fail meanwhile (and for good, if the run died there).
+ */
+int live_drop_empty(struct live *l, char *err, size_t errlen)
+{
+	return l->migrated ? 0 : drop_empty_targets(l, err, errlen);
 }
 
 /*
@@ -868,7 +879,7 @@ static int apply_one(struct live *l, const struct change *c, char *err, size_t e
 		if (set_ports(l, slot, scope, c->ports))
 			return no_routes(err, errlen);
 	}
-	if (drop_empty_targets(l, err, errlen))
+	if (live_drop_empty(l, err, errlen))
 		return -1;
 	scopes_gc(l);
 	routes_gc(l);
@@ -1064,7 +1075,7 @@ int live_apply_set(struct live *l, const struct change *c, const struct sock_inf
 			goto out;
 		}
 	}
-	if (drop_empty_targets(l, err, errlen))
+	if (live_drop_empty(l, err, errlen))
 		goto out;
 	scopes_gc(l);
 	routes_gc(l);

@@ -213,4 +213,7 @@ int live_apply_set(struct live *l, const struct change *c, const struct sock_inf
 /* The state of a namespace where nothing is steered, to plan against without pins. */
 int live_empty(struct live *l, char *err, size_t errlen);
 
+/* Removes the targets left without ports; during a migration, only once the new program runs. */
+int live_drop_empty(struct live *l, char *err, size_t errlen);
+
 #endif /* __SKSTEER_STEER_H */

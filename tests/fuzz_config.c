@@ -4,7 +4,9 @@
  * crashes it checks what --save and --config promise: a file that parses,
  * written out and parsed again, is the same configuration and the same bytes;
  * a configuration differs from itself in nothing, and from nothing in every
- * target.
+ * target. The input, cut in two where its first byte says, is also two
+ * configurations: the changes from one to the other are one line each, as
+ * many as config_diff() counts, none exactly when the two are the same.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,9 @@ static char *write_config(const struct config *cfg, size_t *len)
 	return text;
 }
 
+/* what --save writes of a line's options: force is how to apply it, not state */
+#define STATE (CONFIG_FAIL_CLOSED | CONFIG_FOLLOW | CONFIG_FOLLOW_GROUP)
+
 static bool same(const struct config *a, const struct config *b)
 {
 	if (a->n != b->n)
@@ -30,10 +35,59 @@ static bool same(const struct config *a, const struct config *b)
 	for (int i = 0; i < a->n; i++)
 		if (!target_equal(&a->t[i].addr, &b->t[i].addr) ||
 		    memcmp(&a->t[i].ports, &b->t[i].ports, sizeof(a->t[i].ports)) ||
-		    (a->t[i].options & CONFIG_FAIL_CLOSED) !=
-			    (b->t[i].options & CONFIG_FAIL_CLOSED))
+		    (a->t[i].options & STATE) != (b->t[i].options & STATE) ||
+		    strcmp(a->t[i].follow_cgroup, b->t[i].follow_cgroup))
 			return false;
 	return true;
+}
+
+/* The changes from a to b, as --dry-run prints them: checked line by line. */
+static void check_diff(const struct config *a, const struct config *b)
+{
+	char *text = NULL, *p;
+	size_t len = 0;
+	int n, lines = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		abort();
+	n = config_diff(a, b, f);
+	fclose(f);
+	for (p = text; p && *p; lines++) {
+		char *nl = strchr(p, '\n');
+
+		if (!nl || (strncmp(p, "+ ", 2) && strncmp(p, "- ", 2) && strncmp(p, "~ ", 2))) {
+			fprintf(stderr, "a change that is not one '+|-|~ ...' line:\n%s\n", text);
+			abort();
+		}
+		p = nl + 1;
+	}
+	if (n != lines || (n == 0) != same(a, b)) {
+		fprintf(stderr,
+			"config_diff() counts %d changes, prints %d lines (same: %d):\n%s\n", n,
+			lines, same(a, b), text ? text : "");
+		abort();
+	}
+	free(text);
+}
+
+static void check_pair(const unsigned char *data, size_t size)
+{
+	struct config a, b;
+	char err[1024];
+	size_t cut;
+
+	if (!size)
+		return;
+	cut = 1 + (size - 1) * data[0] / 255;
+	if (config_parse(&a, "a", (const char *)data + 1, cut - 1, err, sizeof(err)))
+		return;
+	if (!config_parse(&b, "b", (const char *)data + cut, size - cut, err, sizeof(err))) {
+		check_diff(&a, &b);
+		check_diff(&b, &a);
+		config_free(&b);
+	}
+	config_free(&a);
 }
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
@@ -42,6 +96,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	char err[1024], *text, *text2;
 	size_t len, len2;
 
+	check_pair(data, size);
 	if (config_parse(&cfg, "fuzz", (const char *)data, size, err, sizeof(err))) {
 		if (strncmp(err, "fuzz:", 5) || strchr(err, '\n')) {
 			fprintf(stderr, "an error that is not one 'FILE:LINE: ...' line: %s\n",
