@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # SIGKILL at random moments, KILLS times (default 200): runs that apply large alternating port
-# sets, move ports between two targets, apply configuration files, detach a target or all,
-# attach from nothing, trace, and migrate pins of the older layout (tests/oldsteer.c) are
+# sets, move ports between two targets, bind ports for destination prefixes (--dst, dst=),
+# apply configuration files, detach a target or all, attach from nothing, trace, and migrate
+# pins of the older layout (tests/oldsteer.c) are
 # killed early and late. A client on a port every configuration keeps never fails; after
 # every kill the next run succeeds and the steering is exactly what it applied; at the end no
 # pin, link, program or map is left over.
@@ -9,6 +10,11 @@
 # UPGRADE_EVERY (default 50) sets how often the storm makes pins of the older layout again.
 . "$(dirname "$0")/lib.sh"
 
+# a vmtest guest's emulated CPU runs each run tens of times slower: the same kinds, fewer kills
+if [ -n "${SKSTEER_VMTEST:-}" ]; then
+	KILLS=${KILLS:-40}
+	UPGRADE_EVERY=${UPGRADE_EVERY:-20}
+fi
 KILLS=${KILLS:-200}
 UPGRADE_EVERY=${UPGRADE_EVERY:-50}
 A=127.0.0.1:9000
@@ -73,20 +79,24 @@ serve --label=B $B
 cat >"$WORK/s1.conf" <<EOF
 tcp $A 80,10000-30000
 tcp $B 5000-5999
+tcp $B 25000 dst=127.5.0.0/16
 EOF
 cat >"$WORK/s2.conf" <<EOF
 tcp $A 80,5000-5999,20000-40000 fail-closed
 EOF
 cat >"$WORK/s3.conf" <<EOF
 tcp $A 80,20000-40000
+tcp $A 35000 dst=127.6.0.0/16
 tcp $B 5000-5999,10000-19999
+tcp $B 25000-25999 dst=127.5.5.0/24
 EOF
-# what each file steers, at sample ports 80 5500 15000 25000 35000, by connecting
-declare -A SAMPLES=([s1]="A:80 B:5500 A:15000 A:25000 refused"
-	[s2]="A:80 A:5500 refused A:25000 A:35000"
-	[s3]="A:80 B:5500 B:15000 A:25000 A:35000")
+# what each file steers, at sample ports 80 5500 15000 25000 35000, and 25000 on two
+# destinations some files bind for a prefix (--dst), by connecting
+declare -A SAMPLES=([s1]="A:80 B:5500 A:15000 A:25000 refused B:25000 B:25000"
+	[s2]="A:80 A:5500 refused A:25000 A:35000 A:25000 A:25000"
+	[s3]="A:80 B:5500 B:15000 A:25000 A:35000 B:25000 A:25000")
 samples() { echo "$(dial 127.0.0.1:80) $(dial 127.0.0.1:5500) $(dial 127.0.0.1:15000) \
-$(dial 127.0.0.1:25000) $(dial 127.0.0.1:35000)"; }
+$(dial 127.0.0.1:25000) $(dial 127.0.0.1:35000) $(dial 127.5.5.1:25000) $(dial 127.5.6.1:25000)"; }
 saved() { "$SKSTEER" --save | grep -v '^#'; }
 
 # the runs killed: one of each kind, $1
@@ -100,12 +110,13 @@ victim() {
 	5) exec "$SKSTEER" -p 5000-5999 -s $B --force ;;
 	6) exec "$SKSTEER" --detach -s $B ;;
 	7) exec "$SKSTEER" --trace ;;
+	8) exec "$SKSTEER" -p 25000-26999 -s $B --dst 127.5.0.0/16 --force ;;
 	# these two leave port 80 unsteered when they complete: the client pauses for them
-	8) exec "$SKSTEER" --detach ;;
-	9) exec "$SKSTEER" --config "$WORK/s$((RANDOM % 3 + 1)).conf" ;; # a first run: attaches
+	9) exec "$SKSTEER" --detach ;;
+	10) exec "$SKSTEER" --config "$WORK/s$((RANDOM % 3 + 1)).conf" ;; # a first run: attaches
 	esac
 }
-KINDS=10
+KINDS=11
 
 # kill_one KIND MAX-US: starts a run of KIND, SIGKILLs it after 0 to MAX-US microseconds (below
 # a millisecond at once: often before sksteer even started); KILLED=1 if it died of it, 0 if
@@ -187,20 +198,20 @@ while [ "$kills" -lt "$KILLS" ] && [ "$tries" -lt $((KILLS * 3)) ]; do
 		continue
 	fi
 	kind=$((RANDOM % KINDS))
-	[ $kind -ge 8 ] && hammer_stop
-	[ $kind = 9 ] && "$SKSTEER" --detach
+	[ $kind -ge 9 ] && hammer_stop
+	[ $kind = 10 ] && "$SKSTEER" --detach
 	# a tracer runs until stopped: kill it anywhere in its first 300 ms; a detach takes a few
 	# milliseconds: within 5; the others tens: within 40; some before they start
 	case $kind in
 	7) max=300000 ;;
-	6 | 8) max=5000 ;;
+	6 | 9) max=5000 ;;
 	*) max=40000 ;;
 	esac
 	kill_one $kind $max
 	kills=$((kills + KILLED))
 	BY_KIND[$kind]=$((${BY_KIND[$kind]:-0} + KILLED))
 	after_kill "s$((RANDOM % 3 + 1))"
-	[ $kind -ge 8 ] && hammer_start
+	[ $kind -ge 9 ] && hammer_start
 	[ ${#FAILS[@]} -gt 20 ] && break
 done
 hammer_stop
