@@ -204,15 +204,15 @@ static void configure(const struct prog *p, unsigned int n, unsigned int targets
 	}
 }
 
-/* ns per lookup of protocol proto: the best of RUNS runs */
-static double measure_proto(const struct prog *p, uint16_t port, uint32_t proto)
+/* ns per lookup of protocol proto to dst:port (dst in host byte order): the best of RUNS runs */
+static double measure_at(const struct prog *p, uint16_t port, uint32_t proto, uint32_t dst)
 {
 	struct bpf_sk_lookup ctx = {
 		.family = AF_INET,
 		.protocol = proto,
 		.remote_ip4 = htonl(0x7f000001),
 		.remote_port = htons(40000),
-		.local_ip4 = htonl(0x7f000001),
+		.local_ip4 = htonl(dst),
 		.local_port = port,
 	};
 	double best = 1e18;
@@ -245,6 +245,11 @@ static double measure_proto(const struct prog *p, uint16_t port, uint32_t proto)
 			best = total / done;
 	}
 	return best;
+}
+
+static double measure_proto(const struct prog *p, uint16_t port, uint32_t proto)
+{
+	return measure_at(p, port, proto, 0x7f000001);
 }
 
 static double measure(const struct prog *p, uint16_t port)
@@ -434,38 +439,6 @@ static void configure_scoped_twolpm(const struct prog *p)
 	}
 }
 
-/* ns per TCP lookup of port on destination dst (host byte order), best of RUNS */
-static double measure_dst(const struct prog *p, uint16_t port, uint32_t dst)
-{
-	struct bpf_sk_lookup ctx = {
-		.family = AF_INET,
-		.protocol = IPPROTO_TCP,
-		.remote_ip4 = htonl(0x7f000001),
-		.remote_port = htons(40000),
-		.local_ip4 = htonl(dst),
-		.local_port = port,
-	};
-	double best = 1e18;
-
-	for (int run = 0; run < RUNS; run++) {
-		LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
-			    .ctx_out = &ctx, .ctx_size_out = sizeof(ctx), .repeat = repeat);
-		struct timespec a, b;
-		double ns;
-
-		ctx.cookie = 0;
-		clock_gettime(CLOCK_MONOTONIC, &a);
-		if (bpf_prog_test_run_opts(p->fd, &opts))
-			die("BPF_PROG_TEST_RUN");
-		clock_gettime(CLOCK_MONOTONIC, &b);
-		ns = ((double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec)) /
-		     repeat;
-		if (ns < best)
-			best = ns;
-	}
-	return best;
-}
-
 static void compare_scoped(const char *dir)
 {
 	static const struct {
@@ -495,7 +468,7 @@ static void compare_scoped(const char *dir)
 		double ns[3];
 
 		for (int i = 0; i < 3; i++)
-			ns[i] = measure_dst(&progs[i], cases[c].port, cases[c].dst);
+			ns[i] = measure_at(&progs[i], cases[c].port, IPPROTO_TCP, cases[c].dst);
 		printf("%-40s %8.1f %8.1f %8.1f  %11.2f\n", cases[c].what, ns[0], ns[1], ns[2],
 		       (ns[2] - ns[0]) / (ns[1] - ns[0]));
 	}
