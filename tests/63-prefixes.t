@@ -60,8 +60,8 @@ like "--metrics: ports per target and prefix" \
 caps() { local c=$1; shift; setpriv --inh-caps=-all,$c --ambient-caps=-all,$c --bounding-set=-all,$c -- "$@"; }
 like "--list with CAP_BPF alone reads the prefixes' tables" "dst      127.1.2.0/24  ports 80,443" \
 	"$(caps +bpf "$SKSTEER" --list 2>&1)"
-ok "--dst with CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON" \
-	caps +bpf,+net_admin,+perfmon "$SKSTEER" -p 80 -s 127.0.0.1:9004 --dst 127.1.2.3
+ok "--dst with the capabilities steering needs (lib.sh's LOAD_CAPS)" \
+	caps "$LOAD_CAPS" "$SKSTEER" -p 80 -s 127.0.0.1:9004 --dst 127.1.2.3
 
 # --trace names the prefix whose binding chose the target
 OUT=$WORK/trace
