@@ -45,7 +45,6 @@ struct live {
 	volatile uint8_t *scope_table[SKSTEER_SCOPES];
 	int scope_fd[SKSTEER_SCOPES]; /* writers only; 0 when not open */
 	uint32_t list; /* the prefix list lookups use (prefix_list) */
-	bool lists_differ; /* the other one is not the same (a run cut short) */
 };
 
 /* Whether a port table byte marks a key with scoped bindings (layout 4; a route before). */
