@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -23,13 +24,21 @@
 /*
  * The watcher's links, in the order they are attached and pinned: the socket
  * release first (nothing recorded can outlive its socket), the sends last.
- * The last one pinned marks a complete watcher.
+ * The last one pinned marks a complete watcher. Watchers of layout 4 and
+ * before (which kept ports, not replies) pinned theirs as watch_*.
  */
 static const char *const watch_pins[] = {
+	"udp_watch_release", "udp_watch_bind4",	   "udp_watch_bind6",	 "udp_watch_bound4",
+	"udp_watch_bound6",  "udp_watch_sendmsg4", "udp_watch_sendmsg6",
+};
+static const char *const old_watch_pins[] = {
 	"watch_release", "watch_bind4", "watch_bind6", "watch_sendmsg4", "watch_sendmsg6",
 };
 #define NR_WATCH (sizeof(watch_pins) / sizeof(watch_pins[0]))
+#define NR_OLD_WATCH (sizeof(old_watch_pins) / sizeof(old_watch_pins[0]))
 #define ADOPTED_PIN "udp_adopted"
+#define STATS_PIN "udp_watch_stats"
+#define TABLE_PIN "udp_awaited"
 #define COUNTS_BYTES (65536 / SKSTEER_CLIENTS_PER_ELEM * sizeof(uint64_t))
 
 bool ephemeral_range(unsigned int *lo, unsigned int *hi)
@@ -60,18 +69,36 @@ bool ephemeral_overlap(const struct portset *p, unsigned int lo, unsigned int hi
 	return any;
 }
 
-static bool watching(const struct live *l)
+static bool pinned(const struct live *l, const char *name)
 {
 	struct stat st;
 
-	return !fstatat(l->pins.dir_fd, watch_pins[NR_WATCH - 1], &st, 0);
+	return !fstatat(l->pins.dir_fd, name, &st, 0);
+}
+
+static bool watching(const struct live *l)
+{
+	return pinned(l, watch_pins[NR_WATCH - 1]);
+}
+
+/* Any link of a watcher: this one's, complete or cut short, or an older sksteer's. */
+static bool any_watcher(const struct live *l)
+{
+	for (size_t i = 0; i < NR_WATCH; i++)
+		if (pinned(l, watch_pins[i]))
+			return true;
+	for (size_t i = 0; i < NR_OLD_WATCH; i++)
+		if (pinned(l, old_watch_pins[i]))
+			return true;
+	return false;
 }
 
 static struct bpf_program *watch_prog(struct clients_bpf *skel, size_t i)
 {
 	struct bpf_program *progs[NR_WATCH] = {
 		skel->progs.socket_closes, skel->progs.server_binds4, skel->progs.server_binds6,
-		skel->progs.client_sends4, skel->progs.client_sends6,
+		skel->progs.server_bound4, skel->progs.server_bound6, skel->progs.client_sends4,
+		skel->progs.client_sends6,
 	};
 
 	return progs[i];
@@ -149,13 +176,21 @@ static uint64_t *map_counts(const struct live *l)
 
 static void unwatch(struct live *l)
 {
+	uint32_t zero = 0;
 	uint64_t *counts;
 
 	drop_pending();
 	for (size_t i = NR_WATCH; i-- > 0;)
 		unlinkat(l->pins.dir_fd, watch_pins[i], 0);
+	for (size_t i = NR_OLD_WATCH; i-- > 0;)
+		unlinkat(l->pins.dir_fd, old_watch_pins[i], 0);
 	unlinkat(l->pins.dir_fd, ADOPTED_PIN, 0);
-	/* the watcher is gone: its counts would be stale when one starts again */
+	unlinkat(l->pins.dir_fd, STATS_PIN, 0);
+	unlinkat(l->pins.dir_fd, TABLE_PIN, 0);
+	/* no watcher, no replies: lookups stop at the marks, then at the first read */
+	if (l->fds[MAP_UDP_REPLIES] >= 0)
+		bpf_map_delete_elem(l->fds[MAP_UDP_REPLIES], &zero);
+	/* the watcher is gone: its marks would be stale when one starts again */
 	counts = l->fds[MAP_UDP_CLIENTS] >= 0 ? map_counts(l) : NULL;
 	if (counts) {
 		memset(counts, 0, COUNTS_BYTES);
@@ -163,14 +198,36 @@ static void unwatch(struct live *l)
 	}
 }
 
+/* The watcher's maps that the loader reads (--list) or writes (--force), pinned. */
+static int pin_watch_maps(struct live *l, struct clients_bpf *skel)
+{
+	char path[PATH_MAX];
+
+	const struct {
+		const char *name;
+		const struct bpf_map *map;
+	} pins[] = {
+		{ ADOPTED_PIN, skel->maps.udp_adopted },
+		{ STATS_PIN, skel->maps.watch_stats },
+		{ TABLE_PIN, skel->maps.awaited },
+	};
+
+	for (size_t i = 0; i < sizeof(pins) / sizeof(pins[0]); i++) {
+		if (bpf_obj_pin(bpf_map__fd(pins[i].map),
+				pin_path(&l->pins, pins[i].name, path, sizeof(path))))
+			return -1;
+		pin_restrict(&l->pins, pins[i].name);
+	}
+	return 0;
+}
+
 /*
- * Loads the watcher for this namespace and pins its map of adopted sockets;
- * watch_attach() attaches it, once clients_adopt() has counted the sockets
- * there already: so none is counted twice (by both).
+ * Loads the watcher for this namespace and pins its maps; watch_attach()
+ * attaches it, once clients_adopt() has marked the sockets that --force made
+ * servers.
  */
 static int watch_load(struct live *l, char *err, size_t errlen)
 {
-	char path[PATH_MAX];
 	uint64_t cookie;
 
 	unwatch(l); /* a watcher cut short by a crash */
@@ -194,11 +251,8 @@ static int watch_load(struct live *l, char *err, size_t errlen)
 	pending->rodata->netns_cookie = cookie;
 	bpf_program__set_autoload(pending->progs.netns_probe, false);
 	if (bpf_map__reuse_fd(pending->maps.udp_clients, l->fds[MAP_UDP_CLIENTS]) ||
-	    clients_bpf__load(pending) ||
-	    bpf_obj_pin(bpf_map__fd(pending->maps.udp_adopted),
-			pin_path(&l->pins, ADOPTED_PIN, path, sizeof(path))))
+	    clients_bpf__load(pending) || pin_watch_maps(l, pending))
 		goto fail;
-	pin_restrict(&l->pins, ADOPTED_PIN);
 	return 0;
 fail:
 	snprintf(err, errlen, "cannot load the UDP client watcher: %s", strerror(errno));
@@ -208,8 +262,17 @@ fail:
 
 static int watch_attach(struct live *l, char *err, size_t errlen)
 {
+	int table = pending ? bpf_map__fd(pending->maps.awaited) : -1;
 	char path[PATH_MAX];
+	uint32_t zero = 0;
 
+	/* the lookups' way to the table, before anything can be put in it */
+	if (pending && bpf_map_update_elem(l->fds[MAP_UDP_REPLIES], &zero, &table, BPF_ANY)) {
+		snprintf(err, errlen, "cannot give the lookup program the UDP client table: %s",
+			 strerror(errno));
+		unwatch(l);
+		return -1;
+	}
 	for (size_t i = 0; pending && i < NR_WATCH; i++) {
 		struct bpf_link *link =
 			bpf_program__attach_cgroup(watch_prog(pending, i), pending_cgroup);
@@ -281,8 +344,8 @@ int clients_start(struct live *l, char *err, size_t errlen)
 {
 	if (!l->clients_from || watching(l))
 		return 0;
-	if (l->fds[MAP_UDP_CLIENTS] < 0) {
-		snprintf(err, errlen, "the pinned maps lack udp_clients");
+	if (l->fds[MAP_UDP_CLIENTS] < 0 || l->fds[MAP_UDP_REPLIES] < 0) {
+		snprintf(err, errlen, "the pinned maps lack udp_clients or udp_replies");
 		return -1;
 	}
 	return watch_load(l, err, errlen);
@@ -294,38 +357,52 @@ int clients_attach(struct live *l, char *err, size_t errlen)
 }
 
 /*
- * Counts socket s (on port, in the range) as a client, or with --force makes
- * it a server from now on, through udp_adopted: the watcher cannot give
- * another process's socket storage. A port counted already (a client that
- * sent since the watcher started) is not counted twice; with --force, that
- * count is taken back.
+ * With --force, socket s (unconnected, on a port c takes) is a server to the
+ * watcher from now on, through udp_adopted: the watcher cannot give another
+ * process's socket storage. A claim it made as a client goes at once, so that
+ * its replies are the target's; the watcher drops the rest when the socket
+ * next writes the table. False when udp_adopted is full.
  */
-static void adopt(uint64_t *counts, int adopted, const struct sock_info *s, bool force)
+static bool make_server(int adopted, int table, uint64_t *counts, const struct sock_info *s)
 {
-	uint32_t port = s->addr.port, role = force ? SKSTEER_UDP_SERVER : port;
-	uint64_t *elem = &counts[port / SKSTEER_CLIENTS_PER_ELEM];
-	bool counted = SKSTEER_CLIENTS_COUNT(__atomic_load_n(elem, __ATOMIC_RELAXED), port);
+	struct sksteer_awaited claim = { .addr = { s->addr.port } };
+	uint32_t server = SKSTEER_UDP_SERVER, port = s->addr.port;
+	uint64_t holder;
 
-	if (counted == force &&
-	    !bpf_map_update_elem(adopted, &s->cookie, &role, force ? BPF_ANY : BPF_NOEXIST))
-		__atomic_fetch_add(elem,
-				   force ? -SKSTEER_CLIENTS_ONE(port) : SKSTEER_CLIENTS_ONE(port),
-				   __ATOMIC_RELAXED);
-	else if (force)
-		bpf_map_update_elem(adopted, &s->cookie, &role, BPF_ANY);
+	if (bpf_map_update_elem(adopted, &s->cookie, &server, BPF_ANY))
+		return false;
+	if (table >= 0 && !bpf_map_lookup_elem(table, &claim, &holder) && holder == s->cookie &&
+	    !bpf_map_delete_elem(table, &claim))
+		__atomic_fetch_add(&counts[port / SKSTEER_CLIENTS_PER_ELEM],
+				   -SKSTEER_CLIENTS_ONE(port), __ATOMIC_RELAXED);
+	return true;
 }
 
+static int watch_map(const struct live *l, const char *name)
+{
+	char path[PATH_MAX];
+
+	return bpf_obj_get(pin_path(&l->pins, name, path, sizeof(path)));
+}
+
+/*
+ * Unconnected UDP sockets in the range on the ports change c takes may be
+ * clients or servers bound there before (the watcher cannot tell): either way
+ * they keep only replies to what they send from now on. With --force they are
+ * servers, and keep nothing.
+ */
 void clients_adopt(struct live *l, const struct change *c, int slot)
 {
 	uint32_t base = port_key(IPPROTO_UDP, 0);
-	char path[PATH_MAX];
+	int adopted, table, scope = scope_find(l, c->dst);
+	size_t unmarked = 0;
 	struct sock_list socks;
 	uint64_t *counts;
-	int adopted, scope = scope_find(l, c->dst);
 
-	if (!c->ports || c->target->proto != IPPROTO_UDP || !l->clients_from)
+	if (!c->force || !c->ports || c->target->proto != IPPROTO_UDP || !l->clients_from)
 		return;
-	adopted = bpf_obj_get(pin_path(&l->pins, ADOPTED_PIN, path, sizeof(path)));
+	adopted = watch_map(l, ADOPTED_PIN);
+	table = watch_map(l, TABLE_PIN);
 	counts = adopted >= 0 ? map_counts(l) : NULL;
 	if (counts && !sockets_dump(IPPROTO_UDP, &socks)) {
 		for (size_t i = 0; i < socks.n; i++) {
@@ -335,13 +412,22 @@ void clients_adopt(struct live *l, const struct change *c, int slot)
 			if (s->state == UDP_CLOSE && portset_has(c->ports, port) &&
 			    port >= l->clients_from && port <= l->clients_to &&
 			    scope_port_owner(l, scope, base + port, slot) != slot &&
-			    !sock_is_target(l, s->cookie))
-				adopt(counts, adopted, s, c->force);
+			    !sock_is_target(l, s->cookie) &&
+			    !make_server(adopted, table, counts, s))
+				unmarked++;
 		}
 		sock_list_free(&socks);
 	}
+	if (unmarked)
+		fprintf(stderr,
+			"sksteer: warning: %zu sockets on the ports --force takes could not be made "
+			"servers to the UDP client watcher (%u at most): they keep replies to what "
+			"they send\n",
+			unmarked, SKSTEER_UDP_ADOPTED);
 	if (counts)
 		munmap(counts, COUNTS_BYTES);
+	if (table >= 0)
+		close(table);
 	if (adopted >= 0)
 		close(adopted);
 }
@@ -386,8 +472,8 @@ int clients_sync(struct live *l, char *err, size_t errlen)
 		if (want != flags)
 			bpf_map_update_elem(l->fds[MAP_TARGET_FLAGS], &slot, &want, BPF_ANY);
 	}
-	if (!watched && watching(l))
-		unwatch(l);
+	if (!watched && any_watcher(l))
+		unwatch(l); /* none is needed, or an older sksteer's kept ports, not replies */
 	return ret;
 }
 
@@ -405,9 +491,10 @@ void clients_warn(const struct live *l, const struct change *c)
 	if (watching(l))
 		fprintf(stderr,
 			"sksteer: warning: UDP ports %s%s are in the ephemeral range %u-%u "
-			"(net.ipv4.ip_local_port_range): while another program's UDP client socket "
-			"holds one of them, datagrams to it go to that socket, not to the target\n",
-			list, cut ? "..." : "", lo, hi);
+			"(net.ipv4.ip_local_port_range): a reply to another program's UDP client "
+			"socket on one of them (from the address and port it sent to, within %u s) "
+			"goes to that socket, not to the target\n",
+			list, cut ? "..." : "", lo, hi, SKSTEER_UDP_REPLY_S);
 	else
 		fprintf(stderr,
 			"sksteer: warning: UDP ports %s%s are in the ephemeral range %u-%u "
@@ -426,4 +513,97 @@ void clients_done(struct live *l, const struct change *c, int n)
 		fprintf(stderr, "sksteer: warning: %s\n", msg);
 	for (int i = 0; i < n; i++)
 		clients_warn(l, &c[i]);
+}
+
+/* Entries in the table: a walk of its keys, done for --list only (16,384 at most). */
+static unsigned int count_entries(int fd)
+{
+	struct sksteer_awaited key, next;
+	unsigned int n = 0;
+	void *prev = NULL;
+
+	while (n < SKSTEER_UDP_AWAITED && !bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		n++;
+	}
+	return n;
+}
+
+static int watch_map_read(const struct live *l, const char *name)
+{
+	LIBBPF_OPTS(bpf_obj_get_opts, opts, .file_flags = BPF_F_RDONLY);
+	char path[PATH_MAX];
+
+	return bpf_obj_get_opts(pin_path(&l->pins, name, path, sizeof(path)), &opts);
+}
+
+void clients_status(const struct live *l, struct clients_status *cs)
+{
+	int ncpus = libbpf_num_possible_cpus(), table, stats;
+	struct sksteer_udp_watch *per_cpu;
+	uint32_t zero = 0;
+
+	memset(cs, 0, sizeof(*cs));
+	cs->watching = watching(l);
+	if (!cs->watching || ncpus <= 0)
+		return;
+	table = watch_map_read(l, TABLE_PIN);
+	if (table >= 0) {
+		cs->awaited = count_entries(table);
+		close(table);
+	}
+	stats = watch_map_read(l, STATS_PIN);
+	per_cpu = calloc((size_t)ncpus, sizeof(*per_cpu));
+	if (stats >= 0 && per_cpu && !bpf_map_lookup_elem(stats, &zero, per_cpu)) {
+		for (int c = 0; c < ncpus; c++) {
+			cs->full += per_cpu[c].full;
+			cs->over_budget += per_cpu[c].over_budget;
+		}
+	}
+	free(per_cpu);
+	if (stats >= 0)
+		close(stats);
+}
+
+void clients_text(const struct clients_status *cs, FILE *f)
+{
+	if (!cs->watching)
+		return;
+	fprintf(f,
+		"  clients  UDP replies awaited %u (%u at most, %u per user)  unrecorded sends: "
+		"table full %llu, over a user's budget %llu\n",
+		cs->awaited, SKSTEER_UDP_AWAITED, SKSTEER_UDP_PER_UID, (unsigned long long)cs->full,
+		(unsigned long long)cs->over_budget);
+}
+
+void clients_json(const struct clients_status *cs, FILE *f)
+{
+	if (!cs->watching) {
+		fprintf(f, "\"udp_clients\":null,");
+		return;
+	}
+	fprintf(f,
+		"\"udp_clients\":{\"awaited\":%u,\"max\":%u,\"per_user\":%u,"
+		"\"unrecorded\":{\"full\":%llu,\"over_budget\":%llu}},",
+		cs->awaited, SKSTEER_UDP_AWAITED, SKSTEER_UDP_PER_UID, (unsigned long long)cs->full,
+		(unsigned long long)cs->over_budget);
+}
+
+void clients_metrics(const struct clients_status *cs, unsigned long long ns, FILE *f)
+{
+	if (!cs->watching)
+		return;
+	fprintf(f,
+		"# HELP sksteer_udp_replies_awaited Entries in the UDP client watcher's table: "
+		"client sockets' ports and the peers they await replies from.\n"
+		"# TYPE sksteer_udp_replies_awaited gauge\n"
+		"sksteer_udp_replies_awaited{netns=\"%llu\"} %u\n"
+		"# HELP sksteer_udp_sends_unrecorded_total UDP client sends whose replies go to the "
+		"target, for want of room: the table full, or the user's budget spent.\n"
+		"# TYPE sksteer_udp_sends_unrecorded_total counter\n"
+		"sksteer_udp_sends_unrecorded_total{netns=\"%llu\",cause=\"table_full\"} %llu\n"
+		"sksteer_udp_sends_unrecorded_total{netns=\"%llu\",cause=\"user_budget\"} %llu\n",
+		ns, cs->awaited, ns, (unsigned long long)cs->full, ns,
+		(unsigned long long)cs->over_budget);
 }

@@ -2,15 +2,17 @@
 /*
  * The UDP client watcher of one namespace (clients.bpf.c on the cgroup v2
  * root): while a UDP target's ports overlap the ephemeral range
- * (net.ipv4.ip_local_port_range), it keeps the udp_clients map of ports that
- * other programs' UDP client sockets hold, and the lookup program leaves
- * those ports to them. Owns the watch_* link pins and the udp_adopted pin.
+ * (net.ipv4.ip_local_port_range), it keeps the table of replies that other
+ * programs' UDP client sockets await, and the lookup program leaves those
+ * replies to them. Owns the udp_watch_* pins, udp_awaited and udp_adopted.
  */
 #ifndef __SKSTEER_CLIENTS_H
 #define __SKSTEER_CLIENTS_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include "steer.h"
 
 /* The namespace's ephemeral range; false (and 0-0) when it cannot be read. */
@@ -37,9 +39,9 @@ int clients_attach(struct live *l, char *err, size_t errlen);
 
 /*
  * Sockets already bound on ports that change c is about to steer: unconnected
- * UDP sockets in the ephemeral range keep their ports (their ports go into
- * udp_clients), unless --force takes them (then they are servers to the
- * watcher, so that sending later does not win the port back).
+ * UDP sockets in the ephemeral range keep replies to what they send, as any
+ * client, unless --force takes their ports (then they are servers to the
+ * watcher, and keep nothing).
  */
 void clients_adopt(struct live *l, const struct change *c, int slot);
 
@@ -50,6 +52,22 @@ void clients_adopt(struct live *l, const struct change *c, int slot);
  * none does. 0, or 1 with err when the watcher could not attach (a warning).
  */
 int clients_sync(struct live *l, char *err, size_t errlen);
+
+/* The UDP client watcher's state, for --list and --metrics. */
+struct clients_status {
+	bool watching;
+	unsigned int awaited; /* entries in the table: client sockets' ports and peers */
+	uint64_t full; /* sends not recorded since the watcher started: the table was full */
+	uint64_t over_budget; /* ... their user had SKSTEER_UDP_PER_UID entries already */
+};
+
+/* Reads it from the pins (read-only); watching false when no watcher runs. */
+void clients_status(const struct live *l, struct clients_status *cs);
+
+/* It as --list's text, a JSON member (with its comma), and Prometheus samples. */
+void clients_text(const struct clients_status *cs, FILE *f);
+void clients_json(const struct clients_status *cs, FILE *f);
+void clients_metrics(const struct clients_status *cs, unsigned long long ns, FILE *f);
 
 /* What steering UDP ports in the ephemeral range means here, on stderr. */
 void clients_warn(const struct live *l, const struct change *c);

@@ -41,6 +41,7 @@ const char *const pinned_map_names[NR_MAPS] = {
 	[MAP_SCOPES] = "scopes",
 	[MAP_PREFIXES] = "prefixes",
 	[MAP_PREFIX_LIST] = "prefix_list",
+	[MAP_UDP_REPLIES] = "udp_replies",
 };
 
 static bool is_bpffs(const char *path)

@@ -30,6 +30,7 @@ enum pinned_map {
 	MAP_SCOPES, /* added with layout 4: the scope tables (--dst), each pinned as scope_N */
 	MAP_PREFIXES, /* added with layout 4 */
 	MAP_PREFIX_LIST, /* added with layout 4 */
+	MAP_UDP_REPLIES, /* added with layout 5: slot 0, the UDP client watcher's table */
 	NR_MAPS
 };
 /*

@@ -169,8 +169,12 @@ struct sksteer_bpf *program_load(struct live *l, bool trace, char *err, size_t e
 			goto fail;
 	if (old_ports >= 0 && migrate_table(l, old_ports, err, errlen))
 		goto fail;
-	/* layout 3: the maps it lacked are made; the new layout is pinned once the program runs */
-	if (l->layout_from == 3 && l->pins.mode != PINS_READ) {
+	/*
+	 * Layouts 3 and 4: the maps they lacked are made; the new layout is pinned
+	 * once the program runs (and, from 4, the UDP client watcher is replaced:
+	 * clients_sync()).
+	 */
+	if ((l->layout_from == 3 || l->layout_pinned == 4) && l->pins.mode != PINS_READ) {
 		l->layout_from = 0;
 		l->migrated = true;
 	}

@@ -49,6 +49,14 @@ struct {
 #include "targets.bpf.h"
 #include "clients.bpf.h"
 
+/* slot 0: the UDP client watcher's table of awaited replies, while a watcher runs */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct awaited_table);
+} udp_replies SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, SKSTEER_SLOTS);
@@ -196,13 +204,41 @@ static __always_inline void count_error(struct sksteer_stats *st, long err)
 	}
 }
 
-/* Whether another program's UDP client sockets hold port (see clients.bpf.h). */
-static __always_inline bool clients_hold(__u32 port)
+/*
+ * Whether the datagram is a reply to another program's UDP client socket
+ * (clients.bpf.c): the socket that holds the port sent to the datagram's
+ * source address and port within SKSTEER_UDP_REPLY_S. A port no client holds
+ * costs one inlined array read; only held ports read the table.
+ */
+static __always_inline bool reply_to_client(struct bpf_sk_lookup *ctx, __u32 port)
 {
-	__u32 elem = port / SKSTEER_CLIENTS_PER_ELEM;
-	__u64 *counts = bpf_map_lookup_elem(&udp_clients, &elem);
+	__u32 elem = port / SKSTEER_CLIENTS_PER_ELEM, zero = 0;
+	__u64 *held = bpf_map_lookup_elem(&udp_clients, &elem), *holder, *until;
+	struct sksteer_awaited key = {};
+	void *table;
 
-	return counts && SKSTEER_CLIENTS_COUNT(*counts, port);
+	if (!held || !SKSTEER_CLIENTS_COUNT(*held, port))
+		return false;
+	table = bpf_map_lookup_elem(&udp_replies, &zero);
+	if (!table)
+		return false;
+	key.addr[0] = port;
+	holder = bpf_map_lookup_elem(table, &key);
+	if (!holder)
+		return false;
+	key.cookie = *holder;
+	key.port = ctx->remote_port;
+	key.family = (__u8)ctx->family;
+	if (ctx->family == 2 /* AF_INET */) {
+		key.addr[0] = ctx->remote_ip4;
+	} else {
+		key.addr[0] = ctx->remote_ip6[0];
+		key.addr[1] = ctx->remote_ip6[1];
+		key.addr[2] = ctx->remote_ip6[2];
+		key.addr[3] = ctx->remote_ip6[3];
+	}
+	until = bpf_map_lookup_elem(table, &key);
+	return until && bpf_ktime_get_ns() < *until;
 }
 
 /* The route scope table `scope` holds for key: 0 when none. */
@@ -355,11 +391,11 @@ static __always_inline int steer(struct bpf_sk_lookup *ctx, const bool tracing)
 	if (f)
 		flags = *f;
 	/*
-	 * A UDP target over the ephemeral range: a reply for another program's
-	 * client socket is that socket's (one more lookup, on those ports only).
+	 * A UDP target over the ephemeral range: a reply to another program's
+	 * client socket is that socket's; every other datagram, the target's.
 	 */
 	if (SKSTEER_CLIENTS_FROM(flags) && port >= SKSTEER_CLIENTS_FROM(flags) &&
-	    clients_hold(port)) {
+	    reply_to_client(ctx, port)) {
 		st->passed++;
 		if (tracing)
 			trace(ctx, SKSTEER_CLIENT, slot, 0, scope);

@@ -93,8 +93,12 @@ struct sksteer_prefixes {
  *      buffer is the tracer's, not pinned.
  *   4: destination-scoped bindings: the "scopes" and "prefixes" maps, and
  *      marks in the port table (SKSTEER_SCOPED); layout 3 pins gain the maps.
+ *   5: the UDP client rule keeps replies, not ports: udp_clients counts claims,
+ *      and "udp_replies" (an array of maps) holds the watcher's table of
+ *      awaited replies; layout 4 pins gain the map, and their watcher is
+ *      replaced.
  */
-#define SKSTEER_LAYOUT 4U
+#define SKSTEER_LAYOUT 5U
 
 /*
  * Per-CPU counters, one set per slot. Slot 0 holds what belongs to no target:
@@ -128,20 +132,54 @@ struct sksteer_stats {
 /*
  * UDP targets whose ports overlap the ephemeral range: bits 16-31 of their
  * flags hold the range's first port (0: not such a target). On their ports
- * from there up, a port that another program's UDP client socket holds (the
- * udp_clients map, kept by clients.bpf.c) is left to that socket.
+ * from there up, a datagram that is a reply to another program's UDP client
+ * socket (clients.bpf.h) is left to that socket.
  */
 #define SKSTEER_CLIENTS_SHIFT 16
 #define SKSTEER_CLIENTS_FROM(flags) ((flags) >> SKSTEER_CLIENTS_SHIFT)
 
-/* udp_clients: a 4-bit count of client sockets per port, sixteen ports to an element */
+/*
+ * udp_clients: a 4-bit count per port, sixteen ports to an element, of the
+ * client sockets that hold the port (0 or 1: a port has one claim at most).
+ */
 #define SKSTEER_CLIENTS_PER_ELEM 16
 #define SKSTEER_CLIENTS_COUNT(elem, port) (((elem) >> ((port) % 16 * 4)) & 0xf)
 #define SKSTEER_CLIENTS_ONE(port) (1ULL << ((port) % 16 * 4))
 
-/* Sockets that were there before the watcher started, that it may still have to count down */
-#define SKSTEER_UDP_ADOPTED 4096
-#define SKSTEER_UDP_SERVER 0 /* in place of a port: bound explicitly, never a client */
+/*
+ * The replies the watcher awaits, in one hash (clients.bpf.h), keyed by
+ * struct sksteer_awaited:
+ *   - a claim, family 0: the port in addr[0] (host order) -> the cookie of
+ *     the client socket that holds the port now;
+ *   - a peer, family AF_INET or AF_INET6: (client socket cookie, the peer's
+ *     address and port) -> until when (CLOCK_MONOTONIC ns) a datagram from the
+ *     peer is a reply. IPv4-mapped IPv6 peers are kept as AF_INET.
+ * Bounded: SKSTEER_UDP_AWAITED entries in all, SKSTEER_UDP_PER_UID for the
+ * sockets of one user, SKSTEER_UDP_PEERS per socket (it forgets its
+ * least recent peer first).
+ */
+struct sksteer_awaited {
+	__u64 cookie; /* the client socket's; 0 for a claim */
+	__u32 addr[4]; /* network byte order; IPv4 in addr[0] */
+	__u16 port; /* the peer's, network byte order */
+	__u8 family;
+	__u8 pad[5];
+};
+
+#define SKSTEER_UDP_AWAITED 16384
+#define SKSTEER_UDP_PER_UID 1024
+#define SKSTEER_UDP_PEERS 8
+#define SKSTEER_UDP_REPLY_S 30 /* a peer's datagrams are replies this long after a send to it */
+
+/* The watcher's counters (per CPU), pinned as udp_watch_stats. */
+struct sksteer_udp_watch {
+	__u64 full; /* sends not recorded: the table was full */
+	__u64 over_budget; /* sends not recorded: their user had SKSTEER_UDP_PER_UID entries */
+};
+
+/* Sockets made servers by --force before the watcher saw them (udp_adopted) */
+#define SKSTEER_UDP_ADOPTED 65536
+#define SKSTEER_UDP_SERVER 0 /* udp_adopted's value */
 
 /*
  * Counters added in 0.2, per CPU and slot, in a map of their own: pins of 0.1
@@ -189,7 +227,7 @@ enum sksteer_verdict {
 	SKSTEER_ERROR = 3, /* bpf_sk_assign failed; errno in err */
 	SKSTEER_REFUSED = 4, /* fail-closed target without its socket: dropped */
 	SKSTEER_PREEMPTED = 5, /* an earlier sk_lookup program chose a socket */
-	SKSTEER_CLIENT = 6, /* another program's UDP client socket holds the port: left to it */
+	SKSTEER_CLIENT = 6, /* a reply to another program's UDP client socket: left to it */
 	/* 7 and 8: the follower's (src/follow_maps.h) */
 };
 

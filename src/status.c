@@ -214,6 +214,7 @@ int status_collect(const struct live *l, struct status *st, char *err, size_t er
 	free(per_cpu);
 	read_program(l, st);
 	read_others(l, st);
+	clients_status(l, &st->clients);
 	if (live_tracer(l, &tracer) == 1)
 		st->tracer = tracer.pid;
 	return 0;
@@ -268,8 +269,8 @@ void status_text(const struct status *st, FILE *f)
 				   "(after a restart; a run with -p spreads again)\n");
 		if (t->clients_from)
 			fprintf(f,
-				"  clients  ports from %u up are left to other programs' UDP client "
-				"sockets while one holds them\n",
+				"  clients  from port %u up, replies to other programs' UDP client "
+				"sockets are theirs\n",
 				t->clients_from);
 		follow_text(&t->follow, f);
 		fprintf(f,
@@ -307,6 +308,7 @@ void status_text(const struct status *st, FILE *f)
 	if (st->others_unknown)
 		fprintf(f,
 			"  other    sk_lookup programs: unknown (listing them needs CAP_SYS_ADMIN)\n");
+	clients_text(&st->clients, f);
 	fprintf(f, "  pins     %s\n", st->pin_dir);
 	if (st->tracer)
 		fprintf(f, "  tracer   pid %u\n", st->tracer);
@@ -438,7 +440,9 @@ void status_json(const struct status *st, FILE *f)
 		(unsigned long long)n->no_target, (unsigned long long)st->totals_ext.refused,
 		(unsigned long long)st->totals_ext.preempted);
 	json_errors(n, f);
-	fprintf(f, "},\"events_lost\":%llu}\n", (unsigned long long)n->events_lost);
+	fprintf(f, "},");
+	clients_json(&st->clients, f);
+	fprintf(f, "\"events_lost\":%llu}\n", (unsigned long long)n->events_lost);
 }
 
 static void metric_head(FILE *f, const char *name, const char *type, const char *help)
@@ -533,6 +537,7 @@ void status_metrics(const struct status *st, FILE *f)
 		    "Trace events the ring buffer could not take.");
 	fprintf(f, "sksteer_trace_events_lost_total{netns=\"%llu\"} %llu\n", ns,
 		(unsigned long long)st->totals.events_lost);
+	clients_metrics(&st->clients, ns, f);
 }
 
 /* "target 127.0.0.1:9000: ports 80,443 are not steered to it ...": 1, or 0 for no ports */

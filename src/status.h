@@ -4,6 +4,7 @@
 #define __SKSTEER_STATUS_H
 
 #include <stdio.h>
+#include "clients.h"
 #include "follow.h"
 #include "sockets.h"
 #include "steer.h"
@@ -16,7 +17,8 @@ struct target_status {
 	bool alive; /* the socket is still in the sockmap */
 	bool socket_only; /* after a restart: not the rest of its SO_REUSEPORT group */
 	bool fail_closed; /* its ports are refused while its socket is gone */
-	unsigned int clients_from; /* UDP: client sockets keep their ports from here up; 0: no */
+	unsigned int
+		clients_from; /* UDP: replies to client sockets are theirs from here up; 0: no */
 	uint64_t cookie;
 	struct owner owner; /* pid 0: not found */
 	struct sksteer_stats stats; /* summed over CPUs */
@@ -51,6 +53,7 @@ struct status {
 	} others[16];
 	int nothers;
 	bool others_unknown;
+	struct clients_status clients; /* the UDP client watcher's table */
 };
 
 /* Reads everything from the pinned maps and the kernel. 0 or -1 with err. */

@@ -72,7 +72,8 @@ fail:
 
 /*
  * Which layout the pins have: l->layout_from is 2 or 3 for older ones
- * (migrated when the run changes anything), 0 for ours.
+ * (migrated when the run changes anything), 0 for layout 4 (whose port table
+ * and prefixes are ours: only the UDP client rule's map is new) and ours.
  */
 static int pinned_layout(struct live *l, char *err, size_t errlen)
 {
@@ -81,6 +82,7 @@ static int pinned_layout(struct live *l, char *err, size_t errlen)
 	__u32 len = sizeof(info);
 
 	l->layout_from = 0;
+	l->layout_pinned = 0;
 	if (l->fds[MAP_LAYOUT] >= 0 && !bpf_map_lookup_elem(l->fds[MAP_LAYOUT], &zero, &v) &&
 	    v > SKSTEER_LAYOUT) {
 		snprintf(
@@ -95,10 +97,13 @@ static int pinned_layout(struct live *l, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot read the pinned port table: %s", strerror(errno));
 		return -1;
 	}
-	/* layout 3 differs only in the maps scoped bindings add: made, and the program swapped */
-	if ((v == SKSTEER_LAYOUT || v == 3) && info.value_size == 8 &&
-	    info.max_entries == SKSTEER_PORT_ELEMS) {
+	/*
+	 * Layout 3 differs only in the maps scoped bindings add, layout 4 in the
+	 * UDP client rule's: made, and the program swapped (program_load()).
+	 */
+	if (v >= 3 && info.value_size == 8 && info.max_entries == SKSTEER_PORT_ELEMS) {
 		l->layout_from = v == 3 ? 3 : 0;
+		l->layout_pinned = v;
 		return 0;
 	}
 	if (l->fds[MAP_LAYOUT] < 0 && info.value_size == 1 &&

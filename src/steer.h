@@ -29,6 +29,7 @@ struct live {
 	 * migrated, until program_sync() has swapped the program and re-pinned.
 	 */
 	int layout_from;
+	unsigned int layout_pinned; /* the layout map's value; 0 before layout 3 */
 	bool migrated;
 	bool maps_added; /* maps older pins lacked were made: the live program must change */
 	/* the ephemeral range while the UDP client watcher runs (clients.h); 0: it does not */

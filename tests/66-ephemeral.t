@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# UDP over the ephemeral port range: another program's UDP client socket keeps its replies.
+# UDP over the ephemeral port range: another program's UDP client socket keeps its replies, and
+# nothing else (tests/68-udp-clients.t tries to steal them).
 . "$(dirname "$0")/lib.sh"
 
 read -r lo hi </proc/sys/net/ipv4/ip_local_port_range
@@ -11,7 +12,7 @@ serve --udp 127.0.0.1:9000 # the target: answers with the port a datagram was se
 run_sksteer -p "$RANGE" -s udp:127.0.0.1:9000
 is "steer the whole ephemeral range $RANGE to a UDP target" 0 "$RC"
 like "with a warning that says what it means" \
-	"^sksteer: warning: UDP ports $RANGE are in the ephemeral range $RANGE \(net.ipv4.ip_local_port_range\): while another program's UDP client socket holds one of them, datagrams to it go to that socket, not to the target$" \
+	"^sksteer: warning: UDP ports $RANGE are in the ephemeral range $RANGE \(net.ipv4.ip_local_port_range\): a reply to another program's UDP client socket on one of them \(from the address and port it sent to, within 30 s\) goes to that socket, not to the target$" \
 	"$STDERR"
 
 # 20 unconnected clients (sendto from an ephemeral port, a resolver's kind): the echo's
@@ -22,12 +23,15 @@ answers=$(for _ in $(seq 5); do dial --sendto '[::1]:7'; done | sort | uniq -c |
 is "IPv6 clients too" "5 7" "$answers"
 is "a port no client holds is steered" $((lo + 5)) "$(dial --udp 127.0.0.1:$((lo + 5)))"
 like "--list says so, and counts the clients' lookups (IPv6 ones too)" \
-	"clients  ports from $lo up are left to other programs' UDP client sockets while one holds them
+	"clients  from port $lo up, replies to other programs' UDP client sockets are theirs
   lookups  steered 1 .* to-clients 25$" "$("$SKSTEER" --list | sed -n 3,4p)"
+like "--list shows the watcher's table: every closed client gave its entries back" \
+	"clients  UDP replies awaited 0 \(16384 at most, 1024 per user\)  unrecorded sends: table full 0, over a user's budget 0" \
+	"$("$SKSTEER" --list)"
 like "--list --json" "\"clients_from\":$lo,.*\"to_clients\":25," "$("$SKSTEER" --list --json)"
 like "--metrics" "sksteer_lookups_total\{netns=\"[0-9]+\",target=\"udp:127.0.0.1:9000\",verdict=\"to_clients\"\} 25" \
 	"$("$SKSTEER" --metrics)"
-is "closed clients let go of their ports (every count is 0)" "" \
+is "closed clients let go of their ports (every mark is 0)" "" \
 	"$(bpftool map dump pinned "$PIN_DIR/udp_clients" 2>&1 | grep '"value": [1-9]')"
 
 # A client that holds its port and keeps it: while it lives, its port is its own; after, the target's.
@@ -45,13 +49,19 @@ client() { # client OUT [ARGS...]: a netpeer client in the background; its port 
 	return 1
 }
 client "$WORK/c1" --every=100 127.0.0.1:7
-is "a datagram to a live client's port is the client's, not the target's" timeout \
-	"$(dial --udp 127.0.0.1:"$CLIENT_PORT")"
-like "(the client got it)" "got \?" "$(cat "$WORK/c1")"
+like "a client gets the replies of the peer it sends to" "got 7" "$(cat "$WORK/c1")"
 trace_start "$WORK/trace"
 dial --udp 127.0.0.1:"$CLIENT_PORT" >/dev/null
 trace_stop
-like "--trace shows the verdict" ":$CLIENT_PORT +client +udp:127\.0\.0\.1:9000" "$(cat "$WORK/trace")"
+like "a datagram to its port from anyone else is no reply: the target's" \
+	":$CLIENT_PORT +steered +udp:127\.0\.0\.1:9000" "$(cat "$WORK/trace")"
+like "the replies are traced as the client's" ":$CLIENT_PORT +client +udp:127\.0\.0\.1:9000" \
+	"$(cat "$WORK/trace")"
+is "(the client got nothing else)" "" "$(grep -v '^got 7$\|^ready' "$WORK/c1")"
+like "--list --json: the table holds its port and its peer" '"udp_clients":\{"awaited":2,"max":16384,"per_user":1024,' \
+	"$("$SKSTEER" --list --json)"
+like "--metrics: the table's entries" "sksteer_udp_replies_awaited\{netns=\"[0-9]+\"\} 2" \
+	"$("$SKSTEER" --metrics)"
 kill "$CLIENT_PID"
 wait "$CLIENT_PID" 2>/dev/null
 is "once the client is gone, the target gets its port" "$CLIENT_PORT" \
@@ -65,24 +75,30 @@ kill "$CLIENT_PID"
 ok "--detach" "$SKSTEER" --detach
 is "the watcher's links went with the pins" "" "$(bpftool link show | grep -c 'prog_name\|attach_type sock_release' | grep -v '^0$')"
 
-# Sockets there before the ports are steered: a client waiting for its reply keeps it; a socket
-# bound explicitly there is refused by the guard no more (it loses nothing), and --force takes it.
+# Sockets there before the ports are steered: a client waiting for a reply to a send made before
+# is no different from a socket bound there (the watcher cannot tell them apart): each keeps the
+# replies to what it sends from then on, and nothing else; the guard lets them be.
 client "$WORK/c3" 127.0.0.1:9
 waiting=$CLIENT_PORT
 waiting_pid=$CLIENT_PID
 client "$WORK/c4" --from=$((lo + 4)) --every=100 127.0.0.1:9
 ok "steer the range over them, without --force" "$SKSTEER" -p "$RANGE" -s udp:127.0.0.1:9000
-dial --udp 127.0.0.1:"$waiting" >/dev/null
-like "the waiting client gets its datagram" "got \?" "$(cat "$WORK/c3")"
-is "so does the socket bound there" timeout "$(dial --udp 127.0.0.1:$((lo + 4)))"
+steered() { "$SKSTEER" --list --json | grep -o '"steered":[0-9]*' | head -n 1 | cut -d: -f2; }
+before=$(steered)
+dial --udp 127.0.0.1:"$waiting" >/dev/null # the target cannot answer from a port a client holds
+is "a datagram to the waiting client's port is the target's" $((before + 1)) "$(steered)"
+is "(the waiting client got nothing)" "" "$(grep -v '^ready' "$WORK/c3")"
+dial --udp --from=9 127.0.0.1:$((lo + 4)) >/dev/null # (it hears the socket's own sends)
+like "a reply, from the peer the socket bound there sends to, is its own" "got \?" \
+	"$(cat "$WORK/c4")"
+is "any other datagram to it is the target's" $((lo + 4)) "$(dial --udp 127.0.0.1:$((lo + 4)))"
 kill "$waiting_pid"
-wait "$waiting_pid" 2>/dev/null
-is "once the waiting client is gone, the target gets its port" "$waiting" \
-	"$(dial --udp 127.0.0.1:"$waiting")"
 ok "--detach" "$SKSTEER" --detach
 ok "steer the range over them with --force" "$SKSTEER" -p "$RANGE" -s udp:127.0.0.1:9000 --force
-is "--force takes the bound socket's port, though it keeps sending" $((lo + 4)) \
-	"$(sleep 0.3; dial --udp 127.0.0.1:$((lo + 4)))"
+: >"$WORK/c4"
+is "--force makes the bound socket a server: even its peer's datagrams are the target's" \
+	$((lo + 4)) "$(dial --udp --from=9 127.0.0.1:$((lo + 4)))"
+is "(it got nothing)" "" "$(cat "$WORK/c4")"
 kill "$CLIENT_PID"
 ok "--detach" "$SKSTEER" --detach
 
@@ -90,7 +106,7 @@ ok "--detach" "$SKSTEER" --detach
 ok "steer UDP ports below the range" "$SKSTEER" -p $((lo - 20))-$((lo - 10)) -s udp:127.0.0.1:9000
 is "no watcher is attached" "" "$(ls "$PIN_DIR" | grep watch_)"
 ok "then add ephemeral ports" "$SKSTEER" --add $((lo + 100)) -s udp:127.0.0.1:9000
-is "the watcher is attached" 5 "$(ls "$PIN_DIR" | grep -c watch_)"
+is "the watcher is attached" 7 "$(ls "$PIN_DIR" | grep -c '^udp_watch_[a-z]*[46e]$')"
 ok "remove them again" "$SKSTEER" --remove $((lo + 100)) -s udp:127.0.0.1:9000
 is "and it is detached" "" "$(ls "$PIN_DIR" | grep watch_)"
 ok "--detach" "$SKSTEER" --detach
@@ -107,9 +123,9 @@ ok "--detach" "$SKSTEER" --detach
 # A binding for a destination prefix (--dst) turns the rule on as an unscoped one does.
 run_sksteer -p "$RANGE" -s udp:127.0.0.1:9000 --dst 127.0.0.0/8
 like "the range on a prefix: the same warning (cgroup v2 is there)" \
-	"^sksteer: warning: UDP ports $RANGE are in the ephemeral range $RANGE \(net.ipv4.ip_local_port_range\): while" \
+	"^sksteer: warning: UDP ports $RANGE are in the ephemeral range $RANGE \(net.ipv4.ip_local_port_range\): a reply" \
 	"$STDERR"
-is "the watcher is attached" 5 "$(ls "$PIN_DIR" | grep -c watch_)"
+is "the watcher is attached" 7 "$(ls "$PIN_DIR" | grep -c '^udp_watch_[a-z]*[46e]$')"
 is "20 clients get their replies" 20 \
 	"$(for _ in $(seq 20); do dial --sendto 127.0.0.1:7; done | grep -c '^7$')"
 is "the target gets the rest of the range on that prefix" 40000 "$(dial --udp 127.0.0.1:40000)"

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# Upgrades across map layouts: pins of layout 2 (sksteer 0.2) and of layout 3 (before --dst)
-# are migrated in place, under load, without a failed connection; a newer layout is refused,
-# changing nothing.
+# Upgrades across map layouts: pins of layout 2 (sksteer 0.2), of layout 3 (before --dst) and
+# of layout 4 (before the UDP client rule kept replies, not ports) are migrated in place, under
+# load, without a failed connection; a newer layout is refused, changing nothing.
 . "$(dirname "$0")/lib.sh"
 
 OLD=("$TOP/.output/oldsteer" "$PIN_DIR" "$TOP/.output/sksteer-0.2.bpf.o")
@@ -25,7 +25,7 @@ is "a client hammering a steered port through the upgrade never failed" "fail 0"
 	"$(loop_stop | grep -o 'fail [0-9]*')"
 like "(and got through)" "^ok [1-9]" "$(cat "$WORK/loop.out")"
 is "the port table is packed now" 8 "$(value_size ports)"
-is "the layout is pinned" 4 "$(layout)"
+is "the layout is pinned" 5 "$(layout)"
 ok "the trace ring buffer is no longer pinned" test ! -e "$PIN_DIR/events"
 is "old ports still steer" 8000 "$(dial 127.0.0.1:8000)"
 is "new ports too" 8150 "$(dial 127.0.0.1:8150)"
@@ -37,17 +37,17 @@ ok "a second run finds nothing to migrate" "$SKSTEER" -p 8000-8199 -s 127.0.0.1:
 is "and keeps the program" "$id_before" "$(link_prog)"
 
 # A newer layout: refused with one line, nothing changed.
-bpftool map update pinned "$PIN_DIR/layout" key 0 0 0 0 value 5 0 0 0
+bpftool map update pinned "$PIN_DIR/layout" key 0 0 0 0 value 6 0 0 0
 run_sksteer -p 8000 -s 127.0.0.1:9000
 is "pins of a newer layout are refused" 1 "$RC"
-like "with one line naming it" "^sksteer: the steering pinned in $PIN_DIR comes from a newer sksteer \(map layout 5; this one knows up to 4\): use that sksteer, or run 'sksteer --detach' and apply the configuration again$" "$STDERR"
+like "with one line naming it" "^sksteer: the steering pinned in $PIN_DIR comes from a newer sksteer \(map layout 6; this one knows up to 5\): use that sksteer, or run 'sksteer --detach' and apply the configuration again$" "$STDERR"
 is "and steering is as it was" 8199 "$(dial 127.0.0.1:8199)"
 
 # Layout 3 (before --dst): these pins without the prefix maps, the layout 3. A run with --dst
 # makes the maps, swaps in the program that reads them before any key is marked, then pins
-# layout 4; a client hammering a port the prefix takes over never fails.
+# layout 5; a client hammering a port the prefix takes over never fails.
 bpftool map update pinned "$PIN_DIR/layout" key 0 0 0 0 value 3 0 0 0
-rm "$PIN_DIR/scopes" "$PIN_DIR/prefixes" "$PIN_DIR/prefix_list"
+rm "$PIN_DIR/scopes" "$PIN_DIR/prefixes" "$PIN_DIR/prefix_list" "$PIN_DIR/udp_replies"
 serve --label=P 127.0.0.1:9100
 id_before=$(link_prog)
 loop_start 127.0.0.1:8100
@@ -55,7 +55,7 @@ ok "--dst on layout 3 pins" "$SKSTEER" -p 8100 -s 127.0.0.1:9100 --dst 127.0.0.1
 sleep 0.3
 is "a client hammering the port through the upgrade never failed" "fail 0" \
 	"$(loop_stop | grep -o 'fail [0-9]*')"
-is "layout 4 is pinned" 4 "$(layout)"
+is "layout 5 is pinned" 5 "$(layout)"
 ok "with the prefix maps" test -e "$PIN_DIR/scopes" -a -e "$PIN_DIR/prefixes" -a -e "$PIN_DIR/prefix_list"
 ok "and a new program" test "$id_before" != "$(link_prog)"
 is "the prefix takes its port, the rest stay" "P:8100 8101" \
@@ -63,6 +63,30 @@ is "the prefix takes its port, the rest stay" "P:8100 8101" \
 is "off the prefix, the port is as it was" 8100 "$(dial 127.0.0.2:8100)"
 ok "--detach" "$SKSTEER" --detach
 kill "$LAST_PID"
+
+# Layout 4: these pins without udp_replies, the layout 4, and the watcher's links where layout 4
+# pinned its own (watch_*). Any run swaps in the program that reads the table, replaces the
+# watcher and pins layout 5, while a client hammers a steered UDP port.
+read -r lo _ </proc/sys/net/ipv4/ip_local_port_range
+serve --udp 127.0.0.1:7
+serve --udp 127.0.0.1:9200
+ok "a UDP target over the ephemeral range" "$SKSTEER" -p $lo-$((lo + 99)) -s udp:127.0.0.1:9200
+bpftool map update pinned "$PIN_DIR/layout" key 0 0 0 0 value 4 0 0 0
+rm "$PIN_DIR/udp_replies" "$PIN_DIR/udp_awaited" "$PIN_DIR/udp_watch_stats"
+rm "$PIN_DIR/udp_watch_bound4" "$PIN_DIR/udp_watch_bound6" # layout 4 had no post_bind links
+for f in release bind4 bind6 sendmsg4 sendmsg6; do mv "$PIN_DIR/udp_watch_$f" "$PIN_DIR/watch_$f"; done
+id_before=$(link_prog)
+loop_start --udp 127.0.0.1:$((lo + 50))
+ok "a run on layout 4 pins" "$SKSTEER" --add $((lo + 100)) -s udp:127.0.0.1:9200
+is "a client hammering a steered UDP port through the upgrade never failed" "fail 0" \
+	"$(loop_stop | grep -o 'fail [0-9]*')"
+is "layout 5 is pinned" 5 "$(layout)"
+ok "with a new program" test "$id_before" != "$(link_prog)"
+is "the old watcher's links are gone, the new one's in place" "0 7" \
+	"$(ls "$PIN_DIR" | grep -c '^watch_') $(ls "$PIN_DIR" | grep -c '^udp_watch_[a-z]*[46e]$')"
+is "clients get their replies" 5 \
+	"$(for _ in $(seq 5); do dial --udp --sendto 127.0.0.1:7; done | grep -c '^7$')"
+ok "--detach" "$SKSTEER" --detach
 
 # --trace on old pins migrates first, then traces.
 start_ready "${OLD[@]}" 127.0.0.1:9001 8300

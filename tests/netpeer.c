@@ -159,11 +159,13 @@ static void udp_answer(int fd)
 	out = socket(dst.ss_family, SOCK_DGRAM, 0);
 	setsockopt(out, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	setsockopt(out, SOL_IP, IP_FREEBIND, &one, sizeof(one));
+	/* a port another socket holds alone cannot answer: no reply from some other port */
 	if (bind(out, (struct sockaddr *)&dst,
 		 dst.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
 					     sizeof(struct sockaddr_in)))
 		perror("bind reply");
-	sendto(out, reply, strlen(reply), 0, (struct sockaddr *)&peer, msg.msg_namelen);
+	else
+		sendto(out, reply, strlen(reply), 0, (struct sockaddr *)&peer, msg.msg_namelen);
 	close(out);
 }
 
