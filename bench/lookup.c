@@ -258,21 +258,75 @@ static double measure(const struct prog *p, uint16_t port)
 }
 
 /*
- * TCP and UDP, this version against 0.2: slot 1 a TCP listener on HIT_PORT,
- * slot 2 a UDP socket on UDP_PORT (outside the ephemeral range) and on
- * EPHEMERAL_PORT, with the UDP client rule on from EPHEMERAL_FROM (this
- * version only); CLIENT_PORT is held by a client.
+ * TCP and UDP, this version against 0.2 and 0.3: slot 1 a TCP listener on
+ * HIT_PORT, slot 2 a UDP socket on UDP_PORT (outside the ephemeral range) and
+ * on EPHEMERAL_PORT, with the UDP client rule on from EPHEMERAL_FROM (0.3 and
+ * this version). A client socket holds CLIENT_PORT, and another REPLY_PORT;
+ * the second sent to the lookups' source (127.0.0.1:40000), the first did not.
+ * 0.3 left both ports to their clients; this version leaves only the reply.
  */
 #define UDP_PORT 53
 #define EPHEMERAL_FROM 32768
 #define EPHEMERAL_PORT 40000
 #define CLIENT_PORT 40001
+#define REPLY_PORT 40002
+
+static void hold(int clients, uint32_t port)
+{
+	uint32_t elem = port / SKSTEER_CLIENTS_PER_ELEM;
+	uint64_t counts = 0;
+
+	bpf_map_lookup_elem(clients, &elem, &counts);
+	counts += SKSTEER_CLIENTS_ONE(port);
+	bpf_map_update_elem(clients, &elem, &counts, BPF_ANY);
+}
+
+/* This version's table: socket `cookie` holds port and awaits replies from peer_port. */
+static void await(int table, uint64_t cookie, uint32_t port, uint16_t peer_port)
+{
+	struct sksteer_awaited claim = { .addr = { port } }, peer = {
+		.cookie = cookie,
+		.addr = { htonl(0x7f000001) },
+		.port = htons(peer_port),
+		.family = AF_INET,
+	};
+	uint64_t never = UINT64_MAX;
+
+	if (bpf_map_update_elem(table, &claim, &cookie, BPF_ANY) ||
+	    bpf_map_update_elem(table, &peer, &never, BPF_ANY))
+		die("the table of awaited replies");
+}
+
+static void configure_clients(const struct prog *p)
+{
+	uint32_t two = 2, zero = 0, flags = EPHEMERAL_FROM << SKSTEER_CLIENTS_SHIFT;
+	int clients = map_fd(p, "udp_clients"), replies = map_fd(p, "udp_replies"), table;
+
+	if (clients < 0) /* 0.2: no rule */
+		return;
+	bpf_map_update_elem(map_fd(p, "target_flags"), &two, &flags, BPF_ANY);
+	hold(clients, CLIENT_PORT);
+	hold(clients, REPLY_PORT);
+	if (replies < 0) /* 0.3: ports, not replies */
+		return;
+	table = bpf_map_create(
+		BPF_MAP_TYPE_HASH, "awaited", sizeof(struct sksteer_awaited), sizeof(uint64_t),
+		SKSTEER_UDP_AWAITED,
+		&(struct bpf_map_create_opts){ .sz = sizeof(struct bpf_map_create_opts),
+					       .map_flags = BPF_F_NO_PREALLOC });
+	if (table < 0)
+		die("the table of awaited replies");
+	await(table, 1, CLIENT_PORT, 53);
+	await(table, 2, REPLY_PORT, 40000);
+	if (bpf_map_update_elem(replies, &zero, &table, BPF_ANY))
+		die("udp_replies");
+	close(table);
+}
 
 static void configure_protocols(const struct prog *p, int udp_fd)
 {
-	uint32_t one = 1, two = 2, key, flags = EPHEMERAL_FROM << SKSTEER_CLIENTS_SHIFT;
+	uint32_t one = 1, two = 2;
 	uint64_t tcp_sock = (uint64_t)target_fd, udp_sock = (uint64_t)udp_fd;
-	int clients = map_fd(p, "udp_clients");
 
 	if (!strcmp(p->name, "floor"))
 		return;
@@ -280,15 +334,12 @@ static void configure_protocols(const struct prog *p, int udp_fd)
 	put_owner(p, SKSTEER_PROTO_BIT(IPPROTO_UDP) | UDP_PORT, 2);
 	put_owner(p, SKSTEER_PROTO_BIT(IPPROTO_UDP) | EPHEMERAL_PORT, 2);
 	put_owner(p, SKSTEER_PROTO_BIT(IPPROTO_UDP) | CLIENT_PORT, 2);
+	put_owner(p, SKSTEER_PROTO_BIT(IPPROTO_UDP) | REPLY_PORT, 2);
 	bpf_map_update_elem(map_fd(p, "targets"), &one, &tcp_sock, BPF_ANY);
 	bpf_map_update_elem(map_fd(p, "targets"), &two, &udp_sock, BPF_ANY);
 	put_route(p, 1, 1);
 	put_route(p, 2, 2);
-	if (clients >= 0) { /* this version */
-		key = CLIENT_PORT;
-		bpf_map_update_elem(map_fd(p, "target_flags"), &two, &flags, BPF_ANY);
-		bpf_map_update_elem(clients, &key, &(uint8_t){ 1 }, BPF_ANY);
-	}
+	configure_clients(p);
 }
 
 static int udp_socket(void)
@@ -311,30 +362,35 @@ static void compare_protocols(const char *dir)
 		{ "tcp, steered", IPPROTO_TCP, HIT_PORT },
 		{ "udp, steered (port outside the range)", IPPROTO_UDP, UDP_PORT },
 		{ "udp, steered (in the range, no client)", IPPROTO_UDP, EPHEMERAL_PORT },
-		{ "udp, a client's port (left to it)", IPPROTO_UDP, CLIENT_PORT },
+		{ "udp, a client's port, no reply (now: steered)", IPPROTO_UDP, CLIENT_PORT },
+		{ "udp, a reply to a client (left to it)", IPPROTO_UDP, REPLY_PORT },
 	};
-	struct prog progs[3] = {
+	struct prog progs[4] = {
 		load(dir, "floor.bpf.o", "floor_prog", "floor"),
 		load(dir, "sksteer-0.2.bpf.o", "sksteer", "sksteer-0.2"),
+		load(dir, "sksteer-0.3.bpf.o", "sksteer", "sksteer-0.3"),
 		load(dir, "sksteer.bpf.o", "sksteer", "sksteer"),
 	};
 	int udp_fd = udp_socket();
 
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		configure_protocols(&progs[i], udp_fd);
-	printf("\nTCP and UDP lookups, this version against 0.2 (the UDP client rule on from port "
-	       "%u)\n",
+	printf("\nTCP and UDP lookups, this version against 0.2 (no UDP client rule) and 0.3 (the rule "
+	       "by port), the rule on from port %u\n",
 	       EPHEMERAL_FROM);
-	printf("%-40s %8s %8s %8s  %9s\n", "lookup", "floor ns", "0.2 ns", "now ns", "now/0.2");
+	printf("%-46s %8s %8s %8s %8s  %7s %7s\n", "lookup", "floor ns", "0.2 ns", "0.3 ns",
+	       "now ns", "now/0.2", "now/0.3");
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
-		double ns[3];
+		double ns[4];
 
-		for (int i = 0; i < 3; i++)
+		for (int i = 0; i < 4; i++)
 			ns[i] = measure_proto(&progs[i], cases[c].port, cases[c].proto);
-		printf("%-40s %8.1f %8.1f %8.1f  %9.2f\n", cases[c].what, ns[0], ns[1], ns[2],
-		       (ns[2] - ns[0]) / (ns[1] - ns[0]));
+		printf("%-46s %8.1f %8.1f %8.1f %8.1f  %7.2f %7.2f\n", cases[c].what, ns[0], ns[1],
+		       ns[2], ns[3], (ns[3] - ns[0]) / (ns[1] - ns[0]),
+		       (ns[3] - ns[0]) / (ns[2] - ns[0]));
 	}
-	printf("now/0.2: cost above the floor, this version relative to 0.2 (1.00: unchanged).\n");
+	printf("now/0.2, now/0.3: cost above the floor, this version relative to each (1.00: "
+	       "unchanged).\n");
 	close(udp_fd);
 }
 
