@@ -178,7 +178,7 @@ struct sksteer_udp_watch {
 };
 
 /* Sockets made servers by --force before the watcher saw them (udp_adopted) */
-#define SKSTEER_UDP_ADOPTED 65536
+#define SKSTEER_UDP_ADOPTED 4096
 #define SKSTEER_UDP_SERVER 0 /* udp_adopted's value */
 
 /*
