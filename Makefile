@@ -114,7 +114,7 @@ CONFIG := $(OUTPUT)/config
 
 # The loader's pure helpers are separate objects so that tests and fuzzers can link them alone.
 TOOL_SRCS := sksteer.c apply.c config.c program.c steer.c trace.c status.c parse.c sockets.c pins.c find.c kernel.c cgroup.c \
-	clients.c handover.c follow.c routes.c scopes.c
+	clients.c handover.c follow.c routes.c scopes.c escape.c usage.c
 TOOL_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(TOOL_SRCS))
 # Test and benchmark helpers: real sockets, a link swapper, and baseline programs.
 TEST_PROGS := $(OUTPUT)/netpeer $(OUTPUT)/linkswap $(OUTPUT)/lookup $(OUTPUT)/floor.bpf.o \
@@ -310,6 +310,12 @@ fuzz: | $(OUTPUT)
 	$(Q)mkdir -p $(OUTPUT)/fuzz-corpus-handover
 	$(Q)$(OUTPUT)/fuzz_handover -max_total_time=$(FUZZ_TIME) -max_len=256 \
 		$(OUTPUT)/fuzz-corpus-handover tests/fuzz-corpus/handover
+	$(call msg,FUZZ,escape.c for $(FUZZ_TIME)s)
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc \
+		tests/fuzz_escape.c src/escape.c -o $(OUTPUT)/fuzz_escape
+	$(Q)mkdir -p $(OUTPUT)/fuzz-corpus-escape
+	$(Q)$(OUTPUT)/fuzz_escape -max_total_time=$(FUZZ_TIME) -max_len=512 \
+		$(OUTPUT)/fuzz-corpus-escape tests/fuzz-corpus/escape
 
 # Static analysis of the loader, after a build (it needs the skeletons bpftool generates):
 # clang's analyzer (core, unix, security and dead-store checkers, every report an error; not

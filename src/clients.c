@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 #include "cgroup.h"
 #include "clients.h"
+#include "escape.h"
 #include "scopes.h"
 #include "clients.skel.h"
 #include "sockets.h"
@@ -509,8 +510,11 @@ void clients_done(struct live *l, const struct change *c, int n)
 	char msg[512];
 
 	msg[0] = '\0';
-	if (clients_sync(l, msg, sizeof(msg)) && msg[0])
-		fprintf(stderr, "sksteer: warning: %s\n", msg);
+	if (clients_sync(l, msg, sizeof(msg)) && msg[0]) {
+		fputs("sksteer: warning: ", stderr);
+		esc_fputs(ESC_TEXT, msg, stderr); /* it may quote a path: one line all the same */
+		fputc('\n', stderr);
+	}
 	for (int i = 0; i < n; i++)
 		clients_warn(l, &c[i]);
 }

@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "cgroup.h"
+#include "escape.h"
 #include "find.h"
 #include "follow.h"
 #include "follow.skel.h"
@@ -506,13 +507,15 @@ void follow_info(const struct live *l, int slot, struct follow_info *out)
 void follow_text(const struct follow_info *fi, FILE *f)
 {
 	const struct sksteer_follow_stats *s = &fi->stats;
+	char cgroup[ESC_SIZE(sizeof(fi->cgroup))]; /* its names: any byte but '/' and newline */
 
 	if (fi->mode == FOLLOW_OFF)
 		return;
 	fprintf(f,
 		"  follow   %s, uid %u%s%s%s  takeovers %llu  refused %llu (uid %llu, cgroup %llu)",
 		fi->mode == FOLLOW_GROUP ? "its SO_REUSEPORT group" : "the new socket alone",
-		fi->uid, fi->cgroup[0] ? ", cgroup " : "", fi->cgroup,
+		fi->uid, fi->cgroup[0] ? ", cgroup " : "",
+		esc(ESC_TEXT, fi->cgroup, cgroup, sizeof(cgroup)),
 		fi->attached ? "" : " (follower not attached: run sksteer -s TARGET --follow)",
 		(unsigned long long)s->followed,
 		(unsigned long long)(s->refused_uid + s->refused_cgroup),
@@ -530,6 +533,7 @@ void follow_text(const struct follow_info *fi, FILE *f)
 void follow_json(const struct follow_info *fi, FILE *f)
 {
 	const struct sksteer_follow_stats *s = &fi->stats;
+	char cgroup[ESC_SIZE(sizeof(fi->cgroup))];
 
 	if (fi->mode == FOLLOW_OFF) {
 		fprintf(f, "\"follow\":null");
@@ -539,17 +543,17 @@ void follow_json(const struct follow_info *fi, FILE *f)
 		"\"follow\":{\"mode\":\"%s\",\"uid\":%u,\"cgroup\":\"%s\",\"attached\":%s,"
 		"\"takeovers\":%llu,\"refused_uid\":%llu,\"refused_cgroup\":%llu,\"errors\":%llu,"
 		"\"standby\":%llu,\"standby_serves\":%s}",
-		fi->mode == FOLLOW_GROUP ? "group" : "socket", fi->uid, fi->cgroup,
-		fi->attached ? "true" : "false", (unsigned long long)s->followed,
-		(unsigned long long)s->refused_uid, (unsigned long long)s->refused_cgroup,
-		(unsigned long long)s->errors, (unsigned long long)fi->standby,
-		fi->standby_serves ? "true" : "false");
+		fi->mode == FOLLOW_GROUP ? "group" : "socket", fi->uid,
+		esc(ESC_JSON, fi->cgroup, cgroup, sizeof(cgroup)), fi->attached ? "true" : "false",
+		(unsigned long long)s->followed, (unsigned long long)s->refused_uid,
+		(unsigned long long)s->refused_cgroup, (unsigned long long)s->errors,
+		(unsigned long long)fi->standby, fi->standby_serves ? "true" : "false");
 }
 
 void follow_metrics(const struct status *st, FILE *f)
 {
 	unsigned long long ns = (unsigned long long)st->netns;
-	char name[TARGET_STRLEN];
+	char name[LABEL_STRLEN];
 
 	fprintf(f, "# HELP sksteer_follow_takeovers_total New sockets at a following target's "
 		   "address that took over its ports.\n"
@@ -558,7 +562,7 @@ void follow_metrics(const struct status *st, FILE *f)
 		if (st->targets[i].follow.mode != FOLLOW_OFF)
 			fprintf(f,
 				"sksteer_follow_takeovers_total{netns=\"%llu\",target=\"%s\"} %llu\n",
-				ns, format_target(&st->targets[i].addr, name, sizeof(name)),
+				ns, target_label(&st->targets[i].addr, name, sizeof(name)),
 				(unsigned long long)st->targets[i].follow.stats.followed);
 	fprintf(f, "# HELP sksteer_follow_refused_total Sockets at a following target's address "
 		   "that were refused the takeover, by cause (uid, cgroup).\n"
@@ -568,7 +572,7 @@ void follow_metrics(const struct status *st, FILE *f)
 
 		if (t->follow.mode == FOLLOW_OFF)
 			continue;
-		format_target(&t->addr, name, sizeof(name));
+		target_label(&t->addr, name, sizeof(name));
 		fprintf(f,
 			"sksteer_follow_refused_total{netns=\"%llu\",target=\"%s\",cause=\"uid\"} "
 			"%llu\n"

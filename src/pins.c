@@ -411,7 +411,7 @@ static void remove_stale(const char *base, const struct pins *ours)
 /* Who holds a lock on the directory, from /proc/locks; 0 if unseen (another PID namespace). */
 static pid_t lock_holder(int dir_fd, char *comm, size_t len)
 {
-	char line[256], path[64];
+	char line[256];
 	unsigned int maj, min;
 	unsigned long ino;
 	struct stat st;
@@ -432,16 +432,8 @@ static pid_t lock_holder(int dir_fd, char *comm, size_t len)
 			pid = holder;
 	}
 	fclose(f);
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	f = pid ? fopen(path, "re") : NULL;
-	if (f) {
-		if (fgets(comm, (int)len, f))
-			comm[strcspn(comm, "\n")] = '\0';
-		fclose(f);
-	}
-	for (char *c = comm; *c; c++) /* any bytes a process named itself: none to a terminal */
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = '?';
+	if (pid) /* any bytes a process named itself: the message that quotes it escapes them */
+		proc_comm(pid, comm, len);
 	return pid;
 }
 

@@ -26,6 +26,7 @@
 #include <bpf/libbpf.h>
 #include "apply.h"
 #include "clients.h"
+#include "escape.h"
 #include "follow.h"
 #include "handover.h"
 #include "kernel.h"
@@ -33,6 +34,7 @@
 #include "status.h"
 #include "steer.h"
 #include "trace.h"
+#include "usage.h"
 
 #define ERRLEN 1024
 #ifndef CAP_SYS_RESOURCE
@@ -272,22 +274,22 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case 'p':
 		if (parse_ports(arg, &env.ports, err, sizeof(err)))
-			argp_failure(state, 64, 0, "%s", err);
+			usage_fail(state, "%s", err);
 		env.ports_arg = arg;
 		break;
 	case 's':
 		if (parse_target(arg, &env.target, err, sizeof(err)))
-			argp_failure(state, 64, 0, "%s", err);
+			usage_fail(state, "%s", err);
 		env.target_arg = arg;
 		break;
 	case 'a':
 		if (parse_ports(arg, &env.add, err, sizeof(err)))
-			argp_failure(state, 64, 0, "--add: %s", err);
+			usage_fail(state, "--add: %s", err);
 		env.add_arg = arg;
 		break;
 	case 'r':
 		if (parse_ports(arg, &env.remove, err, sizeof(err)))
-			argp_failure(state, 64, 0, "--remove: %s", err);
+			usage_fail(state, "--remove: %s", err);
 		env.remove_arg = arg;
 		break;
 	case 'c':
@@ -295,7 +297,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_DST:
 		if (parse_prefix(arg, &env.dst, err, sizeof(err)))
-			argp_failure(state, 64, 0, "--dst %s", err);
+			usage_fail(state, "--dst %s", err);
 		env.dst_arg = arg;
 		break;
 	case OPT_SAVE:
@@ -312,9 +314,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		unsigned long v = strtoul(arg, &end, 10);
 
 		if (!*arg || *end || v > 3600 || arg[0] == '-')
-			argp_failure(state, 64, 0,
-				     "--wait %s: give whole seconds, 0 to 3600 (e.g. --wait 30)",
-				     arg);
+			usage_fail(state,
+				   "--wait %s: give whole seconds, 0 to 3600 (e.g. --wait 30)",
+				   arg);
 		env.wait_s = (unsigned int)v;
 		env.wait_given = true;
 		break;
@@ -360,7 +362,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_LISTEN:
 		if (parse_target(arg, &env.target, err, sizeof(err)))
-			argp_failure(state, 64, 0, "--listen: %s", err);
+			usage_fail(state, "--listen: %s", err);
 		env.listen_arg = arg;
 		break;
 	case OPT_BACKLOG: {
@@ -368,7 +370,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		long v = strtol(arg, &end, 10);
 
 		if (!*arg || *end || v < 1 || v > 65535)
-			argp_failure(state, 64, 0, "--backlog %s: give a length, 1 to 65535", arg);
+			usage_fail(state, "--backlog %s: give a length, 1 to 65535", arg);
 		env.listen.backlog = (int)v;
 		break;
 	}
@@ -381,18 +383,17 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_FDNAME:
 		if (!*arg || strchr(arg, ':') || strlen(arg) > 255)
-			argp_failure(
-				state, 64, 0,
-				"--fdname '%s': give a name of up to 255 characters without ':'",
-				arg);
+			usage_fail(state,
+				   "--fdname '%s': give a name of up to 255 characters without ':'",
+				   arg);
 		env.fdname = arg;
 		break;
 	case OPT_FOLLOW:
 		if (arg && strcmp(arg, "group"))
-			argp_failure(state, 64, 0,
-				     "--follow=%s: give --follow (the new socket alone) or "
-				     "--follow=group (its SO_REUSEPORT group)",
-				     arg);
+			usage_fail(state,
+				   "--follow=%s: give --follow (the new socket alone) or "
+				   "--follow=group (its SO_REUSEPORT group)",
+				   arg);
 		env.follow = arg ? FOLLOW_GROUP : FOLLOW_ON;
 		break;
 	case OPT_NO_FOLLOW:
@@ -408,7 +409,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			state->next = state->argc;
 			break;
 		}
-		argp_error(state, "unexpected argument '%s'", arg);
+		usage_error(state, "unexpected argument '%s'", arg);
 		break;
 	case ARGP_KEY_END:
 		if ((env.fd_arg != NULL) + env.systemd + (env.listen_arg != NULL) > 1)
@@ -503,15 +504,24 @@ static int libbpf_print_fn(enum libbpf_print_level level, const char *format, va
 	return vfprintf(stderr, format, args);
 }
 
+/*
+ * Every error's one line on stderr, whatever it quotes (an argument, a path, a
+ * process's name; lower layers put them in as they are): escaped as text.
+ */
 static int fail(const char *fmt, ...)
 {
+	char *msg = NULL;
 	va_list ap;
+	int n;
 
-	fputs("sksteer: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
+	fputs("sksteer: ", stderr);
+	esc_fputs(ESC_TEXT, n < 0 ? "out of memory" : msg, stderr);
 	fputc('\n', stderr);
+	if (n >= 0)
+		free(msg);
 	return 1;
 }
 
@@ -838,14 +848,17 @@ static int show(struct live *l, char *err, size_t errlen)
 	int ret = -1;
 
 	if (!l->pins.live) {
-		if (env.metrics)
+		if (env.metrics) {
 			printf("# sksteer: not steering in network namespace %llu\n",
 			       (unsigned long long)l->pins.netns_ino);
-		else if (env.json)
+		} else if (env.json) {
 			printf("{\"netns\":%llu,\"steering\":false,\"targets\":[]}\n",
 			       (unsigned long long)l->pins.netns_ino);
-		else
-			printf("not steering in %s\n", netns_name());
+		} else {
+			fputs("not steering in ", stdout);
+			esc_fputs(ESC_TEXT, netns_name(), stdout); /* --netns PATH */
+			putchar('\n');
+		}
 		return 0;
 	}
 	st = calloc(1, sizeof(*st));
@@ -957,6 +970,7 @@ static int enough_files(char *err, size_t errlen)
 
 int main(int argc, char **argv)
 {
+	static char program_name[] = "sksteer";
 	struct live l = { .fds = { [0 ... NR_MAPS - 1] = -1 } };
 	enum pins_mode mode = PINS_CHANGE;
 	char err[ERRLEN] = "";
@@ -964,16 +978,17 @@ int main(int argc, char **argv)
 	int ret, netns_fd;
 
 	argp_err_exit_status = 64;
+	/* messages say "sksteer:", not whatever argv[0] holds (a path, a newline) */
+	argv[0] = program_name;
+	usage_check_options(&argp, (const int[]){ OPT_FD, OPT_SYSTEMD, OPT_LISTEN, 0 }, argc, argv);
 	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, NULL))
 		return 64;
 	libbpf_set_print(libbpf_print_fn);
 	/* only runs that load programs ask the kernel; --detach has pins to show it can */
 	if (check_privileges() || (!read_only() && !env.detach && !env.dry_run && check_kernel()))
 		return 1;
-	if (enough_files(err, sizeof(err))) {
-		fprintf(stderr, "sksteer: %s\n", err);
-		return 1;
-	}
+	if (enough_files(err, sizeof(err)))
+		return fail("%s", err);
 	if (open_netns(&netns_fd, &netns_ino))
 		return 1;
 

@@ -162,26 +162,26 @@ const char *proc_stat_fields(pid_t pid, char *buf, size_t len)
 	return end ? end + 1 : NULL;
 }
 
-static void read_comm(pid_t pid, char *comm, size_t len)
+void proc_comm(pid_t pid, char *comm, size_t len)
 {
 	char path[64];
+	size_t n = 0;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	comm[0] = '\0';
 	f = fopen(path, "re");
-	if (!f)
-		return;
-	if (fgets(comm, (int)len, f))
-		comm[strcspn(comm, "\n")] = '\0';
-	fclose(f);
+	if (f) {
+		n = fread(comm, 1, len - 1, f);
+		fclose(f);
+	}
 	/*
-	 * A process names itself (prctl PR_SET_NAME) with any bytes: no control
-	 * character of its choosing reaches a terminal, a log line or a message.
+	 * The name as the process gave it (prctl PR_SET_NAME takes any bytes, a
+	 * newline too): the kernel's own newline ends it. Whoever prints it
+	 * escapes it (src/escape.h), so that JSON gives back every byte it can.
 	 */
-	for (char *c = comm; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = '?';
+	if (n && comm[n - 1] == '\n')
+		n--;
+	comm[n] = '\0';
 }
 
 /* Looks through one process's fds for the socket. */
@@ -201,7 +201,7 @@ static int scan_process(pid_t pid, const char *want, struct owner *owner)
 			continue;
 		owner->pid = pid;
 		owner->fd = atoi(fde->d_name);
-		read_comm(pid, owner->comm, sizeof(owner->comm));
+		proc_comm(pid, owner->comm, sizeof(owner->comm));
 		found = 1;
 	}
 	closedir(fds);

@@ -42,8 +42,11 @@ bool sock_can_be_target(const struct sock_info *s, const struct sksteer_target *
 struct owner {
 	pid_t pid;
 	int fd; /* the socket's fd number in that process */
-	char comm[32];
+	char comm[32]; /* raw: escape it to print it */
 };
+
+/* The name of process pid (/proc/PID/comm) as its bytes, "" if gone; len > 16 holds it all. */
+void proc_comm(pid_t pid, char *comm, size_t len);
 
 /*
  * The fields of /proc/PID/stat from field 3 (state) on, read into buf: comm,

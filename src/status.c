@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "escape.h"
 #include "scopes.h"
 #include "status.h"
 
@@ -244,7 +245,8 @@ static const char *state_name(const struct target_status *t)
 void status_text(const struct status *st, FILE *f)
 {
 	const struct sksteer_stats *n = &st->totals;
-	char name[TARGET_STRLEN];
+	/* names that others chose (a process, a program), and the pin path: escaped */
+	char name[TARGET_STRLEN], shown[ESC_SIZE(sizeof(st->targets[0].owner.comm))];
 
 	for (int i = 0; i < st->ntargets; i++) {
 		const struct target_status *t = &st->targets[i];
@@ -252,7 +254,8 @@ void status_text(const struct status *st, FILE *f)
 		fprintf(f, "target %s  %s  %s%s", format_target(&t->addr, name, sizeof(name)),
 			proto_name(&t->addr), state_name(t), t->fail_closed ? "  fail-closed" : "");
 		if (t->owner.pid)
-			fprintf(f, "  pid %d (%s)", t->owner.pid, t->owner.comm);
+			fprintf(f, "  pid %d (%s)", t->owner.pid,
+				esc(ESC_TEXT, t->owner.comm, shown, sizeof(shown)));
 		fputc('\n', f);
 		/* a target bound for prefixes only has no line for every address */
 		if (t->nports || !t->ndst)
@@ -295,67 +298,36 @@ void status_text(const struct status *st, FILE *f)
 		(unsigned long long)st->totals_ext.refused,
 		(unsigned long long)st->totals_ext.preempted);
 	if (st->prog_tag[0])
-		fprintf(f, "  program  %s id %u tag %s\n", st->prog_name, st->prog_id,
+		fprintf(f, "  program  %s id %u tag %s\n",
+			esc(ESC_TEXT, st->prog_name, shown, sizeof(shown)), st->prog_id,
 			st->prog_tag);
 	else /* reading a program by id needs CAP_SYS_ADMIN */
 		fprintf(f, "  program  id %u (its name and tag need CAP_SYS_ADMIN to read)\n",
 			st->prog_id);
 	for (int i = 0; i < st->nothers; i++)
 		fprintf(f, "  other    sk_lookup program %s id %u (link %u) runs %s sksteer%s\n",
-			st->others[i].name, st->others[i].prog_id, st->others[i].link_id,
+			esc(ESC_TEXT, st->others[i].name, shown, sizeof(shown)),
+			st->others[i].prog_id, st->others[i].link_id,
 			st->others[i].before ? "before" : "after",
 			st->others[i].before ? ": its choices preempt sksteer's" : "");
 	if (st->others_unknown)
 		fprintf(f,
 			"  other    sk_lookup programs: unknown (listing them needs CAP_SYS_ADMIN)\n");
 	clients_text(&st->clients, f);
-	fprintf(f, "  pins     %s\n", st->pin_dir);
+	fputs("  pins     ", f);
+	esc_fputs(ESC_TEXT, st->pin_dir, f);
+	fputc('\n', f);
 	if (st->tracer)
 		fprintf(f, "  tracer   pid %u\n", st->tracer);
 	else
 		fprintf(f, "  tracer   none\n");
 }
 
-/* The length of the well-formed UTF-8 sequence at s (RFC 3629), 0 if it is not one. */
-static int utf8_len(const unsigned char *s)
-{
-	int n = s[0] >= 0xf5 ? 0 : s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
-
-	/* a NUL ends the check too: it is no continuation byte */
-	for (int i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	/* overlong forms, surrogates, beyond U+10FFFF */
-	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0) ||
-	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
-		return 0;
-	return n;
-}
-
-/*
- * A JSON string: a process name can hold quotes, backslashes, control
- * characters and bytes that are no UTF-8 (U+FFFD each: JSON is UTF-8).
- */
+/* A JSON string: a process name or a path can hold any bytes (src/escape.h). */
 static void json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		int n;
-
-		if (c == '"' || c == '\\') {
-			fprintf(f, "\\%c", c);
-		} else if (c < 0x20) {
-			fprintf(f, "\\u%04x", c);
-		} else if (c < 0x80) {
-			fputc(c, f);
-		} else if ((n = utf8_len((const unsigned char *)s))) {
-			fwrite(s, 1, (size_t)n, f);
-			s += n - 1;
-		} else {
-			fputs("\\ufffd", f);
-		}
-	}
+	esc_fputs(ESC_JSON, s, f);
 	fputc('"', f);
 }
 
@@ -374,20 +346,23 @@ void status_json(const struct status *st, FILE *f)
 	fprintf(f, "{\"netns\":%llu,\"steering\":true,\"pin_dir\":", (unsigned long long)st->netns);
 	json_str(f, st->pin_dir);
 	fputc(',', f);
-	if (st->prog_tag[0])
-		fprintf(f, "\"program\":{\"id\":%u,\"name\":\"%s\",\"tag\":\"%s\"},", st->prog_id,
-			st->prog_name, st->prog_tag);
-	else
+	if (st->prog_tag[0]) {
+		fprintf(f, "\"program\":{\"id\":%u,\"name\":", st->prog_id);
+		json_str(f, st->prog_name);
+		fprintf(f, ",\"tag\":\"%s\"},", st->prog_tag);
+	} else {
 		fprintf(f, "\"program\":{\"id\":%u,\"name\":null,\"tag\":null},", st->prog_id);
+	}
 	if (st->others_unknown) {
 		fprintf(f, "\"other_programs\":null,");
 	} else {
 		fprintf(f, "\"other_programs\":[");
-		for (int i = 0; i < st->nothers; i++)
-			fprintf(f,
-				"%s{\"prog_id\":%u,\"link_id\":%u,\"name\":\"%s\",\"runs\":\"%s\"}",
-				i ? "," : "", st->others[i].prog_id, st->others[i].link_id,
-				st->others[i].name, st->others[i].before ? "before" : "after");
+		for (int i = 0; i < st->nothers; i++) {
+			fprintf(f, "%s{\"prog_id\":%u,\"link_id\":%u,\"name\":", i ? "," : "",
+				st->others[i].prog_id, st->others[i].link_id);
+			json_str(f, st->others[i].name);
+			fprintf(f, ",\"runs\":\"%s\"}", st->others[i].before ? "before" : "after");
+		}
 		fprintf(f, "],");
 	}
 	if (st->tracer)
@@ -445,6 +420,18 @@ void status_json(const struct status *st, FILE *f)
 	fprintf(f, "\"events_lost\":%llu}\n", (unsigned long long)n->events_lost);
 }
 
+/*
+ * A target as a label value. format_target() writes no byte that needs it, but
+ * every label value goes through the exposition format's escaping all the same:
+ * one that could (a name, a path) cannot be added unescaped by following these.
+ */
+char *target_label(const struct sksteer_target *t, char *buf, size_t len)
+{
+	char name[TARGET_STRLEN];
+
+	return esc(ESC_PROM, format_target(t, name, sizeof(name)), buf, len);
+}
+
 static void metric_head(FILE *f, const char *name, const char *type, const char *help)
 {
 	fprintf(f, "# HELP sksteer_%s %s\n# TYPE sksteer_%s %s\n", name, help, name, type);
@@ -476,7 +463,7 @@ void status_metrics(const struct status *st, FILE *f)
 {
 	static const char *const causes[] = { "family", "protocol", "state", "other" };
 	unsigned long long ns = (unsigned long long)st->netns;
-	char name[TARGET_STRLEN];
+	char name[LABEL_STRLEN];
 
 	metric_head(f, "lookups_total", "counter",
 		    "Lookups the sk_lookup program handled, by target and verdict.");
@@ -485,7 +472,7 @@ void status_metrics(const struct status *st, FILE *f)
 	for (int i = 0; i < st->ntargets; i++) {
 		const struct target_status *t = &st->targets[i];
 
-		format_target(&t->addr, name, sizeof(name));
+		target_label(&t->addr, name, sizeof(name));
 		verdict_samples(f, "lookups_total", ns, name, &t->stats, &t->ext);
 	}
 	metric_head(
@@ -501,7 +488,7 @@ void status_metrics(const struct status *st, FILE *f)
 		const struct target_status *t = &st->targets[i];
 		const __u64 *by_cause = &t->stats.err_family;
 
-		format_target(&t->addr, name, sizeof(name));
+		target_label(&t->addr, name, sizeof(name));
 		for (int c = 0; c < 4; c++)
 			fprintf(f,
 				"sksteer_assign_errors_total{netns=\"%llu\",target=\"%s\",cause=\"%s\"} %llu\n",
@@ -512,24 +499,24 @@ void status_metrics(const struct status *st, FILE *f)
 		    "1 while the target's socket exists, 0 once it is gone.");
 	for (int i = 0; i < st->ntargets; i++)
 		fprintf(f, "sksteer_target_up{netns=\"%llu\",target=\"%s\"} %d\n", ns,
-			format_target(&st->targets[i].addr, name, sizeof(name)),
+			target_label(&st->targets[i].addr, name, sizeof(name)),
 			st->targets[i].alive);
 	metric_head(f, "target_ports", "gauge", "Ports the target owns.");
 	for (int i = 0; i < st->ntargets; i++)
 		fprintf(f, "sksteer_target_ports{netns=\"%llu\",target=\"%s\"} %u\n", ns,
-			format_target(&st->targets[i].addr, name, sizeof(name)),
+			target_label(&st->targets[i].addr, name, sizeof(name)),
 			st->targets[i].nports);
 	metric_head(f, "target_dst_ports", "gauge",
 		    "Ports the target owns for destinations in a prefix only (--dst).");
 	for (int i = 0; i < st->ntargets; i++) {
-		format_target(&st->targets[i].addr, name, sizeof(name));
+		target_label(&st->targets[i].addr, name, sizeof(name));
 		for (int d = 0; d < st->targets[i].ndst; d++) {
-			char pname[PREFIX_STRLEN];
+			char pname[PREFIX_STRLEN], dst[ESC_SIZE(PREFIX_STRLEN)];
 
+			format_prefix(&st->targets[i].dst[d].dst, pname, sizeof(pname));
 			fprintf(f,
 				"sksteer_target_dst_ports{netns=\"%llu\",target=\"%s\",dst=\"%s\"} %u\n",
-				ns, name,
-				format_prefix(&st->targets[i].dst[d].dst, pname, sizeof(pname)),
+				ns, name, esc(ESC_PROM, pname, dst, sizeof(dst)),
 				st->targets[i].dst[d].nports);
 		}
 	}

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include "clients.h"
+#include "escape.h"
 #include "follow.h"
 #include "sockets.h"
 #include "steer.h"
@@ -63,6 +64,10 @@ void status_free(struct status *st);
 void status_text(const struct status *st, FILE *f);
 void status_json(const struct status *st, FILE *f);
 void status_metrics(const struct status *st, FILE *f);
+
+/* --metrics: a target as a label value, escaped for the exposition format (src/escape.h) */
+#define LABEL_STRLEN ESC_SIZE(TARGET_STRLEN)
+char *target_label(const struct sksteer_target *t, char *buf, size_t len);
 
 /* --check: one line per problem (a target's socket gone, ports lost); returns how many. */
 int status_check(const struct live *l, const struct status *st, FILE *f);

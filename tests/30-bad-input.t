@@ -281,8 +281,8 @@ perl -MConfig -MIO::Socket::INET -e '$| = 1;
 PIDS+=($!)
 wait_listening 9002
 ok "steer 84 to the oddly named owner's socket" "$SKSTEER" -p 84 -s 127.0.0.1:9002
-is "--list --json is JSON, the name's bytes that are no UTF-8 as U+FFFD" \
-	'a\ufffd\ufffd"\?[2Jb' \
+is "--list --json is JSON, the name's bytes that are no UTF-8 as U+FFFD, the others as they are" \
+	'a\ufffd\ufffd"\\u001b[2Jb' \
 	"$("$SKSTEER" --list --json | perl -MJSON::PP -e '
 		my $j = decode_json(join "", <STDIN>);
 		my ($t) = grep { $_->{port} == 9002 } @{$j->{targets}};
