@@ -27,6 +27,28 @@
 #define MAX_INSTANCES 16
 
 /*
+ * A cgroup path that a configuration file can hold (--save writes it as a
+ * word): no white space, no control byte, nothing that is no UTF-8. A
+ * backslash is fine (systemd's names have \x2d); only it grows when escaped.
+ */
+static int cgroup_savable(const char *path, char *err, size_t errlen)
+{
+	size_t backslashes = 0;
+
+	for (const char *c = path ? path : ""; *c; c++)
+		backslashes += *c == '\\';
+	if (!path ||
+	    (!strpbrk(path, " \t") && esc_len(ESC_TEXT, path) == strlen(path) + backslashes))
+		return 0;
+	snprintf(err, errlen,
+		 "--follow-cgroup %s: the path holds white space, a control character or bytes "
+		 "that are no UTF-8, which a configuration file cannot hold: give the cgroup a "
+		 "plain name",
+		 path);
+	return -1;
+}
+
+/*
  * The cgroup path (absolute under the cgroup2 mount, or relative to the
  * hierarchy's root) as a directory fd, its inode (the instance's id) and its
  * path from the root ("/system.slice/x.service"). "/" or "" is the root: id 0.
@@ -103,7 +125,9 @@ int follow_check(const struct sksteer_target *t, int mode, const char *cgroup, c
 			 ret ? strerror(-ret) : "not supported", name);
 		return -1;
 	}
-	fd = cgroup_resolve(cgroup, &id, rel, sizeof(rel), err, errlen);
+	fd = cgroup_savable(cgroup, err, errlen) ?
+		     -1 :
+		     cgroup_resolve(cgroup, &id, rel, sizeof(rel), err, errlen);
 	if (fd < 0)
 		return -1;
 	close(fd);
@@ -283,8 +307,10 @@ int follow_set(struct live *l, const struct sksteer_target *t, int mode, const c
 	else if (mode == FOLLOW_GROUP)
 		flags |= SKSTEER_FOLLOW | SKSTEER_FOLLOW_GROUP;
 	if (mode != FOLLOW_OFF) {
-		int fd = cgroup_resolve(cgroup, &pending[slot].id, pending[slot].rel,
-					sizeof(pending[slot].rel), err, errlen);
+		int fd = cgroup_savable(cgroup, err, errlen) ?
+				 -1 :
+				 cgroup_resolve(cgroup, &pending[slot].id, pending[slot].rel,
+						sizeof(pending[slot].rel), err, errlen);
 
 		if (fd < 0)
 			return -1;
