@@ -11,6 +11,7 @@
 #include "clients.h"
 #include "follow.h"
 #include "program.h"
+#include "signals.h"
 #include "sockets.h"
 
 /* A configuration is a few lines per target; anything this large is something else. */
@@ -187,8 +188,11 @@ static int wait_listening(struct live *l, const struct config *cfg, unsigned int
 	if (all_listening(cfg))
 		return 0;
 	pins_close(&l->pins);
-	while (!all_listening(cfg) && now_ns() < deadline)
+	while (!all_listening(cfg) && now_ns() < deadline) {
+		if (stop_check("while waiting for the targets to listen", err, errlen))
+			return -1;
 		nanosleep(&step, NULL);
+	}
 	return pins_open(&l->pins, ino, mode, err, errlen) < 0 ? -1 : 0;
 }
 
@@ -302,6 +306,9 @@ static int apply_plan(struct live *l, const struct plan *p, const struct config 
 	skel = program_load(l, false, err, errlen);
 	if (!skel)
 		return -1;
+	/* loading changed nothing that runs: the last point to stop at with nothing changed */
+	if (stop_check("before applying", err, errlen))
+		goto out;
 	/* an upgraded program runs before the maps change in ways only it can read */
 	if (l->pins.live && (l->migrated || l->maps_added) && program_sync(l, skel, err, errlen))
 		goto out;

@@ -30,6 +30,7 @@
 #include "handover.h"
 #include "kernel.h"
 #include "program.h"
+#include "signals.h"
 #include "status.h"
 #include "steer.h"
 #include "trace.h"
@@ -680,6 +681,9 @@ static int configure(struct live *l, char *err, size_t errlen)
 	skel = program_load(l, false, err, errlen);
 	if (!skel)
 		return -1;
+	/* loading changed nothing that runs: the last point to stop at with nothing changed */
+	if (stop_check("before steering", err, errlen))
+		goto out;
 	/* an upgraded program runs before the maps change in ways only it can read */
 	if (l->pins.live && (l->migrated || l->maps_added) && program_sync(l, skel, err, errlen))
 		goto out;
@@ -864,13 +868,6 @@ out:
 	return ret;
 }
 
-static volatile bool exiting;
-
-static void on_signal(int sig)
-{
-	exiting = true;
-}
-
 static int64_t realtime_offset_ns(void)
 {
 	struct timespec real, mono;
@@ -917,13 +914,24 @@ static int trace(struct live *l, char *err, size_t errlen)
 
 	out.realtime_offset_ns = realtime_offset_ns();
 	follow_fd = follow_events_fd(l);
-	ret = trace_stream(&out, t.events_fd, follow_fd, t.link_fd, &exiting, err, errlen);
+	ret = trace_stream(&out, t.events_fd, follow_fd, t.link_fd, &stop_requested, err, errlen);
 	if (follow_fd >= 0)
 		close(follow_fd);
 
-	/* without the lock the tracing program stays; the next run puts a plain one back */
-	if (pins_lock(&l->pins, LOCK_EX, err, errlen))
+	/*
+	 * The signal that ended the stream asked for this: the wait for the lock
+	 * ends at the next one only. Without the lock the tracing program stays;
+	 * the next run puts a plain one back.
+	 */
+	stop_dealt_with();
+	if (pins_lock(&l->pins, LOCK_EX, err, errlen)) {
+		if (stop_pending())
+			snprintf(err, errlen,
+				 "interrupted by %s while waiting for the lock to put the plain "
+				 "program back: the next run that changes steering does so",
+				 stop_signal());
 		return -1;
+	}
 	program_trace_end(l, &t);
 	report_lost(events_lost(l->fds[MAP_STATS]) - lost);
 	return ret;
@@ -967,6 +975,9 @@ int main(int argc, char **argv)
 	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, NULL))
 		return 64;
 	libbpf_set_print(libbpf_print_fn);
+	/* from here on a signal ends the run at its next safe point, with one line */
+	stop_on_signals();
+	signal(SIGPIPE, SIG_IGN);
 	/* only runs that load programs ask the kernel; --detach has pins to show it can */
 	if (check_privileges() || (!read_only() && !env.detach && !env.dry_run && check_kernel()))
 		return 1;
@@ -976,12 +987,6 @@ int main(int argc, char **argv)
 	}
 	if (open_netns(&netns_fd, &netns_ino))
 		return 1;
-
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_signal);
-	signal(SIGPIPE, SIG_IGN);
-
 	if (env.wait_given)
 		pins_lock_wait_s = env.wait_s;
 	/* only a run that configures creates the pin directory */
@@ -1002,7 +1007,8 @@ int main(int argc, char **argv)
 		live_close(&l);
 		return fail("%s", err);
 	}
-	if (follow_check(&env.target, env.follow, env.follow_cgroup, err, sizeof(err))) {
+	if (follow_check(&env.target, env.follow, env.follow_cgroup, err, sizeof(err)) ||
+	    stop_check("", err, sizeof(err))) {
 		live_close(&l);
 		return fail("%s", err);
 	}
@@ -1035,9 +1041,13 @@ int main(int argc, char **argv)
 		ret = detach(&l, err, sizeof(err));
 	else if (env.ports_arg || env.target_arg)
 		ret = configure(&l, err, sizeof(err));
-	if (!ret && env.trace)
+	/* a run stopped once its change is made: no tracing, no CMD */
+	if (!ret && env.trace && !stop_pending())
 		ret = trace(&l, err, sizeof(err));
 	live_close(&l);
+	if (!ret && env.cmd && stop_pending())
+		return fail("interrupted by %s once the steering was in place: %s not started",
+			    stop_signal(), env.cmd[0]);
 	/* the steering is in place: CMD gets the socket (and keeps our pid) */
 	if (!ret && env.cmd)
 		return fail("%s", handover_exec(env.listen_arg ? env.given.fd : -1,
