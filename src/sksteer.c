@@ -28,6 +28,7 @@
 #include "clients.h"
 #include "follow.h"
 #include "handover.h"
+#include "input.h"
 #include "kernel.h"
 #include "program.h"
 #include "signals.h"
@@ -198,7 +199,9 @@ static const struct argp_option opts[] = {
 	{ "fail-open", OPT_FAIL_OPEN, NULL, 0,
 	  "While the target's socket is gone, leave its ports to the kernel (the default)", 0 },
 	{ "config", 'c', "FILE", 0,
-	  "Make the steering exactly what FILE says (sksteer.conf(5); - reads standard input)", 0 },
+	  "Make the steering exactly what FILE says (sksteer.conf(5); - reads standard input, a "
+	  "pipe or a file)",
+	  0 },
 	{ "save", OPT_SAVE, NULL, 0, "Print the steering as a configuration file", 0 },
 	{ "dry-run", OPT_DRY_RUN, NULL, 0,
 	  "With --config, -p, -s, --add or --remove: print what would change, change nothing; "
@@ -210,7 +213,8 @@ static const struct argp_option opts[] = {
 	  0 },
 	{ "wait", 'w', "SECONDS", 0,
 	  "Wait up to SECONDS (default 10) for another run's lock, then give up; with --config, "
-	  "also for every target to listen (a server that binds late)",
+	  "also for every target to listen (a server that binds late), and for standard input to "
+	  "end (at least 10 s)",
 	  0 },
 	{ "trace", 't', NULL, 0,
 	  "Stream lookup events until interrupted (after applying -p/-s, if given)", 0 },
@@ -937,6 +941,34 @@ static int trace(struct live *l, char *err, size_t errlen)
 	return ret;
 }
 
+/* --config: the run's options, and its input as read_config() read it */
+static struct apply_opts config;
+static char *config_text;
+
+/*
+ * The whole --config input, read before the lock is taken, so that no input
+ * (a FIFO, a pipe whose writer stalls) can hold up a run that holds it.
+ * Standard input has INPUT_WAIT_S seconds, or --wait's if longer. 0 or 1.
+ */
+static int read_config(void)
+{
+	unsigned int wait_s = env.wait_s > INPUT_WAIT_S ? env.wait_s : INPUT_WAIT_S;
+	char err[ERRLEN];
+
+	config = (struct apply_opts){ .file = env.config_arg,
+				      .dry_run = env.dry_run,
+				      .force = env.force,
+				      .new_sockets = env.new_sockets,
+				      .wait_s = env.wait_s,
+				      .out = stdout };
+	if (!env.config_arg)
+		return 0;
+	if (input_config(env.config_arg, wait_s, &config_text, &config.len, err, sizeof(err)))
+		return fail("%s", err);
+	config.text = config_text;
+	return 0;
+}
+
 /*
  * A run holds a few dozen descriptors at once (pinned maps, the skeletons'
  * maps and programs, a tracer's ring buffers): raise the soft RLIMIT_NOFILE
@@ -978,17 +1010,22 @@ int main(int argc, char **argv)
 	/* from here on a signal ends the run at its next safe point, with one line */
 	stop_on_signals();
 	signal(SIGPIPE, SIG_IGN);
-	/* only runs that load programs ask the kernel; --detach has pins to show it can */
-	if (check_privileges() || (!read_only() && !env.detach && !env.dry_run && check_kernel()))
+	/*
+	 * Only runs that load programs ask the kernel; --detach has pins to show it
+	 * can. The configuration is read first: before anything opens a file that
+	 * could take the place of a closed standard input.
+	 */
+	if (check_privileges() || read_config() ||
+	    (!read_only() && !env.detach && !env.dry_run && check_kernel()))
 		return 1;
 	if (enough_files(err, sizeof(err))) {
 		fprintf(stderr, "sksteer: %s\n", err);
 		return 1;
 	}
-	if (open_netns(&netns_fd, &netns_ino))
-		return 1;
 	if (env.wait_given)
 		pins_lock_wait_s = env.wait_s;
+	if (open_netns(&netns_fd, &netns_ino))
+		return 1;
 	/* only a run that configures creates the pin directory */
 	if (read_only() || env.dry_run)
 		mode = PINS_READ;
@@ -1027,14 +1064,7 @@ int main(int argc, char **argv)
 	else if (env.save)
 		ret = config_save(&l, stdout, err, sizeof(err));
 	else if (env.config_arg)
-		ret = config_run(&l,
-				 &(struct apply_opts){ .file = env.config_arg,
-						       .dry_run = env.dry_run,
-						       .force = env.force,
-						       .new_sockets = env.new_sockets,
-						       .wait_s = env.wait_s,
-						       .out = stdout },
-				 err, sizeof(err));
+		ret = config_run(&l, &config, err, sizeof(err));
 	else if (env.dry_run)
 		ret = dry_run(&l, err, sizeof(err));
 	else if (env.detach)
@@ -1045,6 +1075,7 @@ int main(int argc, char **argv)
 	if (!ret && env.trace && !stop_pending())
 		ret = trace(&l, err, sizeof(err));
 	live_close(&l);
+	free(config_text);
 	if (!ret && env.cmd && stop_pending())
 		return fail("interrupted by %s once the steering was in place: %s not started",
 			    stop_signal(), env.cmd[0]);
