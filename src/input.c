@@ -4,15 +4,18 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/nsfs.h>
 #include "input.h"
 #include "signals.h"
 
@@ -20,6 +23,10 @@
 #define CONFIG_MAX_BYTES (16 << 20)
 #define CHUNK 65536
 #define POLL_STEP_MS 100 /* how soon a signal that comes just before poll() is seen */
+
+#ifndef NSFS_MAGIC
+#define NSFS_MAGIC 0x6e736673
+#endif
 
 static const char *file_kind(int fd, mode_t mode)
 {
@@ -227,5 +234,32 @@ int input_config(const char *path, unsigned int wait_s, char **text, size_t *len
 	}
 	*text = t.buf;
 	*len = t.len;
+	return 0;
+}
+
+int input_netns(const char *path, int *fd, uint64_t *ino, char *err, size_t errlen)
+{
+	struct statfs fs;
+	struct stat st;
+
+	*fd = -1;
+	if (look(path, &st, &fs) ||
+	    (fs.f_type == NSFS_MAGIC && (*fd = open_looked(path, &st)) < 0)) {
+		snprintf(err, errlen, "--netns %s: %s: give /run/netns/NAME or /proc/PID/ns/net",
+			 path, strerror(errno));
+		return -1;
+	}
+	/* only a file of nsfs was opened: opening a namespace does nothing */
+	if (*fd < 0 || ioctl(*fd, NS_GET_NSTYPE) != CLONE_NEWNET) {
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+		snprintf(err, errlen,
+			 "--netns %s is not a network namespace: give /run/netns/NAME, "
+			 "/proc/PID/ns/net or a bind mount of one",
+			 path);
+		return -1;
+	}
+	*ino = st.st_ino;
 	return 0;
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * What the command line names by path, taken in without ever blocking a run:
- * the --config file (or standard input), read whole before the lock is taken.
- * A FIFO, a socket, a terminal, a directory or a device gets one line at once.
+ * the --config file (or standard input), read whole before the lock is taken,
+ * and the --netns namespace, checked before anything opens or enters it. A
+ * FIFO, a socket, a terminal, a directory or a device gets one line at once.
  */
 #ifndef __SKSTEER_INPUT_H
 #define __SKSTEER_INPUT_H
@@ -22,5 +23,12 @@
  */
 int input_config(const char *path, unsigned int wait_s, char **text, size_t *len, char *err,
 		 size_t errlen);
+
+/*
+ * Opens the network namespace at path (/run/netns/NAME, /proc/PID/ns/net, a
+ * bind mount of one) into *fd, its inode into *ino. Anything else is refused
+ * without being opened for reading. 0, or -1 with one line in err.
+ */
+int input_netns(const char *path, int *fd, uint64_t *ino, char *err, size_t errlen);
 
 #endif /* __SKSTEER_INPUT_H */

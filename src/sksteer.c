@@ -15,13 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include <linux/nsfs.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "apply.h"
@@ -622,6 +620,7 @@ static int check_privileges(void)
 /* The namespace to work on: ours, or --netns PATH (opened into *fd, else -1). 0 or 1. */
 static int open_netns(int *fd, uint64_t *ino)
 {
+	char err[ERRLEN];
 	struct stat st;
 
 	*fd = -1;
@@ -631,15 +630,8 @@ static int open_netns(int *fd, uint64_t *ino)
 		*ino = st.st_ino;
 		return 0;
 	}
-	*fd = open(env.netns_arg, O_RDONLY | O_CLOEXEC);
-	if (*fd < 0)
-		return fail("--netns %s: %s: give /run/netns/NAME or /proc/PID/ns/net",
-			    env.netns_arg, strerror(errno));
-	if (ioctl(*fd, NS_GET_NSTYPE) != CLONE_NEWNET || fstat(*fd, &st))
-		return fail("--netns %s is not a network namespace: give /run/netns/NAME, "
-			    "/proc/PID/ns/net or a bind mount of one",
-			    env.netns_arg);
-	*ino = st.st_ino;
+	if (input_netns(env.netns_arg, fd, ino, err, sizeof(err)))
+		return fail("%s", err);
 	return 0;
 }
 
