@@ -114,7 +114,7 @@ CONFIG := $(OUTPUT)/config
 
 # The loader's pure helpers are separate objects so that tests and fuzzers can link them alone.
 TOOL_SRCS := sksteer.c apply.c config.c program.c steer.c trace.c status.c parse.c sockets.c pins.c find.c kernel.c cgroup.c \
-	clients.c handover.c follow.c routes.c scopes.c escape.c usage.c
+	clients.c handover.c follow.c routes.c scopes.c escape.c usage.c input.c signals.c
 TOOL_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(TOOL_SRCS))
 # Test and benchmark helpers: real sockets, a link swapper, and baseline programs.
 TEST_PROGS := $(OUTPUT)/netpeer $(OUTPUT)/linkswap $(OUTPUT)/lookup $(OUTPUT)/floor.bpf.o \

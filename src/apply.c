@@ -11,63 +11,12 @@
 #include "clients.h"
 #include "follow.h"
 #include "program.h"
+#include "signals.h"
 #include "sockets.h"
 
-/* A configuration is a few lines per target; anything this large is something else. */
-#define CONFIG_MAX_BYTES (16 << 20)
 #define WAIT_STEP_NS 100000000L
 
 static const struct portset no_ports;
-
-/* The whole file, or standard input for "-", into *text. 0, or -1 with err. */
-static int read_input(const char *path, char **text, size_t *len, char *err, size_t errlen)
-{
-	FILE *f = strcmp(path, "-") ? fopen(path, "re") : stdin;
-	size_t cap = 0;
-	char *buf = NULL;
-
-	*len = 0;
-	if (!f) {
-		snprintf(err, errlen, "cannot read the configuration %s: %s", path,
-			 strerror(errno));
-		return -1;
-	}
-	for (;;) {
-		size_t n;
-
-		if (*len == cap) {
-			char *more = cap < CONFIG_MAX_BYTES ? realloc(buf, cap + 65536) : NULL;
-
-			if (!more) {
-				snprintf(err, errlen, "%s: %s", path,
-					 cap < CONFIG_MAX_BYTES ?
-						 "out of memory" :
-						 "larger than 16 MiB: not a sksteer configuration");
-				goto fail;
-			}
-			buf = more;
-			cap += 65536;
-		}
-		n = fread(buf + *len, 1, cap - *len, f);
-		*len += n;
-		if (n == 0)
-			break;
-	}
-	if (ferror(f)) {
-		snprintf(err, errlen, "cannot read the configuration %s: %s", path,
-			 strerror(errno));
-		goto fail;
-	}
-	if (f != stdin)
-		fclose(f);
-	*text = buf;
-	return 0;
-fail:
-	if (f != stdin)
-		fclose(f);
-	free(buf);
-	return -1;
-}
 
 #define FOLLOW_OPTIONS (CONFIG_FOLLOW | CONFIG_FOLLOW_GROUP)
 
@@ -187,8 +136,11 @@ static int wait_listening(struct live *l, const struct config *cfg, unsigned int
 	if (all_listening(cfg))
 		return 0;
 	pins_close(&l->pins);
-	while (!all_listening(cfg) && now_ns() < deadline)
+	while (!all_listening(cfg) && now_ns() < deadline) {
+		if (stop_check("while waiting for the targets to listen", err, errlen))
+			return -1;
 		nanosleep(&step, NULL);
+	}
 	return pins_open(&l->pins, ino, mode, err, errlen) < 0 ? -1 : 0;
 }
 
@@ -302,6 +254,9 @@ static int apply_plan(struct live *l, const struct plan *p, const struct config 
 	skel = program_load(l, false, err, errlen);
 	if (!skel)
 		return -1;
+	/* loading changed nothing that runs: the last point to stop at with nothing changed */
+	if (stop_check("before applying", err, errlen))
+		goto out;
 	/* an upgraded program runs before the maps change in ways only it can read */
 	if (l->pins.live && (l->migrated || l->maps_added) && program_sync(l, skel, err, errlen))
 		goto out;
@@ -341,18 +296,11 @@ int config_run(struct live *l, const struct apply_opts *o, char *err, size_t err
 {
 	struct config want, have = {};
 	struct plan p = {};
-	size_t len;
-	char *text;
-	int ret;
+	int ret = -1;
 
-	if (read_input(o->file, &text, &len, err, errlen))
+	if (config_parse(&want, strcmp(o->file, "-") ? o->file : "<stdin>", o->text, o->len, err,
+			 errlen))
 		return -1;
-	ret = config_parse(&want, strcmp(o->file, "-") ? o->file : "<stdin>", text, len, err,
-			   errlen);
-	free(text);
-	if (ret)
-		return -1;
-	ret = -1;
 	if (o->wait_s && wait_listening(l, &want, o->wait_s, err, errlen))
 		goto out;
 	if (!want.n && !l->pins.live && !o->dry_run) {

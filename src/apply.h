@@ -14,7 +14,9 @@
 #include "steer.h"
 
 struct apply_opts {
-	const char *file; /* --config FILE; "-" reads standard input */
+	const char *file; /* --config FILE, or "-" for standard input: its name in messages */
+	const char *text; /* its len bytes, read whole before the lock (input.h) */
+	size_t len;
 	bool dry_run; /* print the plan on out, change nothing */
 	bool force; /* --force: as if every line said force */
 	bool new_sockets; /* --new-sockets: take another socket at a target's address if any */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "pins.h"
+#include "signals.h"
 #include "sockets.h"
 
 #ifndef BPF_FS_MAGIC
@@ -448,7 +449,9 @@ static uint64_t now_ms(void)
 /*
  * Polled with LOCK_NB rather than a blocking flock() under an alarm: no timer
  * or signal disposition to set and restore, and a signal (Ctrl-C, whose
- * handler restarts system calls) ends the wait instead of being swallowed.
+ * handler restarts system calls, but never nanosleep()) ends the wait instead
+ * of being swallowed. The flag is checked at every step too: a signal that
+ * comes between two sleeps would otherwise wait out the whole --wait.
  * The step grows to 32 ms: a waiter behind a long run costs nearly nothing,
  * one behind a short run gets in soon after.
  */
@@ -456,7 +459,7 @@ int pins_lock(struct pins *p, int op, char *err, size_t errlen)
 {
 	struct timespec step = { .tv_nsec = 1000000 };
 	uint64_t deadline = now_ms() + (uint64_t)pins_lock_wait_s * 1000;
-	char comm[32], who[64] = "";
+	char comm[32], who[64] = "", what[PATH_MAX + 64];
 	pid_t pid;
 
 	while (flock(p->dir_fd, op | LOCK_NB)) {
@@ -465,15 +468,14 @@ int pins_lock(struct pins *p, int op, char *err, size_t errlen)
 				 strerror(errno));
 			return -1;
 		}
+		if (stop_pending()) {
+			snprintf(what, sizeof(what), "while waiting for another run's lock on %s",
+				 p->dir);
+			return stop_check(what, err, errlen);
+		}
 		if (now_ms() >= deadline)
 			break;
-		if (nanosleep(&step, NULL) && errno == EINTR) {
-			snprintf(err, errlen,
-				 "interrupted while waiting for another run's lock on %s: nothing "
-				 "changed",
-				 p->dir);
-			return -1;
-		}
+		nanosleep(&step, NULL); /* ended early by a signal: seen above */
 		if (step.tv_nsec < 32000000)
 			step.tv_nsec *= 2;
 	}

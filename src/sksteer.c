@@ -15,13 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include <linux/nsfs.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "apply.h"
@@ -29,8 +27,10 @@
 #include "escape.h"
 #include "follow.h"
 #include "handover.h"
+#include "input.h"
 #include "kernel.h"
 #include "program.h"
+#include "signals.h"
 #include "status.h"
 #include "steer.h"
 #include "trace.h"
@@ -199,7 +199,9 @@ static const struct argp_option opts[] = {
 	{ "fail-open", OPT_FAIL_OPEN, NULL, 0,
 	  "While the target's socket is gone, leave its ports to the kernel (the default)", 0 },
 	{ "config", 'c', "FILE", 0,
-	  "Make the steering exactly what FILE says (sksteer.conf(5); - reads standard input)", 0 },
+	  "Make the steering exactly what FILE says (sksteer.conf(5); - reads standard input, a "
+	  "pipe or a file)",
+	  0 },
 	{ "save", OPT_SAVE, NULL, 0, "Print the steering as a configuration file", 0 },
 	{ "dry-run", OPT_DRY_RUN, NULL, 0,
 	  "With --config, -p, -s, --add or --remove: print what would change, change nothing; "
@@ -211,7 +213,8 @@ static const struct argp_option opts[] = {
 	  0 },
 	{ "wait", 'w', "SECONDS", 0,
 	  "Wait up to SECONDS (default 10) for another run's lock, then give up; with --config, "
-	  "also for every target to listen (a server that binds late)",
+	  "also for every target to listen (a server that binds late), and for standard input to "
+	  "end (at least 10 s)",
 	  0 },
 	{ "trace", 't', NULL, 0,
 	  "Stream lookup events until interrupted (after applying -p/-s, if given)", 0 },
@@ -627,6 +630,7 @@ static int check_privileges(void)
 /* The namespace to work on: ours, or --netns PATH (opened into *fd, else -1). 0 or 1. */
 static int open_netns(int *fd, uint64_t *ino)
 {
+	char err[ERRLEN];
 	struct stat st;
 
 	*fd = -1;
@@ -636,15 +640,8 @@ static int open_netns(int *fd, uint64_t *ino)
 		*ino = st.st_ino;
 		return 0;
 	}
-	*fd = open(env.netns_arg, O_RDONLY | O_CLOEXEC);
-	if (*fd < 0)
-		return fail("--netns %s: %s: give /run/netns/NAME or /proc/PID/ns/net",
-			    env.netns_arg, strerror(errno));
-	if (ioctl(*fd, NS_GET_NSTYPE) != CLONE_NEWNET || fstat(*fd, &st))
-		return fail("--netns %s is not a network namespace: give /run/netns/NAME, "
-			    "/proc/PID/ns/net or a bind mount of one",
-			    env.netns_arg);
-	*ino = st.st_ino;
+	if (input_netns(env.netns_arg, fd, ino, err, sizeof(err)))
+		return fail("%s", err);
 	return 0;
 }
 
@@ -690,6 +687,9 @@ static int configure(struct live *l, char *err, size_t errlen)
 	skel = program_load(l, false, err, errlen);
 	if (!skel)
 		return -1;
+	/* loading changed nothing that runs: the last point to stop at with nothing changed */
+	if (stop_check("before steering", err, errlen))
+		goto out;
 	/* an upgraded program runs before the maps change in ways only it can read */
 	if (l->pins.live && (l->migrated || l->maps_added) && program_sync(l, skel, err, errlen))
 		goto out;
@@ -877,13 +877,6 @@ out:
 	return ret;
 }
 
-static volatile bool exiting;
-
-static void on_signal(int sig)
-{
-	exiting = true;
-}
-
 static int64_t realtime_offset_ns(void)
 {
 	struct timespec real, mono;
@@ -930,16 +923,55 @@ static int trace(struct live *l, char *err, size_t errlen)
 
 	out.realtime_offset_ns = realtime_offset_ns();
 	follow_fd = follow_events_fd(l);
-	ret = trace_stream(&out, t.events_fd, follow_fd, t.link_fd, &exiting, err, errlen);
+	ret = trace_stream(&out, t.events_fd, follow_fd, t.link_fd, &stop_requested, err, errlen);
 	if (follow_fd >= 0)
 		close(follow_fd);
 
-	/* without the lock the tracing program stays; the next run puts a plain one back */
-	if (pins_lock(&l->pins, LOCK_EX, err, errlen))
+	/*
+	 * The signal that ended the stream asked for this: the wait for the lock
+	 * ends at the next one only. Without the lock the tracing program stays;
+	 * the next run puts a plain one back.
+	 */
+	stop_dealt_with();
+	if (pins_lock(&l->pins, LOCK_EX, err, errlen)) {
+		if (stop_pending())
+			snprintf(err, errlen,
+				 "interrupted by %s while waiting for the lock to put the plain "
+				 "program back: the next run that changes steering does so",
+				 stop_signal());
 		return -1;
+	}
 	program_trace_end(l, &t);
 	report_lost(events_lost(l->fds[MAP_STATS]) - lost);
 	return ret;
+}
+
+/* --config: the run's options, and its input as read_config() read it */
+static struct apply_opts config;
+static char *config_text;
+
+/*
+ * The whole --config input, read before the lock is taken, so that no input
+ * (a FIFO, a pipe whose writer stalls) can hold up a run that holds it.
+ * Standard input has INPUT_WAIT_S seconds, or --wait's if longer. 0 or 1.
+ */
+static int read_config(void)
+{
+	unsigned int wait_s = env.wait_s > INPUT_WAIT_S ? env.wait_s : INPUT_WAIT_S;
+	char err[ERRLEN];
+
+	config = (struct apply_opts){ .file = env.config_arg,
+				      .dry_run = env.dry_run,
+				      .force = env.force,
+				      .new_sockets = env.new_sockets,
+				      .wait_s = env.wait_s,
+				      .out = stdout };
+	if (!env.config_arg)
+		return 0;
+	if (input_config(env.config_arg, wait_s, &config_text, &config.len, err, sizeof(err)))
+		return fail("%s", err);
+	config.text = config_text;
+	return 0;
 }
 
 /*
@@ -984,21 +1016,23 @@ int main(int argc, char **argv)
 	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, NULL))
 		return 64;
 	libbpf_set_print(libbpf_print_fn);
-	/* only runs that load programs ask the kernel; --detach has pins to show it can */
-	if (check_privileges() || (!read_only() && !env.detach && !env.dry_run && check_kernel()))
+	/* from here on a signal ends the run at its next safe point, with one line */
+	stop_on_signals();
+	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * Only runs that load programs ask the kernel; --detach has pins to show it
+	 * can. The configuration is read first: before anything opens a file that
+	 * could take the place of a closed standard input.
+	 */
+	if (check_privileges() || read_config() ||
+	    (!read_only() && !env.detach && !env.dry_run && check_kernel()))
 		return 1;
 	if (enough_files(err, sizeof(err)))
 		return fail("%s", err);
-	if (open_netns(&netns_fd, &netns_ino))
-		return 1;
-
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_signal);
-	signal(SIGPIPE, SIG_IGN);
-
 	if (env.wait_given)
 		pins_lock_wait_s = env.wait_s;
+	if (open_netns(&netns_fd, &netns_ino))
+		return 1;
 	/* only a run that configures creates the pin directory */
 	if (read_only() || env.dry_run)
 		mode = PINS_READ;
@@ -1017,7 +1051,8 @@ int main(int argc, char **argv)
 		live_close(&l);
 		return fail("%s", err);
 	}
-	if (follow_check(&env.target, env.follow, env.follow_cgroup, err, sizeof(err))) {
+	if (follow_check(&env.target, env.follow, env.follow_cgroup, err, sizeof(err)) ||
+	    stop_check("", err, sizeof(err))) {
 		live_close(&l);
 		return fail("%s", err);
 	}
@@ -1036,23 +1071,21 @@ int main(int argc, char **argv)
 	else if (env.save)
 		ret = config_save(&l, stdout, err, sizeof(err));
 	else if (env.config_arg)
-		ret = config_run(&l,
-				 &(struct apply_opts){ .file = env.config_arg,
-						       .dry_run = env.dry_run,
-						       .force = env.force,
-						       .new_sockets = env.new_sockets,
-						       .wait_s = env.wait_s,
-						       .out = stdout },
-				 err, sizeof(err));
+		ret = config_run(&l, &config, err, sizeof(err));
 	else if (env.dry_run)
 		ret = dry_run(&l, err, sizeof(err));
 	else if (env.detach)
 		ret = detach(&l, err, sizeof(err));
 	else if (env.ports_arg || env.target_arg)
 		ret = configure(&l, err, sizeof(err));
-	if (!ret && env.trace)
+	/* a run stopped once its change is made: no tracing, no CMD */
+	if (!ret && env.trace && !stop_pending())
 		ret = trace(&l, err, sizeof(err));
 	live_close(&l);
+	free(config_text);
+	if (!ret && env.cmd && stop_pending())
+		return fail("interrupted by %s once the steering was in place: %s not started",
+			    stop_signal(), env.cmd[0]);
 	/* the steering is in place: CMD gets the socket (and keeps our pid) */
 	if (!ret && env.cmd)
 		return fail("%s", handover_exec(env.listen_arg ? env.given.fd : -1,

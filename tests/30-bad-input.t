@@ -143,7 +143,8 @@ bad "--listen for a command that does not exist" "^sksteer: cannot run /nonexist
 bad "--config of a missing file" \
 	"^sksteer: cannot read the configuration /nonexistent: No such file or directory\$" \
 	--config /nonexistent
-bad "--config of a directory" "^sksteer: cannot read the configuration /tmp: Is a directory\$" \
+bad "--config of a directory" \
+	"^sksteer: the configuration /tmp is a directory, not a file: give a configuration file \(sksteer.conf\(5\)\), or pipe it into --config -\$" \
 	--config /tmp
 printf 'tcp 127.0.0.1:9001 82 fail-closed fail-open\n' >"$WORK/both.conf"
 bad "a line that is fail-closed and fail-open" \
