@@ -166,10 +166,10 @@ struct sksteer_awaited {
 	__u8 pad[5];
 };
 
-#define SKSTEER_UDP_AWAITED 16384
-#define SKSTEER_UDP_PER_UID 1024
-#define SKSTEER_UDP_PEERS 8
-#define SKSTEER_UDP_REPLY_S 30 /* a peer's datagrams are replies this long after a send to it */
+#define SKSTEER_UDP_AWAITED 16384U
+#define SKSTEER_UDP_PER_UID 1024U
+#define SKSTEER_UDP_PEERS 8U
+#define SKSTEER_UDP_REPLY_S 30U /* a peer's datagrams are replies this long after a send to it */
 
 /* The watcher's counters (per CPU), pinned as udp_watch_stats. */
 struct sksteer_udp_watch {
@@ -178,7 +178,7 @@ struct sksteer_udp_watch {
 };
 
 /* Sockets made servers by --force before the watcher saw them (udp_adopted) */
-#define SKSTEER_UDP_ADOPTED 4096
+#define SKSTEER_UDP_ADOPTED 4096U
 #define SKSTEER_UDP_SERVER 0 /* udp_adopted's value */
 
 /*
