@@ -355,16 +355,20 @@ static __always_inline int client_sends(struct bpf_sock_addr *ctx, const bool v6
 	if (!role || role->kind != ROLE_CLIENT)
 		return 1;
 	port = sk->src_port;
-	if ((!role->claimed || role->port != port) && forced(role))
-		return 1;
-	if (role->claimed && role->port != port)
-		release(role); /* it disconnected, and the kernel gave it another port */
 	/*
-	 * One lookup per send: a server that shares the port (SO_REUSEADDR), e.g.
-	 * the target answering from it, voided the claim when it bound.
+	 * One lookup per send. The claim is not there when the socket is new, when
+	 * it disconnected and the kernel gave it another port, when --force made it
+	 * a server, or when a server sharing the port (SO_REUSEADDR: the target
+	 * answering from it) voided the claim as it bound.
 	 */
-	if (!claim_held(role, port) && !claim(role, port))
-		return 1;
+	if (!claim_held(role, port)) {
+		if (forced(role))
+			return 1;
+		if (role->claimed && role->port != port)
+			release(role);
+		if (!claim(role, port))
+			return 1;
+	}
 	peer.cookie = role->cookie;
 	peer.port = (__u16)ctx->user_port;
 	peer.family = AF_INET;

@@ -83,6 +83,22 @@ from_peer "$new"
 is "and gets the replies on the new one" 1 "$(got "$WORK/move")"
 user_stop "$USER_PID"
 
+# --force on a port a client holds while the watcher runs: the socket is a server from then on,
+# though it keeps sending (its next send would otherwise claim the port again).
+user_start "$WORK/forced" "$NOBODY" repeat 127.0.0.1:9
+port=$READY
+ok "the port leaves the target" "$SKSTEER" --remove "$port" -s udp:127.0.0.1:9000
+ok "and comes back with --force" "$SKSTEER" --add "$port" -s udp:127.0.0.1:9000 --force
+: >"$WORK/forced"
+awaited() { "$SKSTEER" --list | grep -o 'replies awaited [0-9]*' | grep -o '[0-9]*$'; }
+for _ in $(seq 100); do [ "$(awaited)" = 0 ] && break; sleep 0.05; done
+is "its next send gives back its peers, and claims nothing" 0 "$(awaited)"
+before=$(steered)
+from_peer "$port"
+is "a client whose port --force took gets no reply" $((before + 1)) "$(steered)"
+is "(it got nothing)" 0 "$(got "$WORK/forced")"
+user_stop "$USER_PID"
+
 # A user fills its budget: its sends go unrecorded, counted; nobody else's entries move.
 user_start "$WORK/victim" 20100 send 127.0.0.1:9
 VICTIM_PORT=$READY

@@ -10,6 +10,7 @@
 #   move PEER        send to PEER (port A), disconnect, send again until the kernel gives
 #                    another port B; "ready A B"
 #   send PEER        send to PEER from a port the kernel gives; "ready PORT"
+#   repeat PEER      the same, and again every 0.1 s
 #   fill N PEER...   N sockets, each sending to every PEER; "ready"; receives nothing
 use strict;
 use warnings;
@@ -34,11 +35,12 @@ sub port_of { (unpack_sockaddr_in(getsockname($_[0])))[0] }
 
 sub disconnect { connect($_[0], pack('S x14', AF_UNSPEC)) or die "disconnect: $!\n" }
 
-sub listen_on {
-	my ($s) = @_;
+sub listen_on { # listen_on SOCKET [PEER]: prints what it gets; sends to PEER every 0.1 s
+	my ($s, $peer) = @_;
 	my $sel = IO::Select->new($s);
 	while (1) {
-		next unless $sel->can_read(1);
+		send($s, 'x', MSG_DONTWAIT, $peer) if $peer;
+		next unless $sel->can_read($peer ? 0.1 : 1);
 		my $buf = '';
 		recv($s, $buf, 512, 0) // next;
 		print "got $buf\n";
@@ -82,12 +84,12 @@ if ($mode eq 'take') {
 	}
 	print "ready $first $now\n";
 	listen_on($s);
-} elsif ($mode eq 'send') {
+} elsif ($mode eq 'send' || $mode eq 'repeat') {
 	my ($peer) = @ARGV;
 	my $s = udp();
 	send($s, 'x', 0, addr($peer)) or die "send: $!\n";
 	print "ready " . port_of($s) . "\n";
-	listen_on($s);
+	listen_on($s, $mode eq 'repeat' ? addr($peer) : undef);
 } elsif ($mode eq 'fill') {
 	my ($n, @peers) = @ARGV;
 	my @socks;
