@@ -93,10 +93,8 @@ ok "and comes back with --force" "$SKSTEER" --add "$port" -s udp:127.0.0.1:9000 
 awaited() { "$SKSTEER" --list | grep -o 'replies awaited [0-9]*' | grep -o '[0-9]*$'; }
 for _ in $(seq 100); do [ "$(awaited)" = 0 ] && break; sleep 0.05; done
 is "its next send gives back its peers, and claims nothing" 0 "$(awaited)"
-before=$(steered)
 from_peer "$port"
-is "a client whose port --force took gets no reply" $((before + 1)) "$(steered)"
-is "(it got nothing)" 0 "$(got "$WORK/forced")"
+is "a client whose port --force took gets no reply" 0 "$(got "$WORK/forced")"
 user_stop "$USER_PID"
 
 # A user fills its budget: its sends go unrecorded, counted; nobody else's entries move.
