@@ -53,7 +53,7 @@ read -r eph_lo eph_hi </proc/sys/net/ipv4/ip_local_port_range
 run_sksteer -p "53,$((eph_lo - 1))-$((eph_lo + 10))" -s udp:0.0.0.0:5300
 is "steering UDP into the ephemeral range succeeds" 0 "$RC"
 is "with one line of warning naming the overlap" \
-	"sksteer: warning: UDP ports $eph_lo-$((eph_lo + 10)) are in the ephemeral range $eph_lo-$eph_hi (net.ipv4.ip_local_port_range): while another program's UDP client socket holds one of them, datagrams to it go to that socket, not to the target" \
+	"sksteer: warning: UDP ports $eph_lo-$((eph_lo + 10)) are in the ephemeral range $eph_lo-$eph_hi (net.ipv4.ip_local_port_range): a reply to another program's UDP client socket on one of them (from the address and port it sent to, within 30 s) goes to that socket, not to the target" \
 	"$STDERR"
 run_sksteer -p 53 -s udp:0.0.0.0:5300
 is "none for UDP ports outside it" "0 " "$RC $STDERR"
