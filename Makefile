@@ -294,7 +294,7 @@ demo: all
 # libFuzzer targets (tests/fuzz_NAME.c) for the parts of the loader that read what users and
 # service managers give: built with clang, ASan and UBSan, every report fatal (a UBSan report
 # that only printed would pass). make fuzz-build builds them; make fuzz runs each for FUZZ_TIME
-# seconds.
+# seconds; make test replays the committed corpus through them (tests/03-fuzz-corpus.t).
 FUZZERS := parse config handover escape
 FUZZ_BINS := $(addprefix $(OUTPUT)/fuzz_,$(FUZZERS))
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
