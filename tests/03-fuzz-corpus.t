@@ -51,16 +51,17 @@ for name in "${fuzzers[@]}"; do
 	(cd "$TOP" && timeout 120 ".output/$name" -timeout=10 -artifact_prefix="$WORK/$name-" \
 		"${inputs[@]}") >"$out" 2>&1
 	rc=$?
-	ran=$(grep -c '^Executed ' "$out")
+	ran=$(grep -ac '^Executed ' "$out")
 	if [ "$rc" = 0 ] && [ "$ran" = "${#inputs[@]}" ]; then
 		result "$name runs the ${#inputs[@]} inputs of tests/fuzz-corpus" 0
 	else
-		# the input it was on; then its report, less libFuzzer's chatter
-		last=$(grep '^Running: ' "$out" | tail -1)
+		# the input it was on; then its report, less libFuzzer's chatter (and with the bytes
+		# a check quotes made visible: TAP is lines of text)
+		last=$(grep -a '^Running: ' "$out" | tail -1)
 		result "$name runs the ${#inputs[@]} inputs of tests/fuzz-corpus" 1 \
 			"$name failed (exit $rc, $ran of ${#inputs[@]} run) on ${last#Running: }" \
-			"$(grep -Ev '^(INFO: |Running|Executed |NOTE: libFuzzer| +Combine libFuzzer)' "$out" |
-				head -25)"
+			"$(grep -aEv '^(INFO: |Running|Executed |NOTE: libFuzzer| +Combine libFuzzer)' "$out" |
+				head -25 | cat -v)"
 	fi
 done
 
