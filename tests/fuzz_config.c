@@ -114,8 +114,12 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		return 0;
 	}
 	text = write_config(&cfg, &len);
-	if (config_parse(&again, "saved", text, len, err, sizeof(err)) || !same(&cfg, &again)) {
-		fprintf(stderr, "saved as\n%s\ndoes not parse back the same: %s\n", text, err);
+	if (config_parse(&again, "saved", text, len, err, sizeof(err))) {
+		fprintf(stderr, "saved as\n%s\ndoes not parse back: %s\n", text, err);
+		abort();
+	}
+	if (!same(&cfg, &again)) {
+		fprintf(stderr, "saved as\n%s\nparses back as another configuration\n", text);
 		abort();
 	}
 	for (int i = 0; i < again.n; i++) {
