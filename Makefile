@@ -5,6 +5,7 @@
 # make test       run the test suite (root; real kernel, throwaway namespaces)
 # make bench      benchmarks, as ratios against baselines measured in the same run
 # make demo       a short live demonstration in a throwaway namespace
+# make fuzz       the fuzzers (clang's libFuzzer), FUZZ_TIME seconds each (default 20)
 # make deps       install build and test dependencies (Debian/Ubuntu, root)
 # make deps-cross the same, plus the arm64 cross toolchain and libraries
 # make vmtest     the suite in VMs on Debian's kernels: see vmtest/vmtest.mk
@@ -289,33 +290,53 @@ bench: all
 demo: all
 	$(Q)scripts/demo.sh
 
+# --- fuzzers ---------------------------------------------------------------------------------
+# libFuzzer targets (tests/fuzz_NAME.c) for the parts of the loader that read what users and
+# service managers give: built with clang, ASan and UBSan, every report fatal (a UBSan report
+# that only printed would pass). make fuzz-build builds them; make fuzz runs each for FUZZ_TIME
+# seconds; make test replays the committed corpus through them (tests/03-fuzz-corpus.t).
+FUZZERS := parse config handover escape
+FUZZ_BINS := $(addprefix $(OUTPUT)/fuzz_,$(FUZZERS))
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-D_GNU_SOURCE $(PREFIX_MAP) -Isrc
+# what each links of the loader
+$(OUTPUT)/fuzz_parse: src/parse.c
+$(OUTPUT)/fuzz_config: src/config.c src/parse.c
+$(OUTPUT)/fuzz_handover: src/handover.c src/parse.c
+$(OUTPUT)/fuzz_escape: src/escape.c
+# Not on $(CONFIG): neither CC nor CFLAGS nor SANITIZE reaches them, and a switch of those must
+# not rebuild them.
+$(OUTPUT)/fuzz_%: tests/fuzz_%.c $(wildcard src/*.h) | $(OUTPUT)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
+
+.PHONY: fuzz-build
+fuzz-build: $(FUZZ_BINS)
+	@:
+
+# Each fuzzer starts from its committed corpus (parse: the whole tree, every subdirectory too)
+# and what its earlier runs found, and writes what it finds to the first directory given,
+# .output/fuzz-corpus-NAME: never into tests/fuzz-corpus, which changes only by commit. A
+# crash stops make with an error, its input in .output/fuzz-crashes/, not in the tree.
 FUZZ_TIME ?= 20
+fuzz_seeds_parse := tests/fuzz-corpus
+fuzz_seeds_config := tests/fuzz-corpus/config
+fuzz_seeds_handover := tests/fuzz-corpus/handover
+fuzz_seeds_escape := tests/fuzz-corpus/escape
+fuzz_max_len_parse := 256
+fuzz_max_len_config := 1024
+fuzz_max_len_handover := 256
+fuzz_max_len_escape := 512
+define fuzz_run
+$(call msg,FUZZ,$(1) for $(FUZZ_TIME)s)
+$(Q)mkdir -p $(OUTPUT)/fuzz-corpus-$(1) $(OUTPUT)/fuzz-crashes
+$(Q)$(OUTPUT)/fuzz_$(1) -max_total_time=$(FUZZ_TIME) -max_len=$(fuzz_max_len_$(1)) \
+	-artifact_prefix=$(OUTPUT)/fuzz-crashes/$(1)- $(OUTPUT)/fuzz-corpus-$(1) $(fuzz_seeds_$(1))
+
+endef
 .PHONY: fuzz
-fuzz: | $(OUTPUT)
-	$(call msg,FUZZ,parse.c for $(FUZZ_TIME)s)
-	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc \
-		tests/fuzz_parse.c src/parse.c -o $(OUTPUT)/fuzz_parse
-	$(Q)mkdir -p $(OUTPUT)/fuzz-corpus
-	$(Q)$(OUTPUT)/fuzz_parse -max_total_time=$(FUZZ_TIME) -max_len=256 \
-		$(OUTPUT)/fuzz-corpus tests/fuzz-corpus
-	$(call msg,FUZZ,config.c for $(FUZZ_TIME)s)
-	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc \
-		tests/fuzz_config.c src/config.c src/parse.c -o $(OUTPUT)/fuzz_config
-	$(Q)mkdir -p $(OUTPUT)/fuzz-corpus-config
-	$(Q)$(OUTPUT)/fuzz_config -max_total_time=$(FUZZ_TIME) -max_len=1024 \
-		$(OUTPUT)/fuzz-corpus-config tests/fuzz-corpus/config
-	$(call msg,FUZZ,handover.c (--fd, LISTEN_FDS) for $(FUZZ_TIME)s)
-	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc \
-		tests/fuzz_handover.c src/handover.c src/parse.c -o $(OUTPUT)/fuzz_handover
-	$(Q)mkdir -p $(OUTPUT)/fuzz-corpus-handover
-	$(Q)$(OUTPUT)/fuzz_handover -max_total_time=$(FUZZ_TIME) -max_len=256 \
-		$(OUTPUT)/fuzz-corpus-handover tests/fuzz-corpus/handover
-	$(call msg,FUZZ,escape.c for $(FUZZ_TIME)s)
-	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc \
-		tests/fuzz_escape.c src/escape.c -o $(OUTPUT)/fuzz_escape
-	$(Q)mkdir -p $(OUTPUT)/fuzz-corpus-escape
-	$(Q)$(OUTPUT)/fuzz_escape -max_total_time=$(FUZZ_TIME) -max_len=512 \
-		$(OUTPUT)/fuzz-corpus-escape tests/fuzz-corpus/escape
+fuzz: fuzz-build
+	$(foreach f,$(FUZZERS),$(call fuzz_run,$(f)))
 
 # Static analysis of the loader, after a build (it needs the skeletons bpftool generates):
 # clang's analyzer (core, unix, security and dead-store checkers, every report an error; not

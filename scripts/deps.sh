@@ -53,6 +53,12 @@ done
 if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
 	missing="$missing nginx-light"
 fi
+# make fuzz and tests/03-fuzz-corpus.t: clang's libFuzzer and sanitizer runtimes. Debian 12 and
+# later package them apart (libclang-rt-dev), only recommended by clang, which
+# --no-install-recommends leaves out; older releases (Ubuntu 22.04) ship them with clang.
+if ! [ -f "$(clang -print-file-name="libclang_rt.fuzzer-$(uname -m).a" 2>/dev/null)" ]; then
+	missing="$missing libclang-rt-dev"
+fi
 # bpftool is its own package on Debian and newer Ubuntu, part of linux-tools on older Ubuntu
 if ! command -v bpftool >/dev/null && [ ! -x /usr/sbin/bpftool ]; then
 	missing="$missing bpftool"
@@ -82,6 +88,7 @@ for pkg in $missing; do
 	case $pkg in
 	nginx-light) pkgs="$pkgs $(pick nginx-light nginx)" ;;
 	bpftool) pkgs="$pkgs $(pick bpftool linux-tools-common)" ;;
+	libclang-rt-dev) pkgs="$pkgs $(pick libclang-rt-dev)" ;;
 	*) pkgs="$pkgs $pkg" ;;
 	esac
 done

@@ -30,7 +30,8 @@ enum config_socket {
 /*
  * One line: a target's ports for every destination, or with dst=PREFIX for
  * destinations in PREFIX only (a target has a line per prefix it binds ports
- * for; the lines of one target carry the same options).
+ * for; the lines of one target carry the same options). tests/fuzz_config.c's
+ * same() compares each field: a new one goes there too.
  */
 struct config_target {
 	struct sksteer_target addr;

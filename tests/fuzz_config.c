@@ -2,7 +2,8 @@
 /*
  * libFuzzer target for the configuration file parser (make fuzz). Besides
  * crashes it checks what --save and --config promise: a file that parses,
- * written out and parsed again, is the same configuration and the same bytes;
+ * written out and parsed again, is the same configuration (every line whole,
+ * its dst= prefix too; force is never written) and the same bytes;
  * a configuration differs from itself in nothing, and from nothing in every
  * target. The input, cut in two where its first byte says, is also two
  * configurations: the changes from one to the other are one line each, as
@@ -25,19 +26,26 @@ static char *write_config(const struct config *cfg, size_t *len)
 	return text;
 }
 
-/* what --save writes of a line's options: force is how to apply it, not state */
-#define STATE (CONFIG_FAIL_CLOSED | CONFIG_FOLLOW | CONFIG_FOLLOW_GROUP)
-
+/*
+ * The same configuration: every field of every line (struct config_target) but two, which are
+ * no part of it. line is where the line was in its file: --save writes a comment first, and
+ * another file may put the same lines elsewhere. CONFIG_FORCE is how to apply a line, not state:
+ * --save never writes it, and config_diff() sees no change in it. A dst= prefix, the other
+ * options, the cgroup followed and the planner's socket verdict all count.
+ */
 static bool same(const struct config *a, const struct config *b)
 {
-	if (a->n != b->n)
+	if (a->n != b->n || a->ntargets != b->ntargets)
 		return false;
-	for (int i = 0; i < a->n; i++)
-		if (!target_equal(&a->t[i].addr, &b->t[i].addr) ||
-		    memcmp(&a->t[i].ports, &b->t[i].ports, sizeof(a->t[i].ports)) ||
-		    (a->t[i].options & STATE) != (b->t[i].options & STATE) ||
-		    strcmp(a->t[i].follow_cgroup, b->t[i].follow_cgroup))
+	for (int i = 0; i < a->n; i++) {
+		const struct config_target *x = &a->t[i], *y = &b->t[i];
+
+		if (!target_equal(&x->addr, &y->addr) || !prefix_equal(&x->dst, &y->dst) ||
+		    memcmp(&x->ports, &y->ports, sizeof(x->ports)) ||
+		    (x->options & ~CONFIG_FORCE) != (y->options & ~CONFIG_FORCE) ||
+		    strcmp(x->follow_cgroup, y->follow_cgroup) || x->socket != y->socket)
 			return false;
+	}
 	return true;
 }
 
@@ -106,9 +114,19 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		return 0;
 	}
 	text = write_config(&cfg, &len);
-	if (config_parse(&again, "saved", text, len, err, sizeof(err)) || !same(&cfg, &again)) {
-		fprintf(stderr, "saved as\n%s\ndoes not parse back the same: %s\n", text, err);
+	if (config_parse(&again, "saved", text, len, err, sizeof(err))) {
+		fprintf(stderr, "saved as\n%s\ndoes not parse back: %s\n", text, err);
 		abort();
+	}
+	if (!same(&cfg, &again)) {
+		fprintf(stderr, "saved as\n%s\nparses back as another configuration\n", text);
+		abort();
+	}
+	for (int i = 0; i < again.n; i++) {
+		if (again.t[i].options & CONFIG_FORCE) {
+			fprintf(stderr, "--save wrote force:\n%s\n", text);
+			abort();
+		}
 	}
 	text2 = write_config(&again, &len2);
 	if (len != len2 || memcmp(text, text2, len)) {
