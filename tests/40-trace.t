@@ -108,12 +108,17 @@ ok "a new tracer can start" trace_start "$WORK/after-kill"
 trace_stop
 
 # Lost events: a reader that stalls while lookups flood in.
-"$SKSTEER" --trace 2>"$WORK/flood.err" | (sleep 3; cat >/dev/null) &
+# (through a FIFO, so that $! is the tracer's own pid: the signal goes to it and nothing else)
+mkfifo "$WORK/flood.fifo"
+(sleep 3; cat >/dev/null) <"$WORK/flood.fifo" &
+READER=$!
+"$SKSTEER" --trace 2>"$WORK/flood.err" >"$WORK/flood.fifo" &
 FLOOD=$!
 for _ in $(seq 250); do tracing && break; sleep 0.02; done
 "$NETPEER" rate 127.0.0.2:81 1.5 >/dev/null
-pkill -INT -f "$SKSTEER --trace"
+kill -INT "$FLOOD"
 wait "$FLOOD"
+wait "$READER"
 like "events the ring buffer could not take are counted and reported" \
 	"^sksteer: [1-9][0-9]* events lost" "$(cat "$WORK/flood.err")"
 
