@@ -26,12 +26,13 @@ dial 127.0.0.1:8080 >/dev/null
 trace_stop
 like "--trace shows the verdict" "127\.0\.0\.1:8080 +refused +127\.0\.0\.1:9000" "$(cat "$WORK/trace")"
 serve --label=A 127.0.0.1:9000
+A_PID=$LAST_PID
 ok "-s after A restarted keeps fail-closed" "$SKSTEER" -s 127.0.0.1:9000
 like "(still shown)" "fail-closed" "$("$SKSTEER" --list | head -1)"
 ok "--fail-open switches back" "$SKSTEER" -s 127.0.0.1:9000 -p 8080 --fail-open --force
 ok "(no longer shown)" bash -c "! '$SKSTEER' --list | grep -q fail-closed"
-pkill -f "netpeer serve --label=A 127.0.0.1:9000"
-sleep 0.1
+kill "$A_PID"
+wait "$A_PID" 2>/dev/null
 is "fail-open (the default): with A gone, the other listener gets 8080" other:8080 \
 	"$(dial 127.0.0.1:8080)"
 ok "--detach" "$SKSTEER" --detach
@@ -71,6 +72,7 @@ OTHER=("$TOP/.output/otherlookup" "$TOP/.output/otherlookup.bpf.o")
 start_ready "${OTHER[@]}" 80 7777
 OTHER_PID=$LAST_PID
 serve --label=B 127.0.0.1:9001
+B_PID=$LAST_PID
 ok "steer 80,81 to B, with another program attached before" "$SKSTEER" -p 80,81 -s 127.0.0.1:9001
 is "the other program's choice stands for 80" other:80 "$(dial 127.0.0.1:80)"
 is "sksteer steers 81" B:81 "$(dial 127.0.0.1:81)"
@@ -88,8 +90,8 @@ dial 127.0.0.1:80 >/dev/null
 trace_stop
 like "--trace shows it" "127\.0\.0\.1:80 +preempted +127\.0\.0\.1:9001" "$(cat "$WORK/trace2")"
 ok "B becomes fail-closed" "$SKSTEER" -p 80,81 -s 127.0.0.1:9001 --fail-closed
-pkill -f "netpeer serve --label=B 127.0.0.1:9001"
-sleep 0.1
+kill "$B_PID"
+wait "$B_PID" 2>/dev/null
 is "with B gone, fail-closed never overrides the earlier program's choice" other:80 \
 	"$(dial 127.0.0.1:80)"
 is "while B's other port is refused" refused "$(dial 127.0.0.1:81)"
