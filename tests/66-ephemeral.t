@@ -72,8 +72,17 @@ client "$WORK/c2" --from=$((lo + 3)) --every=100 127.0.0.1:9
 is "a socket bound to a steered port that sends gets nothing" $((lo + 3)) \
 	"$(dial --udp 127.0.0.1:$((lo + 3)))"
 kill "$CLIENT_PID"
+watch_links() { # the ids of the links this namespace's watcher pinned (other namespaces have theirs)
+	local pin
+	for pin in "$PIN_DIR"/udp_watch_*; do
+		bpftool link show pinned "$pin" 2>/dev/null | awk -F: 'NR == 1 { print $1 }'
+	done
+}
+links=$(watch_links)
+is "the watcher's links are pinned here" 7 "$(wc -w <<<"$links")"
 ok "--detach" "$SKSTEER" --detach
-is "the watcher's links went with the pins" "" "$(bpftool link show | grep -c 'prog_name\|attach_type sock_release' | grep -v '^0$')"
+is "the watcher's links went with the pins" "" \
+	"$(for id in $links; do bpftool link show id "$id" >/dev/null 2>&1 && echo "$id"; done)"
 
 # Sockets there before the ports are steered: a client waiting for a reply to a send made before
 # is no different from a socket bound there (the watcher cannot tell them apart): each keeps the
