@@ -141,8 +141,9 @@ is "the target gets the rest of the range on that prefix" 40000 "$(dial --udp 12
 ok "--detach" "$SKSTEER" --detach
 
 # Without cgroup v2 the rule cannot run: steering still works, and the warning says what is lost.
-cg=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
-out=$(unshare -m --propagation private bash -c "umount '$cg' && $SKSTEER -p $RANGE -s udp:127.0.0.1:9000" 2>&1)
+# (umount -a -t: every mount of type cgroup2, wherever it is; the type is the field after " - " in
+# mountinfo, not at a fixed position, and the source can be named anything, "cgroup" in Docker)
+out=$(unshare -m --propagation private bash -c "umount -a -t cgroup2 && $SKSTEER -p $RANGE -s udp:127.0.0.1:9000" 2>&1)
 like "without cgroup v2: a warning naming what is lost and the fix" \
 	"^sksteer: warning: UDP ports $RANGE are in the ephemeral range $RANGE \(net.ipv4.ip_local_port_range\) and cgroup v2 is not mounted, so sksteer cannot tell other programs' UDP client sockets: replies to them on these ports go to the target \(mount cgroup2 and run sksteer again\)$" \
 	"$out"
