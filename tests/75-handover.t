@@ -28,16 +28,17 @@ before=$("$SKSTEER" --save)
 run_sksteer -p 82 --fd 7
 is "a closed descriptor is refused" 1 "$RC"
 like "naming it and how to pass one" "^sksteer: --fd 7 is not an open descriptor of sksteer: pass the socket down" "$STDERR"
-run_sksteer -p 82 --fd 7 7</etc/hostname
+echo "a regular file" >"$WORK/regular"
+run_sksteer -p 82 --fd 7 7<"$WORK/regular"
 like "a regular file is refused" "^sksteer: --fd 7 is a regular file: give the descriptor of a listening TCP socket or a bound UDP socket$" "$STDERR"
 exec 7<>/dev/tcp/127.0.0.1/9000
 run_sksteer -p 82 --fd 7
 like "a connected TCP socket is refused" "^sksteer: --fd 7 is a TCP socket at 127.0.0.1:[0-9]+ that is not listening \(a connection\)" "$STDERR"
 exec 7>&-
-python3 -c 'import socket, os, sys
-s = socket.socket(socket.AF_UNIX)
-os.dup2(s.fileno(), 7)
-os.execv(sys.argv[1], sys.argv[1:])' "$SKSTEER" -p 82 --fd 7 >/dev/null 2>"$WORK/unix"
+# (perl: a Unix socket as fd 7, which dup2 leaves open across exec)
+perl -MSocket -MPOSIX=dup2 -e 'socket(my $s, AF_UNIX, SOCK_STREAM, 0) or die "socket: $!\n";
+	dup2(fileno($s), 7) or die "dup2: $!\n"; exec { $ARGV[0] } @ARGV or die "exec: $!\n"' \
+	"$SKSTEER" -p 82 --fd 7 >/dev/null 2>"$WORK/unix"
 like "a Unix socket is refused" "^sksteer: --fd 7 is not a TCP or UDP socket of IPv4 or IPv6" "$(cat "$WORK/unix")"
 netns_add
 ip netns exec "$NS" "$NETPEER" serve \
