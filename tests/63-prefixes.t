@@ -3,6 +3,11 @@
 # family; removing a binding lets the next one take over; listing, tracing, bad prefixes.
 . "$(dirname "$0")/lib.sh"
 
+skip() {
+	TESTS=$((TESTS + 1))
+	echo "ok $TESTS # skip $*"
+}
+
 # IPv6 destinations on lo beside ::1 (IPv4 has all of 127.0.0.0/8 there already)
 for a in 2001:db8:1:1::1 2001:db8:1:1::2 2001:db8:1:2::1 2001:db8:2::1; do
 	ip addr add "$a/128" dev lo nodad
@@ -218,6 +223,8 @@ if [ -z "${SKSTEER_VMTEST:-}" ]; then
 	PREFIXES=$("$SKSTEER" --list | grep -o '^  dst      [^ ]*' | sort -u | wc -l)
 	is "with the tables of the prefixes that went (one each, and the shared one)" \
 		"$((PREFIXES + 1))" "$(scope_pins)"
+else
+	skip "16 prefixes per family, a 17th refused: in a vmtest guest, the host's run checks them"
 fi
 
 # A run cut short after making a prefix's table, before listing the prefix: the table binds
@@ -316,6 +323,8 @@ if [ -z "${SKSTEER_VMTEST:-}" ]; then
 	ok "what --save prints of them applies back" "$SKSTEER" --config "$WORK/many-saved.conf"
 	"$SKSTEER" --config "$WORK/many-saved.conf" --dry-run >/dev/null
 	is "in sync" 0 $?
+else
+	skip "130 targets from a file, and --save of them: in a vmtest guest, the host's run checks them"
 fi
 
 done_testing
