@@ -12,6 +12,7 @@ skip() {
 	TESTS=$((TESTS + 1))
 	echo "ok $TESTS # skip $*"
 }
+loud() { echo "# 02-builds: $*" >&2; } # on stderr, which prove shows without -v
 
 # Eight builds take the host seconds and an emulated CPU most of an hour: in a vmtest guest
 # (make vmtest) they are left to the host's run of this file, which checks the same bytes.
@@ -27,6 +28,10 @@ copy_tree() { # copy_tree DIR system|submodules: the working tree, unbuilt, as a
 	mkdir -p "$1"
 	tar -C "$TOP" --exclude=./.output --exclude=./sksteer --exclude=./.vmtest --exclude=.git "${without[@]}" -cf - . |
 		tar -C "$1" -xf -
+	# where the checkout has no submodules, theirs from the local mirrors (below)
+	if [ "$2" = submodules ] && [ -n "$mirrored" ]; then
+		tar -C "$mirrored" --exclude=.git -cf - libbpf bpftool | tar -C "$1" -xf -
+	fi
 }
 
 # Everything of the system's libbpf and bpftool packages, and the UAPI headers libbpf ships,
@@ -61,6 +66,51 @@ submodules=yes
 for f in libbpf/src/Makefile bpftool/src/Makefile bpftool/libbpf/src/Makefile; do
 	[ -f "$TOP/$f" ] || submodules=
 done
+
+# Where the checkout has no submodules (CI clones without them and cannot reach GitHub), the
+# commits it pins can come from local git mirrors of libbpf/libbpf and libbpf/bpftool:
+# SKSTEER_MIRROR_LIBBPF and SKSTEER_MIRROR_BPFTOOL, each a repository git clones from (.ci/run
+# sets them where the machine has them). A commit is named by its hash: a mirror gives exactly
+# the bytes the checkout pins, or nothing.
+mirrored=
+pinned() { # pinned REPO PATH: the commit the git repository REPO pins for its submodule PATH
+	git -C "$1" ls-files -s -- "$2" 2>/dev/null | awk '$1 == 160000 { print $2 }'
+}
+checkout_pinned() { # checkout_pinned MIRROR COMMIT DIR: that commit's files in DIR; else why not
+	rmdir "$3" 2>/dev/null # (the empty directory a checkout leaves for a submodule)
+	# --shared: the clone reads the mirror's objects, and nothing is written there
+	git clone -q --shared --no-checkout "$1" "$3" >/dev/null 2>&1 &&
+		git -C "$3" checkout -q --detach "$2" >/dev/null 2>&1 ||
+		{ echo "the mirror $1 does not give commit $2"; return 1; }
+}
+from_mirrors() { # the pinned commits of libbpf, bpftool and bpftool's libbpf in $WORK/mirrored
+	local libbpf bpftool
+	if [ -z "${SKSTEER_MIRROR_LIBBPF:-}" ] || [ -z "${SKSTEER_MIRROR_BPFTOOL:-}" ]; then
+		echo "no local mirrors are given (SKSTEER_MIRROR_LIBBPF, SKSTEER_MIRROR_BPFTOOL)"
+		return 1
+	fi
+	libbpf=$(pinned "$TOP" libbpf)
+	bpftool=$(pinned "$TOP" bpftool)
+	if [ -z "$libbpf" ] || [ -z "$bpftool" ]; then
+		echo "this tree is no git checkout that pins them"
+		return 1
+	fi
+	checkout_pinned "$SKSTEER_MIRROR_BPFTOOL" "$bpftool" "$WORK/mirrored/bpftool" &&
+		checkout_pinned "$SKSTEER_MIRROR_LIBBPF" "$libbpf" "$WORK/mirrored/libbpf" &&
+		checkout_pinned "$SKSTEER_MIRROR_LIBBPF" "$(pinned "$WORK/mirrored/bpftool" libbpf)" \
+			"$WORK/mirrored/bpftool/libbpf"
+}
+if [ -z "$submodules" ]; then
+	if why_not=$(from_mirrors); then
+		mirrored=$WORK/mirrored
+		submodules=yes
+		loud "the submodules are not checked out: the commits they pin come from the local mirrors" \
+			"$SKSTEER_MIRROR_LIBBPF and $SKSTEER_MIRROR_BPFTOOL"
+	else
+		why_not="the submodules are not checked out, and $why_not"
+		loud "NOT TESTED: the builds from the submodules: $why_not"
+	fi
+fi
 host_arch=$(uname -m)
 
 for from in system submodules; do
@@ -70,7 +120,7 @@ for from in system submodules; do
 		if [ $from = system ] && ! pkg-config --exists libbpf; then
 			why="the system's libbpf is not installed (make deps)"
 		elif [ $from = submodules ] && [ -z "$submodules" ]; then
-			why="the submodules are not checked out (git submodule update --init --recursive)"
+			why="$why_not (git submodule update --init --recursive)"
 		elif [ $arch = arm64 ] && [ $host_arch != x86_64 ]; then
 			why="the arm64 cross build is set up for x86-64 hosts"
 		elif [ $arch = arm64 ] && ! command -v aarch64-linux-gnu-gcc >/dev/null; then
