@@ -40,9 +40,17 @@ if bpftool btf dump file /sys/kernel/btf/vmlinux | awk '/^\[/ { s = / STRUCT .bp
 else
 	export IFINDEX=null
 fi
+# "dst_prefix": the prefix whose binding (--dst) chose the target, null for an unscoped one.
+serve '[::]:9007'
+ok "steer 85 to 127.0.0.1:9000 for destinations in 127.0.2.0/24" \
+	"$SKSTEER" -p 85 -s 127.0.0.1:9000 --dst 127.0.2.0/24
+ok "and 86 to [::]:9007 for ::1 alone" "$SKSTEER" -p 86 -s '[::]:9007' --dst ::1
 trace_start "$WORK/json" --json
 dial 127.0.0.1:80 >/dev/null
 dial 127.0.0.2:81 >/dev/null
+dial 127.0.2.5:85 >/dev/null
+dial '[::1]:86' >/dev/null
+dial 127.0.0.1:85 >/dev/null
 trace_stop
 json_check='
 	use JSON::PP; my @ev = map { decode_json($_) } <STDIN>;
@@ -58,6 +66,26 @@ json_check='
 	print "ok\n";'
 is "--json: one object per event with the documented keys, then events_lost" ok \
 	"$(perl -e "$json_check" <"$WORK/json" 2>&1)"
+
+dst_check='
+	use JSON::PP; my @ev = map { decode_json($_) } <STDIN>; pop @ev;
+	my %by = map { $_->{dst} => $_ } @ev;
+	for my $d ("127.0.2.5:85", "[::1]:86", "127.0.0.1:80", "127.0.0.1:85") {
+		die "no event for $d\n" unless $by{$d};
+		die "no dst_prefix key for $d\n" unless exists $by{$d}{dst_prefix};
+	}
+	my ($v4, $v6, $un, $off) = @by{"127.0.2.5:85", "[::1]:86", "127.0.0.1:80", "127.0.0.1:85"};
+	die "v4: @{[%$v4]}\n" unless $v4->{verdict} eq "steered" && $v4->{target} eq "127.0.0.1:9000"
+		&& $v4->{dst_prefix} eq "127.0.2.0/24";
+	die "v6: @{[%$v6]}\n" unless $v6->{verdict} eq "steered" && $v6->{target} eq "[::]:9007"
+		&& $v6->{dst_prefix} eq "::1/128";
+	die "unscoped: @{[%$un]}\n" unless $un->{verdict} eq "steered" && !defined $un->{dst_prefix};
+	die "off the prefix: @{[%$off]}\n" unless $off->{verdict} eq "pass" && !defined $off->{dst_prefix};
+	print "ok\n";'
+is "--json: a scoped lookup has its prefix in dst_prefix (IPv4 and IPv6), others null" ok \
+	"$(perl -e "$dst_check" <"$WORK/json" 2>&1)"
+ok "detach the scoped bindings" "$SKSTEER" --detach -s 127.0.0.1:9000 --dst 127.0.2.0/24
+ok "(and the IPv6 target)" "$SKSTEER" --detach -s '[::]:9007'
 
 # no-target and error verdicts
 serve --v6only '[::]:9001'
