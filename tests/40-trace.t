@@ -135,6 +135,40 @@ is "and the running program has no tracing code again" 0 "$(ringbuf_calls "$(lin
 ok "a new tracer can start" trace_start "$WORK/after-kill"
 trace_stop
 
+# sksteer_trace_events_lost_total: a tracer stopped with SIGSTOP reads nothing, so its 256 KiB
+# ring buffer (72 bytes an event: at most 3,640) fills. 8,000 datagrams to a port nobody steers
+# are at least 8,000 traced lookups (the ICMP errors they draw are lookups too), and those the
+# buffer cannot take are counted. By count, not by time: the bounds hold however fast they go.
+sample() { # sample NAME [LABELS]: the namespace's sample of a metric
+	"$SKSTEER" --metrics | sed -n "s/^$1{netns=\"$NETNS_INO\"${2:+,$2}} //p"
+}
+lost() { sample sksteer_trace_events_lost_total; }
+passed() { sample sksteer_namespace_lookups_total 'verdict="passed"'; }
+is "no event was lost so far" 0 "$(lost)"
+ok "declared a counter" bash -c "'$SKSTEER' --metrics | grep -qx '# TYPE sksteer_trace_events_lost_total counter'"
+trace_start "$WORK/stopped" --json
+kill -STOP "$TRACER"
+for _ in $(seq 250); do [ "$(cut -d' ' -f3 "/proc/$TRACER/stat")" = T ] && break; sleep 0.02; done
+is "the tracer is stopped" T "$(cut -d' ' -f3 "/proc/$TRACER/stat")"
+lost0=$(lost)
+passed0=$(passed)
+perl -MSocket -e 'socket(my $s, PF_INET, SOCK_DGRAM, 0) or die "socket: $!";
+	my $to = pack_sockaddr_in(81, inet_aton("127.0.0.2"));
+	for (1 .. 8000) { defined send($s, "x", 0, $to) or die "send: $!" }'
+lookups=$(($(passed) - passed0))
+lost1=$(lost)
+lost_meanwhile=$((lost1 - lost0))
+echo "# $lookups lookups while the tracer was stopped, $lost_meanwhile events lost"
+ok "the 8,000 datagrams were 8,000 lookups (or more)" test "$lookups" -ge 8000
+ok "sksteer_trace_events_lost_total counts what the full buffer could not take" \
+	test "$lost_meanwhile" -gt 0 -a "$lost_meanwhile" -le "$lookups" -a "$lost_meanwhile" -ge $((lookups - 3640))
+kill -CONT "$TRACER"
+trace_stop
+is "the tracer exits cleanly" 0 "$?"
+is "and reports the same number of lost events" "{\"events_lost\":$lost_meanwhile}" \
+	"$(tail -1 "$WORK/stopped")"
+is "the counter keeps them after the trace" "$lost1" "$(lost)"
+
 # Lost events: a reader that stalls while lookups flood in.
 "$SKSTEER" --trace 2>"$WORK/flood.err" | (sleep 3; cat >/dev/null) &
 FLOOD=$!
