@@ -119,7 +119,7 @@ is "across the swaps no counter went down, and each lookup counted" ok \
 		"$(of_target 127.0.0.1:9004 no_target 1)" "$(of_target '[::]:9005' error 1)" \
 		'sksteer_assign_errors_total{netns="NS",target="[::]:9005",cause="family"}=1' \
 		json:lookups.steered=3 json:127.0.0.1:9004.lookups.steered=3 \
-		json:lookups.errors.family=1 json:[::]:9005.lookups.errors.family=1)"
+		json:lookups.errors.family=1 'json:[::]:9005.lookups.errors.family=1')"
 
 # A trace: the tracing program counts into the same counters, and the plain one goes on after.
 trace_start "$WORK/trace"

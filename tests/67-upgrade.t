@@ -20,9 +20,9 @@ is "(reading changed nothing)" 1 "$(value_size ports)"
 
 # --metrics on the old layout: the right series, and the pins exactly as they were.
 pins_state() { # each pin's name and the id of its map or link, and the link's program
-	local f
-	for f in $(ls "$PIN_DIR"); do
-		echo "$f $({ bpftool -j map show pinned "$PIN_DIR/$f" || bpftool -j link show pinned "$PIN_DIR/$f"; } 2>/dev/null |
+	local pin
+	for pin in "$PIN_DIR"/*; do
+		echo "${pin##*/} $({ bpftool -j map show pinned "$pin" || bpftool -j link show pinned "$pin"; } 2>/dev/null |
 			grep -o '"id":[0-9]*' | head -1)"
 	done
 	echo "program $(link_prog)"
@@ -58,6 +58,9 @@ sksteer_target_ports{netns="NS",target="127.0.0.1:9000"} 100
 sksteer_trace_events_lost_total{netns="NS"} 0
 EOF
 )" "$(grep -v '^#' <<<"$metrics")"
+like "(what is compared: each pin with its id, and the program)" \
+	'^events "id":[0-9]+ link "id":[0-9]+ ports "id":[0-9]+ stats "id":[0-9]+ .* program [0-9]+$' \
+	"$(echo $before)"
 is "--metrics changed no pin, map, link or program" "$before" "$(pins_state)"
 ok "(and pinned no layout)" test ! -e "$PIN_DIR/layout"
 is "(the port table is still the old one)" 1 "$(value_size ports)"
