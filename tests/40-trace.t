@@ -40,9 +40,17 @@ if bpftool btf dump file /sys/kernel/btf/vmlinux | awk '/^\[/ { s = / STRUCT .bp
 else
 	export IFINDEX=null
 fi
+# "dst_prefix": the prefix whose binding (--dst) chose the target, null for an unscoped one.
+serve '[::]:9007'
+ok "steer 85 to 127.0.0.1:9000 for destinations in 127.0.2.0/24" \
+	"$SKSTEER" -p 85 -s 127.0.0.1:9000 --dst 127.0.2.0/24
+ok "and 86 to [::]:9007 for ::1 alone" "$SKSTEER" -p 86 -s '[::]:9007' --dst ::1
 trace_start "$WORK/json" --json
 dial 127.0.0.1:80 >/dev/null
 dial 127.0.0.2:81 >/dev/null
+dial 127.0.2.5:85 >/dev/null
+dial '[::1]:86' >/dev/null
+dial 127.0.0.1:85 >/dev/null
 trace_stop
 json_check='
 	use JSON::PP; my @ev = map { decode_json($_) } <STDIN>;
@@ -58,6 +66,26 @@ json_check='
 	print "ok\n";'
 is "--json: one object per event with the documented keys, then events_lost" ok \
 	"$(perl -e "$json_check" <"$WORK/json" 2>&1)"
+
+dst_check='
+	use JSON::PP; my @ev = map { decode_json($_) } <STDIN>; pop @ev;
+	my %by = map { $_->{dst} => $_ } @ev;
+	for my $d ("127.0.2.5:85", "[::1]:86", "127.0.0.1:80", "127.0.0.1:85") {
+		die "no event for $d\n" unless $by{$d};
+		die "no dst_prefix key for $d\n" unless exists $by{$d}{dst_prefix};
+	}
+	my ($v4, $v6, $un, $off) = @by{"127.0.2.5:85", "[::1]:86", "127.0.0.1:80", "127.0.0.1:85"};
+	die "v4: @{[%$v4]}\n" unless $v4->{verdict} eq "steered" && $v4->{target} eq "127.0.0.1:9000"
+		&& $v4->{dst_prefix} eq "127.0.2.0/24";
+	die "v6: @{[%$v6]}\n" unless $v6->{verdict} eq "steered" && $v6->{target} eq "[::]:9007"
+		&& $v6->{dst_prefix} eq "::1/128";
+	die "unscoped: @{[%$un]}\n" unless $un->{verdict} eq "steered" && !defined $un->{dst_prefix};
+	die "off the prefix: @{[%$off]}\n" unless $off->{verdict} eq "pass" && !defined $off->{dst_prefix};
+	print "ok\n";'
+is "--json: a scoped lookup has its prefix in dst_prefix (IPv4 and IPv6), others null" ok \
+	"$(perl -e "$dst_check" <"$WORK/json" 2>&1)"
+ok "detach the scoped bindings" "$SKSTEER" --detach -s 127.0.0.1:9000 --dst 127.0.2.0/24
+ok "(and the IPv6 target)" "$SKSTEER" --detach -s '[::]:9007'
 
 # no-target and error verdicts
 serve --v6only '[::]:9001'
@@ -106,6 +134,40 @@ ok "the next run succeeds" "$SKSTEER" -p 80,84 -s 127.0.0.1:9000
 is "and the running program has no tracing code again" 0 "$(ringbuf_calls "$(link_prog)")"
 ok "a new tracer can start" trace_start "$WORK/after-kill"
 trace_stop
+
+# sksteer_trace_events_lost_total: a tracer stopped with SIGSTOP reads nothing, so its 256 KiB
+# ring buffer (72 bytes an event: at most 3,640) fills. 8,000 datagrams to a port nobody steers
+# are at least 8,000 traced lookups (the ICMP errors they draw are lookups too), and those the
+# buffer cannot take are counted. By count, not by time: the bounds hold however fast they go.
+sample() { # sample NAME [LABELS]: the namespace's sample of a metric
+	"$SKSTEER" --metrics | sed -n "s/^$1{netns=\"$NETNS_INO\"${2:+,$2}} //p"
+}
+lost() { sample sksteer_trace_events_lost_total; }
+passed() { sample sksteer_namespace_lookups_total 'verdict="passed"'; }
+is "no event was lost so far" 0 "$(lost)"
+ok "declared a counter" bash -c "'$SKSTEER' --metrics | grep -qx '# TYPE sksteer_trace_events_lost_total counter'"
+trace_start "$WORK/stopped" --json
+kill -STOP "$TRACER"
+for _ in $(seq 250); do [ "$(cut -d' ' -f3 "/proc/$TRACER/stat")" = T ] && break; sleep 0.02; done
+is "the tracer is stopped" T "$(cut -d' ' -f3 "/proc/$TRACER/stat")"
+lost0=$(lost)
+passed0=$(passed)
+perl -MSocket -e 'socket(my $s, PF_INET, SOCK_DGRAM, 0) or die "socket: $!";
+	my $to = pack_sockaddr_in(81, inet_aton("127.0.0.2"));
+	for (1 .. 8000) { defined send($s, "x", 0, $to) or die "send: $!" }'
+lookups=$(($(passed) - passed0))
+lost1=$(lost)
+lost_meanwhile=$((lost1 - lost0))
+echo "# $lookups lookups while the tracer was stopped, $lost_meanwhile events lost"
+ok "the 8,000 datagrams were 8,000 lookups (or more)" test "$lookups" -ge 8000
+ok "sksteer_trace_events_lost_total counts what the full buffer could not take" \
+	test "$lost_meanwhile" -gt 0 -a "$lost_meanwhile" -le "$lookups" -a "$lost_meanwhile" -ge $((lookups - 3640))
+kill -CONT "$TRACER"
+trace_stop
+is "the tracer exits cleanly" 0 "$?"
+is "and reports the same number of lost events" "{\"events_lost\":$lost_meanwhile}" \
+	"$(tail -1 "$WORK/stopped")"
+is "the counter keeps them after the trace" "$lost1" "$(lost)"
 
 # Lost events: a reader that stalls while lookups flood in.
 # (through a FIFO, so that $! is the tracer's own pid: the signal goes to it and nothing else)

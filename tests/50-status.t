@@ -108,6 +108,28 @@ is "--list --json escapes the owner's name" 'we"ird\x' \
 		my ($t) = grep { $_->{target} eq "127.0.0.1:9005" } @{$d->{targets}};
 		print $t->{owner}{comm};' 2>&1)"
 
+# sksteer_assign_errors_total{netns,target,cause}: an IPv4 client of an IPv6-only target is an
+# assignment the kernel refuses (EAFNOSUPPORT), counted for that target with cause "family".
+serve --v6only '[::]:9006'
+ok "steer 7006 to an IPv6-only socket" "$SKSTEER" -p 7006 -s '[::]:9006'
+is "an IPv4 client is not steered there" "refused refused" \
+	"$(dial 127.0.0.1:7006) $(dial 127.0.0.2:7006)"
+is "an IPv6 client is" 7006 "$(dial '[::1]:7006')"
+metrics=$("$SKSTEER" --metrics)
+errors_of() { # errors_of TARGET: its assign_errors_total samples, "cause=N" each, in order
+	echo "$metrics" | sed -n "s/^sksteer_assign_errors_total{netns=\"$NETNS_INO\",target=\"$1\",cause=\"\([a-z]*\)\"} /\1=/p" |
+		paste -sd' '
+}
+is "assign_errors_total: the target's two IPv4 lookups, cause family, and no other cause" \
+	"family=2 protocol=0 state=0 other=0" "$(errors_of '\[::\]:9006')"
+is "another target's errors stay 0" "family=0 protocol=0 state=0 other=0" \
+	"$(errors_of 127.0.0.1:9000)"
+ok "declared a counter" grep -qx '# TYPE sksteer_assign_errors_total counter' <<<"$metrics"
+is "the target's error and steered lookups agree" "2 1" \
+	"$(value 'sksteer_lookups_total{netns="'"$NETNS_INO"'",target="[::]:9006",verdict="error"}') $(value 'sksteer_lookups_total{netns="'"$NETNS_INO"'",target="[::]:9006",verdict="steered"}')"
+like "--list counts them by cause too" "errors 2 \(family 2, protocol 0, state 0, other 0\)" \
+	"$("$SKSTEER" --list)"
+
 run_sksteer --list --metrics
 like "--list with --metrics is refused" "use them alone" "$STDERR"
 

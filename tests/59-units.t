@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# The systemd units: checked with systemd-analyze verify, and the commands they run, taken from
-# the unit files, run in the order systemd would run them across a proxy's life.
+# The systemd units: checked with systemd-analyze verify; their dependencies (Also=, Requisite=,
+# ReloadPropagatedFrom=, PartOf=) as systemd's own loader resolves them, with no systemd running;
+# and the commands they run, taken from the unit files, run in the order systemd would run them
+# across a proxy's life.
 . "$(dirname "$0")/lib.sh"
 
 NAME=demo
@@ -33,6 +35,58 @@ unit_run() {
 	read -ra cmd <<<"$line"
 	"${cmd[@]}"
 }
+
+# What systemd itself makes of the units, with no systemd running: `systemctl --root` enables
+# them offline, and `systemd --test` (systemd's own loader; it refuses to run as root, so as
+# nobody) loads them and prints each unit's dependencies and the jobs that starting the proxy
+# would queue.
+SYSTEMD=$(command -v systemd || echo /lib/systemd/systemd)
+if command -v systemctl >/dev/null && [ -x "$SYSTEMD" ]; then
+	ROOT=$WORK/root
+	mkdir -p "$ROOT/etc/systemd/system"
+	cp "$UNITS"/*.service "$ROOT/etc/systemd/system/"
+	ok "systemctl --root enable sksteer@$NAME" systemctl --root="$ROOT" enable "sksteer@$NAME.service"
+	is "it enables sksteer-follow@$NAME too, wanted by $NAME (Also=, WantedBy=%i.service)" \
+		"$NAME.service.wants/sksteer-follow@$NAME.service multi-user.target.wants/sksteer@$NAME.service" \
+		"$(cd "$ROOT/etc/systemd/system" && find . -type l | sed 's|^\./||' | sort | paste -sd' ')"
+	chmod o+x "$WORK"
+	chmod -R o+rX "$ROOT"
+	SYSTEMD_UNIT_PATH=$ROOT/etc/systemd/system: HOME=/ setpriv --reuid 65534 --regid 65534 \
+		--clear-groups "$SYSTEMD" --test --system --unit="$NAME.service" --no-pager \
+		--log-target=null >"$WORK/dump" 2>&1
+	result "systemd --test loads them and plans starting $NAME.service" $? "$(tail -5 "$WORK/dump")"
+	unit() { # unit NAME: its dependencies, as systemd resolved them, "Kind: unit" each, sorted
+		awk -v u="-> Unit $1:" '$0 ~ /-> (Unit|By jobs)/ { on = index($0, u) > 0; next }
+			on && /^\t\t[A-Za-z]+: [^ ]+\.(service|target|socket|slice)( |$)/ { print $1, $2 }' \
+			"$WORK/dump" | sort
+	}
+	is "sksteer-follow@ needs sksteer@$NAME by Requisite= and After= alone (never Wants=, Requires=)" \
+		"After: sksteer@$NAME.service
+References: sksteer@$NAME.service
+Requisite: sksteer@$NAME.service" "$(unit "sksteer-follow@$NAME.service" | grep -F " sksteer@$NAME.service")"
+	is "sksteer@: ReloadPropagatedFrom= $NAME.service" "ReloadPropagatedFrom: $NAME.service" \
+		"$(unit "sksteer@$NAME.service" | grep '^ReloadPropagatedFrom:')"
+	is "so a reload of $NAME is propagated to sksteer@$NAME, and to no other unit" \
+		"PropagatesReloadTo: sksteer@$NAME.service" "$(unit "$NAME.service" | grep '^PropagatesReloadTo:')"
+	is "a stop or restart of $NAME reaches sksteer-follow@ (PartOf=), never sksteer@" \
+		"ConsistsOf: sksteer-follow@$NAME.service" "$(unit "$NAME.service" | grep -E '^(ConsistsOf|BoundBy):')"
+	jobs=$(sed -n '/^-> By jobs:/,$s/^\t\tAction: \(.*\)$/\1/p' "$WORK/dump" | grep -E 'sksteer|'"$NAME" | sort)
+	is "starting $NAME starts sksteer-follow@, which only checks that sksteer@ is active (Requisite=)" \
+		"$NAME.service -> start
+sksteer-follow@$NAME.service -> start
+sksteer@$NAME.service -> verify-active" "$(grep -v slice <<<"$jobs")"
+else
+	TESTS=$((TESTS + 1))
+	echo "ok $TESTS # skip systemctl or systemd is not installed"
+fi
+# What only a running systemd shows, and no test here starts one (it would be PID 1 of a
+# container, or the host's own): the verify-active job failing sksteer-follow@'s start while
+# sksteer@ is stopped, and `systemctl reload NAME` running sksteer@'s ExecReload.
+TESTS=$((TESTS + 1))
+echo "ok $TESTS # skip Requisite= at run time (sksteer-follow@ refused while sksteer@ is stopped): needs a running systemd"
+TESTS=$((TESTS + 1))
+echo "ok $TESTS # skip ReloadPropagatedFrom= at run time (systemctl reload $NAME runs sksteer@'s ExecReload): needs a running systemd"
+
 is "sksteer@ never detaches but in ExecStop" "ExecStop" \
 	"$(grep -l -- --detach "$UNITS"/sksteer@.service >/dev/null && grep -- --detach "$UNITS"/*.service | cut -d: -f2 | cut -d= -f1)"
 is "neither unit is stopped with the proxy but sksteer-follow@" "PartOf=%i.service" \

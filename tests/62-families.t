@@ -91,4 +91,19 @@ else
 	echo "ok $TESTS # skip nginx is not installed (sudo make deps)"
 fi
 
+# --listen on IPv6 with --dual-stack: IPv4 too, whatever net.ipv6.bindv6only says (a sysctl of
+# this test's own network namespace). Without it, such a socket is IPv6-only there.
+sysctl -qw net.ipv6.bindv6only=1
+is "(net.ipv6.bindv6only is 1 here)" 1 "$(cat /proc/sys/net/ipv6/bindv6only)"
+start_ready "$SKSTEER" --listen '[::]:8095' --dual-stack -p 95 -- "$NETPEER" activated --label=ds
+result "--listen [::]:8095 --dual-stack -p 95 -- CMD" $? "$(cat "$WORK"/serve.* 2>/dev/null)"
+is "IPv4 and IPv6 clients both reach it" "ds:95 ds:95" "$(dial 127.0.0.1:95) $(dial '[::1]:95')"
+start_ready "$SKSTEER" --listen 'udp:[::]:8095' --dual-stack -p 95 -- "$NETPEER" activated --label=dsu
+is "UDP too" "dsu:95 dsu:95" "$(dial --udp 127.0.0.1:95) $(dial --udp '[::1]:95')"
+start_ready "$SKSTEER" --listen '[::]:8096' -p 96 -- "$NETPEER" activated --label=plain
+is "without --dual-stack, the IPv6 socket gets IPv6 clients only" "refused plain:96" \
+	"$(dial 127.0.0.1:96) $(dial '[::1]:96')"
+sysctl -qw net.ipv6.bindv6only=0
+ok "--detach" "$SKSTEER" --detach
+
 done_testing

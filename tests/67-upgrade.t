@@ -18,6 +18,53 @@ like "--list reads the old layout" "ports    8000-8099 \(100\)" "$("$SKSTEER" --
 like "--check too, without changing it" "" "$("$SKSTEER" --check 2>&1)"
 is "(reading changed nothing)" 1 "$(value_size ports)"
 
+# --metrics on the old layout: the right series, and the pins exactly as they were.
+pins_state() { # each pin's name and the id of its map or link, and the link's program
+	local pin
+	for pin in "$PIN_DIR"/*; do
+		echo "${pin##*/} $({ bpftool -j map show pinned "$pin" || bpftool -j link show pinned "$pin"; } 2>/dev/null |
+			grep -o '"id":[0-9]*' | head -1)"
+	done
+	echo "program $(link_prog)"
+}
+dial 127.0.0.1:8001 >/dev/null
+dial 127.0.0.1:8099 >/dev/null
+dial 127.0.0.1:7999 >/dev/null
+dial 127.0.0.2:8100 >/dev/null
+before=$(pins_state)
+metrics=$("$SKSTEER" --metrics)
+result "--metrics reads the old layout" $? "$metrics"
+is "with the right series: 3 steered, 2 passed, 100 ports, up, nothing lost" \
+	"$(sed "s/NS/$NETNS_INO/" <<'EOF'
+sksteer_lookups_total{netns="NS",target="",verdict="passed"} 2
+sksteer_lookups_total{netns="NS",target="127.0.0.1:9000",verdict="steered"} 3
+sksteer_lookups_total{netns="NS",target="127.0.0.1:9000",verdict="no_target"} 0
+sksteer_lookups_total{netns="NS",target="127.0.0.1:9000",verdict="error"} 0
+sksteer_lookups_total{netns="NS",target="127.0.0.1:9000",verdict="refused"} 0
+sksteer_lookups_total{netns="NS",target="127.0.0.1:9000",verdict="preempted"} 0
+sksteer_lookups_total{netns="NS",target="127.0.0.1:9000",verdict="to_clients"} 0
+sksteer_namespace_lookups_total{netns="NS",verdict="passed"} 2
+sksteer_namespace_lookups_total{netns="NS",verdict="steered"} 3
+sksteer_namespace_lookups_total{netns="NS",verdict="no_target"} 0
+sksteer_namespace_lookups_total{netns="NS",verdict="error"} 0
+sksteer_namespace_lookups_total{netns="NS",verdict="refused"} 0
+sksteer_namespace_lookups_total{netns="NS",verdict="preempted"} 0
+sksteer_assign_errors_total{netns="NS",target="127.0.0.1:9000",cause="family"} 0
+sksteer_assign_errors_total{netns="NS",target="127.0.0.1:9000",cause="protocol"} 0
+sksteer_assign_errors_total{netns="NS",target="127.0.0.1:9000",cause="state"} 0
+sksteer_assign_errors_total{netns="NS",target="127.0.0.1:9000",cause="other"} 0
+sksteer_target_up{netns="NS",target="127.0.0.1:9000"} 1
+sksteer_target_ports{netns="NS",target="127.0.0.1:9000"} 100
+sksteer_trace_events_lost_total{netns="NS"} 0
+EOF
+)" "$(grep -v '^#' <<<"$metrics")"
+like "(what is compared: each pin with its id, and the program)" \
+	'^events "id":[0-9]+ link "id":[0-9]+ ports "id":[0-9]+ stats "id":[0-9]+ .* program [0-9]+$' \
+	"$(echo $before)"
+is "--metrics changed no pin, map, link or program" "$before" "$(pins_state)"
+ok "(and pinned no layout)" test ! -e "$PIN_DIR/layout"
+is "(the port table is still the old one)" 1 "$(value_size ports)"
+
 loop_start 127.0.0.1:8050
 ok "a run that changes the ports migrates the layout" "$SKSTEER" -p 8000-8199 -s 127.0.0.1:9000
 sleep 0.3

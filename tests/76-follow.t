@@ -178,6 +178,44 @@ ok "a file with follow" "$SKSTEER" --config "$WORK/f.conf"
 like "follows again" "follow   the new socket alone" "$(block 127.0.0.1:9000)"
 link_id=$(bpftool link show pinned "$PIN_DIR/follow" | awk 'NR == 1 { sub(":", "", $1); print $1 }')
 
+# --no-follow: the target stops following (a new socket at its address no longer takes over);
+# the other targets go on following.
+serve --label=n1 127.0.0.1:9010
+n1=$LAST_PID
+serve --label=m1 127.0.0.1:9011
+m1=$LAST_PID
+ok "two more targets, following" "$SKSTEER" -p 90 -s 127.0.0.1:9010 --follow
+ok "(the second)" "$SKSTEER" -p 91 -s 127.0.0.1:9011 --follow
+like "--list: the first follows" "follow   the new socket alone" "$(block 127.0.0.1:9010)"
+ok "--no-follow for the first" "$SKSTEER" -s 127.0.0.1:9010 --no-follow
+only() { # only TARGET: the target's own lines of --list, up to the next target
+	"$SKSTEER" --list | awk -v t="target $1 " 'index($0, t) == 1 { on = 1; print; next }
+		/^[a-z]/ { on = 0 } on'
+}
+own=$(only 127.0.0.1:9010)
+like "--list: it still steers" "^target 127.0.0.1:9010  tcp  listening.*
+  ports    90 \(1\)" "$own"
+is "but no longer follows (no follow line)" "" "$(grep '^  follow' <<<"$own")"
+like "the second still does" "follow   the new socket alone" "$(block 127.0.0.1:9011)"
+is "--save: follow on the second's line only" "tcp 127.0.0.1:9010 90|tcp 127.0.0.1:9011 91 follow" \
+	"$("$SKSTEER" --save | grep -E '127.0.0.1:901[01] ' | sed 's/  */ /g' | paste -sd'|')"
+is "the first still steers to its socket" n1:90 "$(dial 127.0.0.1:90)"
+stop "$n1"
+serve --label=n2 127.0.0.1:9010
+n2=$LAST_PID
+is "its server restarts: the new socket at its address does not take over" refused \
+	"$(dial 127.0.0.1:90)"
+like "--list: the target's socket is gone" "^target 127.0.0.1:9010  tcp  gone" "$(block 127.0.0.1:9010)"
+stop "$m1"
+serve --label=m2 127.0.0.1:9011
+is "the second's restart still takes over" m2:91 "$(dial 127.0.0.1:91)"
+ok "sksteer -s points the first at its new socket" "$SKSTEER" -s 127.0.0.1:9010
+is "as without following" n2:90 "$(dial 127.0.0.1:90)"
+ok "detach both" "$SKSTEER" --detach -s 127.0.0.1:9010
+ok "(the second)" "$SKSTEER" --detach -s 127.0.0.1:9011
+stop "$n2"
+stop "$LAST_PID"
+
 # haproxy reloaded with -sf, 20 times, while clients hammer steered ports.
 if command -v haproxy >/dev/null; then
 	H=$WORK/haproxy
