@@ -195,10 +195,6 @@ loop_start() {
 	"$NETPEER" loop "$@" "$WORK/$name.stop" >"$WORK/$name.out" 2>&1 &
 	pid=$!
 	LOOP_PIDS[$name]=$pid
-	if [[ " $* " != *" --expect="* ]]; then # callers not moved yet: as before
-		sleep 0.2
-		return 0
-	fi
 	for _ in $(seq 250); do
 		grep -qx ready "$WORK/$name.out" && return 0
 		kill -0 "$pid" 2>/dev/null || break # it failed: no need to wait for it

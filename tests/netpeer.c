@@ -20,13 +20,12 @@
  *   netpeer client [--from=PORT] [--every=MS] ADDR:PORT
  *       A UDP client socket that sends to ADDR:PORT unconnected (once, or every MS),
  *       prints "ready PORT" (its own port), then "got TEXT" for each datagram it gets.
- *   netpeer loop [--udp] [--expect=ANSWER...] ADDR:PORT STOPFILE
+ *   netpeer loop [--udp] --expect=ANSWER... ADDR:PORT STOPFILE
  *       Connects again and again until STOPFILE exists; prints "ok N fail M wrong K".
  *       An answer that is none of the ANSWERs (as serve gives them: "LABEL:PORT" or
  *       "PORT"; --expect up to 4 times) is wrong: the wrong server, or the wrong port.
  *       Prints "ready" after the first expected answer, and on stderr the first
- *       failure and the first wrong answer. Without --expect (callers not moved yet),
- *       any answer is ok, and it prints "ok N fail M".
+ *       failure and the first wrong answer.
  *   netpeer rate ADDR:PORT SECONDS
  *       Sequential connect + RST close for SECONDS; prints connections per second.
  *   netpeer takeover [--reuseport] ADDR:PORT DIAL N
@@ -342,8 +341,6 @@ static __attribute__((noreturn)) void client(const struct sksteer_target *t)
 
 static bool expected(const char *answer)
 {
-	if (!expects)
-		return true;
 	for (int i = 0; i < expects; i++)
 		if (!strcmp(answer, expect[i]))
 			return true;
@@ -361,6 +358,10 @@ static int loop(const struct sksteer_target *t, const char *stopfile)
 	char buf[256];
 	int ret;
 
+	if (!expects) {
+		fprintf(stderr, "netpeer: loop needs --expect=ANSWER: who must answer\n");
+		return 3;
+	}
 	while (access(stopfile, F_OK)) {
 		ret = exchange(t, buf, sizeof(buf));
 		if (ret) {
@@ -372,16 +373,13 @@ static int loop(const struct sksteer_target *t, const char *stopfile)
 				fprintf(stderr,
 					"netpeer loop: first wrong answer: \"%s\" (after %ld ok)\n",
 					buf, ok);
-		} else if (!ok++ && expects) {
+		} else if (!ok++) {
 			/* loop_start waits for it: the loop works before what it watches */
 			puts("ready");
 			fflush(stdout);
 		}
 	}
-	if (expects)
-		printf("ok %ld fail %ld wrong %ld\n", ok, failed, wrong);
-	else
-		printf("ok %ld fail %ld\n", ok, failed);
+	printf("ok %ld fail %ld wrong %ld\n", ok, failed, wrong);
 	return failed || wrong ? 1 : 0;
 }
 
