@@ -25,10 +25,11 @@ ok "steer 82 to an IPv4 socket" "$SKSTEER" -p 82 -s 127.0.0.1:9002
 is "IPv4 reaches it, IPv6 is refused" "82 refused" "$(dial 127.0.0.1:82) $(dial '[::1]:82')"
 
 # UDP: a datagram target that answers from the port the client used.
-serve --udp 127.0.0.1:5353
+serve --udp --label=U 127.0.0.1:5353
 ok "steer UDP 53,5000-5010 to udp:127.0.0.1:5353" "$SKSTEER" -p 53,5000-5010 -s udp:127.0.0.1:5353
-is "a UDP client on port 53 gets an answer from port 53, naming 53" 53 "$(dial --udp 127.0.0.1:53)"
-is "on 127.0.0.2:5005 as well" 5005 "$(dial --udp 127.0.0.2:5005)"
+is "a UDP client on port 53 gets an answer from port 53, naming 53" U:53 \
+	"$(dial --udp 127.0.0.1:53)"
+is "on 127.0.0.2:5005 as well" U:5005 "$(dial --udp 127.0.0.2:5005)"
 is "an unsteered UDP port is refused (ICMP port unreachable)" refused "$(dial --udp 127.0.0.1:5011)"
 serve --udp '[::1]:5354'
 ok "an IPv6 UDP target" "$SKSTEER" -p 5300 -s 'udp:[::1]:5354'
@@ -38,7 +39,7 @@ is "an IPv6 UDP client gets its answer" 5300 "$(dial --udp '[::1]:5300')"
 serve --label=tcp53 127.0.0.1:9053
 ok "a TCP target takes TCP port 53 while a UDP target owns UDP 53" \
 	"$SKSTEER" -p 53 -s 127.0.0.1:9053
-is "TCP 53 and UDP 53 reach their own targets" "tcp53:53 53" \
+is "TCP 53 and UDP 53 reach their own targets" "tcp53:53 U:53" \
 	"$(dial 127.0.0.1:53) $(dial --udp 127.0.0.1:53)"
 serve --udp 127.0.0.1:5355
 run_sksteer -p 53 -s udp:127.0.0.1:5355
@@ -64,14 +65,13 @@ like "a UDP lookup is traced as udp" \
 	"$(cat "$WORK/trace")"
 
 # Hot reload of a UDP target under a datagram loop.
-loop_start --udp 127.0.0.1:53
+loop_start --udp --expect=U:53 127.0.0.1:53
 failed_runs=0
 for set in 53,1-20000 53 53,5000-5010 1-65535 53,60000; do
 	"$SKSTEER" -p "$set" -s udp:127.0.0.1:5353 --force || failed_runs=$((failed_runs + 1))
 done
-result=$(loop_stop)
+loop_check "a datagram loop on kept port 53 loses nothing to them: U answers, naming 53"
 is "UDP reloads all succeed" 0 "$failed_runs"
-like "a datagram loop on kept port 53 loses nothing to them" "^ok [1-9][0-9]* fail 0$" "$result"
 is "TCP 53 was never touched by the UDP reloads" tcp53:53 "$(dial 127.0.0.1:53)"
 
 # An IPv6 target's owner goes: its ports are refused promptly.

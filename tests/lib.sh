@@ -175,23 +175,69 @@ wait_listening() { # wait_listening PORT: until something listens on TCP PORT he
 	return 1
 }
 
-loop_start() { # loop_start ADDR:PORT: a client connecting again and again, until loop_stop
-	rm -f "$WORK/stop"
-	"$NETPEER" loop "$@" "$WORK/stop" >"$WORK/loop.out" 2>&1 &
-	LOOP_PID=$!
-	sleep 0.2
+# Client loops: load checks. A loop counts an answer from the wrong server, or for the wrong
+# port, as wrong: a port steered elsewhere for a moment still connects. Several loops at once
+# have names (--name=NAME, first); the unnamed one is "loop".
+declare -A LOOP_PIDS=()
+
+# loop_start [--name=NAME] [--udp] --expect=ANSWER... ADDR:PORT: a client connecting again and
+# again, until loop_stop. ANSWER is what the server that must answer says ("A:80", or "80"
+# without --label); a port a test moves on purpose has two. Returns once an expected answer
+# came, so the loop works before what it watches starts; if none came within 5 s, that is a
+# failed test of its own.
+loop_start() {
+	local name=loop pid
+	if [[ ${1:-} == --name=* ]]; then
+		name=loop.${1#--name=}
+		shift
+	fi
+	rm -f "$WORK/$name.stop"
+	"$NETPEER" loop "$@" "$WORK/$name.stop" >"$WORK/$name.out" 2>&1 &
+	pid=$!
+	LOOP_PIDS[$name]=$pid
+	for _ in $(seq 250); do
+		grep -qx ready "$WORK/$name.out" && return 0
+		kill -0 "$pid" 2>/dev/null || break # it failed: no need to wait for it
+		sleep 0.02
+	done
+	result "a client loop ($*) gets an expected answer within 5 s" 1 "$(cat "$WORK/$name.out")"
+	return 1
 }
 
-loop_stop() { # prints "ok N fail M"
-	touch "$WORK/stop"
+loop_stop() { # loop_stop [--name=NAME]: prints "ok N fail M wrong K", after the first of each
+	local name=loop${1:+.${1#--name=}} pid
+	pid=${LOOP_PIDS[$name]:-}
+	touch "$WORK/$name.stop"
 	# often called as $(loop_stop), in a subshell, where wait cannot wait for the loop: its
 	# last line tells that it is done
 	for _ in $(seq 1000); do
-		grep -q '^ok ' "$WORK/loop.out" 2>/dev/null && break
+		grep -q '^ok ' "$WORK/$name.out" 2>/dev/null && break
+		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.01
 	done
-	wait "$LOOP_PID" 2>/dev/null
-	cat "$WORK/loop.out"
+	wait "$pid" 2>/dev/null
+	grep -vx ready "$WORK/$name.out"
+}
+
+# loop_check [--name=NAME] [--min=N] DESCRIPTION: stops the loop; passes when no connection
+# failed, none was answered wrong, and at least N (10 unless given) were answered right (a
+# loop that barely ran proves nothing). Its result line in LOOP_RESULT.
+loop_check() {
+	local name="" min=10 n
+	if [[ ${1:-} == --name=* ]]; then
+		name=$1
+		shift
+	fi
+	if [[ ${1:-} == --min=* ]]; then
+		min=${1#--min=}
+		shift
+	fi
+	# not in $(...): the loop is waited for in this shell
+	loop_stop ${name:+"$name"} >"$WORK/loop.result"
+	LOOP_RESULT=$(cat "$WORK/loop.result")
+	n=$(sed -n 's/^ok \([0-9]*\) fail 0 wrong 0$/\1/p' "$WORK/loop.result")
+	result "$1" "$([ "$(wc -l <"$WORK/loop.result")" = 1 ] && [ "${n:-0}" -ge "$min" ]
+		echo $?)" "$LOOP_RESULT" "(needs fail 0, wrong 0, and ok $min or more)"
 }
 
 # nginx_start PORT SERVER-BODY: a real nginx in the foreground of a background job, its files

@@ -20,8 +20,12 @@
  *   netpeer client [--from=PORT] [--every=MS] ADDR:PORT
  *       A UDP client socket that sends to ADDR:PORT unconnected (once, or every MS),
  *       prints "ready PORT" (its own port), then "got TEXT" for each datagram it gets.
- *   netpeer loop [--udp] ADDR:PORT STOPFILE
- *       Connects again and again until STOPFILE exists; prints "ok N fail M".
+ *   netpeer loop [--udp] --expect=ANSWER... ADDR:PORT STOPFILE
+ *       Connects again and again until STOPFILE exists; prints "ok N fail M wrong K".
+ *       An answer that is none of the ANSWERs (as serve gives them: "LABEL:PORT" or
+ *       "PORT"; --expect up to 4 times) is wrong: the wrong server, or the wrong port.
+ *       Prints "ready" after the first expected answer, and on stderr the first
+ *       failure and the first wrong answer.
  *   netpeer rate ADDR:PORT SECONDS
  *       Sequential connect + RST close for SECONDS; prints connections per second.
  *   netpeer takeover [--reuseport] ADDR:PORT DIAL N
@@ -57,6 +61,9 @@ static unsigned int every_ms; /* client --every */
 static const char *label; /* serve: answers "LABEL:PORT" instead of "PORT" */
 static const char *device; /* serve: SO_BINDTODEVICE */
 static const char *run; /* serve: a command to run with the socket as fd 3 before serving */
+#define EXPECT_MAX 4
+static const char *expect[EXPECT_MAX]; /* loop: the answers that count as ok */
+static int expects;
 
 static socklen_t to_sockaddr(const struct sksteer_target *t, struct sockaddr_storage *ss)
 {
@@ -332,6 +339,50 @@ static __attribute__((noreturn)) void client(const struct sksteer_target *t)
 	}
 }
 
+static bool expected(const char *answer)
+{
+	for (int i = 0; i < expects; i++)
+		if (!strcmp(answer, expect[i]))
+			return true;
+	return false;
+}
+
+/*
+ * A connection that succeeds is not enough: steering that sends a port to the
+ * wrong server, even for a moment, connects fine. So each answer must be one
+ * the caller expects, or it counts as wrong.
+ */
+static int loop(const struct sksteer_target *t, const char *stopfile)
+{
+	long ok = 0, failed = 0, wrong = 0;
+	char buf[256];
+	int ret;
+
+	if (!expects) {
+		fprintf(stderr, "netpeer: loop needs --expect=ANSWER: who must answer\n");
+		return 3;
+	}
+	while (access(stopfile, F_OK)) {
+		ret = exchange(t, buf, sizeof(buf));
+		if (ret) {
+			if (!failed++)
+				fprintf(stderr, "netpeer loop: first failure: %s (after %ld ok)\n",
+					ret == 1 ? "refused" : "timeout", ok);
+		} else if (!expected(buf)) {
+			if (!wrong++)
+				fprintf(stderr,
+					"netpeer loop: first wrong answer: \"%s\" (after %ld ok)\n",
+					buf, ok);
+		} else if (!ok++) {
+			/* loop_start waits for it: the loop works before what it watches */
+			puts("ready");
+			fflush(stdout);
+		}
+	}
+	printf("ok %ld fail %ld wrong %ld\n", ok, failed, wrong);
+	return failed || wrong ? 1 : 0;
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -497,6 +548,8 @@ int main(int argc, char **argv)
 			device = argv[i] + 9;
 		else if (!strncmp(argv[i], "--run=", 6))
 			run = argv[i] + 6;
+		else if (!strncmp(argv[i], "--expect=", 9) && expects < EXPECT_MAX)
+			expect[expects++] = argv[i] + 9;
 		else
 			goto usage;
 	}
@@ -513,14 +566,8 @@ int main(int argc, char **argv)
 		puts(ret == 0 ? buf : ret == 1 ? "refused" : "timeout");
 		return ret;
 	}
-	if (!strcmp(argv[1], "loop") && i + 1 < argc) {
-		long ok = 0, failed = 0;
-
-		while (access(argv[i + 1], F_OK))
-			exchange(&t, buf, sizeof(buf)) ? failed++ : ok++;
-		printf("ok %ld fail %ld\n", ok, failed);
-		return failed ? 1 : 0;
-	}
+	if (!strcmp(argv[1], "loop") && i + 1 < argc)
+		return loop(&t, argv[i + 1]);
 	if (!strcmp(argv[1], "takeover") && i + 2 < argc) {
 		struct sksteer_target dial;
 
@@ -538,6 +585,6 @@ usage:
 	fprintf(stderr,
 		"usage: netpeer serve|connect|client|loop|rate|crowd|hold [--udp] [--sendto] [--from=PORT] "
 		"[--every=MS] [--v6only] [--reuseport] "
-		"[--device=IF] ADDR:PORT [STOPFILE|SECONDS|N]\n");
+		"[--device=IF] [--expect=ANSWER] ADDR:PORT [STOPFILE|SECONDS|N]\n");
 	return 3;
 }
