@@ -221,7 +221,7 @@ loop_stop() { # loop_stop [--name=NAME]: prints "ok N fail M wrong K", after the
 
 # loop_check [--name=NAME] [--min=N] DESCRIPTION: stops the loop; passes when no connection
 # failed, none was answered wrong, and at least N (10 unless given) were answered right (a
-# loop that barely ran proves nothing). Its result line in LOOP_RESULT.
+# loop that barely ran proves nothing). Its output in LOOP_RESULT.
 loop_check() {
 	local name="" min=10 n
 	if [[ ${1:-} == --name=* ]]; then
