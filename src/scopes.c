@@ -116,6 +116,22 @@ static int open_table(struct live *l, int scope)
 static void close_table(struct live *l, int scope);
 static void drop_table(struct live *l, int scope);
 
+/*
+ * A pinned table is in the program's map too: a run cut short between the
+ * pin and the map (make_table() pins first, drop_table() takes it out of the
+ * map first) left a table the loader sees and lookups do not, so that the
+ * keys it holds steered nowhere (table 0: the unscoped routes of marked keys).
+ * Putting the same map in its slot again changes nothing for a lookup.
+ */
+static int relist_table(struct live *l, int scope)
+{
+	uint32_t key = (uint32_t)scope;
+
+	if (l->fds[MAP_SCOPES] < 0)
+		return 0;
+	return bpf_map_update_elem(l->fds[MAP_SCOPES], &key, &l->scope_fd[scope], BPF_ANY);
+}
+
 int scopes_read(struct live *l, char *err, size_t errlen)
 {
 	memset(l->scope_prefix, 0, sizeof(l->scope_prefix));
@@ -140,6 +156,10 @@ int scopes_read(struct live *l, char *err, size_t errlen)
 				close_table(l, s);
 			else
 				drop_table(l, s);
+		} else if (!ret && l->pins.mode != PINS_READ && relist_table(l, s)) {
+			snprintf(err, errlen, "cannot give the lookup program scope table %d: %s",
+				 s, strerror(errno));
+			return -1;
 		}
 	}
 	return 0;

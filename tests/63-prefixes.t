@@ -261,6 +261,17 @@ is "and unmarks the one no prefix binds" "$R80" "$(table_byte ports 6001)"
 ok "(as it was)" "$SKSTEER" -p 80,443 -s 127.0.0.1:9001
 ok "(and 81 gone)" "$SKSTEER" -p 80 -s 127.0.0.1:9004 --dst 127.1.2.3
 
+# A run cut short between pinning a scope table and giving it to the program (or between taking
+# it from the program and unpinning it): the pin is there, the program's slot empty. The next
+# change gives the program its table again (tests/85-kill-storm.t found it, now and then).
+is "(port 80 off the prefixes is A's)" "A:80" "$(dial 127.0.0.1:80)"
+bpftool map delete pinned "$PIN_DIR/scopes" key 0 0 0 0
+is "scope table 0 lost by the program: a marked key's unscoped route reaches nothing" refused \
+	"$(dial 127.0.0.1:80)"
+ok "the next change" "$SKSTEER" -p 81 -s 127.0.0.1:9004
+is "gives the program its table again" "A:80" "$(dial 127.0.0.1:80)"
+ok "(and 81 gone)" "$SKSTEER" -p 80 -s 127.0.0.1:9004 --dst 127.1.2.3
+
 # Bad prefixes: one line, exit 64, nothing changed
 bad_dst() {
 	local desc=$1 want=$2 before after
