@@ -354,6 +354,11 @@ void program_trace_end(struct live *l, struct tracing *t)
 				NULL); /* fails only if detached meanwhile */
 		live_set_tracer(l, 0);
 	}
+	program_trace_free(t);
+}
+
+void program_trace_free(struct tracing *t)
+{
 	if (t->before_fd >= 0)
 		close(t->before_fd);
 	if (t->link_fd >= 0)

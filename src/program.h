@@ -41,4 +41,7 @@ int program_trace_begin(struct live *l, struct tracing *t, char *err, size_t err
 /* Puts back what ran before, and frees what begin took. */
 void program_trace_end(struct live *l, struct tracing *t);
 
+/* What program_trace_end() frees, without the swap: the tracing program stays in the link. */
+void program_trace_free(struct tracing *t);
+
 #endif /* __SKSTEER_PROGRAM_H */

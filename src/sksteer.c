@@ -934,6 +934,7 @@ static int trace(struct live *l, char *err, size_t errlen)
 	 */
 	stop_dealt_with();
 	if (pins_lock(&l->pins, LOCK_EX, err, errlen)) {
+		program_trace_free(&t);
 		if (stop_pending())
 			snprintf(err, errlen,
 				 "interrupted by %s while waiting for the lock to put the plain "

@@ -107,10 +107,11 @@ static bool needs_escaping(const char *s)
 void usage_check_options(const struct argp *argp, const int *cmd_keys, int argc, char **argv)
 {
 	const struct argp_option *o = argp->options;
+	const char *what = NULL, *arg = NULL;
+	char *shorts, letter[2] = "";
 	struct option *longs;
 	bool cmd_next = false;
 	size_t nopts = 0;
-	char *shorts;
 	int c;
 
 	while (o[nopts].name || o[nopts].key || o[nopts].doc)
@@ -128,17 +129,24 @@ void usage_check_options(const struct argp *argp, const int *cmd_keys, int argc,
 			cmd_next |= c == *k;
 		if (c == 1 && cmd_next)
 			break; /* CMD [ARGS...]: argp gives them to the command */
-		if (c == PROGRAM_NAME && needs_escaping(optarg))
-			refuse(argp, argv[0], "--program-name: a name that prints as it is, not",
-			       optarg);
+		if (c == PROGRAM_NAME && needs_escaping(optarg)) {
+			what = "--program-name: a name that prints as it is, not";
+			arg = optarg;
+			break;
+		}
 		if (c != '?')
 			continue;
 		/* optopt 0: a long option it does not know, whose name goes into the message */
-		if (!optopt && needs_escaping(argv[optind - 1]))
-			refuse(argp, argv[0], "unrecognized option", argv[optind - 1]);
+		if (!optopt && needs_escaping(argv[optind - 1])) {
+			what = "unrecognized option";
+			arg = argv[optind - 1];
+		}
 		/* a byte that is no option: a control, or (negative, as a char) one of UTF-8 */
-		if (optopt && (optopt < ' ' || optopt == 0x7f))
-			refuse(argp, argv[0], "invalid option --", (char[]){ (char)optopt, '\0' });
+		if (optopt && (optopt < ' ' || optopt == 0x7f)) {
+			what = "invalid option --";
+			letter[0] = (char)optopt;
+			arg = letter;
+		}
 		break; /* argp tells the first mistake, and needs no escaping for it */
 	}
 	opterr = 1;
@@ -146,4 +154,7 @@ void usage_check_options(const struct argp *argp, const int *cmd_keys, int argc,
 out:
 	free(longs);
 	free(shorts);
+	/* after the tables are freed: refuse() exits */
+	if (what)
+		refuse(argp, argv[0], what, arg);
 }
