@@ -127,16 +127,6 @@ done
 ok "--netns of this namespace still works" "$SKSTEER" --netns /proc/self/ns/net --list
 
 # --- SIGTERM and SIGINT: wherever a run waits, it ends at once, changing nothing -------------
-hold() { # hold [-s]: another process holds the pin directory's lock, until let_go
-	flock -o "$@" "$PIN_DIR" sleep 60 &
-	HOLDER=$!
-	PIDS+=($HOLDER)
-	sleep 0.2
-}
-let_go() {
-	kill $(cat /proc/$HOLDER/task/$HOLDER/children) "$HOLDER"
-	wait "$HOLDER" 2>/dev/null
-}
 ended() { [ ! -e "/proc/$1" ] || [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
 # waiting PID: the process sits in a call that waits (flock, a sleep, poll, select, read), as a
 # run does once it waits for the lock, its input or a server: not still starting up (an emulated

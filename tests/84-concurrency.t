@@ -35,17 +35,6 @@ blocked() {
 		"stderr: $STDERR"
 }
 
-# flock -o: the lock is flock's own, not its command's, and goes with it
-hold() { # hold [-s]: another process holds the pin directory's lock, until let_go
-	flock -o "$@" "$PIN_DIR" sleep 60 &
-	HOLDER=$!
-	PIDS+=($HOLDER)
-	sleep 0.2
-}
-let_go() {
-	kill $(cat /proc/$HOLDER/task/$HOLDER/children) "$HOLDER"
-	wait "$HOLDER" 2>/dev/null
-}
 hold
 blocked "a change gives up after --wait 1" 1 --wait 1 -p 80,81 -s $A
 like "(naming the holder's pid)" "pid $HOLDER, flock" "$STDERR"

@@ -93,6 +93,23 @@ dial() { # dial [--udp] ADDR:PORT: prints the port the server saw, "refused" or 
 	"$NETPEER" connect "$@" 2>&1
 }
 
+# hold [-s]: another process holds the pin directory's lock (flock -o: flock's own, not its
+# command's), until let_go; returns once it is held (an exclusive try fails either way)
+hold() {
+	flock -o "$@" "$PIN_DIR" sleep 60 &
+	HOLDER=$!
+	PIDS+=($HOLDER)
+	for _ in $(seq 500); do
+		flock -n -x "$PIN_DIR" true || return 0
+		sleep 0.01
+	done
+	return 1
+}
+let_go() {
+	kill $(cat /proc/$HOLDER/task/$HOLDER/children) "$HOLDER"
+	wait "$HOLDER" 2>/dev/null
+}
+
 # sksteer's exit code and its stderr, for checking bad input
 run_sksteer() {
 	STDERR=$("$SKSTEER" "$@" 2>&1 >/dev/null)
