@@ -88,7 +88,7 @@ PREFIX_MAP := -ffile-prefix-map=$(CURDIR)=.
 CFLAGS ?= -g -O2
 SKSTEER_CFLAGS := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
 	-Wno-format-truncation -std=gnu11 -D_GNU_SOURCE -DSKSTEER_VERSION='"$(VERSION)"' \
-	$(PREFIX_MAP) -I$(OUTPUT) -Isrc $(BPF_INCLUDES)
+	$(PREFIX_MAP) -I$(OUTPUT) -Isrc/lib/include -Isrc/lib -Isrc/bpf $(BPF_INCLUDES)
 # make SANITIZE=1: the tool and the test helpers built with AddressSanitizer and UBSan, every
 # error fatal, and linked dynamically (the sanitizers' runtimes are shared libraries; -static is
 # for the plain build only). `make SANITIZE=1 test` runs the suite on that build.
@@ -104,7 +104,7 @@ ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_LDFLAGS) $(SANITIZE_FLAGS)
 LIBS = $(LIBBPF_OBJ) $(or $(shell $(PKG_CONFIG) --static --libs libelf zlib 2>/dev/null),-lelf -lz)
 # The BPF side is compiled for the BPF target, never with the userspace CFLAGS.
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Wno-unused-function \
-	$(PREFIX_MAP) $(BPF_INCLUDES) -Isrc -Ivmlinux/$(ARCH)
+	$(PREFIX_MAP) $(BPF_INCLUDES) -Isrc/bpf -Ivmlinux/$(ARCH)
 
 # Everything built depends on this file, which changes only when the configuration does:
 # switching ARCH, CC, CFLAGS or the libbpf source rebuilds instead of mixing objects.
@@ -113,10 +113,15 @@ BUILD_CONFIG := ARCH=$(ARCH) CROSS_COMPILE=$(CROSS_COMPILE) CC=$(CC) AR=$(AR) CL
 	LDFLAGS=$(LDFLAGS) EXTRA_LDFLAGS=$(EXTRA_LDFLAGS) SANITIZE=$(SANITIZE)
 CONFIG := $(OUTPUT)/config
 
-# The loader's pure helpers are separate objects so that tests and fuzzers can link them alone.
-TOOL_SRCS := sksteer.c apply.c config.c program.c steer.c trace.c status.c parse.c sockets.c pins.c find.c kernel.c cgroup.c \
-	clients.c handover.c follow.c routes.c scopes.c escape.c usage.c input.c signals.c
-TOOL_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(TOOL_SRCS))
+# src/bpf: the BPF programs and the headers they share with userspace; src/lib: the library
+# (libsksteer); src/cli: the command line, its first client. Objects go flat in $(OUTPUT): no
+# two sources share a basename. The pure helpers are objects of their own, so that tests and
+# fuzzers link them alone.
+LIB_SRCS := apply.c config.c program.c steer.c status.c parse.c sockets.c pins.c find.c kernel.c \
+	cgroup.c clients.c handover.c follow.c routes.c scopes.c escape.c signals.c
+CLI_SRCS := main.c trace.c usage.c input.c
+TOOL_SRCS := $(addprefix src/lib/,$(LIB_SRCS)) $(addprefix src/cli/,$(CLI_SRCS))
+TOOL_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(LIB_SRCS) $(CLI_SRCS))
 # Test and benchmark helpers: real sockets, a link swapper, and baseline programs.
 TEST_PROGS := $(OUTPUT)/netpeer $(OUTPUT)/linkswap $(OUTPUT)/lookup $(OUTPUT)/floor.bpf.o \
 	$(OUTPUT)/seed.bpf.o $(OUTPUT)/twolpm.bpf.o $(OUTPUT)/sksteer-0.2.bpf.o $(OUTPUT)/sksteer-0.3.bpf.o $(OUTPUT)/sksteer-other.bpf.o $(OUTPUT)/sksteer-notrace.bpf.o \
@@ -200,7 +205,7 @@ vmlinux: $(BPFTOOL_DEP)
 	$(Q)rm -f $(VMLINUX)
 	$(Q)$(MAKE) $(VMLINUX)
 
-$(OUTPUT)/%.bpf.o: src/%.bpf.c $(VMLINUX) $(CONFIG) $(LIBBPF_DEP) $(BPFTOOL_DEP) | $(OUTPUT)
+$(OUTPUT)/%.bpf.o: src/bpf/%.bpf.c $(VMLINUX) $(CONFIG) $(LIBBPF_DEP) $(BPFTOOL_DEP) | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MD -MP -MF $(@:.o=.d) -MT $@ -c $< -o $@.tmp
 	$(Q)$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
@@ -216,11 +221,11 @@ $(OUTPUT)/otherlookup.bpf.o: tests/otherlookup.bpf.c $(VMLINUX) $(CONFIG) $(LIBB
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MD -MP -c $< -o $@
 
 # the same program built differently (another tag): stands for another sksteer build in tests
-$(OUTPUT)/sksteer-other.bpf.o: src/sksteer.bpf.c $(VMLINUX) $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
+$(OUTPUT)/sksteer-other.bpf.o: src/bpf/sksteer.bpf.c $(VMLINUX) $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -mcpu=v3 -MD -MP -c $< -o $@
 
-$(OUTPUT)/sksteer-notrace.bpf.o: src/sksteer.bpf.c $(VMLINUX) $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
+$(OUTPUT)/sksteer-notrace.bpf.o: src/bpf/sksteer.bpf.c $(VMLINUX) $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -DSKSTEER_NO_TRACE -MD -MP -c $< -o $@
 
@@ -236,9 +241,13 @@ $(OUTPUT)/follow.o: $(OUTPUT)/follow.skel.h
 
 # -MD: every header, the system's included, so that the dependency files show where each
 # came from (tests/02-builds.t reads them) and a libbpf upgrade rebuilds.
-$(OUTPUT)/%.o: src/%.c $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
+$(OUTPUT)/%.o: src/lib/%.c $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -MD -MP -c $< -o $@
+
+$(OUTPUT)/%.o: src/cli/%.c $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Isrc/cli -MD -MP -c $< -o $@
 
 sksteer: $(TOOL_OBJS) $(CONFIG) $(LIBBPF_DEP)
 	$(call msg,LINK,$@ [libbpf: $(BPF_SOURCE) $(ARCH)])
@@ -257,7 +266,7 @@ $(OUTPUT)/oldsteer: tests/oldsteer.c $(OUTPUT)/parse.o $(CONFIG) $(LIBBPF_DEP) |
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(filter %.c %.o,$^) $(STATIC) $(LIBS) -o $@
 
-$(OUTPUT)/setport: tests/setport.c src/sksteer.h $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
+$(OUTPUT)/setport: tests/setport.c src/bpf/sksteer_abi.h $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(STATIC) $(LIBS) -o $@
 
@@ -265,7 +274,7 @@ $(OUTPUT)/otherlookup: tests/otherlookup.c $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(STATIC) $(LIBS) -o $@
 
-$(OUTPUT)/lookup: bench/lookup.c src/sksteer.h $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
+$(OUTPUT)/lookup: bench/lookup.c src/bpf/sksteer_abi.h $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(STATIC) $(LIBS) -o $@
 
@@ -298,15 +307,15 @@ demo: all
 FUZZERS := parse config handover escape
 FUZZ_BINS := $(addprefix $(OUTPUT)/fuzz_,$(FUZZERS))
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-D_GNU_SOURCE $(PREFIX_MAP) -Isrc
-# what each links of the loader
-$(OUTPUT)/fuzz_parse: src/parse.c
-$(OUTPUT)/fuzz_config: src/config.c src/parse.c
-$(OUTPUT)/fuzz_handover: src/handover.c src/parse.c
-$(OUTPUT)/fuzz_escape: src/escape.c
+	-D_GNU_SOURCE $(PREFIX_MAP) -Isrc/lib -Isrc/bpf
+# what each links of the library
+$(OUTPUT)/fuzz_parse: src/lib/parse.c
+$(OUTPUT)/fuzz_config: src/lib/config.c src/lib/parse.c
+$(OUTPUT)/fuzz_handover: src/lib/handover.c src/lib/parse.c
+$(OUTPUT)/fuzz_escape: src/lib/escape.c
 # Not on $(CONFIG): neither CC nor CFLAGS nor SANITIZE reaches them, and a switch of those must
 # not rebuild them.
-$(OUTPUT)/fuzz_%: tests/fuzz_%.c $(wildcard src/*.h) | $(OUTPUT)
+$(OUTPUT)/fuzz_%: tests/fuzz_%.c $(wildcard src/*/*.h) | $(OUTPUT)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
 
@@ -344,7 +353,7 @@ fuzz: fuzz-build
 # make SANITIZE=1 test) and cppcheck (its
 # warnings, portability and performance checks, every finding an error). The BPF side is
 # built with -Wall -Werror.
-LINT_SRCS := $(addprefix src/,$(TOOL_SRCS))
+LINT_SRCS := $(TOOL_SRCS)
 .PHONY: lint
 lint: all
 	$(call msg,LINT,clang --analyze)
@@ -353,17 +362,17 @@ lint: all
 			-Xanalyzer -analyzer-checker=core,unix,deadcode,security.insecureAPI.UncheckedReturn \
 			-Xanalyzer -analyzer-disable-checker=unix.Malloc \
 			-Xclang -analyzer-werror -isystem $(OUTPUT) \
-			$(filter-out -g -O2 -I$(OUTPUT),$(ALL_CFLAGS)) "$$f" -o /dev/null || exit 1; \
+			$(filter-out -g -O2 -I$(OUTPUT),$(ALL_CFLAGS)) -Isrc/cli "$$f" -o /dev/null || exit 1; \
 	done
 	$(call msg,LINT,cppcheck)
 	$(Q)cppcheck --quiet --error-exitcode=1 --inline-suppr --std=c11 \
 		--enable=warning,portability,performance --suppress=missingIncludeSystem \
 		--include=scripts/cppcheck.h \
-		-D__linux__ -D__x86_64__ -I src -I $(OUTPUT) $(LINT_SRCS)
+		-D__linux__ -D__x86_64__ -I src/lib/include -I src/lib -I src/bpf -I src/cli -I $(OUTPUT) $(LINT_SRCS)
 
 .PHONY: format
 format:
-	$(Q)clang-format -i $(wildcard src/*.c src/*.h tests/*.c bench/*.c)
+	$(Q)clang-format -i $(wildcard src/*/*.c src/*/*.h tests/*.c bench/*.c)
 
 .PHONY: deps deps-cross
 deps:

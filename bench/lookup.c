@@ -24,7 +24,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "sksteer.h"
+#include "sksteer_abi.h"
 
 #define RUNS 5
 #define HIT_PORT 443

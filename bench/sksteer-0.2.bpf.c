@@ -20,7 +20,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_core_read.h>
-#include "sksteer.h"
+#include "sksteer_abi.h"
 
 #define EEXIST 17
 #define EPROTOTYPE 91

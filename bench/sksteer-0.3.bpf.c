@@ -19,8 +19,8 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_core_read.h>
-#include "sksteer.h"
-#include "follow_maps.h"
+#include "sksteer_abi.h"
+#include "follow_abi.h"
 
 #define EEXIST 17
 #define EPROTOTYPE 91
@@ -49,7 +49,7 @@ struct {
 } layout SEC(".maps");
 
 #include "targets.bpf.h"
-#include "clients.bpf.h"
+#include "clients_abi.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -90,7 +90,7 @@ struct {
 	__array(values, struct scope_table);
 } scopes SEC(".maps");
 
-/* the two prefix lists (see sksteer.h), and which one is in use */
+/* the two prefix lists (see sksteer_abi.h), and which one is in use */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 2);
@@ -148,7 +148,7 @@ static __always_inline void count_error(struct sksteer_stats *st, long err)
 	}
 }
 
-/* Whether another program's UDP client sockets hold port (see clients.bpf.h). */
+/* Whether another program's UDP client sockets hold port (see clients_abi.h). */
 static __always_inline bool clients_hold(__u32 port)
 {
 	__u32 elem = port / SKSTEER_CLIENTS_PER_ELEM;

@@ -23,12 +23,12 @@ if [ -n "${SKSTEER_VMTEST:-}" ]; then
 else
 	# rebuilds: nothing to do when up to date; a changed shared header rebuilds both sides
 	ok "make has nothing to do after a build" make -C "$TOP" -s -q sksteer
-	touch "$TOP/src/sksteer.h"
-	ok "after src/sksteer.h changes, make wants to rebuild" bash -c "! make -C '$TOP' -s -q sksteer"
+	touch "$TOP/src/bpf/sksteer_abi.h"
+	ok "after src/bpf/sksteer_abi.h changes, make wants to rebuild" bash -c "! make -C '$TOP' -s -q sksteer"
 	like "and rebuilds the BPF object, the skeleton and the loader" \
 		"sksteer.bpf.o.*sksteer.skel.h.*program.o.*LINK" "$(make -C "$TOP" sksteer 2>&1 | tr '\n' ' ')"
 	like "make V=1 shows the full commands" "clang .*-target bpf" \
-		"$(touch "$TOP/src/sksteer.bpf.c"; make -C "$TOP" V=1 sksteer 2>&1)"
+		"$(touch "$TOP/src/bpf/sksteer.bpf.c"; make -C "$TOP" V=1 sksteer 2>&1)"
 
 	# make info: where libbpf and bpftool come from, and which versions and compilers
 	info=$(make -C "$TOP" -s info)
@@ -46,8 +46,8 @@ else
 	is "make V=1 CFLAGS=... EXTRA_CFLAGS=... builds" 0 $?
 	like "cc gets the build's flags, then CFLAGS, then EXTRA_CFLAGS" \
 		"-D_GNU_SOURCE .*-DSKSTEER_VERSION=.* -O1 -DSKSTEER_TEST_CFLAGS -DSKSTEER_TEST_EXTRA " \
-		"$(grep -e ' -c src/sksteer.c' <<<"$out")"
-	like "the BPF object is rebuilt too" "clang .*-target bpf .* src/sksteer.bpf.c" "$out"
+		"$(grep -e ' -c src/cli/main.c' <<<"$out")"
+	like "the BPF object is rebuilt too" "clang .*-target bpf .* src/bpf/sksteer.bpf.c" "$out"
 	is "with none of the user's flags" "" "$(grep -e '-target bpf' <<<"$out" | grep SKSTEER_TEST)"
 	ok "that binary runs" "$SKSTEER" --version
 	ok "back to the default flags, it rebuilds" make -C "$TOP" -s sksteer

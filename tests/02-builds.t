@@ -176,9 +176,9 @@ for from in system submodules; do
 			like "$what: the BPF object includes the submodule's bpf_helpers.h" \
 				"$a/\.output/include/bpf/bpf_helpers\.h" "$(cat "$a/.output/sksteer.bpf.d")"
 			like "$what: userspace includes the submodule's libbpf.h" \
-				"$a/\.output/include/bpf/libbpf\.h" "$(cat "$a/.output/sksteer.d")"
+				"$a/\.output/include/bpf/libbpf\.h" "$(cat "$a/.output/program.d")"
 			like "$what: and libbpf's UAPI linux/bpf.h" \
-				"$a/\.output/include/linux/bpf\.h" "$(cat "$a/.output/sksteer.d")"
+				"$a/\.output/include/linux/bpf\.h" "$(cat "$a/.output/program.d")"
 			ok "$what: the skeleton comes from the submodule's bpftool, built for the host" \
 				test -x "$a/.output/bpftool/bootstrap/bpftool"
 		fi

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <linux/types.h> /* before handover.h: sksteer.h uses the kernel types */
+#include <linux/types.h> /* before handover.h: sksteer_abi.h uses the kernel types */
 #include "handover.h"
 
 static const char *field(const char **p, const char *end)

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <bpf/bpf.h>
-#include "sksteer.h"
+#include "sksteer_abi.h"
 
 int main(int argc, char **argv)
 {

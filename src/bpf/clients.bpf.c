@@ -8,7 +8,7 @@
  * range would take the replies meant for another program's client socket
  * (a resolver's answers). A connected socket needs nothing: the kernel finds
  * it before sk_lookup runs. For unconnected ones, these programs, attached to
- * the cgroup v2 root, keep the table of awaited replies (clients.bpf.h) that
+ * the cgroup v2 root, keep the table of awaited replies (clients_abi.h) that
  * sksteer.bpf.c consults:
  *   - a socket that sends from a port the kernel gave it (cgroup/sendmsg4,
  *     /sendmsg6) claims that port, and awaits replies from the peer it sent
@@ -31,8 +31,8 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
-#include "sksteer.h"
-#include "clients.bpf.h"
+#include "sksteer_abi.h"
+#include "clients_abi.h"
 
 #define IPPROTO_UDP 17
 #define AF_INET 2

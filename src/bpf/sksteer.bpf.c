@@ -17,8 +17,8 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_core_read.h>
-#include "sksteer.h"
-#include "follow_maps.h"
+#include "sksteer_abi.h"
+#include "follow_abi.h"
 
 #define EEXIST 17
 #define EPROTOTYPE 91
@@ -47,7 +47,7 @@ struct {
 } layout SEC(".maps");
 
 #include "targets.bpf.h"
-#include "clients.bpf.h"
+#include "clients_abi.h"
 
 /* slot 0: the UDP client watcher's table of awaited replies, while a watcher runs */
 struct {
@@ -96,7 +96,7 @@ struct {
 	__array(values, struct scope_table);
 } scopes SEC(".maps");
 
-/* the two prefix lists (see sksteer.h), and which one is in use */
+/* the two prefix lists (see sksteer_abi.h), and which one is in use */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 2);

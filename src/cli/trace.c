@@ -7,7 +7,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "follow_maps.h"
+#include "follow_abi.h"
 #include "scopes.h"
 #include "trace.h"
 

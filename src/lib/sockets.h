@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include "sksteer.h"
+#include "sksteer_abi.h"
 
 #define UDP_CLOSE 7 /* sock_diag's state of an unconnected UDP socket (TCP_CLOSE) */
 

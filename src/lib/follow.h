@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include "steer.h"
-#include "follow_maps.h"
+#include "follow_abi.h"
 
 enum { FOLLOW_KEEP, FOLLOW_ON, FOLLOW_GROUP, FOLLOW_OFF };
 

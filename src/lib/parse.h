@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/types.h>
-#include "sksteer.h"
+#include "sksteer_abi.h"
 
 /* A set of ports, one bit each. */
 struct portset {

@@ -3,7 +3,7 @@
  * Destination scopes (--dst PREFIX): which prefixes bind ports, their scope
  * tables (pinned as scope_N, and in the "scopes" map the program reads), the
  * two prefix lists, and the marks in the port table that send a key's lookups
- * through them (see SKSTEER_SCOPED in sksteer.h). Scope 0 is "every address":
+ * through them (see SKSTEER_SCOPED in sksteer_abi.h). Scope 0 is "every address":
  * the port table itself, or, for a marked key, scope table 0.
  */
 #ifndef __SKSTEER_SCOPES_H

@@ -21,8 +21,8 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
-#include "sksteer.h"
-#include "follow_maps.h"
+#include "sksteer_abi.h"
+#include "follow_abi.h"
 
 #define AF_INET 2
 
