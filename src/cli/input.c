@@ -18,6 +18,7 @@
 #include <linux/nsfs.h>
 #include "input.h"
 #include "signals.h"
+#include "stop.h"
 
 /* A configuration is a few lines per target; anything this large is something else. */
 #define CONFIG_MAX_BYTES (16 << 20)

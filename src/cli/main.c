@@ -31,6 +31,7 @@
 #include "kernel.h"
 #include "program.h"
 #include "signals.h"
+#include "stop.h"
 #include "status.h"
 #include "steer.h"
 #include "trace.h"

@@ -167,7 +167,7 @@ static bool link_detached(int link_fd)
 }
 
 int trace_stream(struct trace_out *o, int events_fd, int more_fd, int link_fd,
-		 volatile bool *exiting, char *err, size_t errlen)
+		 volatile int *exiting, char *err, size_t errlen)
 {
 	struct ring_buffer *rb = ring_buffer__new(events_fd, on_event, o, NULL);
 	int ret = 0, polls = 0;

@@ -21,7 +21,7 @@ int trace_event(const struct trace_out *o, const struct sksteer_event *e);
 
 /* Streams events until *exiting is set or steering is detached. 0, or -1 with err. */
 int trace_stream(struct trace_out *o, int events_fd, int more_fd, int link_fd,
-		 volatile bool *exiting, char *err, size_t errlen);
+		 volatile int *exiting, char *err, size_t errlen);
 
 /* The events the ring buffer could not take, summed over CPUs. */
 uint64_t events_lost(int stats_fd);

@@ -11,7 +11,7 @@
 #include "clients.h"
 #include "follow.h"
 #include "program.h"
-#include "signals.h"
+#include "stop.h"
 #include "sockets.h"
 
 #define WAIT_STEP_NS 100000000L

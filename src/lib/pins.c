@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "pins.h"
-#include "signals.h"
+#include "stop.h"
 #include "sockets.h"
 
 #ifndef BPF_FS_MAGIC
@@ -24,7 +24,7 @@
 
 #define BPFFS "/sys/fs/bpf"
 
-unsigned int pins_lock_wait_s = PINS_LOCK_WAIT_S;
+__thread unsigned int pins_lock_wait_s = PINS_LOCK_WAIT_S;
 
 const char *const pinned_map_names[NR_MAPS] = {
 	[MAP_PORTS] = "ports",

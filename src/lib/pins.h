@@ -69,7 +69,7 @@ int pins_open(struct pins *p, uint64_t netns_ino, enum pins_mode mode, char *err
  * run blocks for ever behind a run that hangs.
  */
 #define PINS_LOCK_WAIT_S 10
-extern unsigned int pins_lock_wait_s;
+extern __thread unsigned int pins_lock_wait_s; /* per thread: each handle sets its own */
 
 /* flock(op) on the directory, for at most pins_lock_wait_s; 0, or -1 with one line in err. */
 int pins_lock(struct pins *p, int op, char *err, size_t errlen);

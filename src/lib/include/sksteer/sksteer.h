@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * libsksteer: steer incoming connections on many ports (and destination
+ * prefixes) of a network namespace into listening sockets, with the BPF
+ * sk_lookup hook. The steering is pinned in bpffs: it outlives the process
+ * that made it, and the next one changes it in place.
+ *
+ * Conventions, as libbpf's:
+ * - Handles are opaque; functions are object__verb.
+ * - Functions that can fail return 0 (or a count) and a negative errno on
+ *   failure. The message that goes with the last failure of this thread is
+ *   sksteer_errmsg(): one line, which names no command-line option.
+ * - Nothing is printed: warnings and debug lines go to the print callback
+ *   (sksteer_set_print()), which is the only process-wide state.
+ * - Options structs start with sz = sizeof(struct); fields added later go at
+ *   the end, so a caller built against an older header keeps working.
+ *
+ * Threads and locking: a struct sksteer_ns may be used by one thread at a
+ * time. Handles in different threads are independent, also of the same
+ * namespace: each open handle holds the namespace's pin directory lock
+ * (shared when read_only, exclusive otherwise) until sksteer_ns__close(), so
+ * changes from threads, processes and the sksteer command are serialised, and
+ * a reader sees no change half made. A handle that waits for the lock waits
+ * at most opts.lock_wait_s seconds. An operation that needs the namespace
+ * (finding a socket, attaching) enters it in the calling thread only, and
+ * returns to the thread's own namespace before it returns.
+ *
+ * Privileges: reading needs CAP_BPF; changing needs CAP_BPF, CAP_NET_ADMIN and
+ * CAP_PERFMON (loading), and CAP_SYS_ADMIN to enter another namespace.
+ */
+#ifndef __SKSTEER_SKSTEER_H
+#define __SKSTEER_SKSTEER_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LIBSKSTEER_MAJOR_VERSION 0
+#define LIBSKSTEER_MINOR_VERSION 1
+
+#define SKSTEER_API __attribute__((visibility("default")))
+
+/* "0.1.0" */
+SKSTEER_API const char *sksteer_version(void);
+
+/* --- messages ------------------------------------------------------------------------- */
+
+enum sksteer_print_level {
+	SKSTEER_WARN, /* something the caller should tell its user: the change was made */
+	SKSTEER_INFO,
+	SKSTEER_DEBUG, /* libbpf's own messages too */
+};
+
+typedef int (*sksteer_print_fn_t)(enum sksteer_print_level level, const char *format,
+				  va_list args);
+
+/* Sets the print callback (NULL: print nothing); returns the one before. Default: none. */
+SKSTEER_API sksteer_print_fn_t sksteer_set_print(sksteer_print_fn_t fn);
+
+/* The message of this thread's last failure, "" if none: valid until its next call. */
+SKSTEER_API const char *sksteer_errmsg(void);
+
+/* --- namespaces ----------------------------------------------------------------------- */
+
+/* One network namespace's steering: its pin directory, locked while open. */
+struct sksteer_ns;
+
+struct sksteer_ns_opts {
+	size_t sz; /* sizeof(struct sksteer_ns_opts) */
+	bool read_only; /* shared lock; no change allowed, nothing created */
+	unsigned int lock_wait_s; /* how long to wait for another change; 0: 10 s */
+	/*
+	 * Set to a signal number (by a handler) to stop a wait (for the lock, for
+	 * targets to listen, for trace events) at its next safe point: the call
+	 * fails with -EINTR, changing nothing it had not made yet. NULL: none.
+	 */
+	volatile const int *stop;
+};
+#define sksteer_ns_opts__last_field stop
+
+/*
+ * Opens the namespace at netns_path (a /proc/PID/ns/net or /run/netns/NAME
+ * file), or with NULL the calling thread's own. 0 with *ns set; -ENOENT when
+ * read_only and nothing is steered there (no pins); another -errno on failure.
+ */
+SKSTEER_API int sksteer_ns__open(const char *netns_path, const struct sksteer_ns_opts *opts,
+				 struct sksteer_ns **ns);
+
+/* The same, from a descriptor of the namespace (kept open by the caller). */
+SKSTEER_API int sksteer_ns__open_fd(int netns_fd, const struct sksteer_ns_opts *opts,
+				    struct sksteer_ns **ns);
+
+/* Releases the lock and everything the handle holds. The steering stays. NULL is fine. */
+SKSTEER_API void sksteer_ns__close(struct sksteer_ns *ns);
+
+/* The namespace's inode number, which names its pin directory. */
+SKSTEER_API uint64_t sksteer_ns__inode(const struct sksteer_ns *ns);
+
+/* Whether the namespace is steered: a link is pinned and attached. */
+SKSTEER_API bool sksteer_ns__steering(const struct sksteer_ns *ns);
+
+/* --- configurations: the whole steering of a namespace, as data ------------------------ */
+
+struct sksteer_config;
+
+/* Options of a binding */
+#define SKSTEER_BIND_FAIL_CLOSED (1U << 0) /* refuse its connections while its socket is gone */
+#define SKSTEER_BIND_FORCE (1U << 1) /* take ports from other targets and listeners */
+#define SKSTEER_BIND_FOLLOW (1U << 2) /* a new listener at the target's address takes over */
+#define SKSTEER_BIND_FOLLOW_GROUP (1U << 3) /* ... from the target's own cgroup only */
+
+struct sksteer_binding {
+	size_t sz; /* sizeof(struct sksteer_binding) */
+	const char *target; /* "[tcp:|udp:]ADDR:PORT", "[::1]:PORT" */
+	const char *ports; /* "80,443,8000-8999" */
+	const char *dst; /* "192.0.2.0/24": for destinations in it only; NULL: every one */
+	unsigned int flags; /* SKSTEER_BIND_* */
+	const char *follow_cgroup; /* with SKSTEER_BIND_FOLLOW_GROUP: another cgroup; NULL */
+};
+#define sksteer_binding__last_field follow_cgroup
+
+/* An empty configuration (steers nothing). */
+SKSTEER_API int sksteer_config__new(struct sksteer_config **cfg);
+
+/*
+ * A configuration in the file format of sksteer.conf(5); name is what
+ * messages call it ("NAME:LINE: ..."). Checks everything that needs no
+ * system; -EINVAL with the line in sksteer_errmsg().
+ */
+SKSTEER_API int sksteer_config__parse(const char *name, const char *text, size_t len,
+				      struct sksteer_config **cfg);
+
+/* Adds a binding: -EINVAL for a bad address, port list or prefix, or a port bound twice. */
+SKSTEER_API int sksteer_config__add(struct sksteer_config *cfg, const struct sksteer_binding *b);
+
+/* The configuration in the file format, canonical order; free() it. */
+SKSTEER_API int sksteer_config__text(const struct sksteer_config *cfg, char **text);
+
+SKSTEER_API void sksteer_config__free(struct sksteer_config *cfg);
+
+/* The live steering of ns as a configuration (what `sksteer --save` prints). */
+SKSTEER_API int sksteer_ns__config(struct sksteer_ns *ns, struct sksteer_config **cfg);
+
+/* --- plans: a configuration checked against the live state, then applied ------------- */
+
+struct sksteer_plan;
+
+struct sksteer_plan_opts {
+	size_t sz;
+	bool force; /* as if every binding had SKSTEER_BIND_FORCE */
+	bool new_sockets; /* take another socket at a target's address, if any, even while its
+			   * own lives (a server that re-binds on reload) */
+	unsigned int wait_s; /* wait up to this long for every target to listen first */
+};
+#define sksteer_plan_opts__last_field wait_s
+
+/*
+ * Checks every binding of cfg against the live steering of ns, changing
+ * nothing, and plans the changes that make the steering what cfg says.
+ * Whatever the plan, applying it never unsteers a port that stays steered
+ * (a port that moves changes target in one store). 0; -EINVAL, -EEXIST,
+ * -ENOENT... with the binding at fault in sksteer_errmsg().
+ */
+SKSTEER_API int sksteer_ns__plan(struct sksteer_ns *ns, const struct sksteer_config *cfg,
+				 const struct sksteer_plan_opts *opts, struct sksteer_plan **plan);
+
+/* How many changes the plan makes (0: in sync), and each as one line of sksteer --dry-run. */
+SKSTEER_API int sksteer_plan__changes(const struct sksteer_plan *plan);
+SKSTEER_API const char *sksteer_plan__change(const struct sksteer_plan *plan, int i);
+
+/* Applies the plan made on ns (loading and attaching the program on a first change). */
+SKSTEER_API int sksteer_ns__apply(struct sksteer_ns *ns, struct sksteer_plan *plan);
+
+SKSTEER_API void sksteer_plan__free(struct sksteer_plan *plan);
+
+/* --- steering one socket -------------------------------------------------------------- */
+
+struct sksteer_steer_opts {
+	size_t sz;
+	const char *dst; /* bind the ports for destinations in this prefix only */
+	bool fail_closed;
+	bool force;
+};
+#define sksteer_steer_opts__last_field force
+
+/*
+ * Steers ports ("8000-8099") to the listening TCP or bound UDP socket fd,
+ * which must be in ns's namespace. The target is the socket's address; its
+ * other ports stay as they are. Changes nothing on failure.
+ */
+SKSTEER_API int sksteer_ns__steer_fd(struct sksteer_ns *ns, int fd, const char *ports,
+				     const struct sksteer_steer_opts *opts);
+
+/*
+ * Ends steering: of target (NULL: everything, and the pins go), or of
+ * target's bindings for prefix dst only (NULL: all of target's).
+ */
+SKSTEER_API int sksteer_ns__detach(struct sksteer_ns *ns, const char *target, const char *dst);
+
+/* --- status ---------------------------------------------------------------------------- */
+
+struct sksteer_status;
+
+/* Lookup counters, summed over CPUs since the namespace was first steered. */
+struct sksteer_counters {
+	uint64_t steered; /* assigned to the target's socket */
+	uint64_t passed; /* left to the kernel: a port no target has */
+	uint64_t no_target; /* the target's socket was gone: left to the kernel */
+	uint64_t refused; /* ... and refused, fail-closed */
+	uint64_t preempted; /* an earlier sk_lookup program had chosen a socket */
+	uint64_t to_clients; /* UDP replies left to the client sockets that await them */
+	uint64_t err_family, err_proto, err_state, err_other; /* bpf_sk_assign() failed */
+};
+
+struct sksteer_target_status {
+	char target[64]; /* "127.0.0.1:9000", "udp:[::1]:53" */
+	int proto; /* IPPROTO_TCP, IPPROTO_UDP */
+	int family; /* AF_INET, AF_INET6 */
+	char *ports; /* for every destination: "80,443,8000-8999", "" */
+	unsigned int nports;
+	bool up; /* its socket is in place */
+	bool fail_closed;
+	bool socket_only; /* after a restart: not the rest of its SO_REUSEPORT group */
+	bool follows;
+	uint64_t cookie; /* its socket's, 0 if gone */
+	int owner_pid; /* a process holding its socket, 0 if not found */
+	char owner_comm[32];
+	struct sksteer_counters counters;
+	int nscoped; /* bindings for destination prefixes, most specific first */
+	struct sksteer_scoped {
+		char dst[64]; /* "192.0.2.0/24" */
+		char *ports;
+		unsigned int nports;
+	} *scoped;
+};
+
+/* A snapshot of ns's steering; sksteer_status__free() it. Needs read access only. */
+SKSTEER_API int sksteer_ns__status(struct sksteer_ns *ns, struct sksteer_status **st);
+SKSTEER_API int sksteer_status__targets(const struct sksteer_status *st);
+SKSTEER_API const struct sksteer_target_status *
+sksteer_status__target(const struct sksteer_status *st, int i);
+/* Every lookup, ports no target has included. */
+SKSTEER_API const struct sksteer_counters *sksteer_status__totals(const struct sksteer_status *st);
+SKSTEER_API void sksteer_status__free(struct sksteer_status *st);
+
+/* --- tracing --------------------------------------------------------------------------- */
+
+/* One lookup, as the program decided it. */
+struct sksteer_lookup {
+	uint64_t time_ns; /* CLOCK_MONOTONIC */
+	int family, proto;
+	uint8_t remote_addr[16], local_addr[16]; /* network byte order; IPv4 in the first 4 */
+	uint16_t remote_port, local_port; /* host byte order */
+	const char *verdict; /* "steered", "passed", "no_target", "refused", "error", ... */
+	int err; /* negative errno of an "error" */
+	const char *target; /* the target chosen, "" if none */
+	const char *dst; /* the prefix whose binding chose it, "" for an unscoped one */
+};
+
+/* Called per lookup; a non-zero return ends the trace with it. */
+typedef int (*sksteer_lookup_fn_t)(void *ctx, const struct sksteer_lookup *lookup);
+
+/*
+ * Traces ns's lookups: swaps a tracing instance of the program in, calls fn
+ * per lookup until opts' stop is set, fn returns non-zero or the steering is
+ * detached, and swaps the plain program back. The lock is released while
+ * tracing, so that changes go on. Returns fn's value, 0 or -errno; *lost (if
+ * not NULL) gets the lookups the ring buffer could not hold.
+ */
+SKSTEER_API int sksteer_ns__trace(struct sksteer_ns *ns, sksteer_lookup_fn_t fn, void *ctx,
+				  uint64_t *lost);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* __SKSTEER_SKSTEER_H */
