@@ -29,6 +29,7 @@
 #include "handover.h"
 #include "input.h"
 #include "kernel.h"
+#include <sksteer/sksteer.h>
 #include "program.h"
 #include "signals.h"
 #include "stop.h"
@@ -506,6 +507,25 @@ static int libbpf_print_fn(enum libbpf_print_level level, const char *format, va
 	if (!env.verbose)
 		return 0;
 	return vfprintf(stderr, format, args);
+}
+
+/*
+ * The library's warnings, one line each on stderr, escaped as text (they may
+ * quote a path); its debug lines with -v only.
+ */
+static int print_fn(enum sksteer_print_level level, const char *format, va_list args)
+{
+	char *msg = NULL;
+
+	if (level != SKSTEER_WARN && !env.verbose)
+		return 0;
+	if (vasprintf(&msg, format, args) < 0)
+		return -1;
+	fputs(level == SKSTEER_WARN ? "sksteer: warning: " : "sksteer: ", stderr);
+	esc_fputs(ESC_TEXT, msg, stderr);
+	fputc('\n', stderr);
+	free(msg);
+	return 0;
 }
 
 /*
@@ -1018,6 +1038,7 @@ int main(int argc, char **argv)
 	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, NULL))
 		return 64;
 	libbpf_set_print(libbpf_print_fn);
+	sksteer_set_print(print_fn);
 	/* from here on a signal ends the run at its next safe point, with one line */
 	stop_on_signals();
 	signal(SIGPIPE, SIG_IGN);

@@ -14,6 +14,7 @@
 #include "cgroup.h"
 #include "clients.h"
 #include "escape.h"
+#include "print.h"
 #include "scopes.h"
 #include "clients.skel.h"
 #include "sockets.h"
@@ -420,10 +421,9 @@ void clients_adopt(struct live *l, const struct change *c, int slot)
 		sock_list_free(&socks);
 	}
 	if (unmarked)
-		fprintf(stderr,
-			"sksteer: warning: %zu sockets on the ports --force takes could not be made "
+		pr_warn("%zu sockets on the ports --force takes could not be made "
 			"servers to the UDP client watcher (%u at most): they keep replies to what "
-			"they send\n",
+			"they send",
 			unmarked, SKSTEER_UDP_ADOPTED);
 	if (counts)
 		munmap(counts, COUNTS_BYTES);
@@ -490,18 +490,16 @@ void clients_warn(const struct live *l, const struct change *c)
 		return;
 	cut = format_ports(&overlap, list, sizeof(list)) >= sizeof(list);
 	if (watching(l))
-		fprintf(stderr,
-			"sksteer: warning: UDP ports %s%s are in the ephemeral range %u-%u "
+		pr_warn("UDP ports %s%s are in the ephemeral range %u-%u "
 			"(net.ipv4.ip_local_port_range): a reply to another program's UDP client "
 			"socket on one of them (from the address and port it sent to, within %u s) "
-			"goes to that socket, not to the target\n",
+			"goes to that socket, not to the target",
 			list, cut ? "..." : "", lo, hi, SKSTEER_UDP_REPLY_S);
 	else
-		fprintf(stderr,
-			"sksteer: warning: UDP ports %s%s are in the ephemeral range %u-%u "
+		pr_warn("UDP ports %s%s are in the ephemeral range %u-%u "
 			"(net.ipv4.ip_local_port_range) and cgroup v2 is not mounted, so sksteer "
 			"cannot tell other programs' UDP client sockets: replies to them on these "
-			"ports go to the target (mount cgroup2 and run sksteer again)\n",
+			"ports go to the target (mount cgroup2 and run sksteer again)",
 			list, cut ? "..." : "", lo, hi);
 }
 
@@ -510,11 +508,8 @@ void clients_done(struct live *l, const struct change *c, int n)
 	char msg[512];
 
 	msg[0] = '\0';
-	if (clients_sync(l, msg, sizeof(msg)) && msg[0]) {
-		fputs("sksteer: warning: ", stderr);
-		esc_fputs(ESC_TEXT, msg, stderr); /* it may quote a path: one line all the same */
-		fputc('\n', stderr);
-	}
+	if (clients_sync(l, msg, sizeof(msg)) && msg[0])
+		pr_warn("%s", msg);
 	for (int i = 0; i < n; i++)
 		clients_warn(l, &c[i]);
 }
