@@ -696,60 +696,20 @@ static int check_kernel(void)
 	return 0;
 }
 
-/* -s and/or -p: change the configuration, attaching on the first run. */
+/* -s and/or -p, --add, --remove, --follow: change the configuration, attaching on the first run. */
 static int configure(struct live *l, char *err, size_t errlen)
 {
-	struct sksteer_bpf *skel = NULL;
 	struct change c = { .force = env.force, .fail_closed = env.fail_closed, .dst = &env.dst };
-	int ret = -1, only = 0;
 
-	if (l->pins.live && live_open(l, err, errlen))
-		return -1;
-	skel = program_load(l, false, err, errlen);
-	if (!skel)
-		return -1;
-	/* loading changed nothing that runs: the last point to stop at with nothing changed */
-	if (stop_check("before steering", err, errlen))
-		goto out;
-	/* an upgraded program runs before the maps change in ways only it can read */
-	if (l->pins.live && (l->migrated || l->maps_added) && program_sync(l, skel, err, errlen))
-		goto out;
-	if (!l->pins.live && live_read(l, err, errlen))
-		goto out;
 	if (env.target_arg) {
 		c.target = &env.target;
 		c.new_socket = true;
 		c.restart = !env.ports_arg;
 		c.given = env.given.held ? &env.given : NULL;
-	} else if (live_count(l, &only) == 1) {
-		c.target = &l->addrs[only];
-	} else {
-		snprintf(err, errlen, "%s: name the target with -s",
-			 live_count(l, &only) ? "several targets are steered here" :
-						"nothing is steered here yet");
-		goto out;
 	}
 	c.ports = env.ports_arg ? &env.ports : NULL;
-	/* --add, --remove: the ports the target has, edited */
-	if ((env.add_arg || env.remove_arg) &&
-	    ports_edit(l, c.target, env.add_arg ? &env.add : NULL,
-		       env.remove_arg ? &env.remove : NULL, &env.ports, err, errlen))
-		goto out;
-	clients_plan(l, &c);
-	if (clients_start(l, err, errlen) || live_apply(l, &c, err, errlen))
-		goto out;
-	if (l->pins.live)
-		ret = program_sync(l, skel, err, errlen);
-	else
-		ret = program_attach(l, skel, err, errlen);
-	/* --follow, --no-follow; and what follows the targets, after any change to them */
-	if (!ret)
-		ret = follow_update(l, c.target, env.follow, env.follow_cgroup, err, errlen);
-	if (!ret)
-		clients_done(l, &c, 1);
-out:
-	program_free(skel);
-	return ret;
+	return change_run(l, &c, env.add_arg ? &env.add : NULL, env.remove_arg ? &env.remove : NULL,
+			  env.follow, env.follow_cgroup, err, errlen);
 }
 
 /* --dry-run with -p, -s, --add or --remove: what configure() would change. */

@@ -77,11 +77,17 @@ static int open_for_plan(struct live *l, char *err, size_t errlen)
 	return l->pins.live ? live_open(l, err, errlen) : live_empty(l, err, errlen);
 }
 
+int live_config(struct live *l, struct config *cfg, char *err, size_t errlen)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	return open_for_plan(l, err, errlen) || config_from_live(l, cfg, err, errlen) ? -1 : 0;
+}
+
 int config_save(struct live *l, FILE *f, char *err, size_t errlen)
 {
 	struct config cfg;
 
-	if (open_for_plan(l, err, errlen) || config_from_live(l, &cfg, err, errlen))
+	if (live_config(l, &cfg, err, errlen))
 		return -1;
 	config_write(&cfg, f);
 	config_free(&cfg);
@@ -161,16 +167,13 @@ static bool same_as_live(const struct live *l, int slot, const struct config_tar
 	       !strcmp(follow.follow_cgroup, t->follow_cgroup);
 }
 
-struct plan {
-	struct change *c; /* the targets that change, then those that go */
-	struct sock_info *socks;
-	int n;
-};
-
-static void plan_free(struct plan *p)
+void plan_free(struct plan *p)
 {
 	free(p->c);
 	free(p->socks);
+	config_free(&p->have);
+	config_free(&p->want);
+	memset(p, 0, sizeof(*p));
 }
 
 /*
@@ -183,12 +186,11 @@ static void plan_free(struct plan *p)
  * lives (a server that re-binds on reload, the old process still draining).
  * 0, or -1 with "FILE:LINE: ..." in err.
  */
-static int plan(struct live *l, struct config *want, const struct config *have,
-		const struct apply_opts *o, struct plan *p, char *err, size_t errlen)
+static int plan_changes(struct live *l, struct config *want, const struct config *have,
+			const struct apply_opts *o, struct plan *p, char *err, size_t errlen)
 {
 	char msg[768];
 
-	memset(p, 0, sizeof(*p));
 	p->c = calloc((size_t)(want->n + have->n) + 1, sizeof(*p->c));
 	p->socks = calloc((size_t)(want->n + have->n) + 1, sizeof(*p->socks));
 	if (!p->c || !p->socks) {
@@ -244,10 +246,9 @@ static int print_plan(const struct config *have, const struct config *want, FILE
 	return lines > 0;
 }
 
-/* Applies the plan, loading the program and attaching it on a first run, as -p does. */
-static int apply_plan(struct live *l, const struct plan *p, const struct config *want, char *err,
-		      size_t errlen)
+int plan_apply(struct live *l, const struct plan *p, char *err, size_t errlen)
 {
+	const struct config *want = &p->want;
 	struct sksteer_bpf *skel;
 	int ret = -1, only;
 
@@ -292,32 +293,49 @@ out:
 	return ret;
 }
 
+int plan_make(struct live *l, struct config *want, const struct apply_opts *o, struct plan *p,
+	      char *err, size_t errlen)
+{
+	memset(p, 0, sizeof(*p));
+	p->want = *want;
+	memset(want, 0, sizeof(*want));
+	config_sort(&p->want);
+	if (o->wait_s && wait_listening(l, &p->want, o->wait_s, err, errlen))
+		return -1;
+	if (!p->want.n && !l->pins.live && !o->dry_run) {
+		p->nothing = true; /* nothing steered, nothing to steer: no pins made */
+		return 0;
+	}
+	if (open_for_plan(l, err, errlen) || config_from_live(l, &p->have, err, errlen) ||
+	    plan_changes(l, &p->want, &p->have, o, p, err, errlen))
+		return -1;
+	return 0;
+}
+
+int plan_diff(const struct plan *p, FILE *out)
+{
+	return p->nothing ? 0 : config_diff(&p->have, &p->want, out);
+}
+
 int config_run(struct live *l, const struct apply_opts *o, char *err, size_t errlen)
 {
-	struct config want, have = {};
+	struct config want;
 	struct plan p = {};
 	int ret = -1;
 
 	if (config_parse(&want, strcmp(o->file, "-") ? o->file : "<stdin>", o->text, o->len, err,
 			 errlen))
 		return -1;
-	if (o->wait_s && wait_listening(l, &want, o->wait_s, err, errlen))
+	if (plan_make(l, &want, o, &p, err, errlen))
 		goto out;
-	if (!want.n && !l->pins.live && !o->dry_run) {
-		ret = 0; /* nothing steered, nothing to steer: no pins made */
-		goto out;
-	}
-	if (open_for_plan(l, err, errlen) || config_from_live(l, &have, err, errlen) ||
-	    plan(l, &want, &have, o, &p, err, errlen))
-		goto out;
-	if (o->dry_run)
-		ret = print_plan(&have, &want, o->out, err, errlen);
+	if (p.nothing)
+		ret = 0;
+	else if (o->dry_run)
+		ret = print_plan(&p.have, &p.want, o->out, err, errlen);
 	else
-		ret = apply_plan(l, &p, &want, err, errlen);
+		ret = plan_apply(l, &p, err, errlen);
 out:
 	plan_free(&p);
-	config_free(&have);
-	config_free(&want);
 	return ret;
 }
 
@@ -400,6 +418,54 @@ int change_dry_run(struct live *l, const struct change *given, const struct port
 		ret = print_plan(&have, &want, out, err, errlen);
 	config_free(&have);
 	config_free(&want);
+	return ret;
+}
+
+int change_run(struct live *l, struct change *c, const struct portset *add,
+	       const struct portset *remove, int follow, const char *cgroup, char *err,
+	       size_t errlen)
+{
+	struct sksteer_bpf *skel;
+	struct portset ports;
+	int ret = -1;
+
+	if (l->pins.live && l->fds[MAP_PORTS] < 0 && live_open(l, err, errlen))
+		return -1;
+	skel = program_load(l, false, err, errlen);
+	if (!skel)
+		return -1;
+	/* loading changed nothing that runs: the last point to stop at with nothing changed */
+	if (stop_check("before steering", err, errlen))
+		goto out;
+	/* an upgraded program runs before the maps change in ways only it can read */
+	if (l->pins.live && (l->migrated || l->maps_added) && program_sync(l, skel, err, errlen))
+		goto out;
+	if (!l->pins.live && live_read(l, err, errlen))
+		goto out;
+	if (!c->target && !(c->target = only_target(l, err, errlen)))
+		goto out;
+	/* --add, --remove: the ports the target has, edited */
+	if (add || remove) {
+		if (ports_edit(l, c->target, add, remove, &ports, err, errlen))
+			goto out;
+		c->ports = &ports;
+	}
+	clients_plan(l, c);
+	if (clients_start(l, err, errlen) || live_apply(l, c, err, errlen))
+		goto out;
+	if (l->pins.live)
+		ret = program_sync(l, skel, err, errlen);
+	else
+		ret = program_attach(l, skel, err, errlen);
+	/* the follow mode asked for; and what follows the targets, after any change to them */
+	if (!ret)
+		ret = follow_update(l, c->target, follow, cgroup, err, errlen);
+	if (!ret)
+		clients_done(l, c, 1);
+out:
+	if (c->ports == &ports)
+		c->ports = NULL;
+	program_free(skel);
 	return ret;
 }
 

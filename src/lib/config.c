@@ -254,8 +254,7 @@ static bool too_many_prefixes(const struct config *cfg, const struct prefix *dst
 	return n >= SKSTEER_PREFIXES;
 }
 
-/* One line, NUL-terminated and writable. Blank lines and comments add nothing. */
-static int parse_line(struct config *cfg, unsigned int line, char *text, char *err, size_t errlen)
+int config_parse_line(struct config *cfg, unsigned int line, char *text, char *err, size_t errlen)
 {
 	struct config_target t = { .line = line };
 	char msg[256], name[TARGET_STRLEN], *save, *proto, *addr, *ports, *hash;
@@ -331,7 +330,7 @@ int config_parse(struct config *cfg, const char *name, const char *text, size_t 
 			line_error(cfg, line, err, errlen, "out of memory");
 			goto fail;
 		}
-		ret = parse_line(cfg, line, copy, err, errlen);
+		ret = config_parse_line(cfg, line, copy, err, errlen);
 		free(copy);
 		if (ret)
 			goto fail;

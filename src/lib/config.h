@@ -64,6 +64,13 @@ int config_parse(struct config *cfg, const char *name, const char *text, size_t 
 
 void config_free(struct config *cfg);
 
+/*
+ * Adds one line (NUL-terminated and writable; blank lines and comments add
+ * nothing), with config_parse()'s checks against the lines before it; cfg is
+ * left unsorted. 0, or -1 with "NAME:LINE: ..." in err and cfg as it was.
+ */
+int config_parse_line(struct config *cfg, unsigned int line, char *text, char *err, size_t errlen);
+
 /* Appends a copy of t. 0, or -1 when out of memory. */
 int config_add(struct config *cfg, const struct config_target *t);
 

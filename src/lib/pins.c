@@ -100,7 +100,7 @@ static bool under_ip_netns_exec(void)
 	if (!sysfs_source(name, sizeof(name)) || !strcmp(name, "sysfs") || strchr(name, '/'))
 		return false;
 	snprintf(path, sizeof(path), "/run/netns/%s", name);
-	return !stat("/proc/self/ns/net", &ns) && !stat(path, &named) &&
+	return !stat("/proc/thread-self/ns/net", &ns) && !stat(path, &named) &&
 	       ns.st_ino == named.st_ino && ns.st_dev == named.st_dev;
 }
 

@@ -267,7 +267,7 @@ int program_attach(struct live *l, struct sksteer_bpf *skel, char *err, size_t e
 	char path[PATH_MAX];
 	int netns, ret = 0;
 
-	netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	netns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (netns < 0) {
 		snprintf(err, errlen, "cannot open this network namespace: %s", strerror(errno));
 		return -1;

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The public handle of one network namespace (struct sksteer_ns): opened from
+ * the caller's namespace, a path or a descriptor; its pin directory locked
+ * while open; the thread's settings (stop flag, lock wait) and its namespace
+ * entered around each operation, and left again.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include <linux/nsfs.h>
+#include "ns.h"
+#include "print.h"
+#include "stop.h"
+
+#ifndef NSFS_MAGIC
+#define NSFS_MAGIC 0x6e736673
+#endif
+
+const char *sksteer_version(void)
+{
+	return SKSTEER_VERSION;
+}
+
+/* A field of an opts struct the caller's build has: sz covers it. */
+#define OPTS_HAS(opts, field)                                                               \
+	((opts) && (opts)->sz >= offsetof(__typeof__(*(opts)), field) + sizeof((opts)->field))
+#define OPTS_GET(opts, field, fallback) (OPTS_HAS(opts, field) ? (opts)->field : (fallback))
+
+int ns_begin(struct sksteer_ns *ns, struct ns_call *call, bool enter, char *err, size_t errlen)
+{
+	call->stop = stop_source(ns->stop);
+	call->lock_wait_s = pins_lock_wait_s;
+	call->own = -1;
+	pins_lock_wait_s = ns->lock_wait_s;
+	if (!enter || ns->netns_fd < 0)
+		return 0;
+	call->own = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (call->own < 0 || setns(ns->netns_fd, CLONE_NEWNET)) {
+		snprintf(err, errlen, "cannot enter network namespace %llu: %s",
+			 (unsigned long long)ns->l.pins.netns_ino, strerror(errno));
+		ns_end(call);
+		return -1;
+	}
+	return 0;
+}
+
+void ns_end(struct ns_call *call)
+{
+	if (call->own >= 0) {
+		/* back to the thread's own: it was ours a moment ago, so this cannot fail */
+		setns(call->own, CLONE_NEWNET);
+		close(call->own);
+		call->own = -1;
+	}
+	stop_source(call->stop);
+	pins_lock_wait_s = call->lock_wait_s;
+}
+
+int ns_fail(int ret, const char *err)
+{
+	return lib_error(ret < 0 ? ret : -EINVAL, err);
+}
+
+/* The errno a failure left, as -errno; -EIO where the failure set none. */
+int ns_errno(void)
+{
+	return errno > 0 ? -errno : -EIO;
+}
+
+static int open_ns(int netns_fd, uint64_t ino, const struct sksteer_ns_opts *opts,
+		   struct sksteer_ns **out)
+{
+	struct sksteer_ns *ns = calloc(1, sizeof(*ns));
+	char err[1024] = "";
+	struct ns_call call;
+	int ret;
+
+	*out = NULL;
+	if (!ns) {
+		if (netns_fd >= 0)
+			close(netns_fd);
+		return lib_error(-ENOMEM, "out of memory");
+	}
+	for (int i = 0; i < NR_MAPS; i++)
+		ns->l.fds[i] = -1;
+	ns->netns_fd = netns_fd;
+	ns->read_only = OPTS_GET(opts, read_only, false);
+	ns->lock_wait_s = OPTS_GET(opts, lock_wait_s, 0) ?: PINS_LOCK_WAIT_S;
+	ns->stop = (volatile int *)OPTS_GET(opts, stop, NULL);
+	ns_begin(ns, &call, false, err, sizeof(err));
+	ret = pins_open(&ns->l.pins, ino, ns->read_only ? PINS_READ : PINS_CREATE, err,
+			sizeof(err));
+	errno = ret < 0 && errno == EWOULDBLOCK ? EBUSY : errno;
+	if (ret >= 0 && ns->l.pins.live && live_open(&ns->l, err, sizeof(err)))
+		ret = -1;
+	ns_end(&call);
+	if (ret < 0) {
+		ret = lib_error(ns_errno(), err);
+		sksteer_ns__close(ns);
+		return ret;
+	}
+	*out = ns;
+	return 0;
+}
+
+int sksteer_ns__open(const char *netns_path, const struct sksteer_ns_opts *opts,
+		     struct sksteer_ns **ns)
+{
+	struct stat st;
+	char err[PATH_MAX + 128];
+	int fd, ret;
+
+	if (!netns_path) {
+		if (stat("/proc/thread-self/ns/net", &st))
+			return lib_error(ns_errno(), "cannot identify this network namespace");
+		return open_ns(-1, st.st_ino, opts, ns);
+	}
+	/* O_NONBLOCK: a FIFO put there does not hold the caller up */
+	fd = open(netns_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		ret = ns_errno();
+		snprintf(err, sizeof(err), "%s: %s", netns_path, strerror(-ret));
+		return lib_error(ret, err);
+	}
+	ret = sksteer_ns__open_fd(fd, opts, ns);
+	close(fd);
+	return ret;
+}
+
+int sksteer_ns__open_fd(int netns_fd, const struct sksteer_ns_opts *opts, struct sksteer_ns **ns)
+{
+	struct statfs fs;
+	struct stat st;
+	int fd;
+
+	*ns = NULL;
+	if (fstatfs(netns_fd, &fs) || fstat(netns_fd, &st) || fs.f_type != NSFS_MAGIC ||
+	    ioctl(netns_fd, NS_GET_NSTYPE) != CLONE_NEWNET)
+		return lib_error(-EINVAL, "not a network namespace: give /run/netns/NAME, "
+					  "/proc/PID/ns/net or a descriptor of one");
+	fd = fcntl(netns_fd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		return lib_error(ns_errno(), "cannot keep the namespace's descriptor");
+	return open_ns(fd, st.st_ino, opts, ns);
+}
+
+void sksteer_ns__close(struct sksteer_ns *ns)
+{
+	if (!ns)
+		return;
+	live_close(&ns->l);
+	if (ns->netns_fd >= 0)
+		close(ns->netns_fd);
+	free(ns);
+}
+
+uint64_t sksteer_ns__inode(const struct sksteer_ns *ns)
+{
+	return ns->l.pins.netns_ino;
+}
+
+bool sksteer_ns__steering(const struct sksteer_ns *ns)
+{
+	return ns->l.pins.live;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * What a public handle (struct sksteer_ns) holds, and the frame of every
+ * public operation on it: the thread's settings and namespace, entered and
+ * restored (src/lib/ns.c).
+ */
+#ifndef __SKSTEER_NS_H
+#define __SKSTEER_NS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sksteer/sksteer.h>
+#include "steer.h"
+
+struct sksteer_ns {
+	struct live l; /* the pins, locked while the handle is open */
+	int netns_fd; /* the namespace's own descriptor, or -1: the opening thread's */
+	bool read_only;
+	unsigned int lock_wait_s;
+	volatile int *stop;
+};
+
+/* What ns_begin() changed of the calling thread, for ns_end() to put back. */
+struct ns_call {
+	volatile int *stop;
+	unsigned int lock_wait_s;
+	int own; /* the thread's own namespace, while in ns's; -1 */
+};
+
+/*
+ * The thread takes ns's stop flag and lock wait; with enter, it enters ns's
+ * namespace too (for sock_diag, attaching, the ephemeral range). 0, or -1
+ * with err (nothing to end then).
+ */
+int ns_begin(struct sksteer_ns *ns, struct ns_call *call, bool enter, char *err, size_t errlen);
+void ns_end(struct ns_call *call);
+
+/* Records err as the thread's message; returns ret if negative, else -EINVAL. */
+int ns_fail(int ret, const char *err);
+
+/* -errno, or -EIO where no errno was set. */
+int ns_errno(void);
+
+#endif /* __SKSTEER_NS_H */

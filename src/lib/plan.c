@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The public configurations and plans (struct sksteer_config, struct
+ * sksteer_plan): a namespace's whole steering as data, read from text, built
+ * binding by binding or read from the live state, checked against the live
+ * state and applied (the mechanism is src/lib/apply.c's).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "apply.h"
+#include "ns.h"
+#include "print.h"
+
+struct sksteer_config {
+	struct config cfg;
+	char name[64];
+};
+
+struct sksteer_plan {
+	struct plan p;
+	const struct sksteer_ns *ns; /* the handle it was made on: applied there only */
+	char **lines; /* the changes, as --dry-run prints them */
+	int nlines;
+};
+
+#define OPTS_HAS(opts, field)                                                               \
+	((opts) && (opts)->sz >= offsetof(__typeof__(*(opts)), field) + sizeof((opts)->field))
+#define OPTS_GET(opts, field, fallback) (OPTS_HAS(opts, field) ? (opts)->field : (fallback))
+
+int sksteer_config__new(struct sksteer_config **out)
+{
+	struct sksteer_config *c = calloc(1, sizeof(*c));
+
+	*out = c;
+	if (!c)
+		return lib_error(-ENOMEM, "out of memory");
+	snprintf(c->name, sizeof(c->name), "binding");
+	c->cfg.name = c->name;
+	return 0;
+}
+
+int sksteer_config__parse(const char *name, const char *text, size_t len,
+			  struct sksteer_config **out)
+{
+	char err[1024];
+	int ret = sksteer_config__new(out);
+
+	if (ret)
+		return ret;
+	snprintf((*out)->name, sizeof((*out)->name), "%s", name ? name : "configuration");
+	if (config_parse(&(*out)->cfg, (*out)->name, text, len, err, sizeof(err))) {
+		sksteer_config__free(*out);
+		*out = NULL;
+		return lib_error(-EINVAL, err);
+	}
+	return 0;
+}
+
+/* A binding's string as one word of a line: no blank, no comment, no line break. */
+static int word(const char *what, const char *s, char *err, size_t errlen)
+{
+	if (s && s[0] && !strpbrk(s, " \t\n\r#"))
+		return 0;
+	snprintf(err, errlen, "%s '%s': %s", what, s ? s : "",
+		 s && s[0] ? "a blank, '#' or line break in it" : "empty");
+	return -1;
+}
+
+int sksteer_config__add(struct sksteer_config *c, const struct sksteer_binding *b)
+{
+	const char *target = OPTS_GET(b, target, NULL), *dst = OPTS_GET(b, dst, NULL);
+	const char *ports = OPTS_GET(b, ports, NULL), *proto = "tcp";
+	const char *cgroup = OPTS_GET(b, follow_cgroup, NULL);
+	unsigned int flags = OPTS_GET(b, flags, 0);
+	char err[1024], *line = NULL;
+
+	if (word("target", target, err, sizeof(err)) || word("ports", ports, err, sizeof(err)) ||
+	    (dst && word("dst", dst, err, sizeof(err))) ||
+	    (cgroup && word("follow cgroup", cgroup, err, sizeof(err))))
+		return lib_error(-EINVAL, err);
+	if (!strncmp(target, "tcp:", 4) || !strncmp(target, "udp:", 4)) {
+		proto = target[0] == 'u' ? "udp" : "tcp";
+		target += 4;
+	}
+	/* the line the file would have: checked as config_parse() checks a file's */
+	if (asprintf(&line, "%s %s %s%s%s%s%s%s%s%s", proto, target, ports, dst ? " dst=" : "",
+		     dst ? dst : "", flags & SKSTEER_BIND_FAIL_CLOSED ? " fail-closed" : "",
+		     flags & SKSTEER_BIND_FORCE ? " force" : "",
+		     flags & SKSTEER_BIND_FOLLOW_GROUP ? " follow=group" :
+		     flags & SKSTEER_BIND_FOLLOW       ? " follow" :
+							 "",
+		     cgroup ? " follow-cgroup=" : "", cgroup ? cgroup : "") < 0)
+		return lib_error(-ENOMEM, "out of memory");
+	if (config_parse_line(&c->cfg, (unsigned int)c->cfg.n + 1, line, err, sizeof(err))) {
+		free(line);
+		return lib_error(-EINVAL, err);
+	}
+	free(line);
+	return 0;
+}
+
+int sksteer_config__text(const struct sksteer_config *c, char **text)
+{
+	struct config sorted = { .name = c->cfg.name };
+	size_t len = 0;
+	FILE *f;
+	int ret = 0;
+
+	*text = NULL;
+	for (int i = 0; !ret && i < c->cfg.n; i++)
+		ret = config_add(&sorted, &c->cfg.t[i]);
+	f = ret ? NULL : open_memstream(text, &len);
+	if (!f) {
+		config_free(&sorted);
+		return lib_error(-ENOMEM, "out of memory");
+	}
+	config_sort(&sorted);
+	config_write(&sorted, f);
+	ret = fclose(f) ? -ENOMEM : 0;
+	config_free(&sorted);
+	return ret ? lib_error(ret, "out of memory") : 0;
+}
+
+void sksteer_config__free(struct sksteer_config *c)
+{
+	if (!c)
+		return;
+	config_free(&c->cfg);
+	free(c);
+}
+
+int sksteer_ns__config(struct sksteer_ns *ns, struct sksteer_config **out)
+{
+	struct ns_call call;
+	char err[1024];
+	int ret = sksteer_config__new(out);
+
+	if (ret)
+		return ret;
+	snprintf((*out)->name, sizeof((*out)->name), "live");
+	ns_begin(ns, &call, false, err, sizeof(err));
+	ret = live_config(&ns->l, &(*out)->cfg, err, sizeof(err));
+	ns_end(&call);
+	(*out)->cfg.name = (*out)->name;
+	if (ret) {
+		sksteer_config__free(*out);
+		*out = NULL;
+		return ns_fail(-EIO, err);
+	}
+	return 0;
+}
+
+/* The plan's changes, a line each, for sksteer_plan__change(). */
+static int plan_lines(struct sksteer_plan *plan)
+{
+	size_t len = 0;
+	char *text = NULL, *line, *save;
+	FILE *f = open_memstream(&text, &len);
+	int n;
+
+	if (!f)
+		return -ENOMEM;
+	n = plan_diff(&plan->p, f);
+	if (fclose(f) || n < 0) {
+		free(text);
+		return -ENOMEM;
+	}
+	plan->lines = calloc((size_t)n + 1, sizeof(*plan->lines));
+	for (line = strtok_r(text, "\n", &save); plan->lines && line && plan->nlines < n;
+	     line = strtok_r(NULL, "\n", &save))
+		if (!(plan->lines[plan->nlines++] = strdup(line)))
+			break;
+	free(text);
+	return plan->lines && plan->nlines == n ? 0 : -ENOMEM;
+}
+
+int sksteer_ns__plan(struct sksteer_ns *ns, const struct sksteer_config *c,
+		     const struct sksteer_plan_opts *opts, struct sksteer_plan **out)
+{
+	struct apply_opts o = {
+		.force = OPTS_GET(opts, force, false),
+		.new_sockets = OPTS_GET(opts, new_sockets, false),
+		.wait_s = OPTS_GET(opts, wait_s, 0),
+		.dry_run = ns->read_only,
+	};
+	struct sksteer_plan *plan = calloc(1, sizeof(*plan));
+	struct config want = { .name = c->cfg.name };
+	struct ns_call call;
+	char err[1024] = "";
+	int ret = -ENOMEM;
+
+	*out = NULL;
+	for (int i = 0; plan && i < c->cfg.n; i++)
+		if (config_add(&want, &c->cfg.t[i]))
+			goto fail;
+	if (!plan)
+		goto fail;
+	plan->ns = ns;
+	if (ns_begin(ns, &call, true, err, sizeof(err))) {
+		ret = -EPERM;
+		goto fail;
+	}
+	want.ntargets = c->cfg.ntargets;
+	ret = plan_make(&ns->l, &want, &o, &plan->p, err, sizeof(err)) ? ns_errno() : 0;
+	ns_end(&call);
+	if (!ret)
+		ret = plan_lines(plan);
+	if (ret)
+		goto fail;
+	*out = plan;
+	return 0;
+fail:
+	config_free(&want);
+	sksteer_plan__free(plan);
+	return lib_error(ret, err[0] ? err : "out of memory");
+}
+
+int sksteer_plan__changes(const struct sksteer_plan *plan)
+{
+	return plan->nlines;
+}
+
+const char *sksteer_plan__change(const struct sksteer_plan *plan, int i)
+{
+	return i >= 0 && i < plan->nlines ? plan->lines[i] : NULL;
+}
+
+int sksteer_ns__apply(struct sksteer_ns *ns, struct sksteer_plan *plan)
+{
+	struct ns_call call;
+	char err[1024] = "";
+	int ret;
+
+	if (plan->ns != ns)
+		return lib_error(-EINVAL, "the plan was made on another handle: plan again there");
+	if (ns->read_only)
+		return lib_error(-EPERM, "the namespace was opened read-only: open it to change");
+	if (plan->p.nothing)
+		return 0;
+	if (ns_begin(ns, &call, true, err, sizeof(err)))
+		return lib_error(-EPERM, err);
+	ret = plan_apply(&ns->l, &plan->p, err, sizeof(err)) ? ns_errno() : 0;
+	ns_end(&call);
+	return ret ? lib_error(ret, err) : 0;
+}
+
+void sksteer_plan__free(struct sksteer_plan *plan)
+{
+	if (!plan)
+		return;
+	plan_free(&plan->p);
+	for (int i = 0; i < plan->nlines; i++)
+		free(plan->lines[i]);
+	free(plan->lines);
+	free(plan);
+}
