@@ -118,7 +118,8 @@ CONFIG := $(OUTPUT)/config
 # two sources share a basename. The pure helpers are objects of their own, so that tests and
 # fuzzers link them alone.
 LIB_SRCS := apply.c config.c program.c steer.c status.c parse.c sockets.c pins.c find.c kernel.c \
-	cgroup.c clients.c handover.c follow.c routes.c scopes.c escape.c stop.c print.c ns.c plan.c
+	cgroup.c clients.c handover.c follow.c routes.c scopes.c escape.c stop.c print.c ns.c plan.c \
+	change.c snapshot.c
 CLI_SRCS := main.c trace.c usage.c input.c signals.c
 TOOL_SRCS := $(addprefix src/lib/,$(LIB_SRCS)) $(addprefix src/cli/,$(CLI_SRCS))
 TOOL_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(LIB_SRCS) $(CLI_SRCS))

@@ -729,29 +729,8 @@ static int dry_run(struct live *l, char *err, size_t errlen)
 
 static int detach(struct live *l, char *err, size_t errlen)
 {
-	int slot;
-
-	if (!env.target_arg) {
-		pins_remove(&l->pins);
-		return 0;
-	}
-	if (live_open(l, err, errlen))
-		return -1;
-	slot = live_find(l, &env.target);
-	if (slot < 0) {
-		snprintf(err, errlen, "%s is not a target in this namespace", env.target_arg);
-		return -1;
-	}
-	if (env.dst_arg ? live_remove_scope(l, slot, &env.dst, err, errlen) :
-			  live_remove(l, slot, err, errlen))
-		return -1;
-	if (!live_count(l, &slot))
-		pins_remove(&l->pins);
-	else if (follow_update(l, NULL, FOLLOW_KEEP, NULL, err, errlen))
-		return -1;
-	else
-		clients_done(l, NULL, 0);
-	return 0;
+	return detach_run(l, env.target_arg ? &env.target : NULL, env.dst_arg ? &env.dst : NULL,
+			  err, errlen);
 }
 
 /*

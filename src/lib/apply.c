@@ -469,6 +469,33 @@ out:
 	return ret;
 }
 
+int detach_run(struct live *l, const struct sksteer_target *t, const struct prefix *dst,
+	       char *err, size_t errlen)
+{
+	char name[TARGET_STRLEN];
+	int slot;
+
+	if (!t)
+		return pins_remove(&l->pins) ? -1 : 0;
+	if (l->fds[MAP_PORTS] < 0 && live_open(l, err, errlen))
+		return -1;
+	slot = live_find(l, t);
+	if (slot < 0) {
+		snprintf(err, errlen, "%s is not a target in this namespace",
+			 format_target(t, name, sizeof(name)));
+		return -1;
+	}
+	if (dst ? live_remove_scope(l, slot, dst, err, errlen) : live_remove(l, slot, err, errlen))
+		return -1;
+	if (!live_count(l, &slot))
+		pins_remove(&l->pins);
+	else if (follow_update(l, NULL, FOLLOW_KEEP, NULL, err, errlen))
+		return -1;
+	else
+		clients_done(l, NULL, 0);
+	return 0;
+}
+
 int ports_edit(const struct live *l, const struct sksteer_target *t, const struct portset *add,
 	       const struct portset *remove, struct portset *out, char *err, size_t errlen)
 {

@@ -85,8 +85,8 @@ struct sksteer_ns_opts {
 
 /*
  * Opens the namespace at netns_path (a /proc/PID/ns/net or /run/netns/NAME
- * file), or with NULL the calling thread's own. 0 with *ns set; -ENOENT when
- * read_only and nothing is steered there (no pins); another -errno on failure.
+ * file), or with NULL the calling thread's own: 0 with *ns set, or -errno.
+ * Opening to change may mount bpffs (at /sys/fs/bpf) where none is mounted.
  */
 SKSTEER_API int sksteer_ns__open(const char *netns_path, const struct sksteer_ns_opts *opts,
 				 struct sksteer_ns **ns);
@@ -195,6 +195,14 @@ struct sksteer_steer_opts {
  */
 SKSTEER_API int sksteer_ns__steer_fd(struct sksteer_ns *ns, int fd, const char *ports,
 				     const struct sksteer_steer_opts *opts);
+
+/*
+ * Sets whether target (it must be one) follows its address: flags
+ * SKSTEER_BIND_FOLLOW (with SKSTEER_BIND_FOLLOW_GROUP: from cgroup, or the
+ * target's own cgroup with NULL), or 0 to stop.
+ */
+SKSTEER_API int sksteer_ns__follow(struct sksteer_ns *ns, const char *target, unsigned int flags,
+				   const char *cgroup);
 
 /*
  * Ends steering: of target (NULL: everything, and the pins go), or of
