@@ -118,9 +118,10 @@ CONFIG := $(OUTPUT)/config
 # two sources share a basename. The pure helpers are objects of their own, so that tests and
 # fuzzers link them alone.
 LIB_SRCS := apply.c config.c program.c steer.c status.c parse.c sockets.c pins.c find.c kernel.c \
-	cgroup.c clients.c handover.c follow.c routes.c scopes.c escape.c stop.c print.c ns.c plan.c \
+	cgroup.c clients.c follow.c routes.c scopes.c escape.c stop.c print.c ns.c plan.c sockfd.c tracing.c \
 	change.c snapshot.c
-CLI_SRCS := main.c trace.c usage.c input.c signals.c
+CLI_SRCS := main.c options.c messages.c privileges.c cmd_change.c cmd_show.c json.c metrics.c \
+	trace.c usage.c input.c signals.c handover.c
 TOOL_SRCS := $(addprefix src/lib/,$(LIB_SRCS)) $(addprefix src/cli/,$(CLI_SRCS))
 TOOL_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(LIB_SRCS) $(CLI_SRCS))
 # Test and benchmark helpers: real sockets, a link swapper, and baseline programs.
@@ -308,11 +309,11 @@ demo: all
 FUZZERS := parse config handover escape
 FUZZ_BINS := $(addprefix $(OUTPUT)/fuzz_,$(FUZZERS))
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-D_GNU_SOURCE $(PREFIX_MAP) -Isrc/lib -Isrc/bpf
+	-D_GNU_SOURCE $(PREFIX_MAP) -Isrc/lib -Isrc/bpf -Isrc/cli
 # what each links of the library
 $(OUTPUT)/fuzz_parse: src/lib/parse.c
 $(OUTPUT)/fuzz_config: src/lib/config.c src/lib/parse.c
-$(OUTPUT)/fuzz_handover: src/lib/handover.c src/lib/parse.c
+$(OUTPUT)/fuzz_handover: src/cli/handover.c src/lib/parse.c
 $(OUTPUT)/fuzz_escape: src/lib/escape.c
 # Not on $(CONFIG): neither CC nor CFLAGS nor SANITIZE reaches them, and a switch of those must
 # not rebuild them.

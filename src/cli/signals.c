@@ -2,7 +2,7 @@
 /* The signals that ask a run to stop; see signals.h. */
 #include <signal.h>
 #include "signals.h"
-#include "stop.h"
+#include <stdio.h>
 
 volatile int stop_requested;
 
@@ -23,5 +23,26 @@ void stop_on_signals(void)
 		sigaction(sigs[i], &sa, NULL);
 	/* a caller may have them blocked (the mask outlives exec): they would never arrive */
 	sigprocmask(SIG_UNBLOCK, &sa.sa_mask, NULL);
-	stop_source(&stop_requested);
+}
+
+const char *stop_signal_name(void)
+{
+	switch (stop_requested) {
+	case SIGINT:
+		return "SIGINT";
+	case SIGTERM:
+		return "SIGTERM";
+	case SIGHUP:
+		return "SIGHUP";
+	}
+	return "a signal";
+}
+
+int stop_said(const char *what, char *err, size_t errlen)
+{
+	if (!stop_requested)
+		return 0;
+	snprintf(err, errlen, "interrupted by %s%s%s: nothing changed", stop_signal_name(),
+		 *what ? " " : "", what);
+	return -1;
 }

@@ -7,6 +7,8 @@
 #ifndef __SKSTEER_SIGNALS_H
 #define __SKSTEER_SIGNALS_H
 
+#include <stddef.h>
+
 /* The flag: 0, or the last of those signals caught and not yet dealt with. */
 extern volatile int stop_requested;
 
@@ -15,5 +17,14 @@ extern volatile int stop_requested;
  * them ignored or blocked (handlers restart system calls), into stop_requested.
  */
 void stop_on_signals(void);
+
+/* "SIGTERM": the signal in stop_requested. */
+const char *stop_signal_name(void);
+
+/*
+ * At a point where nothing is changed yet: with a signal caught, -1 with
+ * "interrupted by SIGTERM WHAT: nothing changed" in err; else 0.
+ */
+int stop_said(const char *what, char *err, size_t errlen);
 
 #endif /* __SKSTEER_SIGNALS_H */

@@ -83,21 +83,6 @@ int live_config(struct live *l, struct config *cfg, char *err, size_t errlen)
 	return open_for_plan(l, err, errlen) || config_from_live(l, cfg, err, errlen) ? -1 : 0;
 }
 
-int config_save(struct live *l, FILE *f, char *err, size_t errlen)
-{
-	struct config cfg;
-
-	if (live_config(l, &cfg, err, errlen))
-		return -1;
-	config_write(&cfg, f);
-	config_free(&cfg);
-	if (fflush(f)) {
-		snprintf(err, errlen, "cannot write the configuration: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 /* Whether a socket listens (TCP) or is bound (UDP) at every target's address. */
 static bool all_listening(const struct config *cfg)
 {
@@ -315,28 +300,6 @@ int plan_make(struct live *l, struct config *want, const struct apply_opts *o, s
 int plan_diff(const struct plan *p, FILE *out)
 {
 	return p->nothing ? 0 : config_diff(&p->have, &p->want, out);
-}
-
-int config_run(struct live *l, const struct apply_opts *o, char *err, size_t errlen)
-{
-	struct config want;
-	struct plan p = {};
-	int ret = -1;
-
-	if (config_parse(&want, strcmp(o->file, "-") ? o->file : "<stdin>", o->text, o->len, err,
-			 errlen))
-		return -1;
-	if (plan_make(l, &want, o, &p, err, errlen))
-		goto out;
-	if (p.nothing)
-		ret = 0;
-	else if (o->dry_run)
-		ret = print_plan(&p.have, &p.want, o->out, err, errlen);
-	else
-		ret = plan_apply(l, &p, err, errlen);
-out:
-	plan_free(&p);
-	return ret;
 }
 
 /* The target of a run without -s: the only one there is. NULL with err. */

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Configuration files against the live steering: the live state read as a
- * configuration (--save), a whole file checked before anything changes and
- * then applied (--config), the plan --dry-run prints, the ports --add and
- * --remove leave a target, and waiting for servers that bind late (--wait).
+ * Changes against the live steering: the live state read as a configuration,
+ * a whole configuration planned (every line checked before anything changes)
+ * and applied, one target's change made or planned, the ports an edit leaves a
+ * target, detaching, and waiting for servers that bind late.
  */
 #ifndef __SKSTEER_APPLY_H
 #define __SKSTEER_APPLY_H
@@ -14,33 +14,14 @@
 #include "steer.h"
 
 struct apply_opts {
-	const char *file; /* --config FILE, or "-" for standard input: its name in messages */
-	const char *text; /* its len bytes, read whole before the lock (input.h) */
-	size_t len;
-	bool dry_run; /* print the plan on out, change nothing */
-	bool force; /* --force: as if every line said force */
-	bool new_sockets; /* --new-sockets: take another socket at a target's address if any */
-	unsigned int wait_s; /* --wait: seconds to wait for every target to listen */
-	FILE *out;
+	bool dry_run; /* plan only: with no pins, against the empty state */
+	bool force; /* as if every line said force */
+	bool new_sockets; /* take another socket at a target's address if any */
+	unsigned int wait_s; /* seconds to wait for every target to listen */
 };
 
 /* The live steering as a configuration, sorted (empty where nothing is steered). 0 or -1. */
 int live_config(struct live *l, struct config *cfg, char *err, size_t errlen);
-
-/*
- * --save: the live steering in the file format, on f. l is as pins_open()
- * left it (PINS_READ). 0, or -1 with err.
- */
-int config_save(struct live *l, FILE *f, char *err, size_t errlen);
-
-/*
- * --config: makes the live steering what the file says, under the guarantees
- * of live_apply_set(), loading and attaching the program as a run with -p
- * does. Every line is checked first: an error names FILE:LINE and nothing
- * changes. With dry_run (l opened PINS_READ), prints the changes instead.
- * 0 when done or in sync, 1 when a dry run found changes, -1 with err.
- */
-int config_run(struct live *l, const struct apply_opts *o, char *err, size_t errlen);
 
 /*
  * A configuration checked against the live state, and the changes that make

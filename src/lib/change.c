@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * The public single changes of a namespace: steering ports to a socket given
- * by descriptor, following a target's address, and detaching (the mechanism
- * is src/lib/apply.c's change_run() and detach_run()).
+ * The public single changes of a namespace (struct sksteer_change): one
+ * target's ports, socket, options and following, made or planned, and
+ * detaching (the mechanism is src/lib/apply.c's change_run(), change_plan()
+ * and detach_run()).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include "apply.h"
 #include "follow.h"
-#include "handover.h"
+#include "sockfd.h"
 #include "ns.h"
+#include "plan.h"
 #include "print.h"
 #include "sockets.h"
 
@@ -18,82 +21,142 @@
 	((opts) && (opts)->sz >= offsetof(__typeof__(*(opts)), field) + sizeof((opts)->field))
 #define OPTS_GET(opts, field, fallback) (OPTS_HAS(opts, field) ? (opts)->field : (fallback))
 
-/* Only handles opened to change may. */
-static int writable(const struct sksteer_ns *ns)
+/* A public change, parsed: what change_run() takes. */
+struct parsed {
+	struct change c;
+	struct sksteer_target target;
+	struct portset ports, add, remove;
+	struct prefix dst;
+	struct sock_info given;
+	int follow;
+	const char *cgroup;
+	bool adding, removing;
+};
+
+/* Parses what ch says into p. 0, or -errno with err. */
+static int parse(const struct sksteer_ns *ns, const struct sksteer_change *ch, struct parsed *p,
+		 char *err, size_t errlen)
 {
-	return ns->read_only ? lib_error(-EPERM, "the namespace was opened read-only: open it to "
-						 "change") :
-			       0;
+	unsigned int flags = OPTS_GET(ch, flags, 0);
+	const char *target = OPTS_GET(ch, target, NULL), *ports = OPTS_GET(ch, ports, NULL);
+	const char *add = OPTS_GET(ch, add, NULL), *remove = OPTS_GET(ch, remove, NULL);
+	const char *dst = OPTS_GET(ch, dst, NULL), *name = OPTS_GET(ch, socket_name, NULL);
+	char fd_name[32];
+
+	memset(p, 0, sizeof(*p));
+	p->c.force = flags & SKSTEER_CHANGE_FORCE;
+	p->c.fail_closed = flags & SKSTEER_CHANGE_FAIL_CLOSED ? FAIL_CLOSED_ON :
+			   flags & SKSTEER_CHANGE_FAIL_OPEN   ? FAIL_CLOSED_OFF :
+								FAIL_CLOSED_KEEP;
+	p->follow = flags & SKSTEER_CHANGE_NO_FOLLOW	 ? FOLLOW_OFF :
+		    flags & SKSTEER_CHANGE_FOLLOW_GROUP ? FOLLOW_GROUP :
+		    flags & SKSTEER_CHANGE_FOLLOW	 ? FOLLOW_ON :
+							   FOLLOW_KEEP;
+	p->cgroup = OPTS_GET(ch, follow_cgroup, NULL);
+	if (ports && parse_ports(ports, &p->ports, err, errlen))
+		return -EINVAL;
+	if ((add && parse_ports(add, &p->add, err, errlen)) ||
+	    (remove && parse_ports(remove, &p->remove, err, errlen)))
+		return -EINVAL;
+	p->adding = add;
+	p->removing = remove;
+	if (dst && parse_prefix(dst, &p->dst, err, errlen))
+		return -EINVAL;
+	p->c.dst = &p->dst;
+	p->c.ports = ports ? &p->ports : NULL;
+	if (target && parse_target(target, &p->target, err, errlen))
+		return -EINVAL;
+	if (flags & SKSTEER_CHANGE_FD) {
+		int fd = OPTS_GET(ch, socket_fd, -1);
+
+		snprintf(fd_name, sizeof(fd_name), "descriptor %d", fd);
+		if (sock_from_fd(fd, name ? name : fd_name, sksteer_ns__inode(ns), &p->given,
+				     err, errlen))
+			return -EINVAL;
+		if (!target)
+			p->target = p->given.addr;
+		p->c.given = &p->given;
+	}
+	if (target || (flags & SKSTEER_CHANGE_FD)) {
+		p->c.target = &p->target;
+		p->c.new_socket = true;
+		p->c.restart = flags & SKSTEER_CHANGE_RESTART;
+	}
+	if (p->follow != FOLLOW_KEEP && p->c.target &&
+	    follow_check(p->c.target, p->follow, p->cgroup, err, errlen))
+		return -EINVAL;
+	return 0;
 }
 
-/* One change under ns's settings, in its namespace. */
-static int run(struct sksteer_ns *ns, struct change *c, int follow, const char *cgroup)
+int sksteer_ns__change(struct sksteer_ns *ns, const struct sksteer_change *ch)
 {
+	struct parsed *p = calloc(1, sizeof(*p));
 	struct ns_call call;
 	char err[1024] = "";
 	int ret;
 
-	if (ns_begin(ns, &call, true, err, sizeof(err)))
-		return lib_error(-EPERM, err);
-	errno = 0;
-	ret = change_run(&ns->l, c, NULL, NULL, follow, cgroup, err, sizeof(err)) ? ns_errno() : 0;
-	ns_end(&call);
+	if (!p)
+		return lib_error(-ENOMEM, "out of memory");
+	ret = parse(ns, ch, p, err, sizeof(err));
+	if (!ret && ns_begin(ns, &call, NS_ENTER, err, sizeof(err)))
+		ret = -EPERM;
+	else if (!ret) {
+		errno = 0;
+		if (ns_create(ns, err, sizeof(err)) ||
+		    change_run(&ns->l, &p->c, p->adding ? &p->add : NULL,
+			       p->removing ? &p->remove : NULL, p->follow, p->cgroup, err,
+			       sizeof(err)))
+			ret = ns_errno();
+		ns_end(&call);
+	}
+	free(p);
 	return ret ? lib_error(ret, err) : 0;
 }
 
-int sksteer_ns__steer_fd(struct sksteer_ns *ns, int fd, const char *ports,
-			 const struct sksteer_steer_opts *opts)
+int sksteer_ns__plan_change(struct sksteer_ns *ns, const struct sksteer_change *ch,
+			    struct sksteer_plan **plan)
 {
-	const char *dst = OPTS_GET(opts, dst, NULL);
-	struct change c = {
-		.new_socket = true,
-		.force = OPTS_GET(opts, force, false),
-		.fail_closed = OPTS_GET(opts, fail_closed, false) ? FAIL_CLOSED_ON : FAIL_CLOSED_OFF,
-	};
-	struct portset set;
-	struct prefix prefix = {};
-	struct sock_info given;
-	char err[1024], what[32];
-	int ret = writable(ns);
+	struct parsed *p = calloc(1, sizeof(*p));
+	char err[1024] = "", *text = NULL;
+	struct ns_call call;
+	size_t len = 0;
+	FILE *f = NULL;
+	int ret;
 
-	if (ret)
-		return ret;
-	if (!ports || parse_ports(ports, &set, err, sizeof(err)))
-		return lib_error(-EINVAL, ports ? err : "no ports given");
-	if (dst && parse_prefix(dst, &prefix, err, sizeof(err)))
-		return lib_error(-EINVAL, err);
-	snprintf(what, sizeof(what), "descriptor %d", fd);
-	if (handover_from_fd(fd, what, sksteer_ns__inode(ns), &given, err, sizeof(err)))
-		return lib_error(-EINVAL, err);
-	c.target = &given.addr;
-	c.given = &given;
-	c.ports = &set;
-	c.dst = &prefix;
-	return run(ns, &c, FOLLOW_KEEP, NULL);
+	*plan = NULL;
+	if (!p)
+		return lib_error(-ENOMEM, "out of memory");
+	ret = parse(ns, ch, p, err, sizeof(err));
+	if (!ret && ns_begin(ns, &call, NS_ENTER, err, sizeof(err)))
+		ret = -EPERM;
+	else if (!ret) {
+		f = open_memstream(&text, &len);
+		errno = 0;
+		if (!f)
+			ret = -ENOMEM;
+		else if (change_dry_run(&ns->l, &p->c, p->adding ? &p->add : NULL,
+					p->removing ? &p->remove : NULL, f, err, sizeof(err)) < 0)
+			ret = ns_errno();
+		ns_end(&call);
+	}
+	if (f && fclose(f) && !ret)
+		ret = -ENOMEM;
+	if (!ret)
+		ret = plan_of_text(ns, text, plan);
+	free(text);
+	free(p);
+	return ret ? lib_error(ret, err[0] ? err : "out of memory") : 0;
 }
 
-int sksteer_ns__follow(struct sksteer_ns *ns, const char *target, unsigned int flags,
-		       const char *cgroup)
+int sksteer_ns__steer_fd(struct sksteer_ns *ns, int fd, const char *ports)
 {
-	int mode = !(flags & SKSTEER_BIND_FOLLOW) ? FOLLOW_OFF :
-		   flags & SKSTEER_BIND_FOLLOW_GROUP ? FOLLOW_GROUP :
-						       FOLLOW_ON;
-	struct sksteer_target t;
-	struct change c = { .target = &t };
-	char err[1024];
-	int ret = writable(ns);
+	struct sksteer_change ch = {
+		.sz = sizeof(ch), .socket_fd = fd, .ports = ports, .flags = SKSTEER_CHANGE_FD,
+	};
 
-	if (ret)
-		return ret;
-	if (!target || parse_target(target, &t, err, sizeof(err)))
-		return lib_error(-EINVAL, target ? err : "no target given");
-	if (live_find(&ns->l, &t) < 0) {
-		snprintf(err, sizeof(err), "%s is not a target in this namespace", target);
-		return lib_error(-ENOENT, err);
-	}
-	if (follow_check(&t, mode, cgroup, err, sizeof(err)))
-		return lib_error(-EINVAL, err);
-	return run(ns, &c, mode, cgroup);
+	if (!ports)
+		return lib_error(-EINVAL, "no ports given");
+	return sksteer_ns__change(ns, &ch);
 }
 
 int sksteer_ns__detach(struct sksteer_ns *ns, const char *target, const char *dst)
@@ -102,10 +165,10 @@ int sksteer_ns__detach(struct sksteer_ns *ns, const char *target, const char *ds
 	struct prefix prefix;
 	struct ns_call call;
 	char err[1024] = "";
-	int ret = writable(ns);
+	int ret;
 
-	if (ret)
-		return ret;
+	if (ns->read_only)
+		return lib_error(-EPERM, "the namespace was opened read-only: open it to change");
 	if (target && parse_target(target, &t, err, sizeof(err)))
 		return lib_error(-EINVAL, err);
 	if (dst && parse_prefix(dst, &prefix, err, sizeof(err)))
@@ -113,11 +176,10 @@ int sksteer_ns__detach(struct sksteer_ns *ns, const char *target, const char *ds
 	if (!ns->l.pins.live) {
 		if (!target)
 			return 0; /* nothing to undo: detaching everything twice is fine */
-		snprintf(err, sizeof(err), "%s is not a target in this namespace: nothing is "
-					   "steered there", target);
+		snprintf(err, sizeof(err), "%s is not a target here: nothing is steered", target);
 		return lib_error(-ENOENT, err);
 	}
-	ns_begin(ns, &call, false, err, sizeof(err));
+	ns_begin(ns, &call, NS_STAY, err, sizeof(err));
 	errno = 0;
 	ret = detach_run(&ns->l, target ? &t : NULL, dst ? &prefix : NULL, err, sizeof(err)) ?
 		      ns_errno() :

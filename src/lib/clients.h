@@ -64,11 +64,6 @@ struct clients_status {
 /* Reads it from the pins (read-only); watching false when no watcher runs. */
 void clients_status(const struct live *l, struct clients_status *cs);
 
-/* It as --list's text, a JSON member (with its comma), and Prometheus samples. */
-void clients_text(const struct clients_status *cs, FILE *f);
-void clients_json(const struct clients_status *cs, FILE *f);
-void clients_metrics(const struct clients_status *cs, unsigned long long ns, FILE *f);
-
 /* What steering UDP ports in the ephemeral range means here, on stderr. */
 void clients_warn(const struct live *l, const struct change *c);
 

@@ -59,12 +59,4 @@ struct follow_info {
 /* What target slot follows, read from the pins (read-only is enough). */
 void follow_info(const struct live *l, int slot, struct follow_info *out);
 
-/* --list: a line "  follow   ..." if the target follows; --list --json: "follow":{...}|null */
-void follow_text(const struct follow_info *fi, FILE *f);
-void follow_json(const struct follow_info *fi, FILE *f);
-
-struct status;
-/* --metrics: sksteer_follow_takeovers_total, sksteer_follow_refused_total{cause} */
-void follow_metrics(const struct status *st, FILE *f);
-
 #endif /* __SKSTEER_FOLLOW_H */

@@ -35,22 +35,30 @@ const char *sksteer_version(void)
 	((opts) && (opts)->sz >= offsetof(__typeof__(*(opts)), field) + sizeof((opts)->field))
 #define OPTS_GET(opts, field, fallback) (OPTS_HAS(opts, field) ? (opts)->field : (fallback))
 
-int ns_begin(struct sksteer_ns *ns, struct ns_call *call, bool enter, char *err, size_t errlen)
+int ns_begin(struct sksteer_ns *ns, struct ns_call *call, int enter, char *err, size_t errlen)
 {
 	call->stop = stop_source(ns->stop);
 	call->lock_wait_s = pins_lock_wait_s;
 	call->own = -1;
-	pins_lock_wait_s = ns->lock_wait_s;
-	if (!enter || ns->netns_fd < 0)
+	pins_lock_wait_s = (unsigned int)ns->lock_wait_s;
+	if (enter == NS_STAY || ns->netns_fd < 0)
 		return 0;
 	call->own = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (call->own < 0 || setns(ns->netns_fd, CLONE_NEWNET)) {
-		snprintf(err, errlen, "cannot enter network namespace %llu: %s",
-			 (unsigned long long)ns->l.pins.netns_ino, strerror(errno));
-		ns_end(call);
-		return -1;
+	if (call->own >= 0 && !setns(ns->netns_fd, CLONE_NEWNET))
+		return 0;
+	if (call->own >= 0 && enter == NS_TRY) {
+		/* a reader without CAP_SYS_ADMIN stays outside: it needs only the pins */
+		close(call->own);
+		call->own = -1;
+		return 0;
 	}
-	return 0;
+	snprintf(err, errlen, "cannot enter network namespace %llu: %s",
+		 (unsigned long long)ns->l.pins.netns_ino, strerror(errno));
+	if (call->own >= 0)
+		close(call->own);
+	call->own = -1;
+	ns_end(call);
+	return -1;
 }
 
 void ns_end(struct ns_call *call)
@@ -63,6 +71,20 @@ void ns_end(struct ns_call *call)
 	}
 	stop_source(call->stop);
 	pins_lock_wait_s = call->lock_wait_s;
+}
+
+int ns_create(struct sksteer_ns *ns, char *err, size_t errlen)
+{
+	uint64_t ino = ns->l.pins.netns_ino;
+
+	if (ns->read_only) {
+		snprintf(err, errlen, "the namespace was opened read-only: open it to change");
+		errno = EPERM;
+		return -1;
+	}
+	if (ns->l.pins.dir_fd >= 0)
+		return 0;
+	return pins_open(&ns->l.pins, ino, PINS_CREATE, err, errlen) < 0 ? -1 : 0;
 }
 
 int ns_fail(int ret, const char *err)
@@ -94,10 +116,11 @@ static int open_ns(int netns_fd, uint64_t ino, const struct sksteer_ns_opts *opt
 		ns->l.fds[i] = -1;
 	ns->netns_fd = netns_fd;
 	ns->read_only = OPTS_GET(opts, read_only, false);
-	ns->lock_wait_s = OPTS_GET(opts, lock_wait_s, 0) ?: PINS_LOCK_WAIT_S;
+	ns->lock_wait_s = OPTS_GET(opts, lock_wait_s, 0);
+	ns->lock_wait_s = ns->lock_wait_s < 0 ? 0 : ns->lock_wait_s ?: PINS_LOCK_WAIT_S;
 	ns->stop = (volatile int *)OPTS_GET(opts, stop, NULL);
-	ns_begin(ns, &call, false, err, sizeof(err));
-	ret = pins_open(&ns->l.pins, ino, ns->read_only ? PINS_READ : PINS_CREATE, err,
+	ns_begin(ns, &call, NS_STAY, err, sizeof(err));
+	ret = pins_open(&ns->l.pins, ino, ns->read_only ? PINS_READ : PINS_CHANGE, err,
 			sizeof(err));
 	errno = ret < 0 && errno == EWOULDBLOCK ? EBUSY : errno;
 	if (ret >= 0 && ns->l.pins.live && live_open(&ns->l, err, sizeof(err)))
@@ -161,6 +184,20 @@ void sksteer_ns__close(struct sksteer_ns *ns)
 	if (ns->netns_fd >= 0)
 		close(ns->netns_fd);
 	free(ns);
+}
+
+int sksteer_ns__call(struct sksteer_ns *ns, int (*fn)(void *ctx), void *ctx)
+{
+	struct ns_call call;
+	char err[256];
+	int ret;
+
+	errno = 0;
+	if (ns_begin(ns, &call, NS_ENTER, err, sizeof(err)))
+		return lib_error(ns_errno(), err);
+	ret = fn(ctx);
+	ns_end(&call);
+	return ret;
 }
 
 uint64_t sksteer_ns__inode(const struct sksteer_ns *ns)

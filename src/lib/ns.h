@@ -16,24 +16,33 @@ struct sksteer_ns {
 	struct live l; /* the pins, locked while the handle is open */
 	int netns_fd; /* the namespace's own descriptor, or -1: the opening thread's */
 	bool read_only;
-	unsigned int lock_wait_s;
+	int lock_wait_s; /* 0: none */
 	volatile int *stop;
 };
+
+/* Whether an operation enters the handle's namespace */
+enum { NS_STAY, NS_ENTER, NS_TRY /* if it can: a reader without CAP_SYS_ADMIN cannot */ };
 
 /* What ns_begin() changed of the calling thread, for ns_end() to put back. */
 struct ns_call {
 	volatile int *stop;
-	unsigned int lock_wait_s;
+	int lock_wait_s; /* 0: none */
 	int own; /* the thread's own namespace, while in ns's; -1 */
 };
 
 /*
- * The thread takes ns's stop flag and lock wait; with enter, it enters ns's
- * namespace too (for sock_diag, attaching, the ephemeral range). 0, or -1
- * with err (nothing to end then).
+ * The thread takes ns's stop flag and lock wait; with enter NS_ENTER or NS_TRY,
+ * it enters ns's namespace too (for sock_diag, attaching, the ephemeral
+ * range). 0, or -1 with err (nothing to end then).
  */
-int ns_begin(struct sksteer_ns *ns, struct ns_call *call, bool enter, char *err, size_t errlen);
+int ns_begin(struct sksteer_ns *ns, struct ns_call *call, int enter, char *err, size_t errlen);
 void ns_end(struct ns_call *call);
+
+/*
+ * Before a change: the pin directory made where there is none (mounting
+ * bpffs if needed), locked. 0, or -1 with err (a read-only handle: EPERM).
+ */
+int ns_create(struct sksteer_ns *ns, char *err, size_t errlen);
 
 /* Records err as the thread's message; returns ret if negative, else -EINVAL. */
 int ns_fail(int ret, const char *err);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include "apply.h"
 #include "ns.h"
+#include "plan.h"
 #include "print.h"
 
 struct sksteer_config {
@@ -23,6 +24,7 @@ struct sksteer_plan {
 	const struct sksteer_ns *ns; /* the handle it was made on: applied there only */
 	char **lines; /* the changes, as --dry-run prints them */
 	int nlines;
+	bool dry; /* a single change's: for reading only (sksteer_ns__plan_change()) */
 };
 
 #define OPTS_HAS(opts, field)                                                               \
@@ -140,7 +142,7 @@ int sksteer_ns__config(struct sksteer_ns *ns, struct sksteer_config **out)
 	if (ret)
 		return ret;
 	snprintf((*out)->name, sizeof((*out)->name), "live");
-	ns_begin(ns, &call, false, err, sizeof(err));
+	ns_begin(ns, &call, NS_STAY, err, sizeof(err));
 	ret = live_config(&ns->l, &(*out)->cfg, err, sizeof(err));
 	ns_end(&call);
 	(*out)->cfg.name = (*out)->name;
@@ -152,13 +154,26 @@ int sksteer_ns__config(struct sksteer_ns *ns, struct sksteer_config **out)
 	return 0;
 }
 
-/* The plan's changes, a line each, for sksteer_plan__change(). */
+/* text's lines into the plan's, for sksteer_plan__change(); n lines expected. */
+static int split_lines(struct sksteer_plan *plan, char *text, int n)
+{
+	char *line, *save;
+
+	plan->lines = calloc((size_t)n + 1, sizeof(*plan->lines));
+	for (line = strtok_r(text, "\n", &save); plan->lines && line && plan->nlines < n;
+	     line = strtok_r(NULL, "\n", &save))
+		if (!(plan->lines[plan->nlines++] = strdup(line)))
+			break;
+	return plan->lines && plan->nlines == n ? 0 : -ENOMEM;
+}
+
+/* The plan's changes, a line each. */
 static int plan_lines(struct sksteer_plan *plan)
 {
 	size_t len = 0;
-	char *text = NULL, *line, *save;
+	char *text = NULL;
 	FILE *f = open_memstream(&text, &len);
-	int n;
+	int n, ret;
 
 	if (!f)
 		return -ENOMEM;
@@ -167,13 +182,30 @@ static int plan_lines(struct sksteer_plan *plan)
 		free(text);
 		return -ENOMEM;
 	}
-	plan->lines = calloc((size_t)n + 1, sizeof(*plan->lines));
-	for (line = strtok_r(text, "\n", &save); plan->lines && line && plan->nlines < n;
-	     line = strtok_r(NULL, "\n", &save))
-		if (!(plan->lines[plan->nlines++] = strdup(line)))
-			break;
+	ret = split_lines(plan, text, n);
 	free(text);
-	return plan->lines && plan->nlines == n ? 0 : -ENOMEM;
+	return ret;
+}
+
+int plan_of_text(const struct sksteer_ns *ns, char *text, struct sksteer_plan **out)
+{
+	struct sksteer_plan *plan = calloc(1, sizeof(*plan));
+	int n = 0, ret;
+
+	*out = NULL;
+	if (!plan)
+		return -ENOMEM;
+	for (const char *c = text; *c; c++)
+		n += *c == '\n';
+	plan->ns = ns;
+	plan->dry = true;
+	ret = split_lines(plan, text, n);
+	if (ret) {
+		sksteer_plan__free(plan);
+		return ret;
+	}
+	*out = plan;
+	return 0;
 }
 
 int sksteer_ns__plan(struct sksteer_ns *ns, const struct sksteer_config *c,
@@ -198,8 +230,13 @@ int sksteer_ns__plan(struct sksteer_ns *ns, const struct sksteer_config *c,
 	if (!plan)
 		goto fail;
 	plan->ns = ns;
-	if (ns_begin(ns, &call, true, err, sizeof(err))) {
+	if (ns_begin(ns, &call, NS_ENTER, err, sizeof(err))) {
 		ret = -EPERM;
+		goto fail;
+	}
+	if (!ns->read_only && ns_create(ns, err, sizeof(err))) {
+		ret = ns_errno();
+		ns_end(&call);
 		goto fail;
 	}
 	want.ntargets = c->cfg.ntargets;
@@ -235,11 +272,13 @@ int sksteer_ns__apply(struct sksteer_ns *ns, struct sksteer_plan *plan)
 
 	if (plan->ns != ns)
 		return lib_error(-EINVAL, "the plan was made on another handle: plan again there");
+	if (plan->dry)
+		return lib_error(-EINVAL, "a single change's plan is for reading: make the change");
 	if (ns->read_only)
 		return lib_error(-EPERM, "the namespace was opened read-only: open it to change");
 	if (plan->p.nothing)
 		return 0;
-	if (ns_begin(ns, &call, true, err, sizeof(err)))
+	if (ns_begin(ns, &call, NS_ENTER, err, sizeof(err)))
 		return lib_error(-EPERM, err);
 	ret = plan_apply(&ns->l, &plan->p, err, sizeof(err)) ? ns_errno() : 0;
 	ns_end(&call);

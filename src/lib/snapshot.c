@@ -13,9 +13,10 @@
 #include "status.h"
 
 struct sksteer_status {
+	struct sksteer_ns_status ns;
+	char pin_dir[PATH_MAX];
 	int ntargets;
 	struct sksteer_target_status *targets;
-	struct sksteer_counters totals;
 };
 
 /* A target's passed lookups are the UDP replies it left to client sockets. */
@@ -36,21 +37,70 @@ static void counters(const struct sksteer_stats *s, const struct sksteer_stats_e
 	};
 }
 
-static int target(const struct target_status *t, struct sksteer_target_status *out)
+/* "80,443", malloc()ed; NULL when out of memory */
+static char *ports_text(const struct portset *ports)
+{
+	size_t len = format_ports(ports, NULL, 0) + 1;
+	char *text = malloc(len);
+
+	if (text)
+		format_ports(ports, text, len);
+	return text;
+}
+
+static void follow(const struct follow_info *fi, struct sksteer_follow_status *out)
+{
+	*out = (struct sksteer_follow_status){
+		.on = fi->mode != FOLLOW_OFF,
+		.group = fi->mode == FOLLOW_GROUP,
+		.attached = fi->attached,
+		.uid = fi->uid,
+		.takeovers = fi->stats.followed,
+		.refused_uid = fi->stats.refused_uid,
+		.refused_cgroup = fi->stats.refused_cgroup,
+		.errors = fi->stats.errors,
+		.last_refused_uid = fi->stats.last_refused_uid,
+		.standby = fi->standby,
+		.standby_serves = fi->standby_serves,
+	};
+	snprintf(out->cgroup, sizeof(out->cgroup), "%s", fi->cgroup);
+}
+
+/* Ports the target was given but does not own, and the reverse (--check). */
+static int drift(const struct live *l, int slot, struct sksteer_target_status *out)
+{
+	struct portset wanted, owned, lost, extra;
+
+	if (live_wanted(l, slot, &wanted))
+		return 0; /* pinned by an older sksteer: nothing recorded to compare with */
+	live_ports(l, slot, &owned);
+	portset_andnot(&wanted, &owned, &lost);
+	portset_andnot(&owned, &wanted, &extra);
+	out->nlost = portset_count(&lost);
+	out->nextra = portset_count(&extra);
+	out->lost_ports = ports_text(&lost);
+	out->extra_ports = ports_text(&extra);
+	return out->lost_ports && out->extra_ports ? 0 : -ENOMEM;
+}
+
+static int target(const struct live *l, const struct target_status *t,
+		  struct sksteer_target_status *out)
 {
 	format_target(&t->addr, out->target, sizeof(out->target));
 	out->proto = t->addr.proto;
 	out->family = t->addr.family;
+	out->port = t->addr.port;
 	out->ports = strdup(t->ports ? t->ports : "");
 	out->nports = t->nports;
 	out->up = t->alive;
 	out->fail_closed = t->fail_closed;
 	out->socket_only = t->socket_only;
-	out->follows = t->follow.mode != FOLLOW_OFF;
-	out->cookie = t->alive ? t->cookie : 0;
+	out->clients_from = t->clients_from;
+	out->cookie = t->cookie;
 	out->owner_pid = t->owner.pid;
-	snprintf(out->owner_comm, sizeof(out->owner_comm), "%s", t->owner.comm);
+	memcpy(out->owner_comm, t->owner.comm, sizeof(out->owner_comm));
 	counters(&t->stats, &t->ext, true, &out->counters);
+	follow(&t->follow, &out->follow);
 	out->scoped = calloc((size_t)t->ndst + 1, sizeof(*out->scoped));
 	if (!out->ports || !out->scoped)
 		return -ENOMEM;
@@ -62,47 +112,98 @@ static int target(const struct target_status *t, struct sksteer_target_status *o
 			return -ENOMEM;
 		out->nscoped++;
 	}
+	return drift(l, t->slot, out);
+}
+
+static int namespace(const struct status *raw, struct sksteer_status *st)
+{
+	struct sksteer_ns_status *ns = &st->ns;
+
+	ns->steering = true;
+	counters(&raw->totals, &raw->totals_ext, false, &ns->totals);
+	ns->events_lost = raw->totals.events_lost;
+	ns->prog_id = raw->prog_id;
+	ns->link_id = raw->link_id;
+	memcpy(ns->prog_name, raw->prog_name, sizeof(ns->prog_name));
+	memcpy(ns->prog_tag, raw->prog_tag, sizeof(ns->prog_tag));
+	ns->tracer_pid = (int)raw->tracer;
+	ns->others_unknown = raw->others_unknown;
+	ns->others = calloc((size_t)raw->nothers + 1, sizeof(*ns->others));
+	if (!ns->others)
+		return -ENOMEM;
+	for (int i = 0; i < raw->nothers; i++) {
+		ns->others[i].link_id = raw->others[i].link_id;
+		ns->others[i].prog_id = raw->others[i].prog_id;
+		ns->others[i].before = raw->others[i].before;
+		memcpy(ns->others[i].name, raw->others[i].name, sizeof(ns->others[i].name));
+	}
+	ns->nothers = raw->nothers;
+	ns->udp_watching = raw->clients.watching;
+	ns->udp_awaited = raw->clients.awaited;
+	ns->udp_awaited_max = SKSTEER_UDP_AWAITED;
+	ns->udp_awaited_per_user = SKSTEER_UDP_PER_UID;
+	ns->udp_unrecorded_full = raw->clients.full;
+	ns->udp_unrecorded_over_budget = raw->clients.over_budget;
 	return 0;
+}
+
+static int collect(struct sksteer_ns *ns, struct sksteer_status *st, char *err, size_t errlen)
+{
+	struct status *raw = calloc(1, sizeof(*raw));
+	int ret = -ENOMEM;
+
+	if (!raw)
+		return -ENOMEM;
+	if (status_collect(&ns->l, raw, err, errlen)) {
+		free(raw);
+		return ns_errno();
+	}
+	st->targets = calloc((size_t)raw->ntargets + 1, sizeof(*st->targets));
+	if (!st->targets)
+		goto out;
+	for (int i = 0; i < raw->ntargets; i++) {
+		st->ntargets++;
+		if (target(&ns->l, &raw->targets[i], &st->targets[i]))
+			goto out;
+	}
+	ret = namespace(raw, st);
+out:
+	status_free(raw);
+	free(raw);
+	return ret;
 }
 
 int sksteer_ns__status(struct sksteer_ns *ns, struct sksteer_status **out)
 {
 	struct sksteer_status *st = calloc(1, sizeof(*st));
-	struct status *raw = calloc(1, sizeof(*raw));
 	struct ns_call call;
 	char err[1024] = "";
-	int ret = -ENOMEM;
+	int ret = 0;
 
 	*out = NULL;
-	if (!st || !raw)
-		goto fail;
+	if (!st)
+		return lib_error(-ENOMEM, "out of memory");
+	st->ns.netns = sksteer_ns__inode(ns);
+	snprintf(st->pin_dir, sizeof(st->pin_dir), "%s", ns->l.pins.dir);
+	st->ns.pin_dir = st->pin_dir;
+	st->ns.stale = ns->l.pins.stale;
 	if (ns->l.pins.live) {
-		ns_begin(ns, &call, false, err, sizeof(err));
-		ret = status_collect(&ns->l, raw, err, sizeof(err)) ? ns_errno() : 0;
+		/* inside, sock_diag finds the owners of the targets' sockets */
+		ns_begin(ns, &call, NS_TRY, err, sizeof(err));
+		ret = collect(ns, st, err, sizeof(err));
 		ns_end(&call);
-		if (ret)
-			goto fail;
 	}
-	ret = -ENOMEM;
-	st->targets = calloc((size_t)raw->ntargets + 1, sizeof(*st->targets));
-	if (!st->targets)
-		goto fail;
-	for (int i = 0; i < raw->ntargets; i++) {
-		st->ntargets++;
-		if (target(&raw->targets[i], &st->targets[i]))
-			goto fail;
+	if (ret) {
+		sksteer_status__free(st);
+		return lib_error(ret, err[0] ? err : "out of memory");
 	}
-	counters(&raw->totals, &raw->totals_ext, false, &st->totals);
-	status_free(raw);
-	free(raw);
 	*out = st;
 	return 0;
-fail:
-	if (raw)
-		status_free(raw);
-	free(raw);
-	sksteer_status__free(st);
-	return lib_error(ret, err[0] ? err : "out of memory");
+}
+
+const struct sksteer_ns_status *sksteer_status__ns(const struct sksteer_status *st)
+{
+	return &st->ns;
 }
 
 int sksteer_status__targets(const struct sksteer_status *st)
@@ -115,21 +216,21 @@ const struct sksteer_target_status *sksteer_status__target(const struct sksteer_
 	return i >= 0 && i < st->ntargets ? &st->targets[i] : NULL;
 }
 
-const struct sksteer_counters *sksteer_status__totals(const struct sksteer_status *st)
-{
-	return &st->totals;
-}
-
 void sksteer_status__free(struct sksteer_status *st)
 {
 	if (!st)
 		return;
 	for (int i = 0; i < st->ntargets; i++) {
-		free(st->targets[i].ports);
-		for (int d = 0; st->targets[i].scoped && d < st->targets[i].nscoped; d++)
-			free(st->targets[i].scoped[d].ports);
-		free(st->targets[i].scoped);
+		struct sksteer_target_status *t = &st->targets[i];
+
+		free(t->ports);
+		for (int d = 0; t->scoped && d < t->nscoped; d++)
+			free(t->scoped[d].ports);
+		free(t->scoped);
+		free(t->lost_ports);
+		free(t->extra_ports);
 	}
 	free(st->targets);
+	free(st->ns.others);
 	free(st);
 }

@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* `sksteer --list` and `--metrics`: what this namespace steers and how it goes. */
+/* What a namespace steers and how it goes, read from the pins (sksteer_ns__status()). */
 #ifndef __SKSTEER_STATUS_H
 #define __SKSTEER_STATUS_H
 
 #include <stdio.h>
 #include "clients.h"
-#include "escape.h"
 #include "follow.h"
 #include "sockets.h"
 #include "steer.h"
@@ -60,16 +59,5 @@ struct status {
 /* Reads everything from the pinned maps and the kernel. 0 or -1 with err. */
 int status_collect(const struct live *l, struct status *st, char *err, size_t errlen);
 void status_free(struct status *st);
-
-void status_text(const struct status *st, FILE *f);
-void status_json(const struct status *st, FILE *f);
-void status_metrics(const struct status *st, FILE *f);
-
-/* --metrics: a target as a label value, escaped for the exposition format (src/escape.h) */
-#define LABEL_STRLEN ESC_SIZE(TARGET_STRLEN)
-char *target_label(const struct sksteer_target *t, char *buf, size_t len);
-
-/* --check: one line per problem (a target's socket gone, ports lost); returns how many. */
-int status_check(const struct live *l, const struct status *st, FILE *f);
 
 #endif /* __SKSTEER_STATUS_H */

@@ -53,13 +53,14 @@ SKSTEER_API const char *sksteer_version(void);
 enum sksteer_print_level {
 	SKSTEER_WARN, /* something the caller should tell its user: the change was made */
 	SKSTEER_INFO,
-	SKSTEER_DEBUG, /* libbpf's own messages too */
+	SKSTEER_DEBUG,
 };
 
 typedef int (*sksteer_print_fn_t)(enum sksteer_print_level level, const char *format,
 				  va_list args);
 
-/* Sets the print callback (NULL: print nothing); returns the one before. Default: none. */
+/* Sets the print callback (NULL: print nothing); returns the one before. Default: none.
+ * libbpf's own messages go to libbpf_set_print()'s, which this leaves alone. */
 SKSTEER_API sksteer_print_fn_t sksteer_set_print(sksteer_print_fn_t fn);
 
 /* The message of this thread's last failure, "" if none: valid until its next call. */
@@ -73,20 +74,23 @@ struct sksteer_ns;
 struct sksteer_ns_opts {
 	size_t sz; /* sizeof(struct sksteer_ns_opts) */
 	bool read_only; /* shared lock; no change allowed, nothing created */
-	unsigned int lock_wait_s; /* how long to wait for another change; 0: 10 s */
+	int lock_wait_s; /* how long to wait for another handle's lock: 0 10 s, -1 not at all */
 	/*
 	 * Set to a signal number (by a handler) to stop a wait (for the lock, for
 	 * targets to listen, for trace events) at its next safe point: the call
 	 * fails with -EINTR, changing nothing it had not made yet. NULL: none.
 	 */
-	volatile const int *stop;
+	volatile int *stop;
 };
 #define sksteer_ns_opts__last_field stop
 
 /*
  * Opens the namespace at netns_path (a /proc/PID/ns/net or /run/netns/NAME
- * file), or with NULL the calling thread's own: 0 with *ns set, or -errno.
- * Opening to change may mount bpffs (at /sys/fs/bpf) where none is mounted.
+ * file), or with NULL the calling thread's own: 0 with *ns set, or -errno
+ * (-EBUSY: another change held the lock for lock_wait_s). Opening makes
+ * nothing; the first change makes the pin directory (and mounts bpffs at
+ * /sys/fs/bpf where none is mounted). The handle holds the lock until it is
+ * closed: keep it only while working on the namespace.
  */
 SKSTEER_API int sksteer_ns__open(const char *netns_path, const struct sksteer_ns_opts *opts,
 				 struct sksteer_ns **ns);
@@ -104,6 +108,13 @@ SKSTEER_API uint64_t sksteer_ns__inode(const struct sksteer_ns *ns);
 /* Whether the namespace is steered: a link is pinned and attached. */
 SKSTEER_API bool sksteer_ns__steering(const struct sksteer_ns *ns);
 
+/*
+ * Calls fn(ctx) in the namespace (this thread enters it, and returns to its
+ * own): to make a socket there, say. Returns fn's value, or -errno when the
+ * namespace cannot be entered.
+ */
+SKSTEER_API int sksteer_ns__call(struct sksteer_ns *ns, int (*fn)(void *ctx), void *ctx);
+
 /* --- configurations: the whole steering of a namespace, as data ------------------------ */
 
 struct sksteer_config;
@@ -112,7 +123,7 @@ struct sksteer_config;
 #define SKSTEER_BIND_FAIL_CLOSED (1U << 0) /* refuse its connections while its socket is gone */
 #define SKSTEER_BIND_FORCE (1U << 1) /* take ports from other targets and listeners */
 #define SKSTEER_BIND_FOLLOW (1U << 2) /* a new listener at the target's address takes over */
-#define SKSTEER_BIND_FOLLOW_GROUP (1U << 3) /* ... from the target's own cgroup only */
+#define SKSTEER_BIND_FOLLOW_GROUP (1U << 3) /* ... with the new socket's SO_REUSEPORT group */
 
 struct sksteer_binding {
 	size_t sz; /* sizeof(struct sksteer_binding) */
@@ -120,7 +131,7 @@ struct sksteer_binding {
 	const char *ports; /* "80,443,8000-8999" */
 	const char *dst; /* "192.0.2.0/24": for destinations in it only; NULL: every one */
 	unsigned int flags; /* SKSTEER_BIND_* */
-	const char *follow_cgroup; /* with SKSTEER_BIND_FOLLOW_GROUP: another cgroup; NULL */
+	const char *follow_cgroup; /* with SKSTEER_BIND_FOLLOW: from this cgroup only; NULL */
 };
 #define sksteer_binding__last_field follow_cgroup
 
@@ -178,31 +189,51 @@ SKSTEER_API int sksteer_ns__apply(struct sksteer_ns *ns, struct sksteer_plan *pl
 
 SKSTEER_API void sksteer_plan__free(struct sksteer_plan *plan);
 
-/* --- steering one socket -------------------------------------------------------------- */
+/* --- one change ---------------------------------------------------------------------- */
 
-struct sksteer_steer_opts {
-	size_t sz;
-	const char *dst; /* bind the ports for destinations in this prefix only */
-	bool fail_closed;
-	bool force;
+/* Flags of a change */
+#define SKSTEER_CHANGE_FD (1U << 0) /* the target is socket_fd's socket, at its address */
+#define SKSTEER_CHANGE_FORCE (1U << 1) /* take ports from other targets and listeners */
+#define SKSTEER_CHANGE_RESTART (1U << 2) /* the new socket alone, not its SO_REUSEPORT group */
+#define SKSTEER_CHANGE_FAIL_CLOSED (1U << 3) /* refuse its ports while its socket is gone */
+#define SKSTEER_CHANGE_FAIL_OPEN (1U << 4) /* leave them to the kernel then (the default) */
+#define SKSTEER_CHANGE_FOLLOW (1U << 5) /* a new listener at its address takes over */
+#define SKSTEER_CHANGE_FOLLOW_GROUP (1U << 6) /* ... with its SO_REUSEPORT group */
+#define SKSTEER_CHANGE_NO_FOLLOW (1U << 7) /* stop following */
+
+/* One target's change; what it leaves out (NULL, flag not set) stays as it is. */
+struct sksteer_change {
+	size_t sz; /* sizeof(struct sksteer_change) */
+	/*
+	 * "[tcp:|udp:]ADDR:PORT": the socket listening there now is taken (after a
+	 * restart, say). NULL: socket_fd's, else the only target, keeping its socket.
+	 */
+	const char *target;
+	int socket_fd; /* with SKSTEER_CHANGE_FD: a listening TCP or bound UDP socket */
+	const char *socket_name; /* what messages call socket_fd; NULL: "descriptor N" */
+	const char *ports; /* the target's ports from now on: "80,443,8000-8999" */
+	const char *add, *remove; /* or ports added to and removed from those it has */
+	const char *dst; /* the ports bind for destinations in this prefix only */
+	unsigned int flags; /* SKSTEER_CHANGE_* */
+	const char *follow_cgroup; /* with SKSTEER_CHANGE_FOLLOW: from this cgroup only */
 };
-#define sksteer_steer_opts__last_field force
+#define sksteer_change__last_field follow_cgroup
 
 /*
- * Steers ports ("8000-8099") to the listening TCP or bound UDP socket fd,
- * which must be in ns's namespace. The target is the socket's address; its
- * other ports stay as they are. Changes nothing on failure.
+ * Makes the change: a port that stays steered is never unsteered on the way,
+ * a port that moves changes target in one store, and on failure nothing has
+ * changed. The program is loaded and attached on the namespace's first change
+ * (and swapped for this build's where another runs); a change of bindings
+ * alone, where the pins run this build's program, only writes maps.
  */
-SKSTEER_API int sksteer_ns__steer_fd(struct sksteer_ns *ns, int fd, const char *ports,
-				     const struct sksteer_steer_opts *opts);
+SKSTEER_API int sksteer_ns__change(struct sksteer_ns *ns, const struct sksteer_change *change);
 
-/*
- * Sets whether target (it must be one) follows its address: flags
- * SKSTEER_BIND_FOLLOW (with SKSTEER_BIND_FOLLOW_GROUP: from cgroup, or the
- * target's own cgroup with NULL), or 0 to stop.
- */
-SKSTEER_API int sksteer_ns__follow(struct sksteer_ns *ns, const char *target, unsigned int flags,
-				   const char *cgroup);
+/* Checks the change and plans it, changing nothing: its lines as sksteer_plan__change(). */
+SKSTEER_API int sksteer_ns__plan_change(struct sksteer_ns *ns, const struct sksteer_change *change,
+					struct sksteer_plan **plan);
+
+/* Steers ports (replacing those it had) to socket fd: sksteer_ns__change() made simple. */
+SKSTEER_API int sksteer_ns__steer_fd(struct sksteer_ns *ns, int fd, const char *ports);
 
 /*
  * Ends steering: of target (NULL: everything, and the pins go), or of
@@ -212,73 +243,123 @@ SKSTEER_API int sksteer_ns__detach(struct sksteer_ns *ns, const char *target, co
 
 /* --- status ---------------------------------------------------------------------------- */
 
+/*
+ * A snapshot: sksteer_status__free() it. Needs read access only. The structs
+ * it hands out are the library's; fields are only ever added at their end.
+ */
 struct sksteer_status;
 
 /* Lookup counters, summed over CPUs since the namespace was first steered. */
 struct sksteer_counters {
 	uint64_t steered; /* assigned to the target's socket */
-	uint64_t passed; /* left to the kernel: a port no target has */
+	uint64_t passed; /* left to the kernel: a port no target has (namespace only) */
 	uint64_t no_target; /* the target's socket was gone: left to the kernel */
 	uint64_t refused; /* ... and refused, fail-closed */
 	uint64_t preempted; /* an earlier sk_lookup program had chosen a socket */
-	uint64_t to_clients; /* UDP replies left to the client sockets that await them */
-	uint64_t err_family, err_proto, err_state, err_other; /* bpf_sk_assign() failed */
+	uint64_t to_clients; /* UDP replies left to the client sockets awaiting them */
+	uint64_t err_family, err_proto, err_state, err_other; /* the assignment failed */
+};
+
+struct sksteer_follow_status {
+	bool on; /* the target follows its address */
+	bool group; /* ... with the new socket's SO_REUSEPORT group */
+	bool attached; /* the follower program is attached */
+	uint32_t uid; /* a new socket must be this user's */
+	char cgroup[128]; /* ... and from this cgroup ("": any) */
+	uint64_t takeovers, refused_uid, refused_cgroup, errors;
+	uint32_t last_refused_uid;
+	uint64_t standby; /* the cookie of a sibling at the target's address, 0: none */
+	bool standby_serves; /* the target's socket is gone: the sibling gets the connections */
+};
+
+struct sksteer_scoped {
+	char dst[64]; /* "192.0.2.0/24" */
+	char *ports; /* "80,443" */
+	unsigned int nports;
 };
 
 struct sksteer_target_status {
 	char target[64]; /* "127.0.0.1:9000", "udp:[::1]:53" */
 	int proto; /* IPPROTO_TCP, IPPROTO_UDP */
 	int family; /* AF_INET, AF_INET6 */
+	unsigned int port;
 	char *ports; /* for every destination: "80,443,8000-8999", "" */
 	unsigned int nports;
+	int nscoped; /* ports for destination prefixes only, most specific first */
+	struct sksteer_scoped *scoped;
 	bool up; /* its socket is in place */
 	bool fail_closed;
 	bool socket_only; /* after a restart: not the rest of its SO_REUSEPORT group */
-	bool follows;
-	uint64_t cookie; /* its socket's, 0 if gone */
+	unsigned int clients_from; /* UDP: replies to client sockets from this port up; 0 */
+	uint64_t cookie; /* its socket's; 0 once gone */
 	int owner_pid; /* a process holding its socket, 0 if not found */
-	char owner_comm[32];
+	char owner_comm[32]; /* its name, raw bytes: escape it to print it */
 	struct sksteer_counters counters;
-	int nscoped; /* bindings for destination prefixes, most specific first */
-	struct sksteer_scoped {
-		char dst[64]; /* "192.0.2.0/24" */
-		char *ports;
-		unsigned int nports;
-	} *scoped;
+	struct sksteer_follow_status follow;
+	/* ports it was given and does not own, and the reverse; NULL: not recorded */
+	char *lost_ports, *extra_ports;
+	unsigned int nlost, nextra;
 };
 
-/* A snapshot of ns's steering; sksteer_status__free() it. Needs read access only. */
+struct sksteer_other_program {
+	uint32_t link_id, prog_id;
+	char name[16];
+	bool before; /* runs before sksteer's: its choices preempt sksteer's */
+};
+
+struct sksteer_ns_status {
+	uint64_t netns; /* inode */
+	bool steering;
+	bool stale; /* not steering, but pins are there: their link was detached or never pinned */
+	const char *pin_dir;
+	struct sksteer_counters totals; /* every lookup, ports no target has included */
+	uint64_t events_lost; /* trace events the ring buffer could not take */
+	uint32_t prog_id, link_id;
+	char prog_name[16], prog_tag[17]; /* "": reading them needs CAP_SYS_ADMIN */
+	int tracer_pid; /* a live tracer, 0: none */
+	int nothers; /* other sk_lookup programs of the namespace */
+	bool others_unknown; /* ... unknown: listing them needs CAP_SYS_ADMIN */
+	struct sksteer_other_program *others;
+	bool udp_watching; /* the UDP client watcher runs */
+	unsigned int udp_awaited, udp_awaited_max, udp_awaited_per_user;
+	uint64_t udp_unrecorded_full, udp_unrecorded_over_budget;
+};
+
 SKSTEER_API int sksteer_ns__status(struct sksteer_ns *ns, struct sksteer_status **st);
+SKSTEER_API const struct sksteer_ns_status *sksteer_status__ns(const struct sksteer_status *st);
 SKSTEER_API int sksteer_status__targets(const struct sksteer_status *st);
 SKSTEER_API const struct sksteer_target_status *
 sksteer_status__target(const struct sksteer_status *st, int i);
-/* Every lookup, ports no target has included. */
-SKSTEER_API const struct sksteer_counters *sksteer_status__totals(const struct sksteer_status *st);
 SKSTEER_API void sksteer_status__free(struct sksteer_status *st);
 
 /* --- tracing --------------------------------------------------------------------------- */
 
-/* One lookup, as the program decided it. */
+/* One lookup as the program decided it, or a takeover as the follower did. */
 struct sksteer_lookup {
 	uint64_t time_ns; /* CLOCK_MONOTONIC */
 	int family, proto;
 	uint8_t remote_addr[16], local_addr[16]; /* network byte order; IPv4 in the first 4 */
 	uint16_t remote_port, local_port; /* host byte order */
-	const char *verdict; /* "steered", "passed", "no_target", "refused", "error", ... */
-	int err; /* negative errno of an "error" */
-	const char *target; /* the target chosen, "" if none */
-	const char *dst; /* the prefix whose binding chose it, "" for an unscoped one */
+	/* "steered", "pass", "no-target", "error", "refused", "preempted", "client";
+	 * the follower's: "takeover", "no-takeover" (remote_* unset, uid the socket's) */
+	const char *verdict;
+	bool takeover;
+	uint32_t uid;
+	int err; /* an error's negative errno */
+	uint32_t ifindex; /* 0: the kernel does not say (before 5.17) */
+	const char *target; /* the target chosen, NULL: none; "?" if since removed */
+	const char *dst; /* the prefix whose binding chose it, NULL: an unscoped one */
 };
 
-/* Called per lookup; a non-zero return ends the trace with it. */
+/* Called per lookup; a non-zero return ends the trace with that value. */
 typedef int (*sksteer_lookup_fn_t)(void *ctx, const struct sksteer_lookup *lookup);
 
 /*
  * Traces ns's lookups: swaps a tracing instance of the program in, calls fn
- * per lookup until opts' stop is set, fn returns non-zero or the steering is
- * detached, and swaps the plain program back. The lock is released while
- * tracing, so that changes go on. Returns fn's value, 0 or -errno; *lost (if
- * not NULL) gets the lookups the ring buffer could not hold.
+ * per lookup until the handle's stop flag is set (which it then clears), fn
+ * returns non-zero or the steering is detached (-ENOLINK), and swaps the
+ * plain program back. The lock is released while tracing, so that changes go
+ * on. *lost (may be NULL) gets the lookups the ring buffer could not take.
  */
 SKSTEER_API int sksteer_ns__trace(struct sksteer_ns *ns, sksteer_lookup_fn_t fn, void *ctx,
 				  uint64_t *lost);

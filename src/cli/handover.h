@@ -3,9 +3,9 @@
  * Sockets handed to sksteer instead of found by address: --fd N (a descriptor
  * inherited from the caller, or named in LISTEN_FDNAMES), --systemd (the
  * socket of a socket-activated service, LISTEN_FDS) and --listen ADDR (sksteer
- * makes the socket). Owns reading a socket's address and state from its
- * descriptor, creating one, and the exec of CMD with the socket passed the
- * systemd way (fd 3, LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES).
+ * makes the socket). Owns finding the descriptor, creating one, and the exec
+ * of CMD with the socket passed the systemd way (fd 3, LISTEN_FDS, LISTEN_PID,
+ * LISTEN_FDNAMES). The library reads and checks the socket (src/lib/sockfd.c).
  */
 #ifndef __SKSTEER_HANDOVER_H
 #define __SKSTEER_HANDOVER_H
@@ -13,18 +13,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "sockets.h"
+#include "parse.h"
 
 /* The first descriptor systemd passes (SD_LISTEN_FDS_START). */
 #define HANDOVER_FDS_START 3
-
-/*
- * Reads socket fd into s (s->held set): a listening TCP or a bound, unconnected
- * UDP socket of network namespace netns_ino. what names the descriptor in
- * messages ("--fd 3"). 0, or -1 with one line in err.
- */
-int handover_from_fd(int fd, const char *what, uint64_t netns_ino, struct sock_info *s, char *err,
-		     size_t errlen);
 
 /*
  * The descriptor --fd ARG means: a number, or a name in LISTEN_FDNAMES. With

@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The commands that change steering, or plan a change: -p/-s (with --fd,
+ * --systemd, --listen, and CMD), --config, --dry-run and --detach, each made
+ * of the library's calls.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "commands.h"
+#include "input.h"
+#include "signals.h"
+
+/* --config's input (read_config()) */
+static char *config_text;
+static size_t config_len;
+
+/* --listen's socket, made in the namespace, for CMD */
+static int listen_fd = -1;
+
+int cmd_read_config(const struct args *a)
+{
+	unsigned int wait_s = a->wait_s > INPUT_WAIT_S ? a->wait_s : INPUT_WAIT_S;
+	char err[1024];
+
+	if (!a->config.file)
+		return 0;
+	if (input_config(a->config.file, wait_s, &config_text, &config_len, err, sizeof(err)))
+		return cli_fail("%s", err);
+	return 0;
+}
+
+void cmd_free_config(void)
+{
+	free(config_text);
+	config_text = NULL;
+}
+
+/* The library's message for failure ret, into err; -1. */
+static int said(const struct args *a, int ret, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s", cli_message(a, ret));
+	return -1;
+}
+
+struct listen_call {
+	const struct args *a;
+	char err[1024];
+};
+
+static int make_listener(void *ctx)
+{
+	struct listen_call *c = ctx;
+
+	return handover_listen(&c->a->steer.target, &c->a->handover.listen, c->err,
+			       sizeof(c->err));
+}
+
+/*
+ * --fd, --systemd, --listen: the socket to steer to, by descriptor (made first
+ * for --listen, in the namespace), and CMD checked, before anything changes.
+ */
+static int handover_prepare(struct sksteer_ns *ns, const struct args *a, char *what,
+			    size_t whatlen, char *err, size_t errlen)
+{
+	const struct handover_opts *h = &a->handover;
+	struct listen_call call = { .a = a };
+	int fd;
+
+	if (h->cmd && handover_exec_check(h->cmd, err, errlen))
+		return -1;
+	if (h->listen_arg) {
+		fd = sksteer_ns__call(ns, make_listener, &call);
+		if (fd < 0 && call.err[0])
+			snprintf(err, errlen, "%s", call.err);
+		else if (fd < 0)
+			return said(a, fd, err, errlen);
+		listen_fd = fd;
+		snprintf(what, whatlen, "--listen %s", h->listen_arg);
+		return fd;
+	}
+	fd = handover_resolve(h->systemd ? NULL : h->fd_arg, err, errlen);
+	if (h->systemd)
+		snprintf(what, whatlen, "--systemd: descriptor %d", fd);
+	else if (fd != atoi(h->fd_arg))
+		snprintf(what, whatlen, "--fd %s (descriptor %d)", h->fd_arg, fd);
+	else
+		snprintf(what, whatlen, "--fd %s", h->fd_arg);
+	return fd;
+}
+
+/* The change -p, -s, --add, --remove, --dst and the rest ask for. */
+static void change_of(const struct args *a, struct sksteer_change *ch)
+{
+	const struct steer_opts *s = &a->steer;
+	static const unsigned int follow[] = {
+		[FOLLOW_ON] = SKSTEER_CHANGE_FOLLOW,
+		[FOLLOW_GROUP] = SKSTEER_CHANGE_FOLLOW | SKSTEER_CHANGE_FOLLOW_GROUP,
+		[FOLLOW_OFF] = SKSTEER_CHANGE_NO_FOLLOW,
+	};
+	bool edit = s->add_arg || s->remove_arg;
+
+	*ch = (struct sksteer_change){
+		.sz = sizeof(*ch),
+		.target = options_handover(a) ? NULL : s->target_arg,
+		.ports = edit ? NULL : s->ports_arg,
+		.add = s->add_arg,
+		.remove = s->remove_arg,
+		.dst = s->dst_arg,
+		.follow_cgroup = s->follow_cgroup,
+		.flags = follow[s->follow] | (s->force ? SKSTEER_CHANGE_FORCE : 0),
+	};
+	if (s->fail_closed)
+		ch->flags |= s->fail_closed == 1 ? SKSTEER_CHANGE_FAIL_CLOSED :
+						   SKSTEER_CHANGE_FAIL_OPEN;
+	/* -s alone: the new socket alone, not its SO_REUSEPORT group (a restart) */
+	if (s->target_arg && !s->ports_arg)
+		ch->flags |= SKSTEER_CHANGE_RESTART;
+}
+
+/* -p and/or -s (or --fd, --systemd, --listen), --add, --remove: one target's change. */
+int cmd_steer(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen)
+{
+	struct sksteer_change ch;
+	char what[320];
+	int ret;
+
+	change_of(a, &ch);
+	if (options_handover(a)) {
+		ch.socket_fd = handover_prepare(ns, a, what, sizeof(what), err, errlen);
+		if (ch.socket_fd < 0)
+			return -1;
+		ch.flags |= SKSTEER_CHANGE_FD;
+		ch.socket_name = what;
+	}
+	if (stop_said("", err, errlen))
+		return -1;
+	ret = sksteer_ns__change(ns, &ch);
+	if (ret)
+		return said(a, ret, err, errlen);
+	/* a run stopped once its change is made: no tracing, no CMD */
+	if (a->trace && !stop_requested)
+		return cmd_trace(ns, a, err, errlen);
+	if (a->handover.cmd && stop_requested) {
+		snprintf(err, errlen, "interrupted by %s once the steering was in place: %s not "
+				      "started",
+			 stop_signal_name(), a->handover.cmd[0]);
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_exec(const struct args *a, char *err, size_t errlen)
+{
+	const struct handover_opts *h = &a->handover;
+
+	return handover_exec(h->listen_arg ? listen_fd : -1, h->fdname ? h->fdname : "sksteer",
+			     h->cmd, err, errlen);
+}
+
+/* Prints a plan's changes; 2 when there are any (the exit code), 0 in sync. */
+static int print_plan(struct sksteer_plan *plan, char *err, size_t errlen)
+{
+	int n = sksteer_plan__changes(plan);
+
+	for (int i = 0; i < n; i++)
+		printf("%s\n", sksteer_plan__change(plan, i));
+	sksteer_plan__free(plan);
+	if (fflush(stdout)) {
+		snprintf(err, errlen, "cannot print the changes: %m");
+		return -1;
+	}
+	return n ? 2 : 0;
+}
+
+/* --config FILE's plan: every line checked against the live state first. */
+static int config_plan(struct sksteer_ns *ns, const struct args *a, struct sksteer_plan **plan,
+		       char *err, size_t errlen)
+{
+	struct sksteer_plan_opts opts = {
+		.sz = sizeof(opts),
+		.force = a->steer.force,
+		.new_sockets = a->config.new_sockets,
+		.wait_s = a->wait_s,
+	};
+	const char *name = strcmp(a->config.file, "-") ? a->config.file : "<stdin>";
+	struct sksteer_config *cfg;
+	int ret = sksteer_config__parse(name, config_text, config_len, &cfg);
+
+	if (!ret)
+		ret = sksteer_ns__plan(ns, cfg, &opts, plan);
+	sksteer_config__free(cfg);
+	return ret ? said(a, ret, err, errlen) : 0;
+}
+
+int cmd_dry_run(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen)
+{
+	struct sksteer_plan *plan;
+	struct sksteer_change ch;
+	int ret;
+
+	if (a->config.file)
+		return config_plan(ns, a, &plan, err, errlen) ? -1 : print_plan(plan, err, errlen);
+	change_of(a, &ch);
+	ret = sksteer_ns__plan_change(ns, &ch, &plan);
+	return ret ? said(a, ret, err, errlen) : print_plan(plan, err, errlen);
+}
+
+int cmd_config(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen)
+{
+	struct sksteer_plan *plan;
+	int ret;
+
+	if (config_plan(ns, a, &plan, err, errlen))
+		return -1;
+	ret = sksteer_ns__apply(ns, plan);
+	sksteer_plan__free(plan);
+	if (ret)
+		return said(a, ret, err, errlen);
+	if (a->trace && !stop_requested)
+		return cmd_trace(ns, a, err, errlen);
+	return 0;
+}
+
+int cmd_detach(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen)
+{
+	int ret;
+
+	if (!sksteer_ns__steering(ns)) {
+		/* nothing to undo: detaching everything twice is not an error */
+		if (!a->steer.target_arg)
+			return 0;
+		snprintf(err, errlen, "%s is not a target in %s: nothing is steered there",
+			 a->steer.target_arg, netns_name(a));
+		return -1;
+	}
+	if (stop_said("", err, errlen))
+		return -1;
+	ret = sksteer_ns__detach(ns, a->steer.target_arg, a->steer.dst_arg);
+	return ret ? said(a, ret, err, errlen) : 0;
+}

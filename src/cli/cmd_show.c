@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* --list's text, --check's lines and --save's file, from the library's status and configuration. */
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "commands.h"
+#include "escape.h"
+#include "show.h"
+
+static uint64_t errors(const struct sksteer_counters *c)
+{
+	return c->err_family + c->err_proto + c->err_state + c->err_other;
+}
+
+static const char *state_name(const struct sksteer_target_status *t)
+{
+	if (!t->up)
+		return "gone";
+	return t->proto == IPPROTO_UDP ? "bound" : "listening";
+}
+
+static void follow_text(const struct sksteer_follow_status *fo, FILE *f)
+{
+	char cgroup[ESC_SIZE(sizeof(fo->cgroup))]; /* its names: any byte but '/' and newline */
+
+	if (!fo->on)
+		return;
+	fprintf(f,
+		"  follow   %s, uid %u%s%s%s  takeovers %llu  refused %llu (uid %llu, cgroup %llu)",
+		fo->group ? "its SO_REUSEPORT group" : "the new socket alone", fo->uid,
+		fo->cgroup[0] ? ", cgroup " : "", esc(ESC_TEXT, fo->cgroup, cgroup, sizeof(cgroup)),
+		fo->attached ? "" : " (follower not attached: run sksteer -s TARGET --follow)",
+		(unsigned long long)fo->takeovers,
+		(unsigned long long)(fo->refused_uid + fo->refused_cgroup),
+		(unsigned long long)fo->refused_uid, (unsigned long long)fo->refused_cgroup);
+	if (fo->refused_uid)
+		fprintf(f, "  last refused uid %u", fo->last_refused_uid);
+	if (fo->errors)
+		fprintf(f, "  errors %llu", (unsigned long long)fo->errors);
+	if (fo->standby_serves)
+		fprintf(f, "\n  standby  its socket is gone: a sibling at its address gets the "
+			   "connections");
+	fputc('\n', f);
+}
+
+static void target_text(const struct sksteer_target_status *t, FILE *f)
+{
+	char shown[ESC_SIZE(sizeof(t->owner_comm))];
+	const struct sksteer_counters *c = &t->counters;
+
+	fprintf(f, "target %s  %s  %s%s", t->target, t->proto == IPPROTO_UDP ? "udp" : "tcp",
+		state_name(t), t->fail_closed ? "  fail-closed" : "");
+	if (t->owner_pid)
+		fprintf(f, "  pid %d (%s)", t->owner_pid,
+			esc(ESC_TEXT, t->owner_comm, shown, sizeof(shown)));
+	fputc('\n', f);
+	/* a target bound for prefixes only has no line for every address */
+	if (t->nports || !t->nscoped)
+		fprintf(f, "  ports    %s (%u)\n", t->ports, t->nports);
+	for (int d = 0; d < t->nscoped; d++)
+		fprintf(f, "  dst      %s  ports %s (%u)\n", t->scoped[d].dst, t->scoped[d].ports,
+			t->scoped[d].nports);
+	if (t->socket_only)
+		fprintf(f, "  assign   this socket only, not its SO_REUSEPORT group "
+			   "(after a restart; a run with -p spreads again)\n");
+	if (t->clients_from)
+		fprintf(f,
+			"  clients  from port %u up, replies to other programs' UDP client "
+			"sockets are theirs\n",
+			t->clients_from);
+	follow_text(&t->follow, f);
+	fprintf(f,
+		"  lookups  steered %llu  no-target %llu  errors %llu  refused %llu  "
+		"preempted %llu",
+		(unsigned long long)c->steered, (unsigned long long)c->no_target,
+		(unsigned long long)errors(c), (unsigned long long)c->refused,
+		(unsigned long long)c->preempted);
+	if (t->proto == IPPROTO_UDP)
+		fprintf(f, "  to-clients %llu", (unsigned long long)c->to_clients);
+	fputc('\n', f);
+}
+
+static void namespace_text(const struct sksteer_ns_status *ns, FILE *f)
+{
+	const struct sksteer_counters *n = &ns->totals;
+	char shown[ESC_SIZE(32)];
+
+	fprintf(f, "namespace %llu\n", (unsigned long long)ns->netns);
+	fprintf(f,
+		"  lookups  steered %llu  passed %llu  no-target %llu  errors %llu (family %llu, "
+		"protocol %llu, state %llu, other %llu)  refused %llu  preempted %llu\n",
+		(unsigned long long)n->steered, (unsigned long long)n->passed,
+		(unsigned long long)n->no_target, (unsigned long long)errors(n),
+		(unsigned long long)n->err_family, (unsigned long long)n->err_proto,
+		(unsigned long long)n->err_state, (unsigned long long)n->err_other,
+		(unsigned long long)n->refused, (unsigned long long)n->preempted);
+	if (ns->prog_tag[0])
+		fprintf(f, "  program  %s id %u tag %s\n",
+			esc(ESC_TEXT, ns->prog_name, shown, sizeof(shown)), ns->prog_id,
+			ns->prog_tag);
+	else /* reading a program by id needs CAP_SYS_ADMIN */
+		fprintf(f, "  program  id %u (its name and tag need CAP_SYS_ADMIN to read)\n",
+			ns->prog_id);
+	for (int i = 0; i < ns->nothers; i++)
+		fprintf(f, "  other    sk_lookup program %s id %u (link %u) runs %s sksteer%s\n",
+			esc(ESC_TEXT, ns->others[i].name, shown, sizeof(shown)),
+			ns->others[i].prog_id, ns->others[i].link_id,
+			ns->others[i].before ? "before" : "after",
+			ns->others[i].before ? ": its choices preempt sksteer's" : "");
+	if (ns->others_unknown)
+		fprintf(f,
+			"  other    sk_lookup programs: unknown (listing them needs CAP_SYS_ADMIN)\n");
+	if (ns->udp_watching)
+		fprintf(f,
+			"  clients  UDP replies awaited %u (%u at most, %u per user)  unrecorded "
+			"sends: table full %llu, over a user's budget %llu\n",
+			ns->udp_awaited, ns->udp_awaited_max, ns->udp_awaited_per_user,
+			(unsigned long long)ns->udp_unrecorded_full,
+			(unsigned long long)ns->udp_unrecorded_over_budget);
+	fputs("  pins     ", f);
+	esc_fputs(ESC_TEXT, ns->pin_dir, f);
+	fputc('\n', f);
+	if (ns->tracer_pid)
+		fprintf(f, "  tracer   pid %d\n", ns->tracer_pid);
+	else
+		fprintf(f, "  tracer   none\n");
+}
+
+int show_status(struct sksteer_ns *ns, struct sksteer_status **st, char *err, size_t errlen)
+{
+	int ret = sksteer_ns__status(ns, st);
+
+	if (ret)
+		snprintf(err, errlen, "%s", sksteer_errmsg());
+	return ret ? -1 : 0;
+}
+
+int cmd_list(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen)
+{
+	struct sksteer_status *st;
+
+	if (!sksteer_ns__steering(ns)) {
+		if (a->json) {
+			printf("{\"netns\":%llu,\"steering\":false,\"targets\":[]}\n",
+			       (unsigned long long)sksteer_ns__inode(ns));
+		} else {
+			fputs("not steering in ", stdout);
+			esc_fputs(ESC_TEXT, netns_name(a), stdout); /* --netns PATH */
+			putchar('\n');
+		}
+		return 0;
+	}
+	if (show_status(ns, &st, err, errlen))
+		return -1;
+	if (a->json) {
+		show_json(st, stdout);
+	} else {
+		for (int i = 0; i < sksteer_status__targets(st); i++)
+			target_text(sksteer_status__target(st, i), stdout);
+		namespace_text(sksteer_status__ns(st), stdout);
+	}
+	sksteer_status__free(st);
+	return 0;
+}
+
+/* "sksteer: target T: ports 80,443 are not steered to it ...": 1, or 0 for no ports */
+static int report_ports(const char *target, const char *list, unsigned int n, const char *what)
+{
+	if (!n)
+		return 0;
+	fflush(stdout);
+	fprintf(stderr, "sksteer: target %s: port%s %s %s %s: run 'sksteer -p PORTS -s %s' again\n",
+		target, n > 1 ? "s" : "", list ? list : "?", n > 1 ? "are" : "is", what, target);
+	return 1;
+}
+
+/* --check: quiet and 0 when healthy; one line per problem on stderr and 1 otherwise. */
+int cmd_check(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen)
+{
+	struct sksteer_status *st;
+	int problems = 0;
+
+	if (!sksteer_ns__steering(ns)) {
+		if (show_status(ns, &st, err, errlen))
+			return -1;
+		if (sksteer_status__ns(st)->stale)
+			cli_fail("the steering pinned in %s is not attached to %s (its link was "
+				 "detached or never pinned): apply the configuration again",
+				 sksteer_status__ns(st)->pin_dir, netns_name(a));
+		else
+			cli_fail("nothing is steered in %s: steer with -p PORTS -s TARGET",
+				 netns_name(a));
+		sksteer_status__free(st);
+		return 1;
+	}
+	if (show_status(ns, &st, err, errlen))
+		return -1;
+	for (int i = 0; i < sksteer_status__targets(st); i++) {
+		const struct sksteer_target_status *t = sksteer_status__target(st, i);
+
+		/* a following target's sibling at its address serves meanwhile: healthy */
+		if (!t->up && !t->follow.standby_serves) {
+			fprintf(stderr,
+				"sksteer: target %s: its socket is gone, so its %u port%s not "
+				"steered: start its server, then run 'sksteer -s %s'\n",
+				t->target, t->nports, t->nports == 1 ? " is" : "s are", t->target);
+			problems++;
+		}
+		problems += report_ports(t->target, t->lost_ports, t->nlost,
+					 "not steered to it (lost from the port table)");
+		problems += report_ports(t->target, t->extra_ports, t->nextra,
+					 "steered to it without being in its configuration (a run "
+					 "was cut short?)");
+	}
+	sksteer_status__free(st);
+	return problems ? 1 : 0;
+}
+
+/* --save: the steering in the file format (an empty one where nothing is steered). */
+int cmd_save(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen)
+{
+	struct sksteer_config *cfg;
+	char *text = NULL;
+	int ret = sksteer_ns__config(ns, &cfg);
+
+	if (!ret)
+		ret = sksteer_config__text(cfg, &text);
+	sksteer_config__free(cfg);
+	if (ret) {
+		snprintf(err, errlen, "%s", sksteer_errmsg());
+		return -1;
+	}
+	fputs(text, stdout);
+	free(text);
+	if (fflush(stdout)) {
+		snprintf(err, errlen, "cannot write the configuration: %m");
+		return -1;
+	}
+	return 0;
+}

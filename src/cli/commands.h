@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The commands (src/cli/main.c's table): each takes the namespace's handle
+ * and the options, and returns 0, an exit code > 0 it has said why for, or -1
+ * with one line in err that main prints.
+ */
+#ifndef __SKSTEER_COMMANDS_H
+#define __SKSTEER_COMMANDS_H
+
+#include <stddef.h>
+#include <sksteer/sksteer.h>
+#include "options.h"
+
+#define CMD_READ_ONLY (1U << 0) /* read-only pins, never enters the namespace: CAP_BPF alone */
+#define CMD_PLANS (1U << 1) /* read-only pins, but finds sockets inside the namespace */
+#define CMD_CHANGES (1U << 2) /* changes steering: CAP_NET_ADMIN */
+#define CMD_LOADS (1U << 3) /* loads programs: CAP_PERFMON; the kernel is checked first */
+#define CMD_MAKES (1U << 4) /* may make the pins: a first run */
+
+struct cmd {
+	const char *name; /* as messages name it */
+	unsigned int flags; /* CMD_* */
+	int (*fn)(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen);
+};
+
+/* src/cli/cmd_show.c: --list (text; --json in json.c), --check, --save */
+int cmd_list(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen);
+int cmd_check(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen);
+int cmd_save(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen);
+/* src/cli/metrics.c */
+int cmd_metrics(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen);
+/* src/cli/cmd_change.c: -p/-s, --dry-run, --detach, --config */
+int cmd_steer(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen);
+int cmd_dry_run(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen);
+int cmd_detach(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen);
+int cmd_config(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen);
+/* src/cli/trace.c */
+int cmd_trace(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen);
+
+/*
+ * --config's input, read whole before the lock is taken, so that no input (a
+ * FIFO, a pipe whose writer stalls) can hold up a run that holds it. 0 or 1.
+ */
+int cmd_read_config(const struct args *a);
+void cmd_free_config(void);
+
+/* Once steering is in place: exec CMD with the socket. Returns only on failure, with err. */
+int cmd_exec(const struct args *a, char *err, size_t errlen);
+
+/* One line on stderr, "sksteer: ..." escaped as text (it may quote anything); returns 1. */
+int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* "this network namespace", or "network namespace PATH" for --netns PATH */
+const char *netns_name(const struct args *a);
+
+/*
+ * The library's message of failure ret, with the command line's hint (which
+ * option to give) where one helps.
+ */
+const char *cli_message(const struct args *a, int ret);
+
+#endif /* __SKSTEER_COMMANDS_H */

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* --list --json: the library's status as one JSON document; see show.h. */
+#include <netinet/in.h>
+#include <stdio.h>
+#include "escape.h"
+#include "show.h"
+
+/* A JSON string: a process name or a path can hold any bytes (src/lib/escape.h). */
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	esc_fputs(ESC_JSON, s, f);
+	fputc('"', f);
+}
+
+static void json_errors(const struct sksteer_counters *c, FILE *f)
+{
+	fprintf(f, "\"errors\":{\"family\":%llu,\"protocol\":%llu,\"state\":%llu,\"other\":%llu}",
+		(unsigned long long)c->err_family, (unsigned long long)c->err_proto,
+		(unsigned long long)c->err_state, (unsigned long long)c->err_other);
+}
+
+static void json_follow(const struct sksteer_follow_status *fo, FILE *f)
+{
+	if (!fo->on) {
+		fprintf(f, "\"follow\":null");
+		return;
+	}
+	fprintf(f, "\"follow\":{\"mode\":\"%s\",\"uid\":%u,\"cgroup\":", fo->group ? "group" : "socket",
+		fo->uid);
+	json_str(f, fo->cgroup);
+	fprintf(f,
+		",\"attached\":%s,\"takeovers\":%llu,\"refused_uid\":%llu,\"refused_cgroup\":%llu,"
+		"\"errors\":%llu,\"standby\":%llu,\"standby_serves\":%s}",
+		fo->attached ? "true" : "false", (unsigned long long)fo->takeovers,
+		(unsigned long long)fo->refused_uid, (unsigned long long)fo->refused_cgroup,
+		(unsigned long long)fo->errors, (unsigned long long)fo->standby,
+		fo->standby_serves ? "true" : "false");
+}
+
+static void json_target(const struct sksteer_target_status *t, FILE *f)
+{
+	const struct sksteer_counters *c = &t->counters;
+
+	fprintf(f, "{\"target\":\"%s\",\"proto\":\"%s\",\"family\":\"%s\",\"port\":%u,", t->target,
+		t->proto == IPPROTO_UDP ? "udp" : "tcp", t->family == AF_INET6 ? "ipv6" : "ipv4",
+		t->port);
+	fprintf(f, "\"state\":\"%s\",\"cookie\":%llu,\"reuseport\":\"%s\",\"fail_closed\":%s,",
+		!t->up ? "gone" : t->proto == IPPROTO_UDP ? "bound" : "listening",
+		(unsigned long long)t->cookie, t->socket_only ? "socket" : "group",
+		t->fail_closed ? "true" : "false");
+	if (t->owner_pid) {
+		fprintf(f, "\"owner\":{\"pid\":%d,\"comm\":", t->owner_pid);
+		json_str(f, t->owner_comm);
+		fprintf(f, "},");
+	} else {
+		fprintf(f, "\"owner\":null,");
+	}
+	fprintf(f, "\"ports\":\"%s\",\"port_count\":%u,\"dst\":[", t->ports, t->nports);
+	for (int d = 0; d < t->nscoped; d++)
+		fprintf(f, "%s{\"prefix\":\"%s\",\"ports\":\"%s\",\"port_count\":%u}", d ? "," : "",
+			t->scoped[d].dst, t->scoped[d].ports, t->scoped[d].nports);
+	fprintf(f,
+		"],\"clients_from\":%u,\"lookups\":{\"steered\":%llu,\"no_target\":%llu,"
+		"\"refused\":%llu,\"preempted\":%llu,\"to_clients\":%llu,",
+		t->clients_from, (unsigned long long)c->steered, (unsigned long long)c->no_target,
+		(unsigned long long)c->refused, (unsigned long long)c->preempted,
+		(unsigned long long)c->to_clients);
+	json_errors(c, f);
+	fprintf(f, "},");
+	json_follow(&t->follow, f);
+	fprintf(f, "}");
+}
+
+static void json_program(const struct sksteer_ns_status *ns, FILE *f)
+{
+	if (ns->prog_tag[0]) {
+		fprintf(f, "\"program\":{\"id\":%u,\"name\":", ns->prog_id);
+		json_str(f, ns->prog_name);
+		fprintf(f, ",\"tag\":\"%s\"},", ns->prog_tag);
+	} else {
+		fprintf(f, "\"program\":{\"id\":%u,\"name\":null,\"tag\":null},", ns->prog_id);
+	}
+	if (ns->others_unknown) {
+		fprintf(f, "\"other_programs\":null,");
+		return;
+	}
+	fprintf(f, "\"other_programs\":[");
+	for (int i = 0; i < ns->nothers; i++) {
+		fprintf(f, "%s{\"prog_id\":%u,\"link_id\":%u,\"name\":", i ? "," : "",
+			ns->others[i].prog_id, ns->others[i].link_id);
+		json_str(f, ns->others[i].name);
+		fprintf(f, ",\"runs\":\"%s\"}", ns->others[i].before ? "before" : "after");
+	}
+	fprintf(f, "],");
+}
+
+void show_json(const struct sksteer_status *st, FILE *f)
+{
+	const struct sksteer_ns_status *ns = sksteer_status__ns(st);
+	const struct sksteer_counters *n = &ns->totals;
+
+	fprintf(f, "{\"netns\":%llu,\"steering\":true,\"pin_dir\":", (unsigned long long)ns->netns);
+	json_str(f, ns->pin_dir);
+	fputc(',', f);
+	json_program(ns, f);
+	if (ns->tracer_pid)
+		fprintf(f, "\"tracer\":{\"pid\":%d},", ns->tracer_pid);
+	else
+		fprintf(f, "\"tracer\":null,");
+	fprintf(f, "\"targets\":[");
+	for (int i = 0; i < sksteer_status__targets(st); i++) {
+		if (i)
+			fputc(',', f);
+		json_target(sksteer_status__target(st, i), f);
+	}
+	fprintf(f,
+		"],\"lookups\":{\"steered\":%llu,\"passed\":%llu,\"no_target\":%llu,\"refused\":%llu,"
+		"\"preempted\":%llu,",
+		(unsigned long long)n->steered, (unsigned long long)n->passed,
+		(unsigned long long)n->no_target, (unsigned long long)n->refused,
+		(unsigned long long)n->preempted);
+	json_errors(n, f);
+	fprintf(f, "},");
+	if (ns->udp_watching)
+		fprintf(f,
+			"\"udp_clients\":{\"awaited\":%u,\"max\":%u,\"per_user\":%u,"
+			"\"unrecorded\":{\"full\":%llu,\"over_budget\":%llu}},",
+			ns->udp_awaited, ns->udp_awaited_max, ns->udp_awaited_per_user,
+			(unsigned long long)ns->udp_unrecorded_full,
+			(unsigned long long)ns->udp_unrecorded_over_budget);
+	else
+		fprintf(f, "\"udp_clients\":null,");
+	fprintf(f, "\"events_lost\":%llu}\n", (unsigned long long)ns->events_lost);
+}

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* --metrics: the library's status in the Prometheus text format. */
+#include <stdio.h>
+#include "commands.h"
+#include "escape.h"
+#include "show.h"
+
+/*
+ * A label value. A target's name holds no byte that needs escaping, but every
+ * label value goes through the exposition format's escaping all the same: one
+ * that could (a name, a path) cannot be added unescaped by following these.
+ */
+#define LABEL_STRLEN ESC_SIZE(64)
+static const char *label(const char *value, char *buf, size_t len)
+{
+	return esc(ESC_PROM, value, buf, len);
+}
+
+static void head(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP sksteer_%s %s\n# TYPE sksteer_%s %s\n", name, help, name, type);
+}
+
+static uint64_t errors(const struct sksteer_counters *c)
+{
+	return c->err_family + c->err_proto + c->err_state + c->err_other;
+}
+
+/* One sample per verdict of a target (target NULL: of the namespace) */
+static void verdict_samples(FILE *f, const char *metric, unsigned long long ns, const char *target,
+			    const struct sksteer_counters *c)
+{
+	const struct {
+		const char *verdict;
+		uint64_t value;
+	} v[] = {
+		{ "steered", c->steered },	 { "no_target", c->no_target },
+		{ "error", errors(c) },		 { "refused", c->refused },
+		{ "preempted", c->preempted }, { "to_clients", c->to_clients },
+	};
+
+	/* a namespace's lookups left to client sockets are in its "passed" */
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]) - !target; i++) {
+		fprintf(f, "sksteer_%s{netns=\"%llu\",", metric, ns);
+		if (target)
+			fprintf(f, "target=\"%s\",", target);
+		fprintf(f, "verdict=\"%s\"} %llu\n", v[i].verdict, (unsigned long long)v[i].value);
+	}
+}
+
+static void lookups(const struct sksteer_status *st, unsigned long long ns, FILE *f)
+{
+	const struct sksteer_ns_status *n = sksteer_status__ns(st);
+	char name[LABEL_STRLEN];
+
+	head(f, "lookups_total", "counter",
+	     "Lookups the sk_lookup program handled, by target and verdict.");
+	fprintf(f, "sksteer_lookups_total{netns=\"%llu\",target=\"\",verdict=\"passed\"} %llu\n", ns,
+		(unsigned long long)n->totals.passed);
+	for (int i = 0; i < sksteer_status__targets(st); i++) {
+		const struct sksteer_target_status *t = sksteer_status__target(st, i);
+
+		verdict_samples(f, "lookups_total", ns, label(t->target, name, sizeof(name)),
+				&t->counters);
+	}
+	head(f, "namespace_lookups_total", "counter",
+	     "Lookups in the namespace by verdict, removed targets' included: never decreases "
+	     "while the namespace is steered.");
+	fprintf(f, "sksteer_namespace_lookups_total{netns=\"%llu\",verdict=\"passed\"} %llu\n", ns,
+		(unsigned long long)n->totals.passed);
+	verdict_samples(f, "namespace_lookups_total", ns, NULL, &n->totals);
+	head(f, "assign_errors_total", "counter",
+	     "Lookups for a target's port whose socket assignment failed, by cause.");
+	for (int i = 0; i < sksteer_status__targets(st); i++) {
+		const struct sksteer_target_status *t = sksteer_status__target(st, i);
+		const struct {
+			const char *cause;
+			uint64_t n;
+		} by_cause[] = { { "family", t->counters.err_family },
+				 { "protocol", t->counters.err_proto },
+				 { "state", t->counters.err_state },
+				 { "other", t->counters.err_other } };
+
+		label(t->target, name, sizeof(name));
+		for (int c = 0; c < 4; c++)
+			fprintf(f,
+				"sksteer_assign_errors_total{netns=\"%llu\",target=\"%s\",cause=\"%s\"} %llu\n",
+				ns, name, by_cause[c].cause, (unsigned long long)by_cause[c].n);
+	}
+}
+
+static void follow(const struct sksteer_status *st, unsigned long long ns, FILE *f)
+{
+	char name[LABEL_STRLEN];
+
+	fprintf(f, "# HELP sksteer_follow_takeovers_total New sockets at a following target's "
+		   "address that took over its ports.\n"
+		   "# TYPE sksteer_follow_takeovers_total counter\n");
+	for (int i = 0; i < sksteer_status__targets(st); i++) {
+		const struct sksteer_target_status *t = sksteer_status__target(st, i);
+
+		if (t->follow.on)
+			fprintf(f, "sksteer_follow_takeovers_total{netns=\"%llu\",target=\"%s\"} %llu\n",
+				ns, label(t->target, name, sizeof(name)),
+				(unsigned long long)t->follow.takeovers);
+	}
+	fprintf(f, "# HELP sksteer_follow_refused_total Sockets at a following target's address "
+		   "that were refused the takeover, by cause (uid, cgroup).\n"
+		   "# TYPE sksteer_follow_refused_total counter\n");
+	for (int i = 0; i < sksteer_status__targets(st); i++) {
+		const struct sksteer_target_status *t = sksteer_status__target(st, i);
+
+		if (!t->follow.on)
+			continue;
+		label(t->target, name, sizeof(name));
+		fprintf(f,
+			"sksteer_follow_refused_total{netns=\"%llu\",target=\"%s\",cause=\"uid\"} "
+			"%llu\n"
+			"sksteer_follow_refused_total{netns=\"%llu\",target=\"%s\",cause=\"cgroup\"} "
+			"%llu\n",
+			ns, name, (unsigned long long)t->follow.refused_uid, ns, name,
+			(unsigned long long)t->follow.refused_cgroup);
+	}
+}
+
+static void targets(const struct sksteer_status *st, unsigned long long ns, FILE *f)
+{
+	char name[LABEL_STRLEN], dst[ESC_SIZE(64)];
+	int n = sksteer_status__targets(st);
+
+	head(f, "target_up", "gauge", "1 while the target's socket exists, 0 once it is gone.");
+	for (int i = 0; i < n; i++)
+		fprintf(f, "sksteer_target_up{netns=\"%llu\",target=\"%s\"} %d\n", ns,
+			label(sksteer_status__target(st, i)->target, name, sizeof(name)),
+			sksteer_status__target(st, i)->up);
+	head(f, "target_ports", "gauge", "Ports the target owns.");
+	for (int i = 0; i < n; i++)
+		fprintf(f, "sksteer_target_ports{netns=\"%llu\",target=\"%s\"} %u\n", ns,
+			label(sksteer_status__target(st, i)->target, name, sizeof(name)),
+			sksteer_status__target(st, i)->nports);
+	head(f, "target_dst_ports", "gauge",
+	     "Ports the target owns for destinations in a prefix only (--dst).");
+	for (int i = 0; i < n; i++) {
+		const struct sksteer_target_status *t = sksteer_status__target(st, i);
+
+		label(t->target, name, sizeof(name));
+		for (int d = 0; d < t->nscoped; d++)
+			fprintf(f,
+				"sksteer_target_dst_ports{netns=\"%llu\",target=\"%s\",dst=\"%s\"} %u\n",
+				ns, name, label(t->scoped[d].dst, dst, sizeof(dst)),
+				t->scoped[d].nports);
+	}
+}
+
+static void udp_clients(const struct sksteer_ns_status *n, unsigned long long ns, FILE *f)
+{
+	if (!n->udp_watching)
+		return;
+	fprintf(f,
+		"# HELP sksteer_udp_replies_awaited Entries in the UDP client watcher's table: "
+		"client sockets' ports and the peers they await replies from.\n"
+		"# TYPE sksteer_udp_replies_awaited gauge\n"
+		"sksteer_udp_replies_awaited{netns=\"%llu\"} %u\n"
+		"# HELP sksteer_udp_sends_unrecorded_total UDP client sends whose replies go to the "
+		"target, for want of room: the table full, or the user's budget spent.\n"
+		"# TYPE sksteer_udp_sends_unrecorded_total counter\n"
+		"sksteer_udp_sends_unrecorded_total{netns=\"%llu\",cause=\"table_full\"} %llu\n"
+		"sksteer_udp_sends_unrecorded_total{netns=\"%llu\",cause=\"user_budget\"} %llu\n",
+		ns, n->udp_awaited, ns, (unsigned long long)n->udp_unrecorded_full, ns,
+		(unsigned long long)n->udp_unrecorded_over_budget);
+}
+
+int cmd_metrics(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen)
+{
+	struct sksteer_status *st;
+	unsigned long long ino = (unsigned long long)sksteer_ns__inode(ns);
+
+	if (!sksteer_ns__steering(ns)) {
+		printf("# sksteer: not steering in network namespace %llu\n", ino);
+		return 0;
+	}
+	if (show_status(ns, &st, err, errlen))
+		return -1;
+	lookups(st, ino, stdout);
+	follow(st, ino, stdout);
+	targets(st, ino, stdout);
+	head(stdout, "trace_events_lost_total", "counter",
+	     "Trace events the ring buffer could not take.");
+	printf("sksteer_trace_events_lost_total{netns=\"%llu\"} %llu\n", ino,
+	       (unsigned long long)sksteer_status__ns(st)->events_lost);
+	udp_clients(sksteer_status__ns(st), ino, stdout);
+	sksteer_status__free(st);
+	return 0;
+}

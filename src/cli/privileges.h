@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* What a command needs of the process and the kernel, checked up front for one clear line. */
+#ifndef __SKSTEER_PRIVILEGES_H
+#define __SKSTEER_PRIVILEGES_H
+
+#include "commands.h"
+
+/* The capabilities cmd needs (with --netns, more). 0, or 1 with the line printed. */
+int privileges_check(const struct args *a, const struct cmd *cmd);
+
+/* Whether this kernel has BTF and runs sk_lookup programs. 0, or 1 with the line printed. */
+int privileges_kernel(void);
+
+#endif /* __SKSTEER_PRIVILEGES_H */
