@@ -4,6 +4,7 @@
  * --systemd, --listen, and CMD), --config, --dry-run and --detach, each made
  * of the library's calls.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,36 +58,63 @@ static int make_listener(void *ctx)
 			       sizeof(c->err));
 }
 
-/*
- * --fd, --systemd, --listen: the socket to steer to, by descriptor (made first
- * for --listen, in the namespace), and CMD checked, before anything changes.
- */
-static int handover_prepare(struct sksteer_ns *ns, const struct args *a, char *what,
-			    size_t whatlen, char *err, size_t errlen)
+/* --fd, --systemd: the descriptor (cmd_handover()), and how messages name it */
+static int handover_fd = -1;
+static char handover_what[320];
+
+int cmd_handover(const struct args *a)
 {
 	const struct handover_opts *h = &a->handover;
+	char err[1024], msg[1024];
+
+	if (h->cmd && handover_exec_check(h->cmd, err, sizeof(err)))
+		return cli_fail("%s", err);
+	if (!h->fd_arg && !h->systemd)
+		return 0;
+	handover_fd = handover_resolve(h->systemd ? NULL : h->fd_arg, err, sizeof(err));
+	if (handover_fd < 0)
+		return cli_fail("%s", err);
+	if (h->systemd)
+		snprintf(handover_what, sizeof(handover_what), "--systemd: descriptor %d",
+			 handover_fd);
+	else if (handover_fd != atoi(h->fd_arg))
+		snprintf(handover_what, sizeof(handover_what), "--fd %s (descriptor %d)", h->fd_arg,
+			 handover_fd);
+	else
+		snprintf(handover_what, sizeof(handover_what), "--fd %s", h->fd_arg);
+	/* before this run opens anything that could take the number of one that is not open */
+	if (fcntl(handover_fd, F_GETFD) < 0) {
+		snprintf(msg, sizeof(msg),
+			 "%s is not an open descriptor of this process: pass the socket down to it "
+			 "as descriptor %d",
+			 handover_what, handover_fd);
+		return cli_fail("%s", cli_say(msg));
+	}
+	return 0;
+}
+
+/*
+ * The socket to steer to: cmd_handover()'s descriptor, or --listen's, made in
+ * the namespace. -1 with err.
+ */
+static int handover_socket(struct sksteer_ns *ns, const struct args *a, const char **what,
+			   char *err, size_t errlen)
+{
 	struct listen_call call = { .a = a };
+	static char listen_what[320];
 	int fd;
 
-	if (h->cmd && handover_exec_check(h->cmd, err, errlen))
-		return -1;
-	if (h->listen_arg) {
-		fd = sksteer_ns__call(ns, make_listener, &call);
-		if (fd < 0 && call.err[0])
-			snprintf(err, errlen, "%s", call.err);
-		else if (fd < 0)
-			return said(a, fd, err, errlen);
-		listen_fd = fd;
-		snprintf(what, whatlen, "--listen %s", h->listen_arg);
-		return fd;
-	}
-	fd = handover_resolve(h->systemd ? NULL : h->fd_arg, err, errlen);
-	if (h->systemd)
-		snprintf(what, whatlen, "--systemd: descriptor %d", fd);
-	else if (fd != atoi(h->fd_arg))
-		snprintf(what, whatlen, "--fd %s (descriptor %d)", h->fd_arg, fd);
-	else
-		snprintf(what, whatlen, "--fd %s", h->fd_arg);
+	*what = handover_what;
+	if (!a->handover.listen_arg)
+		return handover_fd;
+	fd = sksteer_ns__call(ns, make_listener, &call);
+	if (fd < 0 && call.err[0])
+		snprintf(err, errlen, "%s", call.err);
+	else if (fd < 0)
+		return said(a, fd, err, errlen);
+	listen_fd = fd;
+	snprintf(listen_what, sizeof(listen_what), "--listen %s", a->handover.listen_arg);
+	*what = listen_what;
 	return fd;
 }
 
@@ -123,16 +151,14 @@ static void change_of(const struct args *a, struct sksteer_change *ch)
 int cmd_steer(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen)
 {
 	struct sksteer_change ch;
-	char what[320];
 	int ret;
 
 	change_of(a, &ch);
 	if (options_handover(a)) {
-		ch.socket_fd = handover_prepare(ns, a, what, sizeof(what), err, errlen);
+		ch.socket_fd = handover_socket(ns, a, &ch.socket_name, err, errlen);
 		if (ch.socket_fd < 0)
 			return -1;
 		ch.flags |= SKSTEER_CHANGE_FD;
-		ch.socket_name = what;
 	}
 	if (stop_said("", err, errlen))
 		return -1;

@@ -132,7 +132,7 @@ int show_status(struct sksteer_ns *ns, struct sksteer_status **st, char *err, si
 	int ret = sksteer_ns__status(ns, st);
 
 	if (ret)
-		snprintf(err, errlen, "%s", sksteer_errmsg());
+		snprintf(err, errlen, "%s", cli_say(sksteer_errmsg()));
 	return ret ? -1 : 0;
 }
 
@@ -228,7 +228,7 @@ int cmd_save(struct sksteer_ns *ns, const struct args *a, char *err, size_t errl
 		ret = sksteer_config__text(cfg, &text);
 	sksteer_config__free(cfg);
 	if (ret) {
-		snprintf(err, errlen, "%s", sksteer_errmsg());
+		snprintf(err, errlen, "%s", cli_say(sksteer_errmsg()));
 		return -1;
 	}
 	fputs(text, stdout);

@@ -44,6 +44,12 @@ int cmd_trace(struct sksteer_ns *ns, const struct args *a, char *err, size_t err
 int cmd_read_config(const struct args *a);
 void cmd_free_config(void);
 
+/*
+ * --fd, --systemd: the descriptor found and checked, and CMD checked, before
+ * anything is opened. 0, or 1 with the line printed.
+ */
+int cmd_handover(const struct args *a);
+
 /* Once steering is in place: exec CMD with the socket. Returns only on failure, with err. */
 int cmd_exec(const struct args *a, char *err, size_t errlen);
 
@@ -52,6 +58,9 @@ int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* "this network namespace", or "network namespace PATH" for --netns PATH */
 const char *netns_name(const struct args *a);
+
+/* A library message with its advice said the command line's way (which option to give). */
+const char *cli_say(const char *msg);
 
 /*
  * The library's message of failure ret, with the command line's hint (which

@@ -40,7 +40,7 @@ static int print_fn(enum sksteer_print_level level, const char *format, va_list 
 	if (vasprintf(&msg, format, args) < 0)
 		return -1;
 	fputs(level == SKSTEER_WARN ? "sksteer: warning: " : "sksteer: ", stderr);
-	esc_fputs(ESC_TEXT, msg, stderr);
+	esc_fputs(ESC_TEXT, cli_say(msg), stderr);
 	fputc('\n', stderr);
 	free(msg);
 	return 0;
@@ -57,10 +57,10 @@ static const struct cmd cmds[] = {
 	{ "--check", CMD_READ_ONLY, cmd_check },
 	{ "--save", CMD_READ_ONLY, cmd_save },
 	{ "--dry-run", CMD_PLANS, cmd_dry_run },
-	{ "--config", CMD_LOADS | CMD_MAKES, cmd_config },
+	{ "--config", CMD_CHANGES | CMD_LOADS | CMD_MAKES, cmd_config },
 	{ "--detach", CMD_CHANGES, cmd_detach },
-	{ "steering", CMD_LOADS | CMD_MAKES, cmd_steer },
-	{ "--trace", CMD_LOADS, cmd_trace },
+	{ "steering", CMD_CHANGES | CMD_LOADS | CMD_MAKES, cmd_steer },
+	{ "--trace", CMD_CHANGES | CMD_LOADS, cmd_trace },
 };
 
 static const struct cmd *cmd_select(const struct args *a)
@@ -152,7 +152,7 @@ int main(int argc, char **argv)
 	 * can. The configuration is read first: before anything opens a file that
 	 * could take the place of a closed standard input.
 	 */
-	if (!cmd || privileges_check(&a, cmd) || cmd_read_config(&a) ||
+	if (!cmd || privileges_check(&a, cmd) || cmd_read_config(&a) || cmd_handover(&a) ||
 	    ((cmd->flags & CMD_LOADS) && privileges_kernel()) || enough_files() ||
 	    open_ns(&a, cmd, &ns))
 		return 1;

@@ -309,7 +309,7 @@ static const struct sksteer_target *only_target(const struct live *l, char *err,
 
 	if (n == 1)
 		return &l->addrs[only];
-	snprintf(err, errlen, "%s: name the target with -s",
+	snprintf(err, errlen, "%s: name the target",
 		 n ? "several targets are steered here" : "nothing is steered here yet");
 	return NULL;
 }
@@ -486,7 +486,7 @@ int ports_edit(const struct live *l, const struct sksteer_target *t, const struc
 			format_ports(&odd, list, sizeof(list));
 			snprintf(err, errlen,
 				 "port%s %s %s not steered to %s: nothing to remove there (see "
-				 "sksteer --list)",
+				 "the status)",
 				 portset_count(&odd) > 1 ? "s" : "", list,
 				 portset_count(&odd) > 1 ? "are" : "is", name);
 			return -1;
@@ -497,8 +497,7 @@ int ports_edit(const struct live *l, const struct sksteer_target *t, const struc
 		portset_or(out, add);
 	if (!portset_count(out)) {
 		snprintf(err, errlen,
-			 "that leaves %s without ports: to stop steering to it, run 'sksteer "
-			 "--detach -s %s'",
+			 "that leaves %s without ports: to stop steering to it, detach %s",
 			 name, name);
 		return -1;
 	}

@@ -421,7 +421,7 @@ void clients_adopt(struct live *l, const struct change *c, int slot)
 		sock_list_free(&socks);
 	}
 	if (unmarked)
-		pr_warn("%zu sockets on the ports --force takes could not be made "
+		pr_warn("%zu sockets on the ports a forced change takes could not be made "
 			"servers to the UDP client watcher (%u at most): they keep replies to what "
 			"they send",
 			unmarked, SKSTEER_UDP_ADOPTED);

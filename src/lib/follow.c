@@ -41,7 +41,7 @@ static int cgroup_savable(const char *path, char *err, size_t errlen)
 	    (!strpbrk(path, " \t") && esc_len(ESC_TEXT, path) == strlen(path) + backslashes))
 		return 0;
 	snprintf(err, errlen,
-		 "--follow-cgroup %s: the path holds white space, a control character or bytes "
+		 "follow_cgroup %s: the path holds white space, a control character or bytes "
 		 "that are no UTF-8, which a configuration file cannot hold: give the cgroup a "
 		 "plain name",
 		 path);
@@ -65,10 +65,10 @@ static int cgroup_resolve(const char *path, uint64_t *id, char *rel, size_t rell
 	if (rfd < 0) {
 		snprintf(
 			err, errlen,
-			"--follow needs the cgroup v2 hierarchy, and none is mounted here (no "
+			"follow needs the cgroup v2 hierarchy, and none is mounted here (no "
 			"cgroup2 in /proc/self/mountinfo): mount it (mount -t cgroup2 none "
-			"/sys/fs/cgroup/unified), or re-run 'sksteer -s TARGET' after each restart "
-			"of the server (the sksteer-follow@ unit does)");
+			"/sys/fs/cgroup/unified), or steer to TARGET anew after each restart of "
+			"the server (the sksteer-follow@ unit does)");
 		return -1;
 	}
 	rootlen = strlen(root);
@@ -87,7 +87,7 @@ static int cgroup_resolve(const char *path, uint64_t *id, char *rel, size_t rell
 	close(rfd);
 	if (fd < 0 || fstat(fd, &st)) {
 		snprintf(err, errlen,
-			 "--follow-cgroup %s: %s in the cgroup v2 hierarchy at %s: give a cgroup "
+			 "follow_cgroup %s: %s in the cgroup v2 hierarchy at %s: give a cgroup "
 			 "that exists (e.g. /system.slice/haproxy.service)",
 			 path, strerror(errno), root);
 		if (fd >= 0)
@@ -111,17 +111,17 @@ int follow_check(const struct sksteer_target *t, int mode, const char *cgroup, c
 	format_target(t, name, sizeof(name));
 	if (t->proto != IPPROTO_TCP) {
 		snprintf(err, errlen,
-			 "--follow %s: the kernel tells BPF of TCP listen() calls only, not of UDP "
-			 "binds: after the server re-binds, run 'sksteer -s %s' (the "
-			 "sksteer-follow@ unit does on restarts)",
+			 "follow %s: the kernel tells BPF of TCP listen() calls only, not of UDP "
+			 "binds: after the server re-binds, steer to %s anew (the sksteer-follow@ "
+			 "unit does on restarts)",
 			 name, name);
 		return -1;
 	}
 	ret = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SOCK_OPS, NULL);
 	if (ret <= 0) {
 		snprintf(err, errlen,
-			 "--follow: this kernel cannot run sock_ops programs (%s): re-run "
-			 "'sksteer -s %s' after each restart of the server instead",
+			 "follow: this kernel cannot run sock_ops programs (%s): steer to %s anew "
+			 "after each restart of the server instead",
 			 ret ? strerror(-ret) : "not supported", name);
 		return -1;
 	}
@@ -135,8 +135,8 @@ int follow_check(const struct sksteer_target *t, int mode, const char *cgroup, c
 	skel = follow_bpf__open_and_load();
 	if (!skel) {
 		snprintf(err, errlen,
-			 "--follow: the kernel refused the follower program (%s; run with -v for "
-			 "the verifier log): re-run 'sksteer -s %s' after each restart of the "
+			 "follow: the kernel refused the follower program (%s; the debug messages "
+			 "have the verifier log): steer to %s anew after each restart of the "
 			 "server instead",
 			 strerror(errno), name);
 		return -1;
@@ -144,7 +144,7 @@ int follow_check(const struct sksteer_target *t, int mode, const char *cgroup, c
 	follow_bpf__destroy(skel);
 	if (strlen(rel) >= sizeof(((struct sksteer_follow *)0)->cgroup_path)) {
 		snprintf(err, errlen,
-			 "--follow-cgroup %s: the path is too long (127 bytes at most)", cgroup);
+			 "follow_cgroup %s: the path is too long (127 bytes at most)", cgroup);
 		return -1;
 	}
 	return 0;
@@ -269,8 +269,7 @@ static int attach_instance(struct live *l, int prog_fd, uint64_t id, const char 
 		if (cg >= 0)
 			close(cg);
 		snprintf(err, errlen,
-			 "the cgroup %s is gone, or was made anew: run sksteer with "
-			 "--follow --follow-cgroup %s again",
+			 "the cgroup %s is gone, or was made anew: follow with cgroup %s again",
 			 rel, rel);
 		return -1;
 	}
@@ -445,7 +444,7 @@ int follow_sync(struct live *l, char *err, size_t errlen)
 
 			snprintf(err, errlen,
 				 "target %s: the owner of its socket is not recorded, so no socket "
-				 "could be entitled to take over: run 'sksteer -s %s' once",
+				 "could be entitled to take over: steer to %s anew once",
 				 format_target(&l->addrs[s], name, sizeof(name)), name);
 			goto out;
 		}

@@ -194,8 +194,8 @@ static const char *bpffs_root(bool mount, char *buf, size_t len, char *err, size
 	if (!outer) {
 		snprintf(err, errlen,
 			 "under 'ip netns exec', sksteer cannot reach the bpffs of the namespace "
-			 "ip was run from (pins made here would vanish at exit): run 'sksteer "
-			 "--netns /run/netns/NAME ...' from outside instead");
+			 "ip was run from (pins made here would vanish at exit): open it by path "
+			 "from outside instead");
 		return NULL;
 	}
 	snprintf(buf, len, "/proc/%d/root" BPFFS, outer);
@@ -485,8 +485,8 @@ int pins_lock(struct pins *p, int op, char *err, size_t errlen)
 	if (pid)
 		snprintf(who, sizeof(who), " (pid %d%s%s)", pid, comm[0] ? ", " : "", comm);
 	snprintf(err, errlen,
-		 "another run%s holds the lock on %s (waited %u s): wait for it to finish, or give "
-		 "--wait SECONDS to wait longer",
+		 "another run%s holds the lock on %s (waited %u s): wait for it to finish, or wait "
+		 "longer",
 		 who, p->dir, pins_lock_wait_s);
 	return -1;
 }

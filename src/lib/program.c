@@ -29,7 +29,7 @@ static int reuse_map(struct live *l, struct bpf_map *map, int fd, char *err, siz
 	    info.map_flags != bpf_map__map_flags(map)) {
 		snprintf(err, errlen,
 			 "the steering pinned in %s comes from an incompatible sksteer version "
-			 "(map '%s' differs): run 'sksteer --detach', then apply the "
+			 "(map '%s' differs): detach all steering here, then apply the "
 			 "configuration again",
 			 l->pins.dir, bpf_map__name(map));
 		return -1;

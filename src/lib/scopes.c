@@ -326,13 +326,13 @@ int scope_get(struct live *l, const struct prefix *p, char *err, size_t errlen)
 	format_prefix(p, name, sizeof(name));
 	if (l->fds[MAP_SCOPES] < 0 || l->fds[MAP_PREFIXES] < 0 || l->fds[MAP_PREFIX_LIST] < 0 ||
 	    l->layout_from) {
-		snprintf(err, errlen, "--dst %s: the steering program was not upgraded", name);
+		snprintf(err, errlen, "dst %s: the steering program was not upgraded", name);
 		return -1;
 	}
 	if (!free_s || family_count(l, p->family) >= SKSTEER_PREFIXES) {
 		snprintf(err, errlen,
-			 "--dst %s: at most %d destination prefixes per address family can bind "
-			 "ports: remove one first (sksteer --list shows them)",
+			 "dst %s: at most %d destination prefixes per address family can bind "
+			 "ports: remove one first (the status lists them)",
 			 name, SKSTEER_PREFIXES);
 		return -1;
 	}
@@ -345,7 +345,7 @@ int scope_get(struct live *l, const struct prefix *p, char *err, size_t errlen)
 	l->scope_prefix[free_s] = *p;
 	ret = write_lists(l);
 	if (ret) {
-		snprintf(err, errlen, "--dst %s: cannot write the prefix list: %s", name,
+		snprintf(err, errlen, "dst %s: cannot write the prefix list: %s", name,
 			 strerror(-ret));
 		return -1;
 	}

@@ -287,7 +287,7 @@ static void explain_missing(const struct sock_list *l, const struct sksteer_targ
 		format_target(&l->socks[i].addr, other, sizeof(other));
 		snprintf(err, errlen,
 			 "nothing %s at %s in this network namespace, but %s does: give that "
-			 "address with -s",
+			 "address as the target",
 			 what, want, other);
 		return;
 	}

@@ -88,9 +88,9 @@ int sock_from_fd(int fd, const char *what, uint64_t netns_ino, struct sock_info 
 	memset(s, 0, sizeof(*s));
 	if (fstat(fd, &st)) {
 		snprintf(err, errlen,
-			 "%s is not an open descriptor of sksteer: pass the socket down to it as "
-			 "descriptor %d (e.g. 'sksteer --fd %d ... %d<&SOCKET' in a shell)",
-			 what, fd, fd, fd);
+			 "%s is not an open descriptor of this process: pass the socket down to it "
+			 "as descriptor %d",
+			 what, fd);
 		return -1;
 	}
 	if (!S_ISSOCK(st.st_mode)) {
@@ -158,8 +158,7 @@ int sock_from_fd(int fd, const char *what, uint64_t netns_ino, struct sock_info 
 			close(ns);
 			snprintf(err, errlen,
 				 "%s: the socket at %s belongs to network namespace %llu, not to "
-				 "the one steered here (%llu): run sksteer in the socket's "
-				 "namespace, or with --netns",
+				 "the one steered here (%llu): steer in the socket's namespace",
 				 what, name, (unsigned long long)nst.st_ino,
 				 (unsigned long long)netns_ino);
 			return -1;
