@@ -71,6 +71,7 @@ static const struct {
 	{ "give that address as the target", "give that address with -s" },
 	{ "name the target", "name the target with -s" },
 	{ "give its ports", "give its ports with -p" },
+	{ "so nothing to trace", "so nothing to trace: steer with -p and -s first" },
 };
 
 /* msg with lib's phrase (at its first place) as cli says it, into out. Whether it was there. */
