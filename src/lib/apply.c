@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Changes against the live steering: plans, single changes, edits and detaching; see apply.h. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -231,30 +232,53 @@ static int print_plan(const struct config *have, const struct config *want, FILE
 	return lines > 0;
 }
 
-int plan_apply(struct live *l, const struct plan *p, char *err, size_t errlen)
+/*
+ * What one run changes, in the lifecycle every change goes through
+ * (change()): a whole plan, or one target's change.
+ */
+struct step {
+	const char *stop_point; /* the last point a signal stops it at: "before steering" */
+	/* the targets' maps changed, once the program and the maps are in place */
+	int (*apply)(struct live *l, struct step *s, char *err, size_t errlen);
+	/* the follow options set, once the program runs */
+	int (*follow)(struct live *l, struct step *s, char *err, size_t errlen);
+	const struct change *c; /* the changes, for the UDP client watcher's warnings */
+	int n;
+	void *ctx;
+};
+
+/*
+ * The lifecycle: the program loaded against the pins (and swapped in first
+ * where an upgrade's maps need it), the step's change made on the maps,
+ * then the program attached (a first run) or swapped in, the follow options
+ * set and the follower and the UDP client watcher brought in step. A run
+ * that leaves nothing to steer removes the program and the pins, as
+ * --detach. 0, or -1 with err.
+ */
+static int change(struct live *l, struct step *s, char *err, size_t errlen)
 {
-	const struct config *want = &p->want;
 	struct sksteer_bpf *skel;
 	int ret = -1, only;
 
+	if (l->pins.live && l->fds[MAP_PORTS] < 0 && live_open(l, err, errlen))
+		return -1;
 	skel = program_load(l, false, err, errlen);
 	if (!skel)
 		return -1;
 	/* loading changed nothing that runs: the last point to stop at with nothing changed */
-	if (stop_check("before applying", err, errlen))
+	if (stop_check(s->stop_point, err, errlen))
 		goto out;
 	/* an upgraded program runs before the maps change in ways only it can read */
 	if (l->pins.live && (l->migrated || l->maps_added) && program_sync(l, skel, err, errlen))
 		goto out;
-	/* a first run planned against an empty state: now the maps program_load() made */
+	/* a first run (planned against an empty state): now the maps program_load() made */
 	if (!l->pins.live) {
 		live_unmap(l);
 		l->table_copied = false; /* live_read() maps the table */
 		if (live_read(l, err, errlen))
 			goto out;
 	}
-	if (clients_start(l, err, errlen) ||
-	    (p->n && live_apply_set(l, p->c, p->socks, p->n, err, errlen)))
+	if (clients_start(l, err, errlen) || s->apply(l, s, err, errlen))
 		goto out;
 	if (!live_count(l, &only)) {
 		/* nothing left to steer: as --detach, the program goes and the pins with it */
@@ -265,17 +289,49 @@ int plan_apply(struct live *l, const struct plan *p, char *err, size_t errlen)
 	} else {
 		ret = program_attach(l, skel, err, errlen);
 	}
-	/* each line's follow options, then the follower in step with them */
-	for (int i = 0; !ret && l->pins.live && i < want->n; i++)
-		ret = follow_set(l, &want->t[i].addr, follow_mode(&want->t[i]),
-				 want->t[i].follow_cgroup, err, errlen);
+	/* the follow options, then the follower in step with every target */
+	if (!ret && l->pins.live)
+		ret = s->follow(l, s, err, errlen);
 	if (!ret && l->pins.live)
 		ret = follow_sync(l, err, errlen);
 	if (!ret && live_count(l, &only))
-		clients_done(l, p->c, p->n);
+		clients_done(l, s->c, s->n);
 out:
 	program_free(skel);
 	return ret;
+}
+
+static int plan_set(struct live *l, struct step *s, char *err, size_t errlen)
+{
+	const struct plan *p = s->ctx;
+
+	return p->n ? live_apply_set(l, p->c, p->socks, p->n, err, errlen) : 0;
+}
+
+/* each line's follow options */
+static int plan_follow(struct live *l, struct step *s, char *err, size_t errlen)
+{
+	const struct config *want = &((const struct plan *)s->ctx)->want;
+	int ret = 0;
+
+	for (int i = 0; !ret && i < want->n; i++)
+		ret = follow_set(l, &want->t[i].addr, follow_mode(&want->t[i]),
+				 want->t[i].follow_cgroup, err, errlen);
+	return ret;
+}
+
+int plan_apply(struct live *l, const struct plan *p, char *err, size_t errlen)
+{
+	struct step s = {
+		.stop_point = "before applying",
+		.apply = plan_set,
+		.follow = plan_follow,
+		.c = p->c,
+		.n = p->n,
+		.ctx = (void *)p,
+	};
+
+	return change(l, &s, err, errlen);
 }
 
 int plan_make(struct live *l, struct config *want, const struct apply_opts *o, struct plan *p,
@@ -384,51 +440,57 @@ int change_dry_run(struct live *l, const struct change *given, const struct port
 	return ret;
 }
 
+/* One target's change: what change_run() was asked. */
+struct one {
+	struct change *c;
+	const struct portset *add, *remove;
+	struct portset ports; /* the target's ports, edited */
+	int follow;
+	const char *cgroup;
+};
+
+static int one_apply(struct live *l, struct step *s, char *err, size_t errlen)
+{
+	struct one *o = s->ctx;
+	struct change *c = o->c;
+
+	if (!c->target && !(c->target = only_target(l, err, errlen)))
+		return -1;
+	/* --add, --remove: the ports the target has, edited */
+	if (o->add || o->remove) {
+		if (ports_edit(l, c->target, o->add, o->remove, &o->ports, err, errlen))
+			return -1;
+		c->ports = &o->ports;
+	}
+	clients_plan(l, c);
+	return live_apply(l, c, err, errlen);
+}
+
+/* the follow mode asked for, if any */
+static int one_follow(struct live *l, struct step *s, char *err, size_t errlen)
+{
+	const struct one *o = s->ctx;
+
+	return follow_set(l, o->c->target, o->follow, o->cgroup, err, errlen);
+}
+
 int change_run(struct live *l, struct change *c, const struct portset *add,
 	       const struct portset *remove, int follow, const char *cgroup, char *err,
 	       size_t errlen)
 {
-	struct sksteer_bpf *skel;
-	struct portset ports;
-	int ret = -1;
+	struct one o = { .c = c, .add = add, .remove = remove, .follow = follow, .cgroup = cgroup };
+	struct step s = {
+		.stop_point = "before steering",
+		.apply = one_apply,
+		.follow = one_follow,
+		.c = c,
+		.n = 1,
+		.ctx = &o,
+	};
+	int ret = change(l, &s, err, errlen);
 
-	if (l->pins.live && l->fds[MAP_PORTS] < 0 && live_open(l, err, errlen))
-		return -1;
-	skel = program_load(l, false, err, errlen);
-	if (!skel)
-		return -1;
-	/* loading changed nothing that runs: the last point to stop at with nothing changed */
-	if (stop_check("before steering", err, errlen))
-		goto out;
-	/* an upgraded program runs before the maps change in ways only it can read */
-	if (l->pins.live && (l->migrated || l->maps_added) && program_sync(l, skel, err, errlen))
-		goto out;
-	if (!l->pins.live && live_read(l, err, errlen))
-		goto out;
-	if (!c->target && !(c->target = only_target(l, err, errlen)))
-		goto out;
-	/* --add, --remove: the ports the target has, edited */
-	if (add || remove) {
-		if (ports_edit(l, c->target, add, remove, &ports, err, errlen))
-			goto out;
-		c->ports = &ports;
-	}
-	clients_plan(l, c);
-	if (clients_start(l, err, errlen) || live_apply(l, c, err, errlen))
-		goto out;
-	if (l->pins.live)
-		ret = program_sync(l, skel, err, errlen);
-	else
-		ret = program_attach(l, skel, err, errlen);
-	/* the follow mode asked for; and what follows the targets, after any change to them */
-	if (!ret)
-		ret = follow_update(l, c->target, follow, cgroup, err, errlen);
-	if (!ret)
-		clients_done(l, c, 1);
-out:
-	if (c->ports == &ports)
+	if (c->ports == &o.ports)
 		c->ports = NULL;
-	program_free(skel);
 	return ret;
 }
 

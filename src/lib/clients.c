@@ -153,10 +153,10 @@ static int netns_cookie(int cgroup_fd, uint64_t *cookie)
 	return ret ? probe_netns_cookie(cgroup_fd, cookie) : 0;
 }
 
-/* The watcher this run loaded and has not attached yet (see clients_start()). */
-static struct clients_bpf *pending;
-static int pending_cgroup = -1;
-static char pending_root[PATH_MAX];
+/* The watcher this thread loaded and has not attached yet (see clients_start()). */
+static __thread struct clients_bpf *pending;
+static __thread int pending_cgroup = -1;
+static __thread char pending_root[PATH_MAX];
 
 static void drop_pending(void)
 {

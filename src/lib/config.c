@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Configuration files: parsing, the canonical form, and the diff between two; see config.h. */
 #include <ctype.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -378,7 +379,7 @@ static void write_target(FILE *f, const char *prefix, const struct config_target
 /* The options that are state, as a line gives them (in a static buffer). */
 static const char *option_words(const struct config_target *t)
 {
-	static char words[256];
+	static __thread char words[256]; /* per thread: handles in threads are independent */
 
 	snprintf(words, sizeof(words), "%s%s%s%s%s",
 		 t->options & CONFIG_FAIL_CLOSED ? "fail-closed" : "",

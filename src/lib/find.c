@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Putting a chosen socket into the targets sockmap from inside the kernel; see find.h. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>

@@ -286,7 +286,7 @@ static int attach_instance(struct live *l, int prog_fd, uint64_t id, const char 
 }
 
 /* The cgroups follow_set() gave targets, until follow_sync() records them. */
-static struct {
+static __thread struct {
 	bool set;
 	uint64_t id;
 	char rel[128];

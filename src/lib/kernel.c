@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* The running kernel's version, where no probe can tell; see kernel.h. */
 #include <stdio.h>
 #include <sys/utsname.h>
 #include "kernel.h"

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Port lists, targets and prefixes: parsing and printing, no syscalls; see parse.h. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <netinet/in.h>

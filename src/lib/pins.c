@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* The pinned state of a namespace: bpffs, the pin directory and its lock; see pins.h. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

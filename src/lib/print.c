@@ -29,8 +29,7 @@ const char *sksteer_errmsg(void)
 	return last_error;
 }
 
-int lib_error(int err, const char *msg)
+void lib_set_error(const char *msg)
 {
 	snprintf(last_error, sizeof(last_error), "%s", msg);
-	return err;
 }

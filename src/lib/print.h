@@ -15,7 +15,14 @@ void pr_print(enum sksteer_print_level level, const char *fmt, ...)
 #define pr_warn(...) pr_print(SKSTEER_WARN, __VA_ARGS__)
 #define pr_debug(...) pr_print(SKSTEER_DEBUG, __VA_ARGS__)
 
+/* Records msg as this thread's last failure. */
+void lib_set_error(const char *msg);
+
 /* Records msg as this thread's last failure; returns err (a negative errno). */
-int lib_error(int err, const char *msg);
+static inline int lib_error(int err, const char *msg)
+{
+	lib_set_error(msg);
+	return err;
+}
 
 #endif /* __SKSTEER_PRINT_H */

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* The lookup program's lifecycle: load against the pins, attach, swap; see program.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Target sockets found with sock_diag, and their owners in /proc; see sockets.h. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -52,7 +53,7 @@ static void add_sock(struct sock_list *list, const struct inet_diag_msg *m, int 
 /* Reads one dump's answers. 1 when the dump is done, 0 for more, negative errno on error. */
 static int read_dump(int nl, struct sock_list *list, size_t *cap, int proto)
 {
-	static char buf[32768] __attribute__((aligned(4)));
+	static __thread char buf[32768] __attribute__((aligned(4))); /* per thread */
 	ssize_t n = recv(nl, buf, sizeof(buf), 0);
 	struct nlmsghdr *h;
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* What a namespace steers and how its lookups went, read from the pins; see status.h. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>

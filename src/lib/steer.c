@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* The live configuration of a namespace: targets and ports, read and changed; see steer.h. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
