@@ -133,7 +133,7 @@ int main(int argc, char **argv)
 	static char program_name[] = "sksteer";
 	char err[1024] = "";
 	const struct cmd *cmd;
-	struct sksteer_ns *ns;
+	struct sksteer_ns *ns = NULL;
 	struct args a;
 	int ret;
 

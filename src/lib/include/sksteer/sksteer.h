@@ -21,7 +21,8 @@
  * (shared when read_only, exclusive otherwise) until sksteer_ns__close(), so
  * changes from threads, processes and the sksteer command are serialised, and
  * a reader sees no change half made. A handle that waits for the lock waits
- * at most opts.lock_wait_s seconds. An operation that needs the namespace
+ * at most opts.lock_wait_s seconds (so a thread that opens a second handle to
+ * change a namespace its first one holds gets -EBUSY then). An operation that needs the namespace
  * (finding a socket, attaching) enters it in the calling thread only, and
  * returns to the thread's own namespace before it returns.
  *
@@ -89,8 +90,9 @@ struct sksteer_ns_opts {
  * file), or with NULL the calling thread's own: 0 with *ns set, or -errno
  * (-EBUSY: another change held the lock for lock_wait_s). Opening makes
  * nothing; the first change makes the pin directory (and mounts bpffs at
- * /sys/fs/bpf where none is mounted). The handle holds the lock until it is
- * closed: keep it only while working on the namespace.
+ * /sys/fs/bpf where none is mounted). The handle holds the directory's lock
+ * until it is closed (where nothing is steered yet, from its first change
+ * on): keep it only while working on the namespace.
  */
 SKSTEER_API int sksteer_ns__open(const char *netns_path, const struct sksteer_ns_opts *opts,
 				 struct sksteer_ns **ns);
