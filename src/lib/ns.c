@@ -82,8 +82,14 @@ int ns_create(struct sksteer_ns *ns, char *err, size_t errlen)
 		errno = EPERM;
 		return -1;
 	}
-	if (ns->l.pins.dir_fd >= 0)
+	if (ns->l.pins.dir_fd >= 0) {
+		/* once a handle: pins of namespaces that died, as a first change sweeps them */
+		if (!ns->swept)
+			pins_sweep(&ns->l.pins);
+		ns->swept = true;
 		return 0;
+	}
+	ns->swept = true;
 	return pins_open(&ns->l.pins, ino, PINS_CREATE, err, errlen) < 0 ? -1 : 0;
 }
 

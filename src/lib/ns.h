@@ -18,6 +18,7 @@ struct sksteer_ns {
 	bool read_only;
 	int lock_wait_s; /* 0: none */
 	volatile int *stop;
+	bool swept; /* the pins of namespaces that died were removed (ns_create()) */
 };
 
 /* Whether an operation enters the handle's namespace */

@@ -410,6 +410,18 @@ static void remove_stale(const char *base, const struct pins *ours)
 		closedir(d);
 }
 
+void pins_sweep(const struct pins *p)
+{
+	char base[PATH_MAX], *slash;
+
+	snprintf(base, sizeof(base), "%s", p->dir);
+	slash = strrchr(base, '/');
+	if (!slash)
+		return;
+	*slash = '\0';
+	remove_stale(base, p);
+}
+
 /* Who holds a lock on the directory, from /proc/locks; 0 if unseen (another PID namespace). */
 static pid_t lock_holder(int dir_fd, char *comm, size_t len)
 {

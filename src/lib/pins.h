@@ -74,6 +74,12 @@ extern __thread unsigned int pins_lock_wait_s; /* per thread: each handle sets i
 /* flock(op) on the directory, for at most pins_lock_wait_s; 0, or -1 with one line in err. */
 int pins_lock(struct pins *p, int op, char *err, size_t errlen);
 
+/*
+ * Removes the pin directories of namespaces that are gone (their links steer
+ * nothing), as a first run's pins_open() does, but p's.
+ */
+void pins_sweep(const struct pins *p);
+
 /* Unlocks; removes the directory again if this run created it and left it empty. */
 void pins_close(struct pins *p);
 
