@@ -15,6 +15,12 @@
 #include "parse.h"
 #include "steer.h"
 
+/*
+ * A reader's copy of a packed table (value_size 8) or one of layout 2 (1), from map fd:
+ * the port table's or a scope table's.
+ */
+volatile uint8_t *table_copy(int fd, uint32_t value_size);
+
 /* Opens (or, for a reader, copies) the pinned scope tables and reads the prefixes. */
 int scopes_read(struct live *l, char *err, size_t errlen);
 

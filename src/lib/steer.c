@@ -32,45 +32,6 @@ static int set_owner(struct live *l, int scope, uint32_t key, int family, uint8_
 }
 
 /*
- * A read-only fd cannot be mapped shared (the kernel requires VM_SHARED), so
- * readers take a copy: one batch lookup of the whole table, packed whatever
- * the layout (value_size 8: eight keys an element; 1: layout 2, one a key).
- */
-volatile uint8_t *table_copy(int fd, uint32_t value_size)
-{
-	uint32_t per_elem = value_size == 1 ? 1 : SKSTEER_KEYS_PER_ELEM;
-	uint32_t elems = SKSTEER_PORT_KEYS / per_elem, *keys = malloc(elems * sizeof(*keys));
-	uint8_t *copy = calloc(TABLE_BYTES, 1), *values = malloc(TABLE_BYTES);
-	uint32_t out, count = 0;
-	void *in = NULL;
-
-	while (copy && values && keys && count < elems) {
-		__u32 n = elems - count;
-		int ret = bpf_map_lookup_batch(fd, in, &out, keys + count,
-					       values + (size_t)count * per_elem, &n, NULL);
-
-		count += n;
-		in = &out;
-		if (ret && errno == ENOENT)
-			break;
-		if (ret)
-			goto fail;
-	}
-	if (!copy || !values || !keys)
-		goto fail;
-	for (uint32_t i = 0; i < count; i++)
-		memcpy(copy + (size_t)keys[i] * per_elem, values + (size_t)i * per_elem, per_elem);
-	free(keys);
-	free(values);
-	return copy;
-fail:
-	free(copy);
-	free(keys);
-	free(values);
-	return NULL;
-}
-
-/*
  * Which layout the pins have: l->layout_from is 2 or 3 for older ones
  * (migrated when the run changes anything), 0 for layout 4 (whose port table
  * and prefixes are ours: only the UDP client rule's map is new) and ours.

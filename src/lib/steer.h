@@ -143,9 +143,6 @@ void live_ports_any(const struct live *l, int slot, struct portset *out);
 /* The ports target slot owns in scope. */
 void live_scope_ports(const struct live *l, int slot, int scope, struct portset *out);
 
-/* A reader's copy of a packed table (value_size 8) or one of layout 2 (1), from map fd. */
-volatile uint8_t *table_copy(int fd, uint32_t value_size);
-
 /* The flags the program passes to bpf_sk_assign() for target slot. */
 uint32_t live_flags(const struct live *l, int slot);
 
