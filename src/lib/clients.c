@@ -17,7 +17,9 @@
 #include "print.h"
 #include "scopes.h"
 #include "clients.skel.h"
+#include "live.h"
 #include "sockets.h"
+#include "view.h"
 
 #ifndef SO_NETNS_COOKIE
 #define SO_NETNS_COOKIE 71

@@ -13,7 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include "steer.h"
+#include "parse.h"
+
+struct change;
+struct live;
 
 /* The namespace's ephemeral range; false (and 0-0) when it cannot be read. */
 bool ephemeral_range(unsigned int *lo, unsigned int *hi);

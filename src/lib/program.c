@@ -7,9 +7,12 @@
 #include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "live.h"
+#include "moves.h"
 #include "program.h"
 #include "routes.h"
 #include "sksteer.skel.h"
+#include "view.h"
 
 static struct bpf_map *skel_map(struct sksteer_bpf *skel, enum pinned_map m)
 {

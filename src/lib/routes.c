@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 #include <bpf/bpf.h>
+#include "live.h"
 #include "routes.h"
 #include "scopes.h"
 

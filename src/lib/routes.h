@@ -4,13 +4,14 @@
  * holds a route per port; a route names the AF_INET target and the AF_INET6
  * target that own the port (either may be missing; then the other gets both
  * families, as a lone socket always did). Owns the routes map and the choice
- * of route ids; steer.c changes owners through route_set_owner().
+ * of route ids; moves.c changes owners through route_set_owner().
  */
 #ifndef __SKSTEER_ROUTES_H
 #define __SKSTEER_ROUTES_H
 
 #include <stdint.h>
-#include "steer.h"
+
+struct live;
 
 /*
  * Reads the routes (l->pairs, l->route_used) from the routes map, or, for

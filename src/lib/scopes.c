@@ -11,6 +11,7 @@
 #include <linux/membarrier.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
+#include "live.h"
 #include "scopes.h"
 
 #define TABLE_BYTES ((size_t)SKSTEER_PORT_KEYS)

@@ -13,7 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "parse.h"
-#include "steer.h"
+
+struct live;
 
 /*
  * A reader's copy of a packed table (value_size 8) or one of layout 2 (1), from map fd:

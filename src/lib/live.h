@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * struct live: one namespace's steering as this process holds it (the pinned maps, the
+ * targets, the port table), and the lookups through its tables. Types and inline code only:
+ * view.c reads it, guard.c checks changes against it, moves.c makes them.
+ */
+#ifndef __SKSTEER_LIVE_H
+#define __SKSTEER_LIVE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "parse.h"
+#include "pins.h"
+
+struct live {
+	struct pins pins;
+	int fds[NR_MAPS]; /* map fds; -1 until open */
+	struct sksteer_target addrs[SKSTEER_SLOTS]; /* proto 0: free slot */
+	/*
+	 * The port table, mapped into our memory: the program reads the same bytes.
+	 * One array element per key; the owner's slot is its first byte.
+	 */
+	volatile uint8_t *table;
+	size_t table_len;
+	unsigned int stride; /* bytes from one key's owner to the next: 1, or 8 in layout 2 */
+	bool table_copied; /* a reader's copy (PINS_READ), always packed, not a mapping */
+	/*
+	 * Pins of an older layout (2), which program_load() migrates; then
+	 * migrated, until program_sync() has swapped the program and re-pinned.
+	 */
+	int layout_from;
+	unsigned int layout_pinned; /* the layout map's value; 0 before layout 3 */
+	bool migrated;
+	bool maps_added; /* maps older pins lacked were made: the live program must change */
+	/* the ephemeral range while the UDP client watcher runs (clients.h); 0: it does not */
+	uint16_t clients_from, clients_to;
+	/* route -> its AF_INET and AF_INET6 target (src/routes.c); in use or free */
+	uint8_t pairs[SKSTEER_ROUTES][2];
+	bool route_used[SKSTEER_ROUTES];
+	/*
+	 * Destination scopes (src/scopes.c): scope S's prefix (family 0: no such
+	 * scope) and table (mapped, or a reader's copy; NULL: none). Table 0
+	 * holds the unscoped routes of keys the port table marks.
+	 */
+	struct prefix scope_prefix[SKSTEER_SCOPES];
+	volatile uint8_t *scope_table[SKSTEER_SCOPES];
+	int scope_fd[SKSTEER_SCOPES]; /* writers only; 0 when not open */
+	uint32_t list; /* the prefix list lookups use (prefix_list) */
+};
+
+/* Whether a port table byte marks a key with scoped bindings (layout 4; a route before). */
+static inline bool route_is_mark(const struct live *l, uint8_t b)
+{
+	return b == SKSTEER_SCOPED && !l->layout_from;
+}
+
+/*
+ * The route key has in scope (0: every address, however the port table
+ * holds it; -1: a scope not made yet, which has none).
+ */
+static inline uint8_t scope_route(const struct live *l, int scope, uint32_t key)
+{
+	uint8_t b;
+
+	if (scope)
+		return scope > 0 && l->scope_table[scope] ? l->scope_table[scope][key] : 0;
+	b = l->table[(size_t)key * l->stride];
+	if (!route_is_mark(l, b))
+		return b;
+	return l->scope_table[0] ? l->scope_table[0][key] : 0;
+}
+
+/* The unscoped route of key (layout 2: a target slot, its own route). */
+static inline uint8_t port_route(const struct live *l, uint32_t key)
+{
+	return scope_route(l, 0, key);
+}
+
+/* 0 for AF_INET, 1 for AF_INET6: which of a route's two targets a socket family is. */
+static inline int family_index(int family)
+{
+	return family == 10 /* AF_INET6 */;
+}
+
+/* The target of the given socket family that owns key, or 0. */
+static inline uint8_t port_owner(const struct live *l, uint32_t key, int family)
+{
+	return l->pairs[port_route(l, key)][family_index(family)];
+}
+
+/* The owner of key among targets of the family of target slot's socket. */
+static inline uint8_t slot_port_owner(const struct live *l, uint32_t key, int slot)
+{
+	return port_owner(l, key, l->addrs[slot].family);
+}
+
+/* As slot_port_owner(), in scope. */
+static inline uint8_t scope_port_owner(const struct live *l, int scope, uint32_t key, int slot)
+{
+	return l->pairs[scope_route(l, scope, key)][family_index(l->addrs[slot].family)];
+}
+
+struct sock_info;
+
+struct change {
+	const struct sksteer_target *target;
+	const struct prefix *dst; /* --dst: the ports bind for these destinations only; NULL: all */
+	const struct portset *ports; /* NULL: keep the target's ports */
+	bool new_socket; /* resolve the target's socket afresh */
+	bool restart; /* -s alone: the new socket alone, not its SO_REUSEPORT group */
+	enum { FAIL_CLOSED_KEEP, FAIL_CLOSED_ON, FAIL_CLOSED_OFF } fail_closed;
+	bool force; /* take ports from other targets and from other listeners */
+	const struct sock_info *given; /* handed over (--fd, --listen, --systemd): not looked up */
+};
+
+static inline uint32_t port_key(int proto, unsigned int port)
+{
+	return SKSTEER_PROTO_BIT((uint32_t)proto) | port;
+}
+
+#endif /* __SKSTEER_LIVE_H */
