@@ -117,7 +117,7 @@ CONFIG := $(OUTPUT)/config
 # (libsksteer); src/cli: the command line, its first client. Objects go flat in $(OUTPUT): no
 # two sources share a basename. The pure helpers are objects of their own, so that tests and
 # fuzzers link them alone.
-LIB_SRCS := apply.c config.c program.c view.c guard.c moves.c status.c parse.c sockets.c pins.c find.c kernel.c \
+LIB_SRCS := apply.c config.c program.c view.c guard.c moves.c layout.c status.c parse.c sockets.c pins.c find.c kernel.c \
 	cgroup.c clients.c handover.c follow.c routes.c scopes.c escape.c stop.c print.c ns.c plan.c \
 	change.c snapshot.c
 CLI_SRCS := main.c trace.c usage.c input.c signals.c

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "layout.h"
 #include "parse.h"
 #include "pins.h"
 
@@ -25,14 +26,17 @@ struct live {
 	size_t table_len;
 	unsigned int stride; /* bytes from one key's owner to the next: 1, or 8 in layout 2 */
 	bool table_copied; /* a reader's copy (PINS_READ), always packed, not a mapping */
-	/*
-	 * Pins of an older layout (2), which program_load() migrates; then
-	 * migrated, until program_sync() has swapped the program and re-pinned.
-	 */
-	int layout_from;
-	unsigned int layout_pinned; /* the layout map's value; 0 before layout 3 */
-	bool migrated;
-	bool maps_added; /* maps older pins lacked were made: the live program must change */
+	union {
+		struct layout layout; /* layout.h */
+		/*
+		 * Transitional: apply.c's names for layout's first two fields,
+		 * until it asks layout_upgraded(&l->layout) instead. Not for new code.
+		 */
+		struct {
+			bool migrated;
+			bool maps_added;
+		};
+	};
 	/* the ephemeral range while the UDP client watcher runs (clients.h); 0: it does not */
 	uint16_t clients_from, clients_to;
 	/* route -> its AF_INET and AF_INET6 target (src/routes.c); in use or free */
@@ -52,7 +56,7 @@ struct live {
 /* Whether a port table byte marks a key with scoped bindings (layout 4; a route before). */
 static inline bool route_is_mark(const struct live *l, uint8_t b)
 {
-	return b == SKSTEER_SCOPED && !l->layout_from;
+	return b == SKSTEER_SCOPED && !layout_from(&l->layout);
 }
 
 /*

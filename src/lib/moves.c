@@ -252,14 +252,14 @@ int live_remove_scope(struct live *l, int slot, const struct prefix *dst, char *
 }
 
 /*
- * During a migration (l->migrated) the old program still runs, with the old
+ * During a migration (layout_migrated()) the old program still runs, with the old
  * table, until program_sync() swaps the new one in: a target that lost its
  * ports in the new table keeps its socket until then, or the old program's
  * ports for it would fail meanwhile (and for good, if the run died there).
  */
 int live_drop_empty(struct live *l, char *err, size_t errlen)
 {
-	return l->migrated ? 0 : drop_empty_targets(l, err, errlen);
+	return layout_migrated(&l->layout) ? 0 : drop_empty_targets(l, err, errlen);
 }
 
 /*

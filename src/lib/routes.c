@@ -35,7 +35,7 @@ void routes_read(struct live *l)
 {
 	memset(l->pairs, 0, sizeof(l->pairs));
 	memset(l->route_used, 0, sizeof(l->route_used));
-	if (l->layout_from == 2 || l->fds[MAP_ROUTES] < 0) {
+	if (layout_from(&l->layout) == 2 || l->fds[MAP_ROUTES] < 0) {
 		for (int slot = 1; slot < SKSTEER_SLOTS && slot <= LAST_ROUTE; slot++) {
 			if (!l->addrs[slot].proto)
 				continue;

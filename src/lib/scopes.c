@@ -175,7 +175,7 @@ static int relist_table(struct live *l, int scope)
 int scopes_read(struct live *l, char *err, size_t errlen)
 {
 	memset(l->scope_prefix, 0, sizeof(l->scope_prefix));
-	if (l->layout_from)
+	if (layout_from(&l->layout))
 		return 0; /* no prefixes before layout 4 */
 	scopes_read_prefixes(l);
 	for (int s = 0; s < SKSTEER_SCOPES; s++) {
@@ -365,7 +365,7 @@ int scope_get(struct live *l, const struct prefix *p, char *err, size_t errlen)
 			free_s = s;
 	format_prefix(p, name, sizeof(name));
 	if (l->fds[MAP_SCOPES] < 0 || l->fds[MAP_PREFIXES] < 0 || l->fds[MAP_PREFIX_LIST] < 0 ||
-	    l->layout_from) {
+	    layout_from(&l->layout)) {
 		snprintf(err, errlen, "--dst %s: the steering program was not upgraded", name);
 		return -1;
 	}
@@ -464,7 +464,7 @@ void scopes_gc(struct live *l)
 {
 	bool dropped = false, any = false;
 
-	if (l->pins.mode == PINS_READ || l->layout_from)
+	if (l->pins.mode == PINS_READ || layout_from(&l->layout))
 		return;
 	repair_marks(l);
 	for (int s = 1; s < SKSTEER_SCOPES; s++) {

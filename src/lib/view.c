@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include "layout.h"
 #include "routes.h"
 #include "scopes.h"
 #include "sockets.h"
@@ -17,55 +18,6 @@
 
 /* The packed table: one byte per key, the layout a reader's copy always has. */
 #define TABLE_BYTES ((size_t)SKSTEER_PORT_KEYS)
-
-/*
- * Which layout the pins have: l->layout_from is 2 or 3 for older ones
- * (migrated when the run changes anything), 0 for layout 4 (whose port table
- * and prefixes are ours: only the UDP client rule's map is new) and ours.
- */
-static int pinned_layout(struct live *l, char *err, size_t errlen)
-{
-	struct bpf_map_info info = {};
-	uint32_t zero = 0, v = 0;
-	__u32 len = sizeof(info);
-
-	l->layout_from = 0;
-	l->layout_pinned = 0;
-	if (l->fds[MAP_LAYOUT] >= 0 && !bpf_map_lookup_elem(l->fds[MAP_LAYOUT], &zero, &v) &&
-	    v > SKSTEER_LAYOUT) {
-		snprintf(
-			err, errlen,
-			"the steering pinned in %s comes from a newer sksteer (map layout %u; this "
-			"one knows up to %u): use that sksteer, or run 'sksteer --detach' and "
-			"apply the configuration again",
-			l->pins.dir, v, SKSTEER_LAYOUT);
-		return -1;
-	}
-	if (bpf_obj_get_info_by_fd(l->fds[MAP_PORTS], &info, &len)) {
-		snprintf(err, errlen, "cannot read the pinned port table: %s", strerror(errno));
-		return -1;
-	}
-	/*
-	 * Layout 3 differs only in the maps scoped bindings add, layout 4 in the
-	 * UDP client rule's: made, and the program swapped (program_load()).
-	 */
-	if (v >= 3 && info.value_size == 8 && info.max_entries == SKSTEER_PORT_ELEMS) {
-		l->layout_from = v == 3 ? 3 : 0;
-		l->layout_pinned = v;
-		return 0;
-	}
-	if (l->fds[MAP_LAYOUT] < 0 && info.value_size == 1 &&
-	    info.max_entries == SKSTEER_PORT_KEYS) {
-		l->layout_from = 2;
-		return 0;
-	}
-	snprintf(err, errlen,
-		 "the steering pinned in %s has a map layout this sksteer does not know (map "
-		 "'ports' differs): use the sksteer that made it, or run 'sksteer --detach' and "
-		 "apply the configuration again",
-		 l->pins.dir);
-	return -1;
-}
 
 int live_read(struct live *l, char *err, size_t errlen)
 {
@@ -76,12 +28,12 @@ int live_read(struct live *l, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	if (pinned_layout(l, err, errlen))
+	if (layout_read(l, err, errlen))
 		return -1;
-	l->stride = l->layout_from == 2 ? 8 : 1;
+	l->stride = layout_from(&l->layout) == 2 ? 8 : 1;
 	l->table_len = TABLE_BYTES * l->stride;
 	if (l->pins.mode == PINS_READ) {
-		l->table = table_copy(l->fds[MAP_PORTS], l->layout_from == 2 ? 1 : 8);
+		l->table = table_copy(l->fds[MAP_PORTS], layout_from(&l->layout) == 2 ? 1 : 8);
 		l->table_copied = l->table != NULL;
 		l->stride = 1;
 	} else {
