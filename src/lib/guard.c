@@ -159,8 +159,7 @@ int guard_hijack(const struct live *l, const struct change *c, int scope, uint64
 
 		if (!s->addr.port || !portset_has(c->ports, s->addr.port) || !in_scope(s, c) ||
 		    port_owner(l, base + s->addr.port, c->target->family) ||
-		    l->pairs[scope_route(l, scope, base + s->addr.port)]
-			    [family_index(c->target->family)] ||
+		    scope_owner(l, scope, base + s->addr.port, c->target->family) ||
 		    is_target_socket(cookies, s->cookie) || keeps_port(l, s) ||
 		    !same_family(s, c->target))
 			continue;

@@ -13,6 +13,7 @@
 #include "layout.h"
 #include "parse.h"
 #include "pins.h"
+#include "routes.h"
 
 struct live {
 	struct pins pins;
@@ -39,9 +40,7 @@ struct live {
 	};
 	/* the ephemeral range while the UDP client watcher runs (clients.h); 0: it does not */
 	uint16_t clients_from, clients_to;
-	/* route -> its AF_INET and AF_INET6 target (src/routes.c); in use or free */
-	uint8_t pairs[SKSTEER_ROUTES][2];
-	bool route_used[SKSTEER_ROUTES];
+	struct routes routes; /* routes.h */
 	/*
 	 * Destination scopes (src/scopes.c): scope S's prefix (family 0: no such
 	 * scope) and table (mapped, or a reader's copy; NULL: none). Table 0
@@ -81,16 +80,16 @@ static inline uint8_t port_route(const struct live *l, uint32_t key)
 	return scope_route(l, 0, key);
 }
 
-/* 0 for AF_INET, 1 for AF_INET6: which of a route's two targets a socket family is. */
-static inline int family_index(int family)
+/* The target of the given socket family that owns key in scope, or 0. */
+static inline uint8_t scope_owner(const struct live *l, int scope, uint32_t key, int family)
 {
-	return family == 10 /* AF_INET6 */;
+	return route_pair(&l->routes, scope_route(l, scope, key))[family_index(family)];
 }
 
 /* The target of the given socket family that owns key, or 0. */
 static inline uint8_t port_owner(const struct live *l, uint32_t key, int family)
 {
-	return l->pairs[port_route(l, key)][family_index(family)];
+	return scope_owner(l, 0, key, family);
 }
 
 /* The owner of key among targets of the family of target slot's socket. */
@@ -102,7 +101,7 @@ static inline uint8_t slot_port_owner(const struct live *l, uint32_t key, int sl
 /* As slot_port_owner(), in scope. */
 static inline uint8_t scope_port_owner(const struct live *l, int scope, uint32_t key, int slot)
 {
-	return l->pairs[scope_route(l, scope, key)][family_index(l->addrs[slot].family)];
+	return scope_owner(l, scope, key, l->addrs[slot].family);
 }
 
 struct sock_info;

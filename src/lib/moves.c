@@ -216,7 +216,7 @@ static int drop_empty_targets(struct live *l, char *err, size_t errlen)
 
 			if (scope && !l->scope_table[scope])
 				break;
-			own = l->pairs[scope_route(l, scope, key)];
+			own = route_pair(&l->routes, scope_route(l, scope, key));
 			owned[own[0]]++;
 			owned[own[1]]++;
 		}
