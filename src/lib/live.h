@@ -14,6 +14,7 @@
 #include "parse.h"
 #include "pins.h"
 #include "routes.h"
+#include "scopes.h"
 
 struct live {
 	struct pins pins;
@@ -41,15 +42,17 @@ struct live {
 	/* the ephemeral range while the UDP client watcher runs (clients.h); 0: it does not */
 	uint16_t clients_from, clients_to;
 	struct routes routes; /* routes.h */
-	/*
-	 * Destination scopes (src/scopes.c): scope S's prefix (family 0: no such
-	 * scope) and table (mapped, or a reader's copy; NULL: none). Table 0
-	 * holds the unscoped routes of keys the port table marks.
-	 */
-	struct prefix scope_prefix[SKSTEER_SCOPES];
-	volatile uint8_t *scope_table[SKSTEER_SCOPES];
-	int scope_fd[SKSTEER_SCOPES]; /* writers only; 0 when not open */
-	uint32_t list; /* the prefix list lookups use (prefix_list) */
+	union {
+		struct scopes scopes; /* scopes.h */
+		/*
+		 * Transitional: the name apply.c, status.c and src/cli/trace.c
+		 * read scope S's prefix by (the first field of scopes), until
+		 * they ask scope_prefix(&l->scopes, S). Not for new code.
+		 */
+		struct {
+			struct prefix scope_prefix[SKSTEER_SCOPES];
+		};
+	};
 };
 
 /* Whether a port table byte marks a key with scoped bindings (layout 4; a route before). */
@@ -64,14 +67,18 @@ static inline bool route_is_mark(const struct live *l, uint8_t b)
  */
 static inline uint8_t scope_route(const struct live *l, int scope, uint32_t key)
 {
+	const volatile uint8_t *t;
 	uint8_t b;
 
-	if (scope)
-		return scope > 0 && l->scope_table[scope] ? l->scope_table[scope][key] : 0;
+	if (scope) {
+		t = scope > 0 ? scope_table(&l->scopes, scope) : NULL;
+		return t ? t[key] : 0;
+	}
 	b = l->table[(size_t)key * l->stride];
 	if (!route_is_mark(l, b))
 		return b;
-	return l->scope_table[0] ? l->scope_table[0][key] : 0;
+	t = scope_table(&l->scopes, 0);
+	return t ? t[key] : 0;
 }
 
 /* The unscoped route of key (layout 2: a target slot, its own route). */

@@ -179,7 +179,8 @@ int live_remove(struct live *l, int slot, char *err, size_t errlen)
 
 	/* removing frees routes: only a route in use remains */
 	for (int scope = 0; scope < SKSTEER_SCOPES; scope++)
-		if ((!scope || l->scope_table[scope]) && set_ports(l, slot, scope, &empty))
+		if ((!scope || scope_has_table(&l->scopes, scope)) &&
+		    set_ports(l, slot, scope, &empty))
 			return no_routes(err, errlen);
 	/* a sockmap answers EINVAL for a slot whose socket is already gone */
 	if (bpf_map_delete_elem(l->fds[MAP_TARGETS], &key) && errno != ENOENT && errno != EINVAL)
@@ -214,7 +215,7 @@ static int drop_empty_targets(struct live *l, char *err, size_t errlen)
 		for (uint32_t key = 0; key < SKSTEER_PORT_KEYS; key++) {
 			const uint8_t *own;
 
-			if (scope && !l->scope_table[scope])
+			if (scope && !scope_has_table(&l->scopes, scope))
 				break;
 			own = route_pair(&l->routes, scope_route(l, scope, key));
 			owned[own[0]]++;

@@ -105,7 +105,7 @@ void routes_gc(struct live *l)
 
 	for (int scope = 0; scope < SKSTEER_SCOPES; scope++)
 		for (uint32_t key = 0; key < SKSTEER_PORT_KEYS; key++)
-			if (!scope || l->scope_table[scope])
+			if (!scope || scope_has_table(&l->scopes, scope))
 				used[scope_route(l, scope, key)] = true;
 	for (uint32_t r = 1; r <= LAST_ROUTE; r++) {
 		struct sksteer_route none = {};

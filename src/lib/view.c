@@ -135,7 +135,7 @@ void live_ports_any(const struct live *l, int slot, struct portset *out)
 
 	live_scope_ports(l, slot, 0, out);
 	for (int scope = 1; scope < SKSTEER_SCOPES; scope++) {
-		if (!l->scope_table[scope])
+		if (!scope_has_table(&l->scopes, scope))
 			continue;
 		live_scope_ports(l, slot, scope, &more);
 		portset_or(out, &more);
