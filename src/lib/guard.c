@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include "clients.h"
 #include "guard.h"
 #include "scopes.h"
 #include "sockets.h"
@@ -76,8 +77,7 @@ static bool keeps_port(const struct live *l, const struct sock_info *s)
 {
 	if (s->addr.proto != IPPROTO_UDP)
 		return false;
-	return s->state != UDP_CLOSE || (l->clients_from && s->addr.port >= l->clients_from &&
-					 s->addr.port <= l->clients_to);
+	return s->state != UDP_CLOSE || clients_in_range(&l->clients, s->addr.port);
 }
 
 /*

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "clients.h"
 #include "layout.h"
 #include "parse.h"
 #include "pins.h"
@@ -39,8 +40,7 @@ struct live {
 			bool maps_added;
 		};
 	};
-	/* the ephemeral range while the UDP client watcher runs (clients.h); 0: it does not */
-	uint16_t clients_from, clients_to;
+	struct clients clients; /* clients.h */
 	struct routes routes; /* routes.h */
 	union {
 		struct scopes scopes; /* scopes.h */

@@ -267,18 +267,18 @@ int live_drop_empty(struct live *l, char *err, size_t errlen)
  * A UDP target whose ports overlap the ephemeral range, while the client
  * watcher runs: the first port the lookup program checks for client sockets.
  */
-static uint32_t clients_from(const struct live *l, const struct change *c, int slot)
+static uint32_t target_clients_from(const struct live *l, const struct change *c, int slot)
 {
 	struct portset now;
 	const struct portset *ports = c->ports;
 
-	if (c->target->proto != IPPROTO_UDP || !l->clients_from)
+	if (c->target->proto != IPPROTO_UDP || !clients_on(&l->clients))
 		return 0;
 	if (!ports) {
 		live_ports(l, slot, &now);
 		ports = &now;
 	}
-	return ephemeral_overlap(ports, l->clients_from, l->clients_to, NULL) ? l->clients_from : 0;
+	return clients_first(&l->clients, ports);
 }
 
 /* The target's flags after change c (a new socket, --fail-closed or --fail-open). */
@@ -286,7 +286,7 @@ static uint32_t new_flags(const struct live *l, int slot, uint32_t flags, const 
 			  bool new_socket)
 {
 	flags &= (1U << SKSTEER_CLIENTS_SHIFT) - 1;
-	flags |= clients_from(l, c, slot) << SKSTEER_CLIENTS_SHIFT;
+	flags |= target_clients_from(l, c, slot) << SKSTEER_CLIENTS_SHIFT;
 	if (new_socket)
 		flags = (flags & ~SKSTEER_ASSIGN_FLAGS) |
 			(c->restart ? BPF_SK_LOOKUP_F_NO_REUSEPORT : 0);
