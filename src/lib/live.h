@@ -55,6 +55,12 @@ struct live {
 	};
 };
 
+/* Key's byte in the port table: its route, or a mark (view.c maps the table, or copies it). */
+static inline volatile uint8_t *port_byte(const struct live *l, uint32_t key)
+{
+	return l->table + (size_t)key * l->stride;
+}
+
 /* Whether a port table byte marks a key with scoped bindings (layout 4; a route before). */
 static inline bool route_is_mark(const struct live *l, uint8_t b)
 {
@@ -74,7 +80,7 @@ static inline uint8_t scope_route(const struct live *l, int scope, uint32_t key)
 		t = scope > 0 ? scope_table(&l->scopes, scope) : NULL;
 		return t ? t[key] : 0;
 	}
-	b = l->table[(size_t)key * l->stride];
+	b = *port_byte(l, key);
 	if (!route_is_mark(l, b))
 		return b;
 	t = scope_table(&l->scopes, 0);

@@ -76,11 +76,8 @@ static int migrate_table(struct live *l, int old_fd, char *err, size_t errlen)
 	}
 	for (size_t key = 0; key < SKSTEER_PORT_KEYS; key++)
 		packed[key] = port_route(l, (uint32_t)key);
-	live_unmap(l);
+	live_take_table(l, packed);
 	close(old_fd);
-	l->table = packed;
-	l->table_len = SKSTEER_PORT_KEYS;
-	l->stride = 1;
 	layout_migrate(&l->layout);
 	return 0;
 }

@@ -402,7 +402,7 @@ static bool any_scope_binds(const struct live *l, uint32_t key)
 
 void scope_set_route(struct live *l, int scope, uint32_t key, uint8_t route)
 {
-	volatile uint8_t *main = l->table + (size_t)key * l->stride, *rest = l->scopes.table[0];
+	volatile uint8_t *main = port_byte(l, key), *rest = l->scopes.table[0];
 
 	if (!scope) {
 		if (route_is_mark(l, *main))
@@ -448,14 +448,15 @@ static void drop_table(struct live *l, int scope)
 static void repair_marks(struct live *l)
 {
 	for (uint32_t key = 0; l->scopes.table[0] && key < SKSTEER_PORT_KEYS; key++) {
-		bool marked = route_is_mark(l, l->table[key]), bound = any_scope_binds(l, key);
+		volatile uint8_t *main = port_byte(l, key);
+		bool marked = route_is_mark(l, *main), bound = any_scope_binds(l, key);
 
 		if (marked && !bound) {
-			l->table[key] = l->scopes.table[0][key];
+			*main = l->scopes.table[0][key];
 		} else if (!marked && bound) {
-			l->scopes.table[0][key] = l->table[key];
+			l->scopes.table[0][key] = *main;
 			__atomic_thread_fence(__ATOMIC_SEQ_CST);
-			l->table[key] = SKSTEER_SCOPED;
+			*main = SKSTEER_SCOPED;
 		}
 	}
 }

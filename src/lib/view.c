@@ -91,6 +91,15 @@ void live_unmap(struct live *l)
 	else if (l->table)
 		munmap((void *)l->table, l->table_len);
 	l->table = NULL;
+	l->table_copied = false;
+}
+
+void live_take_table(struct live *l, volatile uint8_t *table)
+{
+	live_unmap(l);
+	l->table = table;
+	l->table_len = TABLE_BYTES;
+	l->stride = 1;
 }
 
 int live_find(const struct live *l, const struct sksteer_target *t)

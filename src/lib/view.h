@@ -27,6 +27,9 @@ int live_empty(struct live *l, char *err, size_t errlen);
 /* Unmaps (or frees the copy of) the port table. */
 void live_unmap(struct live *l);
 
+/* The port table is table from now on (packed, mapped: a migration's new one); the old one goes. */
+void live_take_table(struct live *l, volatile uint8_t *table);
+
 /* The slot of target t, or -1. */
 int live_find(const struct live *l, const struct sksteer_target *t);
 
