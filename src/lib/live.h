@@ -23,12 +23,17 @@ struct live {
 	struct sksteer_target addrs[SKSTEER_SLOTS]; /* proto 0: free slot */
 	/*
 	 * The port table, mapped into our memory: the program reads the same bytes.
-	 * One array element per key; the owner's slot is its first byte.
+	 * One array element per key; the owner's slot is its first byte. view.c
+	 * maps it; the rest reach a key's byte through port_byte().
 	 */
 	volatile uint8_t *table;
 	size_t table_len;
 	unsigned int stride; /* bytes from one key's owner to the next: 1, or 8 in layout 2 */
 	bool table_copied; /* a reader's copy (PINS_READ), always packed, not a mapping */
+	/*
+	 * Each module's own state, declared in its header: only that module's
+	 * functions touch its fields; the rest ask its accessors.
+	 */
 	union {
 		struct layout layout; /* layout.h */
 		/*
