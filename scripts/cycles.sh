@@ -11,12 +11,12 @@
 # others, so none can be read, tested or changed without them all.
 set -eu
 
-out=${1:-.output}
+out=$(realpath "${1:-$(dirname "$0")/../.output}")
 cd "$(dirname "$0")/.."
 [ -d "$out" ] || { echo "cycles.sh: no $out: build first" >&2; exit 2; }
 
 edges=$(mktemp)
-trap 'rm -f "$edges"' EXIT
+trap 'rm -f "$edges" "$edges.nm"' EXIT
 
 for c in src/lib/*.c src/cli/*.c; do
 	a=$(basename "$c" .c)
@@ -43,7 +43,6 @@ nm -A -u $objs | awk '{ n = split($1, p, "/"); o = p[n]; sub(/\.o:.*/, "", o);
 awk '$1 == "D" { def[$3] = $2; next }
      $1 == "U" && ($3 in def) && def[$3] != $2 { print $2, def[$3], "call", $3 }' \
 	"$edges.nm" >>"$edges"
-rm -f "$edges.nm"
 
 # Tarjan's strongly connected components; each edge's first reason is kept to name it.
 awk '
