@@ -117,7 +117,7 @@ CONFIG := $(OUTPUT)/config
 # (libsksteer); src/cli: the command line, its first client. Objects go flat in $(OUTPUT): no
 # two sources share a basename. The pure helpers are objects of their own, so that tests and
 # fuzzers link them alone.
-LIB_SRCS := apply.c config.c program.c steer.c status.c parse.c sockets.c pins.c find.c kernel.c \
+LIB_SRCS := apply.c config.c program.c view.c guard.c moves.c layout.c status.c parse.c sockets.c pins.c find.c kernel.c \
 	cgroup.c clients.c follow.c routes.c scopes.c escape.c stop.c print.c ns.c plan.c sockfd.c tracing.c \
 	change.c snapshot.c
 CLI_SRCS := main.c options.c messages.c privileges.c cmd_change.c cmd_show.c json.c metrics.c \

@@ -17,7 +17,9 @@
 #include "print.h"
 #include "scopes.h"
 #include "clients.skel.h"
+#include "live.h"
 #include "sockets.h"
+#include "view.h"
 
 #ifndef SO_NETNS_COOKIE
 #define SO_NETNS_COOKIE 71
@@ -337,14 +339,14 @@ int clients_plan(struct live *l, const struct change *c)
 		return 0;
 	if (!watching(l) && !cgroup2_mounted())
 		return 1;
-	l->clients_from = (uint16_t)lo;
-	l->clients_to = (uint16_t)hi;
+	l->clients.from = (uint16_t)lo;
+	l->clients.to = (uint16_t)hi;
 	return 0;
 }
 
 int clients_start(struct live *l, char *err, size_t errlen)
 {
-	if (!l->clients_from || watching(l))
+	if (!l->clients.from || watching(l))
 		return 0;
 	if (l->fds[MAP_UDP_CLIENTS] < 0 || l->fds[MAP_UDP_REPLIES] < 0) {
 		snprintf(err, errlen, "the pinned maps lack udp_clients or udp_replies");
@@ -401,7 +403,7 @@ void clients_adopt(struct live *l, const struct change *c, int slot)
 	struct sock_list socks;
 	uint64_t *counts;
 
-	if (!c->force || !c->ports || c->target->proto != IPPROTO_UDP || !l->clients_from)
+	if (!c->force || !c->ports || c->target->proto != IPPROTO_UDP || !l->clients.from)
 		return;
 	adopted = watch_map(l, ADOPTED_PIN);
 	table = watch_map(l, TABLE_PIN);
@@ -412,7 +414,7 @@ void clients_adopt(struct live *l, const struct change *c, int slot)
 			uint32_t port = s->addr.port;
 
 			if (s->state == UDP_CLOSE && portset_has(c->ports, port) &&
-			    port >= l->clients_from && port <= l->clients_to &&
+			    port >= l->clients.from && port <= l->clients.to &&
 			    scope_port_owner(l, scope, base + port, slot) != slot &&
 			    !sock_is_target(l, s->cookie) &&
 			    !make_server(adopted, table, counts, s))
@@ -438,10 +440,10 @@ static uint32_t wanted_from(struct live *l, int slot, bool watched)
 {
 	struct portset ports;
 
-	if (l->addrs[slot].proto != IPPROTO_UDP || !watched || !l->clients_from)
+	if (l->addrs[slot].proto != IPPROTO_UDP || !watched || !l->clients.from)
 		return 0;
 	live_ports_any(l, slot, &ports); /* every address's and every prefix's */
-	return ephemeral_overlap(&ports, l->clients_from, l->clients_to, NULL) ? l->clients_from :
+	return ephemeral_overlap(&ports, l->clients.from, l->clients.to, NULL) ? l->clients.from :
 										 0;
 }
 
@@ -454,8 +456,8 @@ int clients_sync(struct live *l, char *err, size_t errlen)
 	if (l->fds[MAP_TARGET_FLAGS] < 0 || l->fds[MAP_UDP_CLIENTS] < 0)
 		return 0;
 	if (ephemeral_range(&lo, &hi)) {
-		l->clients_from = (uint16_t)lo;
-		l->clients_to = (uint16_t)hi;
+		l->clients.from = (uint16_t)lo;
+		l->clients.to = (uint16_t)hi;
 	}
 	for (int slot = 1; slot < SKSTEER_SLOTS && !need; slot++)
 		need = wanted_from(l, slot, true) != 0;

@@ -13,7 +13,19 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include "steer.h"
+#include "parse.h"
+
+struct change;
+struct live;
+
+/*
+ * The ephemeral range while the UDP client watcher runs, or a change plans it
+ * (struct live's clients): clients.c's alone, asked through the functions
+ * below. from 0: it does not.
+ */
+struct clients {
+	uint16_t from, to;
+};
 
 /* The namespace's ephemeral range; false (and 0-0) when it cannot be read. */
 bool ephemeral_range(unsigned int *lo, unsigned int *hi);
@@ -22,9 +34,30 @@ bool ephemeral_range(unsigned int *lo, unsigned int *hi);
 bool ephemeral_overlap(const struct portset *p, unsigned int lo, unsigned int hi,
 		       struct portset *overlap);
 
+/* Whether the watcher runs for this run's changes (or one of them plans it). */
+static inline bool clients_on(const struct clients *cl)
+{
+	return cl->from != 0;
+}
+
+/* Whether port is in the range the watcher keeps client replies in, while it runs. */
+static inline bool clients_in_range(const struct clients *cl, unsigned int port)
+{
+	return cl->from && port >= cl->from && port <= cl->to;
+}
+
+/*
+ * The first port the lookup program checks for client sockets, for a UDP
+ * target with ports: the range's, if they overlap it; else 0.
+ */
+static inline uint32_t clients_first(const struct clients *cl, const struct portset *ports)
+{
+	return ephemeral_overlap(ports, cl->from, cl->to, NULL) ? cl->from : 0;
+}
+
 /*
  * Before change c is checked: when it gives a UDP target ephemeral ports and
- * the watcher runs or can run here, sets l->clients_from/to, so that the
+ * the watcher runs or can run here, sets l->clients (the range), so that the
  * checks and the target's flags count on the rule. Changes nothing. Returns
  * 1 when c needs the rule and it cannot run here (no cgroup v2), else 0.
  */

@@ -8,9 +8,13 @@
 #include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "layout.h"
+#include "live.h"
+#include "moves.h"
 #include "program.h"
 #include "routes.h"
 #include "sksteer.skel.h"
+#include "view.h"
 
 static struct bpf_map *skel_map(struct sksteer_bpf *skel, enum pinned_map m)
 {
@@ -73,13 +77,9 @@ static int migrate_table(struct live *l, int old_fd, char *err, size_t errlen)
 	}
 	for (size_t key = 0; key < SKSTEER_PORT_KEYS; key++)
 		packed[key] = port_route(l, (uint32_t)key);
-	live_unmap(l);
+	live_take_table(l, packed);
 	close(old_fd);
-	l->table = packed;
-	l->table_len = SKSTEER_PORT_KEYS;
-	l->stride = 1;
-	l->layout_from = 0;
-	l->migrated = true;
+	layout_migrate(&l->layout);
 	return 0;
 }
 
@@ -113,7 +113,7 @@ static int commit_layout(struct live *l, char *err, size_t errlen)
 		pin_restrict(&l->pins, name);
 	}
 	unlinkat(l->pins.dir_fd, "events", 0);
-	l->migrated = false;
+	layout_commit(&l->layout);
 	return 0;
 }
 
@@ -125,8 +125,9 @@ static int new_map(struct live *l, struct sksteer_bpf *skel, int m, char *err, s
 	l->fds[m] = dup(bpf_map__fd(skel_map(skel, m)));
 	if (m == MAP_LAYOUT)
 		bpf_map_update_elem(l->fds[m], &zero, &layout, BPF_ANY);
-	l->maps_added |= l->pins.live;
-	if (!l->pins.live || (l->layout_from == 2 && (m == MAP_PORTS || m == MAP_LAYOUT)))
+	if (l->pins.live)
+		layout_add_map(&l->layout);
+	if (!l->pins.live || (layout_from(&l->layout) == 2 && (m == MAP_PORTS || m == MAP_LAYOUT)))
 		return 0;
 	return pin_map(l, m, err, errlen);
 }
@@ -149,7 +150,7 @@ struct sksteer_bpf *program_load(struct live *l, bool trace, char *err, size_t e
 	/* the plain program, or the tracing instance of the same code */
 	bpf_program__set_autoload(skel->progs.sksteer, !trace);
 	bpf_program__set_autoload(skel->progs.sksteer_trace, trace);
-	if (l->layout_from == 2 && l->pins.mode != PINS_READ) {
+	if (layout_from(&l->layout) == 2 && l->pins.mode != PINS_READ) {
 		old_ports = l->fds[MAP_PORTS];
 		l->fds[MAP_PORTS] = -1;
 	}
@@ -175,10 +176,9 @@ struct sksteer_bpf *program_load(struct live *l, bool trace, char *err, size_t e
 	 * once the program runs (and, from 4, the UDP client watcher is replaced:
 	 * clients_sync()).
 	 */
-	if ((l->layout_from == 3 || l->layout_pinned == 4) && l->pins.mode != PINS_READ) {
-		l->layout_from = 0;
-		l->migrated = true;
-	}
+	if ((layout_from(&l->layout) == 3 || layout_pinned(&l->layout) == 4) &&
+	    l->pins.mode != PINS_READ)
+		layout_migrate(&l->layout);
 	return skel;
 fail:
 	if (old_ports >= 0 && l->fds[MAP_PORTS] < 0)
@@ -229,7 +229,7 @@ int program_sync(struct live *l, struct sksteer_bpf *skel, char *err, size_t err
 	char path[PATH_MAX];
 
 	tracer = live_tracer(l, &t);
-	if (tracer == 1 && l->migrated) {
+	if (tracer == 1 && layout_migrated(&l->layout)) {
 		snprintf(
 			err, errlen,
 			"pid %u is tracing this namespace, and upgrading its maps needs the tracing "
@@ -247,8 +247,8 @@ int program_sync(struct live *l, struct sksteer_bpf *skel, char *err, size_t err
 	ret = prog_tag(prog_fd, our_tag);
 	/* reading the live program by id needs CAP_SYS_ADMIN: without it, ours goes in unasked */
 	/* a program of the same tag may still use maps this run replaced */
-	same = !ret && !tracer && !l->maps_added && !link_prog_tag(link_fd, live_tag) &&
-	       !memcmp(live_tag, our_tag, BPF_TAG_SIZE);
+	same = !ret && !tracer && !layout_maps_added(&l->layout) &&
+	       !link_prog_tag(link_fd, live_tag) && !memcmp(live_tag, our_tag, BPF_TAG_SIZE);
 	if (!ret && !same && bpf_link_update(link_fd, prog_fd, NULL))
 		ret = -errno;
 	if (!ret && tracer < 0)
@@ -256,7 +256,7 @@ int program_sync(struct live *l, struct sksteer_bpf *skel, char *err, size_t err
 	close(link_fd);
 	if (ret)
 		snprintf(err, errlen, "cannot update the steering program: %s", strerror(-ret));
-	else if (l->migrated)
+	else if (layout_migrated(&l->layout))
 		return commit_layout(l, err, errlen) || live_drop_empty(l, err, errlen) ? -1 : 0;
 	return ret ? -1 : 0;
 }

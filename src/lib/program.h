@@ -10,7 +10,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "steer.h"
+
+struct live;
 
 struct sksteer_bpf;
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 #include <bpf/bpf.h>
+#include "live.h"
 #include "routes.h"
 #include "scopes.h"
 
@@ -12,7 +13,7 @@
 /* Writes route r's two entries: each family's lookups to its own target, else to the other. */
 static int write_route(struct live *l, uint32_t r)
 {
-	const uint8_t *own = l->pairs[r];
+	const uint8_t *own = l->routes.pairs[r];
 
 	if (l->fds[MAP_ROUTES] < 0)
 		return 0; /* layout 2: no routes yet, migrated when the program is loaded */
@@ -32,14 +33,14 @@ static int write_route(struct live *l, uint32_t r)
 
 void routes_read(struct live *l)
 {
-	memset(l->pairs, 0, sizeof(l->pairs));
-	memset(l->route_used, 0, sizeof(l->route_used));
-	if (l->layout_from == 2 || l->fds[MAP_ROUTES] < 0) {
+	memset(l->routes.pairs, 0, sizeof(l->routes.pairs));
+	memset(l->routes.used, 0, sizeof(l->routes.used));
+	if (layout_from(&l->layout) == 2 || l->fds[MAP_ROUTES] < 0) {
 		for (int slot = 1; slot < SKSTEER_SLOTS && slot <= LAST_ROUTE; slot++) {
 			if (!l->addrs[slot].proto)
 				continue;
-			l->pairs[slot][family_index(l->addrs[slot].family)] = (uint8_t)slot;
-			l->route_used[slot] = true;
+			l->routes.pairs[slot][family_index(l->addrs[slot].family)] = (uint8_t)slot;
+			l->routes.used[slot] = true;
 		}
 		return;
 	}
@@ -49,9 +50,9 @@ void routes_read(struct live *l)
 
 		if (bpf_map_lookup_elem(l->fds[MAP_ROUTES], &key, &e))
 			continue;
-		l->pairs[r][0] = e.owner[0];
-		l->pairs[r][1] = e.owner[1];
-		l->route_used[r] = e.owner[0] || e.owner[1];
+		l->routes.pairs[r][0] = e.owner[0];
+		l->routes.pairs[r][1] = e.owner[1];
+		l->routes.used[r] = e.owner[0] || e.owner[1];
 	}
 }
 
@@ -63,20 +64,21 @@ static int route_for(struct live *l, const uint8_t own[2])
 	if (!own[0] && !own[1])
 		return 0;
 	for (int r = 1; r <= LAST_ROUTE; r++) {
-		if (l->route_used[r] && l->pairs[r][0] == own[0] && l->pairs[r][1] == own[1])
+		if (l->routes.used[r] && l->routes.pairs[r][0] == own[0] &&
+		    l->routes.pairs[r][1] == own[1])
 			return r;
-		if (!l->route_used[r] && !free_r)
+		if (!l->routes.used[r] && !free_r)
 			free_r = r;
 	}
 	if (!free_r) {
 		errno = ENOSPC;
 		return -1;
 	}
-	l->pairs[free_r][0] = own[0];
-	l->pairs[free_r][1] = own[1];
-	l->route_used[free_r] = true;
+	l->routes.pairs[free_r][0] = own[0];
+	l->routes.pairs[free_r][1] = own[1];
+	l->routes.used[free_r] = true;
 	if (write_route(l, (uint32_t)free_r)) {
-		l->route_used[free_r] = false;
+		l->routes.used[free_r] = false;
 		return -1;
 	}
 	return free_r;
@@ -84,7 +86,7 @@ static int route_for(struct live *l, const uint8_t own[2])
 
 int route_set_owner(struct live *l, int scope, uint32_t key, int family, uint8_t slot)
 {
-	const uint8_t *now = l->pairs[scope_route(l, scope, key)];
+	const uint8_t *now = l->routes.pairs[scope_route(l, scope, key)];
 	uint8_t own[2] = { now[0], now[1] };
 	int r;
 
@@ -103,15 +105,15 @@ void routes_gc(struct live *l)
 
 	for (int scope = 0; scope < SKSTEER_SCOPES; scope++)
 		for (uint32_t key = 0; key < SKSTEER_PORT_KEYS; key++)
-			if (!scope || l->scope_table[scope])
+			if (!scope || scope_has_table(&l->scopes, scope))
 				used[scope_route(l, scope, key)] = true;
 	for (uint32_t r = 1; r <= LAST_ROUTE; r++) {
 		struct sksteer_route none = {};
 
-		if (!l->route_used[r] || used[r])
+		if (!l->routes.used[r] || used[r])
 			continue;
-		l->route_used[r] = false;
-		memset(l->pairs[r], 0, sizeof(l->pairs[r]));
+		l->routes.used[r] = false;
+		memset(l->routes.pairs[r], 0, sizeof(l->routes.pairs[r]));
 		for (uint32_t key = 2 * r; l->fds[MAP_ROUTES] >= 0 && key <= 2 * r + 1; key++)
 			bpf_map_update_elem(l->fds[MAP_ROUTES], &key, &none, BPF_ANY);
 	}
@@ -120,7 +122,7 @@ void routes_gc(struct live *l)
 int routes_write_all(struct live *l)
 {
 	for (uint32_t r = 1; r <= LAST_ROUTE; r++) {
-		int ret = l->route_used[r] ? write_route(l, r) : 0;
+		int ret = l->routes.used[r] ? write_route(l, r) : 0;
 
 		if (ret)
 			return ret;

@@ -11,9 +11,49 @@
 #include <linux/membarrier.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
+#include "live.h"
 #include "scopes.h"
 
 #define TABLE_BYTES ((size_t)SKSTEER_PORT_KEYS)
+
+/*
+ * A read-only fd cannot be mapped shared (the kernel requires VM_SHARED), so
+ * readers take a copy: one batch lookup of the whole table, packed whatever
+ * the layout (value_size 8: eight keys an element; 1: layout 2, one a key).
+ */
+volatile uint8_t *table_copy(int fd, uint32_t value_size)
+{
+	uint32_t per_elem = value_size == 1 ? 1 : SKSTEER_KEYS_PER_ELEM;
+	uint32_t elems = SKSTEER_PORT_KEYS / per_elem, *keys = malloc(elems * sizeof(*keys));
+	uint8_t *copy = calloc(TABLE_BYTES, 1), *values = malloc(TABLE_BYTES);
+	uint32_t out, count = 0;
+	void *in = NULL;
+
+	while (copy && values && keys && count < elems) {
+		__u32 n = elems - count;
+		int ret = bpf_map_lookup_batch(fd, in, &out, keys + count,
+					       values + (size_t)count * per_elem, &n, NULL);
+
+		count += n;
+		in = &out;
+		if (ret && errno == ENOENT)
+			break;
+		if (ret)
+			goto fail;
+	}
+	if (!copy || !values || !keys)
+		goto fail;
+	for (uint32_t i = 0; i < count; i++)
+		memcpy(copy + (size_t)keys[i] * per_elem, values + (size_t)i * per_elem, per_elem);
+	free(keys);
+	free(values);
+	return copy;
+fail:
+	free(copy);
+	free(keys);
+	free(values);
+	return NULL;
+}
 
 static void scope_pin_name(int scope, char *buf, size_t len)
 {
@@ -64,23 +104,23 @@ void scopes_read_prefixes(struct live *l)
 {
 	uint32_t zero = 0;
 
-	memset(l->scope_prefix, 0, sizeof(l->scope_prefix));
-	l->list = 0;
+	memset(l->scopes.prefix, 0, sizeof(l->scopes.prefix));
+	l->scopes.list = 0;
 	if (l->fds[MAP_PREFIX_LIST] >= 0)
-		bpf_map_lookup_elem(l->fds[MAP_PREFIX_LIST], &zero, &l->list);
-	l->list &= 1;
-	for (uint32_t i = l->list; i == l->list && l->fds[MAP_PREFIXES] >= 0; i++) {
+		bpf_map_lookup_elem(l->fds[MAP_PREFIX_LIST], &zero, &l->scopes.list);
+	l->scopes.list &= 1;
+	for (uint32_t i = l->scopes.list; i == l->scopes.list && l->fds[MAP_PREFIXES] >= 0; i++) {
 		struct sksteer_prefixes list;
 
 		if (bpf_map_lookup_elem(l->fds[MAP_PREFIXES], &i, &list))
 			continue;
 		for (uint32_t k = 0; k < list.n4 && k < SKSTEER_PREFIXES; k++)
 			if (list.v4[k].scope && list.v4[k].scope < SKSTEER_SCOPES)
-				entry_prefix(&l->scope_prefix[list.v4[k].scope], AF_INET,
+				entry_prefix(&l->scopes.prefix[list.v4[k].scope], AF_INET,
 					     &list.v4[k].addr, &list.v4[k].mask, 1);
 		for (uint32_t k = 0; k < list.n6 && k < SKSTEER_PREFIXES; k++)
 			if (list.v6[k].scope && list.v6[k].scope < SKSTEER_SCOPES)
-				entry_prefix(&l->scope_prefix[list.v6[k].scope], AF_INET6,
+				entry_prefix(&l->scopes.prefix[list.v6[k].scope], AF_INET6,
 					     list.v6[k].addr, list.v6[k].mask, 4);
 	}
 }
@@ -99,17 +139,17 @@ static int open_table(struct live *l, int scope)
 	if (fd < 0)
 		return errno == ENOENT ? 1 : -1;
 	if (l->pins.mode == PINS_READ) {
-		l->scope_table[scope] = table_copy(fd, 8);
+		l->scopes.table[scope] = table_copy(fd, 8);
 		close(fd);
-		return l->scope_table[scope] ? 0 : -1;
+		return l->scopes.table[scope] ? 0 : -1;
 	}
 	t = mmap(NULL, TABLE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (t == MAP_FAILED) {
 		close(fd);
 		return -1;
 	}
-	l->scope_table[scope] = t;
-	l->scope_fd[scope] = fd;
+	l->scopes.table[scope] = t;
+	l->scopes.fd[scope] = fd;
 	return 0;
 }
 
@@ -129,13 +169,13 @@ static int relist_table(struct live *l, int scope)
 
 	if (l->fds[MAP_SCOPES] < 0)
 		return 0;
-	return bpf_map_update_elem(l->fds[MAP_SCOPES], &key, &l->scope_fd[scope], BPF_ANY);
+	return bpf_map_update_elem(l->fds[MAP_SCOPES], &key, &l->scopes.fd[scope], BPF_ANY);
 }
 
 int scopes_read(struct live *l, char *err, size_t errlen)
 {
-	memset(l->scope_prefix, 0, sizeof(l->scope_prefix));
-	if (l->layout_from)
+	memset(l->scopes.prefix, 0, sizeof(l->scopes.prefix));
+	if (layout_from(&l->layout))
 		return 0; /* no prefixes before layout 4 */
 	scopes_read_prefixes(l);
 	for (int s = 0; s < SKSTEER_SCOPES; s++) {
@@ -151,7 +191,7 @@ int scopes_read(struct live *l, char *err, size_t errlen)
 		 * listing its prefix) binds nothing a lookup can reach: a reader
 		 * ignores it, a writer removes it.
 		 */
-		if (!ret && s && !l->scope_prefix[s].family) {
+		if (!ret && s && !l->scopes.prefix[s].family) {
 			if (l->pins.mode == PINS_READ)
 				close_table(l, s);
 			else
@@ -167,14 +207,14 @@ int scopes_read(struct live *l, char *err, size_t errlen)
 
 static void close_table(struct live *l, int scope)
 {
-	if (l->scope_table[scope] && l->scope_fd[scope] > 0)
-		munmap((void *)l->scope_table[scope], TABLE_BYTES);
-	else if (l->scope_table[scope])
-		free((void *)l->scope_table[scope]);
-	if (l->scope_fd[scope] > 0)
-		close(l->scope_fd[scope]);
-	l->scope_table[scope] = NULL;
-	l->scope_fd[scope] = 0;
+	if (l->scopes.table[scope] && l->scopes.fd[scope] > 0)
+		munmap((void *)l->scopes.table[scope], TABLE_BYTES);
+	else if (l->scopes.table[scope])
+		free((void *)l->scopes.table[scope]);
+	if (l->scopes.fd[scope] > 0)
+		close(l->scopes.fd[scope]);
+	l->scopes.table[scope] = NULL;
+	l->scopes.fd[scope] = 0;
 }
 
 void scopes_close(struct live *l)
@@ -204,8 +244,8 @@ static int make_table(struct live *l, int scope, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
-	l->scope_table[scope] = t;
-	l->scope_fd[scope] = fd;
+	l->scopes.table[scope] = t;
+	l->scopes.fd[scope] = fd;
 	/* pinned first: a run cut short leaves a pin the next one finds, never a lost map */
 	unlinkat(l->pins.dir_fd, name, 0);
 	if (bpf_obj_pin(fd, pin_path(&l->pins, name, path, sizeof(path))) ||
@@ -226,7 +266,7 @@ static void build_list(const struct live *l, struct sksteer_prefixes *list)
 
 	memset(list, 0, sizeof(*list));
 	for (int i = 0; i < n; i++) {
-		const struct prefix *p = &l->scope_prefix[order[i]];
+		const struct prefix *p = &l->scopes.prefix[order[i]];
 
 		if (p->family == AF_INET) {
 			struct sksteer_prefix4 *e = &list->v4[list->n4++];
@@ -251,14 +291,14 @@ static void build_list(const struct live *l, struct sksteer_prefixes *list)
 static int write_lists(struct live *l)
 {
 	struct sksteer_prefixes list;
-	uint32_t next = !l->list, zero = 0;
+	uint32_t next = !l->scopes.list, zero = 0;
 
 	build_list(l, &list);
 	grace_period();
 	if (bpf_map_update_elem(l->fds[MAP_PREFIXES], &next, &list, BPF_ANY) ||
 	    bpf_map_update_elem(l->fds[MAP_PREFIX_LIST], &zero, &next, BPF_ANY))
 		return -errno;
-	l->list = next;
+	l->scopes.list = next;
 	return 0;
 }
 
@@ -267,13 +307,13 @@ int scopes_in_order(const struct live *l, int *order)
 	int n = 0;
 
 	for (int s = 1; s < SKSTEER_SCOPES; s++)
-		if (l->scope_prefix[s].family)
+		if (l->scopes.prefix[s].family)
 			order[n++] = s;
 	/* longest first; among equal lengths, by address, so that output is stable */
 	for (int i = 1; i < n; i++) {
 		for (int j = i; j > 0; j--) {
-			const struct prefix *a = &l->scope_prefix[order[j - 1]];
-			const struct prefix *b = &l->scope_prefix[order[j]];
+			const struct prefix *a = &l->scopes.prefix[order[j - 1]];
+			const struct prefix *b = &l->scopes.prefix[order[j]];
 			int tmp;
 
 			if (a->family < b->family ||
@@ -294,7 +334,7 @@ static int family_count(const struct live *l, int family)
 	int n = 0;
 
 	for (int s = 1; s < SKSTEER_SCOPES; s++)
-		n += l->scope_prefix[s].family == family;
+		n += l->scopes.prefix[s].family == family;
 	return n;
 }
 
@@ -308,7 +348,7 @@ int scope_find(const struct live *l, const struct prefix *p)
 	if (!p || !p->family)
 		return 0;
 	for (int s = 1; s < SKSTEER_SCOPES; s++)
-		if (prefix_equal(&l->scope_prefix[s], p))
+		if (prefix_equal(&l->scopes.prefix[s], p))
 			return s;
 	return -1;
 }
@@ -321,11 +361,11 @@ int scope_get(struct live *l, const struct prefix *p, char *err, size_t errlen)
 	if (ret >= 0)
 		return ret;
 	for (int s = SKSTEER_SCOPES - 1; s > 0; s--)
-		if (!l->scope_prefix[s].family)
+		if (!l->scopes.prefix[s].family)
 			free_s = s;
 	format_prefix(p, name, sizeof(name));
 	if (l->fds[MAP_SCOPES] < 0 || l->fds[MAP_PREFIXES] < 0 || l->fds[MAP_PREFIX_LIST] < 0 ||
-	    l->layout_from) {
+	    layout_from(&l->layout)) {
 		snprintf(err, errlen, "dst %s: the steering program was not upgraded", name);
 		return -1;
 	}
@@ -336,13 +376,13 @@ int scope_get(struct live *l, const struct prefix *p, char *err, size_t errlen)
 			 name, SKSTEER_PREFIXES);
 		return -1;
 	}
-	if (!l->scope_table[0] && make_table(l, 0, err, errlen))
+	if (!l->scopes.table[0] && make_table(l, 0, err, errlen))
 		return -1;
-	if (l->scope_table[free_s])
+	if (l->scopes.table[free_s])
 		close_table(l, free_s); /* a table left by a run cut short: start afresh */
 	if (make_table(l, free_s, err, errlen))
 		return -1;
-	l->scope_prefix[free_s] = *p;
+	l->scopes.prefix[free_s] = *p;
 	ret = write_lists(l);
 	if (ret) {
 		snprintf(err, errlen, "dst %s: cannot write the prefix list: %s", name,
@@ -355,14 +395,14 @@ int scope_get(struct live *l, const struct prefix *p, char *err, size_t errlen)
 static bool any_scope_binds(const struct live *l, uint32_t key)
 {
 	for (int s = 1; s < SKSTEER_SCOPES; s++)
-		if (l->scope_table[s] && l->scope_table[s][key])
+		if (l->scopes.table[s] && l->scopes.table[s][key])
 			return true;
 	return false;
 }
 
 void scope_set_route(struct live *l, int scope, uint32_t key, uint8_t route)
 {
-	volatile uint8_t *main = l->table + (size_t)key * l->stride, *rest = l->scope_table[0];
+	volatile uint8_t *main = port_byte(l, key), *rest = l->scopes.table[0];
 
 	if (!scope) {
 		if (route_is_mark(l, *main))
@@ -371,7 +411,7 @@ void scope_set_route(struct live *l, int scope, uint32_t key, uint8_t route)
 			*main = route;
 		return;
 	}
-	l->scope_table[scope][key] = route;
+	l->scopes.table[scope][key] = route;
 	if (route && !route_is_mark(l, *main)) {
 		rest[key] = *main;
 		/* the unscoped route is in place before the mark that sends lookups to it */
@@ -407,15 +447,16 @@ static void drop_table(struct live *l, int scope)
  */
 static void repair_marks(struct live *l)
 {
-	for (uint32_t key = 0; l->scope_table[0] && key < SKSTEER_PORT_KEYS; key++) {
-		bool marked = route_is_mark(l, l->table[key]), bound = any_scope_binds(l, key);
+	for (uint32_t key = 0; l->scopes.table[0] && key < SKSTEER_PORT_KEYS; key++) {
+		volatile uint8_t *main = port_byte(l, key);
+		bool marked = route_is_mark(l, *main), bound = any_scope_binds(l, key);
 
 		if (marked && !bound) {
-			l->table[key] = l->scope_table[0][key];
+			*main = l->scopes.table[0][key];
 		} else if (!marked && bound) {
-			l->scope_table[0][key] = l->table[key];
+			l->scopes.table[0][key] = *main;
 			__atomic_thread_fence(__ATOMIC_SEQ_CST);
-			l->table[key] = SKSTEER_SCOPED;
+			*main = SKSTEER_SCOPED;
 		}
 	}
 }
@@ -424,30 +465,31 @@ void scopes_gc(struct live *l)
 {
 	bool dropped = false, any = false;
 
-	if (l->pins.mode == PINS_READ || l->layout_from)
+	if (l->pins.mode == PINS_READ || layout_from(&l->layout))
 		return;
 	repair_marks(l);
 	for (int s = 1; s < SKSTEER_SCOPES; s++) {
 		bool used = false;
 
-		for (uint32_t key = 0; l->scope_table[s] && !used && key < SKSTEER_PORT_KEYS; key++)
-			used = l->scope_table[s][key] != 0;
+		for (uint32_t key = 0; l->scopes.table[s] && !used && key < SKSTEER_PORT_KEYS;
+		     key++)
+			used = l->scopes.table[s][key] != 0;
 		any |= used;
-		if (used || (!l->scope_prefix[s].family && !l->scope_table[s]))
+		if (used || (!l->scopes.prefix[s].family && !l->scopes.table[s]))
 			continue;
-		memset(&l->scope_prefix[s], 0, sizeof(l->scope_prefix[s]));
+		memset(&l->scopes.prefix[s], 0, sizeof(l->scopes.prefix[s]));
 		dropped = true;
 	}
 	/* out of the list first, then a grace period: no lookup still reads a table that goes */
 	if (dropped && l->fds[MAP_PREFIXES] >= 0)
 		write_lists(l);
 	/* and with the last mark gone, a lookup that read it may still read table 0 */
-	if (dropped || (!any && l->scope_table[0])) {
+	if (dropped || (!any && l->scopes.table[0])) {
 		grace_period();
 		for (int s = 1; s < SKSTEER_SCOPES; s++)
-			if (l->scope_table[s] && !l->scope_prefix[s].family)
+			if (l->scopes.table[s] && !l->scopes.prefix[s].family)
 				drop_table(l, s);
-		if (!any && l->scope_table[0])
+		if (!any && l->scopes.table[0])
 			drop_table(l, 0);
 	}
 }

@@ -13,7 +13,45 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "parse.h"
-#include "steer.h"
+
+struct live;
+
+/*
+ * The destination scopes (struct live's scopes): scopes.c's alone, asked
+ * through the functions below. Table 0 holds the unscoped routes of keys the
+ * port table marks.
+ */
+struct scopes {
+	/* scope S's prefix (family 0: no such scope); first, for live.h's transitional name */
+	struct prefix prefix[SKSTEER_SCOPES];
+	volatile uint8_t *table[SKSTEER_SCOPES]; /* mapped, or a reader's copy; NULL: none */
+	int fd[SKSTEER_SCOPES]; /* writers only; 0 when not open */
+	uint32_t list; /* the prefix list lookups use (prefix_list) */
+};
+
+/* Scope's prefix (family 0: no such scope). */
+static inline const struct prefix *scope_prefix(const struct scopes *scopes, int scope)
+{
+	return &scopes->prefix[scope];
+}
+
+/* Scope's table, each key's route in it (NULL: the scope has none). */
+static inline const volatile uint8_t *scope_table(const struct scopes *scopes, int scope)
+{
+	return scopes->table[scope];
+}
+
+/* Whether scope has a table: a prefix that binds ports (scope 0: some prefix binds them). */
+static inline bool scope_has_table(const struct scopes *scopes, int scope)
+{
+	return scopes->table[scope] != NULL;
+}
+
+/*
+ * A reader's copy of a packed table (value_size 8) or one of layout 2 (1), from map fd:
+ * the port table's or a scope table's.
+ */
+volatile uint8_t *table_copy(int fd, uint32_t value_size);
 
 /* Opens (or, for a reader, copies) the pinned scope tables and reads the prefixes. */
 int scopes_read(struct live *l, char *err, size_t errlen);

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * struct live: one namespace's steering as this process holds it (the pinned maps, the
+ * targets, the port table), and the lookups through its tables. Types and inline code only:
+ * view.c reads it, guard.c checks changes against it, moves.c makes them.
+ */
+#ifndef __SKSTEER_LIVE_H
+#define __SKSTEER_LIVE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "clients.h"
+#include "layout.h"
+#include "parse.h"
+#include "pins.h"
+#include "routes.h"
+#include "scopes.h"
+
+struct live {
+	struct pins pins;
+	int fds[NR_MAPS]; /* map fds; -1 until open */
+	struct sksteer_target addrs[SKSTEER_SLOTS]; /* proto 0: free slot */
+	/*
+	 * The port table, mapped into our memory: the program reads the same bytes.
+	 * One array element per key; the owner's slot is its first byte. view.c
+	 * maps it; the rest reach a key's byte through port_byte().
+	 */
+	volatile uint8_t *table;
+	size_t table_len;
+	unsigned int stride; /* bytes from one key's owner to the next: 1, or 8 in layout 2 */
+	bool table_copied; /* a reader's copy (PINS_READ), always packed, not a mapping */
+	/*
+	 * Each module's own state, declared in its header: only that module's
+	 * functions touch its fields; the rest ask its accessors.
+	 */
+	union {
+		struct layout layout; /* layout.h */
+		/*
+		 * Transitional: apply.c's names for layout's first two fields,
+		 * until it asks layout_upgraded(&l->layout) instead. Not for new code.
+		 */
+		struct {
+			bool migrated;
+			bool maps_added;
+		};
+	};
+	struct clients clients; /* clients.h */
+	struct routes routes; /* routes.h */
+	union {
+		struct scopes scopes; /* scopes.h */
+		/*
+		 * Transitional: the name apply.c, status.c and src/cli/trace.c
+		 * read scope S's prefix by (the first field of scopes), until
+		 * they ask scope_prefix(&l->scopes, S). Not for new code.
+		 */
+		struct {
+			struct prefix scope_prefix[SKSTEER_SCOPES];
+		};
+	};
+};
+
+/* Key's byte in the port table: its route, or a mark (view.c maps the table, or copies it). */
+static inline volatile uint8_t *port_byte(const struct live *l, uint32_t key)
+{
+	return l->table + (size_t)key * l->stride;
+}
+
+/* Whether a port table byte marks a key with scoped bindings (layout 4; a route before). */
+static inline bool route_is_mark(const struct live *l, uint8_t b)
+{
+	return b == SKSTEER_SCOPED && !layout_from(&l->layout);
+}
+
+/*
+ * The route key has in scope (0: every address, however the port table
+ * holds it; -1: a scope not made yet, which has none).
+ */
+static inline uint8_t scope_route(const struct live *l, int scope, uint32_t key)
+{
+	const volatile uint8_t *t;
+	uint8_t b;
+
+	if (scope) {
+		t = scope > 0 ? scope_table(&l->scopes, scope) : NULL;
+		return t ? t[key] : 0;
+	}
+	b = *port_byte(l, key);
+	if (!route_is_mark(l, b))
+		return b;
+	t = scope_table(&l->scopes, 0);
+	return t ? t[key] : 0;
+}
+
+/* The unscoped route of key (layout 2: a target slot, its own route). */
+static inline uint8_t port_route(const struct live *l, uint32_t key)
+{
+	return scope_route(l, 0, key);
+}
+
+/* The target of the given socket family that owns key in scope, or 0. */
+static inline uint8_t scope_owner(const struct live *l, int scope, uint32_t key, int family)
+{
+	return route_pair(&l->routes, scope_route(l, scope, key))[family_index(family)];
+}
+
+/* The target of the given socket family that owns key, or 0. */
+static inline uint8_t port_owner(const struct live *l, uint32_t key, int family)
+{
+	return scope_owner(l, 0, key, family);
+}
+
+/* The owner of key among targets of the family of target slot's socket. */
+static inline uint8_t slot_port_owner(const struct live *l, uint32_t key, int slot)
+{
+	return port_owner(l, key, l->addrs[slot].family);
+}
+
+/* As slot_port_owner(), in scope. */
+static inline uint8_t scope_port_owner(const struct live *l, int scope, uint32_t key, int slot)
+{
+	return scope_owner(l, scope, key, l->addrs[slot].family);
+}
+
+struct sock_info;
+
+struct change {
+	const struct sksteer_target *target;
+	const struct prefix *dst; /* --dst: the ports bind for these destinations only; NULL: all */
+	const struct portset *ports; /* NULL: keep the target's ports */
+	bool new_socket; /* resolve the target's socket afresh */
+	bool restart; /* -s alone: the new socket alone, not its SO_REUSEPORT group */
+	enum { FAIL_CLOSED_KEEP, FAIL_CLOSED_ON, FAIL_CLOSED_OFF } fail_closed;
+	bool force; /* take ports from other targets and from other listeners */
+	const struct sock_info *given; /* handed over (--fd, --listen, --systemd): not looked up */
+};
+
+static inline uint32_t port_key(int proto, unsigned int port)
+{
+	return SKSTEER_PROTO_BIT((uint32_t)proto) | port;
+}
+
+#endif /* __SKSTEER_LIVE_H */

@@ -1,0 +1,566 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Applying changes to the live state: ports that move between targets, targets added and
+ * removed, their sockets, flags and records; never a steered port unsteered on the way.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "clients.h"
+#include "find.h"
+#include "guard.h"
+#include "moves.h"
+#include "routes.h"
+#include "scopes.h"
+#include "sockets.h"
+#include "view.h"
+
+/*
+ * Makes target slot (0: none) the owner of key in scope for sockets of
+ * family. One byte of a table changes (see route_set_owner()): a lookup sees
+ * the old owner or the new one, never a mix and never a gap.
+ */
+static int set_owner(struct live *l, int scope, uint32_t key, int family, uint8_t slot)
+{
+	return route_set_owner(l, scope, key, family, slot);
+}
+
+static int free_slot(const struct live *l)
+{
+	for (int slot = 1; slot < SKSTEER_RETIRED_SLOT; slot++)
+		if (!l->addrs[slot].proto)
+			return slot;
+	return -1;
+}
+
+/*
+ * Gives target slot exactly the given ports: first every port it gains (new
+ * ones, and ones moved from other targets, each in one store), then it lets
+ * go of the ports it loses, so a port kept throughout is never unsteered.
+ */
+static int set_ports(struct live *l, int slot, int scope, const struct portset *ports)
+{
+	uint32_t base = port_key(l->addrs[slot].proto, 0);
+	int family = l->addrs[slot].family;
+
+	for (unsigned int port = 1; port <= 65535; port++)
+		if (portset_has(ports, port) &&
+		    scope_port_owner(l, scope, base + port, slot) != slot &&
+		    set_owner(l, scope, base + port, family, (uint8_t)slot))
+			return -1;
+	/* no store of the second pass may become visible before one of the first */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	for (unsigned int port = 1; port <= 65535; port++)
+		if (!portset_has(ports, port) &&
+		    scope_port_owner(l, scope, base + port, slot) == slot &&
+		    set_owner(l, scope, base + port, family, 0))
+			return -1;
+	return 0;
+}
+
+static int no_routes(char *err, size_t errlen)
+{
+	snprintf(err, errlen,
+		 "the port table cannot hold this: more than %d different pairs of IPv4 and "
+		 "IPv6 targets would share ports",
+		 SKSTEER_ROUTES - 2);
+	return -1;
+}
+
+/*
+ * Moves slot's per-CPU u64 counters (in the map fd) into the retired slot, so
+ * that the namespace's totals stay where they were. Readers take the lock, so
+ * none sees them counted twice.
+ */
+static int retire_counters(int fd, uint32_t slot)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	uint32_t retired = SKSTEER_RETIRED_SLOT;
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	uint64_t *from = NULL, *to = NULL;
+	size_t n;
+	int ret = 0;
+
+	if (fd < 0)
+		return 0; /* a map older pins lack */
+	if (ncpus < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return ncpus < 0 ? ncpus : -errno;
+	n = (size_t)ncpus * ((info.value_size + 7) / 8); /* per-CPU values are 8-byte aligned */
+	from = calloc(n, sizeof(*from));
+	to = calloc(n, sizeof(*to));
+	if (!from || !to)
+		ret = -ENOMEM;
+	else if (bpf_map_lookup_elem(fd, &slot, from) || bpf_map_lookup_elem(fd, &retired, to))
+		ret = -errno;
+	for (size_t i = 0; !ret && i < n; i++)
+		to[i] += from[i];
+	if (!ret && bpf_map_update_elem(fd, &retired, to, BPF_ANY))
+		ret = -errno;
+	if (!ret) {
+		memset(from, 0, n * sizeof(*from));
+		if (bpf_map_update_elem(fd, &slot, from, BPF_ANY))
+			ret = -errno;
+	}
+	free(from);
+	free(to);
+	return ret;
+}
+
+/* Records what is known of target slot: its ports, the uid of its socket (NULL/0: keep). */
+static int record(struct live *l, uint32_t slot, const struct portset *ports, uint32_t uid,
+		  bool set_uid)
+{
+	struct sksteer_target_info info;
+
+	if (l->fds[MAP_TARGET_INFO] < 0)
+		return 0; /* older pins without the map; made on the next change */
+	live_info(l, (int)slot, &info);
+	if (ports) {
+		memcpy(info.ports, ports->bits, sizeof(info.ports));
+		info.flags |= SKSTEER_INFO_PORTS;
+	}
+	if (set_uid) {
+		info.uid = uid;
+		info.flags |= SKSTEER_INFO_UID;
+	}
+	return bpf_map_update_elem(l->fds[MAP_TARGET_INFO], &slot, &info, BPF_ANY) ? -errno : 0;
+}
+
+static int forget(struct live *l, uint32_t slot)
+{
+	if (l->fds[MAP_TARGET_INFO] < 0)
+		return 0;
+	return bpf_map_delete_elem(l->fds[MAP_TARGET_INFO], &slot) && errno != ENOENT ? -errno : 0;
+}
+
+/* Ports moved away from other targets (--force) leave their recorded ports too. */
+static int forget_moved(struct live *l, int slot, const struct portset *moved)
+{
+	for (int other = 1; other < SKSTEER_SLOTS; other++) {
+		struct portset ports;
+		int ret;
+
+		if (other == slot || l->addrs[other].proto != l->addrs[slot].proto ||
+		    live_wanted(l, other, &ports))
+			continue;
+		for (size_t i = 0; i < sizeof(ports.bits) / sizeof(ports.bits[0]); i++)
+			ports.bits[i] &= ~moved->bits[i];
+		ret = record(l, (uint32_t)other, &ports, 0, false);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * After a restart the new socket alone gets the connections (the old process
+ * drains); otherwise the kernel spreads them over the socket's SO_REUSEPORT
+ * group, as it does without sksteer. Set before the socket changes: until
+ * then the flag applies to the old socket, which is just as right.
+ */
+static int set_flags(struct live *l, uint32_t slot, uint32_t flags)
+{
+	if (l->fds[MAP_TARGET_FLAGS] < 0)
+		return flags ? -EOPNOTSUPP : 0; /* pins of 0.1, not changed by this run */
+	return bpf_map_update_elem(l->fds[MAP_TARGET_FLAGS], &slot, &flags, BPF_ANY) ? -errno : 0;
+}
+
+int live_remove(struct live *l, int slot, char *err, size_t errlen)
+{
+	struct sksteer_target none = {};
+	struct portset empty = {};
+	uint32_t key = (uint32_t)slot;
+	int ret = 0;
+
+	/* removing frees routes: only a route in use remains */
+	for (int scope = 0; scope < SKSTEER_SCOPES; scope++)
+		if ((!scope || scope_has_table(&l->scopes, scope)) &&
+		    set_ports(l, slot, scope, &empty))
+			return no_routes(err, errlen);
+	/* a sockmap answers EINVAL for a slot whose socket is already gone */
+	if (bpf_map_delete_elem(l->fds[MAP_TARGETS], &key) && errno != ENOENT && errno != EINVAL)
+		ret = -errno;
+	if (!ret)
+		ret = retire_counters(l->fds[MAP_STATS], key);
+	if (!ret)
+		ret = retire_counters(l->fds[MAP_STATS_EXT], key);
+	if (!ret)
+		ret = set_flags(l, key, 0);
+	if (!ret)
+		ret = forget(l, key);
+	if (!ret && bpf_map_update_elem(l->fds[MAP_TARGET_ADDRS], &key, &none, BPF_ANY))
+		ret = -errno;
+	if (ret) {
+		snprintf(err, errlen, "cannot remove a target from the pinned maps: %s",
+			 strerror(-ret));
+		return -1;
+	}
+	l->addrs[slot] = none;
+	scopes_gc(l);
+	routes_gc(l);
+	return 0;
+}
+
+/* Targets that lost their last port to another one (--force) are removed. */
+static int drop_empty_targets(struct live *l, char *err, size_t errlen)
+{
+	unsigned int owned[SKSTEER_SLOTS] = {};
+
+	for (int scope = 0; scope < SKSTEER_SCOPES; scope++) {
+		for (uint32_t key = 0; key < SKSTEER_PORT_KEYS; key++) {
+			const uint8_t *own;
+
+			if (scope && !scope_has_table(&l->scopes, scope))
+				break;
+			own = route_pair(&l->routes, scope_route(l, scope, key));
+			owned[own[0]]++;
+			owned[own[1]]++;
+		}
+	}
+	for (int slot = 1; slot < SKSTEER_SLOTS; slot++)
+		if (l->addrs[slot].proto && !owned[slot] && live_remove(l, slot, err, errlen))
+			return -1;
+	return 0;
+}
+
+int live_remove_scope(struct live *l, int slot, const struct prefix *dst, char *err, size_t errlen)
+{
+	int scope = scope_find(l, dst);
+	struct portset empty = {}, had;
+	char name[TARGET_STRLEN], pname[PREFIX_STRLEN];
+
+	if (scope > 0)
+		live_scope_ports(l, slot, scope, &had);
+	if (scope <= 0 || !portset_count(&had)) {
+		snprintf(err, errlen,
+			 "target %s has no ports for --dst %s (sksteer --list shows them)",
+			 format_target(&l->addrs[slot], name, sizeof(name)),
+			 format_prefix(dst, pname, sizeof(pname)));
+		return -1;
+	}
+	if (set_ports(l, slot, scope, &empty))
+		return no_routes(err, errlen);
+	if (live_drop_empty(l, err, errlen))
+		return -1;
+	scopes_gc(l);
+	routes_gc(l);
+	return 0;
+}
+
+/*
+ * During a migration (layout_migrated()) the old program still runs, with the old
+ * table, until program_sync() swaps the new one in: a target that lost its
+ * ports in the new table keeps its socket until then, or the old program's
+ * ports for it would fail meanwhile (and for good, if the run died there).
+ */
+int live_drop_empty(struct live *l, char *err, size_t errlen)
+{
+	return layout_migrated(&l->layout) ? 0 : drop_empty_targets(l, err, errlen);
+}
+
+/*
+ * A UDP target whose ports overlap the ephemeral range, while the client
+ * watcher runs: the first port the lookup program checks for client sockets.
+ */
+static uint32_t target_clients_from(const struct live *l, const struct change *c, int slot)
+{
+	struct portset now;
+	const struct portset *ports = c->ports;
+
+	if (c->target->proto != IPPROTO_UDP || !clients_on(&l->clients))
+		return 0;
+	if (!ports) {
+		live_ports(l, slot, &now);
+		ports = &now;
+	}
+	return clients_first(&l->clients, ports);
+}
+
+/* The target's flags after change c (a new socket, --fail-closed or --fail-open). */
+static uint32_t new_flags(const struct live *l, int slot, uint32_t flags, const struct change *c,
+			  bool new_socket)
+{
+	flags &= (1U << SKSTEER_CLIENTS_SHIFT) - 1;
+	flags |= target_clients_from(l, c, slot) << SKSTEER_CLIENTS_SHIFT;
+	if (new_socket)
+		flags = (flags & ~SKSTEER_ASSIGN_FLAGS) |
+			(c->restart ? BPF_SK_LOOKUP_F_NO_REUSEPORT : 0);
+	if (c->fail_closed == FAIL_CLOSED_ON)
+		flags |= SKSTEER_FAIL_CLOSED;
+	else if (c->fail_closed == FAIL_CLOSED_OFF)
+		flags &= ~SKSTEER_FAIL_CLOSED;
+	return flags;
+}
+
+static int apply_one(struct live *l, const struct change *c, char *err, size_t errlen)
+{
+	int slot = live_find(l, c->target), ret, scope = scope_find(l, c->dst);
+	struct sock_info sock = {};
+	uint32_t old_flags, key;
+	char name[TARGET_STRLEN];
+
+	format_target(c->target, name, sizeof(name));
+	if (slot < 0 && !c->ports) {
+		snprintf(err, errlen,
+			 "%s is not a target in this namespace: give its ports with -p", name);
+		return -1;
+	}
+	if (c->ports && !c->force && guard_conflicts(l, c, slot, scope, err, errlen))
+		return -1;
+	if (slot < 0 || c->new_socket) {
+		/* -s alone means "the owner restarted": prefer a socket other than the current one */
+		uint64_t avoid = slot > 0 && !c->ports ? live_cookie(l, slot) : 0;
+
+		/* a socket handed over by its holder is its own proof of ownership */
+		if (c->given)
+			sock = *c->given;
+		else if (target_choose(c->target, avoid, &sock, err, errlen))
+			return -1;
+		if (slot > 0 && !c->force && !c->given &&
+		    guard_owner(l, slot, &sock, name, err, errlen))
+			return -1;
+	}
+	if (c->ports && guard_family(c, &sock, err, errlen))
+		return -1;
+	if (c->ports && !c->force && guard_hijack(l, c, scope, sock.cookie, err, errlen))
+		return -1;
+	/* a prefix that binds nothing yet gets its scope now, before anything else changes */
+	if (c->ports && scope < 0 && (scope = scope_get(l, c->dst, err, errlen)) < 0)
+		return -1;
+	if (slot < 0) {
+		slot = free_slot(l);
+		if (slot < 0) {
+			snprintf(err, errlen, "all %d target slots are in use: detach one first",
+				 SKSTEER_RETIRED_SLOT - 1);
+			return -1;
+		}
+	}
+
+	/*
+	 * From here on, the maps change; nothing points at a new slot until its
+	 * ports do. The sockmap swaps an old socket out in the same update.
+	 */
+	old_flags = live_flags(l, slot);
+	ret = set_flags(l, (uint32_t)slot, new_flags(l, slot, old_flags, c, sock.cookie != 0));
+	if (ret) {
+		snprintf(err, errlen, "cannot set the flags of %s: %s", name, strerror(-ret));
+		return -1;
+	}
+	/*
+	 * Putting into a sockmap slot the socket it already holds loses the entry's
+	 * link to the socket on kernels without 75e072a390da ("bpf, sockmap: Fix
+	 * update element with same", 2024; Debian 11's 5.10 lacks it): the entry
+	 * then outlives the socket's close, and its ports black-hole. Skip it.
+	 */
+	if (sock.cookie && sock.cookie != live_cookie(l, slot) &&
+	    target_install(l->fds[MAP_TARGETS], (uint32_t)slot, &sock, err, errlen)) {
+		set_flags(l, (uint32_t)slot, old_flags); /* as it was */
+		return -1;
+	}
+	key = (uint32_t)slot;
+	if (bpf_map_update_elem(l->fds[MAP_TARGET_ADDRS], &key, c->target, BPF_ANY)) {
+		snprintf(err, errlen, "cannot record target %s: %s", name, strerror(errno));
+		return -1;
+	}
+	l->addrs[slot] = *c->target;
+	/*
+	 * Recorded before the ports change: a run cut short leaves a difference
+	 * --check sees. Only unscoped ports are recorded.
+	 */
+	ret = record(l, (uint32_t)slot, scope ? NULL : c->ports, sock.uid, sock.cookie != 0);
+	if (!ret && c->ports && c->force && !scope)
+		ret = forget_moved(l, slot, c->ports);
+	if (ret) {
+		snprintf(err, errlen, "cannot record target %s: %s", name, strerror(-ret));
+		return -1;
+	}
+	if (c->ports) {
+		clients_adopt(l, c, slot);
+		if (clients_attach(l, err, errlen))
+			return -1;
+		if (set_ports(l, slot, scope, c->ports))
+			return no_routes(err, errlen);
+	}
+	if (live_drop_empty(l, err, errlen))
+		return -1;
+	scopes_gc(l);
+	routes_gc(l);
+	return 0;
+}
+
+int live_apply(struct live *l, const struct change *c, char *err, size_t errlen)
+{
+	int ret = apply_one(l, c, err, errlen);
+
+	if (ret && c->dst && c->dst->family)
+		scopes_gc(l); /* a prefix's scope made for a change that failed after */
+	return ret;
+}
+
+/*
+ * Whole configurations (src/apply.c) check every target before anything
+ * changes (live_check(), guard.c), then apply them together: the functions below.
+ */
+
+/* Gives each target in slots[] the socket live_check() chose, its flags and its record. */
+static int install_set(struct live *l, const struct change *c, const struct sock_info *socks,
+		       const int *slots, int n, char *err, size_t errlen)
+{
+	char name[TARGET_STRLEN];
+	int ret = 0;
+
+	for (int i = 0; i < n; i++) {
+		uint32_t slot = (uint32_t)slots[i], old = live_flags(l, slots[i]);
+		bool swap = socks[i].cookie && socks[i].cookie != live_cookie(l, slots[i]);
+
+		format_target(c[i].target, name, sizeof(name));
+		ret = set_flags(l, slot, new_flags(l, slots[i], old, &c[i], swap));
+		if (ret) {
+			snprintf(err, errlen, "cannot set the flags of %s: %s", name,
+				 strerror(-ret));
+			return -1;
+		}
+		if (swap && target_install(l->fds[MAP_TARGETS], slot, &socks[i], err, errlen)) {
+			set_flags(l, slot, old);
+			return -1;
+		}
+		if (!l->addrs[slot].proto &&
+		    bpf_map_update_elem(l->fds[MAP_TARGET_ADDRS], &slot, c[i].target, BPF_ANY))
+			ret = -errno;
+		if (!ret)
+			ret = record(l, slot, c[i].dst && c[i].dst->family ? NULL : c[i].ports,
+				     socks[i].uid, socks[i].cookie != 0);
+		if (ret) {
+			snprintf(err, errlen, "cannot record target %s: %s", name, strerror(-ret));
+			return -1;
+		}
+		l->addrs[slot] = *c[i].target;
+	}
+	return 0;
+}
+
+/*
+ * A configuration that swaps prefixes while all SKSTEER_PREFIXES of a family
+ * are taken: the ports of prefixes that no line keeps let go first, so that
+ * their scopes are free for the new ones (those destinations fall back to a
+ * less specific binding a moment early). Only when room is short.
+ */
+static void free_prefixes(struct live *l, const struct change *c, const int *slots, int n)
+{
+	static const struct portset empty;
+	int need[2] = {};
+
+	for (int i = 0; i < n; i++) {
+		bool first = c[i].dst && c[i].dst->family && scope_find(l, c[i].dst) < 0 &&
+			     portset_count(c[i].ports);
+
+		for (int j = 0; first && j < i; j++)
+			first = !(c[j].dst && prefix_equal(c[j].dst, c[i].dst));
+		if (first)
+			need[c[i].dst->family == AF_INET6]++;
+	}
+	if (need[0] <= scopes_room(l, AF_INET) && need[1] <= scopes_room(l, AF_INET6))
+		return;
+	for (int i = 0; i < n; i++) {
+		int scope = scope_find(l, c[i].dst);
+		bool kept = false;
+
+		for (int j = 0; scope > 0 && !kept && j < n; j++)
+			kept = c[j].dst && prefix_equal(c[j].dst, c[i].dst) &&
+			       portset_count(c[j].ports);
+		if (scope > 0 && !kept)
+			set_ports(l, slots[i], scope, &empty);
+	}
+	scopes_gc(l);
+}
+
+int live_apply_set(struct live *l, const struct change *c, const struct sock_info *socks, int n,
+		   char *err, size_t errlen)
+{
+	int *slots = calloc((size_t)n + 1, sizeof(*slots));
+	int *scopes = calloc((size_t)n + 1, sizeof(*scopes));
+	bool taken[SKSTEER_SLOTS] = {};
+	int ret = -1;
+
+	if (!slots || !scopes) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	/* slots first, new ones included, so that running out changes nothing */
+	for (int i = 0; i < n; i++) {
+		slots[i] = live_find(l, c[i].target);
+		/* a target's lines for several prefixes: one slot */
+		for (int j = 0; slots[i] < 0 && j < i; j++)
+			if (target_equal(c[j].target, c[i].target))
+				slots[i] = slots[j];
+		for (int s = 1; slots[i] < 0 && s < SKSTEER_RETIRED_SLOT; s++)
+			if (!l->addrs[s].proto && !taken[s])
+				slots[i] = s;
+		if (slots[i] < 0)
+			n = -1;
+		else
+			taken[slots[i]] = true;
+	}
+	if (n < 0) {
+		snprintf(err, errlen, "all %d target slots are in use: detach one first",
+			 SKSTEER_RETIRED_SLOT - 1);
+		goto out;
+	}
+	free_prefixes(l, c, slots, n);
+	/* the scopes of prefixes that bind nothing yet: made before anything else changes */
+	for (int i = 0; i < n; i++) {
+		/* a line that only lets go makes no scope: its prefix may be gone already */
+		if (!portset_count(c[i].ports))
+			scopes[i] = scope_find(l, c[i].dst);
+		else if ((scopes[i] = scope_get(l, c[i].dst, err, errlen)) < 0) {
+			scopes_gc(l); /* those made for earlier lines, still empty */
+			goto out;
+		}
+	}
+	if (install_set(l, c, socks, slots, n, err, errlen)) {
+		char ignored[8];
+
+		drop_empty_targets(l, ignored, sizeof(ignored)); /* new slots that got no ports */
+		scopes_gc(l);
+		goto out;
+	}
+	for (int i = 0; i < n; i++)
+		clients_adopt(l, &c[i], slots[i]);
+	if (clients_attach(l, err, errlen))
+		goto out;
+	/* every gain before any loss: a port moving between targets changes owner in one store */
+	for (int i = 0; i < n; i++) {
+		uint32_t base = port_key(c[i].target->proto, 0);
+
+		for (unsigned int port = 1; port <= 65535; port++)
+			if (portset_has(c[i].ports, port) &&
+			    scope_port_owner(l, scopes[i], base + port, slots[i]) != slots[i] &&
+			    set_owner(l, scopes[i], base + port, c[i].target->family,
+				      (uint8_t)slots[i])) {
+				no_routes(err, errlen);
+				goto out;
+			}
+	}
+	/* no store of the losses may become visible before one of the gains */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	for (int i = 0; i < n; i++) { /* gains nothing now: only lets go */
+		if (set_ports(l, slots[i], scopes[i], c[i].ports)) {
+			no_routes(err, errlen);
+			goto out;
+		}
+	}
+	if (live_drop_empty(l, err, errlen))
+		goto out;
+	scopes_gc(l);
+	routes_gc(l);
+	ret = 0;
+out:
+	free(slots);
+	free(scopes);
+	return ret;
+}
