@@ -366,6 +366,8 @@ lint: all
 			-Xclang -analyzer-werror -isystem $(OUTPUT) \
 			$(filter-out -g -O2 -I$(OUTPUT),$(ALL_CFLAGS)) -Isrc/cli "$$f" -o /dev/null || exit 1; \
 	done
+	$(call msg,LINT,include and call circles)
+	$(Q)scripts/cycles.sh $(OUTPUT)
 	$(call msg,LINT,cppcheck)
 	$(Q)cppcheck --quiet --error-exitcode=1 --inline-suppr --std=c11 \
 		--enable=warning,portability,performance --suppress=missingIncludeSystem \

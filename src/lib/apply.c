@@ -57,7 +57,7 @@ static int config_from_live(const struct live *l, struct config *cfg, char *err,
 		/* a line per prefix the target has ports for, and one for every destination */
 		for (int scope = SKSTEER_SCOPES - 1; scope >= 0; scope--) {
 			live_scope_ports(l, slot, scope, &t.ports);
-			t.dst = l->scope_prefix[scope];
+			t.dst = *scope_prefix(&l->scopes, scope);
 			if (scope && !portset_count(&t.ports))
 				continue;
 			if ((scope || !scoped || portset_count(&t.ports)) && config_add(cfg, &t)) {
@@ -269,7 +269,7 @@ static int change(struct live *l, struct step *s, char *err, size_t errlen)
 	if (stop_check(s->stop_point, err, errlen))
 		goto out;
 	/* an upgraded program runs before the maps change in ways only it can read */
-	if (l->pins.live && (l->migrated || l->maps_added) && program_sync(l, skel, err, errlen))
+	if (l->pins.live && layout_upgraded(&l->layout) && program_sync(l, skel, err, errlen))
 		goto out;
 	/* a first run (planned against an empty state): now the maps program_load() made */
 	if (!l->pins.live) {

@@ -18,7 +18,6 @@
 #include "follow.h"
 #include "follow.skel.h"
 #include "parse.h"
-#include "status.h"
 
 #define ADDRS_PIN "follow_addrs"
 #define STATS_PIN "follow_stats"

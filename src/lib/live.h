@@ -34,30 +34,10 @@ struct live {
 	 * Each module's own state, declared in its header: only that module's
 	 * functions touch its fields; the rest ask its accessors.
 	 */
-	union {
-		struct layout layout; /* layout.h */
-		/*
-		 * Transitional: apply.c's names for layout's first two fields,
-		 * until it asks layout_upgraded(&l->layout) instead. Not for new code.
-		 */
-		struct {
-			bool migrated;
-			bool maps_added;
-		};
-	};
+	struct layout layout; /* layout.h */
 	struct clients clients; /* clients.h */
 	struct routes routes; /* routes.h */
-	union {
-		struct scopes scopes; /* scopes.h */
-		/*
-		 * Transitional: the name apply.c, status.c and src/cli/trace.c
-		 * read scope S's prefix by (the first field of scopes), until
-		 * they ask scope_prefix(&l->scopes, S). Not for new code.
-		 */
-		struct {
-			struct prefix scope_prefix[SKSTEER_SCOPES];
-		};
-	};
+	struct scopes scopes; /* scopes.h */
 };
 
 /* Key's byte in the port table: its route, or a mark (view.c maps the table, or copies it). */

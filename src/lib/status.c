@@ -151,7 +151,7 @@ static void collect_dst(const struct live *l, struct target_status *t)
 		d->nports = portset_count(&ports);
 		if (!d->nports)
 			continue;
-		d->dst = l->scope_prefix[order[i]];
+		d->dst = *scope_prefix(&l->scopes, order[i]);
 		d->ports = ports_text(&ports);
 		t->ndst++;
 	}

@@ -60,11 +60,11 @@ static const char *scope_name(struct live *l, const struct sksteer_event *e, cha
 	if (!e->scope || e->scope >= SKSTEER_SCOPES)
 		return NULL;
 	/* a prefix that came after the tracer started, or took the scope of one that went */
-	if (!prefix_holds(&l->scope_prefix[e->scope], e->family, (const uint8_t *)e->local_ip))
+	if (!prefix_holds(scope_prefix(&l->scopes, e->scope), e->family, (const uint8_t *)e->local_ip))
 		scopes_read_prefixes(l);
-	if (!l->scope_prefix[e->scope].family)
+	if (!scope_prefix(&l->scopes, e->scope)->family)
 		return "?";
-	return format_prefix(&l->scope_prefix[e->scope], buf, len);
+	return format_prefix(scope_prefix(&l->scopes, e->scope), buf, len);
 }
 
 static int on_event(void *ctx, void *data, size_t size)
