@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #
-# make            build ./sksteer (one static binary)
+# make            build ./sksteer (one static binary) and libsksteer (.output/libsksteer.*)
+# make lib        the library alone: libsksteer.a, libsksteer.so.0
 # make info       which libbpf and bpftool the build uses (submodules or system), and versions
 # make test       run the test suite (root; real kernel, throwaway namespaces)
 # make bench      benchmarks, as ratios against baselines measured in the same run
@@ -31,6 +32,7 @@ endif
 ifeq ($(origin AR),default)
 AR := $(CROSS_COMPILE)ar
 endif
+OBJCOPY ?= $(CROSS_COMPILE)objcopy
 PKG_CONFIG ?= $(if $(CROSS_COMPILE),$(CROSS_COMPILE)pkg-config,pkg-config)
 HOSTCC ?= cc
 HOSTAR ?= ar
@@ -101,6 +103,11 @@ STATIC := -static
 endif
 ALL_CFLAGS = $(SKSTEER_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) $(SANITIZE_FLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_LDFLAGS) $(SANITIZE_FLAGS)
+# The library's objects, which the sksteer binary links too, are compiled once for both
+# libsksteer.a and libsksteer.so: position-independent, and with only what the public header
+# marks SKSTEER_API visible. In the static binary -fPIC costs nothing measurable: the linker
+# resolves every reference directly.
+LIB_CFLAGS := -fPIC -fvisibility=hidden
 LIBS = $(LIBBPF_OBJ) $(or $(shell $(PKG_CONFIG) --static --libs libelf zlib 2>/dev/null),-lelf -lz)
 # The BPF side is compiled for the BPF target, never with the userspace CFLAGS.
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Wno-unused-function \
@@ -110,7 +117,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Wno-unus
 # switching ARCH, CC, CFLAGS or the libbpf source rebuilds instead of mixing objects.
 BUILD_CONFIG := ARCH=$(ARCH) CROSS_COMPILE=$(CROSS_COMPILE) CC=$(CC) AR=$(AR) CLANG=$(CLANG) \
 	PKG_CONFIG=$(PKG_CONFIG) libbpf=$(BPF_SOURCE) CFLAGS=$(CFLAGS) EXTRA_CFLAGS=$(EXTRA_CFLAGS) \
-	LDFLAGS=$(LDFLAGS) EXTRA_LDFLAGS=$(EXTRA_LDFLAGS) SANITIZE=$(SANITIZE)
+	LDFLAGS=$(LDFLAGS) EXTRA_LDFLAGS=$(EXTRA_LDFLAGS) SANITIZE=$(SANITIZE) LIB_CFLAGS=$(LIB_CFLAGS)
 CONFIG := $(OUTPUT)/config
 
 # src/bpf: the BPF programs and the headers they share with userspace; src/lib: the library
@@ -130,7 +137,7 @@ TEST_PROGS := $(OUTPUT)/netpeer $(OUTPUT)/linkswap $(OUTPUT)/lookup $(OUTPUT)/fl
 	$(OUTPUT)/otherlookup $(OUTPUT)/otherlookup.bpf.o $(OUTPUT)/oldsteer $(OUTPUT)/setport
 
 .PHONY: all
-all: sksteer $(TEST_PROGS)
+all: sksteer lib $(TEST_PROGS)
 	@:
 
 .PHONY: info
@@ -168,14 +175,15 @@ $(CONFIG): | $(OUTPUT)
 
 # --- vendored libbpf and bpftool -------------------------------------------------------------
 # libbpf for the target, with the target's compiler; its objects are removed first, since a
-# rebuild means the configuration changed (libbpf's make would keep the old ones).
+# rebuild means the configuration changed (libbpf's make would keep the old ones). -fPIC: the
+# same libbpf.a goes into libsksteer.so too (see the library, below).
 $(abspath $(OUTPUT))/libbpf.a: $(wildcard libbpf/src/*.[ch] libbpf/src/Makefile libbpf/include/uapi/linux/*.h) \
 		$(CONFIG) | $(OUTPUT)/libbpf
 	$(call msg,LIB,$@)
 	$(Q)rm -rf $(OUTPUT)/libbpf/* $(OUTPUT)/include
 	$(Q)$(MAKE) -C libbpf/src BUILD_STATIC_ONLY=1 OBJDIR=$(abspath $(OUTPUT))/libbpf \
 		CC="$(CC)" AR="$(AR)" PKG_CONFIG="$(PKG_CONFIG)" \
-		EXTRA_CFLAGS="$(PREFIX_MAP) $(EXTRA_CFLAGS)" EXTRA_LDFLAGS="$(EXTRA_LDFLAGS)" \
+		EXTRA_CFLAGS="-fPIC $(PREFIX_MAP) $(EXTRA_CFLAGS)" EXTRA_LDFLAGS="$(EXTRA_LDFLAGS)" \
 		DESTDIR= PREFIX= LIBDIR=$(abspath $(OUTPUT)) \
 		INCLUDEDIR=$(LIBBPF_INCLUDE) UAPIDIR=$(LIBBPF_INCLUDE) \
 		install install_uapi_headers $(if $(Q),>/dev/null)
@@ -245,7 +253,7 @@ $(OUTPUT)/follow.o: $(OUTPUT)/follow.skel.h
 # came from (tests/02-builds.t reads them) and a libbpf upgrade rebuilds.
 $(OUTPUT)/%.o: src/lib/%.c $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -MD -MP -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(LIB_CFLAGS) -MD -MP -c $< -o $@
 
 $(OUTPUT)/%.o: src/cli/%.c $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
 	$(call msg,CC,$@)
@@ -255,6 +263,49 @@ sksteer: $(TOOL_OBJS) $(CONFIG) $(LIBBPF_DEP)
 	$(call msg,LINK,$@ [libbpf: $(BPF_SOURCE) $(ARCH)])
 	$(Q)test -n "$(LIBBPF_OBJ)" || { echo "libbpf.a not found: run 'sudo make deps' or check out the submodules" >&2; exit 1; }
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(STATIC) $(TOOL_OBJS) $(LIBS) -o $@
+
+# --- the library: libsksteer.a, libsksteer.so.0 ------------------------------------------
+# Both from the objects the sksteer binary links (LIB_CFLAGS, above). The BPF skeletons are
+# inside those objects: the .so needs nothing but libbpf, libelf and zlib.
+LIB_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(LIB_SRCS))
+LIB_A := $(OUTPUT)/libsksteer.a
+LIB_SONAME := libsksteer.so.$(firstword $(subst ., ,$(VERSION)))
+LIB_SO := $(OUTPUT)/libsksteer.so.$(VERSION)
+LIB_LINKS := $(OUTPUT)/$(LIB_SONAME) $(OUTPUT)/libsksteer.so
+ifeq ($(BPF_SOURCE),submodules)
+# The submodule's libbpf (built -fPIC for this) goes into the .so, made local by the version
+# script: it may be newer than any libbpf.so.1 where the .so runs. A program that also uses
+# libbpf has its own copy then, with its own libbpf_set_print().
+LIB_SO_LIBS = $(LIBBPF_OBJ) $(or $(shell $(PKG_CONFIG) --libs libelf zlib 2>/dev/null),-lelf -lz)
+LIB_REQUIRES := libelf zlib
+else
+LIB_SO_LIBS = $(or $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null),-lbpf)
+LIB_REQUIRES := libbpf libelf zlib
+endif
+
+.PHONY: lib
+lib: $(LIB_A) $(LIB_SO) $(LIB_LINKS)
+	@:
+
+# One relocatable object, every symbol but the public ones made local: a program linking the
+# archive sees sksteer_* only, as with the .so, not the library's internal names.
+$(LIB_A): $(LIB_OBJS) $(CONFIG)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ $(@:.a=.o)
+	$(Q)$(CC) -r -nostdlib $(LIB_OBJS) -o $(@:.a=.o)
+	$(Q)$(OBJCOPY) --localize-hidden $(@:.a=.o)
+	$(Q)$(AR) rcs $@ $(@:.a=.o)
+
+# -z defs: the library must need nothing from the CLI
+$(LIB_SO): $(LIB_OBJS) src/lib/libsksteer.map $(CONFIG) $(LIBBPF_DEP)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -shared -Wl,-soname,$(LIB_SONAME) \
+		-Wl,--version-script=src/lib/libsksteer.map -Wl,-z,defs $(LIB_OBJS) $(LIB_SO_LIBS) -o $@
+
+$(OUTPUT)/$(LIB_SONAME): $(LIB_SO)
+	$(Q)ln -sf $(notdir $<) $@
+$(OUTPUT)/libsksteer.so: $(OUTPUT)/$(LIB_SONAME)
+	$(Q)ln -sf $(notdir $<) $@
 
 $(OUTPUT)/netpeer: tests/netpeer.c $(OUTPUT)/parse.o $(CONFIG) | $(OUTPUT)
 	$(call msg,CC,$@)
