@@ -2,6 +2,7 @@
 #
 # make            build ./sksteer (one static binary) and libsksteer (.output/libsksteer.*)
 # make lib        the library alone: libsksteer.a, libsksteer.so.0
+# make install    the tool, its man pages and units, and the library (DESTDIR, PREFIX, LIBDIR)
 # make info       which libbpf and bpftool the build uses (submodules or system), and versions
 # make test       run the test suite (root; real kernel, throwaway namespaces)
 # make bench      benchmarks, as ratios against baselines measured in the same run
@@ -436,9 +437,17 @@ deps-cross:
 SBINDIR := $(PREFIX)/sbin
 UNITS := sksteer@.service sksteer-follow@.service
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+# the library: LIBDIR=$(PREFIX)/lib/$(cc -print-multiarch) for a Debian-style layout
+INCLUDEDIR ?= $(PREFIX)/include
+LIBDIR ?= $(PREFIX)/lib
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+# in the .pc, a directory under PREFIX as ${prefix}/...: pkg-config --define-prefix can move it
+under_prefix = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
+LIB_INSTALLED := $(INCLUDEDIR)/sksteer/sksteer.h $(LIBDIR)/libsksteer.a $(LIBDIR)/$(notdir $(LIB_SO)) \
+	$(LIBDIR)/$(LIB_SONAME) $(LIBDIR)/libsksteer.so $(PKGCONFIGDIR)/libsksteer.pc
 
 .PHONY: install
-install: sksteer
+install: sksteer lib
 	$(Q)install -D -m 0755 sksteer $(DESTDIR)$(SBINDIR)/sksteer
 	$(Q)install -D -m 0644 sksteer.8 $(DESTDIR)$(PREFIX)/share/man/man8/sksteer.8
 	$(Q)install -D -m 0644 sksteer.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/sksteer.conf.5
@@ -446,12 +455,23 @@ install: sksteer
 	$(Q)for u in $(UNITS); do \
 		sed 's|@SBINDIR@|$(SBINDIR)|g' contrib/$$u > $(DESTDIR)$(UNITDIR)/$$u && \
 		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; done
+	$(Q)install -D -m 0644 src/lib/include/sksteer/sksteer.h $(DESTDIR)$(INCLUDEDIR)/sksteer/sksteer.h
+	$(Q)install -D -m 0644 $(LIB_A) $(DESTDIR)$(LIBDIR)/libsksteer.a
+	$(Q)install -D -m 0755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/$(notdir $(LIB_SO))
+	$(Q)ln -sf $(notdir $(LIB_SO)) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
+	$(Q)ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libsksteer.so
+	$(Q)install -d $(DESTDIR)$(PKGCONFIGDIR)
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(call under_prefix,$(LIBDIR))|' \
+		-e 's|@INCLUDEDIR@|$(call under_prefix,$(INCLUDEDIR))|' \
+		-e 's|@VERSION@|$(VERSION)|' -e 's|@REQUIRES_PRIVATE@|$(LIB_REQUIRES)|' \
+		src/lib/libsksteer.pc.in >$(DESTDIR)$(PKGCONFIGDIR)/libsksteer.pc
 
 .PHONY: uninstall
 uninstall:
 	$(Q)rm -f $(DESTDIR)$(SBINDIR)/sksteer $(DESTDIR)$(PREFIX)/share/man/man8/sksteer.8 \
 		$(DESTDIR)$(PREFIX)/share/man/man5/sksteer.conf.5 \
-		$(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS))
+		$(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS)) $(addprefix $(DESTDIR),$(LIB_INSTALLED))
+	$(Q)rmdir $(DESTDIR)$(INCLUDEDIR)/sksteer 2>/dev/null || true
 
 .PHONY: clean
 clean:
