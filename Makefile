@@ -3,6 +3,7 @@
 # make            build ./sksteer (one static binary) and libsksteer (.output/libsksteer.*)
 # make lib        the library alone: libsksteer.a, libsksteer.so.0
 # make install    the tool, its man pages and units, and the library (DESTDIR, PREFIX, LIBDIR)
+# make abi        compare libsksteer.so.0's ABI with src/lib/abi/ (abidiff); abi-update writes it
 # make info       which libbpf and bpftool the build uses (submodules or system), and versions
 # make test       run the test suite (root; real kernel, throwaway namespaces)
 # make bench      benchmarks, as ratios against baselines measured in the same run
@@ -307,6 +308,28 @@ $(OUTPUT)/$(LIB_SONAME): $(LIB_SO)
 	$(Q)ln -sf $(notdir $<) $@
 $(OUTPUT)/libsksteer.so: $(OUTPUT)/$(LIB_SONAME)
 	$(Q)ln -sf $(notdir $<) $@
+
+# The ABI of the .so, the public header's types only, against the committed baseline: a
+# function removed or changed (the types it reaches included) fails, one added warns that the
+# baseline wants updating (scripts/abi.sh). Needs the debug info of the default CFLAGS (-g)
+# and abigail-tools (make deps).
+ABI_BASELINE := src/lib/abi/libsksteer.$(ARCH).abi
+ABIDW := abidw --headers-dir src/lib/include/sksteer --drop-private-types --exported-interfaces-only \
+	--no-corpus-path --no-comp-dir-path --no-show-locs
+$(OUTPUT)/libsksteer.abi: $(LIB_SO) FORCE
+	$(call msg,ABIDW,$@)
+	$(Q)command -v abidw >/dev/null || { echo "make abi: no abidw: run 'sudo make deps'" \
+		"(abigail-tools)" >&2; exit 1; }
+	$(Q)$(ABIDW) --out-file $@ $<
+
+.PHONY: abi abi-update
+abi: $(OUTPUT)/libsksteer.abi
+	$(call msg,ABIDIFF,$(ABI_BASELINE))
+	$(Q)scripts/abi.sh $(ABI_BASELINE) $<
+
+abi-update: $(OUTPUT)/libsksteer.abi
+	$(Q)mkdir -p $(dir $(ABI_BASELINE))
+	$(Q)cp $< $(ABI_BASELINE)
 
 $(OUTPUT)/netpeer: tests/netpeer.c $(OUTPUT)/parse.o $(CONFIG) | $(OUTPUT)
 	$(call msg,CC,$@)
