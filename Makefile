@@ -430,7 +430,7 @@ fuzz: fuzz-build
 # make SANITIZE=1 test) and cppcheck (its
 # warnings, portability and performance checks, every finding an error). The BPF side is
 # built with -Wall -Werror.
-LINT_SRCS := $(TOOL_SRCS)
+LINT_SRCS := $(TOOL_SRCS) examples/selfsteer.c
 .PHONY: lint
 lint: all
 	$(call msg,LINT,clang --analyze)
@@ -449,7 +449,7 @@ lint: all
 
 .PHONY: format
 format:
-	$(Q)clang-format -i $(wildcard src/*/*.c src/*/*.h tests/*.c bench/*.c)
+	$(Q)clang-format -i $(wildcard src/*/*.c src/*/*.h tests/*.c bench/*.c examples/*.c)
 
 .PHONY: deps deps-cross
 deps:
