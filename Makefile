@@ -1,6 +1,9 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #
-# make            build ./sksteer (one static binary)
+# make            build ./sksteer (one static binary) and libsksteer (.output/libsksteer.*)
+# make lib        the library alone: libsksteer.a, libsksteer.so.0
+# make install    the tool, its man pages and units, and the library (DESTDIR, PREFIX, LIBDIR)
+# make abi        compare libsksteer.so.0's ABI with src/lib/abi/ (abidiff); abi-update writes it
 # make info       which libbpf and bpftool the build uses (submodules or system), and versions
 # make test       run the test suite (root; real kernel, throwaway namespaces)
 # make bench      benchmarks, as ratios against baselines measured in the same run
@@ -31,6 +34,7 @@ endif
 ifeq ($(origin AR),default)
 AR := $(CROSS_COMPILE)ar
 endif
+OBJCOPY ?= $(CROSS_COMPILE)objcopy
 PKG_CONFIG ?= $(if $(CROSS_COMPILE),$(CROSS_COMPILE)pkg-config,pkg-config)
 HOSTCC ?= cc
 HOSTAR ?= ar
@@ -101,6 +105,11 @@ STATIC := -static
 endif
 ALL_CFLAGS = $(SKSTEER_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) $(SANITIZE_FLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_LDFLAGS) $(SANITIZE_FLAGS)
+# The library's objects, which the sksteer binary links too, are compiled once for both
+# libsksteer.a and libsksteer.so: position-independent, and with only what the public header
+# marks SKSTEER_API visible. In the static binary -fPIC costs nothing measurable: the linker
+# resolves every reference directly.
+LIB_CFLAGS := -fPIC -fvisibility=hidden
 LIBS = $(LIBBPF_OBJ) $(or $(shell $(PKG_CONFIG) --static --libs libelf zlib 2>/dev/null),-lelf -lz)
 # The BPF side is compiled for the BPF target, never with the userspace CFLAGS.
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Wno-unused-function \
@@ -110,7 +119,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Wno-unus
 # switching ARCH, CC, CFLAGS or the libbpf source rebuilds instead of mixing objects.
 BUILD_CONFIG := ARCH=$(ARCH) CROSS_COMPILE=$(CROSS_COMPILE) CC=$(CC) AR=$(AR) CLANG=$(CLANG) \
 	PKG_CONFIG=$(PKG_CONFIG) libbpf=$(BPF_SOURCE) CFLAGS=$(CFLAGS) EXTRA_CFLAGS=$(EXTRA_CFLAGS) \
-	LDFLAGS=$(LDFLAGS) EXTRA_LDFLAGS=$(EXTRA_LDFLAGS) SANITIZE=$(SANITIZE)
+	LDFLAGS=$(LDFLAGS) EXTRA_LDFLAGS=$(EXTRA_LDFLAGS) SANITIZE=$(SANITIZE) LIB_CFLAGS=$(LIB_CFLAGS)
 CONFIG := $(OUTPUT)/config
 
 # src/bpf: the BPF programs and the headers they share with userspace; src/lib: the library
@@ -130,7 +139,7 @@ TEST_PROGS := $(OUTPUT)/netpeer $(OUTPUT)/linkswap $(OUTPUT)/lookup $(OUTPUT)/fl
 	$(OUTPUT)/otherlookup $(OUTPUT)/otherlookup.bpf.o $(OUTPUT)/oldsteer $(OUTPUT)/setport
 
 .PHONY: all
-all: sksteer $(TEST_PROGS)
+all: sksteer lib $(TEST_PROGS)
 	@:
 
 .PHONY: info
@@ -168,14 +177,15 @@ $(CONFIG): | $(OUTPUT)
 
 # --- vendored libbpf and bpftool -------------------------------------------------------------
 # libbpf for the target, with the target's compiler; its objects are removed first, since a
-# rebuild means the configuration changed (libbpf's make would keep the old ones).
+# rebuild means the configuration changed (libbpf's make would keep the old ones). -fPIC: the
+# same libbpf.a goes into libsksteer.so too (see the library, below).
 $(abspath $(OUTPUT))/libbpf.a: $(wildcard libbpf/src/*.[ch] libbpf/src/Makefile libbpf/include/uapi/linux/*.h) \
 		$(CONFIG) | $(OUTPUT)/libbpf
 	$(call msg,LIB,$@)
 	$(Q)rm -rf $(OUTPUT)/libbpf/* $(OUTPUT)/include
 	$(Q)$(MAKE) -C libbpf/src BUILD_STATIC_ONLY=1 OBJDIR=$(abspath $(OUTPUT))/libbpf \
 		CC="$(CC)" AR="$(AR)" PKG_CONFIG="$(PKG_CONFIG)" \
-		EXTRA_CFLAGS="$(PREFIX_MAP) $(EXTRA_CFLAGS)" EXTRA_LDFLAGS="$(EXTRA_LDFLAGS)" \
+		EXTRA_CFLAGS="-fPIC $(PREFIX_MAP) $(EXTRA_CFLAGS)" EXTRA_LDFLAGS="$(EXTRA_LDFLAGS)" \
 		DESTDIR= PREFIX= LIBDIR=$(abspath $(OUTPUT)) \
 		INCLUDEDIR=$(LIBBPF_INCLUDE) UAPIDIR=$(LIBBPF_INCLUDE) \
 		install install_uapi_headers $(if $(Q),>/dev/null)
@@ -245,7 +255,7 @@ $(OUTPUT)/follow.o: $(OUTPUT)/follow.skel.h
 # came from (tests/02-builds.t reads them) and a libbpf upgrade rebuilds.
 $(OUTPUT)/%.o: src/lib/%.c $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -MD -MP -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(LIB_CFLAGS) -MD -MP -c $< -o $@
 
 $(OUTPUT)/%.o: src/cli/%.c $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
 	$(call msg,CC,$@)
@@ -255,6 +265,71 @@ sksteer: $(TOOL_OBJS) $(CONFIG) $(LIBBPF_DEP)
 	$(call msg,LINK,$@ [libbpf: $(BPF_SOURCE) $(ARCH)])
 	$(Q)test -n "$(LIBBPF_OBJ)" || { echo "libbpf.a not found: run 'sudo make deps' or check out the submodules" >&2; exit 1; }
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(STATIC) $(TOOL_OBJS) $(LIBS) -o $@
+
+# --- the library: libsksteer.a, libsksteer.so.0 ------------------------------------------
+# Both from the objects the sksteer binary links (LIB_CFLAGS, above). The BPF skeletons are
+# inside those objects: the .so needs nothing but libbpf, libelf and zlib.
+LIB_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(LIB_SRCS))
+LIB_A := $(OUTPUT)/libsksteer.a
+LIB_SONAME := libsksteer.so.$(firstword $(subst ., ,$(VERSION)))
+LIB_SO := $(OUTPUT)/libsksteer.so.$(VERSION)
+LIB_LINKS := $(OUTPUT)/$(LIB_SONAME) $(OUTPUT)/libsksteer.so
+ifeq ($(BPF_SOURCE),submodules)
+# The submodule's libbpf (built -fPIC for this) goes into the .so, made local by the version
+# script: it may be newer than any libbpf.so.1 where the .so runs. A program that also uses
+# libbpf has its own copy then, with its own libbpf_set_print().
+LIB_SO_LIBS = $(LIBBPF_OBJ) $(or $(shell $(PKG_CONFIG) --libs libelf zlib 2>/dev/null),-lelf -lz)
+LIB_REQUIRES := libelf zlib
+else
+LIB_SO_LIBS = $(or $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null),-lbpf)
+LIB_REQUIRES := libbpf libelf zlib
+endif
+
+.PHONY: lib
+lib: $(LIB_A) $(LIB_SO) $(LIB_LINKS)
+	@:
+
+# One relocatable object, every symbol but the public ones made local: a program linking the
+# archive sees sksteer_* only, as with the .so, not the library's internal names.
+$(LIB_A): $(LIB_OBJS) $(CONFIG)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ $(@:.a=.o)
+	$(Q)$(CC) -r -nostdlib $(LIB_OBJS) -o $(@:.a=.o)
+	$(Q)$(OBJCOPY) --localize-hidden $(@:.a=.o)
+	$(Q)$(AR) rcs $@ $(@:.a=.o)
+
+# -z defs: the library must need nothing from the CLI
+$(LIB_SO): $(LIB_OBJS) src/lib/libsksteer.map $(CONFIG) $(LIBBPF_DEP)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -shared -Wl,-soname,$(LIB_SONAME) \
+		-Wl,--version-script=src/lib/libsksteer.map -Wl,-z,defs $(LIB_OBJS) $(LIB_SO_LIBS) -o $@
+
+$(OUTPUT)/$(LIB_SONAME): $(LIB_SO)
+	$(Q)ln -sf $(notdir $<) $@
+$(OUTPUT)/libsksteer.so: $(OUTPUT)/$(LIB_SONAME)
+	$(Q)ln -sf $(notdir $<) $@
+
+# The ABI of the .so, the public header's types only, against the committed baseline: a
+# function removed or changed (the types it reaches included) fails, one added warns that the
+# baseline wants updating (scripts/abi.sh). Needs the debug info of the default CFLAGS (-g)
+# and abigail-tools (make deps).
+ABI_BASELINE := src/lib/abi/libsksteer.$(ARCH).abi
+ABIDW := abidw --headers-dir src/lib/include/sksteer --drop-private-types --exported-interfaces-only \
+	--no-corpus-path --no-comp-dir-path --no-show-locs
+$(OUTPUT)/libsksteer.abi: $(LIB_SO) FORCE
+	$(call msg,ABIDW,$@)
+	$(Q)command -v abidw >/dev/null || { echo "make abi: no abidw: run 'sudo make deps'" \
+		"(abigail-tools)" >&2; exit 1; }
+	$(Q)$(ABIDW) --out-file $@ $<
+
+.PHONY: abi abi-update
+abi: $(OUTPUT)/libsksteer.abi
+	$(call msg,ABIDIFF,$(ABI_BASELINE))
+	$(Q)scripts/abi.sh $(ABI_BASELINE) $<
+
+abi-update: $(OUTPUT)/libsksteer.abi
+	$(Q)mkdir -p $(dir $(ABI_BASELINE))
+	$(Q)cp $< $(ABI_BASELINE)
 
 $(OUTPUT)/netpeer: tests/netpeer.c $(OUTPUT)/parse.o $(CONFIG) | $(OUTPUT)
 	$(call msg,CC,$@)
@@ -355,7 +430,7 @@ fuzz: fuzz-build
 # make SANITIZE=1 test) and cppcheck (its
 # warnings, portability and performance checks, every finding an error). The BPF side is
 # built with -Wall -Werror.
-LINT_SRCS := $(TOOL_SRCS)
+LINT_SRCS := $(TOOL_SRCS) examples/selfsteer.c
 .PHONY: lint
 lint: all
 	$(call msg,LINT,clang --analyze)
@@ -376,7 +451,7 @@ lint: all
 
 .PHONY: format
 format:
-	$(Q)clang-format -i $(wildcard src/*/*.c src/*/*.h tests/*.c bench/*.c)
+	$(Q)clang-format -i $(wildcard src/*/*.c src/*/*.h tests/*.c bench/*.c examples/*.c)
 
 .PHONY: deps deps-cross
 deps:
@@ -387,9 +462,17 @@ deps-cross:
 SBINDIR := $(PREFIX)/sbin
 UNITS := sksteer@.service sksteer-follow@.service
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+# the library: LIBDIR=$(PREFIX)/lib/$(cc -print-multiarch) for a Debian-style layout
+INCLUDEDIR ?= $(PREFIX)/include
+LIBDIR ?= $(PREFIX)/lib
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+# in the .pc, a directory under PREFIX as ${prefix}/...: pkg-config --define-prefix can move it
+under_prefix = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
+LIB_INSTALLED := $(INCLUDEDIR)/sksteer/sksteer.h $(LIBDIR)/libsksteer.a $(LIBDIR)/$(notdir $(LIB_SO)) \
+	$(LIBDIR)/$(LIB_SONAME) $(LIBDIR)/libsksteer.so $(PKGCONFIGDIR)/libsksteer.pc
 
 .PHONY: install
-install: sksteer
+install: sksteer lib
 	$(Q)install -D -m 0755 sksteer $(DESTDIR)$(SBINDIR)/sksteer
 	$(Q)install -D -m 0644 sksteer.8 $(DESTDIR)$(PREFIX)/share/man/man8/sksteer.8
 	$(Q)install -D -m 0644 sksteer.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/sksteer.conf.5
@@ -397,12 +480,23 @@ install: sksteer
 	$(Q)for u in $(UNITS); do \
 		sed 's|@SBINDIR@|$(SBINDIR)|g' contrib/$$u > $(DESTDIR)$(UNITDIR)/$$u && \
 		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; done
+	$(Q)install -D -m 0644 src/lib/include/sksteer/sksteer.h $(DESTDIR)$(INCLUDEDIR)/sksteer/sksteer.h
+	$(Q)install -D -m 0644 $(LIB_A) $(DESTDIR)$(LIBDIR)/libsksteer.a
+	$(Q)install -D -m 0755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/$(notdir $(LIB_SO))
+	$(Q)ln -sf $(notdir $(LIB_SO)) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
+	$(Q)ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libsksteer.so
+	$(Q)install -d $(DESTDIR)$(PKGCONFIGDIR)
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(call under_prefix,$(LIBDIR))|' \
+		-e 's|@INCLUDEDIR@|$(call under_prefix,$(INCLUDEDIR))|' \
+		-e 's|@VERSION@|$(VERSION)|' -e 's|@REQUIRES_PRIVATE@|$(LIB_REQUIRES)|' \
+		src/lib/libsksteer.pc.in >$(DESTDIR)$(PKGCONFIGDIR)/libsksteer.pc
 
 .PHONY: uninstall
 uninstall:
 	$(Q)rm -f $(DESTDIR)$(SBINDIR)/sksteer $(DESTDIR)$(PREFIX)/share/man/man8/sksteer.8 \
 		$(DESTDIR)$(PREFIX)/share/man/man5/sksteer.conf.5 \
-		$(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS))
+		$(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS)) $(addprefix $(DESTDIR),$(LIB_INSTALLED))
+	$(Q)rmdir $(DESTDIR)$(INCLUDEDIR)/sksteer 2>/dev/null || true
 
 .PHONY: clean
 clean:

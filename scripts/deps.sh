@@ -14,7 +14,8 @@ if [ "$(id -u)" != 0 ]; then
 fi
 if ! command -v apt-get >/dev/null; then
 	echo "make deps: no apt-get: install clang, llvm, libbpf-dev, bpftool, libelf-dev," \
-		"zlib1g-dev, libssl-dev, pkg-config, iproute2, perl, nginx, haproxy, curl, apache2-utils and socat by hand" >&2
+		"zlib1g-dev, libssl-dev, pkg-config, iproute2, perl, nginx, haproxy, curl, apache2-utils," \
+		"socat and libabigail (abidw) by hand" >&2
 	exit 1
 fi
 
@@ -23,8 +24,8 @@ build="make clang llvm pkg-config libelf-dev zlib1g-dev libssl-dev libbpf-dev fi
 # the tests drive real servers and clients: nginx, haproxy (reloaded with -sf), curl, ab
 # (apache2-utils), socat, nft; systemd for systemd-analyze verify of the units (not run)
 tests="iproute2 util-linux perl nftables curl apache2-utils socat groff-base haproxy systemd"
-# make lint
-tests="$tests cppcheck"
+# make lint; make abi (abidw, abidiff)
+tests="$tests cppcheck abigail-tools"
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"; }
 

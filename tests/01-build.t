@@ -23,6 +23,9 @@ if [ -n "${SKSTEER_VMTEST:-}" ]; then
 else
 	# rebuilds: nothing to do when up to date; a changed shared header rebuilds both sides
 	ok "make has nothing to do after a build" make -C "$TOP" -s -q sksteer
+	version=$(sed -n 's/^VERSION := //p' "$TOP/Makefile")
+	ok "nor for the library it builds too, libsksteer.a and .so" \
+		make -C "$TOP" -s -q .output/libsksteer.a ".output/libsksteer.so.$version"
 	touch "$TOP/src/bpf/sksteer_abi.h"
 	ok "after src/bpf/sksteer_abi.h changes, make wants to rebuild" bash -c "! make -C '$TOP' -s -q sksteer"
 	like "and rebuilds the BPF object, the skeleton and the loader" \
@@ -68,10 +71,19 @@ else
 	like "make vmlinux for another architecture is refused" "^make vmlinux: this kernel is [a-z0-9]+, not $other" \
 		"$(make -C "$TOP" -s ARCH=$other vmlinux 2>&1)"
 
-	# make install: the binary, the man page and the systemd unit, under PREFIX
+	# make install: the binary, the man page, the systemd unit and the library, under PREFIX
+	# (the library's directory LIBDIR)
 	root=$WORK/root
-	ok "make install PREFIX=... succeeds" make -C "$TOP" -s install PREFIX="$root"
+	ok "make install PREFIX=... LIBDIR=... succeeds" make -C "$TOP" -s install PREFIX="$root" \
+		LIBDIR="$root/lib64"
 	ok "it installs sbin/sksteer, which runs" "$root/sbin/sksteer" --version
+	ok "it installs the library's header, archive, shared objects and .pc (tests/07-library.t more)" \
+		test -f "$root/include/sksteer/sksteer.h" -a -f "$root/lib64/libsksteer.a" -a \
+		-f "$root/lib64/libsksteer.so.$version" -a -L "$root/lib64/libsksteer.so.0" -a \
+		-L "$root/lib64/libsksteer.so" -a -f "$root/lib64/pkgconfig/libsksteer.pc"
+	like "the .pc names them where they are" \
+		$'\nprefix='"$root"$'\nlibdir=\\$\\{prefix\\}/lib64\nincludedir=\\$\\{prefix\\}/include\n' \
+		"$(cat "$root/lib64/pkgconfig/libsksteer.pc")"
 	ok "it installs the man pages" test -f "$root/share/man/man8/sksteer.8" -a \
 		-f "$root/share/man/man5/sksteer.conf.5"
 	for u in sksteer@ sksteer-follow@; do
@@ -97,8 +109,8 @@ else
 		TESTS=$((TESTS + 1))
 		echo "ok $TESTS # SKIP systemd-analyze is not installed (make deps installs it, from systemd)"
 	fi
-	ok "make uninstall removes them" make -C "$TOP" -s uninstall PREFIX="$root"
-	ok "nothing is left" test -z "$(find "$root" -type f)"
+	ok "make uninstall removes them" make -C "$TOP" -s uninstall PREFIX="$root" LIBDIR="$root/lib64"
+	is "nothing is left but directories" "" "$(find "$root" ! -type d)"
 fi
 
 done_testing

@@ -2,8 +2,9 @@
 # The four builds: native and arm64, with the system's libbpf and bpftool or with the
 # submodules'. Each one is built from two clean copies of the tree in two directories,
 # in parallel, and must give the same bytes, statically linked for the right machine; arm64
-# runs under qemu-user. The submodules' builds run with the system's libbpf hidden, and
-# their dependency files name no header of the system's libbpf.
+# runs under qemu-user; libsksteer too, its .so linking the system's libbpf.so.1 or carrying
+# the submodule's libbpf inside. The submodules' builds run with the system's libbpf hidden,
+# and their dependency files name no header of the system's libbpf.
 . "$(dirname "$0")/lib.sh"
 # the builds released, whatever the suite runs on (make SANITIZE=1 test passes SANITIZE down)
 unset MAKEFLAGS MFLAGS MAKELEVEL SANITIZE
@@ -50,16 +51,16 @@ without_system_libbpf() { # without_system_libbpf CMD...: CMD where those files 
 		"$WORK/empty" "$WORK/hide" "$@"
 }
 
-build() { # build DIR FROM ARCH: make sksteer there, its output in DIR.log
-	local dir=$1 from=$2 arch=$3 cmd=(nice make -C "$1" sksteer)
+build() { # build DIR FROM ARCH: make sksteer and the library there, its output in DIR.log
+	local dir=$1 from=$2 arch=$3 cmd=(nice make -C "$1" sksteer lib)
 	[ "$arch" = arm64 ] && cmd+=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
 	[ "$from" = submodules ] && cmd=(without_system_libbpf "${cmd[@]}")
 	"${cmd[@]}" >"$dir.log" 2>&1
 }
 
-built() { # built DIR: there is a sksteer, else the build's output
-	[ -f "$1/sksteer" ] || cat "$1.log"
-	[ -f "$1/sksteer" ]
+built() { # built DIR: there are sksteer and libsksteer.so.0, else the build's output
+	[ -f "$1/sksteer" ] && [ -f "$1/.output/libsksteer.so.0" ] || cat "$1.log"
+	[ -f "$1/sksteer" ] && [ -f "$1/.output/libsksteer.so.0" ]
 }
 
 submodules=yes
@@ -154,6 +155,19 @@ for from in system submodules; do
 		like "$what: a static $machine executable" "ELF 64-bit .*, $machine, .*statically linked" \
 			"$(file -b "$a/sksteer")"
 		like "$what: make info says so" "libbpf, bpftool: $from" "$(make -s -C "$a" info)"
+		for f in libsksteer.so.0 libsksteer.a; do
+			ok "$what: $f is the same bytes in both" cmp "$a/.output/$f" "$b/.output/$f"
+		done
+		like "$what: libsksteer.so.0 is a $machine shared object" \
+			"ELF 64-bit .*shared object, $machine, " "$(file -b -L "$a/.output/libsksteer.so.0")"
+		needed=$(readelf -d "$a/.output/libsksteer.so.0" | grep -o 'libbpf[^]]*')
+		if [ $from = system ]; then
+			is "$what: libsksteer.so.0 links the system's libbpf.so.1" libbpf.so.1 "$needed"
+		else
+			is "$what: libsksteer.so.0 needs no libbpf.so: the submodule's is inside" "" "$needed"
+		fi
+		is "$what: libsksteer.so.0 exports sksteer_* only" "" \
+			"$(nm -D --defined-only "$a/.output/libsksteer.so.0" | grep -v -e ' sksteer_' -e ' A LIBSKSTEER_')"
 
 		if [ $arch = arm64 ]; then
 			if command -v qemu-aarch64-static >/dev/null; then
