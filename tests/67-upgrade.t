@@ -4,18 +4,33 @@
 # load, without a failed connection; a newer layout is refused, changing nothing.
 . "$(dirname "$0")/lib.sh"
 
-OLD=("$TOP/.output/oldsteer" "$PIN_DIR" "$TOP/.output/sksteer-0.2.bpf.o")
+OLD2=("$TOP/.output/oldsteer" "$PIN_DIR" "$TOP/.output/sksteer-0.2.bpf.o")
 value_size() { bpftool map show pinned "$PIN_DIR/$1" | grep -o 'value [0-9]*B' | tr -dc 0-9; }
 layout() {
 	bpftool -j map lookup pinned "$PIN_DIR/layout" key 0 0 0 0 |
 		grep -o '"value":[0-9][0-9]*' | cut -d: -f2
 }
+# the namespace's steered lookups, in the pinned counters that every program adds to
+steered() {
+	"$SKSTEER" --metrics |
+		sed -n "s/^sksteer_namespace_lookups_total{netns=\"$NETNS_INO\",verdict=\"steered\"} //p"
+}
+# steered_past N: until more than N lookups were steered (after a run: by its program)
+steered_past() {
+	for _ in $(seq 1000); do
+		[ "$(steered)" -gt "$1" ] && return 0
+		sleep 0.01
+	done
+	return 1
+}
+loop_oks() { sed -n 's/^ok \([0-9]*\) .*/\1/p' <<<"$LOOP_RESULT"; } # after loop_check: its ok count
 
-start_ready "${OLD[@]}" 127.0.0.1:9000 8000-8099
+start_ready "${OLD2[@]}" 127.0.0.1:9000 8000-8099
 ok "steering pinned by the old layout" test "$(value_size ports)" = 1
 is "it steers" 8000 "$(dial 127.0.0.1:8000)"
 like "--list reads the old layout" "ports    8000-8099 \(100\)" "$("$SKSTEER" --list)"
-like "--check too, without changing it" "" "$("$SKSTEER" --check 2>&1)"
+out=$("$SKSTEER" --check 2>&1)
+is "--check too: healthy, so silent with exit 0" "0 ''" "$? '$out'"
 is "(reading changed nothing)" 1 "$(value_size ports)"
 
 # --metrics on the old layout: the right series, and the pins exactly as they were.
@@ -66,17 +81,21 @@ ok "(and pinned no layout)" test ! -e "$PIN_DIR/layout"
 is "(the port table is still the old one)" 1 "$(value_size ports)"
 
 # oldsteer's own socket answers, before the upgrade and after (it stays the target)
+s0=$(steered)
 loop_start --expect=8050 127.0.0.1:8050
+id_before=$(link_prog)
 ok "a run that changes the ports migrates the layout" "$SKSTEER" -p 8000-8199 -s 127.0.0.1:9000
-sleep 0.3 # connections through the new program too
+ok "(a new program runs)" test "$id_before" != "$(link_prog)"
+ok "(the loop's connections go through it too)" steered_past $(($(steered) + 20))
 loop_check "a client hammering a steered port through the upgrade never failed, nor strayed"
+n=$(loop_oks)
+ok "counters came across: each lookup before and through the upgrade is counted" \
+	test "$(steered)" -ge $((s0 + n))
 is "the port table is packed now" 8 "$(value_size ports)"
 is "the layout is pinned" 5 "$(layout)"
 ok "the trace ring buffer is no longer pinned" test ! -e "$PIN_DIR/events"
 is "old ports still steer" 8000 "$(dial 127.0.0.1:8000)"
 is "new ports too" 8150 "$(dial 127.0.0.1:8150)"
-like "counters came across (the loop's lookups, before and after)" \
-	"lookups  steered ([1-9][0-9]{2,})" "$("$SKSTEER" --list | sed -n 3p)"
 ok "healthy" "$SKSTEER" --check
 id_before=$(link_prog)
 ok "a second run finds nothing to migrate" "$SKSTEER" -p 8000-8199 -s 127.0.0.1:9000
@@ -99,7 +118,7 @@ id_before=$(link_prog)
 # the run moves the loop's port from oldsteer's socket ("8100") to P
 loop_start --expect=8100 --expect=P:8100 127.0.0.1:8100
 ok "--dst on layout 3 pins" "$SKSTEER" -p 8100 -s 127.0.0.1:9100 --dst 127.0.0.1
-sleep 0.3
+ok "(the loop's connections go through the new program too)" steered_past $(($(steered) + 20))
 loop_check "a client hammering the port through the upgrade never failed, nor strayed"
 is "layout 5 is pinned" 5 "$(layout)"
 ok "with the prefix maps" test -e "$PIN_DIR/scopes" -a -e "$PIN_DIR/prefixes" -a -e "$PIN_DIR/prefix_list"
@@ -134,7 +153,7 @@ is "clients get their replies" 5 \
 ok "--detach" "$SKSTEER" --detach
 
 # --trace on old pins migrates first, then traces.
-start_ready "${OLD[@]}" 127.0.0.1:9001 8300
+start_ready "${OLD2[@]}" 127.0.0.1:9001 8300
 trace_start "$WORK/trace"
 dial 127.0.0.1:8300 >/dev/null
 trace_stop
