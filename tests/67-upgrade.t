@@ -208,17 +208,19 @@ upgrade 4 run "${OLD4[@]}"
 
 # Layout 4's UDP client watcher, which pinned its links as watch_*, is not frozen: it is stood
 # for by this sksteer's pins with layout 4's maps taken away and the links renamed. Any run
-# replaces the watcher and pins layout 5, while a client hammers a steered UDP port.
+# replaces the watcher and pins layout 5, while a client hammers a steered UDP port below the
+# ephemeral range (one in it may be the client's own port: its datagram is then a reply to
+# itself), its own port in the steered part of the range at times.
 read -r lo _ </proc/sys/net/ipv4/ip_local_port_range
 serve --udp 127.0.0.1:7
 serve --udp --label=U 127.0.0.1:9200
-ok "a UDP target over the ephemeral range" "$SKSTEER" -p $lo-$((lo + 99)) -s udp:127.0.0.1:9200
+ok "a UDP target over the ephemeral range" "$SKSTEER" -p $((lo - 100))-$((lo + 99)) -s udp:127.0.0.1:9200
 bpftool map update pinned "$PIN_DIR/layout" key 0 0 0 0 value 4 0 0 0
 rm "$PIN_DIR/udp_replies" "$PIN_DIR/udp_awaited" "$PIN_DIR/udp_watch_stats"
 rm "$PIN_DIR/udp_watch_bound4" "$PIN_DIR/udp_watch_bound6" # layout 4 had no post_bind links
 for f in release bind4 bind6 sendmsg4 sendmsg6; do mv "$PIN_DIR/udp_watch_$f" "$PIN_DIR/watch_$f"; done
 id_before=$(link_prog)
-loop_start --udp --expect=U:$((lo + 50)) 127.0.0.1:$((lo + 50))
+loop_start --udp --expect=U:$((lo - 50)) 127.0.0.1:$((lo - 50))
 ok "a run on layout 4 pins" "$SKSTEER" --add $((lo + 100)) -s udp:127.0.0.1:9200
 loop_check "a client hammering a steered UDP port through the upgrade never failed, nor strayed"
 is "layout 5 is pinned" 5 "$(layout)"
