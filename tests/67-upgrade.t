@@ -168,8 +168,10 @@ upgrade() {
 	[ "$n" = 4 ] && shape=$LAYOUT4_SHAPE
 	start_ready "$@" 127.0.0.1:9000 8000-8199
 	old_pid=$LAST_PID
-	is "layout $n, as sksteer pinned it" "$shape" "$(pins_shape)"
-	is "(the layout map says $n)" "$n" "$(layout)"
+	if [ "$how" = run ]; then # the same pins each time: once is enough
+		is "layout $n, as sksteer pinned it" "$shape" "$(pins_shape)"
+		is "(the layout map says $n)" "$n" "$(layout)"
+	fi
 	is "its program steers" "8000 8100" "$(dial 127.0.0.1:8000) $(dial 127.0.0.1:8100)"
 	old_prog=$(link_prog)
 	before=$("$SKSTEER" --list | grep -A1 '^target 127.0.0.1:9000 ')
