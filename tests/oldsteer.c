@@ -1,11 +1,18 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * oldsteer PIN_DIR OBJECT ADDR:PORT PORTS: steering as sksteer 0.2 left it
- * pinned (map layout 2: the port table with an element per key, the
- * trace ring buffer pinned too), for the layout upgrade test. It listens at
- * ADDR:PORT itself, steers PORTS (TCP) there with OBJECT's program (the frozen
- * bench/sksteer-0.2.bpf.c), pins maps and link in PIN_DIR, prints "ready",
- * and then answers each connection with the port it arrived on, until killed.
+ * oldsteer PIN_DIR OBJECT ADDR:PORT PORTS: steering as an older sksteer left
+ * it pinned, for the layout upgrade tests. It listens at ADDR:PORT itself,
+ * steers PORTS (TCP) there with OBJECT's program, pins maps and link in
+ * PIN_DIR, prints "ready", and then answers each connection with the port it
+ * arrived on, until killed. The layout is OBJECT's, told by its maps:
+ *   2: bench/sksteer-0.2.bpf.c (no "layout" map): the port table with an
+ *      element per key, the trace ring buffer pinned too;
+ *   3: tests/sksteer-layout3.bpf.c (no prefix lists): the packed port table of
+ *      routes, the "layout" map;
+ *   4: bench/sksteer-0.3.bpf.c: layout 3's maps and the empty prefix lists.
+ * For each, what that sksteer wrote for one target, nothing else: what it
+ * recorded for the loader (target_info, the layout) too, so that the upgrade
+ * reads what it would have read.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +34,58 @@ static void die(const char *what)
 {
 	fprintf(stderr, "oldsteer: %s: %s\n", what, strerror(errno));
 	exit(1);
+}
+
+/* As layouts 3 and 4 had them (src/sksteer.h then): these pins must read as theirs did. */
+struct old_route {
+	uint8_t slot;
+	uint8_t owner[2]; /* the AF_INET and the AF_INET6 target */
+	uint8_t pad;
+};
+
+struct old_target_info {
+	uint32_t uid;
+	uint32_t flags; /* 1: ports is set; 2: uid is set */
+	uint64_t ports[65536 / 64];
+};
+
+static int map_fd(struct bpf_object *obj, const char *name)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, name);
+
+	return map ? bpf_map__fd(map) : -1;
+}
+
+/*
+ * Layouts 3 and 4: PORTS (TCP keys: the port alone) take route 1, whose
+ * entry for the target's family and the other one both go to slot 1, as a
+ * lone socket's did; its ports and uid recorded, the layout last.
+ */
+static void steer_routes(struct bpf_object *obj, const struct sksteer_target *t,
+			 const struct portset *ports, uint32_t layout)
+{
+	static uint8_t table[2 * 65536]; /* one byte per key, eight to an element */
+	struct old_route route = { .slot = 1 };
+	struct old_target_info info = { .uid = getuid(), .flags = 3 };
+	uint32_t zero = 0, slot = 1;
+
+	for (uint32_t port = 1; port <= 65535; port++)
+		table[port] = portset_has(ports, port);
+	for (uint32_t elem = 0; elem < sizeof(table) / 8; elem++) {
+		uint64_t v;
+
+		memcpy(&v, table + elem * 8, 8);
+		if (v && bpf_map_update_elem(map_fd(obj, "ports"), &elem, &v, BPF_ANY))
+			die("ports");
+	}
+	route.owner[t->family == AF_INET6] = 1;
+	for (uint32_t r = 2; r <= 3; r++)
+		if (bpf_map_update_elem(map_fd(obj, "routes"), &r, &route, BPF_ANY))
+			die("routes");
+	memcpy(info.ports, ports->bits, sizeof(info.ports));
+	if (bpf_map_update_elem(map_fd(obj, "target_info"), &slot, &info, BPF_ANY) ||
+	    bpf_map_update_elem(map_fd(obj, "layout"), &zero, &layout, BPF_ANY))
+		die("target_info, layout");
 }
 
 static int listener(const struct sksteer_target *t)
@@ -84,11 +143,14 @@ int main(int argc, char **argv)
 		bpf_program__set_autoload(prog, !strcmp(bpf_program__name(prog), "sksteer"));
 	if (bpf_object__load(obj))
 		die("load");
-	map = bpf_object__find_map_by_name(obj, "ports");
-	for (uint32_t port = 1; port <= 65535; port++)
-		if (portset_has(&ports, port) &&
-		    bpf_map_update_elem(bpf_map__fd(map), &port, &slot, BPF_ANY))
-			die("ports");
+	if (map_fd(obj, "layout") >= 0) {
+		steer_routes(obj, &t, &ports, map_fd(obj, "prefixes") >= 0 ? 4 : 3);
+	} else {
+		for (uint32_t port = 1; port <= 65535; port++)
+			if (portset_has(&ports, port) &&
+			    bpf_map_update_elem(map_fd(obj, "ports"), &port, &slot, BPF_ANY))
+				die("ports");
+	}
 	if (bpf_map_update_elem(bpf_map__fd(bpf_object__find_map_by_name(obj, "targets")), &one,
 				&sock, BPF_ANY) ||
 	    bpf_map_update_elem(bpf_map__fd(bpf_object__find_map_by_name(obj, "target_addrs")),
