@@ -199,13 +199,10 @@ ok "the /24 without A" "$SKSTEER" --detach -s 127.0.0.1:9001 --dst 127.1.2.0/24
 ok "and the /16" "$SKSTEER" --detach -s 127.0.0.1:9001 --dst 127.7.0.0/16
 is "as before" "C:80 OWN:7000" "$(where 127.1.2.4:80 127.1.2.5:7000)"
 
-# prefix ranges apply fast, and fall back as a whole
-START=$(date +%s%N)
+# prefix ranges apply, and fall back, as a whole (how fast: make bench, "ports on a /24")
 ok "a /24 over 10000-65535" "$SKSTEER" -p 10000-65535 -s 127.0.0.1:9003 --dst 127.9.9.0/24
-MS=$(( ($(date +%s%N) - START) / 1000000 ))
-result "the whole range applied in under a second ($MS ms)" $(( MS >= 1000 ))
-is "a port in it, on the prefix and off it" "C:40000 refused" \
-	"$(where 127.9.9.1:40000 127.9.8.1:40000)"
+is "ports in it, at both ends, on the prefix and off it" "C:10000 C:65535 C:40000 refused" \
+	"$(where 127.9.9.1:10000 127.9.9.2:65535 127.9.9.1:40000 127.9.8.1:40000)"
 ok "and removed" "$SKSTEER" --detach -s 127.0.0.1:9003 --dst 127.9.9.0/24
 
 # Room for 16 prefixes per family: a 17th is refused before anything changes
