@@ -253,12 +253,23 @@ EOC
 	for port in 8000 8050 8099; do
 		loop_start --name=$port --expect=backend:7000 127.0.0.1:$port
 	done
+	listeners() { ss -Htln 'sport = :9100' | wc -l; }
+	steady=$(listeners)
 	reloads=0
-	for _ in $(seq 20); do
+	for i in $(seq 20); do
 		haproxy -f "$H/h.cfg" -D -sf "$(cat "$H/h.pid")" && reloads=$((reloads + 1))
-		sleep 0.1
+		# the next reload once this one's process took over (the old one may still be leaving)
+		for _ in $(seq 250); do
+			[ "$(takeovers 127.0.0.1:9100)" = "$i" ] && break
+			sleep 0.02
+		done
 	done
-	sleep 0.3
+	# the clients are checked over the whole handover: until every old process closed its
+	# listener (what it had queued then moved, or failed)
+	for _ in $(seq 250); do
+		[ "$(listeners)" = "$steady" ] && break
+		sleep 0.02
+	done
 	is "20 reloads with -sf" 20 "$reloads"
 	for port in 8000 8050 8099; do
 		loop_check --name=$port \
