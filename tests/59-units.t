@@ -103,7 +103,20 @@ PIDS+=($PROXY)
 start=$(date +%s%N)
 ok "boot: sksteer@ ExecStart waits for the late bind and steers" unit_run sksteer@ ExecStart
 echo "# took $((($(date +%s%N) - start) / 1000000)) ms"
-ok "sksteer-follow@ ExecStart after it: nothing to change" unit_run sksteer-follow@ ExecStart
+# what a run that changes nothing leaves as it was: each pin and the map or link behind it, the
+# program the link runs, and every target as --list --json has it (socket, flags, ports, counters)
+steering_state() {
+	local pin
+	for pin in "$PIN_DIR"/*; do
+		echo "${pin##*/} $({ bpftool -j map show pinned "$pin" || bpftool -j link show pinned "$pin"; } 2>/dev/null |
+			grep -o '"id":[0-9]*' | head -1)"
+	done
+	echo "program $(link_prog)"
+	"$SKSTEER" --list --json
+}
+before=$(steering_state)
+ok "sksteer-follow@ ExecStart after it" unit_run sksteer-follow@ ExecStart
+is "changes nothing: the same pins, maps, link, program and targets" "$before" "$(steering_state)"
 is "the proxy gets the ports" "v1:80 v1:443" "$(dial 127.0.0.1:80) $(dial 127.0.0.1:443)"
 
 # systemctl restart demo: sksteer-follow@ (PartOf) stops (it has no ExecStop), the proxy stops
