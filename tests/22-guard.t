@@ -56,7 +56,7 @@ is "theirs is gone" refused "$(ip netns exec "$other" "$NETPEER" connect 127.0.0
 # Pins of a namespace that died without --detach are removed by the next run anywhere.
 unshare -n bash -c "ip link set lo up
 	'$NETPEER' serve 127.0.0.1:9000 >/dev/null &
-	until ss -Htln 'sport = :9000' | grep -q .; do sleep 0.02; done
+	for _ in \$(seq 250); do ss -Htln 'sport = :9000' | grep -q . && break; sleep 0.02; done
 	'$SKSTEER' -p 80 -s 127.0.0.1:9000; stat -L -c %i /proc/self/ns/net >'$WORK/dead'; kill %1; wait"
 dead=$(cat "$WORK/dead")
 ok "a namespace that died while steering left pins" test -d "/sys/fs/bpf/sksteer/netns-$dead"

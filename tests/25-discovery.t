@@ -3,7 +3,7 @@
 # (a socket iterator, or a one-shot lookup program); pidfd_getfd() is only the last resort.
 . "$(dirname "$0")/lib.sh"
 
-serve 127.0.0.1:9000
+serve --label=A 127.0.0.1:9000 # the others answer with the port alone: A is who answers
 serve --v6only '[::1]:9001'
 serve '[::]:9002'
 serve --udp 127.0.0.1:5353
@@ -26,7 +26,7 @@ for way in $ways; do
 	ok "$way: a dual-stack target" "$SKSTEER" -p 82 -s '[::]:9002'
 	ok "$way: a UDP target" "$SKSTEER" -p 53 -s udp:127.0.0.1:5353
 	ok "$way: an IPv6-only UDP target" "$SKSTEER" -p 54 -s 'udp:[::1]:5354'
-	is "$way: each is steered" "80 81 82 82 53 54" "$(dial 127.0.0.1:80) $(dial '[::1]:81') \
+	is "$way: each is steered" "A:80 81 82 82 53 54" "$(dial 127.0.0.1:80) $(dial '[::1]:81') \
 $(dial '[::1]:82') $(dial 127.0.0.1:82) $(dial --udp 127.0.0.1:53) $(dial --udp '[::1]:54')"
 	# the lookup way asks the kernel's socket lookup, which runs the sk_lookup hook too
 	is "$way: sksteer's own lookups are not counted as traffic" 0 \
@@ -38,19 +38,20 @@ unset SKSTEER_FIND
 # the owner in another PID namespace, sksteer without CAP_SYS_PTRACE
 in_pidns() { unshare -p -f --mount-proc -- "$@"; }
 ok "the owner out of sight (sksteer in another PID namespace)" in_pidns "$SKSTEER" -p 80 -s 127.0.0.1:9000
-# (a run that finds the socket already in place leaves it: detach, so that each way puts it there)
-is "steered" 80 "$(dial 127.0.0.1:80)"
+is "steered" A:80 "$(dial 127.0.0.1:80)"
 ok "--list there shows the target, its owner unknown" \
 	bash -c "unshare -p -f --mount-proc -- '$SKSTEER' --list | grep -qx 'target 127.0.0.1:9000  tcp  listening'"
+# (a run that finds the socket already in place leaves it: detach, so that each way puts it there)
 for way in ${ways% pidfd}; do
 	"$SKSTEER" --detach
 	ok "$way: the same, forced" env SKSTEER_FIND=$way unshare -p -f --mount-proc -- \
 		"$SKSTEER" -p 80,83 -s 127.0.0.1:9000
+	is "$way: steered to A's socket" "A:80 A:83" "$(dial 127.0.0.1:80) $(dial 127.0.0.1:83)"
 done
 caps=$LOAD_CAPS
 ok "without CAP_SYS_PTRACE" setpriv --inh-caps=-all,$caps --ambient-caps=-all,$caps \
 	--bounding-set=-all,$caps -- "$SKSTEER" -p 84 -s 127.0.0.1:9000
-is "steered" 84 "$(dial 127.0.0.1:84)"
+is "steered" A:84 "$(dial 127.0.0.1:84)"
 run_sksteer_env() { STDERR=$(env "$@" 2>&1 >/dev/null); RC=$?; }
 serve 127.0.0.1:9010
 run_sksteer_env SKSTEER_FIND=pidfd setpriv --inh-caps=-all,$caps --ambient-caps=-all,$caps \
@@ -58,7 +59,7 @@ run_sksteer_env SKSTEER_FIND=pidfd setpriv --inh-caps=-all,$caps --ambient-caps=
 like "the last resort, forced, without CAP_SYS_PTRACE: one line" \
 	"^sksteer: no process owning the socket at 127.0.0.1:9010 can be seen \(in another PID namespace, or not without CAP_SYS_PTRACE\): let the kernel find it \(SKSTEER_FIND=iter or lookup\)$" \
 	"$STDERR"
-is "and nothing changed" "84 refused" "$(dial 127.0.0.1:84) $(dial 127.0.0.1:85)"
+is "and nothing changed" "A:84 refused" "$(dial 127.0.0.1:84) $(dial 127.0.0.1:85)"
 ok "--detach" "$SKSTEER" --detach
 
 # a socket bound to a device: sk_lookup would hand it every device's connections

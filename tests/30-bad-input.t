@@ -8,16 +8,26 @@ ok "steering 80,443 to 127.0.0.1:9000" "$SKSTEER" -p 80,443 -s 127.0.0.1:9000
 
 steering() { echo "$(dial 127.0.0.1:80) $(dial 127.0.0.1:443) $(dial 127.0.0.1:81)"; }
 
+# argp's line after the message of a command line getopt or argp itself cannot take (an
+# unknown option, a stray argument): the only second line a usage error (exit 64) may have
+TRY="Try \`sksteer --help' or \`sksteer --usage' for more information."
+
 # bad DESCRIPTION STDERR-REGEX ARGS...: the run fails with one short line and changes nothing
+# (a refusal, exit 1: exactly that line; a usage error, exit 64: that line, or it and $TRY)
 bad() {
 	local desc=$1 want=$2
 	shift 2
 	STDERR=$("${RUN_AS[@]}" "$SKSTEER" "$@" 2>&1 >/dev/null)
 	RC=$?
-	local lines state
-	lines=$(printf '%s\n' "$STDERR" | wc -l)
+	local first rest state
+	first=${STDERR%%$'\n'*}
+	rest=${STDERR#"$first"}
 	state=$(steering)
-	[ "$RC" -ne 0 ] && [[ $STDERR =~ $want ]] && [ "$lines" -le 2 ] && [ "$state" = "80 443 refused" ]
+	case $RC in
+	1) [ -z "$rest" ] ;;
+	64) [ -z "$rest" ] || [ "$rest" = $'\n'"$TRY" ] ;;
+	*) false ;;
+	esac && [[ $first =~ $want ]] && [ "$state" = "80 443 refused" ]
 	result "$desc" $? "sksteer $*: exit $RC, steering now: $state" "stderr: $STDERR"
 }
 

@@ -23,17 +23,35 @@ else
 	echo "ok $TESTS # skip systemd-analyze is not installed"
 fi
 
-# unit_run UNIT KEY: runs the unit's KEY= command line (ExecStart, ExecReload, ExecStop) for
-# instance NAME, as systemd would: %i is NAME, /etc/sksteer is ours, the binary the one built.
-unit_run() {
+# unit_cmd UNIT KEY: the unit's KEY= command line (ExecStart, ExecReload, ExecStop) for
+# instance NAME, as systemd would run it, in CMD (empty if there is none): %i is NAME,
+# /etc/sksteer is ours, the binary the one built. unit_run UNIT KEY runs it.
+unit_cmd() {
 	local line
+	CMD=()
 	line=$(sed -n "s/^$2=//p" "$UNITS/$1.service")
 	[ -n "$line" ] || return 0 # no such command: systemd runs nothing
 	line=${line//%i/$NAME}
 	line=${line//\/etc\/sksteer/$WORK}
 	echo "# $1$NAME: $2=$line"
-	read -ra cmd <<<"$line"
-	"${cmd[@]}"
+	read -ra CMD <<<"$line"
+}
+unit_run() {
+	unit_cmd "$@"
+	[ ${#CMD[@]} = 0 ] || "${CMD[@]}"
+}
+# unit_late UNIT KEY LABEL: the command in the background, and a proxy (LABEL) that binds
+# 127.0.0.1:9000 once the command waits for it; the command's exit code and output in RC, OUT
+unit_late() {
+	local pid
+	unit_cmd "$1" "$2"
+	"${CMD[@]}" >"$WORK/late.out" 2>&1 &
+	pid=$!
+	waits "$pid" || echo "# $1 $2 did not wait for the proxy: $(cat "$WORK/late.out")"
+	serve --reuseport --label="$3" 127.0.0.1:9000
+	PROXY=$LAST_PID
+	reap "$pid"
+	OUT=$(cat "$WORK/late.out")
 }
 
 # What systemd itself makes of the units, with no systemd running: `systemctl --root` enables
@@ -96,14 +114,23 @@ cat >"$WORK/$NAME.conf" <<'EOF'
 tcp 127.0.0.1:9000 80,443 fail-closed
 EOF
 
-# Boot: the proxy's unit has started, but the proxy binds a second later.
-(sleep 1 && exec "$NETPEER" serve --reuseport --label=v1 127.0.0.1:9000) >/dev/null 2>&1 &
-PROXY=$!
-PIDS+=($PROXY)
-start=$(date +%s%N)
-ok "boot: sksteer@ ExecStart waits for the late bind and steers" unit_run sksteer@ ExecStart
-echo "# took $((($(date +%s%N) - start) / 1000000)) ms"
-ok "sksteer-follow@ ExecStart after it: nothing to change" unit_run sksteer-follow@ ExecStart
+# Boot: the proxy's unit has started, but the proxy binds later, while sksteer@ waits for it.
+unit_late sksteer@ ExecStart v1
+is "boot: sksteer@ ExecStart waits for the late bind and steers" "0 " "$RC $OUT"
+# what a run that changes nothing leaves as it was: each pin and the map or link behind it, the
+# program the link runs, and every target as --list --json has it (socket, flags, ports, counters)
+steering_state() {
+	local pin
+	for pin in "$PIN_DIR"/*; do
+		echo "${pin##*/} $({ bpftool -j map show pinned "$pin" || bpftool -j link show pinned "$pin"; } 2>/dev/null |
+			grep -o '"id":[0-9]*' | head -1)"
+	done
+	echo "program $(link_prog)"
+	"$SKSTEER" --list --json
+}
+before=$(steering_state)
+ok "sksteer-follow@ ExecStart after it" unit_run sksteer-follow@ ExecStart
+is "changes nothing: the same pins, maps, link, program and targets" "$before" "$(steering_state)"
 is "the proxy gets the ports" "v1:80 v1:443" "$(dial 127.0.0.1:80) $(dial 127.0.0.1:443)"
 
 # systemctl restart demo: sksteer-follow@ (PartOf) stops (it has no ExecStop), the proxy stops
@@ -114,11 +141,9 @@ wait "$PROXY" 2>/dev/null
 ok "the proxy is down: the steering is still in place" test -e "$PIN_DIR/link"
 like "its target is there, waiting" "target 127.0.0.1:9000.*gone" "$("$SKSTEER" --list)"
 is "fail-closed: the port is refused, not left to another socket" refused "$(dial 127.0.0.1:80)"
-(sleep 0.5 && exec "$NETPEER" serve --reuseport --label=v2 127.0.0.1:9000) >/dev/null 2>&1 &
-PROXY=$!
-PIDS+=($PROXY)
-ok "restart: sksteer-follow@ ExecStart points the steering at the new socket" \
-	unit_run sksteer-follow@ ExecStart
+unit_late sksteer-follow@ ExecStart v2
+is "restart: sksteer-follow@ ExecStart waits for the new socket, and points the steering at it" \
+	"0 " "$RC $OUT"
 is "the restarted proxy gets the ports" "v2:80 v2:443" "$(dial 127.0.0.1:80) $(dial 127.0.0.1:443)"
 
 # systemctl reload demo, for a proxy that re-binds on reload (haproxy -sf): a new socket

@@ -93,8 +93,16 @@ is "the run swapped its follower into the pinned link, as an upgrade does: same 
 ok "a program loaded by this run" test "${before#* }" != "${after#* }"
 like "the target still follows" "follow   its SO_REUSEPORT group" "$(block 127.0.0.1:9000)"
 is "--save keeps it" "tcp 127.0.0.1:9000 80,443,8080 follow=group" "$("$SKSTEER" --save | tail -1)"
+# and the follower this run swapped in takes over: the whole group restarts
+before=$(takeovers 127.0.0.1:9000)
 for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
 wait 2>/dev/null
+PIDS=()
+serve --reuseport --label=w4 127.0.0.1:9000
+is "the restarted group's socket gets the ports, the one that run added too" "w4:80 w4:8080" \
+	"$(dial 127.0.0.1:80) $(dial 127.0.0.1:8080)"
+is "a takeover by the swapped-in follower" "$((before + 1))" "$(takeovers 127.0.0.1:9000)"
+stop "$LAST_PID"
 PIDS=()
 
 # Hijacking: during a restart, another user binds the address: no takeover, no connection.
@@ -245,12 +253,23 @@ EOC
 	for port in 8000 8050 8099; do
 		loop_start --name=$port --expect=backend:7000 127.0.0.1:$port
 	done
+	listeners() { ss -Htln 'sport = :9100' | wc -l; }
+	steady=$(listeners)
 	reloads=0
-	for _ in $(seq 20); do
+	for i in $(seq 20); do
 		haproxy -f "$H/h.cfg" -D -sf "$(cat "$H/h.pid")" && reloads=$((reloads + 1))
-		sleep 0.1
+		# the next reload once this one's process took over (the old one may still be leaving)
+		for _ in $(seq 250); do
+			[ "$(takeovers 127.0.0.1:9100)" = "$i" ] && break
+			sleep 0.02
+		done
 	done
-	sleep 0.3
+	# the clients are checked over the whole handover: until every old process closed its
+	# listener (what it had queued then moved, or failed)
+	for _ in $(seq 250); do
+		[ "$(listeners)" = "$steady" ] && break
+		sleep 0.02
+	done
 	is "20 reloads with -sf" 20 "$reloads"
 	for port in 8000 8050 8099; do
 		loop_check --name=$port \

@@ -93,6 +93,43 @@ dial() { # dial [--udp] ADDR:PORT: prints the port the server saw, "refused" or 
 	"$NETPEER" connect "$@" 2>&1
 }
 
+# ended PID: the process is gone, or a zombie (its end seen, not yet reaped)
+ended() { [ ! -e "/proc/$1" ] || [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
+
+# in_wait PID: the process sits in a call that waits, as a run does once it waits for the lock
+# or a late server (a sleep between looks) or for its standard input (poll): not while it still
+# starts up, which an emulated CPU takes seconds to do
+case $(uname -m) in
+aarch64) WAIT_CALLS=" 73 101 115 " ;; # ppoll, nanosleep, clock_nanosleep
+*) WAIT_CALLS=" 7 35 230 271 " ;;     # x86_64: poll, nanosleep, clock_nanosleep, ppoll
+esac
+in_wait() {
+	local call
+	read -r call _ 2>/dev/null <"/proc/$1/syscall" && [[ $WAIT_CALLS == *" $call "* ]]
+}
+# waits PID: until the process is in_wait; 1 if it ended first, or after 30 s
+waits() {
+	for _ in $(seq 3000); do
+		in_wait "$1" && return 0
+		ended "$1" && return 1
+		sleep 0.01
+	done
+	return 1
+}
+
+# reap PID: until a process this test started ends by itself, then its exit code in RC; one
+# that has not after 3000 looks (30 s, more on a loaded machine) hangs, and is killed (RC
+# 137): a guard, not a measure of time
+reap() {
+	for _ in $(seq 3000); do
+		ended "$1" && break
+		sleep 0.01
+	done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1"
+	RC=$?
+}
+
 # hold [-s]: another process holds the pin directory's lock (flock -o: flock's own, not its
 # command's), until let_go; returns once it is held (an exclusive try fails either way)
 hold() {
