@@ -142,8 +142,8 @@ static void *work(void *arg)
 		}
 		/*
 		 * While this handle holds the lock, the other thread changes nothing. A
-		 * handle opened before the pins were there holds none (a known bug that
-		 * tests/libtest.c checks alone): not checked then.
+		 * handle opened before the pins were there takes it at its first change
+		 * only (sksteer.h): what it read before may have changed, not checked then.
 		 */
 		if (!steering)
 			w->unlocked++;
