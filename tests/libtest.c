@@ -140,7 +140,8 @@ static void test_status(struct sksteer_ns *ns)
 	is_int(sksteer_status__targets(st), 2, "two targets");
 	a = target_of(st, A);
 	b = target_of(st, B);
-	if (!ok(a && b, "named " A " and " B)) {
+	ok(a && b, "named " A " and " B);
+	if (!a || !b) {
 		sksteer_status__free(st);
 		return;
 	}

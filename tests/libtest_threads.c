@@ -158,7 +158,7 @@ static void *work(void *arg)
 	w->errmsg_own &= strstr(sksteer_errmsg(), mine) != NULL;
 	ns = ns_open(w->path, true);
 	called(w);
-	if (ns && !(ret = sksteer_ns__status(ns, &st))) {
+	if (ns && !sksteer_ns__status(ns, &st)) {
 		w->status_ino = sksteer_status__ns(st)->netns;
 		sksteer_status__free(st);
 	}
