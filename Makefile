@@ -137,6 +137,10 @@ TOOL_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(LIB_SRCS) $(CLI_SRCS))
 TEST_PROGS := $(OUTPUT)/netpeer $(OUTPUT)/linkswap $(OUTPUT)/lookup $(OUTPUT)/floor.bpf.o \
 	$(OUTPUT)/seed.bpf.o $(OUTPUT)/twolpm.bpf.o $(OUTPUT)/sksteer-0.2.bpf.o $(OUTPUT)/sksteer-0.3.bpf.o $(OUTPUT)/sksteer-layout3.bpf.o $(OUTPUT)/sksteer-other.bpf.o $(OUTPUT)/sksteer-notrace.bpf.o \
 	$(OUTPUT)/otherlookup $(OUTPUT)/otherlookup.bpf.o $(OUTPUT)/oldsteer $(OUTPUT)/setport
+# The library's own tests (tests/libtest*.c): its public API, linked with its objects alone.
+LIBTEST_SRCS := tests/libtest.c tests/libtest_util.c tests/libtest_threads.c
+LIBTEST_OBJS = $(patsubst %.c,$(OUTPUT)/%.o,$(LIB_SRCS))
+TEST_PROGS += $(OUTPUT)/libtest
 
 .PHONY: all
 all: sksteer lib $(TEST_PROGS)
@@ -354,6 +358,13 @@ $(OUTPUT)/otherlookup: tests/otherlookup.c $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
 $(OUTPUT)/lookup: bench/lookup.c src/bpf/sksteer_abi.h $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(STATIC) $(LIBS) -o $@
+
+# With ALL_CFLAGS and ALL_LDFLAGS: under make SANITIZE=1 the sanitizers cover the library's
+# objects it links, as they do the tool's (and the link is dynamic then: STATIC is empty).
+$(OUTPUT)/libtest: $(LIBTEST_SRCS) tests/libtest.h src/lib/include/sksteer/sksteer.h \
+		$(LIBTEST_OBJS) $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(filter %.c %.o,$^) $(STATIC) $(LIBS) -lpthread -o $@
 
 -include $(wildcard $(OUTPUT)/*.d)
 

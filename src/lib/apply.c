@@ -508,6 +508,7 @@ int detach_run(struct live *l, const struct sksteer_target *t, const struct pref
 	if (slot < 0) {
 		snprintf(err, errlen, "%s is not a target in this namespace",
 			 format_target(t, name, sizeof(name)));
+		errno = ENOENT;
 		return -1;
 	}
 	if (dst ? live_remove_scope(l, slot, dst, err, errlen) : live_remove(l, slot, err, errlen))

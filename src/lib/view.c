@@ -30,6 +30,7 @@ int live_read(struct live *l, char *err, size_t errlen)
 	}
 	if (layout_read(l, err, errlen))
 		return -1;
+	live_unmap(l); /* the empty table of a read made before the pins were there (live_empty()) */
 	l->stride = layout_from(&l->layout) == 2 ? 8 : 1;
 	l->table_len = TABLE_BYTES * l->stride;
 	if (l->pins.mode == PINS_READ) {
@@ -37,6 +38,7 @@ int live_read(struct live *l, char *err, size_t errlen)
 		l->table_copied = l->table != NULL;
 		l->stride = 1;
 	} else {
+		l->table_copied = false;
 		l->table = mmap(NULL, l->table_len, PROT_READ | PROT_WRITE, MAP_SHARED,
 				l->fds[MAP_PORTS], 0);
 		if (l->table == MAP_FAILED)
@@ -244,6 +246,7 @@ int live_set_tracer(struct live *l, pid_t pid)
 int live_empty(struct live *l, char *err, size_t errlen)
 {
 	memset(l->addrs, 0, sizeof(l->addrs));
+	live_unmap(l); /* read before, on this handle */
 	l->table = calloc(TABLE_BYTES, 1);
 	l->table_copied = l->table != NULL;
 	l->stride = 1;
