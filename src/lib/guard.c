@@ -57,12 +57,12 @@ int guard_conflicts(const struct live *l, const struct change *c, int slot, int 
 		format_target(&l->addrs[other], name, sizeof(name));
 		used += (size_t)snprintf(err + used, used < errlen ? errlen - used : 0,
 					 "%sports %s%s%s belong to target %s", owners++ ? "; " : "",
-					 list, scope ? " for --dst " : "", scope ? dst : "", name);
+					 list, scope ? " for dst " : "", scope ? dst : "", name);
 	}
 	if (!owners)
 		return 0;
 	format_target(c->target, name, sizeof(name));
-	snprintf(err + used, used < errlen ? errlen - used : 0, " (use --force to move them to %s)",
+	snprintf(err + used, used < errlen ? errlen - used : 0, " (force the change to move them to %s)",
 		 name);
 	return -1;
 }
@@ -124,7 +124,7 @@ int guard_family(const struct change *c, const struct sock_info *sock, char *err
 	    !(v4 && c->target->family == AF_INET6 && sock->cookie && sock->v6only))
 		return 0;
 	snprintf(err, errlen,
-		 "--dst %s: target %s is an %s socket and never gets connections to %s "
+		 "dst %s: target %s is an %s socket and never gets connections to %s "
 		 "addresses: give it a prefix of its own family",
 		 format_prefix(c->dst, dst, sizeof(dst)),
 		 format_target(c->target, name, sizeof(name)), v6 ? "IPv4" : "IPv6-only",
@@ -179,7 +179,7 @@ int guard_hijack(const struct live *l, const struct change *c, int scope, uint64
 	format_ports(&hit, list, sizeof(list));
 	snprintf(err, errlen,
 		 "refusing to steer port%s %s: %s%s already use%s %s and would lose %s "
-		 "connections (use --force to steer anyway)",
+		 "connections (force the change to steer anyway)",
 		 portset_count(&hit) > 1 ? "s" : "", list, named, n > NAMED_MAX ? " and more" : "",
 		 n > 1 ? "" : "s", portset_count(&hit) > 1 ? "them" : "it",
 		 n > 1 ? "their" : "its");
@@ -199,7 +199,7 @@ int guard_owner(const struct live *l, int slot, const struct sock_info *sock, co
 		return 0;
 	snprintf(err, errlen,
 		 "refusing to steer to the socket now at %s: it belongs to uid %u, the socket it "
-		 "would replace to uid %u (use --force if the new owner is right)",
+		 "would replace to uid %u (force the change if the new owner is right)",
 		 name, sock->uid, info.uid);
 	return -1;
 }
@@ -214,7 +214,7 @@ int live_check(const struct live *l, const struct change *c, bool moves, bool ot
 	format_target(c->target, name, sizeof(name));
 	if (slot < 0 && !c->ports) {
 		snprintf(err, errlen,
-			 "%s is not a target in this namespace: give its ports with -p", name);
+			 "%s is not a target in this namespace: give its ports", name);
 		return -1;
 	}
 	if (c->ports && !c->force && !moves && guard_conflicts(l, c, slot, scope, err, errlen))

@@ -25,7 +25,7 @@ int layout_read(struct live *l, char *err, size_t errlen)
 		snprintf(
 			err, errlen,
 			"the steering pinned in %s comes from a newer sksteer (map layout %u; this "
-			"one knows up to %u): use that sksteer, or run 'sksteer --detach' and "
+			"one knows up to %u): use that sksteer, or detach all steering here and "
 			"apply the configuration again",
 			l->pins.dir, v, SKSTEER_LAYOUT);
 		return -1;
@@ -50,7 +50,7 @@ int layout_read(struct live *l, char *err, size_t errlen)
 	}
 	snprintf(err, errlen,
 		 "the steering pinned in %s has a map layout this sksteer does not know (map "
-		 "'ports' differs): use the sksteer that made it, or run 'sksteer --detach' and "
+		 "'ports' differs): use the sksteer that made it, or detach all steering here and "
 		 "apply the configuration again",
 		 l->pins.dir);
 	return -1;

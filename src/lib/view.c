@@ -67,8 +67,8 @@ int live_open(struct live *l, char *err, size_t errlen)
 			return -1;
 		} else if (l->fds[m] < 0) {
 			snprintf(err, errlen,
-				 "the steering pinned in %s is incomplete (no '%s': %s): run "
-				 "'sksteer --detach', then apply the configuration again",
+				 "the steering pinned in %s is incomplete (no '%s': %s): detach all "
+				 "steering here, then apply the configuration again",
 				 l->pins.dir, pinned_map_names[m], strerror(-l->fds[m]));
 			return -1;
 		}
