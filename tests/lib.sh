@@ -142,8 +142,11 @@ hold() {
 	done
 	return 1
 }
-let_go() {
-	kill $(cat /proc/$HOLDER/task/$HOLDER/children) "$HOLDER"
+let_go() { # flock first (its sleep, orphaned, keeps its pid): killed after it, flock could exit
+	# and be reaped by this shell in between, and kill name a pid that is gone
+	local sleeper
+	sleeper=$(cat /proc/$HOLDER/task/$HOLDER/children)
+	kill "$HOLDER" $sleeper
 	wait "$HOLDER" 2>/dev/null
 }
 
