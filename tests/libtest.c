@@ -309,11 +309,11 @@ static void test_refused(struct sksteer_ns *ns)
 	msg = sksteer_errmsg();
 	ok(ret < 0, "moving A's port 80 to B without FORCE is refused");
 	todo(ret == -EEXIST,
-	     "src/lib/steer.c check_conflicts() sets no errno: a leftover one is returned",
+	     "src/lib/guard.c guard_conflicts() sets no errno: a leftover one is returned",
 	     "with -EEXIST (got %d, %s)", ret, ret < 0 ? strerrorname_np(-ret) : "");
 	ok(strstr(msg, "80") && strstr(msg, A), "the message names the port and its owner");
 	if (!todo(names_no_option(msg),
-		  "src/lib/steer.c check_conflicts(): the message ends '(use --force to move them "
+		  "src/lib/guard.c guard_conflicts(): the message ends '(use --force to move them "
 		  "to ...)'",
 		  "and no command-line option"))
 		diag("errmsg: '%s'", msg);
@@ -330,10 +330,10 @@ static void test_refused(struct sksteer_ns *ns)
 	ok(ret < 0 && strstr(msg, "6000"),
 	   "adding port 6000, where another socket listens, is refused, naming it");
 	todo(ret == -EADDRINUSE,
-	     "src/lib/steer.c check_hijack() sets no errno: a leftover one is returned",
+	     "src/lib/guard.c guard_hijack() sets no errno: a leftover one is returned",
 	     "with -EADDRINUSE (got %d, %s)", ret, ret < 0 ? strerrorname_np(-ret) : "");
 	if (!todo(names_no_option(msg),
-		  "src/lib/steer.c check_hijack(): the message ends '(use --force to ...)'",
+		  "src/lib/guard.c guard_hijack(): the message ends '(use --force to ...)'",
 		  "and no command-line option"))
 		diag("errmsg: '%s'", msg);
 	cfg = config_of("80,6000,8000-8009", "443,7000-7002");
