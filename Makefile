@@ -138,7 +138,8 @@ TEST_PROGS := $(OUTPUT)/netpeer $(OUTPUT)/linkswap $(OUTPUT)/lookup $(OUTPUT)/fl
 	$(OUTPUT)/seed.bpf.o $(OUTPUT)/twolpm.bpf.o $(OUTPUT)/sksteer-0.2.bpf.o $(OUTPUT)/sksteer-0.3.bpf.o $(OUTPUT)/sksteer-layout3.bpf.o $(OUTPUT)/sksteer-other.bpf.o $(OUTPUT)/sksteer-notrace.bpf.o \
 	$(OUTPUT)/otherlookup $(OUTPUT)/otherlookup.bpf.o $(OUTPUT)/oldsteer $(OUTPUT)/setport
 # The library's own tests (tests/libtest*.c): its public API, linked with its objects alone.
-LIBTEST_SRCS := tests/libtest.c tests/libtest_util.c tests/libtest_threads.c
+LIBTEST_SRCS := tests/libtest.c tests/libtest_util.c tests/libtest_threads.c \
+	tests/libtest_callbacks.c
 LIBTEST_OBJS = $(patsubst %.c,$(OUTPUT)/%.o,$(LIB_SRCS))
 TEST_PROGS += $(OUTPUT)/libtest
 

@@ -57,6 +57,10 @@ int reach_udp(int udp_fd, int from, int port);
 char *steering_state(struct sksteer_ns *ns);
 const struct sksteer_target_status *target_of(const struct sksteer_status *st, const char *name);
 
+/* tests/libtest_callbacks.c: la is target A's (127.0.0.1:9000) listening socket, steered 8003 */
+void test_trace(int la, bool stop_it);
+void test_print(struct sksteer_ns *ns);
+
 /* tests/libtest_threads.c */
 void test_threads_one_namespace(void);
 void test_threads_two_namespaces(const char *netns2);
