@@ -75,7 +75,9 @@ static int config_from_live(const struct live *l, struct config *cfg, char *err,
 /* The live state to plan against: read from the pins, or empty where there are none. */
 static int open_for_plan(struct live *l, char *err, size_t errlen)
 {
-	return l->pins.live ? live_open(l, err, errlen) : live_empty(l, err, errlen);
+	if (l->pins.live)
+		return l->fds[MAP_PORTS] >= 0 ? 0 : live_open(l, err, errlen);
+	return live_empty(l, err, errlen);
 }
 
 int live_config(struct live *l, struct config *cfg, char *err, size_t errlen)

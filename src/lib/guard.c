@@ -3,6 +3,7 @@
  * The checks a change must pass before anything changes: ports other targets own, sockets
  * that would lose their connections, a new socket's owner, a prefix of the wrong family.
  */
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -64,6 +65,7 @@ int guard_conflicts(const struct live *l, const struct change *c, int slot, int 
 	format_target(c->target, name, sizeof(name));
 	snprintf(err + used, used < errlen ? errlen - used : 0, " (force the change to move them to %s)",
 		 name);
+	errno = EEXIST; /* the library's callers tell refusals apart by errno */
 	return -1;
 }
 
@@ -129,6 +131,7 @@ int guard_family(const struct change *c, const struct sock_info *sock, char *err
 		 format_prefix(c->dst, dst, sizeof(dst)),
 		 format_target(c->target, name, sizeof(name)), v6 ? "IPv4" : "IPv6-only",
 		 v6 ? "IPv6" : "IPv4");
+	errno = EAFNOSUPPORT;
 	return -1;
 }
 
@@ -183,6 +186,7 @@ int guard_hijack(const struct live *l, const struct change *c, int scope, uint64
 		 portset_count(&hit) > 1 ? "s" : "", list, named, n > NAMED_MAX ? " and more" : "",
 		 n > 1 ? "" : "s", portset_count(&hit) > 1 ? "them" : "it",
 		 n > 1 ? "their" : "its");
+	errno = EADDRINUSE;
 	return -1;
 }
 
@@ -201,6 +205,7 @@ int guard_owner(const struct live *l, int slot, const struct sock_info *sock, co
 		 "refusing to steer to the socket now at %s: it belongs to uid %u, the socket it "
 		 "would replace to uid %u (force the change if the new owner is right)",
 		 name, sock->uid, info.uid);
+	errno = EPERM;
 	return -1;
 }
 
@@ -215,6 +220,7 @@ int live_check(const struct live *l, const struct change *c, bool moves, bool ot
 	if (slot < 0 && !c->ports) {
 		snprintf(err, errlen,
 			 "%s is not a target in this namespace: give its ports", name);
+		errno = ENOENT;
 		return -1;
 	}
 	if (c->ports && !c->force && !moves && guard_conflicts(l, c, slot, scope, err, errlen))

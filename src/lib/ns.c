@@ -129,8 +129,7 @@ static int open_ns(int netns_fd, uint64_t ino, const struct sksteer_ns_opts *opt
 	ret = pins_open(&ns->l.pins, ino, ns->read_only ? PINS_READ : PINS_CHANGE, err,
 			sizeof(err));
 	errno = ret < 0 && errno == EWOULDBLOCK ? EBUSY : errno;
-	if (ret >= 0 && ns->l.pins.live && live_open(&ns->l, err, sizeof(err)))
-		ret = -1;
+	/* the maps are read by the first call that needs them: --detach works on pins it cannot */
 	ns_end(&call);
 	if (ret < 0) {
 		ret = lib_error(ns_errno(), err);

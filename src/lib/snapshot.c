@@ -154,7 +154,8 @@ static int collect(struct sksteer_ns *ns, struct sksteer_status *st, char *err, 
 
 	if (!raw)
 		return -ENOMEM;
-	if (status_collect(&ns->l, raw, err, errlen)) {
+	if ((ns->l.fds[MAP_PORTS] < 0 && live_open(&ns->l, err, errlen)) ||
+	    status_collect(&ns->l, raw, err, errlen)) {
 		free(raw);
 		return ns_errno();
 	}

@@ -225,8 +225,10 @@ struct sksteer_change {
  * Makes the change: a port that stays steered is never unsteered on the way,
  * a port that moves changes target in one store, and on failure nothing has
  * changed. The program is loaded and attached on the namespace's first change
- * (and swapped for this build's where another runs); a change of bindings
- * alone, where the pins run this build's program, only writes maps.
+ * (and swapped for this build's where another runs).
+ * Refusals: -EEXIST, ports another target owns; -EADDRINUSE, ports other
+ * sockets use; -EPERM, a new socket of another user (each taken with
+ * SKSTEER_CHANGE_FORCE); -EAFNOSUPPORT, a prefix of the other family.
  */
 SKSTEER_API int sksteer_ns__change(struct sksteer_ns *ns, const struct sksteer_change *change);
 
