@@ -305,9 +305,7 @@ static void test_refused(struct sksteer_ns *ns)
 	ret = sksteer_ns__change(ns, &ch);
 	msg = sksteer_errmsg();
 	ok(ret < 0, "moving A's port 80 to B without FORCE is refused");
-	todo(ret == -EEXIST,
-	     "src/lib/guard.c guard_conflicts() sets no errno: a leftover one is returned",
-	     "with -EEXIST (got %d, %s)", ret, ret < 0 ? strerrorname_np(-ret) : "");
+	ok(ret == -EEXIST, "with -EEXIST (got %d, %s)", ret, ret < 0 ? strerrorname_np(-ret) : "");
 	ok(strstr(msg, "80") && strstr(msg, A), "the message names the port and its owner");
 	if (!ok(names_no_option(msg), "and no command-line option"))
 		diag("errmsg: '%s'", msg);
@@ -323,9 +321,8 @@ static void test_refused(struct sksteer_ns *ns)
 	msg = sksteer_errmsg();
 	ok(ret < 0 && strstr(msg, "6000"),
 	   "adding port 6000, where another socket listens, is refused, naming it");
-	todo(ret == -EADDRINUSE,
-	     "src/lib/guard.c guard_hijack() sets no errno: a leftover one is returned",
-	     "with -EADDRINUSE (got %d, %s)", ret, ret < 0 ? strerrorname_np(-ret) : "");
+	ok(ret == -EADDRINUSE, "with -EADDRINUSE (got %d, %s)", ret,
+	   ret < 0 ? strerrorname_np(-ret) : "");
 	if (!ok(names_no_option(msg), "and no command-line option"))
 		diag("errmsg: '%s'", msg);
 	cfg = config_of("80,6000,8000-8009", "443,7000-7002");
