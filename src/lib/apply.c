@@ -240,6 +240,8 @@ static int print_plan(const struct config *have, const struct config *want, FILE
  */
 struct step {
 	const char *stop_point; /* the last point a signal stops it at: "before steering" */
+	/* what the change needs known first (the UDP client watcher loads for it); may be NULL */
+	int (*prepare)(struct live *l, struct step *s, char *err, size_t errlen);
 	/* the targets' maps changed, once the program and the maps are in place */
 	int (*apply)(struct live *l, struct step *s, char *err, size_t errlen);
 	/* the follow options set, once the program runs */
@@ -280,7 +282,8 @@ static int change(struct live *l, struct step *s, char *err, size_t errlen)
 		if (live_read(l, err, errlen))
 			goto out;
 	}
-	if (clients_start(l, err, errlen) || s->apply(l, s, err, errlen))
+	if ((s->prepare && s->prepare(l, s, err, errlen)) || clients_start(l, err, errlen) ||
+	    s->apply(l, s, err, errlen))
 		goto out;
 	if (!live_count(l, &only)) {
 		/* nothing left to steer: as --detach, the program goes and the pins with it */
@@ -451,7 +454,8 @@ struct one {
 	const char *cgroup;
 };
 
-static int one_apply(struct live *l, struct step *s, char *err, size_t errlen)
+/* the target (the only one, if none is named), its ports edited, the UDP client rule planned */
+static int one_prepare(struct live *l, struct step *s, char *err, size_t errlen)
 {
 	struct one *o = s->ctx;
 	struct change *c = o->c;
@@ -465,7 +469,12 @@ static int one_apply(struct live *l, struct step *s, char *err, size_t errlen)
 		c->ports = &o->ports;
 	}
 	clients_plan(l, c);
-	return live_apply(l, c, err, errlen);
+	return 0;
+}
+
+static int one_apply(struct live *l, struct step *s, char *err, size_t errlen)
+{
+	return live_apply(l, ((struct one *)s->ctx)->c, err, errlen);
 }
 
 /* the follow mode asked for, if any */
@@ -483,6 +492,7 @@ int change_run(struct live *l, struct change *c, const struct portset *add,
 	struct one o = { .c = c, .add = add, .remove = remove, .follow = follow, .cgroup = cgroup };
 	struct step s = {
 		.stop_point = "before steering",
+		.prepare = one_prepare,
 		.apply = one_apply,
 		.follow = one_follow,
 		.c = c,
