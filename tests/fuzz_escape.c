@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * libFuzzer target for output escaping, src/escape.c (make fuzz). Any bytes in:
+ * libFuzzer target for output escaping, src/lib/escape.c (make fuzz). Any bytes in:
  * each style's output is well-formed UTF-8 (checked against Unicode's table of
  * well-formed sequences, not escape.c's decoder) with no character that acts
  * (controls, separators, bidirectional overrides); it reads back, text exactly

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * What the follower (src/follow.bpf.c) and the loader (src/follow.c) agree on:
+ * What the follower (src/bpf/follow.bpf.c) and the loader (src/lib/follow.c) agree on:
  * the follow flags a target has in target_flags, and the follower's own maps.
  */
 #ifndef __SKSTEER_FOLLOW_MAPS_H

@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "input.h"
 #include "signals.h"
+#include "stop.h"
 
 /* --config's input (read_config()) */
 static char *config_text;
@@ -160,7 +161,7 @@ int cmd_steer(struct sksteer_ns *ns, const struct args *a, char *err, size_t err
 			return -1;
 		ch.flags |= SKSTEER_CHANGE_FD;
 	}
-	if (stop_said("", err, errlen))
+	if (stop_check("", err, errlen))
 		return -1;
 	ret = sksteer_ns__change(ns, &ch);
 	if (ret)
@@ -171,7 +172,7 @@ int cmd_steer(struct sksteer_ns *ns, const struct args *a, char *err, size_t err
 	if (a->handover.cmd && stop_requested) {
 		snprintf(err, errlen, "interrupted by %s once the steering was in place: %s not "
 				      "started",
-			 stop_signal_name(), a->handover.cmd[0]);
+			 stop_signal(), a->handover.cmd[0]);
 		return -1;
 	}
 	return 0;
@@ -261,7 +262,7 @@ int cmd_detach(struct sksteer_ns *ns, const struct args *a, char *err, size_t er
 			 a->steer.target_arg, netns_name(a));
 		return -1;
 	}
-	if (stop_said("", err, errlen))
+	if (stop_check("", err, errlen))
 		return -1;
 	ret = sksteer_ns__detach(ns, a->steer.target_arg, a->steer.dst_arg);
 	return ret ? said(a, ret, err, errlen) : 0;

@@ -18,6 +18,7 @@
 #include <linux/nsfs.h>
 #include "input.h"
 #include "signals.h"
+#include "stop.h"
 
 /* A configuration is a few lines per target; anything this large is something else. */
 #define CONFIG_MAX_BYTES (16 << 20)
@@ -136,7 +137,7 @@ static int read_all(int fd, struct text *t, unsigned int wait_s, char *err, size
 	ssize_t n;
 
 	for (;;) {
-		if (stop_said("while reading the configuration", err, errlen) ||
+		if (stop_check("while reading the configuration", err, errlen) ||
 		    grow(t, err, errlen))
 			return -1;
 		if (now_ms() >= deadline) {

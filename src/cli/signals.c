@@ -2,7 +2,7 @@
 /* The signals that ask a run to stop; see signals.h. */
 #include <signal.h>
 #include "signals.h"
-#include <stdio.h>
+#include "stop.h"
 
 volatile int stop_requested;
 
@@ -23,26 +23,6 @@ void stop_on_signals(void)
 		sigaction(sigs[i], &sa, NULL);
 	/* a caller may have them blocked (the mask outlives exec): they would never arrive */
 	sigprocmask(SIG_UNBLOCK, &sa.sa_mask, NULL);
-}
-
-const char *stop_signal_name(void)
-{
-	switch (stop_requested) {
-	case SIGINT:
-		return "SIGINT";
-	case SIGTERM:
-		return "SIGTERM";
-	case SIGHUP:
-		return "SIGHUP";
-	}
-	return "a signal";
-}
-
-int stop_said(const char *what, char *err, size_t errlen)
-{
-	if (!stop_requested)
-		return 0;
-	snprintf(err, errlen, "interrupted by %s%s%s: nothing changed", stop_signal_name(),
-		 *what ? " " : "", what);
-	return -1;
+	/* what the library heeds in this thread outside a handle's calls too (stop.h) */
+	stop_source(&stop_requested);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The command line's mistakes, each told in one line whatever it quotes:
- * argp's messages with the message escaped as text (src/escape.h), and the
+ * argp's messages with the message escaped as text (src/lib/escape.h), and the
  * options getopt would name raw, found and named escaped before it can.
  */
 #ifndef __SKSTEER_USAGE_H

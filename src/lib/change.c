@@ -17,20 +17,16 @@
 #include "print.h"
 #include "sockets.h"
 
-#define OPTS_HAS(opts, field)                                                               \
-	((opts) && (opts)->sz >= offsetof(__typeof__(*(opts)), field) + sizeof((opts)->field))
-#define OPTS_GET(opts, field, fallback) (OPTS_HAS(opts, field) ? (opts)->field : (fallback))
-
 /* A public change, parsed: what change_run() takes. */
 struct parsed {
 	struct change c;
 	struct sksteer_target target;
-	struct portset ports, add, remove;
+	struct portset ports, add_set, remove_set;
+	const struct portset *add, *remove; /* the sets, or NULL: no edit */
 	struct prefix dst;
 	struct sock_info given;
 	int follow;
 	const char *cgroup;
-	bool adding, removing;
 };
 
 /* Parses what ch says into p. 0, or -errno with err. */
@@ -55,11 +51,11 @@ static int parse(const struct sksteer_ns *ns, const struct sksteer_change *ch, s
 	p->cgroup = OPTS_GET(ch, follow_cgroup, NULL);
 	if (ports && parse_ports(ports, &p->ports, err, errlen))
 		return -EINVAL;
-	if ((add && parse_ports(add, &p->add, err, errlen)) ||
-	    (remove && parse_ports(remove, &p->remove, err, errlen)))
+	if ((add && parse_ports(add, &p->add_set, err, errlen)) ||
+	    (remove && parse_ports(remove, &p->remove_set, err, errlen)))
 		return -EINVAL;
-	p->adding = add;
-	p->removing = remove;
+	p->add = add ? &p->add_set : NULL;
+	p->remove = remove ? &p->remove_set : NULL;
 	if (dst && parse_prefix(dst, &p->dst, err, errlen))
 		return -EINVAL;
 	p->c.dst = &p->dst;
@@ -88,27 +84,44 @@ static int parse(const struct sksteer_ns *ns, const struct sksteer_change *ch, s
 	return 0;
 }
 
-int sksteer_ns__change(struct sksteer_ns *ns, const struct sksteer_change *ch)
+/*
+ * ch parsed into a new *p, and the thread in ns's namespace for it. 0, or
+ * -errno with err (then there is nothing to end or free).
+ */
+static int begin(struct sksteer_ns *ns, const struct sksteer_change *ch, struct parsed **p,
+		 struct ns_call *call, char *err, size_t errlen)
 {
-	struct parsed *p = calloc(1, sizeof(*p));
-	struct ns_call call;
-	char err[1024] = "";
 	int ret;
 
-	if (!p)
-		return lib_error(-ENOMEM, "out of memory");
-	ret = parse(ns, ch, p, err, sizeof(err));
-	if (!ret && ns_begin(ns, &call, NS_ENTER, err, sizeof(err)))
-		ret = -EPERM;
-	else if (!ret) {
-		errno = 0;
-		if (ns_create(ns, err, sizeof(err)) ||
-		    change_run(&ns->l, &p->c, p->adding ? &p->add : NULL,
-			       p->removing ? &p->remove : NULL, p->follow, p->cgroup, err,
-			       sizeof(err)))
-			ret = ns_errno();
-		ns_end(&call);
+	*p = calloc(1, sizeof(**p));
+	if (!*p) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
 	}
+	ret = parse(ns, ch, *p, err, errlen);
+	if (!ret && ns_begin(ns, call, NS_ENTER, err, errlen))
+		ret = -EPERM;
+	if (ret) {
+		free(*p);
+		*p = NULL;
+	}
+	return ret;
+}
+
+int sksteer_ns__change(struct sksteer_ns *ns, const struct sksteer_change *ch)
+{
+	struct parsed *p;
+	struct ns_call call;
+	char err[1024] = "";
+	int ret = begin(ns, ch, &p, &call, err, sizeof(err));
+
+	if (ret)
+		return lib_error(ret, err);
+	errno = 0;
+	if (ns_create(ns, err, sizeof(err)) ||
+	    change_run(&ns->l, &p->c, p->add, p->remove, p->follow, p->cgroup, err, sizeof(err)))
+		ret = ns_errno();
+	ns_end(&call);
 	free(p);
 	return ret ? lib_error(ret, err) : 0;
 }
@@ -116,29 +129,24 @@ int sksteer_ns__change(struct sksteer_ns *ns, const struct sksteer_change *ch)
 int sksteer_ns__plan_change(struct sksteer_ns *ns, const struct sksteer_change *ch,
 			    struct sksteer_plan **plan)
 {
-	struct parsed *p = calloc(1, sizeof(*p));
 	char err[1024] = "", *text = NULL;
+	struct parsed *p;
 	struct ns_call call;
 	size_t len = 0;
-	FILE *f = NULL;
+	FILE *f;
 	int ret;
 
 	*plan = NULL;
-	if (!p)
-		return lib_error(-ENOMEM, "out of memory");
-	ret = parse(ns, ch, p, err, sizeof(err));
-	if (!ret && ns_begin(ns, &call, NS_ENTER, err, sizeof(err)))
-		ret = -EPERM;
-	else if (!ret) {
-		f = open_memstream(&text, &len);
-		errno = 0;
-		if (!f)
-			ret = -ENOMEM;
-		else if (change_dry_run(&ns->l, &p->c, p->adding ? &p->add : NULL,
-					p->removing ? &p->remove : NULL, f, err, sizeof(err)) < 0)
-			ret = ns_errno();
-		ns_end(&call);
-	}
+	ret = begin(ns, ch, &p, &call, err, sizeof(err));
+	if (ret)
+		return lib_error(ret, err);
+	f = open_memstream(&text, &len);
+	errno = 0;
+	if (!f)
+		ret = -ENOMEM;
+	else if (change_dry_run(&ns->l, &p->c, p->add, p->remove, f, err, sizeof(err)) < 0)
+		ret = ns_errno();
+	ns_end(&call);
 	if (f && fclose(f) && !ret)
 		ret = -ENOMEM;
 	if (!ret)

@@ -17,7 +17,7 @@
 /* Options of a target line. */
 #define CONFIG_FAIL_CLOSED (1U << 0) /* kept in the pinned state (SKSTEER_FAIL_CLOSED) */
 #define CONFIG_FORCE (1U << 1) /* how to apply the line, not state: --save never writes it */
-#define CONFIG_FOLLOW (1U << 2) /* follow: kept in the pinned state (src/follow.c) */
+#define CONFIG_FOLLOW (1U << 2) /* follow: kept in the pinned state (src/lib/follow.c) */
 #define CONFIG_FOLLOW_GROUP (1U << 3) /* follow=group */
 
 /* What the planner found of a target's socket, for the diff. */

@@ -334,7 +334,7 @@ int follow_update(struct live *l, const struct sksteer_target *t, int mode, cons
  * A following target's standby: its current socket, when it has none, so that
  * a sibling that takes over and then closes hands the connections back. The
  * socket is put there from inside the kernel as the target's own is
- * (src/find.c). Best effort: without a standby, following works as before.
+ * (src/lib/find.c). Best effort: without a standby, following works as before.
  */
 static void standby_fill(struct live *l, int slot)
 {

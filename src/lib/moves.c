@@ -403,7 +403,7 @@ int live_apply(struct live *l, const struct change *c, char *err, size_t errlen)
 }
 
 /*
- * Whole configurations (src/apply.c) check every target before anything
+ * Whole configurations (src/lib/apply.c) check every target before anything
  * changes (live_check(), guard.c), then apply them together: the functions below.
  */
 

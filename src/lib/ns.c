@@ -31,9 +31,6 @@ const char *sksteer_version(void)
 }
 
 /* A field of an opts struct the caller's build has: sz covers it. */
-#define OPTS_HAS(opts, field)                                                               \
-	((opts) && (opts)->sz >= offsetof(__typeof__(*(opts)), field) + sizeof((opts)->field))
-#define OPTS_GET(opts, field, fallback) (OPTS_HAS(opts, field) ? (opts)->field : (fallback))
 
 int ns_begin(struct sksteer_ns *ns, struct ns_call *call, int enter, char *err, size_t errlen)
 {

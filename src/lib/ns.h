@@ -21,6 +21,14 @@ struct sksteer_ns {
 	bool swept; /* the pins of namespaces that died were removed (ns_create()) */
 };
 
+/*
+ * A field of a caller's options struct, if the caller's build has it (sz
+ * covers it), else fallback: structs grow at their end (sksteer.h).
+ */
+#define OPTS_HAS(opts, field)                                                               \
+	((opts) && (opts)->sz >= offsetof(__typeof__(*(opts)), field) + sizeof((opts)->field))
+#define OPTS_GET(opts, field, fallback) (OPTS_HAS(opts, field) ? (opts)->field : (fallback))
+
 /* Whether an operation enters the handle's namespace */
 enum { NS_STAY, NS_ENTER, NS_TRY /* if it can: a reader without CAP_SYS_ADMIN cannot */ };
 

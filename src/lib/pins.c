@@ -262,7 +262,7 @@ static void unlink_all(struct pins *p)
 	closedir(d);
 }
 
-/* The follower's links (src/follow.c), "follow" and "follow-CGROUP", off their cgroups. */
+/* The follower's links (src/lib/follow.c), "follow" and "follow-CGROUP", off their cgroups. */
 static void detach_followers(struct pins *p)
 {
 	struct dirent *de;

@@ -25,7 +25,7 @@ enum pinned_map {
 	MAP_STATS_EXT, /* added in 0.2 */
 	MAP_UDP_CLIENTS, /* added in 0.3 */
 	MAP_LAYOUT, /* added with layout 3: pins without it have layout 2 */
-	MAP_STANDBY, /* added with --follow (src/follow.c) */
+	MAP_STANDBY, /* added with --follow (src/lib/follow.c) */
 	MAP_ROUTES, /* added with layout 3 */
 	MAP_SCOPES, /* added with layout 4: the scope tables (--dst), each pinned as scope_N */
 	MAP_PREFIXES, /* added with layout 4 */

@@ -27,10 +27,6 @@ struct sksteer_plan {
 	bool dry; /* a single change's: for reading only (sksteer_ns__plan_change()) */
 };
 
-#define OPTS_HAS(opts, field)                                                               \
-	((opts) && (opts)->sz >= offsetof(__typeof__(*(opts)), field) + sizeof((opts)->field))
-#define OPTS_GET(opts, field, fallback) (OPTS_HAS(opts, field) ? (opts)->field : (fallback))
-
 int sksteer_config__new(struct sksteer_config **out)
 {
 	struct sksteer_config *c = calloc(1, sizeof(*c));
@@ -270,6 +266,8 @@ int sksteer_ns__apply(struct sksteer_ns *ns, struct sksteer_plan *plan)
 	char err[1024] = "";
 	int ret;
 
+	if (!plan)
+		return lib_error(-EINVAL, "no plan given: make one with sksteer_ns__plan()");
 	if (plan->ns != ns)
 		return lib_error(-EINVAL, "the plan was made on another handle: plan again there");
 	if (plan->dry)

@@ -41,7 +41,7 @@ static inline int family_index(int family)
 void routes_read(struct live *l);
 
 /*
- * Makes target slot (0: none) the owner of key in scope (src/scopes.h) for
+ * Makes target slot (0: none) the owner of key in scope (src/lib/scopes.h) for
  * sockets of family: the route of the new pair, found or made (its map
  * entries written first), then the one byte of the table. -1 (and errno
  * ENOSPC) when no route is free.

@@ -37,17 +37,6 @@ static void counters(const struct sksteer_stats *s, const struct sksteer_stats_e
 	};
 }
 
-/* "80,443", malloc()ed; NULL when out of memory */
-static char *ports_text(const struct portset *ports)
-{
-	size_t len = format_ports(ports, NULL, 0) + 1;
-	char *text = malloc(len);
-
-	if (text)
-		format_ports(ports, text, len);
-	return text;
-}
-
 static void follow(const struct follow_info *fi, struct sksteer_follow_status *out)
 {
 	*out = (struct sksteer_follow_status){

@@ -178,7 +178,7 @@ void proc_comm(pid_t pid, char *comm, size_t len)
 	/*
 	 * The name as the process gave it (prctl PR_SET_NAME takes any bytes, a
 	 * newline too): the kernel's own newline ends it. Whoever prints it
-	 * escapes it (src/escape.h), so that JSON gives back every byte it can.
+	 * escapes it (src/lib/escape.h), so that JSON gives back every byte it can.
 	 */
 	if (n && comm[n - 1] == '\n')
 		n--;

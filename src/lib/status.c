@@ -127,8 +127,7 @@ static void read_others(const struct live *l, struct status *st)
 	}
 }
 
-/* "80,443", malloc()ed; NULL when out of memory */
-static char *ports_text(const struct portset *ports)
+char *ports_text(const struct portset *ports)
 {
 	size_t len = format_ports(ports, NULL, 0) + 1;
 	char *text = malloc(len);

@@ -23,7 +23,7 @@ struct target_status {
 	struct owner owner; /* pid 0: not found */
 	struct sksteer_stats stats; /* summed over CPUs */
 	struct sksteer_stats_ext ext;
-	struct follow_info follow; /* --follow: src/follow.c */
+	struct follow_info follow; /* --follow: src/lib/follow.c */
 	/* ports bound for destination prefixes only (--dst), most specific prefix first */
 	struct dst_ports {
 		struct prefix dst;
@@ -55,6 +55,9 @@ struct status {
 	bool others_unknown;
 	struct clients_status clients; /* the UDP client watcher's table */
 };
+
+/* "80,443", malloc()ed; NULL when out of memory */
+char *ports_text(const struct portset *ports);
 
 /* Reads everything from the pinned maps and the kernel. 0 or -1 with err. */
 int status_collect(const struct live *l, struct status *st, char *err, size_t errlen);
