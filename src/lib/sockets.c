@@ -227,6 +227,12 @@ int socket_owner(uint32_t inode, struct owner *owner)
 			found = scan_process(pid, want, owner);
 	}
 	closedir(proc);
+	/*
+	 * The caller last: the CLI holds only copies of another process's socket,
+	 * but a program that steers its own socket is its owner.
+	 */
+	if (!found)
+		found = scan_process(getpid(), want, owner);
 	return found ? 0 : -ENOENT;
 }
 
