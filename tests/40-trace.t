@@ -8,10 +8,15 @@ like "--trace with nothing steered says so" "nothing is steered in this namespac
 serve 127.0.0.1:9000
 ok "steer 80,443" "$SKSTEER" -p 80,443 -s 127.0.0.1:9000
 plain=$(link_prog)
+sample() { # sample NAME [LABELS]: the namespace's sample of a metric
+	"$SKSTEER" --metrics | sed -n "s/^$1{netns=\"$NETNS_INO\"${2:+,$2}} //p"
+}
+lost() { sample sksteer_trace_events_lost_total; }
 ringbuf_calls() { bpftool prog dump xlated id "$1" | grep -c bpf_ringbuf_reserve; }
 is "the program that normally runs has no tracing code" 0 "$(ringbuf_calls "$plain")"
 
 loop_start --expect=443 127.0.0.1:443
+lost_before=$(lost)
 ok "a tracer starts" trace_start "$WORK/trace"
 tracing=$(link_prog)
 ok "while tracing, the link runs an instance with the tracing code" test "$(ringbuf_calls "$tracing")" -gt 0
@@ -29,7 +34,15 @@ like "a steered connection is traced with its addresses and target" \
 	"tcp +127\.0\.0\.1:[0-9]+ +127\.0\.0\.1:80 +steered +127\.0\.0\.1:9000" "$(cat "$WORK/trace")"
 like "an unlisted port is traced as pass" "tcp +127\.0\.0\.1:[0-9]+ +127\.0\.0\.2:81 +pass +-" \
 	"$(cat "$WORK/trace")"
-is "no events were lost, so nothing is said" "" "$(cat "$WORK/trace.err")"
+# The loop client may outrun a tracer on a loaded machine (the ring buffer then fills): what the
+# tracer says must be what the kernel counted, and nothing when that is nothing.
+lost_during=$(($(lost) - lost_before))
+if [ "$lost_during" = 0 ]; then
+	is "no events were lost, so nothing is said" "" "$(cat "$WORK/trace.err")"
+else
+	is "the events lost (the loop outran the tracer) are said, as the kernel counted them" \
+		"sksteer: $lost_during events lost (the ring buffer was full)" "$(cat "$WORK/trace.err")"
+fi
 
 # JSON lines, checked with perl's JSON::PP. Kernels before 5.17 do not give the lookup's
 # interface (bpf_sk_lookup has no ingress_ifindex): there "ifindex" is null.
@@ -138,12 +151,8 @@ trace_stop
 # ring buffer (72 bytes an event: at most 3,640) fills. 8,000 datagrams to a port nobody steers
 # are at least 8,000 traced lookups (the ICMP errors they draw are lookups too), and those the
 # buffer cannot take are counted. By count, not by time: the bounds hold however fast they go.
-sample() { # sample NAME [LABELS]: the namespace's sample of a metric
-	"$SKSTEER" --metrics | sed -n "s/^$1{netns=\"$NETNS_INO\"${2:+,$2}} //p"
-}
-lost() { sample sksteer_trace_events_lost_total; }
 passed() { sample sksteer_namespace_lookups_total 'verdict="passed"'; }
-is "no event was lost so far" 0 "$(lost)"
+is "no event was lost since the first trace" "$lost_during" "$(lost)"
 ok "declared a counter" bash -c "'$SKSTEER' --metrics | grep -qx '# TYPE sksteer_trace_events_lost_total counter'"
 trace_start "$WORK/stopped" --json
 kill -STOP "$TRACER"
