@@ -9,10 +9,6 @@
 # the builds released, whatever the suite runs on (make SANITIZE=1 test passes SANITIZE down)
 unset MAKEFLAGS MFLAGS MAKELEVEL SANITIZE
 
-skip() {
-	TESTS=$((TESTS + 1))
-	echo "ok $TESTS # skip $*"
-}
 loud() { echo "# 02-builds: $*" >&2; } # on stderr, which prove shows without -v
 
 # Eight builds take the host seconds and an emulated CPU most of an hour: in a vmtest guest

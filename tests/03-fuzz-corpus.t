@@ -7,11 +7,6 @@
 # a sub-make of its own, not a part of the make test that may have started this file
 unset MAKEFLAGS MFLAGS MAKELEVEL
 
-skip() {
-	TESTS=$((TESTS + 1))
-	echo "ok $TESTS # skip $*"
-}
-
 # The targets are the loader's parsers, the same bytes on every kernel: an emulated CPU would
 # spend minutes building them for nothing the host's run does not check.
 if [ -n "${SKSTEER_VMTEST:-}" ]; then

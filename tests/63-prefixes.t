@@ -3,11 +3,6 @@
 # family; removing a binding lets the next one take over; listing, tracing, bad prefixes.
 . "$(dirname "$0")/lib.sh"
 
-skip() {
-	TESTS=$((TESTS + 1))
-	echo "ok $TESTS # skip $*"
-}
-
 # IPv6 destinations on lo beside ::1 (IPv4 has all of 127.0.0.0/8 there already)
 for a in 2001:db8:1:1::1 2001:db8:1:1::2 2001:db8:1:2::1 2001:db8:2::1; do
 	ip addr add "$a/128" dev lo nodad

@@ -23,6 +23,10 @@ FAILED=0
 PIDS=()
 AT_EXIT=()
 
+skip() { # skip REASON: one TAP skip line, the reason on it
+	TESTS=$((TESTS + 1))
+	echo "ok $TESTS # skip $*"
+}
 ok() { # ok DESCRIPTION COMMAND...: passes when COMMAND succeeds
 	local desc=$1
 	shift
