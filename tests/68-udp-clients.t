@@ -97,8 +97,11 @@ from_peer "$port"
 is "a client whose port --force took gets no reply" 0 "$(got "$WORK/forced")"
 user_stop "$USER_PID"
 
-# A user fills its budget: its sends go unrecorded, counted; nobody else's entries move.
-user_start "$WORK/victim" 20100 send 127.0.0.1:9
+# A user fills its budget: its sends go unrecorded, counted; nobody else's entries move. The
+# victim keeps sending (every 0.1 s), so that its window stays open however long the filling
+# takes (an emulated CPU under load took over 30 s): its sends refresh the entries it has, and
+# if a filler had displaced them, they would find the table full.
+user_start "$WORK/victim" 20100 repeat 127.0.0.1:9
 VICTIM_PORT=$READY
 VICTIM_PID=$USER_PID
 peers=$(for p in $(seq 1001 1008); do printf '127.0.0.1:%s ' "$p"; done)

@@ -14,14 +14,16 @@
  *       (a listening TCP or bound UDP socket), then serves on fd 3 as serve does; the
  *       label is LISTEN_FDNAMES unless given. Exit 4 with a line if the checks fail.
  *   netpeer connect [--udp [--sendto] [--from=PORT]] ADDR:PORT
- *       Prints the server's answer, or "refused" (exit 1) / "timeout" (exit 2).
+ *       Prints the server's answer, or "refused" (exit 1) / "timeout" (exit 2: none
+ *       within 2 s).
  *       --sendto: as an unconnected UDP client (a resolver's kind): sendto(), which
  *       gets an ephemeral port, then recvfrom(); --from: bound to PORT first.
  *   netpeer client [--from=PORT] [--every=MS] ADDR:PORT
  *       A UDP client socket that sends to ADDR:PORT unconnected (once, or every MS),
  *       prints "ready PORT" (its own port), then "got TEXT" for each datagram it gets.
  *   netpeer loop [--udp] --expect=ANSWER... ADDR:PORT STOPFILE
- *       Connects again and again until STOPFILE exists; prints "ok N fail M wrong K".
+ *       Connects again and again until STOPFILE exists; prints "ok N fail M wrong K"
+ *       (a failure: refused, or no answer within 10 s).
  *       An answer that is none of the ANSWERs (as serve gives them: "LABEL:PORT" or
  *       "PORT"; --expect up to 4 times) is wrong: the wrong server, or the wrong port.
  *       Prints "ready" after the first expected answer, and on stderr the first
@@ -243,8 +245,8 @@ static __attribute__((noreturn)) void serve_fd(int fd)
 	}
 }
 
-/* One exchange: 0 with the answer in buf, 1 refused, 2 timeout. */
-static int exchange(const struct sksteer_target *t, char *buf, size_t len)
+/* One exchange: 0 with the answer in buf, 1 refused, 2 no answer within wait_ms. */
+static int exchange(const struct sksteer_target *t, char *buf, size_t len, int wait_ms)
 {
 	struct sockaddr_storage ss;
 	socklen_t sslen = to_sockaddr(t, &ss);
@@ -276,7 +278,7 @@ static int exchange(const struct sksteer_target *t, char *buf, size_t len)
 		ret = 1;
 		goto out;
 	}
-	if (poll(&p, 1, 2000) != 1) {
+	if (poll(&p, 1, wait_ms) != 1) {
 		ret = 2;
 		goto out;
 	}
@@ -363,7 +365,12 @@ static int loop(const struct sksteer_target *t, const char *stopfile)
 		return 3;
 	}
 	while (access(stopfile, F_OK)) {
-		ret = exchange(t, buf, sizeof(buf));
+		/*
+		 * A late answer is not a lost one: on an emulated CPU under load a
+		 * reloading proxy's new process took over 2 s to accept (tests/76 in
+		 * two VMs at once). Lost stays lost: it never comes.
+		 */
+		ret = exchange(t, buf, sizeof(buf), 10000);
 		if (ret) {
 			if (!failed++)
 				fprintf(stderr, "netpeer loop: first failure: %s (after %ld ok)\n",
@@ -562,7 +569,7 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "client"))
 		client(&t);
 	if (!strcmp(argv[1], "connect")) {
-		ret = exchange(&t, buf, sizeof(buf));
+		ret = exchange(&t, buf, sizeof(buf), 2000);
 		puts(ret == 0 ? buf : ret == 1 ? "refused" : "timeout");
 		return ret;
 	}
