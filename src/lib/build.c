@@ -131,6 +131,15 @@ bool build_link_current(const struct pins *p, const struct build_record *had, co
 	return false;
 }
 
+bool build_runs(const struct pins *p, const char *name, uint64_t id, const char *link,
+		uint64_t instance)
+{
+	struct build_record had;
+
+	return p && p->dir_fd >= 0 && !build_read(p, name, &had) && had.id == id &&
+	       build_link_current(p, &had, link, instance);
+}
+
 void build_note(const struct pins *p, struct build_record *r, const char *link, uint64_t instance)
 {
 	struct build_link *k = &r->links[r->nlinks];

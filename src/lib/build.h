@@ -52,6 +52,14 @@ bool build_same(const struct build_record *now, const struct build_record *had);
 bool build_link_current(const struct pins *p, const struct build_record *had, const char *link,
 			uint64_t instance);
 
+/*
+ * Whether p (may be NULL, or not open) holds record name of build id, whose
+ * program for instance runs in the link pinned as link: the maps are no part
+ * of it (the kernel took that program there, which is all a trial load proves).
+ */
+bool build_runs(const struct pins *p, const char *name, uint64_t id, const char *link,
+		uint64_t instance);
+
 /* Notes in r the program that the link pinned as link runs now, for instance. */
 void build_note(const struct pins *p, struct build_record *r, const char *link, uint64_t instance);
 
