@@ -92,6 +92,9 @@ is "the same link runs the same follower" "$before" "$(follow_link)"
 ok "nor does a run that says --follow=group again" \
 	"$NOLOAD" "$SKSTEER" -p 80,443,8080 -s 127.0.0.1:9000 --follow=group
 other_build follow_build # as another build of sksteer would have recorded it
+out=$("$NOLOAD" "$SKSTEER" -p 80,443,8080 -s 127.0.0.1:9000 --follow=group 2>&1)
+like "then --follow asks the kernel again before anything changes (nobpfload refuses its probe)" \
+	"cannot run sock_ops programs" "$out"
 ok "where another build's follower runs, a run of this one" \
 	"$SKSTEER" -p 80,443,8080 -s 127.0.0.1:9000
 after=$(follow_link)
