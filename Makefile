@@ -128,7 +128,7 @@ CONFIG := $(OUTPUT)/config
 # fuzzers link them alone.
 LIB_SRCS := apply.c config.c program.c view.c guard.c moves.c layout.c status.c parse.c sockets.c pins.c find.c kernel.c \
 	cgroup.c clients.c follow.c routes.c scopes.c escape.c stop.c print.c ns.c plan.c sockfd.c tracing.c \
-	change.c snapshot.c
+	change.c snapshot.c build.c
 CLI_SRCS := main.c options.c messages.c privileges.c cmd_change.c cmd_show.c json.c metrics.c \
 	trace.c usage.c input.c signals.c handover.c
 TOOL_SRCS := $(addprefix src/lib/,$(LIB_SRCS)) $(addprefix src/cli/,$(CLI_SRCS))
@@ -137,6 +137,8 @@ TOOL_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(LIB_SRCS) $(CLI_SRCS))
 TEST_PROGS := $(OUTPUT)/netpeer $(OUTPUT)/linkswap $(OUTPUT)/lookup $(OUTPUT)/floor.bpf.o \
 	$(OUTPUT)/seed.bpf.o $(OUTPUT)/twolpm.bpf.o $(OUTPUT)/sksteer-0.2.bpf.o $(OUTPUT)/sksteer-0.3.bpf.o $(OUTPUT)/sksteer-layout3.bpf.o $(OUTPUT)/sksteer-other.bpf.o $(OUTPUT)/sksteer-notrace.bpf.o \
 	$(OUTPUT)/otherlookup $(OUTPUT)/otherlookup.bpf.o $(OUTPUT)/oldsteer $(OUTPUT)/setport
+# runs a command that may not load BPF programs: the tests of runs that must load nothing
+TEST_PROGS += $(OUTPUT)/nobpfload
 # The library's own tests (tests/libtest*.c): its public API, linked with its objects alone.
 LIBTEST_SRCS := tests/libtest.c tests/libtest_util.c tests/libtest_threads.c \
 	tests/libtest_callbacks.c
@@ -351,6 +353,10 @@ $(OUTPUT)/oldsteer: tests/oldsteer.c $(OUTPUT)/parse.o $(CONFIG) $(LIBBPF_DEP) |
 $(OUTPUT)/setport: tests/setport.c src/bpf/sksteer_abi.h $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(STATIC) $(LIBS) -o $@
+
+$(OUTPUT)/nobpfload: tests/nobpfload.c $(CONFIG) | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -o $@
 
 $(OUTPUT)/otherlookup: tests/otherlookup.c $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
 	$(call msg,CC,$@)

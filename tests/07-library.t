@@ -86,6 +86,13 @@ result "a new run (a restart) starts" $? "$(cat "$WORK"/serve.*)"
 is "and takes the ports over with its new socket" 8042 "$(dial 127.0.0.1:8042)"
 kill -TERM "$LAST_PID"
 wait "$LAST_PID"
+# the fast path is the library's: its pins record this build's program, so a restart that
+# only moves the bindings to the new socket loads nothing (nobpfload: no program, BTF or map)
+start_ready "$NOLOAD" "$WORK/selfsteer" 127.0.0.1:9100
+result "a restart under nobpfload starts: the library loaded nothing" $? "$(cat "$WORK"/serve.*)"
+is "and takes the ports over too" 8042 "$(dial 127.0.0.1:8042)"
+kill -TERM "$LAST_PID"
+wait "$LAST_PID"
 
 # Errors are values: the library's message, once, and exit 1; the steering as it was.
 before=$("$SKSTEER" --save)

@@ -29,9 +29,15 @@ like "--metrics labels it" "sksteer_target_up\{netns=\"$N_INO\",target=\"127.0.0
 ok "--check is healthy" "$SKSTEER" --netns "$N" --check
 is "--list here still shows nothing" "not steering in this network namespace" "$("$SKSTEER" --list)"
 
-ok "a second run changes it in place" "$SKSTEER" --netns "$N" -p 81 -s 127.0.0.1:9000
+# the first run recorded its build as it attached: the second loads nothing (nobpfload)
+ok "a second run changes it in place, and loads nothing" \
+	"$NOLOAD" "$SKSTEER" --netns "$N" -p 81 -s 127.0.0.1:9000
 is "81 steered, 80 not" "81 refused" "$(dial_in "$NS" 127.0.0.1:81) $(dial_in "$NS" 127.0.0.1:80)"
 is "one link for that namespace" 1 "$(bpftool link show | grep -c "netns_ino $N_INO ")"
+# that namespace's pins prove the kernel runs sk_lookup, and hold this build's program: no load
+ok "a run that only changes bindings there loads nothing" \
+	"$NOLOAD" "$SKSTEER" --netns "$N" -p 81,82 -s 127.0.0.1:9000
+is "82 steered too" "81 82" "$(dial_in "$NS" 127.0.0.1:81) $(dial_in "$NS" 127.0.0.1:82)"
 
 # --trace from outside
 "$SKSTEER" --netns "$N" --trace >"$WORK/trace" 2>"$WORK/trace.err" &

@@ -23,6 +23,30 @@ is "the last set is in force" "79 81 refused" \
 	"$(dial 127.0.0.1:79) $(dial 127.0.0.1:81) $(dial 127.0.0.1:82)"
 is "reloads kept the link and its program" "$first_prog" "$(link_prog)"
 
+# A run that only changes bindings, on pins that run this build's program (its "build" pin
+# says so), touches maps only: under nobpfload, bpf() can load no program and no BTF, and
+# create no map, and such a run still succeeds (program ids cannot tell on a shared host).
+ok "the pins record the build whose program runs" test -e "$PIN_DIR/build"
+ok "a run that changes the ports loads nothing" \
+	"$NOLOAD" "$SKSTEER" -p 80,8000-8099 -s 127.0.0.1:9000
+is "and its set is in force" "8050 refused" "$(dial 127.0.0.1:8050) $(dial 127.0.0.1:8100)"
+ok "nor does one that applies the same again" \
+	"$NOLOAD" "$SKSTEER" -p 80,8000-8099 -s 127.0.0.1:9000
+ok "nor --config" "$NOLOAD" "$SKSTEER" --config - <<<"tcp 127.0.0.1:9000 80,8100"
+is "and its set is in force" "8100 refused" "$(dial 127.0.0.1:8100) $(dial 127.0.0.1:8050)"
+is "the link still runs the first program" "$first_prog" "$(link_prog)"
+other_build build # as another build of sksteer would have recorded it
+run_sksteer_noload() { STDERR=$("$NOLOAD" "$SKSTEER" "$@" 2>&1 >/dev/null); RC=$?; }
+run_sksteer_noload -p 80,8101 -s 127.0.0.1:9000
+is "where the record names another build, a run loads this one's program" 1 "$RC"
+like "(which nobpfload refuses)" "refused the BPF program" "$STDERR"
+is "(and the steering is as it was)" "8100 refused" "$(dial 127.0.0.1:8100) $(dial 127.0.0.1:8101)"
+ok "a run that can load does, finds its program in the link and records it" \
+	"$SKSTEER" -p 80,8101 -s 127.0.0.1:9000
+is "(the same program: not swapped)" "$first_prog" "$(link_prog)"
+ok "the next run loads nothing again" "$NOLOAD" "$SKSTEER" -p 80,8102 -s 127.0.0.1:9000
+is "and its set is in force" "8102 refused" "$(dial 127.0.0.1:8102) $(dial 127.0.0.1:8101)"
+
 # Runs killed with SIGKILL at random points leave a state the next run uses.
 loop_start --expect=80 127.0.0.1:80
 for i in $(seq 12); do
@@ -55,14 +79,19 @@ ok "another build's program is swapped into the link" \
 	"$TOP/.output/linkswap" "$PIN_DIR" "$TOP/.output/sksteer-other.bpf.o"
 ok "the other build runs (its tag differs)" test "$(prog_tag "$(link_prog)")" != "$own_tag"
 is "the other build steers too" 80 "$(dial 127.0.0.1:80)"
+run_sksteer_noload -p 80 -s 127.0.0.1:9000
+is "the record no longer holds: a run must load this build's program to swap it in" 1 "$RC"
 loop_start --expect=80 127.0.0.1:80
 ok "a run of this build succeeds" "$SKSTEER" -p 80 -s 127.0.0.1:9000
 loop_check "no connection failed or went astray during the upgrade"
 is "this build's program runs again" "$own_tag" "$(prog_tag "$(link_prog)")"
+ok "and the next run loads nothing" "$NOLOAD" "$SKSTEER" -p 80,81 -s 127.0.0.1:9000
 
 ok "a foreign program is replaced as well" \
 	"$TOP/.output/linkswap" "$PIN_DIR" "$TOP/.output/floor.bpf.o"
 is "while it runs, nothing is steered" refused "$(dial 127.0.0.1:80)"
+run_sksteer_noload -p 80 -s 127.0.0.1:9000
+is "(not without loading it)" 1 "$RC"
 ok "a run puts sksteer's program back" "$SKSTEER" -p 80 -s 127.0.0.1:9000
 is "and steering works again" 80 "$(dial 127.0.0.1:80)"
 
@@ -72,6 +101,9 @@ bpftool map create "$PIN_DIR/target_addrs" type array key 4 value 8 entries 256 
 run_sksteer -p 80,81 -s 127.0.0.1:9000
 is "a run against an incompatible pinned layout fails" 1 "$RC"
 like "it says the layout is incompatible and how to recover" \
+	"incompatible sksteer version.*--detach" "$STDERR"
+run_sksteer_noload -p 80,81 -s 127.0.0.1:9000
+like "(a replaced pin is never taken for current: a run that loads nothing checks it too)" \
 	"incompatible sksteer version.*--detach" "$STDERR"
 is "steering goes on unchanged" "80 refused" "$(dial 127.0.0.1:80) $(dial 127.0.0.1:81)"
 ok "--detach clears the incompatible state" "$SKSTEER" --detach

@@ -25,9 +25,24 @@ steered=$(dial 127.0.0.1:80)
 passed=$(dial 127.0.0.2:81)
 run_sksteer --trace
 like "a second tracer is refused, naming the first" "pid $TRACER is tracing this namespace already" "$STDERR"
+ok "a run that changes ports while tracing" "$SKSTEER" -p 80,443,444 -s 127.0.0.1:9000
+is "leaves the tracing instance in the link" "$tracing" "$(link_prog)"
 ok "the tracer stops on SIGINT" trace_stop
 loop_check "a client looping through trace start and stop sees no failure, and always the server"
 is "after the trace, the program from before runs again" "$plain" "$(link_prog)"
+ok "and a run that changes ports loads nothing again" \
+	"$NOLOAD" "$SKSTEER" -p 80,443 -s 127.0.0.1:9000
+# a tracer that died after it put the plain program back, before it cleared its record
+bpftool map update pinned "$PIN_DIR/tracer" key 0 0 0 0 value 0xff 0xff 0xff 0x7f 0 0 0 0 \
+	1 0 0 0 0 0 0 0
+"$NOLOAD" "$SKSTEER" -p 80,443 -s 127.0.0.1:9000 2>/dev/null
+is "a recorded tracer, even dead, is no current build: a run must load to clear it" 1 "$?"
+ok "a run that can load does" "$SKSTEER" -p 80,443 -s 127.0.0.1:9000
+like "and clears the dead tracer's record" '"value":\["0x00","0x00","0x00","0x00",' \
+	"$(bpftool -j map lookup pinned "$PIN_DIR/tracer" key 0 0 0 0 | tr -d ' ')"
+# (a dead tracer's program may be in the link: such a run swaps its own in, the plain one now)
+is "the link runs a plain program" sksteer "$(prog_name "$(link_prog)")"
+plain=$(link_prog)
 
 is "the trace starts with a header" "TIME PROTO SRC DST VERDICT TARGET" "$(head -1 "$WORK/trace" | tr -s ' ')"
 like "a steered connection is traced with its addresses and target" \
@@ -142,6 +157,9 @@ is "and puts the program back" "$plain" "$(link_prog)"
 trace_start "$WORK/killed"
 kill -9 "$TRACER"
 wait "$TRACER" 2>/dev/null
+"$NOLOAD" "$SKSTEER" -p 80,84 -s 127.0.0.1:9000 2>/dev/null
+is "a run must load the plain program to put it back (its record holds no more)" 1 "$?"
+is "(the dead tracer's instance still runs)" sksteer_trace "$(prog_name "$(link_prog)")"
 ok "the next run succeeds" "$SKSTEER" -p 80,84 -s 127.0.0.1:9000
 is "and the running program has no tracing code again" 0 "$(ringbuf_calls "$(link_prog)")"
 ok "a new tracer can start" trace_start "$WORK/after-kill"

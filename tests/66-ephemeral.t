@@ -116,7 +116,9 @@ ok "steer UDP ports below the range" "$SKSTEER" -p $((lo - 20))-$((lo - 10)) -s 
 is "no watcher is attached" "" "$(ls "$PIN_DIR" | grep watch_)"
 ok "then add ephemeral ports" "$SKSTEER" --add $((lo + 100)) -s udp:127.0.0.1:9000
 is "the watcher is attached" 7 "$(ls "$PIN_DIR" | grep -c '^udp_watch_[a-z]*[46e]$')"
-ok "remove them again" "$SKSTEER" --remove $((lo + 100)) -s udp:127.0.0.1:9000
+ok "more, while it runs: loads nothing" \
+	"$NOLOAD" "$SKSTEER" --add $((lo + 101)) -s udp:127.0.0.1:9000
+ok "remove them again" "$SKSTEER" --remove $((lo + 100)),$((lo + 101)) -s udp:127.0.0.1:9000
 is "and it is detached" "" "$(ls "$PIN_DIR" | grep watch_)"
 ok "--detach" "$SKSTEER" --detach
 

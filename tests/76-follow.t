@@ -86,11 +86,22 @@ like "after a new member listens, connections spread over the group, the new one
 like "the new member is one of them" "w3" "$got"
 follow_link() { bpftool link show pinned "$PIN_DIR/follow" | awk 'NR == 1 { print $1, $4 }'; }
 before=$(follow_link)
-ok "kept by a run without --follow (and by --save)" "$SKSTEER" -p 80,443,8080 -s 127.0.0.1:9000
+ok "kept by a run without --follow (and by --save), which loads nothing" \
+	"$NOLOAD" "$SKSTEER" -p 80,443,8080 -s 127.0.0.1:9000
+is "the same link runs the same follower" "$before" "$(follow_link)"
+ok "nor does a run that says --follow=group again" \
+	"$NOLOAD" "$SKSTEER" -p 80,443,8080 -s 127.0.0.1:9000 --follow=group
+other_build follow_build # as another build of sksteer would have recorded it
+out=$("$NOLOAD" "$SKSTEER" -p 80,443,8080 -s 127.0.0.1:9000 --follow=group 2>&1)
+like "then --follow asks the kernel again before anything changes (nobpfload refuses its probe)" \
+	"cannot run sock_ops programs" "$out"
+ok "where another build's follower runs, a run of this one" \
+	"$SKSTEER" -p 80,443,8080 -s 127.0.0.1:9000
 after=$(follow_link)
-is "the run swapped its follower into the pinned link, as an upgrade does: same link" \
+is "swaps its follower into the pinned link, as an upgrade does: same link" \
 	"${before%% *}" "${after%% *}"
 ok "a program loaded by this run" test "${before#* }" != "${after#* }"
+ok "and the next run loads nothing" "$NOLOAD" "$SKSTEER" -p 80,443,8080 -s 127.0.0.1:9000
 like "the target still follows" "follow   its SO_REUSEPORT group" "$(block 127.0.0.1:9000)"
 is "--save keeps it" "tcp 127.0.0.1:9000 80,443,8080 follow=group" "$("$SKSTEER" --save | tail -1)"
 # and the follower this run swapped in takes over: the whole group restarts
@@ -135,6 +146,8 @@ if [ -n "$CGROOT" ] && mkdir "$CGROOT/sksteer-test-$$" 2>/dev/null; then
 	in_cgroup() { exec sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$CGROOT$CG" "$@"; }
 	ok "--follow-cgroup $CG" "$SKSTEER" -p 80,443 -s 127.0.0.1:9000 --follow --follow-cgroup "$CG"
 	like "--list names the cgroup" "uid 0, cgroup $CG" "$(block 127.0.0.1:9000)"
+	ok "the same again loads nothing (both instances run this build's follower)" \
+		"$NOLOAD" "$SKSTEER" -p 80,443 -s 127.0.0.1:9000 --follow --follow-cgroup "$CG"
 	cg_ino=$(stat -c %i "$CGROOT$CG")
 	like "an instance is attached to that cgroup" \
 		"cgroup_id $cg_ino +attach_type (cgroup_)?sock_ops" \
@@ -184,6 +197,7 @@ ok "and its link is detached" test -z "$(bpftool link show id "$link_id" 2>/dev/
 printf 'tcp 127.0.0.1:9000 80,443 follow\nudp 127.0.0.1:5353 53\n' >"$WORK/f.conf"
 ok "a file with follow" "$SKSTEER" --config "$WORK/f.conf"
 like "follows again" "follow   the new socket alone" "$(block 127.0.0.1:9000)"
+ok "applied again, it loads nothing" "$NOLOAD" "$SKSTEER" --config "$WORK/f.conf"
 link_id=$(bpftool link show pinned "$PIN_DIR/follow" | awk 'NR == 1 { sub(":", "", $1); print $1 }')
 
 # --no-follow: the target stops following (a new socket at its address no longer takes over);

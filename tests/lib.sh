@@ -206,6 +206,17 @@ link_prog() {
 }
 prog_tag() { bpftool prog show id "$1" | grep -o 'tag [0-9a-f]*' | cut -d' ' -f2; }
 
+# other_build PIN: the build record pinned as PIN (build, follow_build) names another build now
+other_build() {
+	local v
+	v=$(bpftool -j map lookup pinned "$PIN_DIR/$1" key 0 0 0 0 |
+		sed 's/.*"value":\[//; s/[]}"]//g; s/,/ /g')
+	read -ra v <<<"$v"
+	v[0]=$(printf '0x%02x' $((v[0] ^ 0xff)))
+	bpftool map update pinned "$PIN_DIR/$1" key 0 0 0 0 value "${v[@]}"
+}
+NOLOAD=$TOP/.output/nobpfload # NOLOAD CMD...: CMD's bpf() loads no program or BTF, makes no map
+
 prog_name() { bpftool prog show id "$1" 2>/dev/null | awk 'NR == 1 { print $4 }'; }
 tracing() { [ "$(prog_name "$(link_prog)")" = sksteer_trace ]; }
 

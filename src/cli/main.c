@@ -148,14 +148,17 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	cmd = cmd_select(&a);
 	/*
-	 * Only runs that load programs ask the kernel; --detach has pins to show it
-	 * can. The configuration is read first: before anything opens a file that
-	 * could take the place of a closed standard input.
+	 * Only runs that load programs ask the kernel, and only where the namespace
+	 * is not steered already (its link proves the kernel can); --detach has pins
+	 * to show it can. The configuration is read first: before anything opens a
+	 * file that could take the place of a closed standard input.
 	 */
 	if (!cmd || privileges_check(&a, cmd) || cmd_read_config(&a) || cmd_handover(&a) ||
-	    ((cmd->flags & CMD_LOADS) && privileges_kernel()) || enough_files() ||
-	    open_ns(&a, cmd, &ns))
+	    enough_files() || open_ns(&a, cmd, &ns) ||
+	    ((cmd->flags & CMD_LOADS) && privileges_kernel(sksteer_ns__steering(ns)))) {
+		sksteer_ns__close(ns);
 		return 1;
+	}
 	ret = cmd->fn(ns, &a, err, sizeof(err));
 	sksteer_ns__close(ns);
 	cmd_free_config();

@@ -98,7 +98,7 @@ int privileges_check(const struct args *a, const struct cmd *cmd)
 			    "");
 }
 
-int privileges_kernel(void)
+int privileges_kernel(bool steering)
 {
 	int ret;
 
@@ -106,6 +106,8 @@ int privileges_kernel(void)
 		return cli_fail(
 			"this kernel has no BTF (/sys/kernel/btf/vmlinux): sksteer needs a kernel "
 			"built with CONFIG_DEBUG_INFO_BTF=y");
+	if (steering) /* the namespace's attached link proves it, with no program loaded to ask */
+		return 0;
 	ret = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SK_LOOKUP, NULL);
 	if (ret < 0)
 		return cli_fail("cannot ask the kernel whether it runs sk_lookup programs: %s",

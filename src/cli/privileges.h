@@ -8,7 +8,11 @@
 /* The capabilities cmd needs (with --netns, more). 0, or 1 with the line printed. */
 int privileges_check(const struct args *a, const struct cmd *cmd);
 
-/* Whether this kernel has BTF and runs sk_lookup programs. 0, or 1 with the line printed. */
-int privileges_kernel(void);
+/*
+ * Whether this kernel has BTF and runs sk_lookup programs: asked with a probe
+ * program unless steering (a namespace's pins hold its attached link, which
+ * proves it). 0, or 1 with the line printed.
+ */
+int privileges_kernel(bool steering);
 
 #endif /* __SKSTEER_PRIVILEGES_H */

@@ -201,7 +201,8 @@ static int plan_changes(struct live *l, struct config *want, const struct config
 		c.new_socket = !cookie || o->new_sockets;
 		clients_plan(l, &c);
 		if (live_check(l, &c, true, o->new_sockets, &p->socks[p->n], msg, sizeof(msg)) ||
-		    follow_check(&w->addr, follow_mode(w), w->follow_cgroup, msg, sizeof(msg))) {
+		    follow_check(&l->pins, &w->addr, follow_mode(w), w->follow_cgroup, msg,
+				 sizeof(msg))) {
 			snprintf(err, errlen, "%s:%u: %s", want->name, w->line, msg);
 			return -1;
 		}

@@ -79,7 +79,7 @@ static int parse(const struct sksteer_ns *ns, const struct sksteer_change *ch, s
 		p->c.restart = flags & SKSTEER_CHANGE_RESTART;
 	}
 	if (p->follow != FOLLOW_KEEP && p->c.target &&
-	    follow_check(p->c.target, p->follow, p->cgroup, err, errlen))
+	    follow_check(&ns->l.pins, p->c.target, p->follow, p->cgroup, err, errlen))
 		return -EINVAL;
 	return 0;
 }

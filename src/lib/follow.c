@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "build.h"
 #include "cgroup.h"
 #include "escape.h"
 #include "find.h"
@@ -23,7 +24,37 @@
 #define STATS_PIN "follow_stats"
 #define EVENTS_PIN "follow_events"
 #define LINK_PIN "follow" /* the instance on the hierarchy's root; "follow-INODE" on a cgroup */
+#define BUILD_PIN "follow_build"
 #define MAX_INSTANCES 16
+
+/*
+ * Which build's follower each link runs (build.h), pinned as "follow_build":
+ * each instance's program, and the maps they all use. A run of the same build
+ * that finds every link it needs running a recorded program loads none.
+ */
+_Static_assert(MAX_INSTANCES <= BUILD_LINKS, "a build record holds every instance");
+
+static uint64_t this_build(void)
+{
+	static uint64_t id;
+
+	return build_once(&id, follow_bpf__elf_bytes);
+}
+
+/* A record of this build's follower, with the maps every instance uses, to fill. */
+static void build_follower(const struct live *l, int addrs, int stats, int events,
+			   struct build_record *r)
+{
+	const int fds[] = { l->fds[MAP_TARGETS],
+			    l->fds[MAP_TARGET_FLAGS],
+			    l->fds[MAP_STANDBY],
+			    l->fds[MAP_TRACER],
+			    addrs,
+			    stats,
+			    events };
+
+	build_start(r, this_build(), fds, sizeof(fds) / sizeof(fds[0]));
+}
 
 /*
  * A cgroup path that a configuration file can hold (--save writes it as a
@@ -97,11 +128,12 @@ static int cgroup_resolve(const char *path, uint64_t *id, char *rel, size_t rell
 	return fd;
 }
 
-int follow_check(const struct sksteer_target *t, int mode, const char *cgroup, char *err,
-		 size_t errlen)
+int follow_check(const struct pins *p, const struct sksteer_target *t, int mode, const char *cgroup,
+		 char *err, size_t errlen)
 {
 	char name[TARGET_STRLEN], rel[128];
 	struct follow_bpf *skel;
+	bool runs;
 	uint64_t id;
 	int fd, ret;
 
@@ -116,7 +148,9 @@ int follow_check(const struct sksteer_target *t, int mode, const char *cgroup, c
 			 name, name);
 		return -1;
 	}
-	ret = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SOCK_OPS, NULL);
+	/* a kernel that runs this build's follower on the root here needs no asking */
+	runs = build_runs(p, BUILD_PIN, this_build(), LINK_PIN, 0);
+	ret = runs ? 1 : libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SOCK_OPS, NULL);
 	if (ret <= 0) {
 		snprintf(err, errlen,
 			 "follow: this kernel cannot run sock_ops programs (%s): steer to %s anew "
@@ -131,8 +165,8 @@ int follow_check(const struct sksteer_target *t, int mode, const char *cgroup, c
 		return -1;
 	close(fd);
 	/* the verifier's word before anything changes: a trial load, with maps of its own */
-	skel = follow_bpf__open_and_load();
-	if (!skel) {
+	skel = runs ? NULL : follow_bpf__open_and_load();
+	if (!runs && !skel) {
 		snprintf(err, errlen,
 			 "follow: the kernel refused the follower program (%s; the debug messages "
 			 "have the verifier log): steer to %s anew after each restart of the "
@@ -173,7 +207,7 @@ static void unpin(struct live *l, const char *const *keep, int nkeep, bool maps)
 		if (strncmp(de->d_name, LINK_PIN, strlen(LINK_PIN)))
 			continue;
 		if (!strcmp(de->d_name, ADDRS_PIN) || !strcmp(de->d_name, STATS_PIN) ||
-		    !strcmp(de->d_name, EVENTS_PIN)) {
+		    !strcmp(de->d_name, EVENTS_PIN) || !strcmp(de->d_name, BUILD_PIN)) {
 			if (maps)
 				unlinkat(l->pins.dir_fd, de->d_name, 0);
 			continue;
@@ -353,6 +387,39 @@ static void standby_fill(struct live *l, int slot)
 	sock_list_free(&socks);
 }
 
+/*
+ * The follower's maps: pinned, or made by loading the root's instance (into
+ * *first, which the caller destroys) and pinned. 0, or -1 with err.
+ */
+static int pin_maps(struct live *l, struct follow_bpf **first, int *addrs, int *stats, int *events,
+		    char *err, size_t errlen)
+{
+	*addrs = pin_fd(l, ADDRS_PIN, false);
+	*stats = pin_fd(l, STATS_PIN, false);
+	*events = pin_fd(l, EVENTS_PIN, false);
+	if (*addrs >= 0 && *stats >= 0 && *events >= 0)
+		return 0;
+	*first = load_instance(l, 0, *addrs, *stats, *events, err, errlen);
+	if (!*first)
+		return -1;
+	if (*events < 0) {
+		*events = dup(bpf_map__fd((*first)->maps.follow_events));
+		if (pin_new(l, *events, EVENTS_PIN, err, errlen))
+			return -1;
+	}
+	if (*addrs < 0) {
+		*addrs = dup(bpf_map__fd((*first)->maps.follow_addrs));
+		if (pin_new(l, *addrs, ADDRS_PIN, err, errlen))
+			return -1;
+	}
+	if (*stats < 0) {
+		*stats = dup(bpf_map__fd((*first)->maps.follow_stats));
+		if (pin_new(l, *stats, STATS_PIN, err, errlen))
+			return -1;
+	}
+	return 0;
+}
+
 int follow_sync(struct live *l, char *err, size_t errlen)
 {
 	struct {
@@ -364,6 +431,7 @@ int follow_sync(struct live *l, char *err, size_t errlen)
 	int ninst = 1, nfollow = 0, addrs_fd, stats_fd, events_fd, ret = -1;
 	struct follow_bpf *first = NULL;
 	struct sksteer_target key, next;
+	struct build_record had, now;
 
 	if (l->fds[MAP_TARGET_FLAGS] < 0 || l->fds[MAP_STANDBY] < 0)
 		return 0; /* older pins that this run did not change: nothing follows */
@@ -380,28 +448,8 @@ int follow_sync(struct live *l, char *err, size_t errlen)
 		return 0;
 	}
 
-	/* the maps: pinned, or made by the first instance's load and pinned */
-	addrs_fd = pin_fd(l, ADDRS_PIN, false);
-	stats_fd = pin_fd(l, STATS_PIN, false);
-	events_fd = pin_fd(l, EVENTS_PIN, false);
-	first = load_instance(l, 0, addrs_fd, stats_fd, events_fd, err, errlen);
-	if (!first)
+	if (pin_maps(l, &first, &addrs_fd, &stats_fd, &events_fd, err, errlen))
 		goto out;
-	if (events_fd < 0) {
-		events_fd = dup(bpf_map__fd(first->maps.follow_events));
-		if (pin_new(l, events_fd, EVENTS_PIN, err, errlen))
-			goto out;
-	}
-	if (addrs_fd < 0) {
-		addrs_fd = dup(bpf_map__fd(first->maps.follow_addrs));
-		if (pin_new(l, addrs_fd, ADDRS_PIN, err, errlen))
-			goto out;
-	}
-	if (stats_fd < 0) {
-		stats_fd = dup(bpf_map__fd(first->maps.follow_stats));
-		if (pin_new(l, stats_fd, STATS_PIN, err, errlen))
-			goto out;
-	}
 
 	/* entries of targets that no longer follow (or are gone) go */
 	for (int more = !bpf_map_get_next_key(addrs_fd, NULL, &key); more; key = next) {
@@ -469,23 +517,37 @@ int follow_sync(struct live *l, char *err, size_t errlen)
 			ninst++;
 		}
 	}
-	/* one instance per cgroup, and always one on the root: it counts refusals */
+	/*
+	 * One instance per cgroup, and always one on the root: it counts refusals.
+	 * Each is loaded unless its link runs what this build recorded, with the
+	 * maps it has now; the record is rewritten last, with what runs then.
+	 */
+	build_follower(l, addrs_fd, stats_fd, events_fd, &now);
+	if (build_read(&l->pins, BUILD_PIN, &had) || !build_same(&now, &had))
+		had.nlinks = 0;
 	for (int i = 0; i < ninst; i++) {
-		struct follow_bpf *skel = i ? load_instance(l, inst[i].id, addrs_fd, stats_fd,
-							    events_fd, err, errlen) :
-					      first;
+		struct follow_bpf *skel = first;
 
+		keep[i] = inst[i].name;
+		if (build_link_current(&l->pins, &had, inst[i].name, inst[i].id)) {
+			build_note(&l->pins, &now, inst[i].name, inst[i].id);
+			continue;
+		}
+		if (i || !first)
+			skel = load_instance(l, inst[i].id, addrs_fd, stats_fd, events_fd, err,
+					     errlen);
 		if (!skel)
 			goto out;
 		ret = attach_instance(l, bpf_program__fd(skel->progs.sksteer_follow), inst[i].id,
 				      inst[i].rel, inst[i].name, err, errlen);
-		if (i)
+		if (skel != first)
 			follow_bpf__destroy(skel);
 		if (ret)
 			goto out;
-		keep[i] = inst[i].name;
+		build_note(&l->pins, &now, inst[i].name, inst[i].id);
 	}
 	unpin(l, keep, ninst, false);
+	build_write(&l->pins, BUILD_PIN, &now);
 	ret = 0;
 out:
 	follow_bpf__destroy(first);

@@ -23,10 +23,12 @@ enum { FOLLOW_KEEP, FOLLOW_ON, FOLLOW_GROUP, FOLLOW_OFF };
 
 /*
  * Whether target t can follow on this host (TCP, cgroup v2, sock_ops, the
- * cgroup exists), before anything changes. mode FOLLOW_*. 0, or -1 with err.
+ * cgroup exists), before anything changes. mode FOLLOW_*. Where the pins p
+ * (may be NULL) run this build's follower, the kernel is not asked to load it
+ * again. 0, or -1 with err.
  */
-int follow_check(const struct sksteer_target *t, int mode, const char *cgroup, char *err,
-		 size_t errlen);
+int follow_check(const struct pins *p, const struct sksteer_target *t, int mode, const char *cgroup,
+		 char *err, size_t errlen);
 
 /*
  * Sets target t's following (mode FOLLOW_ON, FOLLOW_GROUP or FOLLOW_OFF; t NULL

@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "build.h"
 #include "layout.h"
 #include "live.h"
 #include "moves.h"
@@ -20,6 +21,63 @@ static struct bpf_map *skel_map(struct sksteer_bpf *skel, enum pinned_map m)
 {
 	return bpf_object__find_map_by_name(skel->obj, pinned_map_names[m]);
 }
+
+/*
+ * The record that the link runs this build's program (build.h), pinned as
+ * "build": the program, and the pinned maps (in enum pinned_map's order).
+ */
+#define BUILD_PIN "build"
+_Static_assert(NR_MAPS <= BUILD_MAPS, "a build record holds every pinned map");
+
+/* This build's lookup program: its BPF object, which holds the maps' definitions and the layout */
+static uint64_t this_build(void)
+{
+	static uint64_t id;
+
+	return build_once(&id, sksteer_bpf__elf_bytes);
+}
+
+/*
+ * Whether the pins run this build's program with the maps pinned now, as a
+ * run of this build recorded, with nothing for program_sync() to do: the
+ * layout is this build's, no map is missing, no tracer is recorded (a live
+ * one holds the link; a dead one's program must go), and neither the link's
+ * program nor any pin changed since. Asks the kernel for ids only.
+ */
+static bool pins_current(struct live *l)
+{
+	struct build_record now, had;
+	struct sksteer_tracer t;
+
+	if (!l->pins.live || l->pins.mode == PINS_READ || layout_from(&l->layout) ||
+	    layout_pinned(&l->layout) != SKSTEER_LAYOUT || layout_upgraded(&l->layout))
+		return false;
+	for (int m = 0; m < NR_MAPS; m++)
+		if (l->fds[m] < 0)
+			return false;
+	if (live_tracer(l, &t))
+		return false;
+	build_start(&now, this_build(), l->fds, NR_MAPS);
+	return !build_read(&l->pins, BUILD_PIN, &had) && build_same(&now, &had) &&
+	       build_link_current(&l->pins, &had, "link", 0);
+}
+
+/* Records that the link runs this build's program (once it does), with the maps in l->fds. */
+static void record_build(struct live *l)
+{
+	struct build_record now;
+
+	build_start(&now, this_build(), l->fds, NR_MAPS);
+	build_note(&l->pins, &now, "link", 0);
+	build_write(&l->pins, BUILD_PIN, &now);
+}
+
+/*
+ * What program_load() returns when the pins run this build's program: it
+ * stands for that program, and nothing was loaded (no kernel BTF parsed, no
+ * verifier run). program_sync() has nothing to swap for it.
+ */
+static struct sksteer_bpf pinned_program;
 
 /* A pinned map this build cannot use as it is means the map layout changed. */
 static int reuse_map(struct live *l, struct bpf_map *map, int fd, char *err, size_t errlen)
@@ -138,7 +196,7 @@ static int new_map(struct live *l, struct sksteer_bpf *skel, int m, char *err, s
  * program_sync(). Pins of layout 2 get a new, packed port table here, filled
  * from the live one (see migrate_table()).
  */
-struct sksteer_bpf *program_load(struct live *l, bool trace, char *err, size_t errlen)
+static struct sksteer_bpf *load(struct live *l, bool trace, char *err, size_t errlen)
 {
 	struct sksteer_bpf *skel = sksteer_bpf__open();
 	int ret, old_ports = -1;
@@ -187,6 +245,13 @@ fail:
 	return NULL;
 }
 
+struct sksteer_bpf *program_load(struct live *l, bool trace, char *err, size_t errlen)
+{
+	if (!trace && pins_current(l))
+		return &pinned_program;
+	return load(l, trace, err, errlen);
+}
+
 static int prog_tag(int prog_fd, __u8 tag[BPF_TAG_SIZE])
 {
 	struct bpf_prog_info info = {};
@@ -219,15 +284,19 @@ static int link_prog_tag(int link_fd, __u8 tag[BPF_TAG_SIZE])
  * Steering is live: when the pinned link runs a program from another build,
  * or a tracing instance whose tracer died, swap ours in. The link update is
  * atomic, so steering never pauses. A live tracer's program is left alone.
+ * Once ours runs, the pins record it, for the next run to find (pins_current()).
  */
 int program_sync(struct live *l, struct sksteer_bpf *skel, char *err, size_t errlen)
 {
-	int prog_fd = bpf_program__fd(skel->progs.sksteer), link_fd, tracer, ret;
+	int prog_fd, link_fd, tracer, ret;
 	__u8 live_tag[BPF_TAG_SIZE], our_tag[BPF_TAG_SIZE];
 	bool same;
 	struct sksteer_tracer t;
 	char path[PATH_MAX];
 
+	if (skel == &pinned_program)
+		return 0; /* it runs there */
+	prog_fd = bpf_program__fd(skel->progs.sksteer);
 	tracer = live_tracer(l, &t);
 	if (tracer == 1 && layout_migrated(&l->layout)) {
 		snprintf(
@@ -254,11 +323,15 @@ int program_sync(struct live *l, struct sksteer_bpf *skel, char *err, size_t err
 	if (!ret && tracer < 0)
 		ret = live_set_tracer(l, 0);
 	close(link_fd);
-	if (ret)
+	if (ret) {
 		snprintf(err, errlen, "cannot update the steering program: %s", strerror(-ret));
-	else if (layout_migrated(&l->layout))
-		return commit_layout(l, err, errlen) || live_drop_empty(l, err, errlen) ? -1 : 0;
-	return ret ? -1 : 0;
+		return -1;
+	}
+	if (layout_migrated(&l->layout) &&
+	    (commit_layout(l, err, errlen) || live_drop_empty(l, err, errlen)))
+		return -1;
+	record_build(l);
+	return 0;
 }
 
 /* First run in this namespace: attach, then pin the maps and, last, the link. */
@@ -268,6 +341,10 @@ int program_attach(struct live *l, struct sksteer_bpf *skel, char *err, size_t e
 	char path[PATH_MAX];
 	int netns, ret = 0;
 
+	if (skel == &pinned_program) { /* it stands for the program of live pins */
+		snprintf(err, errlen, "the program runs in this namespace already");
+		return -1;
+	}
 	netns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (netns < 0) {
 		snprintf(err, errlen, "cannot open this network namespace: %s", strerror(errno));
@@ -291,6 +368,7 @@ int program_attach(struct live *l, struct sksteer_bpf *skel, char *err, size_t e
 	} else {
 		pin_restrict(&l->pins, "link");
 		l->pins.live = true;
+		record_build(l);
 	}
 	bpf_link__destroy(link); /* our reference only; the pin keeps it attached */
 	return ret ? -1 : 0;
@@ -311,10 +389,10 @@ int program_trace_begin(struct live *l, struct tracing *t, char *err, size_t err
 		return -1;
 	}
 	/* a tracer that died left its program running: put a plain one back first */
-	t->plain = program_load(l, false, err, errlen);
+	t->plain = load(l, false, err, errlen);
 	if (!t->plain || program_sync(l, t->plain, err, errlen))
 		goto fail;
-	t->tracing = program_load(l, true, err, errlen);
+	t->tracing = load(l, true, err, errlen);
 	if (!t->tracing)
 		goto fail;
 	t->events_fd = bpf_map__fd(t->tracing->maps.events);
@@ -372,5 +450,6 @@ void program_trace_free(struct tracing *t)
 
 void program_free(struct sksteer_bpf *skel)
 {
-	sksteer_bpf__destroy(skel);
+	if (skel != &pinned_program)
+		sksteer_bpf__destroy(skel);
 }

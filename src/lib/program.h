@@ -3,7 +3,8 @@
  * The steering program's lifecycle: loading it against the pinned maps (and
  * making the maps older pins lack), attaching and pinning it on a first run,
  * and swapping another build or a tracing instance into the pinned link,
- * atomically, so that steering never pauses.
+ * atomically, so that steering never pauses. Owns the "build" pin, which says
+ * that the link runs this build's program, so that a run need not load it.
  */
 #ifndef __SKSTEER_PROGRAM_H
 #define __SKSTEER_PROGRAM_H
@@ -18,6 +19,9 @@ struct sksteer_bpf;
 /*
  * Loads the plain program (or, with trace, its tracing instance) against the
  * maps in l->fds, creating those that are missing. NULL with err set.
+ * Where the live pins already run this build's plain program, as a run of
+ * this build recorded in them (the "build" pin), nothing is loaded: the handle
+ * returned stands for the pinned program, and program_sync() keeps it.
  */
 struct sksteer_bpf *program_load(struct live *l, bool trace, char *err, size_t errlen);
 void program_free(struct sksteer_bpf *skel);

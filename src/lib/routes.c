@@ -103,10 +103,13 @@ void routes_gc(struct live *l)
 {
 	bool used[SKSTEER_ROUTES] = {};
 
-	for (int scope = 0; scope < SKSTEER_SCOPES; scope++)
+	/* tables that exist only: 131,072 keys each, read on every run that changes anything */
+	for (int scope = 0; scope < SKSTEER_SCOPES; scope++) {
+		if (scope && !scope_has_table(&l->scopes, scope))
+			continue;
 		for (uint32_t key = 0; key < SKSTEER_PORT_KEYS; key++)
-			if (!scope || scope_has_table(&l->scopes, scope))
-				used[scope_route(l, scope, key)] = true;
+			used[scope_route(l, scope, key)] = true;
+	}
 	for (uint32_t r = 1; r <= LAST_ROUTE; r++) {
 		struct sksteer_route none = {};
 
