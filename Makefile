@@ -442,15 +442,20 @@ endef
 fuzz: fuzz-build
 	$(foreach f,$(FUZZERS),$(call fuzz_run,$(f)))
 
-# Static analysis of the loader, after a build (it needs the skeletons bpftool generates):
+# Formatting (clang-format, as make format does it), then static analysis of the loader, after a
+# build (it needs the skeletons bpftool generates):
 # clang's analyzer (core, unix, security and dead-store checkers, every report an error; not
 # its malloc checker, which misreads the skeletons' error paths: LeakSanitizer checks leaks in
 # make SANITIZE=1 test) and cppcheck (its
 # warnings, portability and performance checks, every finding an error). The BPF side is
 # built with -Wall -Werror.
 LINT_SRCS := $(TOOL_SRCS) examples/selfsteer.c
+FORMAT_SRCS := $(wildcard src/*/*.c src/*/*.h tests/*.c bench/*.c examples/*.c)
 .PHONY: lint
 lint: all
+	$(call msg,LINT,clang-format)
+	$(Q)clang-format --dry-run --Werror $(FORMAT_SRCS) || \
+		{ echo "make lint: the files above are not formatted as .clang-format says: make format" >&2; exit 1; }
 	$(call msg,LINT,clang --analyze)
 	$(Q)for f in $(LINT_SRCS); do \
 		$(CLANG) --analyze -Xanalyzer -analyzer-output=text \
@@ -469,7 +474,7 @@ lint: all
 
 .PHONY: format
 format:
-	$(Q)clang-format -i $(wildcard src/*/*.c src/*/*.h tests/*.c bench/*.c examples/*.c)
+	$(Q)clang-format -i $(FORMAT_SRCS)
 
 .PHONY: deps deps-cross
 deps:

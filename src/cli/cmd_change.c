@@ -55,8 +55,7 @@ static int make_listener(void *ctx)
 {
 	struct listen_call *c = ctx;
 
-	return handover_listen(&c->a->steer.target, &c->a->handover.listen, c->err,
-			       sizeof(c->err));
+	return handover_listen(&c->a->steer.target, &c->a->handover.listen, c->err, sizeof(c->err));
 }
 
 /* --fd, --systemd: the descriptor (cmd_handover()), and how messages name it */
@@ -141,8 +140,8 @@ static void change_of(const struct args *a, struct sksteer_change *ch)
 		.flags = follow[s->follow] | (s->force ? SKSTEER_CHANGE_FORCE : 0),
 	};
 	if (s->fail_closed)
-		ch->flags |= s->fail_closed == 1 ? SKSTEER_CHANGE_FAIL_CLOSED :
-						   SKSTEER_CHANGE_FAIL_OPEN;
+		ch->flags |=
+			s->fail_closed == 1 ? SKSTEER_CHANGE_FAIL_CLOSED : SKSTEER_CHANGE_FAIL_OPEN;
 	/* -s alone: the new socket alone, not its SO_REUSEPORT group (a restart) */
 	if (s->target_arg && !s->ports_arg)
 		ch->flags |= SKSTEER_CHANGE_RESTART;
@@ -170,8 +169,9 @@ int cmd_steer(struct sksteer_ns *ns, const struct args *a, char *err, size_t err
 	if (a->trace && !stop_requested)
 		return cmd_trace(ns, a, err, errlen);
 	if (a->handover.cmd && stop_requested) {
-		snprintf(err, errlen, "interrupted by %s once the steering was in place: %s not "
-				      "started",
+		snprintf(err, errlen,
+			 "interrupted by %s once the steering was in place: %s not "
+			 "started",
 			 stop_signal(), a->handover.cmd[0]);
 		return -1;
 	}

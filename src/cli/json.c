@@ -26,8 +26,8 @@ static void json_follow(const struct sksteer_follow_status *fo, FILE *f)
 		fprintf(f, "\"follow\":null");
 		return;
 	}
-	fprintf(f, "\"follow\":{\"mode\":\"%s\",\"uid\":%u,\"cgroup\":", fo->group ? "group" : "socket",
-		fo->uid);
+	fprintf(f, "\"follow\":{\"mode\":\"%s\",\"uid\":%u,\"cgroup\":",
+		fo->group ? "group" : "socket", fo->uid);
 	json_str(f, fo->cgroup);
 	fprintf(f,
 		",\"attached\":%s,\"takeovers\":%llu,\"refused_uid\":%llu,\"refused_cgroup\":%llu,"
@@ -46,7 +46,9 @@ static void json_target(const struct sksteer_target_status *t, FILE *f)
 		t->proto == IPPROTO_UDP ? "udp" : "tcp", t->family == AF_INET6 ? "ipv6" : "ipv4",
 		t->port);
 	fprintf(f, "\"state\":\"%s\",\"cookie\":%llu,\"reuseport\":\"%s\",\"fail_closed\":%s,",
-		!t->up ? "gone" : t->proto == IPPROTO_UDP ? "bound" : "listening",
+		!t->up			? "gone" :
+		t->proto == IPPROTO_UDP ? "bound" :
+					  "listening",
 		(unsigned long long)t->cookie, t->socket_only ? "socket" : "group",
 		t->fail_closed ? "true" : "false");
 	if (t->owner_pid) {

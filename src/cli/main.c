@@ -65,13 +65,13 @@ static const struct cmd cmds[] = {
 
 static const struct cmd *cmd_select(const struct args *a)
 {
-	const char *name = a->list	 ? "--list" :
-			   a->metrics	 ? "--metrics" :
-			   a->check	 ? "--check" :
-			   a->save	 ? "--save" :
-			   a->dry_run	 ? "--dry-run" :
-			   a->config.file ? "--config" :
-			   a->detach	 ? "--detach" :
+	const char *name = a->list				     ? "--list" :
+			   a->metrics				     ? "--metrics" :
+			   a->check				     ? "--check" :
+			   a->save				     ? "--save" :
+			   a->dry_run				     ? "--dry-run" :
+			   a->config.file			     ? "--config" :
+			   a->detach				     ? "--detach" :
 			   a->steer.ports_arg || a->steer.target_arg ? "steering" :
 								       "--trace";
 
@@ -96,9 +96,10 @@ static int enough_files(void)
 	if (getrlimit(RLIMIT_NOFILE, &r) || r.rlim_cur >= NOFILE_WANT)
 		return 0;
 	if (r.rlim_max < NOFILE_NEED)
-		return cli_fail("a run needs up to %d open files, and RLIMIT_NOFILE allows %llu: raise "
-			    "it (ulimit -n %d)",
-			    NOFILE_NEED, (unsigned long long)r.rlim_max, NOFILE_NEED);
+		return cli_fail(
+			"a run needs up to %d open files, and RLIMIT_NOFILE allows %llu: raise "
+			"it (ulimit -n %d)",
+			NOFILE_NEED, (unsigned long long)r.rlim_max, NOFILE_NEED);
 	r.rlim_cur = r.rlim_max < NOFILE_WANT ? r.rlim_max : NOFILE_WANT;
 	setrlimit(RLIMIT_NOFILE, &r);
 	return 0;

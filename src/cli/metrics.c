@@ -34,8 +34,8 @@ static void verdict_samples(FILE *f, const char *metric, unsigned long long ns, 
 		const char *verdict;
 		uint64_t value;
 	} v[] = {
-		{ "steered", c->steered },	 { "no_target", c->no_target },
-		{ "error", errors(c) },		 { "refused", c->refused },
+		{ "steered", c->steered },     { "no_target", c->no_target },
+		{ "error", errors(c) },	       { "refused", c->refused },
 		{ "preempted", c->preempted }, { "to_clients", c->to_clients },
 	};
 
@@ -55,8 +55,8 @@ static void lookups(const struct sksteer_status *st, unsigned long long ns, FILE
 
 	head(f, "lookups_total", "counter",
 	     "Lookups the sk_lookup program handled, by target and verdict.");
-	fprintf(f, "sksteer_lookups_total{netns=\"%llu\",target=\"\",verdict=\"passed\"} %llu\n", ns,
-		(unsigned long long)n->totals.passed);
+	fprintf(f, "sksteer_lookups_total{netns=\"%llu\",target=\"\",verdict=\"passed\"} %llu\n",
+		ns, (unsigned long long)n->totals.passed);
 	for (int i = 0; i < sksteer_status__targets(st); i++) {
 		const struct sksteer_target_status *t = sksteer_status__target(st, i);
 
@@ -100,7 +100,8 @@ static void follow(const struct sksteer_status *st, unsigned long long ns, FILE 
 		const struct sksteer_target_status *t = sksteer_status__target(st, i);
 
 		if (t->follow.on)
-			fprintf(f, "sksteer_follow_takeovers_total{netns=\"%llu\",target=\"%s\"} %llu\n",
+			fprintf(f,
+				"sksteer_follow_takeovers_total{netns=\"%llu\",target=\"%s\"} %llu\n",
 				ns, label(t->target, name, sizeof(name)),
 				(unsigned long long)t->follow.takeovers);
 	}

@@ -203,55 +203,50 @@ bool options_handover(const struct args *a)
 /* What goes with what: checked once every option is in. */
 static void check_combinations(struct argp_state *state, struct args *a)
 {
-	if ((a->handover.fd_arg != NULL) + a->handover.systemd + (a->handover.listen_arg != NULL) > 1)
-		argp_error(state,
-			   "--fd, --systemd and --listen each name the socket: give one");
+	if ((a->handover.fd_arg != NULL) + a->handover.systemd + (a->handover.listen_arg != NULL) >
+	    1)
+		argp_error(state, "--fd, --systemd and --listen each name the socket: give one");
 	else if ((a->handover.fd_arg || a->handover.systemd || a->handover.listen_arg) &&
 		 (a->steer.target_arg || a->config.file || a->detach || a->dry_run ||
 		  a->steer.add_arg || a->steer.remove_arg || options_read_only(a)))
-		argp_error(state,
-			   "--fd, --systemd and --listen steer -p PORTS to the socket "
-			   "they name: not with -s, --config, --detach, --add, --remove, "
-			   "--dry-run or the read-only commands");
+		argp_error(state, "--fd, --systemd and --listen steer -p PORTS to the socket "
+				  "they name: not with -s, --config, --detach, --add, --remove, "
+				  "--dry-run or the read-only commands");
 	else if (a->handover.listen_arg && !a->handover.cmd)
-		argp_error(state,
-			   "--listen needs a command to pass the socket to: --listen "
-			   "TARGET -p PORTS -- CMD [ARGS...]");
+		argp_error(state, "--listen needs a command to pass the socket to: --listen "
+				  "TARGET -p PORTS -- CMD [ARGS...]");
 	else if ((a->handover.listen.backlog != 4096 || a->handover.listen.reuseport ||
 		  a->handover.listen.v6only >= 0 || a->handover.fdname) &&
 		 !a->handover.listen_arg)
-		argp_error(state,
-			   "--backlog, --reuseport, --v6only, --dual-stack and --fdname go "
-			   "with --listen");
+		argp_error(state, "--backlog, --reuseport, --v6only, --dual-stack and --fdname go "
+				  "with --listen");
 	else if (a->handover.listen_arg && !a->steer.ports_arg)
 		argp_error(state, "--listen needs the ports to steer: -p PORTS");
-	else if (a->steer.follow_cgroup && a->steer.follow != FOLLOW_ON && a->steer.follow != FOLLOW_GROUP)
+	else if (a->steer.follow_cgroup && a->steer.follow != FOLLOW_ON &&
+		 a->steer.follow != FOLLOW_GROUP)
 		argp_error(state, "--follow-cgroup goes with --follow");
-	else if (a->steer.follow && !a->steer.target_arg && !a->handover.fd_arg && !a->handover.systemd &&
-		 !a->handover.listen_arg && !a->config.file)
+	else if (a->steer.follow && !a->steer.target_arg && !a->handover.fd_arg &&
+		 !a->handover.systemd && !a->handover.listen_arg && !a->config.file)
 		argp_error(state, "--follow and --no-follow go with -s TARGET (or --fd, "
 				  "--systemd, --listen)");
 	else if (a->steer.follow && (a->config.file || a->detach || options_read_only(a)))
-		argp_error(state,
-			   "--follow and --no-follow go with -s TARGET, --fd, --systemd "
-			   "or --listen (in a configuration file: the option 'follow')");
+		argp_error(state, "--follow and --no-follow go with -s TARGET, --fd, --systemd "
+				  "or --listen (in a configuration file: the option 'follow')");
 	if (a->handover.fd_arg || a->handover.systemd || a->handover.listen_arg)
 		a->steer.target_arg = a->handover.listen_arg ? a->handover.listen_arg : "--fd";
 	if (a->config.file && (a->steer.ports_arg || a->steer.target_arg || a->steer.add_arg ||
 			       a->steer.remove_arg || a->detach || a->steer.fail_closed))
-		argp_error(state,
-			   "--config states the whole steering: use it without -p, -s, "
-			   "--add, --remove, --detach, --fail-closed and --fail-open");
+		argp_error(state, "--config states the whole steering: use it without -p, -s, "
+				  "--add, --remove, --detach, --fail-closed and --fail-open");
 	else if ((a->steer.add_arg || a->steer.remove_arg) && (a->steer.ports_arg || a->detach))
 		argp_error(state, "--add and --remove change some of a target's ports: not "
 				  "with -p (all of them) or --detach");
 	else if (a->config.new_sockets && !a->config.file)
 		argp_error(state, "--new-sockets goes with --config");
 	else if (a->dry_run && (a->trace || a->detach || options_read_only(a) ||
-				 (!a->config.file && !a->steer.ports_arg && !a->steer.target_arg &&
-				  !a->steer.add_arg && !a->steer.remove_arg)))
-		argp_error(state,
-			   "--dry-run goes with --config, -p, -s, --add or --remove");
+				(!a->config.file && !a->steer.ports_arg && !a->steer.target_arg &&
+				 !a->steer.add_arg && !a->steer.remove_arg)))
+		argp_error(state, "--dry-run goes with --config, -p, -s, --add or --remove");
 	if (a->steer.dst_arg &&
 	    (a->config.file || a->steer.add_arg || a->steer.remove_arg || a->dry_run || a->trace ||
 	     options_read_only(a) || (a->detach ? !a->steer.target_arg : !a->steer.ports_arg)))
@@ -265,20 +260,19 @@ static void check_combinations(struct argp_state *state, struct args *a)
 		argp_error(state, "--detach takes -s TARGET or nothing, not -p");
 	else if (a->detach && a->trace)
 		argp_error(state, "--detach and --trace do not go together");
-	else if (a->steer.fail_closed && (a->detach || (!a->steer.ports_arg && !a->steer.target_arg)))
-		argp_error(state,
-			   "--fail-closed and --fail-open go with -s TARGET (and -p)");
+	else if (a->steer.fail_closed &&
+		 (a->detach || (!a->steer.ports_arg && !a->steer.target_arg)))
+		argp_error(state, "--fail-closed and --fail-open go with -s TARGET (and -p)");
 	else if (a->json && !a->trace && !a->list)
 		argp_error(state, "--json goes with --trace or --list");
-	else if (options_read_only(a) && (a->detach || a->trace || a->steer.ports_arg ||
-				 a->steer.target_arg || a->list + a->metrics + a->check > 1))
-		argp_error(
-			state,
-			"--list, --metrics, --check and --save only look: use them alone");
+	else if (options_read_only(a) &&
+		 (a->detach || a->trace || a->steer.ports_arg || a->steer.target_arg ||
+		  a->list + a->metrics + a->check > 1))
+		argp_error(state,
+			   "--list, --metrics, --check and --save only look: use them alone");
 	else if (!a->detach && !a->trace && !options_read_only(a) && !a->steer.ports_arg &&
 		 !a->steer.target_arg && !a->config.file)
-		argp_error(state,
-			   "nothing to do: give -p PORTS and -s TARGET (see --help)");
+		argp_error(state, "nothing to do: give -p PORTS and -s TARGET (see --help)");
 }
 
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
@@ -361,7 +355,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_FAIL_CLOSED:
 	case OPT_FAIL_OPEN:
-		if (a->steer.fail_closed && a->steer.fail_closed != (key == OPT_FAIL_CLOSED ? 1 : 2))
+		if (a->steer.fail_closed &&
+		    a->steer.fail_closed != (key == OPT_FAIL_CLOSED ? 1 : 2))
 			argp_error(state, "--fail-closed and --fail-open contradict each other");
 		a->steer.fail_closed = key == OPT_FAIL_CLOSED ? 1 : 2;
 		break;

@@ -91,11 +91,12 @@ int privileges_check(const struct args *a, const struct cmd *cmd)
 	join(needs, nneeds, need, sizeof(need));
 	join(lacks, nlacks, lack, sizeof(lack));
 	return cli_fail("%s%s needs %s, and this process lacks %s: run it with sudo%s", cmd->name,
-		    a->netns_arg && !(cmd->flags & CMD_READ_ONLY) ? " with --netns" : "", need, lack,
-		    strstr(lack, "CAP_SYS_RESOURCE") ?
-			    " (before Linux 5.11, BPF memory counts against RLIMIT_MEMLOCK: "
-			    "CAP_SYS_RESOURCE, or 'ulimit -l unlimited')" :
-			    "");
+			a->netns_arg && !(cmd->flags & CMD_READ_ONLY) ? " with --netns" : "", need,
+			lack,
+			strstr(lack, "CAP_SYS_RESOURCE") ?
+				" (before Linux 5.11, BPF memory counts against RLIMIT_MEMLOCK: "
+				"CAP_SYS_RESOURCE, or 'ulimit -l unlimited')" :
+				"");
 }
 
 int privileges_kernel(bool steering)
@@ -111,9 +112,10 @@ int privileges_kernel(bool steering)
 	ret = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SK_LOOKUP, NULL);
 	if (ret < 0)
 		return cli_fail("cannot ask the kernel whether it runs sk_lookup programs: %s",
-			    strerror(-ret));
+				strerror(-ret));
 	if (!ret)
-		return cli_fail("this kernel cannot run sk_lookup programs: sksteer needs Linux 5.9 or "
-			    "later with CONFIG_BPF_SYSCALL=y and CONFIG_NET=y");
+		return cli_fail(
+			"this kernel cannot run sk_lookup programs: sksteer needs Linux 5.9 or "
+			"later with CONFIG_BPF_SYSCALL=y and CONFIG_NET=y");
 	return 0;
 }

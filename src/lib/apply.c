@@ -507,8 +507,8 @@ int change_run(struct live *l, struct change *c, const struct portset *add,
 	return ret;
 }
 
-int detach_run(struct live *l, const struct sksteer_target *t, const struct prefix *dst,
-	       char *err, size_t errlen)
+int detach_run(struct live *l, const struct sksteer_target *t, const struct prefix *dst, char *err,
+	       size_t errlen)
 {
 	char name[TARGET_STRLEN];
 	int slot;
@@ -573,8 +573,8 @@ int ports_edit(const struct live *l, const struct sksteer_target *t, const struc
 		portset_or(out, add);
 	if (!portset_count(out)) {
 		snprintf(err, errlen,
-			 "that leaves %s without ports: to stop steering to it, detach %s",
-			 name, name);
+			 "that leaves %s without ports: to stop steering to it, detach %s", name,
+			 name);
 		return -1;
 	}
 	return 0;

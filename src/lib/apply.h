@@ -76,8 +76,8 @@ int change_run(struct live *l, struct change *c, const struct portset *add,
  * bindings for prefix dst only (NULL: all of t's). The pins go with the last
  * target. 0, or -1 with err.
  */
-int detach_run(struct live *l, const struct sksteer_target *t, const struct prefix *dst,
-	       char *err, size_t errlen);
+int detach_run(struct live *l, const struct sksteer_target *t, const struct prefix *dst, char *err,
+	       size_t errlen);
 
 /*
  * --add and --remove: the ports target t has (none if new), plus add, minus

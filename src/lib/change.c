@@ -44,10 +44,10 @@ static int parse(const struct sksteer_ns *ns, const struct sksteer_change *ch, s
 	p->c.fail_closed = flags & SKSTEER_CHANGE_FAIL_CLOSED ? FAIL_CLOSED_ON :
 			   flags & SKSTEER_CHANGE_FAIL_OPEN   ? FAIL_CLOSED_OFF :
 								FAIL_CLOSED_KEEP;
-	p->follow = flags & SKSTEER_CHANGE_NO_FOLLOW	 ? FOLLOW_OFF :
+	p->follow = flags & SKSTEER_CHANGE_NO_FOLLOW	? FOLLOW_OFF :
 		    flags & SKSTEER_CHANGE_FOLLOW_GROUP ? FOLLOW_GROUP :
-		    flags & SKSTEER_CHANGE_FOLLOW	 ? FOLLOW_ON :
-							   FOLLOW_KEEP;
+		    flags & SKSTEER_CHANGE_FOLLOW	? FOLLOW_ON :
+							  FOLLOW_KEEP;
 	p->cgroup = OPTS_GET(ch, follow_cgroup, NULL);
 	if (ports && parse_ports(ports, &p->ports, err, errlen))
 		return -EINVAL;
@@ -66,8 +66,8 @@ static int parse(const struct sksteer_ns *ns, const struct sksteer_change *ch, s
 		int fd = OPTS_GET(ch, socket_fd, -1);
 
 		snprintf(fd_name, sizeof(fd_name), "descriptor %d", fd);
-		if (sock_from_fd(fd, name ? name : fd_name, sksteer_ns__inode(ns), &p->given,
-				     err, errlen))
+		if (sock_from_fd(fd, name ? name : fd_name, sksteer_ns__inode(ns), &p->given, err,
+				 errlen))
 			return -EINVAL;
 		if (!target)
 			p->target = p->given.addr;
@@ -159,7 +159,10 @@ int sksteer_ns__plan_change(struct sksteer_ns *ns, const struct sksteer_change *
 int sksteer_ns__steer_fd(struct sksteer_ns *ns, int fd, const char *ports)
 {
 	struct sksteer_change ch = {
-		.sz = sizeof(ch), .socket_fd = fd, .ports = ports, .flags = SKSTEER_CHANGE_FD,
+		.sz = sizeof(ch),
+		.socket_fd = fd,
+		.ports = ports,
+		.flags = SKSTEER_CHANGE_FD,
 	};
 
 	if (!ports)

@@ -93,12 +93,11 @@ static int cgroup_resolve(const char *path, uint64_t *id, char *rel, size_t rell
 	int rfd = cgroup_root_open(root, sizeof(root)), fd;
 
 	if (rfd < 0) {
-		snprintf(
-			err, errlen,
-			"follow needs the cgroup v2 hierarchy, and none is mounted here (no "
-			"cgroup2 in /proc/self/mountinfo): mount it (mount -t cgroup2 none "
-			"/sys/fs/cgroup/unified), or steer to TARGET anew after each restart of "
-			"the server (the sksteer-follow@ unit does)");
+		snprintf(err, errlen,
+			 "follow needs the cgroup v2 hierarchy, and none is mounted here (no "
+			 "cgroup2 in /proc/self/mountinfo): mount it (mount -t cgroup2 none "
+			 "/sys/fs/cgroup/unified), or steer to TARGET anew after each restart of "
+			 "the server (the sksteer-follow@ unit does)");
 		return -1;
 	}
 	rootlen = strlen(root);
@@ -176,8 +175,8 @@ int follow_check(const struct pins *p, const struct sksteer_target *t, int mode,
 	}
 	follow_bpf__destroy(skel);
 	if (strlen(rel) >= sizeof(((struct sksteer_follow *)0)->cgroup_path)) {
-		snprintf(err, errlen,
-			 "follow_cgroup %s: the path is too long (127 bytes at most)", cgroup);
+		snprintf(err, errlen, "follow_cgroup %s: the path is too long (127 bytes at most)",
+			 cgroup);
 		return -1;
 	}
 	return 0;

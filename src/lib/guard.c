@@ -63,8 +63,8 @@ int guard_conflicts(const struct live *l, const struct change *c, int slot, int 
 	if (!owners)
 		return 0;
 	format_target(c->target, name, sizeof(name));
-	snprintf(err + used, used < errlen ? errlen - used : 0, " (force the change to move them to %s)",
-		 name);
+	snprintf(err + used, used < errlen ? errlen - used : 0,
+		 " (force the change to move them to %s)", name);
 	errno = EEXIST; /* the library's callers tell refusals apart by errno */
 	return -1;
 }
@@ -218,8 +218,7 @@ int live_check(const struct live *l, const struct change *c, bool moves, bool ot
 	memset(sock, 0, sizeof(*sock));
 	format_target(c->target, name, sizeof(name));
 	if (slot < 0 && !c->ports) {
-		snprintf(err, errlen,
-			 "%s is not a target in this namespace: give its ports", name);
+		snprintf(err, errlen, "%s is not a target in this namespace: give its ports", name);
 		errno = ENOENT;
 		return -1;
 	}

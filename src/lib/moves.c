@@ -237,8 +237,7 @@ int live_remove_scope(struct live *l, int slot, const struct prefix *dst, char *
 	if (scope > 0)
 		live_scope_ports(l, slot, scope, &had);
 	if (scope <= 0 || !portset_count(&had)) {
-		snprintf(err, errlen,
-			 "target %s has no ports for dst %s (the status lists them)",
+		snprintf(err, errlen, "target %s has no ports for dst %s (the status lists them)",
 			 format_target(&l->addrs[slot], name, sizeof(name)),
 			 format_prefix(dst, pname, sizeof(pname)));
 		return -1;
@@ -306,8 +305,7 @@ static int apply_one(struct live *l, const struct change *c, char *err, size_t e
 
 	format_target(c->target, name, sizeof(name));
 	if (slot < 0 && !c->ports) {
-		snprintf(err, errlen,
-			 "%s is not a target in this namespace: give its ports", name);
+		snprintf(err, errlen, "%s is not a target in this namespace: give its ports", name);
 		return -1;
 	}
 	if (c->ports && !c->force && guard_conflicts(l, c, slot, scope, err, errlen))

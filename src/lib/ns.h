@@ -25,7 +25,7 @@ struct sksteer_ns {
  * A field of a caller's options struct, if the caller's build has it (sz
  * covers it), else fallback: structs grow at their end (sksteer.h).
  */
-#define OPTS_HAS(opts, field)                                                               \
+#define OPTS_HAS(opts, field) \
 	((opts) && (opts)->sz >= offsetof(__typeof__(*(opts)), field) + sizeof((opts)->field))
 #define OPTS_GET(opts, field, fallback) (OPTS_HAS(opts, field) ? (opts)->field : (fallback))
 

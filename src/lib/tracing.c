@@ -60,7 +60,8 @@ static const char *scope_name(struct live *l, const struct sksteer_event *e, cha
 	if (!e->scope || e->scope >= SKSTEER_SCOPES)
 		return NULL;
 	/* a prefix that came after the tracer started, or took the scope of one that went */
-	if (!prefix_holds(scope_prefix(&l->scopes, e->scope), e->family, (const uint8_t *)e->local_ip))
+	if (!prefix_holds(scope_prefix(&l->scopes, e->scope), e->family,
+			  (const uint8_t *)e->local_ip))
 		scopes_read_prefixes(l);
 	if (!scope_prefix(&l->scopes, e->scope)->family)
 		return "?";
@@ -138,7 +139,8 @@ static int stream(struct reader *r, int events_fd, int more_fd, int link_fd, cha
 		}
 		ret = 0;
 		if (++polls % 10 == 0 && link_detached(link_fd)) {
-			snprintf(err, errlen, "steering in this namespace was detached; trace ends");
+			snprintf(err, errlen,
+				 "steering in this namespace was detached; trace ends");
 			ret = -ENOLINK;
 			break;
 		}
@@ -170,8 +172,7 @@ uint64_t events_lost(int stats_fd)
  * Other runs may change the configuration meanwhile: the lock is released
  * while streaming, and taken again to swap the plain program back.
  */
-static int trace(struct sksteer_ns *ns, struct reader *r, uint64_t *lost, char *err,
-		 size_t errlen)
+static int trace(struct sksteer_ns *ns, struct reader *r, uint64_t *lost, char *err, size_t errlen)
 {
 	struct live *l = &ns->l;
 	uint64_t before;

@@ -30,7 +30,8 @@ int live_read(struct live *l, char *err, size_t errlen)
 	}
 	if (layout_read(l, err, errlen))
 		return -1;
-	live_unmap(l); /* the empty table of a read made before the pins were there (live_empty()) */
+	live_unmap(
+		l); /* the empty table of a read made before the pins were there (live_empty()) */
 	l->stride = layout_from(&l->layout) == 2 ? 8 : 1;
 	l->table_len = TABLE_BYTES * l->stride;
 	if (l->pins.mode == PINS_READ) {
@@ -66,10 +67,11 @@ int live_open(struct live *l, char *err, size_t errlen)
 				 pinned_map_names[m], strerror(-l->fds[m]));
 			return -1;
 		} else if (l->fds[m] < 0) {
-			snprintf(err, errlen,
-				 "the steering pinned in %s is incomplete (no '%s': %s): detach all "
-				 "steering here, then apply the configuration again",
-				 l->pins.dir, pinned_map_names[m], strerror(-l->fds[m]));
+			snprintf(
+				err, errlen,
+				"the steering pinned in %s is incomplete (no '%s': %s): detach all "
+				"steering here, then apply the configuration again",
+				l->pins.dir, pinned_map_names[m], strerror(-l->fds[m]));
 			return -1;
 		}
 	}
