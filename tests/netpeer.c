@@ -21,6 +21,7 @@
  *   netpeer client [--from=PORT] [--every=MS] ADDR:PORT
  *       A UDP client socket that sends to ADDR:PORT unconnected (once, or every MS),
  *       prints "ready PORT" (its own port), then "got TEXT" for each datagram it gets.
+ *       SIGUSR1: one more send, then "quiet", and no send after it.
  *   netpeer loop [--udp] --expect=ANSWER... ADDR:PORT STOPFILE
  *       Connects again and again until STOPFILE exists; prints "ok N fail M wrong K"
  *       (a failure: refused, or no answer within 10 s).
@@ -302,8 +303,18 @@ out:
 	return ret;
 }
 
+static volatile sig_atomic_t quiet_asked;
+
+static void ask_quiet(int sig)
+{
+	(void)sig;
+	quiet_asked = 1;
+}
+
 static __attribute__((noreturn)) void client(const struct sksteer_target *t)
 {
+	struct sigaction quiet_sa = { .sa_handler = ask_quiet };
+	bool quiet = false;
 	struct sockaddr_storage ss, own;
 	socklen_t sslen = to_sockaddr(t, &ss), len = sizeof(own);
 	struct pollfd p = { .events = POLLIN };
@@ -321,15 +332,25 @@ static __attribute__((noreturn)) void client(const struct sksteer_target *t)
 		if (bind(p.fd, (struct sockaddr *)&own, to_sockaddr(&wild, &own)))
 			die("bind --from");
 	}
+	sigaction(SIGUSR1, &quiet_sa, NULL);
 	sendto(p.fd, "?", 1, 0, (struct sockaddr *)&ss, sslen);
 	getsockname(p.fd, (struct sockaddr *)&own, &len);
 	printf("ready %u\n", sockaddr_port(&own));
 	fflush(stdout);
 	for (;;) {
+		int ready = poll(&p, 1, every_ms && !quiet ? (int)every_ms : -1);
 		ssize_t n;
 
-		if (poll(&p, 1, every_ms ? (int)every_ms : -1) != 1) {
+		/* a test that must know the last send was made, and that none follows */
+		if (quiet_asked && !quiet) {
 			sendto(p.fd, "?", 1, 0, (struct sockaddr *)&ss, sslen);
+			puts("quiet");
+			fflush(stdout);
+			quiet = true;
+		}
+		if (ready != 1) {
+			if (!ready && !quiet)
+				sendto(p.fd, "?", 1, 0, (struct sockaddr *)&ss, sslen);
 			continue;
 		}
 		n = recv(p.fd, buf, sizeof(buf) - 1, 0);
