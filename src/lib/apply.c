@@ -141,12 +141,20 @@ static int wait_listening(struct live *l, const struct config *cfg, unsigned int
 /* What the live state has of target t, as a configuration line would give it. */
 static bool same_as_live(const struct live *l, int slot, const struct config_target *t)
 {
-	struct portset ports;
+	struct portset ports, recorded;
 	struct config_target follow = {};
 	int scope = scope_find(l, &t->dst);
 
 	if (scope < 0)
 		return false; /* a prefix that binds nothing yet */
+	/*
+	 * A run cut short after recording a target's ports (its own, or others'
+	 * that --force took) and before the table changed leaves records that the
+	 * table does not agree with: applying the target again records it afresh.
+	 */
+	if (!scope && !live_wanted(l, slot, &recorded) &&
+	    memcmp(&recorded, &t->ports, sizeof(recorded)))
+		return false;
 	live_scope_ports(l, slot, scope, &ports);
 	follow_options(l, slot, &follow);
 	return !memcmp(&ports, &t->ports, sizeof(ports)) &&
