@@ -49,15 +49,8 @@ ok "healthy" "$SKSTEER" --check
 # before the table changed: the table is right, the record is not. The same file applied again
 # records it afresh (tests/85 met it once in a storm).
 "$SKSTEER" --save >"$WORK/ab.conf"
-unrecord() { # unrecord SLOT PORT: clear PORT from slot SLOT's recorded ports, behind sksteer's back
-	local value
-	value=$(bpftool -j map lookup pinned "$PIN_DIR/target_info" key "$1" 0 0 0 |
-		perl -MJSON::PP -ne 'my $v = decode_json($_)->{value}; my ($p) = '"$2"';
-			$v->[8 + ($p >> 3)] = sprintf "0x%02x", hex($v->[8 + ($p >> 3)]) & ~(1 << ($p & 7));
-			print join " ", @$v')
-	bpftool map update pinned "$PIN_DIR/target_info" key "$1" 0 0 0 value $value
-}
-unrecord 1 443
+# slot 1's recorded ports start at byte 8 of its record (struct sksteer_target_info): 443 out
+flip_bits target_info 1 $((8 + 443 / 8)) $((1 << 443 % 8))
 like "a record that leaves out a port the table has is seen" \
 	"target 127.0.0.1:9000: port 443 is steered to it without being in its configuration" \
 	"$("$SKSTEER" --check 2>&1)"

@@ -19,8 +19,7 @@ if command -v systemd-analyze >/dev/null; then
 	result "systemd-analyze verify: both units, no warning" $? "$out"
 	ok "and it has nothing to say" test -z "$out"
 else
-	TESTS=$((TESTS + 1))
-	echo "ok $TESTS # skip systemd-analyze is not installed"
+	skip "systemd-analyze is not installed"
 fi
 
 # unit_cmd UNIT KEY: the unit's KEY= command line (ExecStart, ExecReload, ExecStop) for
@@ -94,16 +93,13 @@ Requisite: sksteer@$NAME.service" "$(unit "sksteer-follow@$NAME.service" | grep 
 sksteer-follow@$NAME.service -> start
 sksteer@$NAME.service -> verify-active" "$(grep -v slice <<<"$jobs")"
 else
-	TESTS=$((TESTS + 1))
-	echo "ok $TESTS # skip systemctl or systemd is not installed"
+	skip "systemctl or systemd is not installed"
 fi
 # What only a running systemd shows, and no test here starts one (it would be PID 1 of a
 # container, or the host's own): the verify-active job failing sksteer-follow@'s start while
 # sksteer@ is stopped, and `systemctl reload NAME` running sksteer@'s ExecReload.
-TESTS=$((TESTS + 1))
-echo "ok $TESTS # skip Requisite= at run time (sksteer-follow@ refused while sksteer@ is stopped): needs a running systemd"
-TESTS=$((TESTS + 1))
-echo "ok $TESTS # skip ReloadPropagatedFrom= at run time (systemctl reload $NAME runs sksteer@'s ExecReload): needs a running systemd"
+skip "Requisite= at run time (sksteer-follow@ refused while sksteer@ is stopped): needs a running systemd"
+skip "ReloadPropagatedFrom= at run time (systemctl reload $NAME runs sksteer@'s ExecReload): needs a running systemd"
 
 is "sksteer@ never detaches but in ExecStop" "ExecStop" \
 	"$(grep -l -- --detach "$UNITS"/sksteer@.service >/dev/null && grep -- --detach "$UNITS"/*.service | cut -d: -f2 | cut -d= -f1)"

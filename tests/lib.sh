@@ -206,15 +206,21 @@ link_prog() {
 }
 prog_tag() { bpftool prog show id "$1" | grep -o 'tag [0-9a-f]*' | cut -d' ' -f2; }
 
-# other_build PIN: the build record pinned as PIN (build, follow_build) names another build now
-other_build() {
-	local v
-	v=$(bpftool -j map lookup pinned "$PIN_DIR/$1" key 0 0 0 0 |
-		sed 's/.*"value":\[//; s/[]}"]//g; s/,/ /g')
+# flip_bits PIN KEY BYTE MASK: flips MASK's bits in byte BYTE of the value of u32 KEY in the map
+# pinned as PIN, behind sksteer's back
+flip_bits() {
+	local v key
+	key=$(printf '%d %d %d %d' $(($2 & 255)) $(($2 >> 8 & 255)) $(($2 >> 16 & 255)) $(($2 >> 24)))
+	# shellcheck disable=SC2086 # the key's four bytes
+	v=$(bpftool -j map lookup pinned "$PIN_DIR/$1" key $key |
+		perl -MJSON::PP -ne 'print join " ", @{decode_json($_)->{value}}')
 	read -ra v <<<"$v"
-	v[0]=$(printf '0x%02x' $((v[0] ^ 0xff)))
-	bpftool map update pinned "$PIN_DIR/$1" key 0 0 0 0 value "${v[@]}"
+	v[$3]=$(printf '0x%02x' $((v[$3] ^ $4)))
+	# shellcheck disable=SC2086
+	bpftool map update pinned "$PIN_DIR/$1" key $key value "${v[@]}"
 }
+# other_build PIN: the build record pinned as PIN (build, follow_build) names another build now
+other_build() { flip_bits "$1" 0 0 0xff; }
 NOLOAD=$TOP/.output/nobpfload # NOLOAD CMD...: CMD's bpf() loads no program or BTF, makes no map
 
 prog_name() { bpftool prog show id "$1" 2>/dev/null | awk 'NR == 1 { print $4 }'; }
