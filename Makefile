@@ -128,7 +128,8 @@ CONFIG := $(OUTPUT)/config
 # fuzzers link them alone.
 LIB_SRCS := apply.c config.c program.c view.c guard.c moves.c layout.c status.c parse.c sockets.c pins.c find.c kernel.c \
 	cgroup.c clients.c follow.c routes.c scopes.c escape.c stop.c print.c ns.c plan.c sockfd.c tracing.c \
-	change.c snapshot.c build.c
+	change.c snapshot.c build.c bindings.c bindings_tree.c bindings_place.c bindings_patch.c \
+	bindings_maps.c
 CLI_SRCS := main.c options.c messages.c privileges.c cmd_change.c cmd_show.c json.c metrics.c \
 	trace.c usage.c input.c signals.c handover.c
 TOOL_SRCS := $(addprefix src/lib/,$(LIB_SRCS)) $(addprefix src/cli/,$(CLI_SRCS))
@@ -137,6 +138,10 @@ TOOL_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(LIB_SRCS) $(CLI_SRCS))
 TEST_PROGS := $(OUTPUT)/netpeer $(OUTPUT)/linkswap $(OUTPUT)/lookup $(OUTPUT)/floor.bpf.o \
 	$(OUTPUT)/seed.bpf.o $(OUTPUT)/twolpm.bpf.o $(OUTPUT)/sksteer-0.2.bpf.o $(OUTPUT)/sksteer-0.3.bpf.o $(OUTPUT)/sksteer-layout3.bpf.o $(OUTPUT)/sksteer-other.bpf.o $(OUTPUT)/sksteer-notrace.bpf.o \
 	$(OUTPUT)/otherlookup $(OUTPUT)/otherlookup.bpf.o $(OUTPUT)/oldsteer $(OUTPUT)/setport
+# the bindings table's differential check: the lookup alone, and its driver
+TEST_PROGS += $(OUTPUT)/bindings.bpf.o $(OUTPUT)/bindings_check
+# make bench's scale table: sksteer's path on the bindings table, and its driver
+TEST_PROGS += $(OUTPUT)/scaled.bpf.o $(OUTPUT)/scale
 # runs a command that may not load BPF programs: the tests of runs that must load nothing
 TEST_PROGS += $(OUTPUT)/nobpfload
 # The library's own tests (tests/libtest*.c): its public API, linked with its objects alone.
@@ -235,7 +240,7 @@ $(OUTPUT)/%.bpf.o: bench/%.bpf.c $(VMLINUX) $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MD -MP -c $< -o $@
 
 # another program's sk_lookup hook, and the frozen lookup program of layout 3, for the tests
-$(OUTPUT)/otherlookup.bpf.o $(OUTPUT)/sksteer-layout3.bpf.o: $(OUTPUT)/%.bpf.o: tests/%.bpf.c $(VMLINUX) $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
+$(OUTPUT)/otherlookup.bpf.o $(OUTPUT)/sksteer-layout3.bpf.o $(OUTPUT)/bindings.bpf.o: $(OUTPUT)/%.bpf.o: tests/%.bpf.c $(VMLINUX) $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MD -MP -c $< -o $@
 
@@ -362,6 +367,17 @@ $(OUTPUT)/otherlookup: tests/otherlookup.c $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(STATIC) $(LIBS) -o $@
 
+BINDINGS_OBJS := $(addprefix $(OUTPUT)/,bindings.o bindings_tree.o bindings_place.o bindings_patch.o \
+	bindings_maps.o kernel.o parse.o)
+$(OUTPUT)/bindings_check: tests/bindings_check.c tests/bindings_model.c tests/bindings_model.h \
+		$(BINDINGS_OBJS) $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests $(ALL_LDFLAGS) $(filter %.c %.o,$^) $(STATIC) $(LIBS) -lpthread -o $@
+
+$(OUTPUT)/scale: bench/scale.c $(BINDINGS_OBJS) $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(filter %.c %.o,$^) $(STATIC) $(LIBS) -o $@
+
 $(OUTPUT)/lookup: bench/lookup.c src/bpf/sksteer_abi.h $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(STATIC) $(LIBS) -o $@
@@ -399,15 +415,17 @@ demo: all
 # service managers give: built with clang, ASan and UBSan, every report fatal (a UBSan report
 # that only printed would pass). make fuzz-build builds them; make fuzz runs each for FUZZ_TIME
 # seconds; make test replays the committed corpus through them (tests/03-fuzz-corpus.t).
-FUZZERS := parse config handover escape
+FUZZERS := parse config handover escape bindings
 FUZZ_BINS := $(addprefix $(OUTPUT)/fuzz_,$(FUZZERS))
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-D_GNU_SOURCE $(PREFIX_MAP) -Isrc/lib -Isrc/bpf -Isrc/cli
+	-D_GNU_SOURCE $(PREFIX_MAP) -Isrc/lib -Isrc/bpf -Isrc/cli -Itests
 # what each links of the library
 $(OUTPUT)/fuzz_parse: src/lib/parse.c
 $(OUTPUT)/fuzz_config: src/lib/config.c src/lib/parse.c
 $(OUTPUT)/fuzz_handover: src/cli/handover.c src/lib/parse.c
 $(OUTPUT)/fuzz_escape: src/lib/escape.c
+$(OUTPUT)/fuzz_bindings: src/lib/bindings.c src/lib/bindings_tree.c src/lib/bindings_place.c \
+	src/lib/bindings_patch.c src/lib/parse.c tests/bindings_model.c
 # Not on $(CONFIG): neither CC nor CFLAGS nor SANITIZE reaches them, and a switch of those must
 # not rebuild them.
 $(OUTPUT)/fuzz_%: tests/fuzz_%.c $(wildcard src/*/*.h) | $(OUTPUT)
@@ -427,10 +445,12 @@ fuzz_seeds_parse := tests/fuzz-corpus
 fuzz_seeds_config := tests/fuzz-corpus/config
 fuzz_seeds_handover := tests/fuzz-corpus/handover
 fuzz_seeds_escape := tests/fuzz-corpus/escape
+fuzz_seeds_bindings := tests/fuzz-corpus/bindings
 fuzz_max_len_parse := 256
 fuzz_max_len_config := 1024
 fuzz_max_len_handover := 256
 fuzz_max_len_escape := 512
+fuzz_max_len_bindings := 768
 define fuzz_run
 $(call msg,FUZZ,$(1) for $(FUZZ_TIME)s)
 $(Q)mkdir -p $(OUTPUT)/fuzz-corpus-$(1) $(OUTPUT)/fuzz-crashes

@@ -5,13 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
-#include <linux/membarrier.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include "live.h"
+#include "kernel.h"
 #include "scopes.h"
 
 #define TABLE_BYTES ((size_t)SKSTEER_PORT_KEYS)
@@ -82,21 +81,6 @@ static void entry_prefix(struct prefix *p, int family, const __u32 *addr, const 
 		memcpy(p->addr + 4 * w, &addr[w], 4);
 		p->len = (uint8_t)(p->len + __builtin_popcount(mask[w]));
 	}
-}
-
-/*
- * Waits until no lookup that started before can still be running: BPF
- * programs run under RCU, and a global membarrier waits for an RCU grace
- * period. Where membarrier is refused (a seccomp filter), a sleep well past
- * one. Changes of prefixes only: a table or list no lookup reaches any more
- * is reused or dropped only after it.
- */
-static void grace_period(void)
-{
-	struct timespec pause = { .tv_nsec = 50 * 1000 * 1000 };
-
-	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0))
-		nanosleep(&pause, NULL);
 }
 
 /* Which prefix each scope has, from the list in use. */

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Puts a bindings table (bindings.h) where the lookup (bindings.bpf.h) reads
+ * it: the half of the family's maps no lookup uses, then one switch.
+ */
+#ifndef __SKSTEER_BINDINGS_MAPS_H
+#define __SKSTEER_BINDINGS_MAPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "bindings.h"
+
+/* The maps of bindings.bpf.h, by fd. */
+struct bindings_maps {
+	int tables4, tables6; /* arrays of maps: the two halves of each family's table */
+	int ranges; /* array of maps: 2 * family + half */
+	int metas; /* 2 * family + half */
+	int sel; /* family -> the half in use */
+};
+
+/*
+ * Makes t its family's table: new arrays sized to it, filled through mmap,
+ * put in the half no lookup uses with its meta, then sel switched in one
+ * store. Each lookup sees the old table or the new one, whole. Waits a
+ * grace period first, as the unused half may have been in use moments ago.
+ * One writer at a time (the caller's lock). *updates counts the kernel
+ * writes it made. 0 or a negative errno, with one line in err.
+ */
+int bindings_publish(const struct bindings_maps *m, const struct bindings_table *t, size_t *updates,
+		     char *err, size_t errlen);
+
+/*
+ * The family's table in use, copied from the maps into t (malloc'd: free it
+ * with bindings_table_free()): what a run starts from. 0 or a negative
+ * errno, with one line in err.
+ */
+int bindings_fetch(const struct bindings_maps *m, int family, struct bindings_table *t, char *err,
+		   size_t errlen);
+
+/*
+ * Makes t its family's table, given live, the table in use (bindings_fetch()):
+ * in place when t differs from it in routes alone (t built like live), one
+ * store per changed route, so that each binding that moves changes owner in
+ * one step; else swapped in whole (bindings_publish()). *in_place says which;
+ * *updates counts the kernel writes. 0 or a negative errno, with one line in
+ * err.
+ */
+int bindings_update(const struct bindings_maps *m, const struct bindings_table *live,
+		    const struct bindings_table *t, size_t *updates, bool *in_place, char *err,
+		    size_t errlen);
+
+#endif /* __SKSTEER_BINDINGS_MAPS_H */
