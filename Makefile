@@ -128,7 +128,7 @@ CONFIG := $(OUTPUT)/config
 # fuzzers link them alone.
 LIB_SRCS := apply.c config.c program.c view.c guard.c moves.c layout.c status.c parse.c sockets.c pins.c find.c kernel.c \
 	cgroup.c clients.c follow.c routes.c scopes.c escape.c stop.c print.c ns.c plan.c sockfd.c tracing.c \
-	change.c snapshot.c build.c bindings.c bindings_tree.c bindings_place.c bindings_patch.c \
+	change.c snapshot.c build.c scope_store.c bindings.c bindings_tree.c bindings_place.c bindings_patch.c \
 	bindings_maps.c
 CLI_SRCS := main.c options.c messages.c privileges.c cmd_change.c cmd_show.c json.c metrics.c \
 	trace.c usage.c input.c signals.c handover.c
@@ -136,7 +136,7 @@ TOOL_SRCS := $(addprefix src/lib/,$(LIB_SRCS)) $(addprefix src/cli/,$(CLI_SRCS))
 TOOL_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(LIB_SRCS) $(CLI_SRCS))
 # Test and benchmark helpers: real sockets, a link swapper, and baseline programs.
 TEST_PROGS := $(OUTPUT)/netpeer $(OUTPUT)/linkswap $(OUTPUT)/lookup $(OUTPUT)/floor.bpf.o \
-	$(OUTPUT)/seed.bpf.o $(OUTPUT)/twolpm.bpf.o $(OUTPUT)/sksteer-0.2.bpf.o $(OUTPUT)/sksteer-0.3.bpf.o $(OUTPUT)/sksteer-layout3.bpf.o $(OUTPUT)/sksteer-other.bpf.o $(OUTPUT)/sksteer-notrace.bpf.o \
+	$(OUTPUT)/seed.bpf.o $(OUTPUT)/twolpm.bpf.o $(OUTPUT)/sksteer-0.2.bpf.o $(OUTPUT)/sksteer-0.3.bpf.o $(OUTPUT)/sksteer-layout3.bpf.o $(OUTPUT)/sksteer-layout5.bpf.o $(OUTPUT)/sksteer-other.bpf.o $(OUTPUT)/sksteer-notrace.bpf.o \
 	$(OUTPUT)/otherlookup $(OUTPUT)/otherlookup.bpf.o $(OUTPUT)/oldsteer $(OUTPUT)/setport
 # the bindings table's differential check: the lookup alone, and its driver
 TEST_PROGS += $(OUTPUT)/bindings.bpf.o $(OUTPUT)/bindings_check
@@ -240,7 +240,8 @@ $(OUTPUT)/%.bpf.o: bench/%.bpf.c $(VMLINUX) $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MD -MP -c $< -o $@
 
 # another program's sk_lookup hook, and the frozen lookup program of layout 3, for the tests
-$(OUTPUT)/otherlookup.bpf.o $(OUTPUT)/sksteer-layout3.bpf.o $(OUTPUT)/bindings.bpf.o: $(OUTPUT)/%.bpf.o: tests/%.bpf.c $(VMLINUX) $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
+$(OUTPUT)/otherlookup.bpf.o $(OUTPUT)/sksteer-layout3.bpf.o $(OUTPUT)/sksteer-layout5.bpf.o \
+		$(OUTPUT)/bindings.bpf.o: $(OUTPUT)/%.bpf.o: tests/%.bpf.c $(VMLINUX) $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MD -MP -c $< -o $@
 
@@ -378,9 +379,9 @@ $(OUTPUT)/scale: bench/scale.c $(BINDINGS_OBJS) $(CONFIG) $(LIBBPF_DEP) | $(OUTP
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(filter %.c %.o,$^) $(STATIC) $(LIBS) -o $@
 
-$(OUTPUT)/lookup: bench/lookup.c src/bpf/sksteer_abi.h $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
+$(OUTPUT)/lookup: bench/lookup.c src/bpf/sksteer_abi.h $(BINDINGS_OBJS) $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(STATIC) $(LIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(filter %.c %.o,$^) $(STATIC) $(LIBS) -o $@
 
 # With ALL_CFLAGS and ALL_LDFLAGS: under make SANITIZE=1 the sanitizers cover the library's
 # objects it links, as they do the tool's (and the link is dynamic then: STATIC is empty).

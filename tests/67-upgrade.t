@@ -1,14 +1,16 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # Upgrades across map layouts, from pins that the old program made and still runs: layout 2
-# (sksteer 0.2), 3 (before --dst) and 4 (before the UDP client rule kept replies, not ports)
-# are migrated in place, under load, without a failed or strayed connection, the new program
-# in before any key needs it; a newer layout is refused, changing nothing.
+# (sksteer 0.2), 3 (before --dst), 4 (before the UDP client rule kept replies, not ports) and 5
+# (before the bindings table: a prefix's binding moves to it) are migrated in place, under load,
+# without a failed or strayed connection, the new program in before any key needs it; a newer
+# layout is refused, changing nothing.
 . "$(dirname "$0")/lib.sh"
 
 # oldsteer steers to its own socket with a frozen old program, and pins as that sksteer did
 OLD2=("$TOP/.output/oldsteer" "$PIN_DIR" "$TOP/.output/sksteer-0.2.bpf.o")
 OLD3=("$TOP/.output/oldsteer" "$PIN_DIR" "$TOP/.output/sksteer-layout3.bpf.o")
 OLD4=("$TOP/.output/oldsteer" "$PIN_DIR" "$TOP/.output/sksteer-0.3.bpf.o")
+OLD5=("$TOP/.output/oldsteer" "$PIN_DIR" "$TOP/.output/sksteer-layout5.bpf.o")
 value_size() { bpftool map show pinned "$PIN_DIR/$1" | grep -o 'value [0-9]*B' | tr -dc 0-9; }
 layout() {
 	bpftool -j map lookup pinned "$PIN_DIR/layout" key 0 0 0 0 |
@@ -97,7 +99,7 @@ n=$(loop_oks)
 ok "counters came across: each lookup before and through the upgrade is counted" \
 	test "$(steered)" -ge $((s0 + n))
 is "the port table is packed now" 8 "$(value_size ports)"
-is "the layout is pinned" 5 "$(layout)"
+is "the layout is pinned" 6 "$(layout)"
 ok "the trace ring buffer is no longer pinned" test ! -e "$PIN_DIR/events"
 is "old ports still steer" 8000 "$(dial 127.0.0.1:8000)"
 is "new ports too" 8150 "$(dial 127.0.0.1:8150)"
@@ -107,10 +109,10 @@ ok "a second run finds nothing to migrate" "$SKSTEER" -p 8000-8199 -s 127.0.0.1:
 is "and keeps the program" "$id_before" "$(link_prog)"
 
 # A newer layout: refused with one line, nothing changed.
-bpftool map update pinned "$PIN_DIR/layout" key 0 0 0 0 value 6 0 0 0
+bpftool map update pinned "$PIN_DIR/layout" key 0 0 0 0 value 7 0 0 0
 run_sksteer -p 8000 -s 127.0.0.1:9000
 is "pins of a newer layout are refused" 1 "$RC"
-like "with one line naming it" "^sksteer: the steering pinned in $PIN_DIR comes from a newer sksteer \(map layout 6; this one knows up to 5\): use that sksteer, or run 'sksteer --detach' and apply the configuration again$" "$STDERR"
+like "with one line naming it" "^sksteer: the steering pinned in $PIN_DIR comes from a newer sksteer \(map layout 7; this one knows up to 6\): use that sksteer, or run 'sksteer --detach' and apply the configuration again$" "$STDERR"
 is "and steering is as it was" 8199 "$(dial 127.0.0.1:8199)"
 ok "--detach" "$SKSTEER" --detach
 kill "$OLD_PID"
@@ -143,6 +145,11 @@ LAYOUT4_SHAPE=$(LC_ALL=C sort <<<"$LAYOUT3_SHAPE
 prefix_list array 4B 4B 1 0x0
 prefixes array 4B 776B 2 0x0
 scopes array_of_maps 4B 4B 33 0x0")
+# layout 5, with a prefix that binds a port (OLDSTEER_DST): its scope table, and the shared one
+LAYOUT5_SHAPE=$(LC_ALL=C sort <<<"$LAYOUT4_SHAPE
+scope_0 array 4B 8B 16384 0x400
+scope_1 array 4B 8B 16384 0x400
+udp_replies array_of_maps 4B 4B 1 0x0")
 
 # uses MAP...: the program the link runs reads these pinned maps
 uses() {
@@ -163,9 +170,10 @@ uses() {
 serve --label=P 127.0.0.1:9100
 printf 'tcp 127.0.0.1:9000 8000-8199\ntcp 127.0.0.1:9100 8100 dst=127.0.0.1/32\n' >"$WORK/dst.conf"
 upgrade() {
-	local n=$1 how=$2 shape=$LAYOUT3_SHAPE old_pid old_prog before n1 n2 s0
+	local n=$1 how=$2 shape=$LAYOUT3_SHAPE old_pid old_prog before n1 n2 n3 s0
 	shift 2
 	[ "$n" = 4 ] && shape=$LAYOUT4_SHAPE
+	[ "$n" = 5 ] && shape=$LAYOUT5_SHAPE
 	start_ready "$@" 127.0.0.1:9000 8000-8199
 	old_pid=$LAST_PID
 	if [ "$how" = run ]; then # the same pins each time: once is enough
@@ -178,6 +186,7 @@ upgrade() {
 	s0=$(steered)
 	loop_start --expect=8100 --expect=P:8100 127.0.0.1:8100
 	loop_start --name=stay --expect=8150 127.0.0.1:8150
+	[ "$n" = 5 ] && loop_start --name=old-dst --expect=8300 127.0.0.2:8300
 	if [ "$how" = run ]; then
 		ok "layout $n: a run with --dst" "$SKSTEER" -p 8100 -s 127.0.0.1:9100 --dst 127.0.0.1
 	else
@@ -188,12 +197,20 @@ upgrade() {
 	loop_check "a client hammering the port the prefix takes through the upgrade never failed, nor strayed"
 	n1=$(loop_oks)
 	loop_check --name=stay "nor did one hammering a port that stays"
-	n2=$(loop_oks)
+	n2=$(loop_oks) n3=0
+	if [ "$n" = 5 ]; then
+		loop_check --name=old-dst "nor one hammering the port layout 5's prefix binds"
+		n3=$(loop_oks)
+		is "layout 5's prefix lists and its prefix's table are gone" "" \
+			"$(cd "$PIN_DIR" && ls -d prefixes prefix_list scope_1 2>/dev/null)"
+		is "its prefix's binding came across" \
+			"tcp 127.0.0.1:9000 8300 dst=127.0.0.2/32" "$("$SKSTEER" --save | grep 8300)"
+	fi
 	ok "counters came across: each lookup before and through the upgrade is counted" \
-		test "$(steered)" -ge $((s0 + n1 + n2))
-	is "layout 5 is pinned" 5 "$(layout)"
-	ok "the program is this sksteer's: it reads the prefix lists and the UDP client table" \
-		uses ports routes stats scopes prefix_list prefixes udp_replies
+		test "$(steered)" -ge $((s0 + n1 + n2 + n3))
+	is "layout 6 is pinned" 6 "$(layout)"
+	ok "the program is this sksteer's: it reads the bindings table and the UDP client table" \
+		uses ports routes stats scopes udp_replies tables4 tables6 table_ranges table_metas table_sel
 	is "the prefix takes its port" P:8100 "$(dial 127.0.0.1:8100)"
 	is "the old program's bindings stay, that port off the prefix too" "8000 8199 8100" \
 		"$(dial 127.0.0.1:8000) $(dial 127.0.0.1:8199) $(dial 127.0.0.2:8100)"
@@ -207,10 +224,11 @@ upgrade() {
 upgrade 3 run "${OLD3[@]}"
 upgrade 3 config "${OLD3[@]}"
 upgrade 4 run "${OLD4[@]}"
+OLDSTEER_DST="127.0.0.2/32 8300" upgrade 5 run "${OLD5[@]}"
 
 # Layout 4's UDP client watcher, which pinned its links as watch_*, is not frozen: it is stood
 # for by this sksteer's pins with layout 4's maps taken away and the links renamed. Any run
-# replaces the watcher and pins layout 5, while a client hammers a steered UDP port below the
+# replaces the watcher and pins layout 6, while a client hammers a steered UDP port below the
 # ephemeral range (one in it may be the client's own port: its datagram is then a reply to
 # itself), its own port in the steered part of the range at times.
 read -r lo _ </proc/sys/net/ipv4/ip_local_port_range
@@ -225,7 +243,7 @@ id_before=$(link_prog)
 loop_start --udp --expect=U:$((lo - 50)) 127.0.0.1:$((lo - 50))
 ok "a run on layout 4 pins" "$SKSTEER" --add $((lo + 100)) -s udp:127.0.0.1:9200
 loop_check "a client hammering a steered UDP port through the upgrade never failed, nor strayed"
-is "layout 5 is pinned" 5 "$(layout)"
+is "layout 6 is pinned" 6 "$(layout)"
 ok "with a new program" test "$id_before" != "$(link_prog)"
 is "the old watcher's links are gone, the new one's in place" "0 7" \
 	"$(ls "$PIN_DIR" | grep -c '^watch_') $(ls "$PIN_DIR" | grep -c '^udp_watch_[a-z]*[46e]$')"

@@ -9,7 +9,11 @@
  *      element per key, the trace ring buffer pinned too;
  *   3: tests/sksteer-layout3.bpf.c (no prefix lists): the packed port table of
  *      routes, the "layout" map;
- *   4: bench/sksteer-0.3.bpf.c: layout 3's maps and the empty prefix lists.
+ *   4: bench/sksteer-0.3.bpf.c: layout 3's maps and the empty prefix lists;
+ *   5: tests/sksteer-layout5.bpf.c: layout 4's and the UDP client table;
+ *      with OLDSTEER_DST="PREFIX PORT" (an IPv4 prefix), PORT bound for
+ *      PREFIX to the same target, in scope table 1 (scope table 0 and the
+ *      port table's mark as that sksteer made them).
  * For each, what that sksteer wrote for one target, nothing else: what it
  * recorded for the loader (target_info, the layout) too, so that the upgrade
  * reads what it would have read.
@@ -20,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -28,7 +33,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/magic.h>
+#include <arpa/inet.h>
 #include "parse.h"
+#include "sksteer_abi.h"
 
 static void die(const char *what)
 {
@@ -88,6 +95,58 @@ static void steer_routes(struct bpf_object *obj, const struct sksteer_target *t,
 		die("target_info, layout");
 }
 
+/* An mmapable scope table as layouts 4 and 5 made them, mapped at *mem. */
+static int scope_table(const char *name, uint8_t **mem)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_MMAPABLE);
+	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, 4, 8, 2 * 65536 / 8, &opts);
+
+	*mem = fd < 0 ? MAP_FAILED :
+			mmap(NULL, 2 * 65536, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (*mem == MAP_FAILED)
+		die(name);
+	return fd;
+}
+
+/*
+ * Layout 5's prefix (OLDSTEER_DST): PORT bound for PREFIX to route 1, in scope
+ * table 1; scope table 0 holds the port's unscoped route, the port table its
+ * mark; the prefix list in use names scope 1. fds[0], fds[1]: the tables.
+ */
+static void steer_prefix(struct bpf_object *obj, const char *spec, int *fds)
+{
+	struct sksteer_prefixes list = { .n4 = 1 };
+	char text[64], err[256];
+	struct prefix p;
+	unsigned int port;
+	uint8_t *t0, *t1;
+	uint32_t zero = 0, one = 1, elem;
+	uint64_t v;
+
+	if (sscanf(spec, "%63s %u", text, &port) != 2 || !port || port > 65535 ||
+	    parse_prefix(text, &p, err, sizeof(err)) || p.family != AF_INET) {
+		fprintf(stderr, "oldsteer: OLDSTEER_DST: \"IPV4-PREFIX PORT\"\n");
+		exit(2);
+	}
+	fds[0] = scope_table("scope_0", &t0);
+	fds[1] = scope_table("scope_1", &t1);
+	elem = port / 8;
+	if (bpf_map_lookup_elem(map_fd(obj, "ports"), &elem, &v))
+		die("ports");
+	t0[port] = ((uint8_t *)&v)[port % 8];
+	t1[port] = 1;
+	((uint8_t *)&v)[port % 8] = 255; /* SKSTEER_SCOPED */
+	memcpy(&list.v4[0].addr, p.addr, 4);
+	list.v4[0].mask = htonl(p.len ? ~0u << (32 - p.len) : 0);
+	list.v4[0].scope = 1;
+	if (bpf_map_update_elem(map_fd(obj, "scopes"), &zero, &fds[0], BPF_ANY) ||
+	    bpf_map_update_elem(map_fd(obj, "scopes"), &one, &fds[1], BPF_ANY) ||
+	    bpf_map_update_elem(map_fd(obj, "prefixes"), &zero, &list, BPF_ANY) ||
+	    bpf_map_update_elem(map_fd(obj, "prefix_list"), &zero, &zero, BPF_ANY) ||
+	    bpf_map_update_elem(map_fd(obj, "ports"), &elem, &v, BPF_ANY))
+		die("prefix");
+}
+
 static int listener(const struct sksteer_target *t)
 {
 	struct sockaddr_storage ss = {};
@@ -123,7 +182,7 @@ int main(int argc, char **argv)
 	uint32_t one = 1;
 	uint8_t slot = 1;
 	uint64_t sock;
-	int fd, netns;
+	int fd, netns, scope_fds[2] = { -1, -1 };
 
 	if (argc != 5 || parse_target(argv[3], &t, err, sizeof(err)) ||
 	    parse_ports(argv[4], &ports, err, sizeof(err))) {
@@ -143,7 +202,11 @@ int main(int argc, char **argv)
 		bpf_program__set_autoload(prog, !strcmp(bpf_program__name(prog), "sksteer"));
 	if (bpf_object__load(obj))
 		die("load");
-	if (map_fd(obj, "layout") >= 0) {
+	if (map_fd(obj, "udp_replies") >= 0) {
+		steer_routes(obj, &t, &ports, 5);
+		if (getenv("OLDSTEER_DST"))
+			steer_prefix(obj, getenv("OLDSTEER_DST"), scope_fds);
+	} else if (map_fd(obj, "layout") >= 0) {
 		steer_routes(obj, &t, &ports, map_fd(obj, "prefixes") >= 0 ? 4 : 3);
 	} else {
 		for (uint32_t port = 1; port <= 65535; port++)
@@ -163,8 +226,15 @@ int main(int argc, char **argv)
 	bpf_object__for_each_map(map, obj) {
 		if (strchr(bpf_map__name(map), '.'))
 			continue; /* .rodata and the like */
+		if (map_fd(obj, "udp_replies") >= 0 && !strcmp(bpf_map__name(map), "events"))
+			continue; /* layout 5 left the trace ring buffer to the tracer */
 		snprintf(path, sizeof(path), "%s/%s", argv[1], bpf_map__name(map));
 		if (bpf_map__pin(map, path))
+			die(path);
+	}
+	for (int s = 0; s < 2 && scope_fds[s] >= 0; s++) {
+		snprintf(path, sizeof(path), "%s/scope_%d", argv[1], s);
+		if (bpf_obj_pin(scope_fds[s], path))
 			die(path);
 	}
 	netns = open("/proc/self/ns/net", O_RDONLY);

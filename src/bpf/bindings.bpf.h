@@ -14,28 +14,34 @@
 
 #include "bindings_abi.h"
 
+/*
+ * The inner arrays' templates, with sizes and no BTF types: the loader makes
+ * the arrays without BTF, and 6.1 finds an array with a struct's BTF
+ * incompatible with one without (their timer offsets differ), where 5.10
+ * and later kernels do not look.
+ */
 struct bindings_table4 {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE | BPF_F_INNER_MAP);
 	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct sksteer_bucket4);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct sksteer_bucket4));
 };
 
 struct bindings_table6 {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE | BPF_F_INNER_MAP);
 	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct sksteer_bucket6);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct sksteer_bucket6));
 };
 
 struct bindings_run {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE | BPF_F_INNER_MAP);
 	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct sksteer_range);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct sksteer_range));
 };
 
 /* each family's two tables (sel), and their ranges arrays (2 * family + sel) */
@@ -74,13 +80,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } table_sel SEC(".maps");
-
-/* clang 14 leaves inner maps' value types as forward declarations unless a global uses them */
-struct {
-	struct sksteer_bucket4 b4;
-	struct sksteer_bucket6 b6;
-	struct sksteer_range r;
-} bindings_btf_types SEC(".data.btf");
 
 /* An index the verifier sees bounded by 255, whatever it proved before. */
 static __always_inline __u64 byte_index(__u32 i)
@@ -129,22 +128,28 @@ static __always_inline __u32 run_route(__u64 v, __u32 port, __u32 which)
 	return 0;
 }
 
-/* The route an entry's list gives port: inline ranges first match, or its run. */
-#define LIST_ROUTE(e, v, port, inl, which)                                                         \
-	do {                                                                                       \
-		__u32 cnt_ = SKSTEER_E_COUNT(v);                                                   \
-                                                                                                   \
-		if (!(SKSTEER_E_FLAGS(v) & SKSTEER_E_REAL))                                        \
-			return HIT(v, 0);                                                          \
-		if (SKSTEER_E_FLAGS(v) & SKSTEER_E_MULTI)                                          \
-			return HIT(v, run_route(v, port, which));                                  \
-		_Pragma("unroll") for (int q_ = 0; q_ < (inl);                                     \
-				       q_++) if (q_ < cnt_ && port >= (e)->lo[q_] &&               \
-						 port <= (e)->hi[q_]) return HIT(v, ((v) >>        \
-										     (8 * q_)) &   \
-											    0xff); \
-		return HIT(v, 0);                                                                  \
-	} while (0)
+/*
+ * The route a found entry's list gives port: its inline ranges, first match
+ * (their bounds packed 16 bits each, range q at bit 16q), or its run. A
+ * global function, verified once rather than once for every slot a probe
+ * may find the entry in.
+ */
+__attribute__((noinline)) __u64 bindings_entry(__u64 v, __u64 los, __u64 his, __u32 port,
+					       __u32 which)
+{
+	__u32 cnt = SKSTEER_E_COUNT(v);
+
+	if (!(SKSTEER_E_FLAGS(v) & SKSTEER_E_REAL))
+		return HIT(v, 0);
+	if (SKSTEER_E_FLAGS(v) & SKSTEER_E_MULTI)
+		return HIT(v, run_route(v, port, which));
+#pragma unroll
+	for (__u32 q = 0; q < SKSTEER_INLINE6; q++)
+		if (q < cnt && port >= ((los >> (16 * q)) & 0xffff) &&
+		    port <= ((his >> (16 * q)) & 0xffff))
+			return HIT(v, (v >> (8 * q)) & 0xff);
+	return HIT(v, 0);
+}
 
 /* One probe of the IPv4 table: the entry (protocol, len, dst masked to len). */
 __attribute__((noinline)) __u64 bindings_probe4(__u32 dst, __u32 which, __u32 len, __u32 port_udp)
@@ -175,12 +180,13 @@ __attribute__((noinline)) __u64 bindings_probe4(__u32 dst, __u32 which, __u32 le
 			if (!v)
 				return 0;
 			if (SKSTEER_E_KEY(v) == want && e->addr == dst)
-				goto found;
+				return bindings_entry(
+					v, e->lo[0] | (__u64)e->lo[1] << 16 | (__u64)e->lo[2] << 32,
+					e->hi[0] | (__u64)e->hi[1] << 16 | (__u64)e->hi[2] << 32,
+					port, meta_at);
 		}
 	}
 	return 0;
-found:
-	LIST_ROUTE(e, v, port, SKSTEER_INLINE4, meta_at);
 }
 
 static __always_inline __u32 word_mask(__u32 len, __u32 w)
@@ -225,12 +231,16 @@ __attribute__((noinline)) __u64 bindings_probe6(__u64 a01, __u64 a23, __u32 whic
 				return 0;
 			if (SKSTEER_E_KEY(v) == want && !((e->addr[0] ^ a0) | (e->addr[1] ^ a1) |
 							  (e->addr[2] ^ a2) | (e->addr[3] ^ a3)))
-				goto found;
+				return bindings_entry(
+					v,
+					e->lo[0] | (__u64)e->lo[1] << 16 | (__u64)e->lo[2] << 32 |
+						(__u64)e->lo[3] << 48,
+					e->hi[0] | (__u64)e->hi[1] << 16 | (__u64)e->hi[2] << 32 |
+						(__u64)e->hi[3] << 48,
+					port, meta_at);
 		}
 	}
 	return 0;
-found:
-	LIST_ROUTE(e, v, port, SKSTEER_INLINE6, meta_at);
 }
 
 /*
@@ -244,7 +254,7 @@ found:
 		__u32 at, bmp = SKSTEER_NO_LEN, hit_len = SKSTEER_NO_LEN;   \
 		__u64 r, hit = 0;                                           \
                                                                             \
-		if (!m)                                                     \
+		if (!m || !m->n) /* no prefix of the family binds */        \
 			return 0;                                           \
 		at = m->root;                                               \
 		for (int d = 0; d < (DEPTH) && at != SKSTEER_NO_LEN; d++) { \
@@ -309,7 +319,6 @@ static __always_inline __u32 bindings_route6(__u64 a01, __u64 a23, __u32 port, _
 }
 
 #undef HIT
-#undef LIST_ROUTE
 #undef SEARCH
 
 #endif /* __SKSTEER_BINDINGS_BPF_H */

@@ -101,7 +101,7 @@ struct sksteer_range {
  * Buckets a probe reads at most: the loader places every entry within this
  * many buckets of its home, and the table has this many past its last home.
  */
-#define SKSTEER_PROBES 16
+#define SKSTEER_PROBES 8
 #define SKSTEER_LENS4 33
 #define SKSTEER_LENS6 129
 /* the search tree's depth: balanced needs 6 (IPv4) and 8 (IPv6); two more save markers */

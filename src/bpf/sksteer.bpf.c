@@ -79,7 +79,7 @@ struct {
 	__type(value, struct sksteer_route);
 } routes SEC(".maps");
 
-/* A scope table: as the port table, for the bindings of one destination prefix. */
+/* A scope table: as the port table; slot 0 holds the unscoped routes of marked keys. */
 struct scope_table {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
@@ -88,7 +88,10 @@ struct scope_table {
 	__type(value, __u64);
 };
 
-/* scope -> its table; made by the loader only while some prefix binds a port */
+/*
+ * Made by the loader only while some prefix binds a port. Slots 1-32 were the
+ * prefixes' own tables before layout 6; the size stays so that pins carry over.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
 	__uint(max_entries, SKSTEER_SCOPES);
@@ -96,20 +99,8 @@ struct {
 	__array(values, struct scope_table);
 } scopes SEC(".maps");
 
-/* the two prefix lists (see sksteer_abi.h), and which one is in use */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2);
-	__type(key, __u32);
-	__type(value, struct sksteer_prefixes);
-} prefixes SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
-} prefix_list SEC(".maps");
+/* the bindings of destination prefixes, and their search (src/bpf/bindings.bpf.h) */
+#include "bindings.bpf.h"
 
 #include "target_state.bpf.h"
 
@@ -241,14 +232,14 @@ static __always_inline bool reply_to_client(struct bpf_sk_lookup *ctx, __u32 por
 	return until && bpf_ktime_get_ns() < *until;
 }
 
-/* The route scope table `scope` holds for key: 0 when none. */
-static __always_inline __u32 scope_route(__u32 scope, __u32 key)
+/* The unscoped route of a marked key: scope table 0's. */
+static __always_inline __u32 unscoped_route(__u32 key)
 {
-	__u32 elem = key / SKSTEER_KEYS_PER_ELEM;
+	__u32 elem = key / SKSTEER_KEYS_PER_ELEM, zero = 0;
 	__u8 *bytes;
 	void *table;
 
-	table = bpf_map_lookup_elem(&scopes, &scope);
+	table = bpf_map_lookup_elem(&scopes, &zero);
 	if (!table)
 		return 0;
 	bytes = bpf_map_lookup_elem(table, &elem);
@@ -257,60 +248,24 @@ static __always_inline __u32 scope_route(__u32 scope, __u32 key)
 
 /*
  * A key some destination prefix binds: the route of the most specific prefix
- * that holds the destination and binds the key, else the key's unscoped one;
- * the scope whose table gave it in bits 8-15. Prefixes are few (at most 16 per
- * family), so a linear scan of one array element beats an LPM trie; only
- * lookups of marked keys pay for it.
+ * that holds the destination and binds the key (bit 8 set: a prefix chose),
+ * else the key's unscoped route. The bindings table's search costs the same
+ * probes at any number of prefixes; only lookups of marked keys pay for it.
  */
-/*
- * Entry K of a prefix list, if the list has it and it holds the destination:
- * the route its scope table gives, returned with the scope, when there is one.
- * Written out sixteen times rather than looped: a loop's index differs at every
- * pass, so the verifier cannot prune, and a run's load walked 8,800
- * instructions instead of 3,100.
- */
-#define TRY_PREFIX(k, n, holds, e)                                   \
-	if ((k) < (n) && (holds)) {                                  \
-		__u32 r_ = scope_route((e)->scope, key);             \
-		if (r_)                                              \
-			return (int)(r_ | ((e)->scope & 0xff) << 8); \
-	}
-#define V4_HOLDS(k) ((dst & p->v4[k].mask) == p->v4[k].addr)
-#define V6_HOLDS(k)                                      \
-	!(((d0 & p->v6[k].mask[0]) ^ p->v6[k].addr[0]) | \
-	  ((d1 & p->v6[k].mask[1]) ^ p->v6[k].addr[1]) | \
-	  ((d2 & p->v6[k].mask[2]) ^ p->v6[k].addr[2]) | \
-	  ((d3 & p->v6[k].mask[3]) ^ p->v6[k].addr[3]))
-#define TRY4(k) TRY_PREFIX(k, n, V4_HOLDS(k), &p->v4[k])
-#define TRY6(k) TRY_PREFIX(k, n, V6_HOLDS(k), &p->v6[k])
-#define SIXTEEN(T) \
-	T(0) T(1) T(2) T(3) T(4) T(5) T(6) T(7) T(8) T(9) T(10) T(11) T(12) T(13) T(14) T(15)
-
-_Static_assert(SKSTEER_PREFIXES == 16, "SIXTEEN() tries every entry of a prefix list");
-
 static __always_inline int sksteer_scoped(struct bpf_sk_lookup *ctx, __u32 key)
 {
-	__u32 zero = 0, *list = bpf_map_lookup_elem(&prefix_list, &zero), n;
-	struct sksteer_prefixes *p;
+	__u32 port = key & 0xffff, udp = key >> 16, r;
 
-	if (!list)
-		return 0;
-	p = bpf_map_lookup_elem(&prefixes, list);
-	if (!p)
-		return 0;
 	if (ctx->family == 2 /* AF_INET */) {
-		__u32 dst = ctx->local_ip4;
-
-		n = p->n4;
-		SIXTEEN(TRY4)
+		r = bindings_route4(ctx->local_ip4, port, udp);
 	} else {
-		__u32 d0 = ctx->local_ip6[0], d1 = ctx->local_ip6[1];
-		__u32 d2 = ctx->local_ip6[2], d3 = ctx->local_ip6[3];
+		/* one load per field: the verifier refuses ctx reads through a moved pointer */
+		__u64 a01 = (__u64)ctx->local_ip6[0] << 32 | ctx->local_ip6[1];
+		__u64 a23 = (__u64)ctx->local_ip6[2] << 32 | ctx->local_ip6[3];
 
-		n = p->n6;
-		SIXTEEN(TRY6)
+		r = bindings_route6(a01, a23, port, udp);
 	}
-	return (int)scope_route(0, key);
+	return r ? (int)(r | 1 << 8) : (int)unscoped_route(key);
 }
 
 /* refused or preempted: rare paths, with counters of their own */

@@ -50,20 +50,21 @@ struct sksteer_route {
 #define SKSTEER_PORT_ELEMS (SKSTEER_PORT_KEYS / SKSTEER_KEYS_PER_ELEM)
 
 /*
- * Destination-scoped bindings (--dst PREFIX), since layout 4. A key some
- * prefix binds holds SKSTEER_SCOPED in the port table instead of a route: the
- * lookup then scans the prefix list in use (element prefix_list[0] of the
- * "prefixes" map) for the prefixes that hold the destination address, most
- * specific first, and takes the first route one of their tables (scope tables,
- * packed as the port table is) gives for the key; if none does, the key's
- * unscoped route, which scope table 0 holds while the port table holds the
- * mark. Two lists, so that a change writes the one no lookup uses, then
- * switches to it in one store: each lookup sees a whole list, old or new.
- * Unscoped keys cost what they did.
+ * Destination-scoped bindings (--dst PREFIX). A key some prefix binds holds
+ * SKSTEER_SCOPED in the port table instead of a route: the lookup then asks
+ * the bindings table (bindings_abi.h, since layout 6) for the route of the
+ * most specific prefix that holds the destination and binds the key; if none
+ * does, the key's unscoped route, which scope table 0 (slot 0 of the "scopes"
+ * map) holds while the port table holds the mark. Unscoped keys cost what
+ * they did.
+ *
+ * Layouts 4 and 5 held the prefixes in two lists (the "prefixes" map, which
+ * prefix_list[0] picks) and each prefix's ports in a scope table of its own
+ * (slots 1-32 of "scopes"): read once, to migrate them.
  */
 #define SKSTEER_SCOPED 255
-#define SKSTEER_PREFIXES 16 /* per family */
-/* scope tables: 0, the unscoped routes of marked keys, then one per prefix */
+#define SKSTEER_PREFIXES 16 /* per family, in the lists of layouts 4 and 5 */
+/* the "scopes" map's slots: 0, the unscoped routes of marked keys; layouts 4-5, one per prefix */
 #define SKSTEER_SCOPES (1 + 2 * SKSTEER_PREFIXES)
 
 struct sksteer_prefix4 {
@@ -78,7 +79,7 @@ struct sksteer_prefix6 {
 	__u32 scope;
 };
 
-/* One prefix list: each family's prefixes, most specific (longest) first. */
+/* One prefix list of layouts 4 and 5: each family's prefixes, most specific (longest) first. */
 struct sksteer_prefixes {
 	__u32 n4, n6;
 	struct sksteer_prefix4 v4[SKSTEER_PREFIXES];
@@ -97,8 +98,14 @@ struct sksteer_prefixes {
  *      and "udp_replies" (an array of maps) holds the watcher's table of
  *      awaited replies; layout 4 pins gain the map, and their watcher is
  *      replaced.
+ *   6: destination-scoped bindings in the bindings table (bindings_abi.h:
+ *      tables4, tables6, table_ranges, table_metas, table_sel, and the
+ *      tables' halves pinned as table4_H, table6_H, ranges_N) instead of the
+ *      prefix lists and scope tables 1-32; scope table 0 stays. Layout 4 and
+ *      5 pins gain the maps, their prefixes' bindings are copied in before the
+ *      new program runs, and the old maps go once it does.
  */
-#define SKSTEER_LAYOUT 5U
+#define SKSTEER_LAYOUT 6U
 
 /*
  * Per-CPU counters, one set per slot. Slot 0 holds what belongs to no target:
@@ -243,7 +250,7 @@ struct sksteer_event {
 	__u8 proto;
 	__u8 verdict;
 	__u8 slot;
-	__u8 scope; /* the scope table whose binding chose the target; 0: an unscoped one */
+	__u8 scope; /* 1: a binding of a destination prefix chose the target; 0: an unscoped one */
 	__u8 pad[7];
 };
 

@@ -55,7 +55,7 @@ static int config_from_live(const struct live *l, struct config *cfg, char *err,
 			t.options |= CONFIG_FAIL_CLOSED;
 		follow_options(l, slot, &t);
 		/* a line per prefix the target has ports for, and one for every destination */
-		for (int scope = SKSTEER_SCOPES - 1; scope >= 0; scope--) {
+		for (int scope = SCOPES_MAX - 1; scope >= 0; scope--) {
 			live_scope_ports(l, slot, scope, &t.ports);
 			t.dst = *scope_prefix(&l->scopes, scope);
 			if (scope && !portset_count(&t.ports))

@@ -42,16 +42,16 @@ static int fail(int ret, const char *what, char *err, size_t errlen)
 	return ret;
 }
 
-int bindings_publish(const struct bindings_maps *m, const struct bindings_table *t, size_t *updates,
-		     char *err, size_t errlen)
+int bindings_stage(const struct bindings_maps *m, const struct bindings_table *t, int *fds,
+		   __u32 *half, size_t *updates, char *err, size_t errlen)
 {
-	__u32 fam = t->family == AF_INET6, half = 0, at, nr = t->nranges ? t->nranges : 1;
-	int table = -1, ranges = -1, ret = 0;
+	__u32 fam = t->family == AF_INET6, at, nr = t->nranges ? t->nranges : 1;
+	int table, ranges;
 
-	if (bpf_map_lookup_elem(m->sel, &fam, &half))
+	if (bpf_map_lookup_elem(m->sel, &fam, half))
 		return fail(-errno, "read the table in use", err, errlen);
-	half = !(half & 1);
-	at = 2 * fam + half;
+	*half = !(*half & 1);
+	at = 2 * fam + *half;
 	grace_period();
 	table = array_of(fam ? "sksteer_table6" : "sksteer_table4", t->bucket_size,
 			 (size_t)t->meta.buckets + SKSTEER_PROBES, t->buckets);
@@ -60,119 +60,199 @@ int bindings_publish(const struct bindings_maps *m, const struct bindings_table 
 	ranges = array_of("sksteer_ranges", sizeof(struct sksteer_range), nr,
 			  t->nranges ? (const void *)t->ranges : NULL);
 	if (ranges < 0) {
-		ret = fail(ranges, "make an array", err, errlen);
-		goto out;
+		close(table);
+		return fail(ranges, "make an array", err, errlen);
 	}
-	if (bpf_map_update_elem(fam ? m->tables6 : m->tables4, &half, &table, BPF_ANY) ||
+	if (bpf_map_update_elem(fam ? m->tables6 : m->tables4, half, &table, BPF_ANY) ||
 	    bpf_map_update_elem(m->ranges, &at, &ranges, BPF_ANY) ||
-	    bpf_map_update_elem(m->metas, &at, &t->meta, BPF_ANY) ||
-	    bpf_map_update_elem(m->sel, &fam, &half, BPF_ANY)) {
-		ret = fail(-errno, "switch tables", err, errlen);
-		goto out;
+	    bpf_map_update_elem(m->metas, &at, &t->meta, BPF_ANY)) {
+		int ret = fail(-errno, "stage the table", err, errlen);
+
+		close(table);
+		close(ranges);
+		return ret;
 	}
 	if (updates)
-		*updates += (size_t)t->meta.buckets + SKSTEER_PROBES + nr + 4;
-out:
-	close(table);
-	if (ranges >= 0)
-		close(ranges);
+		*updates += (size_t)t->meta.buckets + SKSTEER_PROBES + nr + 3;
+	fds[0] = table, fds[1] = ranges;
+	return 0;
+}
+
+int bindings_switch(const struct bindings_maps *m, int family, __u32 half, char *err, size_t errlen)
+{
+	__u32 fam = family == AF_INET6;
+
+	if (bpf_map_update_elem(m->sel, &fam, &half, BPF_ANY))
+		return fail(-errno, "switch tables", err, errlen);
+	return 0;
+}
+
+int bindings_publish(const struct bindings_maps *m, const struct bindings_table *t, size_t *updates,
+		     char *err, size_t errlen)
+{
+	int fds[2] = { -1, -1 }, ret;
+	__u32 half = 0;
+
+	ret = bindings_stage(m, t, fds, &half, updates, err, errlen);
+	if (!ret)
+		ret = bindings_switch(m, t->family, half, err, errlen);
+	if (!ret && updates)
+		(*updates)++;
+	for (int i = 0; i < 2; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
 	return ret;
 }
 
-/* A copy of the inner array in slot `at` of outer: *n values of size. */
-static void *copy_of(int outer, __u32 at, size_t size, size_t *n, int *ret)
+/* A copy of array fd's values (value_size size, checked): *n of them, read in batches. */
+static void *array_copy(int fd, size_t size, size_t *n, int *ret)
 {
 	struct bpf_map_info info = { 0 };
-	__u32 id = 0, len = sizeof(info);
-	void *mem, *copy = NULL;
-	int fd;
+	__u32 len = sizeof(info), count = 0, out, *keys = NULL;
+	uint8_t *copy = NULL;
+	void *in = NULL;
 
 	*n = 0;
-	if (bpf_map_lookup_elem(outer, &at, &id)) {
-		*ret = errno == ENOENT ? 0 : -errno; /* none yet: no bindings */
-		return NULL;
-	}
-	fd = bpf_map_get_fd_by_id(id);
-	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len)) {
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
 		*ret = -errno;
-		goto out;
+		return NULL;
 	}
 	if (info.value_size != size) { /* not a table this build knows */
 		*ret = -EINVAL;
-		goto out;
+		return NULL;
 	}
-	mem = mmap(NULL, size * info.max_entries, PROT_READ, MAP_SHARED, fd, 0);
-	if (mem == MAP_FAILED) {
-		*ret = -errno;
-		goto out;
+	keys = malloc((size_t)info.max_entries * sizeof(*keys));
+	copy = malloc((size_t)info.max_entries * size);
+	*ret = keys && copy ? 0 : -ENOMEM;
+	while (!*ret && count < info.max_entries) {
+		__u32 got = info.max_entries - count;
+
+		if (bpf_map_lookup_batch(fd, in, &out, keys + count, copy + (size_t)count * size,
+					 &got, NULL) &&
+		    errno != ENOENT)
+			*ret = -errno;
+		count += got;
+		in = &out;
+		if (!got)
+			break;
 	}
-	copy = malloc(size * info.max_entries);
-	if (copy) {
-		memcpy(copy, mem, size * info.max_entries);
-		*n = info.max_entries;
+	free(keys);
+	if (!*ret && count != info.max_entries)
+		*ret = -EIO;
+	if (*ret) {
+		free(copy);
+		return NULL;
 	}
-	*ret = copy ? 0 : -ENOMEM;
-	munmap(mem, size * info.max_entries);
-out:
-	if (fd >= 0)
-		close(fd);
+	*n = count;
 	return copy;
 }
 
-int bindings_fetch(const struct bindings_maps *m, int family, struct bindings_table *t, char *err,
-		   size_t errlen)
+int bindings_copy_in(int table_fd, int ranges_fd, const struct sksteer_table_meta *meta, int family,
+		     struct bindings_table *t, char *err, size_t errlen)
 {
-	__u32 fam = family == AF_INET6, half = 0, at;
 	size_t buckets = 0, ranges = 0;
 	int ret = 0;
 
 	memset(t, 0, sizeof(*t));
 	t->family = family;
-	t->bucket_size = fam ? sizeof(struct sksteer_bucket6) : sizeof(struct sksteer_bucket4);
-	if (bpf_map_lookup_elem(m->sel, &fam, &half))
-		return fail(-errno, "read the table in use", err, errlen);
-	half &= 1;
-	at = 2 * fam + half;
-	if (bpf_map_lookup_elem(m->metas, &at, &t->meta))
-		return fail(-errno, "read the table's meta", err, errlen);
-	t->buckets = copy_of(fam ? m->tables6 : m->tables4, half, t->bucket_size, &buckets, &ret);
+	t->bucket_size = family == AF_INET6 ? sizeof(struct sksteer_bucket6) :
+					      sizeof(struct sksteer_bucket4);
+	t->meta = *meta;
+	t->buckets = array_copy(table_fd, t->bucket_size, &buckets, &ret);
 	if (!ret)
-		t->ranges = copy_of(m->ranges, at, sizeof(struct sksteer_range), &ranges, &ret);
-	if (!ret && t->buckets && buckets != (size_t)t->meta.buckets + SKSTEER_PROBES)
+		t->ranges = array_copy(ranges_fd, sizeof(struct sksteer_range), &ranges, &ret);
+	if (!ret && buckets != (size_t)meta->buckets + SKSTEER_PROBES)
 		ret = -EINVAL;
 	if (ret) {
 		bindings_table_free(t);
 		return fail(ret, "read the table", err, errlen);
 	}
 	t->nranges = (uint32_t)ranges;
-	if (!t->buckets)
-		memset(&t->meta, 0, sizeof(t->meta)), t->meta.root = SKSTEER_NO_LEN;
 	return 0;
 }
 
-/* The inner array in slot `at` of outer, mapped writable: its address, *bytes; NULL on error. */
-static void *map_inner(int outer, __u32 at, size_t *bytes, int *ret)
+/* The inner array in slot `at` of outer, by id (CAP_SYS_ADMIN): its fd, or -errno. */
+static int inner_fd(int outer, __u32 at)
+{
+	__u32 id = 0;
+	int fd;
+
+	if (bpf_map_lookup_elem(outer, &at, &id))
+		return -errno;
+	fd = bpf_map_get_fd_by_id(id);
+	return fd < 0 ? -errno : fd;
+}
+
+int bindings_fetch(const struct bindings_maps *m, int family, struct bindings_table *t, char *err,
+		   size_t errlen)
+{
+	__u32 fam = family == AF_INET6, half = 0, at;
+	struct sksteer_table_meta meta;
+	int table, ranges = -1, ret;
+
+	memset(t, 0, sizeof(*t));
+	t->family = family;
+	t->bucket_size = fam ? sizeof(struct sksteer_bucket6) : sizeof(struct sksteer_bucket4);
+	t->meta.root = SKSTEER_NO_LEN;
+	if (bpf_map_lookup_elem(m->sel, &fam, &half))
+		return fail(-errno, "read the table in use", err, errlen);
+	half &= 1;
+	at = 2 * fam + half;
+	if (bpf_map_lookup_elem(m->metas, &at, &meta))
+		return fail(-errno, "read the table's meta", err, errlen);
+	table = inner_fd(fam ? m->tables6 : m->tables4, half);
+	if (table == -ENOENT)
+		return 0; /* none yet: no bindings */
+	if (table >= 0)
+		ranges = inner_fd(m->ranges, at);
+	ret = table < 0 ? table : ranges;
+	if (ret >= 0)
+		ret = bindings_copy_in(table, ranges, &meta, family, t, err, errlen);
+	else
+		fail(ret, "open the table", err, errlen);
+	if (table >= 0)
+		close(table);
+	if (ranges >= 0)
+		close(ranges);
+	return ret < 0 ? ret : 0;
+}
+
+/* Array fd mapped writable: its address and *bytes; NULL on error (*ret). */
+static void *map_array(int fd, size_t *bytes, int *ret)
 {
 	struct bpf_map_info info = { 0 };
-	__u32 id = 0, len = sizeof(info);
-	void *mem = NULL;
-	int fd = -1;
+	__u32 len = sizeof(info);
+	void *mem;
 
-	if (bpf_map_lookup_elem(outer, &at, &id) || (fd = bpf_map_get_fd_by_id(id)) < 0 ||
-	    bpf_obj_get_info_by_fd(fd, &info, &len)) {
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
 		*ret = -errno;
-		goto out;
+		return NULL;
 	}
 	*bytes = (size_t)info.value_size * info.max_entries;
 	mem = mmap(NULL, *bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (mem == MAP_FAILED) {
 		*ret = -errno;
-		mem = NULL;
+		return NULL;
 	}
-out:
-	if (fd >= 0)
-		close(fd);
 	return mem;
+}
+
+int bindings_apply_stores(int table_fd, int ranges_fd, const struct bindings_store *s, size_t n)
+{
+	size_t table_bytes = 0, ranges_bytes = 0;
+	void *table, *ranges = NULL;
+	int ret = 0;
+
+	table = map_array(table_fd, &table_bytes, &ret);
+	if (table)
+		ranges = map_array(ranges_fd, &ranges_bytes, &ret);
+	if (table && ranges)
+		bindings_stores_apply(s, n, table, ranges);
+	if (table)
+		munmap(table, table_bytes);
+	if (ranges)
+		munmap(ranges, ranges_bytes);
+	return ret;
 }
 
 int bindings_update(const struct bindings_maps *m, const struct bindings_table *live,
@@ -180,10 +260,9 @@ int bindings_update(const struct bindings_maps *m, const struct bindings_table *
 		    size_t errlen)
 {
 	__u32 fam = t->family == AF_INET6, half = 0;
-	size_t n = 0, table_bytes = 0, ranges_bytes = 0;
 	struct bindings_store *stores;
-	void *table = NULL, *ranges = NULL;
-	int ret;
+	int table = -1, ranges = -1, ret;
+	size_t n = 0;
 
 	*in_place = false;
 	ret = bindings_table_patch(live, t, &stores, &n);
@@ -191,27 +270,26 @@ int bindings_update(const struct bindings_maps *m, const struct bindings_table *
 		return bindings_publish(m, t, updates, err, errlen);
 	if (ret)
 		return fail(ret, "compare the tables", err, errlen);
-	if (bpf_map_lookup_elem(m->sel, &fam, &half)) {
-		ret = fail(-errno, "read the table in use", err, errlen);
-		goto out;
-	}
+	if (bpf_map_lookup_elem(m->sel, &fam, &half))
+		ret = -errno;
 	half &= 1;
-	table = map_inner(fam ? m->tables6 : m->tables4, half, &table_bytes, &ret);
-	if (table)
-		ranges = map_inner(m->ranges, 2 * fam + half, &ranges_bytes, &ret);
-	if (!table || !ranges) {
-		ret = fail(ret, "map the table in use", err, errlen);
-		goto out;
+	if (!ret && (table = inner_fd(fam ? m->tables6 : m->tables4, half)) < 0)
+		ret = table;
+	if (!ret && (ranges = inner_fd(m->ranges, 2 * fam + half)) < 0)
+		ret = ranges;
+	if (!ret)
+		ret = bindings_apply_stores(table, ranges, stores, n);
+	if (ret) {
+		fail(ret, "change the table in use", err, errlen);
+	} else {
+		*in_place = true;
+		if (updates)
+			*updates += n;
 	}
-	bindings_stores_apply(stores, n, table, ranges);
-	*in_place = true;
-	if (updates)
-		*updates += n;
-out:
-	if (table)
-		munmap(table, table_bytes);
-	if (ranges)
-		munmap(ranges, ranges_bytes);
+	if (table >= 0)
+		close(table);
+	if (ranges >= 0)
+		close(ranges);
 	free(stores);
 	return ret;
 }

@@ -30,9 +30,31 @@ int bindings_publish(const struct bindings_maps *m, const struct bindings_table 
 		     char *err, size_t errlen);
 
 /*
- * The family's table in use, copied from the maps into t (malloc'd: free it
- * with bindings_table_free()): what a run starts from. 0 or a negative
+ * bindings_publish() in two steps, for a caller that records the new arrays
+ * (pins them) before lookups use them: stage t in the half no lookup uses
+ * (*half; fds receives its arrays, the caller's to close), then switch the
+ * family's lookups to it.
+ */
+int bindings_stage(const struct bindings_maps *m, const struct bindings_table *t, int *fds,
+		   __u32 *half, size_t *updates, char *err, size_t errlen);
+int bindings_switch(const struct bindings_maps *m, int family, __u32 half, char *err,
+		    size_t errlen);
+
+/*
+ * The table whose arrays are table_fd and ranges_fd (read-only fds will do),
+ * with meta, copied into t (malloc'd: bindings_table_free()). 0 or a negative
  * errno, with one line in err.
+ */
+int bindings_copy_in(int table_fd, int ranges_fd, const struct sksteer_table_meta *meta, int family,
+		     struct bindings_table *t, char *err, size_t errlen);
+
+/* Makes the stores (bindings_table_patch()) into the arrays table_fd and ranges_fd, mapped. */
+int bindings_apply_stores(int table_fd, int ranges_fd, const struct bindings_store *s, size_t n);
+
+/*
+ * The family's table in use, copied from the maps into t (malloc'd: free it
+ * with bindings_table_free()), its arrays found by id (CAP_SYS_ADMIN). 0 or a
+ * negative errno, with one line in err.
  */
 int bindings_fetch(const struct bindings_maps *m, int family, struct bindings_table *t, char *err,
 		   size_t errlen);

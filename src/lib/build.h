@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include "pins.h"
 
-#define BUILD_MAPS 16
+#define BUILD_MAPS 24
 #define BUILD_LINKS 16
 
 struct build_record {

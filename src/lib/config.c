@@ -236,7 +236,7 @@ static bool has_target(const struct config *cfg, const struct sksteer_target *ad
 /* Whether dst would be one prefix more of its family than a namespace has room for. */
 static bool too_many_prefixes(const struct config *cfg, const struct prefix *dst)
 {
-	const struct prefix *seen[SKSTEER_PREFIXES];
+	const struct prefix *seen[SCOPED_PREFIXES];
 	int n = 0;
 
 	for (int i = 0; i < cfg->n; i++) {
@@ -247,12 +247,12 @@ static bool too_many_prefixes(const struct config *cfg, const struct prefix *dst
 			return false;
 		for (int k = 0; first && k < n; k++)
 			first = !prefix_equal(seen[k], p);
-		if (first && n == SKSTEER_PREFIXES)
+		if (first && n == SCOPED_PREFIXES)
 			return true; /* cannot happen: each line was checked */
 		if (first)
 			seen[n++] = p;
 	}
-	return n >= SKSTEER_PREFIXES;
+	return n >= SCOPED_PREFIXES;
 }
 
 int config_parse_line(struct config *cfg, unsigned int line, char *text, char *err, size_t errlen)
@@ -294,8 +294,8 @@ int config_parse_line(struct config *cfg, unsigned int line, char *text, char *e
 	if (t.dst.family && too_many_prefixes(cfg, &t.dst))
 		return line_error(cfg, line, err, errlen,
 				  "more than %d %s prefixes (dst=): a namespace has room for %d",
-				  SKSTEER_PREFIXES, t.dst.family == AF_INET ? "IPv4" : "IPv6",
-				  SKSTEER_PREFIXES);
+				  SCOPED_PREFIXES, t.dst.family == AF_INET ? "IPv4" : "IPv6",
+				  SCOPED_PREFIXES);
 	new_target = !has_target(cfg, &t.addr);
 	if (new_target && cfg->ntargets >= CONFIG_MAX_TARGETS)
 		return line_error(cfg, line, err, errlen,

@@ -15,6 +15,7 @@
 #include "parse.h"
 #include "pins.h"
 #include "routes.h"
+#include "scope_store.h"
 #include "scopes.h"
 
 struct live {
@@ -38,6 +39,7 @@ struct live {
 	struct clients clients; /* clients.h */
 	struct routes routes; /* routes.h */
 	struct scopes scopes; /* scopes.h */
+	struct store store; /* scope_store.h */
 };
 
 /* Key's byte in the port table: its route, or a mark (view.c maps the table, or copies it). */

@@ -178,10 +178,13 @@ int live_remove(struct live *l, int slot, char *err, size_t errlen)
 	int ret = 0;
 
 	/* removing frees routes: only a route in use remains */
-	for (int scope = 0; scope < SKSTEER_SCOPES; scope++)
+	for (int scope = 0; scope < SCOPES_MAX; scope++)
 		if ((!scope || scope_has_table(&l->scopes, scope)) &&
 		    set_ports(l, slot, scope, &empty))
 			return no_routes(err, errlen);
+	/* no lookup may find the slot through a prefix once it is free for another target */
+	if (scopes_write(l, err, errlen))
+		return -1;
 	/* a sockmap answers EINVAL for a slot whose socket is already gone */
 	if (bpf_map_delete_elem(l->fds[MAP_TARGETS], &key) && errno != ENOENT && errno != EINVAL)
 		ret = -errno;
@@ -201,7 +204,8 @@ int live_remove(struct live *l, int slot, char *err, size_t errlen)
 		return -1;
 	}
 	l->addrs[slot] = none;
-	scopes_gc(l);
+	if (scopes_gc(l, err, errlen))
+		return -1;
 	routes_gc(l);
 	return 0;
 }
@@ -211,7 +215,7 @@ static int drop_empty_targets(struct live *l, char *err, size_t errlen)
 {
 	unsigned int owned[SKSTEER_SLOTS] = {};
 
-	for (int scope = 0; scope < SKSTEER_SCOPES; scope++) {
+	for (int scope = 0; scope < SCOPES_MAX; scope++) {
 		for (uint32_t key = 0; key < SKSTEER_PORT_KEYS; key++) {
 			const uint8_t *own;
 
@@ -244,9 +248,8 @@ int live_remove_scope(struct live *l, int slot, const struct prefix *dst, char *
 	}
 	if (set_ports(l, slot, scope, &empty))
 		return no_routes(err, errlen);
-	if (live_drop_empty(l, err, errlen))
+	if (live_drop_empty(l, err, errlen) || scopes_gc(l, err, errlen))
 		return -1;
-	scopes_gc(l);
 	routes_gc(l);
 	return 0;
 }
@@ -384,9 +387,8 @@ static int apply_one(struct live *l, const struct change *c, char *err, size_t e
 		if (set_ports(l, slot, scope, c->ports))
 			return no_routes(err, errlen);
 	}
-	if (live_drop_empty(l, err, errlen))
+	if (live_drop_empty(l, err, errlen) || scopes_gc(l, err, errlen))
 		return -1;
-	scopes_gc(l);
 	routes_gc(l);
 	return 0;
 }
@@ -394,9 +396,11 @@ static int apply_one(struct live *l, const struct change *c, char *err, size_t e
 int live_apply(struct live *l, const struct change *c, char *err, size_t errlen)
 {
 	int ret = apply_one(l, c, err, errlen);
+	char ignored[8];
 
+	/* a prefix's scope made for a change that failed after */
 	if (ret && c->dst && c->dst->family)
-		scopes_gc(l); /* a prefix's scope made for a change that failed after */
+		scopes_gc(l, ignored, sizeof(ignored));
 	return ret;
 }
 
@@ -443,7 +447,7 @@ static int install_set(struct live *l, const struct change *c, const struct sock
 }
 
 /*
- * A configuration that swaps prefixes while all SKSTEER_PREFIXES of a family
+ * A configuration that swaps prefixes while all SCOPED_PREFIXES of a family
  * are taken: the ports of prefixes that no line keeps let go first, so that
  * their scopes are free for the new ones (those destinations fall back to a
  * less specific binding a moment early). Only when room is short.
@@ -452,6 +456,7 @@ static void free_prefixes(struct live *l, const struct change *c, const int *slo
 {
 	static const struct portset empty;
 	int need[2] = {};
+	char ignored[8];
 
 	for (int i = 0; i < n; i++) {
 		bool first = c[i].dst && c[i].dst->family && scope_find(l, c[i].dst) < 0 &&
@@ -474,7 +479,8 @@ static void free_prefixes(struct live *l, const struct change *c, const int *slo
 		if (scope > 0 && !kept)
 			set_ports(l, slots[i], scope, &empty);
 	}
-	scopes_gc(l);
+	scopes_gc(l, ignored,
+		  sizeof(ignored)); /* the end of the change writes them if this fails */
 }
 
 int live_apply_set(struct live *l, const struct change *c, const struct sock_info *socks, int n,
@@ -516,7 +522,10 @@ int live_apply_set(struct live *l, const struct change *c, const struct sock_inf
 		if (!portset_count(c[i].ports))
 			scopes[i] = scope_find(l, c[i].dst);
 		else if ((scopes[i] = scope_get(l, c[i].dst, err, errlen)) < 0) {
-			scopes_gc(l); /* those made for earlier lines, still empty */
+			char ignored[8];
+
+			scopes_gc(l, ignored,
+				  sizeof(ignored)); /* those made for earlier lines, empty */
 			goto out;
 		}
 	}
@@ -524,7 +533,7 @@ int live_apply_set(struct live *l, const struct change *c, const struct sock_inf
 		char ignored[8];
 
 		drop_empty_targets(l, ignored, sizeof(ignored)); /* new slots that got no ports */
-		scopes_gc(l);
+		scopes_gc(l, ignored, sizeof(ignored));
 		goto out;
 	}
 	for (int i = 0; i < n; i++)
@@ -544,7 +553,12 @@ int live_apply_set(struct live *l, const struct change *c, const struct sock_inf
 				goto out;
 			}
 	}
-	/* no store of the losses may become visible before one of the gains */
+	/*
+	 * No store of the losses may become visible before one of the gains: the
+	 * prefixes' gains are written, then the losses begin.
+	 */
+	if (scopes_write(l, err, errlen))
+		goto out;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	for (int i = 0; i < n; i++) { /* gains nothing now: only lets go */
 		if (set_ports(l, slots[i], scopes[i], c[i].ports)) {
@@ -552,9 +566,8 @@ int live_apply_set(struct live *l, const struct change *c, const struct sock_inf
 			goto out;
 		}
 	}
-	if (live_drop_empty(l, err, errlen))
+	if (live_drop_empty(l, err, errlen) || scopes_gc(l, err, errlen))
 		goto out;
-	scopes_gc(l);
 	routes_gc(l);
 	ret = 0;
 out:

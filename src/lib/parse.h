@@ -76,6 +76,9 @@ size_t format_ports(const struct portset *s, char *buf, size_t len);
 bool target_equal(const struct sksteer_target *a, const struct sksteer_target *b);
 
 /* A destination prefix (--dst): an IPv4 or IPv6 network, host bits clear. */
+/* Destination prefixes per address family that may bind ports at once. */
+#define SCOPED_PREFIXES 64
+
 struct prefix {
 	uint8_t family; /* AF_INET or AF_INET6; 0: none (every address) */
 	uint8_t len; /* 0-32 or 0-128 */

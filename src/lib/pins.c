@@ -44,6 +44,11 @@ const char *const pinned_map_names[NR_MAPS] = {
 	[MAP_PREFIXES] = "prefixes",
 	[MAP_PREFIX_LIST] = "prefix_list",
 	[MAP_UDP_REPLIES] = "udp_replies",
+	[MAP_TABLES4] = "tables4",
+	[MAP_TABLES6] = "tables6",
+	[MAP_TABLE_RANGES] = "table_ranges",
+	[MAP_TABLE_METAS] = "table_metas",
+	[MAP_TABLE_SEL] = "table_sel",
 };
 
 static bool is_bpffs(const char *path)
@@ -217,13 +222,35 @@ char *pin_path(const struct pins *p, const char *name, char *buf, size_t len)
 	return buf;
 }
 
-int pins_map_fd(const struct pins *p, enum pinned_map m)
+int pins_obj_fd(const struct pins *p, const char *name)
 {
 	LIBBPF_OPTS(bpf_obj_get_opts, opts, .file_flags = p->mode == PINS_READ ? BPF_F_RDONLY : 0);
 	char path[PATH_MAX];
-	int fd = bpf_obj_get_opts(pin_path(p, pinned_map_names[m], path, sizeof(path)), &opts);
+	int fd = bpf_obj_get_opts(pin_path(p, name, path, sizeof(path)), &opts);
 
 	return fd < 0 ? -errno : fd;
+}
+
+int pins_map_fd(const struct pins *p, enum pinned_map m)
+{
+	return pins_obj_fd(p, pinned_map_names[m]);
+}
+
+int pin_replace(const struct pins *p, int fd, const char *name)
+{
+	char path[PATH_MAX], tmp[PATH_MAX];
+
+	/* bpffs takes no dots in names; rename(2) replaces a pin atomically */
+	snprintf(tmp, sizeof(tmp), "%s_new", pin_path(p, name, path, sizeof(path)));
+	unlink(tmp);
+	if (bpf_obj_pin(fd, tmp) || rename(tmp, path)) {
+		int ret = -errno;
+
+		unlink(tmp);
+		return ret;
+	}
+	pin_restrict(p, name);
+	return 0;
 }
 
 void pin_restrict(const struct pins *p, const char *name)

@@ -27,10 +27,15 @@ enum pinned_map {
 	MAP_LAYOUT, /* added with layout 3: pins without it have layout 2 */
 	MAP_STANDBY, /* added with --follow (src/lib/follow.c) */
 	MAP_ROUTES, /* added with layout 3 */
-	MAP_SCOPES, /* added with layout 4: the scope tables (--dst), each pinned as scope_N */
-	MAP_PREFIXES, /* added with layout 4 */
-	MAP_PREFIX_LIST, /* added with layout 4 */
+	MAP_SCOPES, /* added with layout 4: slot 0, scope table 0 (pinned as scope_0) */
+	MAP_PREFIXES, /* layouts 4 and 5 only: read to migrate them */
+	MAP_PREFIX_LIST, /* layouts 4 and 5 only */
 	MAP_UDP_REPLIES, /* added with layout 5: slot 0, the UDP client watcher's table */
+	MAP_TABLES4, /* added with layout 6: the bindings table (bindings_abi.h) */
+	MAP_TABLES6, /* added with layout 6 */
+	MAP_TABLE_RANGES, /* added with layout 6 */
+	MAP_TABLE_METAS, /* added with layout 6 */
+	MAP_TABLE_SEL, /* added with layout 6 */
 	NR_MAPS
 };
 /*
@@ -38,6 +43,11 @@ enum pinned_map {
  * when missing. (Layout 2 also pinned the trace ring buffer, "events".)
  */
 #define MAP_OPTIONAL(m) ((m) >= MAP_TARGET_INFO)
+/*
+ * Maps of older layouts that this build's program lacks: opened when pinned,
+ * to migrate what they hold, never made; unpinned once migrated.
+ */
+#define MAP_LEGACY(m) ((m) == MAP_PREFIXES || (m) == MAP_PREFIX_LIST)
 extern const char *const pinned_map_names[NR_MAPS];
 
 enum pins_mode {
@@ -88,6 +98,12 @@ char *pin_path(const struct pins *p, const char *name, char *buf, size_t len);
 
 /* Opens a pinned map, read-only in PINS_READ mode; -errno on failure. */
 int pins_map_fd(const struct pins *p, enum pinned_map m);
+
+/* As pins_map_fd(), for the pin called name. */
+int pins_obj_fd(const struct pins *p, const char *name);
+
+/* Pins fd as name, in place of what was (in one rename), root only. 0 or -errno. */
+int pin_replace(const struct pins *p, int fd, const char *name);
 
 /* Stops steering at once (detaches the link, even if a tracer holds it) and removes every pin. */
 int pins_remove(struct pins *p);

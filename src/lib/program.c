@@ -53,7 +53,7 @@ static bool pins_current(struct live *l)
 	    layout_pinned(&l->layout) != SKSTEER_LAYOUT || layout_upgraded(&l->layout))
 		return false;
 	for (int m = 0; m < NR_MAPS; m++)
-		if (l->fds[m] < 0)
+		if (l->fds[m] < 0 && !MAP_LEGACY(m))
 			return false;
 	if (live_tracer(l, &t))
 		return false;
@@ -213,7 +213,8 @@ static struct sksteer_bpf *load(struct live *l, bool trace, char *err, size_t er
 		l->fds[MAP_PORTS] = -1;
 	}
 	for (int m = 0; m < NR_MAPS; m++)
-		if (l->fds[m] >= 0 && reuse_map(l, skel_map(skel, m), l->fds[m], err, errlen))
+		if (l->fds[m] >= 0 && !MAP_LEGACY(m) &&
+		    reuse_map(l, skel_map(skel, m), l->fds[m], err, errlen))
 			goto fail;
 	ret = sksteer_bpf__load(skel);
 	if (ret) {
@@ -225,18 +226,24 @@ static struct sksteer_bpf *load(struct live *l, bool trace, char *err, size_t er
 	}
 	/* new maps: all of them on a first run, those that older pins lack on a later one */
 	for (int m = 0; m < NR_MAPS; m++)
-		if (l->fds[m] < 0 && new_map(l, skel, m, err, errlen))
+		if (l->fds[m] < 0 && !MAP_LEGACY(m) && new_map(l, skel, m, err, errlen))
 			goto fail;
 	if (old_ports >= 0 && migrate_table(l, old_ports, err, errlen))
 		goto fail;
 	/*
-	 * Layouts 3 and 4: the maps they lacked are made; the new layout is pinned
+	 * Layouts 3 to 5: the maps they lacked are made; the new layout is pinned
 	 * once the program runs (and, from 4, the UDP client watcher is replaced:
-	 * clients_sync()).
+	 * clients_sync()). From 4 and 5, the prefixes' bindings go to the bindings
+	 * table now, for the new program to find when it runs; their old maps go
+	 * once it does (program_sync()).
 	 */
-	if ((layout_from(&l->layout) == 3 || layout_pinned(&l->layout) == 4) &&
-	    l->pins.mode != PINS_READ)
+	if ((layout_from(&l->layout) == 3 || layout_pinned(&l->layout) == 4 ||
+	     layout_pinned(&l->layout) == 5) &&
+	    l->pins.mode != PINS_READ) {
 		layout_migrate(&l->layout);
+		if (scopes_write(l, err, errlen))
+			goto fail;
+	}
 	return skel;
 fail:
 	if (old_ports >= 0 && l->fds[MAP_PORTS] < 0)
@@ -330,6 +337,7 @@ int program_sync(struct live *l, struct sksteer_bpf *skel, char *err, size_t err
 	if (layout_migrated(&l->layout) &&
 	    (commit_layout(l, err, errlen) || live_drop_empty(l, err, errlen)))
 		return -1;
+	store_drop_legacy(l); /* layout 4-5's prefix lists and tables, once ours runs */
 	record_build(l);
 	return 0;
 }
@@ -358,7 +366,7 @@ int program_attach(struct live *l, struct sksteer_bpf *skel, char *err, size_t e
 		return -1;
 	}
 	for (int m = 0; m < NR_MAPS && !ret; m++)
-		ret = pin_map(l, m, err, errlen);
+		ret = MAP_LEGACY(m) ? 0 : pin_map(l, m, err, errlen);
 	if (!ret && bpf_link__pin(link, pin_path(&l->pins, "link", path, sizeof(path)))) {
 		snprintf(err, errlen, "cannot pin %s: %s", path, strerror(errno));
 		ret = -1;

@@ -104,7 +104,7 @@ void routes_gc(struct live *l)
 	bool used[SKSTEER_ROUTES] = {};
 
 	/* tables that exist only: 131,072 keys each, read on every run that changes anything */
-	for (int scope = 0; scope < SKSTEER_SCOPES; scope++) {
+	for (int scope = 0; scope < SCOPES_MAX; scope++) {
 		if (scope && !scope_has_table(&l->scopes, scope))
 			continue;
 		for (uint32_t key = 0; key < SKSTEER_PORT_KEYS; key++)

@@ -5,219 +5,169 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
-#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <bpf/bpf.h>
 #include "live.h"
 #include "kernel.h"
+#include "scope_store.h"
 #include "scopes.h"
 
 #define TABLE_BYTES ((size_t)SKSTEER_PORT_KEYS)
+#define TABLE0 "scope_0"
 
-/*
- * A read-only fd cannot be mapped shared (the kernel requires VM_SHARED), so
- * readers take a copy: one batch lookup of the whole table, packed whatever
- * the layout (value_size 8: eight keys an element; 1: layout 2, one a key).
- */
-volatile uint8_t *table_copy(int fd, uint32_t value_size)
+/* Opens scope table 0's pin: mapped for a writer, copied for a reader. 1 if there is none. */
+static int open_table0(struct live *l)
 {
-	uint32_t per_elem = value_size == 1 ? 1 : SKSTEER_KEYS_PER_ELEM;
-	uint32_t elems = SKSTEER_PORT_KEYS / per_elem, *keys = malloc(elems * sizeof(*keys));
-	uint8_t *copy = calloc(TABLE_BYTES, 1), *values = malloc(TABLE_BYTES);
-	uint32_t out, count = 0;
-	void *in = NULL;
-
-	while (copy && values && keys && count < elems) {
-		__u32 n = elems - count;
-		int ret = bpf_map_lookup_batch(fd, in, &out, keys + count,
-					       values + (size_t)count * per_elem, &n, NULL);
-
-		count += n;
-		in = &out;
-		if (ret && errno == ENOENT)
-			break;
-		if (ret)
-			goto fail;
-	}
-	if (!copy || !values || !keys)
-		goto fail;
-	for (uint32_t i = 0; i < count; i++)
-		memcpy(copy + (size_t)keys[i] * per_elem, values + (size_t)i * per_elem, per_elem);
-	free(keys);
-	free(values);
-	return copy;
-fail:
-	free(copy);
-	free(keys);
-	free(values);
-	return NULL;
-}
-
-static void scope_pin_name(int scope, char *buf, size_t len)
-{
-	snprintf(buf, len, "scope_%d", scope);
-}
-
-/* Prefix p as list entries: address and mask, network byte order, 32 bits a word. */
-static void prefix_words(const struct prefix *p, __u32 *addr, __u32 *mask, int words)
-{
-	for (int w = 0; w < words; w++) {
-		int bits = p->len - 32 * w;
-		uint32_t m = bits >= 32 ? 0xffffffffu : bits <= 0 ? 0 : ~(0xffffffffu >> bits);
-
-		memcpy(&addr[w], p->addr + 4 * w, 4);
-		mask[w] = htonl(m);
-	}
-}
-
-/* The prefix of a list entry, from its address and mask. */
-static void entry_prefix(struct prefix *p, int family, const __u32 *addr, const __u32 *mask,
-			 int words)
-{
-	memset(p, 0, sizeof(*p));
-	p->family = (uint8_t)family;
-	for (int w = 0; w < words; w++) {
-		memcpy(p->addr + 4 * w, &addr[w], 4);
-		p->len = (uint8_t)(p->len + __builtin_popcount(mask[w]));
-	}
-}
-
-/* Which prefix each scope has, from the list in use. */
-void scopes_read_prefixes(struct live *l)
-{
-	uint32_t zero = 0;
-
-	memset(l->scopes.prefix, 0, sizeof(l->scopes.prefix));
-	l->scopes.list = 0;
-	if (l->fds[MAP_PREFIX_LIST] >= 0)
-		bpf_map_lookup_elem(l->fds[MAP_PREFIX_LIST], &zero, &l->scopes.list);
-	l->scopes.list &= 1;
-	for (uint32_t i = l->scopes.list; i == l->scopes.list && l->fds[MAP_PREFIXES] >= 0; i++) {
-		struct sksteer_prefixes list;
-
-		if (bpf_map_lookup_elem(l->fds[MAP_PREFIXES], &i, &list))
-			continue;
-		for (uint32_t k = 0; k < list.n4 && k < SKSTEER_PREFIXES; k++)
-			if (list.v4[k].scope && list.v4[k].scope < SKSTEER_SCOPES)
-				entry_prefix(&l->scopes.prefix[list.v4[k].scope], AF_INET,
-					     &list.v4[k].addr, &list.v4[k].mask, 1);
-		for (uint32_t k = 0; k < list.n6 && k < SKSTEER_PREFIXES; k++)
-			if (list.v6[k].scope && list.v6[k].scope < SKSTEER_SCOPES)
-				entry_prefix(&l->scopes.prefix[list.v6[k].scope], AF_INET6,
-					     list.v6[k].addr, list.v6[k].mask, 4);
-	}
-}
-
-/* Opens scope's pinned table: mapped for a writer, copied for a reader. 1 if there is none. */
-static int open_table(struct live *l, int scope)
-{
-	LIBBPF_OPTS(bpf_obj_get_opts, opts,
-		    .file_flags = l->pins.mode == PINS_READ ? BPF_F_RDONLY : 0);
-	char name[32], path[PATH_MAX];
 	void *t;
-	int fd;
+	int fd = pins_obj_fd(&l->pins, TABLE0);
 
-	scope_pin_name(scope, name, sizeof(name));
-	fd = bpf_obj_get_opts(pin_path(&l->pins, name, path, sizeof(path)), &opts);
 	if (fd < 0)
-		return errno == ENOENT ? 1 : -1;
+		return fd == -ENOENT ? 1 : -1;
 	if (l->pins.mode == PINS_READ) {
-		l->scopes.table[scope] = table_copy(fd, 8);
+		l->scopes.table[0] = table_copy(fd, 8);
 		close(fd);
-		return l->scopes.table[scope] ? 0 : -1;
+		return l->scopes.table[0] ? 0 : -1;
 	}
 	t = mmap(NULL, TABLE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (t == MAP_FAILED) {
 		close(fd);
 		return -1;
 	}
-	l->scopes.table[scope] = t;
-	l->scopes.fd[scope] = fd;
-	return 0;
-}
-
-static void close_table(struct live *l, int scope);
-static void drop_table(struct live *l, int scope);
-
-/*
- * A pinned table is in the program's map too: a run cut short between the
- * pin and the map (make_table() pins first, drop_table() takes it out of the
- * map first) left a table the loader sees and lookups do not, so that the
- * keys it holds steered nowhere (table 0: the unscoped routes of marked keys).
- * Putting the same map in its slot again changes nothing for a lookup.
- */
-static int relist_table(struct live *l, int scope)
-{
-	uint32_t key = (uint32_t)scope;
-
-	if (l->fds[MAP_SCOPES] < 0)
-		return 0;
-	return bpf_map_update_elem(l->fds[MAP_SCOPES], &key, &l->scopes.fd[scope], BPF_ANY);
-}
-
-int scopes_read(struct live *l, char *err, size_t errlen)
-{
-	memset(l->scopes.prefix, 0, sizeof(l->scopes.prefix));
-	if (layout_from(&l->layout))
-		return 0; /* no prefixes before layout 4 */
-	scopes_read_prefixes(l);
-	for (int s = 0; s < SKSTEER_SCOPES; s++) {
-		int ret = open_table(l, s);
-
-		if (ret < 0) {
-			snprintf(err, errlen, "cannot read the pinned scope table %s/scope_%d: %s",
-				 l->pins.dir, s, strerror(errno));
-			return -1;
-		}
-		/*
-		 * A table no list names (a run cut short between making it and
-		 * listing its prefix) binds nothing a lookup can reach: a reader
-		 * ignores it, a writer removes it.
-		 */
-		if (!ret && s && !l->scopes.prefix[s].family) {
-			if (l->pins.mode == PINS_READ)
-				close_table(l, s);
-			else
-				drop_table(l, s);
-		} else if (!ret && l->pins.mode != PINS_READ && relist_table(l, s)) {
-			snprintf(err, errlen, "cannot give the lookup program scope table %d: %s",
-				 s, strerror(errno));
-			return -1;
-		}
-	}
+	l->scopes.table[0] = t;
+	l->scopes.fd0 = fd;
 	return 0;
 }
 
 static void close_table(struct live *l, int scope)
 {
-	if (l->scopes.table[scope] && l->scopes.fd[scope] > 0)
-		munmap((void *)l->scopes.table[scope], TABLE_BYTES);
-	else if (l->scopes.table[scope])
+	if (scope == 0 && l->scopes.table[0] && l->scopes.fd0 > 0)
+		munmap((void *)l->scopes.table[0], TABLE_BYTES);
+	else
 		free((void *)l->scopes.table[scope]);
-	if (l->scopes.fd[scope] > 0)
-		close(l->scopes.fd[scope]);
+	if (scope == 0 && l->scopes.fd0 > 0)
+		close(l->scopes.fd0);
+	if (scope == 0)
+		l->scopes.fd0 = 0;
 	l->scopes.table[scope] = NULL;
-	l->scopes.fd[scope] = 0;
+}
+
+/*
+ * A pinned table 0 is in the program's map too: a run cut short between the
+ * pin and the map (make_table0() pins first, drop_table0() takes it out of
+ * the map first) left a table the loader sees and lookups do not. Putting the
+ * same map in its slot again changes nothing for a lookup.
+ */
+static int relist_table0(struct live *l)
+{
+	uint32_t key = 0;
+
+	if (l->fds[MAP_SCOPES] < 0)
+		return 0;
+	return bpf_map_update_elem(l->fds[MAP_SCOPES], &key, &l->scopes.fd0, BPF_ANY);
+}
+
+/* The scope of p, made in this process's memory (no table yet); -1 when none is free. */
+static int new_scope(struct live *l, const struct prefix *p)
+{
+	for (int s = 1; s < SCOPES_MAX; s++)
+		if (!l->scopes.prefix[s].family) {
+			l->scopes.table[s] = calloc(TABLE_BYTES, 1);
+			if (!l->scopes.table[s])
+				return -1;
+			l->scopes.prefix[s] = *p;
+			return s;
+		}
+	return -1;
+}
+
+/* The bindings read from the pins, into scopes and their tables. */
+static int take_bindings(struct live *l, const struct binding *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct prefix p = { .family = b[i].family, .len = b[i].len };
+		uint32_t base = port_key(b[i].proto, 0);
+		int s;
+
+		memcpy(p.addr, b[i].addr, sizeof(p.addr));
+		s = scope_find(l, &p);
+		if (s < 0 && (s = new_scope(l, &p)) < 0)
+			return -1;
+		for (uint32_t port = b[i].lo; port <= b[i].hi; port++)
+			l->scopes.table[s][base + port] = b[i].route;
+	}
+	return 0;
+}
+
+/* The prefixes' bindings, read from the pins into scopes 1.. */
+static int read_bindings(struct live *l, char *err, size_t errlen)
+{
+	struct binding *b = NULL;
+	size_t n = 0;
+	int ret = store_read(l, &b, &n, err, errlen);
+
+	if (!ret && take_bindings(l, b, n)) {
+		snprintf(err, errlen,
+			 "out of memory, or more prefixes in %s than this sksteer takes",
+			 l->pins.dir);
+		ret = -1;
+	}
+	free(b);
+	/* from the maps of layout 4 or 5: they go to the bindings table (program_load()) */
+	l->scopes.dirty = l->store.legacy;
+	return ret;
+}
+
+int scopes_read(struct live *l, char *err, size_t errlen)
+{
+	int ret;
+
+	scopes_close(l); /* a state read afresh (--wait's, a first run's) */
+	memset(l->scopes.prefix, 0, sizeof(l->scopes.prefix));
+	if (layout_from(&l->layout))
+		return 0; /* no prefixes before layout 4 */
+	ret = open_table0(l);
+	if (ret < 0) {
+		snprintf(err, errlen, "cannot read the pinned scope table %s/%s: %s", l->pins.dir,
+			 TABLE0, strerror(errno));
+		return -1;
+	}
+	if (!ret && l->pins.mode != PINS_READ && relist_table0(l)) {
+		snprintf(err, errlen, "cannot give the lookup program scope table 0: %s",
+			 strerror(errno));
+		return -1;
+	}
+	return read_bindings(l, err, errlen);
+}
+
+void scopes_refresh(struct live *l)
+{
+	char ignored[8];
+
+	for (int s = 1; s < SCOPES_MAX; s++)
+		close_table(l, s);
+	memset(l->scopes.prefix, 0, sizeof(l->scopes.prefix));
+	store_close(l);
+	read_bindings(l, ignored, sizeof(ignored));
 }
 
 void scopes_close(struct live *l)
 {
-	for (int s = 0; s < SKSTEER_SCOPES; s++)
+	for (int s = 0; s < SCOPES_MAX; s++)
 		close_table(l, s);
+	store_close(l);
 }
 
-/* Makes scope's table: a packed array, mapped, pinned, then in the program's map. */
-static int make_table(struct live *l, int scope, char *err, size_t errlen)
+/* Makes scope table 0: a packed array, mapped, pinned, then in the program's map. */
+static int make_table0(struct live *l, char *err, size_t errlen)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_MMAPABLE);
-	char name[32], path[PATH_MAX];
-	uint32_t key = (uint32_t)scope;
+	char path[PATH_MAX];
+	uint32_t key = 0;
 	void *t;
 	int fd;
 
-	scope_pin_name(scope, name, sizeof(name));
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, 4, 8, SKSTEER_PORT_ELEMS, &opts);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, TABLE0, 4, 8, SKSTEER_PORT_ELEMS, &opts);
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot make a scope table: %s", strerror(errno));
 		return -1;
@@ -228,61 +178,18 @@ static int make_table(struct live *l, int scope, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
-	l->scopes.table[scope] = t;
-	l->scopes.fd[scope] = fd;
+	l->scopes.table[0] = t;
+	l->scopes.fd0 = fd;
 	/* pinned first: a run cut short leaves a pin the next one finds, never a lost map */
-	unlinkat(l->pins.dir_fd, name, 0);
-	if (bpf_obj_pin(fd, pin_path(&l->pins, name, path, sizeof(path))) ||
+	unlinkat(l->pins.dir_fd, TABLE0, 0);
+	if (bpf_obj_pin(fd, pin_path(&l->pins, TABLE0, path, sizeof(path))) ||
 	    bpf_map_update_elem(l->fds[MAP_SCOPES], &key, &fd, BPF_ANY)) {
 		snprintf(err, errlen, "cannot pin the scope table %s: %s", path, strerror(errno));
-		unlinkat(l->pins.dir_fd, name, 0);
-		close_table(l, scope);
+		unlinkat(l->pins.dir_fd, TABLE0, 0);
+		close_table(l, 0);
 		return -1;
 	}
-	pin_restrict(&l->pins, name);
-	return 0;
-}
-
-/* One list of the scopes in use, each family's most specific first. */
-static void build_list(const struct live *l, struct sksteer_prefixes *list)
-{
-	int order[SKSTEER_SCOPES], n = scopes_in_order(l, order);
-
-	memset(list, 0, sizeof(*list));
-	for (int i = 0; i < n; i++) {
-		const struct prefix *p = &l->scopes.prefix[order[i]];
-
-		if (p->family == AF_INET) {
-			struct sksteer_prefix4 *e = &list->v4[list->n4++];
-
-			prefix_words(p, &e->addr, &e->mask, 1);
-			e->scope = (__u32)order[i];
-		} else {
-			struct sksteer_prefix6 *e = &list->v6[list->n6++];
-
-			prefix_words(p, e->addr, e->mask, 4);
-			e->scope = (__u32)order[i];
-		}
-	}
-}
-
-/*
- * Writes the scopes in use into the list lookups do not use, then switches
- * lookups to it in one store: each sees one whole list. The list written was
- * in use until the last switch, perhaps moments ago by another run: a grace
- * period first, so that no lookup still reads it while it changes.
- */
-static int write_lists(struct live *l)
-{
-	struct sksteer_prefixes list;
-	uint32_t next = !l->scopes.list, zero = 0;
-
-	build_list(l, &list);
-	grace_period();
-	if (bpf_map_update_elem(l->fds[MAP_PREFIXES], &next, &list, BPF_ANY) ||
-	    bpf_map_update_elem(l->fds[MAP_PREFIX_LIST], &zero, &next, BPF_ANY))
-		return -errno;
-	l->scopes.list = next;
+	pin_restrict(&l->pins, TABLE0);
 	return 0;
 }
 
@@ -290,7 +197,7 @@ int scopes_in_order(const struct live *l, int *order)
 {
 	int n = 0;
 
-	for (int s = 1; s < SKSTEER_SCOPES; s++)
+	for (int s = 1; s < SCOPES_MAX; s++)
 		if (l->scopes.prefix[s].family)
 			order[n++] = s;
 	/* longest first; among equal lengths, by address, so that output is stable */
@@ -317,21 +224,21 @@ static int family_count(const struct live *l, int family)
 {
 	int n = 0;
 
-	for (int s = 1; s < SKSTEER_SCOPES; s++)
+	for (int s = 1; s < SCOPES_MAX; s++)
 		n += l->scopes.prefix[s].family == family;
 	return n;
 }
 
 int scopes_room(const struct live *l, int family)
 {
-	return SKSTEER_PREFIXES - family_count(l, family);
+	return SCOPED_PREFIXES - family_count(l, family);
 }
 
 int scope_find(const struct live *l, const struct prefix *p)
 {
 	if (!p || !p->family)
 		return 0;
-	for (int s = 1; s < SKSTEER_SCOPES; s++)
+	for (int s = 1; s < SCOPES_MAX; s++)
 		if (prefix_equal(&l->scopes.prefix[s], p))
 			return s;
 	return -1;
@@ -340,45 +247,33 @@ int scope_find(const struct live *l, const struct prefix *p)
 int scope_get(struct live *l, const struct prefix *p, char *err, size_t errlen)
 {
 	char name[PREFIX_STRLEN];
-	int free_s = 0, ret = scope_find(l, p);
+	int ret = scope_find(l, p);
 
 	if (ret >= 0)
 		return ret;
-	for (int s = SKSTEER_SCOPES - 1; s > 0; s--)
-		if (!l->scopes.prefix[s].family)
-			free_s = s;
 	format_prefix(p, name, sizeof(name));
-	if (l->fds[MAP_SCOPES] < 0 || l->fds[MAP_PREFIXES] < 0 || l->fds[MAP_PREFIX_LIST] < 0 ||
-	    layout_from(&l->layout)) {
+	if (l->fds[MAP_SCOPES] < 0 || l->fds[MAP_TABLE_SEL] < 0 || layout_from(&l->layout)) {
 		snprintf(err, errlen, "dst %s: the steering program was not upgraded", name);
 		return -1;
 	}
-	if (!free_s || family_count(l, p->family) >= SKSTEER_PREFIXES) {
+	if (family_count(l, p->family) >= SCOPED_PREFIXES) {
 		snprintf(err, errlen,
 			 "dst %s: at most %d destination prefixes per address family can bind "
 			 "ports: remove one first (the status lists them)",
-			 name, SKSTEER_PREFIXES);
+			 name, SCOPED_PREFIXES);
 		return -1;
 	}
-	if (!l->scopes.table[0] && make_table(l, 0, err, errlen))
+	if (!l->scopes.table[0] && make_table0(l, err, errlen))
 		return -1;
-	if (l->scopes.table[free_s])
-		close_table(l, free_s); /* a table left by a run cut short: start afresh */
-	if (make_table(l, free_s, err, errlen))
-		return -1;
-	l->scopes.prefix[free_s] = *p;
-	ret = write_lists(l);
-	if (ret) {
-		snprintf(err, errlen, "dst %s: cannot write the prefix list: %s", name,
-			 strerror(-ret));
-		return -1;
-	}
-	return free_s;
+	ret = new_scope(l, p);
+	if (ret < 0)
+		snprintf(err, errlen, "dst %s: out of memory", name);
+	return ret;
 }
 
 static bool any_scope_binds(const struct live *l, uint32_t key)
 {
-	for (int s = 1; s < SKSTEER_SCOPES; s++)
+	for (int s = 1; s < SCOPES_MAX; s++)
 		if (l->scopes.table[s] && l->scopes.table[s][key])
 			return true;
 	return false;
@@ -396,6 +291,7 @@ void scope_set_route(struct live *l, int scope, uint32_t key, uint8_t route)
 		return;
 	}
 	l->scopes.table[scope][key] = route;
+	l->scopes.dirty = true;
 	if (route && !route_is_mark(l, *main)) {
 		rest[key] = *main;
 		/* the unscoped route is in place before the mark that sends lookups to it */
@@ -411,16 +307,14 @@ void scope_set_route(struct live *l, int scope, uint32_t key, uint8_t route)
 	}
 }
 
-/* Takes scope's table out of the program's map, unpins and closes it. */
-static void drop_table(struct live *l, int scope)
+/* Takes scope table 0 out of the program's map, unpins and closes it. */
+static void drop_table0(struct live *l)
 {
-	char name[32];
-	uint32_t key = (uint32_t)scope;
+	uint32_t key = 0;
 
-	scope_pin_name(scope, name, sizeof(name));
 	bpf_map_delete_elem(l->fds[MAP_SCOPES], &key);
-	unlinkat(l->pins.dir_fd, name, 0);
-	close_table(l, scope);
+	unlinkat(l->pins.dir_fd, TABLE0, 0);
+	close_table(l, 0);
 }
 
 /*
@@ -445,35 +339,95 @@ static void repair_marks(struct live *l)
 	}
 }
 
-void scopes_gc(struct live *l)
+/* Each scope's runs of one route, as bindings: *n of them, malloc'd. */
+static struct binding *scope_bindings(const struct live *l, size_t *n)
 {
-	bool dropped = false, any = false;
+	struct binding *b = NULL, *more;
+	size_t cap = 0;
+
+	*n = 0;
+	for (int s = 1; s < SCOPES_MAX; s++) {
+		const volatile uint8_t *t = l->scopes.table[s];
+		struct binding x = { .family = l->scopes.prefix[s].family,
+				     .len = l->scopes.prefix[s].len };
+
+		memcpy(x.addr, l->scopes.prefix[s].addr, sizeof(x.addr));
+		for (uint32_t key = 1, end; t && x.family && key < SKSTEER_PORT_KEYS; key = end) {
+			uint32_t proto_end = key < 65536 ? 65536 : SKSTEER_PORT_KEYS;
+
+			for (end = key + 1; end < proto_end && t[end] == t[key]; end++)
+				;
+			if (!t[key] || (key & 0xffff) == 0)
+				continue;
+			if (*n == cap) {
+				cap = cap ? 2 * cap : 256;
+				more = realloc(b, cap * sizeof(*b));
+				if (!more) {
+					free(b);
+					return NULL;
+				}
+				b = more;
+			}
+			x.proto = key < 65536 ? IPPROTO_TCP : IPPROTO_UDP;
+			x.lo = (uint16_t)key, x.hi = (uint16_t)(end - 1);
+			x.route = t[key];
+			b[(*n)++] = x;
+		}
+	}
+	if (!b)
+		b = malloc(sizeof(*b));
+	return b;
+}
+
+int scopes_write(struct live *l, char *err, size_t errlen)
+{
+	struct binding *b;
+	size_t n;
+	int ret;
+
+	if (!l->scopes.dirty)
+		return 0;
+	b = scope_bindings(l, &n);
+	if (!b) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	ret = store_write(l, b, n, err, errlen);
+	free(b);
+	if (!ret)
+		l->scopes.dirty = false;
+	return ret;
+}
+
+int scopes_gc(struct live *l, char *err, size_t errlen)
+{
+	bool any = false;
+	int ret;
 
 	if (l->pins.mode == PINS_READ || layout_from(&l->layout))
-		return;
+		return 0;
+	/* what a migration cut short left of layout 4-5's maps (the migration's own: program.c) */
+	if (layout_pinned(&l->layout) == SKSTEER_LAYOUT && !layout_migrated(&l->layout))
+		store_drop_legacy(l);
 	repair_marks(l);
-	for (int s = 1; s < SKSTEER_SCOPES; s++) {
+	for (int s = 1; s < SCOPES_MAX; s++) {
 		bool used = false;
 
 		for (uint32_t key = 0; l->scopes.table[s] && !used && key < SKSTEER_PORT_KEYS;
 		     key++)
 			used = l->scopes.table[s][key] != 0;
 		any |= used;
-		if (used || (!l->scopes.prefix[s].family && !l->scopes.table[s]))
+		if (used || !l->scopes.prefix[s].family)
 			continue;
 		memset(&l->scopes.prefix[s], 0, sizeof(l->scopes.prefix[s]));
-		dropped = true;
+		close_table(l, s);
+		l->scopes.dirty = true;
 	}
-	/* out of the list first, then a grace period: no lookup still reads a table that goes */
-	if (dropped && l->fds[MAP_PREFIXES] >= 0)
-		write_lists(l);
-	/* and with the last mark gone, a lookup that read it may still read table 0 */
-	if (dropped || (!any && l->scopes.table[0])) {
+	ret = scopes_write(l, err, errlen);
+	/* with the last mark gone, a lookup that read it may still read table 0 */
+	if (!ret && !any && l->scopes.table[0]) {
 		grace_period();
-		for (int s = 1; s < SKSTEER_SCOPES; s++)
-			if (l->scopes.table[s] && !l->scopes.prefix[s].family)
-				drop_table(l, s);
-		if (!any && l->scopes.table[0])
-			drop_table(l, 0);
+		drop_table0(l);
 	}
+	return ret;
 }

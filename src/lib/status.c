@@ -140,7 +140,7 @@ char *ports_text(const struct portset *ports)
 /* The target's ports for each destination prefix that binds some. */
 static void collect_dst(const struct live *l, struct target_status *t)
 {
-	int order[SKSTEER_SCOPES], n = scopes_in_order(l, order);
+	int order[SCOPES_MAX], n = scopes_in_order(l, order);
 
 	for (int i = 0; i < n; i++) {
 		struct dst_ports *d = &t->dst[t->ndst];

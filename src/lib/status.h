@@ -29,7 +29,7 @@ struct target_status {
 		struct prefix dst;
 		char *ports;
 		unsigned int nports;
-	} dst[SKSTEER_SCOPES];
+	} dst[SCOPES_MAX];
 	int ndst;
 };
 

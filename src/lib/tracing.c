@@ -54,18 +54,37 @@ static const char *target_name(const struct live *l, const struct sksteer_event 
 	return format_target(&t, buf, len);
 }
 
+/* The most specific scope that holds the lookup's destination and binds its port; 0: none. */
+static int deciding_scope(const struct live *l, const struct sksteer_event *e)
+{
+	int order[SCOPES_MAX], n = scopes_in_order(l, order);
+	uint32_t key = port_key(e->proto, e->local_port);
+
+	for (int i = 0; i < n; i++)
+		if (prefix_holds(scope_prefix(&l->scopes, order[i]), e->family,
+				 (const uint8_t *)e->local_ip) &&
+		    scope_table(&l->scopes, order[i])[key])
+			return order[i];
+	return 0;
+}
+
 /* The prefix whose binding chose the target: NULL for an unscoped one. */
 static const char *scope_name(struct live *l, const struct sksteer_event *e, char *buf, size_t len)
 {
-	if (!e->scope || e->scope >= SKSTEER_SCOPES)
+	int scope;
+
+	if (!e->scope)
 		return NULL;
-	/* a prefix that came after the tracer started, or took the scope of one that went */
-	if (!prefix_holds(scope_prefix(&l->scopes, e->scope), e->family,
-			  (const uint8_t *)e->local_ip))
-		scopes_read_prefixes(l);
-	if (!scope_prefix(&l->scopes, e->scope)->family)
+	/* the most specific binding decides: a prefix that came after the tracer started, read */
+	scope = deciding_scope(l, e);
+	if (!scope ||
+	    scope_port_owner(l, scope, port_key(e->proto, e->local_port), e->slot) != e->slot) {
+		scopes_refresh(l);
+		scope = deciding_scope(l, e);
+	}
+	if (!scope)
 		return "?";
-	return format_prefix(scope_prefix(&l->scopes, e->scope), buf, len);
+	return format_prefix(scope_prefix(&l->scopes, scope), buf, len);
 }
 
 static int on_event(void *ctx, void *data, size_t size)

@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 #include "layout.h"
 #include "routes.h"
+#include "scope_store.h"
 #include "scopes.h"
 #include "sockets.h"
 #include "view.h"
@@ -147,7 +148,7 @@ void live_ports_any(const struct live *l, int slot, struct portset *out)
 	struct portset more;
 
 	live_scope_ports(l, slot, 0, out);
-	for (int scope = 1; scope < SKSTEER_SCOPES; scope++) {
+	for (int scope = 1; scope < SCOPES_MAX; scope++) {
 		if (!scope_has_table(&l->scopes, scope))
 			continue;
 		live_scope_ports(l, slot, scope, &more);

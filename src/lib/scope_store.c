@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* The bindings of destination prefixes in the kernel: see scope_store.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include "bindings_maps.h"
+#include "kernel.h"
+#include "live.h"
+#include "scope_store.h"
+
+#define TABLE_BYTES ((size_t)SKSTEER_PORT_KEYS)
+
+volatile uint8_t *table_copy(int fd, uint32_t value_size)
+{
+	uint32_t per_elem = value_size == 1 ? 1 : SKSTEER_KEYS_PER_ELEM;
+	uint32_t elems = SKSTEER_PORT_KEYS / per_elem, *keys = malloc(elems * sizeof(*keys));
+	uint8_t *copy = calloc(TABLE_BYTES, 1), *values = malloc(TABLE_BYTES);
+	uint32_t out, count = 0;
+	void *in = NULL;
+
+	while (copy && values && keys && count < elems) {
+		__u32 n = elems - count;
+		int ret = bpf_map_lookup_batch(fd, in, &out, keys + count,
+					       values + (size_t)count * per_elem, &n, NULL);
+
+		count += n;
+		in = &out;
+		if (ret && errno == ENOENT)
+			break;
+		if (ret)
+			goto fail;
+	}
+	if (!copy || !values || !keys)
+		goto fail;
+	for (uint32_t i = 0; i < count; i++)
+		memcpy(copy + (size_t)keys[i] * per_elem, values + (size_t)i * per_elem, per_elem);
+	free(keys);
+	free(values);
+	return copy;
+fail:
+	free(copy);
+	free(keys);
+	free(values);
+	return NULL;
+}
+
+static struct bindings_maps maps_of(const struct live *l)
+{
+	return (struct bindings_maps){ .tables4 = l->fds[MAP_TABLES4],
+				       .tables6 = l->fds[MAP_TABLES6],
+				       .ranges = l->fds[MAP_TABLE_RANGES],
+				       .metas = l->fds[MAP_TABLE_METAS],
+				       .sel = l->fds[MAP_TABLE_SEL] };
+}
+
+/* The pins of a family's half: its table and its ranges. */
+static void half_names(int fam, uint32_t half, char *table, char *ranges, size_t len)
+{
+	snprintf(table, len, "table%d_%u", fam ? 6 : 4, half);
+	snprintf(ranges, len, "ranges_%u", 2 * fam + half);
+}
+
+static int add(struct binding **b, size_t *n, size_t *cap, const struct binding *x)
+{
+	if (*n == *cap) {
+		size_t grown = *cap ? 2 * *cap : 256;
+		struct binding *more = realloc(*b, grown * sizeof(**b));
+
+		if (!more)
+			return -ENOMEM;
+		*b = more;
+		*cap = grown;
+	}
+	(*b)[(*n)++] = *x;
+	return 0;
+}
+
+/* The family's half in use: its meta, and fds of its pinned arrays (-1: none yet). */
+static int open_half(struct live *l, int fam, struct sksteer_table_meta *meta, int *fds, char *err,
+		     size_t errlen)
+{
+	char table[32], ranges[32];
+	__u32 f = (__u32)fam, half = 0, at;
+
+	fds[0] = fds[1] = -1;
+	if (bpf_map_lookup_elem(l->fds[MAP_TABLE_SEL], &f, &half))
+		goto fail;
+	half &= 1;
+	at = 2 * f + half;
+	if (bpf_map_lookup_elem(l->fds[MAP_TABLE_METAS], &at, meta))
+		goto fail;
+	if (!meta->n)
+		return 0; /* no prefix of the family binds */
+	half_names(fam, half, table, ranges, sizeof(table));
+	fds[0] = pins_obj_fd(&l->pins, table);
+	fds[1] = pins_obj_fd(&l->pins, ranges);
+	if (fds[0] >= 0 && fds[1] >= 0)
+		return 0;
+	errno = fds[0] < 0 ? -fds[0] : -fds[1];
+fail:
+	snprintf(err, errlen, "cannot read the pinned bindings table in %s: %s", l->pins.dir,
+		 strerror(errno));
+	if (fds[0] >= 0)
+		close(fds[0]);
+	if (fds[1] >= 0)
+		close(fds[1]);
+	fds[0] = fds[1] = -1;
+	return -1;
+}
+
+/* Layout 6: each family's table in use, read back. */
+static int read_tables(struct live *l, struct binding **b, size_t *n, char *err, size_t errlen)
+{
+	for (int fam = 0; fam < 2; fam++) {
+		struct sksteer_table_meta meta;
+		struct bindings_table t;
+		int fds[2], ret;
+
+		if (open_half(l, fam, &meta, fds, err, errlen))
+			return -1;
+		if (fds[0] < 0)
+			continue;
+		ret = bindings_copy_in(fds[0], fds[1], &meta, fam ? AF_INET6 : AF_INET, &t, err,
+				       errlen);
+		close(fds[0]);
+		close(fds[1]);
+		if (ret)
+			return -1;
+		if (bindings_table_read(&t, b, n)) {
+			bindings_table_free(&t);
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		if (l->pins.mode == PINS_READ)
+			bindings_table_free(&t);
+		else
+			l->store.live[fam] = t;
+	}
+	return 0;
+}
+
+/* A prefix of layout 4-5's list, from its address and mask words. */
+static void list_prefix(struct binding *x, int family, const __u32 *addr, const __u32 *mask,
+			int words)
+{
+	memset(x, 0, sizeof(*x));
+	x->family = (uint8_t)family;
+	for (int w = 0; w < words; w++) {
+		memcpy(x->addr + 4 * w, &addr[w], 4);
+		x->len = (uint8_t)(x->len + __builtin_popcount(mask[w]));
+	}
+}
+
+/* A scope table of layout 4-5 as bindings: its runs of one route, per protocol. */
+static int table_bindings(const volatile uint8_t *t, struct binding x, struct binding **b,
+			  size_t *n, size_t *cap)
+{
+	for (uint32_t key = 1, end; key < SKSTEER_PORT_KEYS; key = end) {
+		uint32_t proto_end = key < 65536 ? 65536 : SKSTEER_PORT_KEYS;
+
+		for (end = key + 1; end < proto_end && t[end] == t[key]; end++)
+			;
+		if (!t[key] || (key & 0xffff) == 0)
+			continue;
+		x.proto = key < 65536 ? IPPROTO_TCP : IPPROTO_UDP;
+		x.lo = (uint16_t)key, x.hi = (uint16_t)(end - 1);
+		x.route = t[key];
+		if (add(b, n, cap, &x))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Layouts 4 and 5: the prefix list in use, and each prefix's scope table. */
+static int read_legacy(struct live *l, struct binding **b, size_t *n, char *err, size_t errlen)
+{
+	struct binding prefix[SKSTEER_SCOPES] = {};
+	struct sksteer_prefixes list;
+	uint32_t zero = 0, in_use = 0;
+	size_t cap = *n;
+
+	if (bpf_map_lookup_elem(l->fds[MAP_PREFIX_LIST], &zero, &in_use))
+		in_use = 0;
+	in_use &= 1;
+	if (bpf_map_lookup_elem(l->fds[MAP_PREFIXES], &in_use, &list))
+		return 0;
+	for (uint32_t k = 0; k < list.n4 && k < SKSTEER_PREFIXES; k++)
+		if (list.v4[k].scope && list.v4[k].scope < SKSTEER_SCOPES)
+			list_prefix(&prefix[list.v4[k].scope], AF_INET, &list.v4[k].addr,
+				    &list.v4[k].mask, 1);
+	for (uint32_t k = 0; k < list.n6 && k < SKSTEER_PREFIXES; k++)
+		if (list.v6[k].scope && list.v6[k].scope < SKSTEER_SCOPES)
+			list_prefix(&prefix[list.v6[k].scope], AF_INET6, list.v6[k].addr,
+				    list.v6[k].mask, 4);
+	for (int s = 1; s < SKSTEER_SCOPES; s++) {
+		volatile uint8_t *t;
+		char name[32];
+		int fd, ret;
+
+		if (!prefix[s].family)
+			continue;
+		snprintf(name, sizeof(name), "scope_%d", s);
+		fd = pins_obj_fd(&l->pins, name);
+		if (fd == -ENOENT)
+			continue;
+		t = fd >= 0 ? table_copy(fd, 8) : NULL;
+		if (fd >= 0)
+			close(fd);
+		ret = t ? table_bindings(t, prefix[s], b, n, &cap) : -1;
+		free((void *)t);
+		if (ret) {
+			snprintf(err, errlen, "cannot read the pinned scope table %s/%s",
+				 l->pins.dir, name);
+			return -1;
+		}
+	}
+	l->store.legacy = true;
+	return 0;
+}
+
+int store_read(struct live *l, struct binding **b, size_t *n, char *err, size_t errlen)
+{
+	if (layout_pinned(&l->layout) < SKSTEER_LAYOUT && l->fds[MAP_PREFIXES] >= 0 &&
+	    l->fds[MAP_PREFIX_LIST] >= 0)
+		return read_legacy(l, b, n, err, errlen);
+	if (l->fds[MAP_TABLE_SEL] < 0 || l->fds[MAP_TABLE_METAS] < 0)
+		return 0; /* pins of a layout before prefixes */
+	return read_tables(l, b, n, err, errlen);
+}
+
+/*
+ * t's arrays (fds), staged in half, pinned as that half's before lookups use
+ * it: a run cut short before the switch leaves the half in use and its pins
+ * as they were.
+ */
+static int pin_half(struct live *l, int fam, __u32 half, const int *fds, char *err, size_t errlen)
+{
+	char table[32], ranges[32];
+	int ret;
+
+	half_names(fam, half, table, ranges, sizeof(table));
+	ret = pin_replace(&l->pins, fds[0], table);
+	if (!ret)
+		ret = pin_replace(&l->pins, fds[1], ranges);
+	if (ret)
+		snprintf(err, errlen, "cannot pin the bindings table in %s: %s", l->pins.dir,
+			 strerror(-ret));
+	return ret ? -1 : 0;
+}
+
+/* t staged, pinned, then switched to. */
+static int swap_in(struct live *l, int fam, const struct bindings_table *t, char *err,
+		   size_t errlen)
+{
+	struct bindings_maps m = maps_of(l);
+	int fds[2] = { -1, -1 }, ret;
+	__u32 half = 0;
+
+	ret = bindings_stage(&m, t, fds, &half, NULL, err, errlen);
+	if (!ret)
+		ret = pin_half(l, fam, half, fds, err, errlen);
+	if (!ret)
+		ret = bindings_switch(&m, t->family, half, err, errlen);
+	for (int i = 0; i < 2; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	return ret ? -1 : 0;
+}
+
+/* t in place of the table in use, its routes alone changed: 1 if it was not so. */
+static int write_in_place(struct live *l, int fam, const struct bindings_table *t, char *err,
+			  size_t errlen)
+{
+	struct bindings_store *stores;
+	struct sksteer_table_meta meta;
+	int fds[2], ret;
+	size_t n;
+
+	if (!l->store.live[fam].buckets ||
+	    bindings_table_patch(&l->store.live[fam], t, &stores, &n))
+		return 1;
+	ret = open_half(l, fam, &meta, fds, err, errlen);
+	if (!ret && fds[0] >= 0)
+		ret = bindings_apply_stores(fds[0], fds[1], stores, n);
+	else if (!ret)
+		ret = 1; /* no table in use after all */
+	if (fds[0] >= 0)
+		close(fds[0]);
+	if (fds[1] >= 0)
+		close(fds[1]);
+	free(stores);
+	if (ret < 0)
+		snprintf(err, errlen, "cannot change the bindings table in use: %s",
+			 strerror(-ret));
+	return ret;
+}
+
+static int write_family(struct live *l, int fam, struct binding *b, size_t n, char *err,
+			size_t errlen)
+{
+	struct bindings_table t;
+	int ret;
+
+	ret = bindings_build(b, n, fam ? AF_INET6 : AF_INET, 0,
+			     l->store.live[fam].buckets ? &l->store.live[fam] : NULL, &t, err,
+			     errlen);
+	if (ret)
+		return -1;
+	ret = write_in_place(l, fam, &t, err, errlen);
+	if (ret > 0)
+		ret = swap_in(l, fam, &t, err, errlen);
+	if (ret) {
+		bindings_table_free(&t);
+		return -1;
+	}
+	bindings_table_free(&l->store.live[fam]);
+	l->store.live[fam] = t;
+	return 0;
+}
+
+int store_write(struct live *l, struct binding *b, size_t n, char *err, size_t errlen)
+{
+	if (l->fds[MAP_TABLE_SEL] < 0) {
+		snprintf(err, errlen, "the steering program was not upgraded");
+		return -1;
+	}
+	for (int fam = 0; fam < 2; fam++) {
+		bool any = false;
+
+		for (size_t i = 0; i < n && !any; i++)
+			any = b[i].family == (fam ? AF_INET6 : AF_INET);
+		/* a family no prefix ever bound keeps no table */
+		if ((any || l->store.live[fam].buckets) && write_family(l, fam, b, n, err, errlen))
+			return -1;
+	}
+	return 0;
+}
+
+/* Whether scope table s of layout 4-5 is pinned still. */
+static bool legacy_table(const struct live *l, uint32_t s)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "scope_%u", s);
+	return !faccessat(l->pins.dir_fd, name, F_OK, 0);
+}
+
+void store_drop_legacy(struct live *l)
+{
+	bool any = l->fds[MAP_PREFIXES] >= 0 || l->fds[MAP_PREFIX_LIST] >= 0;
+
+	for (uint32_t s = 1; !any && s < SKSTEER_SCOPES; s++)
+		any = legacy_table(l, s);
+	if (!any)
+		return;
+	/* the old program may still be finishing a lookup through them */
+	grace_period();
+	for (uint32_t s = 1; s < SKSTEER_SCOPES; s++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "scope_%u", s);
+		if (l->fds[MAP_SCOPES] >= 0)
+			bpf_map_delete_elem(l->fds[MAP_SCOPES], &s);
+		unlinkat(l->pins.dir_fd, name, 0);
+	}
+	for (int m = MAP_PREFIXES; m <= MAP_PREFIX_LIST; m++) {
+		unlinkat(l->pins.dir_fd, pinned_map_names[m], 0);
+		if (l->fds[m] >= 0)
+			close(l->fds[m]);
+		l->fds[m] = -1;
+	}
+	l->store.legacy = false;
+}
+
+void store_close(struct live *l)
+{
+	bindings_table_free(&l->store.live[0]);
+	bindings_table_free(&l->store.live[1]);
+}
