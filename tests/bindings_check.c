@@ -386,5 +386,12 @@ int main(int argc, char **argv)
 	      "read back from the kernel's maps, the tables hold the %zu bindings built", n);
 	switching(&p, b, n, &s);
 	printf("1..%d\n", tap);
+	for (int f = 0; f < 2; f++) {
+		bindings_table_free(&t[f]);
+		bindings_table_free(&first[f]);
+	}
+	bpf_object__close(p.obj);
+	free(b);
+	free(other);
 	return 0;
 }
