@@ -156,9 +156,8 @@ static void list_prefix(struct binding *x, int family, const __u32 *addr, const 
 	}
 }
 
-/* A scope table of layout 4-5 as bindings: its runs of one route, per protocol. */
-static int table_bindings(const volatile uint8_t *t, struct binding x, struct binding **b,
-			  size_t *n, size_t *cap)
+int table_bindings(const volatile uint8_t *t, struct binding x, struct binding **b, size_t *n,
+		   size_t *cap)
 {
 	for (uint32_t key = 1, end; key < SKSTEER_PORT_KEYS; key = end) {
 		uint32_t proto_end = key < 65536 ? 65536 : SKSTEER_PORT_KEYS;

@@ -6,7 +6,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include <netinet/in.h>
 #include <bpf/bpf.h>
 #include "live.h"
 #include "kernel.h"
@@ -342,40 +341,21 @@ static void repair_marks(struct live *l)
 /* Each scope's runs of one route, as bindings: *n of them, malloc'd. */
 static struct binding *scope_bindings(const struct live *l, size_t *n)
 {
-	struct binding *b = NULL, *more;
-	size_t cap = 0;
+	struct binding *b = malloc(sizeof(*b));
+	size_t cap = b ? 1 : 0;
 
 	*n = 0;
-	for (int s = 1; s < SCOPES_MAX; s++) {
-		const volatile uint8_t *t = l->scopes.table[s];
+	for (int s = 1; b && s < SCOPES_MAX; s++) {
 		struct binding x = { .family = l->scopes.prefix[s].family,
 				     .len = l->scopes.prefix[s].len };
 
 		memcpy(x.addr, l->scopes.prefix[s].addr, sizeof(x.addr));
-		for (uint32_t key = 1, end; t && x.family && key < SKSTEER_PORT_KEYS; key = end) {
-			uint32_t proto_end = key < 65536 ? 65536 : SKSTEER_PORT_KEYS;
-
-			for (end = key + 1; end < proto_end && t[end] == t[key]; end++)
-				;
-			if (!t[key] || (key & 0xffff) == 0)
-				continue;
-			if (*n == cap) {
-				cap = cap ? 2 * cap : 256;
-				more = realloc(b, cap * sizeof(*b));
-				if (!more) {
-					free(b);
-					return NULL;
-				}
-				b = more;
-			}
-			x.proto = key < 65536 ? IPPROTO_TCP : IPPROTO_UDP;
-			x.lo = (uint16_t)key, x.hi = (uint16_t)(end - 1);
-			x.route = t[key];
-			b[(*n)++] = x;
+		if (x.family && l->scopes.table[s] &&
+		    table_bindings(l->scopes.table[s], x, &b, n, &cap)) {
+			free(b);
+			return NULL;
 		}
 	}
-	if (!b)
-		b = malloc(sizeof(*b));
 	return b;
 }
 
