@@ -126,10 +126,11 @@ CONFIG := $(OUTPUT)/config
 # (libsksteer); src/cli: the command line, its first client. Objects go flat in $(OUTPUT): no
 # two sources share a basename. The pure helpers are objects of their own, so that tests and
 # fuzzers link them alone.
-LIB_SRCS := apply.c config.c program.c view.c guard.c moves.c layout.c status.c parse.c sockets.c pins.c find.c kernel.c \
-	cgroup.c clients.c follow.c routes.c scopes.c escape.c stop.c print.c ns.c plan.c sockfd.c tracing.c \
-	change.c snapshot.c build.c scope_store.c bindings.c bindings_tree.c bindings_place.c bindings_patch.c \
-	bindings_maps.c
+LIB_SRCS := apply.c config.c config_index.c config_text.c program.c view.c guard.c moves.c \
+	layout.c status.c parse.c sockets.c pins.c find.c kernel.c cgroup.c clients.c follow.c \
+	routes.c scopes.c scope_runs.c escape.c stop.c print.c ns.c plan.c sockfd.c tracing.c \
+	change.c snapshot.c build.c scope_store.c bindings.c bindings_tree.c bindings_place.c \
+	bindings_patch.c bindings_maps.c
 CLI_SRCS := main.c options.c messages.c privileges.c cmd_change.c cmd_show.c json.c metrics.c \
 	trace.c usage.c input.c signals.c handover.c
 TOOL_SRCS := $(addprefix src/lib/,$(LIB_SRCS)) $(addprefix src/cli/,$(CLI_SRCS))
@@ -422,7 +423,8 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=
 	-D_GNU_SOURCE $(PREFIX_MAP) -Isrc/lib -Isrc/bpf -Isrc/cli -Itests
 # what each links of the library
 $(OUTPUT)/fuzz_parse: src/lib/parse.c
-$(OUTPUT)/fuzz_config: src/lib/config.c src/lib/parse.c
+$(OUTPUT)/fuzz_config: src/lib/config.c src/lib/config_index.c src/lib/config_text.c \
+	src/lib/parse.c
 $(OUTPUT)/fuzz_handover: src/cli/handover.c src/lib/parse.c
 $(OUTPUT)/fuzz_escape: src/lib/escape.c
 $(OUTPUT)/fuzz_bindings: src/lib/bindings.c src/lib/bindings_tree.c src/lib/bindings_place.c \

@@ -77,6 +77,8 @@ sksteer_assign_errors_total{netns="NS",target="127.0.0.1:9000",cause="state"} 0
 sksteer_assign_errors_total{netns="NS",target="127.0.0.1:9000",cause="other"} 0
 sksteer_target_up{netns="NS",target="127.0.0.1:9000"} 1
 sksteer_target_ports{netns="NS",target="127.0.0.1:9000"} 100
+sksteer_target_dst_prefixes{netns="NS",target="127.0.0.1:9000"} 0
+sksteer_target_dst_ports{netns="NS",target="127.0.0.1:9000"} 0
 sksteer_trace_events_lost_total{netns="NS"} 0
 EOF
 )" "$(grep -v '^#' <<<"$metrics")"

@@ -41,7 +41,7 @@ static bool same(const struct config *a, const struct config *b)
 		const struct config_target *x = &a->t[i], *y = &b->t[i];
 
 		if (!target_equal(&x->addr, &y->addr) || !prefix_equal(&x->dst, &y->dst) ||
-		    memcmp(&x->ports, &y->ports, sizeof(x->ports)) ||
+		    memcmp(x->ports, y->ports, sizeof(*x->ports)) ||
 		    (x->options & ~CONFIG_FORCE) != (y->options & ~CONFIG_FORCE) ||
 		    strcmp(x->follow_cgroup, y->follow_cgroup) || x->socket != y->socket)
 			return false;

@@ -126,7 +126,7 @@ static void follow(const struct sksteer_status *st, unsigned long long ns, FILE 
 
 static void targets(const struct sksteer_status *st, unsigned long long ns, FILE *f)
 {
-	char name[LABEL_STRLEN], dst[ESC_SIZE(64)];
+	char name[LABEL_STRLEN];
 	int n = sksteer_status__targets(st);
 
 	head(f, "target_up", "gauge", "1 while the target's socket exists, 0 once it is gone.");
@@ -139,17 +139,24 @@ static void targets(const struct sksteer_status *st, unsigned long long ns, FILE
 		fprintf(f, "sksteer_target_ports{netns=\"%llu\",target=\"%s\"} %u\n", ns,
 			label(sksteer_status__target(st, i)->target, name, sizeof(name)),
 			sksteer_status__target(st, i)->nports);
+	/* per target, never per prefix: a namespace may have a million bindings */
+	head(f, "target_dst_prefixes", "gauge",
+	     "Destination prefixes (--dst) the target owns ports for.");
+	for (int i = 0; i < n; i++)
+		fprintf(f, "sksteer_target_dst_prefixes{netns=\"%llu\",target=\"%s\"} %d\n", ns,
+			label(sksteer_status__target(st, i)->target, name, sizeof(name)),
+			sksteer_status__target(st, i)->nscoped);
 	head(f, "target_dst_ports", "gauge",
-	     "Ports the target owns for destinations in a prefix only (--dst).");
+	     "Ports the target owns for destinations in a prefix only (--dst), summed over its "
+	     "prefixes.");
 	for (int i = 0; i < n; i++) {
 		const struct sksteer_target_status *t = sksteer_status__target(st, i);
+		unsigned long long ports = 0;
 
-		label(t->target, name, sizeof(name));
 		for (int d = 0; d < t->nscoped; d++)
-			fprintf(f,
-				"sksteer_target_dst_ports{netns=\"%llu\",target=\"%s\",dst=\"%s\"} %u\n",
-				ns, name, label(t->scoped[d].dst, dst, sizeof(dst)),
-				t->scoped[d].nports);
+			ports += t->scoped[d].nports;
+		fprintf(f, "sksteer_target_dst_ports{netns=\"%llu\",target=\"%s\"} %llu\n", ns,
+			label(t->target, name, sizeof(name)), ports);
 	}
 }
 

@@ -110,7 +110,8 @@ static const struct argp_option opts[] = {
 	{ "force", 'f', NULL, 0,
 	  "Take ports that another target owns, or that other sockets already use", 0 },
 	{ "dst", OPT_DST, "PREFIX", 0,
-	  "With -p: steer PORTS to the target only for connections to an address in PREFIX "
+	  "With -p (or --add, --remove): steer PORTS to the target only for connections to an "
+	  "address in PREFIX "
 	  "(192.0.2.0/24, 2001:db8::/32; an address alone is /32 or /128). For each port the "
 	  "most specific binding wins; without --dst a binding covers every address. With "
 	  "--detach -s TARGET: remove only the target's ports for PREFIX",
@@ -248,11 +249,11 @@ static void check_combinations(struct argp_state *state, struct args *a)
 				 !a->steer.add_arg && !a->steer.remove_arg)))
 		argp_error(state, "--dry-run goes with --config, -p, -s, --add or --remove");
 	if (a->steer.dst_arg &&
-	    (a->config.file || a->steer.add_arg || a->steer.remove_arg || a->dry_run || a->trace ||
-	     options_read_only(a) || (a->detach ? !a->steer.target_arg : !a->steer.ports_arg)))
-		argp_error(state, "--dst goes with -p PORTS (or --detach -s TARGET): not "
-				  "with --config, --add, --remove, --dry-run, --trace or "
-				  "the read-only commands");
+	    (a->config.file || a->trace || options_read_only(a) ||
+	     (a->detach ? !a->steer.target_arg :
+			  !a->steer.ports_arg && !a->steer.add_arg && !a->steer.remove_arg)))
+		argp_error(state, "--dst goes with -p PORTS, --add or --remove (or --detach -s "
+				  "TARGET): not with --config, --trace or the read-only commands");
 	/* from here on, --add and --remove are a run that sets the target's ports */
 	if (!a->steer.ports_arg)
 		a->steer.ports_arg = a->steer.add_arg ? a->steer.add_arg : a->steer.remove_arg;

@@ -47,6 +47,7 @@ static int config_from_live(const struct live *l, struct config *cfg, char *err,
 	cfg->name = "live";
 	for (int slot = 1; slot < SKSTEER_RETIRED_SLOT; slot++) {
 		struct config_target t = { .addr = l->addrs[slot] };
+		struct portset ports;
 		bool scoped = false;
 
 		if (!t.addr.proto)
@@ -55,12 +56,14 @@ static int config_from_live(const struct live *l, struct config *cfg, char *err,
 			t.options |= CONFIG_FAIL_CLOSED;
 		follow_options(l, slot, &t);
 		/* a line per prefix the target has ports for, and one for every destination */
-		for (int scope = SCOPES_MAX - 1; scope >= 0; scope--) {
-			live_scope_ports(l, slot, scope, &t.ports);
-			t.dst = *scope_prefix(&l->scopes, scope);
-			if (scope && !portset_count(&t.ports))
+		for (int scope = scopes_end(&l->scopes) - 1; scope >= 0; scope--) {
+			if (scope && !live_scope_has(l, slot, scope))
 				continue;
-			if ((scope || !scoped || portset_count(&t.ports)) && config_add(cfg, &t)) {
+			live_scope_ports(l, slot, scope, &ports);
+			t.dst = *scope_prefix(&l->scopes, scope);
+			t.ports = config_ports(cfg, &ports);
+			if (!t.ports ||
+			    ((scope || !scoped || !portset_empty(&ports)) && config_add(cfg, &t))) {
 				config_free(cfg);
 				snprintf(err, errlen, "out of memory");
 				return -1;
@@ -138,11 +141,26 @@ static int wait_listening(struct live *l, const struct config *cfg, unsigned int
 	return pins_open(&l->pins, ino, mode, err, errlen) < 0 ? -1 : 0;
 }
 
-/* What the live state has of target t, as a configuration line would give it. */
-static bool same_as_live(const struct live *l, int slot, const struct config_target *t)
+/* Whether target slot's options are line t's: fail-closed, follow and its cgroup. */
+static bool same_options(const struct live *l, int slot, const struct config_target *t)
+{
+	struct config_target follow = {};
+
+	follow_options(l, slot, &follow);
+	return !(live_flags(l, slot) & SKSTEER_FAIL_CLOSED) == !(t->options & CONFIG_FAIL_CLOSED) &&
+	       (follow.options & FOLLOW_OPTIONS) == (t->options & FOLLOW_OPTIONS) &&
+	       !strcmp(follow.follow_cgroup, t->follow_cgroup);
+}
+
+/*
+ * What the live state has of target t, as a configuration line would give it.
+ * *known: the slot whose options were last read (*same: whether they are t's),
+ * so that a target's many lines read them once.
+ */
+static bool same_as_live(const struct live *l, int slot, const struct config_target *t, int *known,
+			 bool *same)
 {
 	struct portset ports, recorded;
-	struct config_target follow = {};
 	int scope = scope_find(l, &t->dst);
 
 	if (scope < 0)
@@ -153,14 +171,16 @@ static bool same_as_live(const struct live *l, int slot, const struct config_tar
 	 * table does not agree with: applying the target again records it afresh.
 	 */
 	if (!scope && !live_wanted(l, slot, &recorded) &&
-	    memcmp(&recorded, &t->ports, sizeof(recorded)))
+	    memcmp(&recorded, t->ports, sizeof(recorded)))
 		return false;
 	live_scope_ports(l, slot, scope, &ports);
-	follow_options(l, slot, &follow);
-	return !memcmp(&ports, &t->ports, sizeof(ports)) &&
-	       !(live_flags(l, slot) & SKSTEER_FAIL_CLOSED) == !(t->options & CONFIG_FAIL_CLOSED) &&
-	       (follow.options & FOLLOW_OPTIONS) == (t->options & FOLLOW_OPTIONS) &&
-	       !strcmp(follow.follow_cgroup, t->follow_cgroup);
+	if (memcmp(&ports, t->ports, sizeof(ports)))
+		return false;
+	if (*known != slot) {
+		*known = slot;
+		*same = same_options(l, slot, t);
+	}
+	return *same;
 }
 
 void plan_free(struct plan *p)
@@ -182,10 +202,27 @@ void plan_free(struct plan *p)
  * lives (a server that re-binds on reload, the old process still draining).
  * 0, or -1 with "FILE:LINE: ..." in err.
  */
+static int check_lines(struct live *l, struct config *want, const struct config *have,
+		       const struct apply_opts *o, struct plan *p, char *err, size_t errlen);
+
 static int plan_changes(struct live *l, struct config *want, const struct config *have,
 			const struct apply_opts *o, struct plan *p, char *err, size_t errlen)
 {
+	int ret;
+
+	/* the sockets as they are now, dumped once for every line */
+	sockets_hold();
+	ret = check_lines(l, want, have, o, p, err, errlen);
+	sockets_release();
+	return ret;
+}
+
+static int check_lines(struct live *l, struct config *want, const struct config *have,
+		       const struct apply_opts *o, struct plan *p, char *err, size_t errlen)
+{
 	char msg[768];
+	int known = 0; /* same_as_live()'s */
+	bool same = false;
 
 	p->c = calloc((size_t)(want->n + have->n) + 1, sizeof(*p->c));
 	p->socks = calloc((size_t)(want->n + have->n) + 1, sizeof(*p->socks));
@@ -198,7 +235,7 @@ static int plan_changes(struct live *l, struct config *want, const struct config
 		struct change c = {
 			.target = &w->addr,
 			.dst = &w->dst,
-			.ports = &w->ports,
+			.ports = w->ports,
 			.fail_closed =
 				w->options & CONFIG_FAIL_CLOSED ? FAIL_CLOSED_ON : FAIL_CLOSED_OFF,
 			.force = o->force || (w->options & CONFIG_FORCE),
@@ -216,7 +253,8 @@ static int plan_changes(struct live *l, struct config *want, const struct config
 		}
 		if (slot > 0 && p->socks[p->n].cookie && p->socks[p->n].cookie != cookie)
 			w->socket = cookie ? CONFIG_SOCKET_OTHER : CONFIG_SOCKET_GONE;
-		if (slot < 0 || w->socket != CONFIG_SOCKET_KEEP || !same_as_live(l, slot, w))
+		if (slot < 0 || w->socket != CONFIG_SOCKET_KEEP ||
+		    !same_as_live(l, slot, w, &known, &same))
 			p->c[p->n++] = c;
 	}
 	for (int i = 0; i < have->n; i++) {
@@ -328,9 +366,11 @@ static int plan_follow(struct live *l, struct step *s, char *err, size_t errlen)
 	const struct config *want = &((const struct plan *)s->ctx)->want;
 	int ret = 0;
 
+	/* sorted: a target's lines side by side, with the same options */
 	for (int i = 0; !ret && i < want->n; i++)
-		ret = follow_set(l, &want->t[i].addr, follow_mode(&want->t[i]),
-				 want->t[i].follow_cgroup, err, errlen);
+		if (!i || !target_equal(&want->t[i].addr, &want->t[i - 1].addr))
+			ret = follow_set(l, &want->t[i].addr, follow_mode(&want->t[i]),
+					 want->t[i].follow_cgroup, err, errlen);
 	return ret;
 }
 
@@ -393,26 +433,32 @@ static int config_change(const struct live *l, const struct config *have, const 
 
 	memset(want, 0, sizeof(*want));
 	for (i = 0; i < have->n; i++) {
+		struct portset left;
+
 		t = have->t[i];
 		if (c->ports && c->force && t.addr.proto == c->target->proto && !t.dst.family &&
-		    !target_equal(&t.addr, c->target))
-			portset_andnot(&t.ports, c->ports, &t.ports); /* moved away */
-		if (portset_count(&t.ports) && config_add(want, &t))
+		    !target_equal(&t.addr, c->target)) {
+			portset_andnot(t.ports, c->ports, &left); /* moved away */
+			if (!(t.ports = config_ports(want, &left)))
+				return -1;
+		}
+		if (!portset_empty(t.ports) && config_add(want, &t))
 			return -1;
 	}
 	i = config_find(want, c->target, c->dst);
 	if (i < 0) {
-		t = (struct config_target){ .addr = *c->target };
+		t = (struct config_target){ .addr = *c->target,
+					    .ports = config_ports(want, &no_ports) };
 		if (c->dst)
 			t.dst = *c->dst;
-		if (config_add(want, &t))
+		if (!t.ports || config_add(want, &t))
 			return -1;
 		i = want->n - 1;
 	}
 	if (!want->t) /* config_add() made it: tells the analyzer so */
 		return -1;
-	if (c->ports)
-		want->t[i].ports = *c->ports;
+	if (c->ports && config_set_ports(want, i, c->ports))
+		return -1;
 	if (c->fail_closed == FAIL_CLOSED_ON)
 		want->t[i].options |= CONFIG_FAIL_CLOSED;
 	else if (c->fail_closed == FAIL_CLOSED_OFF)
@@ -437,7 +483,7 @@ int change_dry_run(struct live *l, const struct change *given, const struct port
 	if (!c->target && !(c->target = only_target(l, err, errlen)))
 		return -1;
 	if (add || remove) {
-		if (ports_edit(l, c->target, add, remove, &ports, err, errlen))
+		if (ports_edit(l, c->target, c->dst, add, remove, &ports, err, errlen))
 			return -1;
 		c->ports = &ports;
 	}
@@ -473,7 +519,7 @@ static int one_prepare(struct live *l, struct step *s, char *err, size_t errlen)
 		return -1;
 	/* --add, --remove: the ports the target has, edited */
 	if (o->add || o->remove) {
-		if (ports_edit(l, c->target, o->add, o->remove, &o->ports, err, errlen))
+		if (ports_edit(l, c->target, c->dst, o->add, o->remove, &o->ports, err, errlen))
 			return -1;
 		c->ports = &o->ports;
 	}
@@ -543,17 +589,22 @@ int detach_run(struct live *l, const struct sksteer_target *t, const struct pref
 	return 0;
 }
 
-int ports_edit(const struct live *l, const struct sksteer_target *t, const struct portset *add,
-	       const struct portset *remove, struct portset *out, char *err, size_t errlen)
+int ports_edit(const struct live *l, const struct sksteer_target *t, const struct prefix *dst,
+	       const struct portset *add, const struct portset *remove, struct portset *out,
+	       char *err, size_t errlen)
 {
-	int slot = live_find(l, t);
-	char name[TARGET_STRLEN], list[128];
+	int slot = live_find(l, t), scope = scope_find(l, dst);
+	char name[TARGET_STRLEN], list[128], where[PREFIX_STRLEN + 16] = "";
 	struct portset odd;
 
 	memset(out, 0, sizeof(*out));
 	format_target(t, name, sizeof(name));
-	if (slot > 0)
-		live_ports(l, slot, out);
+	if (dst && dst->family) {
+		strcpy(where, " for dst ");
+		format_prefix(dst, where + 9, sizeof(where) - 9);
+	}
+	if (slot > 0 && scope >= 0)
+		live_scope_ports(l, slot, scope, out);
 	if (add && remove && portset_and(add, remove, &odd)) {
 		format_ports(&odd, list, sizeof(list));
 		snprintf(err, errlen, "ports %s are both added and removed: give each once", list);
@@ -566,23 +617,25 @@ int ports_edit(const struct live *l, const struct sksteer_target *t, const struc
 	}
 	if (remove) {
 		portset_andnot(remove, out, &odd);
-		if (portset_count(&odd)) {
+		if (!portset_empty(&odd)) {
 			format_ports(&odd, list, sizeof(list));
 			snprintf(err, errlen,
-				 "port%s %s %s not steered to %s: nothing to remove there (see "
+				 "port%s %s %s not steered to %s%s: nothing to remove there (see "
 				 "the status)",
 				 portset_count(&odd) > 1 ? "s" : "", list,
-				 portset_count(&odd) > 1 ? "are" : "is", name);
+				 portset_count(&odd) > 1 ? "are" : "is", name, where);
 			return -1;
 		}
 		portset_andnot(out, remove, out);
 	}
 	if (add)
 		portset_or(out, add);
-	if (!portset_count(out)) {
+	if (portset_empty(out)) {
 		snprintf(err, errlen,
-			 "that leaves %s without ports: to stop steering to it, detach %s", name,
-			 name);
+			 "that leaves %s without ports%s: to stop steering to it%s, "
+			 "detach %s%s%s",
+			 name, where, where, name, where[0] ? " --dst " : "",
+			 where[0] ? where + 9 : "");
 		return -1;
 	}
 	return 0;

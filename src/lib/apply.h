@@ -80,11 +80,13 @@ int detach_run(struct live *l, const struct sksteer_target *t, const struct pref
 	       size_t errlen);
 
 /*
- * --add and --remove: the ports target t has (none if new), plus add, minus
- * remove, into out. Refuses to remove ports t does not have, and to leave t
- * without ports. 0, or -1 with err.
+ * --add and --remove: the ports target t has for destinations in dst (NULL:
+ * every one; none if new), plus add, minus remove, into out. Refuses to remove
+ * ports t does not have there, and to leave it without ports there. 0, or -1
+ * with err.
  */
-int ports_edit(const struct live *l, const struct sksteer_target *t, const struct portset *add,
-	       const struct portset *remove, struct portset *out, char *err, size_t errlen);
+int ports_edit(const struct live *l, const struct sksteer_target *t, const struct prefix *dst,
+	       const struct portset *add, const struct portset *remove, struct portset *out,
+	       char *err, size_t errlen);
 
 #endif /* __SKSTEER_APPLY_H */

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Configuration files: parsing, the canonical form, and the diff between two; see config.h. */
+/* Configuration files: parsing, checking, sorting and finding lines; see config.h (the text and the
+ * diff: config_text.c; what scales them: config_index.c). */
 #include <ctype.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include "config.h"
+#include "config_index.h"
 
 #define LINE_HINT "a line is 'tcp|udp ADDRESS PORTS [OPTIONS]', e.g. 'tcp 127.0.0.1:9000 80,443'"
 #define OPTIONS_HINT                                                               \
@@ -13,18 +15,6 @@
 	"follow-cgroup=PATH"
 #define SPACE " \t\r\v\f"
 #define WORDS 64 /* how much of a bad word a message quotes */
-/* one port space per protocol (TCP, UDP) and socket family (IPv4, IPv6): see steer.h */
-static int port_space(const struct sksteer_target *t)
-{
-	return (t->proto == IPPROTO_UDP) * 2 + (t->family == AF_INET6);
-}
-
-/* Whether lines a and b share ports: same protocol, socket family and destination prefix. */
-static bool same_space(const struct config_target *a, const struct config_target *b)
-{
-	return port_space(&a->addr) == port_space(&b->addr) && prefix_equal(&a->dst, &b->dst);
-}
-
 static int line_error(const struct config *cfg, unsigned int line, char *err, size_t errlen,
 		      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
@@ -41,20 +31,6 @@ static int line_error(const struct config *cfg, unsigned int line, char *err, si
 	return -1;
 }
 
-static const char *proto_word(const struct sksteer_target *t)
-{
-	return t->proto == IPPROTO_UDP ? "udp" : "tcp";
-}
-
-/* The address alone, without the "udp:" that format_target() puts in front. */
-static char *format_addr(const struct sksteer_target *t, char *buf, size_t len)
-{
-	struct sksteer_target a = *t;
-
-	a.proto = IPPROTO_TCP;
-	return format_target(&a, buf, len);
-}
-
 /* Ports as a compact list; "..." when it does not fit in len. */
 static char *format_ports_cut(const struct portset *s, char *buf, size_t len)
 {
@@ -63,78 +39,119 @@ static char *format_ports_cut(const struct portset *s, char *buf, size_t len)
 	return buf;
 }
 
+/* cfg's own index, made or grown for one line more; NULL when out of memory. */
+static struct config_index *own_index(struct config *cfg)
+{
+	struct config_index *x = cfg->index;
+
+	if (x && x->lines == cfg->n && x->room > cfg->n)
+		return x;
+	index_free(x);
+	cfg->index = index_make(cfg, 2 * cfg->n + 16);
+	return cfg->index;
+}
+
 int config_add(struct config *cfg, const struct config_target *t)
 {
-	struct config_target *more = realloc(cfg->t, ((size_t)cfg->n + 1) * sizeof(*more));
+	if (cfg->n == cfg->cap) {
+		int cap = cfg->cap ? 2 * cfg->cap : 16;
+		struct config_target *more = realloc(cfg->t, (size_t)cap * sizeof(*more));
 
-	if (!more)
-		return -1;
-	cfg->t = more;
+		if (!more)
+			return -1;
+		cfg->t = more;
+		cfg->cap = cap;
+	}
+	ports_hold(t->ports);
 	cfg->t[cfg->n++] = *t;
+	cfg->sorted = false;
+	if (cfg->index && cfg->index->lines == cfg->n - 1 && cfg->index->room >= cfg->n)
+		index_add(cfg, cfg->index, cfg->n - 1);
+	return 0;
+}
+
+const struct portset *config_ports(struct config *cfg, const struct portset *set)
+{
+	return ports_intern(cfg, set);
+}
+
+int config_set_ports(struct config *cfg, int i, const struct portset *set)
+{
+	const struct portset *p = config_ports(cfg, set);
+
+	if (!p)
+		return -1;
+	ports_hold(p);
+	ports_drop(cfg->t[i].ports);
+	cfg->t[i].ports = p;
 	return 0;
 }
 
 void config_free(struct config *cfg)
 {
+	for (int i = 0; i < cfg->n; i++)
+		ports_drop(cfg->t[i].ports);
+	ports_pool_free(cfg);
+	index_free(cfg->index);
 	free(cfg->t);
+	cfg->index = NULL;
 	cfg->t = NULL;
-	cfg->n = 0;
+	cfg->n = cfg->cap = 0;
 	cfg->ntargets = 0;
+	cfg->sorted = false;
 }
+
+static int line_cmp_key(const struct config_target *a, const struct sksteer_target *addr,
+			const struct prefix *dst);
 
 int config_find(const struct config *cfg, const struct sksteer_target *addr,
 		const struct prefix *dst)
 {
 	static const struct prefix all;
+	int lo = 0, hi = cfg->n;
 
-	for (int i = 0; i < cfg->n; i++)
-		if (target_equal(&cfg->t[i].addr, addr) &&
-		    prefix_equal(&cfg->t[i].dst, dst ? dst : &all))
-			return i;
+	if (!dst)
+		dst = &all;
+	if (!cfg->sorted) {
+		for (int i = 0; i < cfg->n; i++)
+			if (target_equal(&cfg->t[i].addr, addr) &&
+			    prefix_equal(&cfg->t[i].dst, dst))
+				return i;
+		return -1;
+	}
+	while (lo < hi) { /* sorted: by target, then by prefix */
+		int mid = lo + (hi - lo) / 2, c = line_cmp_key(&cfg->t[mid], addr, dst);
+
+		if (!c)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return -1;
 }
 
-/* Every destination first, then prefixes: IPv4 before IPv6, longest first, by address. */
-static int prefix_cmp(const struct prefix *a, const struct prefix *b)
+static int line_cmp_key(const struct config_target *a, const struct sksteer_target *addr,
+			const struct prefix *dst)
 {
-	if (a->family != b->family)
-		return a->family < b->family ? -1 : 1;
-	if (a->len != b->len)
-		return a->len > b->len ? -1 : 1;
-	return memcmp(a->addr, b->addr, sizeof(a->addr));
-}
+	int c = config_target_order(&a->addr, addr);
 
-static int target_cmp(const struct sksteer_target *a, const struct sksteer_target *b)
-{
-	int c;
-
-	if (a->proto != b->proto)
-		return a->proto < b->proto ? -1 : 1; /* IPPROTO_TCP (6) first */
-	if (a->family != b->family)
-		return a->family < b->family ? -1 : 1; /* AF_INET (2) first */
-	c = memcmp(a->addr, b->addr, sizeof(a->addr));
-	if (c)
-		return c;
-	return a->port < b->port ? -1 : a->port > b->port;
-}
-
-/* The canonical order of lines: by target, then by destination prefix. */
-static int line_cmp(const struct config_target *a, const struct config_target *b)
-{
-	int c = target_cmp(&a->addr, &b->addr);
-
-	return c ? c : prefix_cmp(&a->dst, &b->dst);
+	return c ? c : config_prefix_cmp(&a->dst, dst);
 }
 
 static int config_target_cmp(const void *a, const void *b)
 {
-	return line_cmp(a, b);
+	return config_line_cmp(a, b);
 }
 
 void config_sort(struct config *cfg)
 {
+	index_free(cfg->index);
+	cfg->index = NULL;
 	if (cfg->n > 1)
 		qsort(cfg->t, (size_t)cfg->n, sizeof(cfg->t[0]), config_target_cmp);
+	cfg->sorted = true;
 }
 
 /* What a word that is not an option probably meant. */
@@ -187,78 +204,76 @@ static int parse_options(const struct config *cfg, struct config_target *t, char
 	return 0;
 }
 
-/* A target given twice, or a port given to two targets, names the line that had it first. */
-static int check_overlap(const struct config *cfg, const struct config_target *t, char *err,
+/*
+ * A target given twice, or a port given to two targets, names the line that
+ * had it first; of several, the earliest line (and for one line: a target
+ * given twice, other options, then ports).
+ */
+static int check_overlap(struct config *cfg, const struct config_target *t, char *err,
 			 size_t errlen)
 {
+	struct config_index *x = own_index(cfg);
+	int first, dup = -1, shared = -1;
 	char name[TARGET_STRLEN], list[128];
 	struct portset both;
 
-	for (int i = 0; i < cfg->n; i++) {
-		const struct config_target *o = &cfg->t[i];
-
-		format_target(&o->addr, name, sizeof(name));
-		if (target_equal(&o->addr, &t->addr) && prefix_equal(&o->dst, &t->dst))
-			return line_error(cfg, t->line, err, errlen,
-					  "target %s%s is already on line %u: give each target one "
-					  "line (per dst=)",
-					  name, t->dst.family ? " with that dst=" : "", o->line);
-		if (target_equal(&o->addr, &t->addr) &&
-		    ((o->options ^ t->options) & ~CONFIG_FORCE ||
-		     strcmp(o->follow_cgroup, t->follow_cgroup)))
-			return line_error(cfg, t->line, err, errlen,
-					  "target %s has other options on line %u: give each of "
-					  "its lines the same ones",
-					  name, o->line);
+	if (!x)
+		return line_error(cfg, t->line, err, errlen, "out of memory");
+	first = index_target(cfg, x, &t->addr);
+	EACH_IN_SPACE(cfg, x, t, k)
+	{
 		/* an IPv4 and an IPv6 socket may share ports (each takes its family's lookups), */
 		/* and so may two prefixes (the most specific wins) */
-		if (!same_space(o, t) || !portset_and(&o->ports, &t->ports, &both))
-			continue;
-		return line_error(cfg, t->line, err, errlen,
-				  "%s port%s %s already belong%s to %s on line %u: a port goes to "
-				  "one target of each family",
-				  proto_word(&t->addr), portset_count(&both) > 1 ? "s" : "",
-				  format_ports_cut(&both, list, sizeof(list)),
-				  portset_count(&both) > 1 ? "" : "s", name, o->line);
+		if (target_equal(&cfg->t[k].addr, &t->addr))
+			dup = k;
+		else if (portset_and(cfg->t[k].ports, t->ports, &both))
+			shared = k;
 	}
-	return 0;
+	/* lines of one target carry the same options: its first line stands for them */
+	if (first >= 0 && !((cfg->t[first].options ^ t->options) & ~CONFIG_FORCE) &&
+	    !strcmp(cfg->t[first].follow_cgroup, t->follow_cgroup))
+		first = -1;
+	if (dup >= 0 && (first < 0 || dup <= first) && (shared < 0 || dup <= shared))
+		return line_error(cfg, t->line, err, errlen,
+				  "target %s%s is already on line %u: give each target one "
+				  "line (per dst=)",
+				  format_target(&t->addr, name, sizeof(name)),
+				  t->dst.family ? " with that dst=" : "", cfg->t[dup].line);
+	if (first >= 0 && (shared < 0 || first <= shared))
+		return line_error(cfg, t->line, err, errlen,
+				  "target %s has other options on line %u: give each of "
+				  "its lines the same ones",
+				  format_target(&t->addr, name, sizeof(name)), cfg->t[first].line);
+	if (shared < 0)
+		return 0;
+	portset_and(cfg->t[shared].ports, t->ports, &both);
+	return line_error(
+		cfg, t->line, err, errlen,
+		"%s port%s %s already belong%s to %s on line %u: a port goes to "
+		"one target of each family",
+		config_proto_word(&t->addr), portset_count(&both) > 1 ? "s" : "",
+		format_ports_cut(&both, list, sizeof(list)), portset_count(&both) > 1 ? "" : "s",
+		format_target(&cfg->t[shared].addr, name, sizeof(name)), cfg->t[shared].line);
 }
 
 /* Whether cfg has a line for target addr. */
-static bool has_target(const struct config *cfg, const struct sksteer_target *addr)
+static bool has_target(struct config *cfg, const struct sksteer_target *addr)
 {
+	struct config_index *x = own_index(cfg);
+
+	if (x)
+		return index_target(cfg, x, addr) >= 0;
 	for (int i = 0; i < cfg->n; i++)
 		if (target_equal(&cfg->t[i].addr, addr))
 			return true;
 	return false;
 }
 
-/* Whether dst would be one prefix more of its family than a namespace has room for. */
-static bool too_many_prefixes(const struct config *cfg, const struct prefix *dst)
-{
-	const struct prefix *seen[SCOPED_PREFIXES];
-	int n = 0;
-
-	for (int i = 0; i < cfg->n; i++) {
-		const struct prefix *p = &cfg->t[i].dst;
-		bool first = p->family == dst->family;
-
-		if (first && prefix_equal(p, dst))
-			return false;
-		for (int k = 0; first && k < n; k++)
-			first = !prefix_equal(seen[k], p);
-		if (first && n == SCOPED_PREFIXES)
-			return true; /* cannot happen: each line was checked */
-		if (first)
-			seen[n++] = p;
-	}
-	return n >= SCOPED_PREFIXES;
-}
-
 int config_parse_line(struct config *cfg, unsigned int line, char *text, char *err, size_t errlen)
 {
 	struct config_target t = { .line = line };
 	char msg[256], name[TARGET_STRLEN], *save, *proto, *addr, *ports, *hash;
+	struct portset set;
 	bool new_target;
 
 	hash = strchr(text, '#');
@@ -286,16 +301,16 @@ int config_parse_line(struct config *cfg, unsigned int line, char *text, char *e
 		return line_error(cfg, line, err, errlen,
 				  "%s %s has no ports: give them after the address, e.g. "
 				  "80,443,8000-8999",
-				  proto, format_addr(&t.addr, name, sizeof(name)));
-	if (parse_ports(ports, &t.ports, msg, sizeof(msg)))
+				  proto, config_format_addr(&t.addr, name, sizeof(name)));
+	t.ports = ports_of_text(cfg, ports);
+	if (!t.ports && parse_ports(ports, &set, msg, sizeof(msg)))
 		return line_error(cfg, line, err, errlen, "%s", msg);
+	if (!t.ports && (t.ports = config_ports(cfg, &set)))
+		ports_remember_text(cfg, ports, t.ports);
+	if (!t.ports)
+		return line_error(cfg, line, err, errlen, "out of memory");
 	if (parse_options(cfg, &t, &save, err, errlen) || check_overlap(cfg, &t, err, errlen))
 		return -1;
-	if (t.dst.family && too_many_prefixes(cfg, &t.dst))
-		return line_error(cfg, line, err, errlen,
-				  "more than %d %s prefixes (dst=): a namespace has room for %d",
-				  SCOPED_PREFIXES, t.dst.family == AF_INET ? "IPv4" : "IPv6",
-				  SCOPED_PREFIXES);
 	new_target = !has_target(cfg, &t.addr);
 	if (new_target && cfg->ntargets >= CONFIG_MAX_TARGETS)
 		return line_error(cfg, line, err, errlen,
@@ -342,184 +357,4 @@ int config_parse(struct config *cfg, const char *name, const char *text, size_t 
 fail:
 	config_free(cfg);
 	return -1;
-}
-
-/* "+ tcp 127.0.0.1:9000 80,443 fail-closed (new target)": prefix, address, ports, words, note. */
-static void write_target(FILE *f, const char *prefix, const struct config_target *t,
-			 const struct portset *ports, const char *words, const char *note)
-{
-	char name[TARGET_STRLEN];
-
-	if (!f)
-		return;
-	fprintf(f, "%s%s %s", prefix, proto_word(&t->addr),
-		format_addr(&t->addr, name, sizeof(name)));
-	if (ports && portset_count(ports)) {
-		size_t len = format_ports(ports, NULL, 0) + 1;
-		char *list = malloc(len);
-
-		if (list) {
-			format_ports(ports, list, len);
-			fprintf(f, " %s", list);
-			free(list);
-		}
-	}
-	if (t->dst.family) {
-		char dst[PREFIX_STRLEN];
-
-		fprintf(f, " dst=%s", format_prefix(&t->dst, dst, sizeof(dst)));
-	}
-	if (words && *words)
-		fprintf(f, " %s", words);
-	if (note)
-		fprintf(f, " (%s)", note);
-	fputc('\n', f);
-}
-
-/* The options that are state, as a line gives them (in a static buffer). */
-static const char *option_words(const struct config_target *t)
-{
-	static __thread char words[256]; /* per thread: handles in threads are independent */
-
-	snprintf(words, sizeof(words), "%s%s%s%s%s",
-		 t->options & CONFIG_FAIL_CLOSED ? "fail-closed" : "",
-		 t->options & CONFIG_FAIL_CLOSED && t->options & CONFIG_FOLLOW ? " " : "",
-		 !(t->options & CONFIG_FOLLOW)	  ? "" :
-		 t->options & CONFIG_FOLLOW_GROUP ? "follow=group" :
-						    "follow",
-		 t->follow_cgroup[0] ? " follow-cgroup=" : "", t->follow_cgroup);
-	return words;
-}
-
-/* follow, follow=group or no-follow, with its cgroup: as the diff names it */
-static const char *follow_words(const struct config_target *t, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s%s%s",
-		 !(t->options & CONFIG_FOLLOW)	  ? "no-follow" :
-		 t->options & CONFIG_FOLLOW_GROUP ? "follow=group" :
-						    "follow",
-		 t->follow_cgroup[0] ? " follow-cgroup=" : "", t->follow_cgroup);
-	return buf;
-}
-
-void config_write(const struct config *cfg, FILE *f)
-{
-	fputs("# sksteer.conf(5): PROTOCOL ADDRESS PORTS [OPTIONS], one target per line\n", f);
-	for (int i = 0; i < cfg->n; i++)
-		write_target(f, "", &cfg->t[i], &cfg->t[i].ports, option_words(&cfg->t[i]), NULL);
-}
-
-/* Every port that some line of cfg steers in the space of line t (protocol, family, prefix). */
-static void steered(const struct config *cfg, const struct config_target *t, struct portset *all)
-{
-	memset(all, 0, sizeof(*all));
-	for (int i = 0; i < cfg->n; i++)
-		if (same_space(&cfg->t[i], t))
-			portset_or(all, &cfg->t[i].ports);
-}
-
-/* What a new line is: a new target, or a target's new prefix or every-address binding. */
-static const char *new_note(const struct config_target *h, bool known,
-			    const struct config_target *w)
-{
-	if (h)
-		return NULL;
-	if (!known)
-		return "new target";
-	return w->dst.family ? "new prefix" : "new binding for every address";
-}
-
-/* What a line that goes is: its target, or one of the target's lines it keeps others of. */
-static const char *gone_note(const struct config *want, const struct config_target *h)
-{
-	for (int i = 0; i < want->n; i++)
-		if (target_equal(&want->t[i].addr, &h->addr))
-			return h->dst.family ? "prefix removed" :
-					       "binding for every address removed";
-	return "target removed";
-}
-
-/* The lines of one target: h as it is (or NULL), w as it will be (or NULL). */
-static int diff_target(const struct config *have, const struct config *want,
-		       const struct config_target *h, const struct config_target *w, FILE *f)
-{
-	const struct config_target *t = w ? w : h;
-	int lines = 0;
-	struct portset gained, lost, moved, all;
-	char from[TARGET_STRLEN + 8];
-
-	if (!t)
-		return 0;
-	if (w) {
-		steered(have, w, &all);
-		portset_andnot(&w->ports, &all, &gained);
-		if (!h || portset_count(&gained)) {
-			bool known = false; /* a target's new dst= line is no new target */
-
-			for (int i = 0; !h && i < have->n; i++)
-				known |= target_equal(&have->t[i].addr, &w->addr);
-			write_target(f, "+ ", w, &gained, h ? NULL : option_words(w),
-				     new_note(h, known, w));
-			lines++;
-		}
-		for (int i = 0; i < have->n; i++) {
-			const struct config_target *o = &have->t[i];
-
-			if (o == h || !same_space(o, w) ||
-			    !portset_and(&w->ports, &o->ports, &moved))
-				continue;
-			snprintf(from, sizeof(from), "from ");
-			format_addr(&o->addr, from + 5, sizeof(from) - 5);
-			write_target(f, "~ ", w, &moved, NULL, from);
-			lines++;
-		}
-	}
-	if (h) {
-		steered(want, h, &all);
-		portset_andnot(&h->ports, &all, &lost);
-		if (!w || portset_count(&lost)) {
-			write_target(f, "- ", h, &lost, NULL, w ? NULL : gone_note(want, h));
-			lines++;
-		}
-	}
-	if (h && w && (h->options ^ w->options) & CONFIG_FAIL_CLOSED) {
-		write_target(f, "~ ", w, NULL,
-			     w->options & CONFIG_FAIL_CLOSED ? "fail-closed" : "fail-open",
-			     w->options & CONFIG_FAIL_CLOSED ? "was fail-open" : "was fail-closed");
-		lines++;
-	}
-	if (h && w &&
-	    (((h->options ^ w->options) & (CONFIG_FOLLOW | CONFIG_FOLLOW_GROUP)) ||
-	     strcmp(h->follow_cgroup, w->follow_cgroup))) {
-		char was[160], now[160], note[168];
-
-		snprintf(note, sizeof(note), "was %s", follow_words(h, was, sizeof(was)));
-		write_target(f, "~ ", w, NULL, follow_words(w, now, sizeof(now)), note);
-		lines++;
-	}
-	if (h && w && w->socket != CONFIG_SOCKET_KEEP) {
-		write_target(f, "~ ", w, NULL, "new socket",
-			     w->socket == CONFIG_SOCKET_GONE ? "its socket is gone" :
-							       "another one listens there");
-		lines++;
-	}
-	return lines;
-}
-
-int config_diff(const struct config *have, const struct config *want, FILE *f)
-{
-	int i = 0, j = 0, lines = 0;
-
-	/* both are sorted: walk them side by side */
-	while (i < have->n || j < want->n) {
-		const struct config_target *h = NULL, *w = NULL;
-		int c = i >= have->n ? 1 : j >= want->n ? -1 : line_cmp(&have->t[i], &want->t[j]);
-
-		if (c <= 0)
-			h = &have->t[i++];
-		if (c >= 0)
-			w = &want->t[j++];
-		lines += diff_target(have, want, h, w, f);
-	}
-	return lines;
 }

@@ -36,18 +36,24 @@ enum config_socket {
 struct config_target {
 	struct sksteer_target addr;
 	struct prefix dst; /* family 0: every destination */
-	struct portset ports;
+	const struct portset *ports; /* shared (config_index.h): config_ports() gives one */
 	unsigned int options; /* CONFIG_* */
 	char follow_cgroup[128]; /* follow-cgroup=PATH, "" for none */
 	unsigned int line; /* in the file; 0 for the live state */
 	enum config_socket socket;
 };
 
+struct config_index;
+struct config_pool;
+
 struct config {
 	const char *name; /* the file's name for messages: "FILE:LINE: ..." */
 	struct config_target *t;
-	int n;
+	int n, cap;
 	int ntargets; /* config_parse(): how many targets the lines name */
+	bool sorted; /* config_sort() ran, and no line came after */
+	struct config_index *index; /* config.c's: the lines by target and by port space */
+	struct config_pool *pool; /* the port sets its lines share (config_index.h) */
 };
 
 /* The most targets a configuration may have: the slots a namespace has for them. */
@@ -71,8 +77,14 @@ void config_free(struct config *cfg);
  */
 int config_parse_line(struct config *cfg, unsigned int line, char *text, char *err, size_t errlen);
 
-/* Appends a copy of t. 0, or -1 when out of memory. */
+/* Appends a copy of t (its ports held: a set of any configuration's). 0, or -1 when out of memory. */
 int config_add(struct config *cfg, const struct config_target *t);
+
+/* set as a line's ports: shared with cfg's lines that have the same; NULL when out of memory. */
+const struct portset *config_ports(struct config *cfg, const struct portset *set);
+
+/* Line i's ports made set. 0, or -1 when out of memory. */
+int config_set_ports(struct config *cfg, int i, const struct portset *set);
 
 /*
  * Lines in their canonical order: TCP before UDP, IPv4 before IPv6, then by
@@ -98,7 +110,8 @@ void config_write(const struct config *cfg, FILE *f);
  *   ~ tcp 127.0.0.1:9000 fail-closed (was fail-open)
  *   ~ tcp 127.0.0.1:9000 new socket (its socket is gone)
  *   ~ tcp 127.0.0.1:9000 new socket (another one listens there)
- * Both must be sorted. f may be NULL to count only. Returns the number of lines.
+ * Both must be sorted. f may be NULL to count only. Returns the number of lines, or -1 when
+ * out of memory.
  */
 int config_diff(const struct config *have, const struct config *want, FILE *f);
 

@@ -145,12 +145,9 @@ int guard_hijack(const struct live *l, const struct change *c, int scope, uint64
 	uint64_t cookies[SKSTEER_SLOTS] = { new_cookie };
 	size_t used = 0;
 	struct sock_list socks;
+	bool cookies_read = false;
 	int n = 0, ret;
 
-	/* slot 0 is never a target: it holds the new socket's cookie */
-	for (int slot = 1; slot < SKSTEER_SLOTS; slot++)
-		if (l->addrs[slot].proto)
-			cookies[slot] = live_cookie(l, slot);
 	ret = sockets_dump(c->target->proto, &socks);
 	if (ret) {
 		snprintf(err, errlen, "cannot list sockets with sock_diag: %s", strerror(-ret));
@@ -163,8 +160,14 @@ int guard_hijack(const struct live *l, const struct change *c, int scope, uint64
 		if (!s->addr.port || !portset_has(c->ports, s->addr.port) || !in_scope(s, c) ||
 		    port_owner(l, base + s->addr.port, c->target->family) ||
 		    scope_owner(l, scope, base + s->addr.port, c->target->family) ||
-		    is_target_socket(cookies, s->cookie) || keeps_port(l, s) ||
 		    !same_family(s, c->target))
+			continue;
+		/* the targets' cookies, read once a socket could be hit (a file's lines: rarely) */
+		for (int slot = 1; !cookies_read && slot < SKSTEER_SLOTS; slot++)
+			if (l->addrs[slot].proto)
+				cookies[slot] = live_cookie(l, slot);
+		cookies_read = true;
+		if (is_target_socket(cookies, s->cookie) || keeps_port(l, s))
 			continue;
 		portset_add(&hit, s->addr.port);
 		if (n++ >= NAMED_MAX)

@@ -60,18 +60,12 @@ static inline bool route_is_mark(const struct live *l, uint8_t b)
  */
 static inline uint8_t scope_route(const struct live *l, int scope, uint32_t key)
 {
-	const volatile uint8_t *t;
 	uint8_t b;
 
-	if (scope) {
-		t = scope > 0 ? scope_table(&l->scopes, scope) : NULL;
-		return t ? t[key] : 0;
-	}
+	if (scope)
+		return scope_key_route(&l->scopes, scope, key);
 	b = *port_byte(l, key);
-	if (!route_is_mark(l, b))
-		return b;
-	t = scope_table(&l->scopes, 0);
-	return t ? t[key] : 0;
+	return route_is_mark(l, b) ? scope0_route(&l->scopes, key) : b;
 }
 
 /* The unscoped route of key (layout 2: a target slot, its own route). */

@@ -20,13 +20,33 @@
 #include "view.h"
 
 /*
- * Makes target slot (0: none) the owner of key in scope for sockets of
- * family. One byte of a table changes (see route_set_owner()): a lookup sees
- * the old owner or the new one, never a mix and never a gap.
+ * Makes target slot (0: none) the owner of ports in scope for sockets of the
+ * slot's family, a range at a time. One byte of a table changes per key (see
+ * route_set_owner()): a lookup sees the old owner or the new one, never a mix
+ * and never a gap.
  */
-static int set_owner(struct live *l, int scope, uint32_t key, int family, uint8_t slot)
+static int set_owner(struct live *l, int scope, int slot, const struct portset *ports,
+		     uint8_t owner)
 {
-	return route_set_owner(l, scope, key, family, slot);
+	uint32_t base = port_key(l->addrs[slot].proto, 0);
+	unsigned int lo, hi;
+
+	if (portset_empty(ports))
+		return 0; /* the usual case for a line that changes nothing: no word scanned twice */
+	for (lo = 1; portset_range(ports, &lo, &hi); lo = hi + 1)
+		if (route_set_owner(l, scope, base + lo, base + hi, l->addrs[slot].family, owner))
+			return -1;
+	return 0;
+}
+
+/* Gives target slot the ports it does not own yet in scope (every gain of a change). */
+static int gain_ports(struct live *l, int slot, int scope, const struct portset *ports)
+{
+	struct portset gain;
+
+	live_scope_ports(l, slot, scope, &gain);
+	portset_andnot(ports, &gain, &gain);
+	return set_owner(l, scope, slot, &gain, (uint8_t)slot);
 }
 
 static int free_slot(const struct live *l)
@@ -44,26 +64,23 @@ static int free_slot(const struct live *l)
  */
 static int set_ports(struct live *l, int slot, int scope, const struct portset *ports)
 {
-	uint32_t base = port_key(l->addrs[slot].proto, 0);
-	int family = l->addrs[slot].family;
+	struct portset lose;
 
-	for (unsigned int port = 1; port <= 65535; port++)
-		if (portset_has(ports, port) &&
-		    scope_port_owner(l, scope, base + port, slot) != slot &&
-		    set_owner(l, scope, base + port, family, (uint8_t)slot))
-			return -1;
+	if (gain_ports(l, slot, scope, ports))
+		return -1;
 	/* no store of the second pass may become visible before one of the first */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	for (unsigned int port = 1; port <= 65535; port++)
-		if (!portset_has(ports, port) &&
-		    scope_port_owner(l, scope, base + port, slot) == slot &&
-		    set_owner(l, scope, base + port, family, 0))
-			return -1;
-	return 0;
+	live_scope_ports(l, slot, scope, &lose);
+	portset_andnot(&lose, ports, &lose);
+	return set_owner(l, scope, slot, &lose, 0);
 }
 
 static int no_routes(char *err, size_t errlen)
 {
+	if (errno == ENOMEM) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	snprintf(err, errlen,
 		 "the port table cannot hold this: more than %d different pairs of IPv4 and "
 		 "IPv6 targets would share ports",
@@ -178,9 +195,8 @@ int live_remove(struct live *l, int slot, char *err, size_t errlen)
 	int ret = 0;
 
 	/* removing frees routes: only a route in use remains */
-	for (int scope = 0; scope < SCOPES_MAX; scope++)
-		if ((!scope || scope_has_table(&l->scopes, scope)) &&
-		    set_ports(l, slot, scope, &empty))
+	for (int scope = 0; scope < scopes_end(&l->scopes); scope++)
+		if ((!scope || live_scope_has(l, slot, scope)) && set_ports(l, slot, scope, &empty))
 			return no_routes(err, errlen);
 	/* no lookup may find the slot through a prefix once it is free for another target */
 	if (scopes_write(l, err, errlen))
@@ -215,13 +231,19 @@ static int drop_empty_targets(struct live *l, char *err, size_t errlen)
 {
 	unsigned int owned[SKSTEER_SLOTS] = {};
 
-	for (int scope = 0; scope < SCOPES_MAX; scope++) {
-		for (uint32_t key = 0; key < SKSTEER_PORT_KEYS; key++) {
-			const uint8_t *own;
+	for (uint32_t key = 0; key < SKSTEER_PORT_KEYS; key++) {
+		const uint8_t *own = route_pair(&l->routes, scope_route(l, 0, key));
 
-			if (scope && !scope_has_table(&l->scopes, scope))
-				break;
-			own = route_pair(&l->routes, scope_route(l, scope, key));
+		owned[own[0]]++;
+		owned[own[1]]++;
+	}
+	for (int scope = 1; scope < scopes_end(&l->scopes); scope++) {
+		uint32_t n;
+		const struct scope_run *run = scope_runs(&l->scopes, scope, &n);
+
+		for (uint32_t i = 0; i < n; i++) {
+			const uint8_t *own = route_pair(&l->routes, run[i].route);
+
 			owned[own[0]]++;
 			owned[own[1]]++;
 		}
@@ -240,7 +262,7 @@ int live_remove_scope(struct live *l, int slot, const struct prefix *dst, char *
 
 	if (scope > 0)
 		live_scope_ports(l, slot, scope, &had);
-	if (scope <= 0 || !portset_count(&had)) {
+	if (scope <= 0 || portset_empty(&had)) {
 		snprintf(err, errlen, "target %s has no ports for dst %s (the status lists them)",
 			 format_target(&l->addrs[slot], name, sizeof(name)),
 			 format_prefix(dst, pname, sizeof(pname)));
@@ -414,11 +436,19 @@ static int install_set(struct live *l, const struct change *c, const struct sock
 		       const int *slots, int n, char *err, size_t errlen)
 {
 	char name[TARGET_STRLEN];
+	bool done[SKSTEER_SLOTS] = {};
 	int ret = 0;
 
 	for (int i = 0; i < n; i++) {
-		uint32_t slot = (uint32_t)slots[i], old = live_flags(l, slots[i]);
-		bool swap = socks[i].cookie && socks[i].cookie != live_cookie(l, slots[i]);
+		uint32_t slot = (uint32_t)slots[i], old;
+		bool swap, scoped = c[i].dst && c[i].dst->family;
+
+		/* a target's next prefix: its socket, flags and record are in place */
+		if (done[slot] && scoped)
+			continue;
+		done[slot] = true;
+		old = live_flags(l, slots[i]);
+		swap = socks[i].cookie && socks[i].cookie != live_cookie(l, slots[i]);
 
 		format_target(c[i].target, name, sizeof(name));
 		ret = set_flags(l, slot, new_flags(l, slots[i], old, &c[i], swap));
@@ -435,8 +465,8 @@ static int install_set(struct live *l, const struct change *c, const struct sock
 		    bpf_map_update_elem(l->fds[MAP_TARGET_ADDRS], &slot, c[i].target, BPF_ANY))
 			ret = -errno;
 		if (!ret)
-			ret = record(l, slot, c[i].dst && c[i].dst->family ? NULL : c[i].ports,
-				     socks[i].uid, socks[i].cookie != 0);
+			ret = record(l, slot, scoped ? NULL : c[i].ports, socks[i].uid,
+				     socks[i].cookie != 0);
 		if (ret) {
 			snprintf(err, errlen, "cannot record target %s: %s", name, strerror(-ret));
 			return -1;
@@ -458,9 +488,12 @@ static void free_prefixes(struct live *l, const struct change *c, const int *slo
 	int need[2] = {};
 	char ignored[8];
 
+	/* room for a new prefix a line, and more: the usual case, without counting */
+	if (n <= scopes_room(l, AF_INET) && n <= scopes_room(l, AF_INET6))
+		return;
 	for (int i = 0; i < n; i++) {
 		bool first = c[i].dst && c[i].dst->family && scope_find(l, c[i].dst) < 0 &&
-			     portset_count(c[i].ports);
+			     !portset_empty(c[i].ports);
 
 		for (int j = 0; first && j < i; j++)
 			first = !(c[j].dst && prefix_equal(c[j].dst, c[i].dst));
@@ -475,7 +508,7 @@ static void free_prefixes(struct live *l, const struct change *c, const int *slo
 
 		for (int j = 0; scope > 0 && !kept && j < n; j++)
 			kept = c[j].dst && prefix_equal(c[j].dst, c[i].dst) &&
-			       portset_count(c[j].ports);
+			       !portset_empty(c[j].ports);
 		if (scope > 0 && !kept)
 			set_ports(l, slots[i], scope, &empty);
 	}
@@ -489,6 +522,7 @@ int live_apply_set(struct live *l, const struct change *c, const struct sock_inf
 	int *slots = calloc((size_t)n + 1, sizeof(*slots));
 	int *scopes = calloc((size_t)n + 1, sizeof(*scopes));
 	bool taken[SKSTEER_SLOTS] = {};
+	struct sksteer_target pending[SKSTEER_SLOTS]; /* a new slot's target */
 	int ret = -1;
 
 	if (!slots || !scopes) {
@@ -499,16 +533,19 @@ int live_apply_set(struct live *l, const struct change *c, const struct sock_inf
 	for (int i = 0; i < n; i++) {
 		slots[i] = live_find(l, c[i].target);
 		/* a target's lines for several prefixes: one slot */
-		for (int j = 0; slots[i] < 0 && j < i; j++)
-			if (target_equal(c[j].target, c[i].target))
-				slots[i] = slots[j];
+		for (int s = 1; slots[i] < 0 && s < SKSTEER_RETIRED_SLOT; s++)
+			if (taken[s] && !l->addrs[s].proto &&
+			    target_equal(&pending[s], c[i].target))
+				slots[i] = s;
 		for (int s = 1; slots[i] < 0 && s < SKSTEER_RETIRED_SLOT; s++)
 			if (!l->addrs[s].proto && !taken[s])
 				slots[i] = s;
-		if (slots[i] < 0)
+		if (slots[i] < 0) {
 			n = -1;
-		else
+		} else {
 			taken[slots[i]] = true;
+			pending[slots[i]] = *c[i].target;
+		}
 	}
 	if (n < 0) {
 		snprintf(err, errlen, "all %d target slots are in use: detach one first",
@@ -519,7 +556,7 @@ int live_apply_set(struct live *l, const struct change *c, const struct sock_inf
 	/* the scopes of prefixes that bind nothing yet: made before anything else changes */
 	for (int i = 0; i < n; i++) {
 		/* a line that only lets go makes no scope: its prefix may be gone already */
-		if (!portset_count(c[i].ports))
+		if (portset_empty(c[i].ports))
 			scopes[i] = scope_find(l, c[i].dst);
 		else if ((scopes[i] = scope_get(l, c[i].dst, err, errlen)) < 0) {
 			char ignored[8];
@@ -542,16 +579,10 @@ int live_apply_set(struct live *l, const struct change *c, const struct sock_inf
 		goto out;
 	/* every gain before any loss: a port moving between targets changes owner in one store */
 	for (int i = 0; i < n; i++) {
-		uint32_t base = port_key(c[i].target->proto, 0);
-
-		for (unsigned int port = 1; port <= 65535; port++)
-			if (portset_has(c[i].ports, port) &&
-			    scope_port_owner(l, scopes[i], base + port, slots[i]) != slots[i] &&
-			    set_owner(l, scopes[i], base + port, c[i].target->family,
-				      (uint8_t)slots[i])) {
-				no_routes(err, errlen);
-				goto out;
-			}
+		if (gain_ports(l, slots[i], scopes[i], c[i].ports)) {
+			no_routes(err, errlen);
+			goto out;
+		}
 	}
 	/*
 	 * No store of the losses may become visible before one of the gains: the

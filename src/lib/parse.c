@@ -18,6 +18,39 @@ unsigned int portset_count(const struct portset *s)
 	return n;
 }
 
+/* The first port at or after from that is in s (or not, when set is false); 65536: none. */
+static unsigned int portset_next(const struct portset *s, unsigned int from, bool set)
+{
+	uint64_t flip = set ? 0 : ~0ULL, bits = (s->bits[from / 64] ^ flip) & ~0ULL << (from % 64);
+	unsigned int w = from / 64;
+
+	/* whole words skipped in a loop of its own: a range of every port is 1,024 of them */
+	while (!bits && ++w < PORTSET_WORDS)
+		bits = s->bits[w] ^ flip;
+	return bits ? w * 64 + (unsigned int)__builtin_ctzll(bits) : 65536;
+}
+
+bool portset_range(const struct portset *s, unsigned int *lo, unsigned int *hi)
+{
+	if (*lo > 65535 || (*lo = portset_next(s, *lo, true)) > 65535)
+		return false;
+	*hi = portset_next(s, *lo, false) - 1;
+	return true;
+}
+
+void portset_add_range(struct portset *s, unsigned int lo, unsigned int hi)
+{
+	for (unsigned int port = lo; port <= hi && port % 64; port++)
+		portset_add(s, port);
+	for (unsigned int port = (lo + 63) / 64 * 64; port <= hi; port += 64) {
+		if (hi - port >= 63)
+			s->bits[port / 64] = ~0ULL;
+		else
+			for (unsigned int p = port; p <= hi; p++)
+				portset_add(s, p);
+	}
+}
+
 /* Parses one decimal port at *p, advancing it. 0 on success. */
 static int parse_port_number(const char **p, unsigned int *port)
 {
@@ -69,8 +102,7 @@ static int parse_item(const char *item, size_t n, struct portset *set, char *err
 		return bad_item(err, errlen, item, n, "ports go up to 65535");
 	if (lo > hi)
 		return bad_item(err, errlen, item, n, "range runs backwards");
-	for (unsigned int port = lo; port <= hi; port++)
-		portset_add(set, port);
+	portset_add_range(set, lo, hi);
 	return 0;
 }
 
@@ -204,19 +236,15 @@ char *format_target(const struct sksteer_target *t, char *buf, size_t len)
 
 size_t format_ports(const struct portset *s, char *buf, size_t len)
 {
+	unsigned int port, hi;
 	size_t used = 0;
 
 	if (len)
 		buf[0] = '\0';
-	for (unsigned int port = 1; port <= 65535; port++) {
-		unsigned int hi = port;
+	for (port = 1; portset_range(s, &port, &hi); port = hi + 1) {
 		char item[16];
 		int n;
 
-		if (!portset_has(s, port))
-			continue;
-		while (hi < 65535 && portset_has(s, hi + 1))
-			hi++;
 		if (hi == port)
 			n = snprintf(item, sizeof(item), "%s%u", used ? "," : "", port);
 		else
@@ -224,7 +252,6 @@ size_t format_ports(const struct portset *s, char *buf, size_t len)
 		if (used + (size_t)n < len)
 			memcpy(buf + used, item, (size_t)n + 1);
 		used += (size_t)n;
-		port = hi;
 	}
 	return used;
 }

@@ -28,6 +28,16 @@ unsigned int portset_count(const struct portset *s);
 
 #define PORTSET_WORDS (sizeof(((struct portset *)0)->bits) / sizeof(uint64_t))
 
+/* Whether s has no port: cheaper than counting them. */
+static inline bool portset_empty(const struct portset *s)
+{
+	uint64_t any = 0;
+
+	for (size_t i = 0; i < PORTSET_WORDS; i++)
+		any |= s->bits[i];
+	return !any;
+}
+
 /* out = a & b; whether any port is in both. out may be a or b. */
 static inline bool portset_and(const struct portset *a, const struct portset *b,
 			       struct portset *out)
@@ -55,6 +65,15 @@ static inline void portset_or(struct portset *a, const struct portset *b)
 }
 
 /*
+ * The next range of ports in s from *lo on: *lo..*hi, true; false when no
+ * port from *lo on is in s. for (lo = 0; portset_range(s, &lo, &hi); lo = hi + 1)
+ */
+bool portset_range(const struct portset *s, unsigned int *lo, unsigned int *hi);
+
+/* Adds ports lo..hi (lo <= hi <= 65535). */
+void portset_add_range(struct portset *s, unsigned int lo, unsigned int hi);
+
+/*
  * "80,443,8000-8999" -> set. On error returns -1 and writes one line naming the
  * offending item into err.
  */
@@ -77,7 +96,7 @@ bool target_equal(const struct sksteer_target *a, const struct sksteer_target *b
 
 /* A destination prefix (--dst): an IPv4 or IPv6 network, host bits clear. */
 /* Destination prefixes per address family that may bind ports at once. */
-#define SCOPED_PREFIXES 64
+#define SCOPED_PREFIXES 1048576
 
 struct prefix {
 	uint8_t family; /* AF_INET or AF_INET6; 0: none (every address) */

@@ -84,18 +84,21 @@ static int route_for(struct live *l, const uint8_t own[2])
 	return free_r;
 }
 
-int route_set_owner(struct live *l, int scope, uint32_t key, int family, uint8_t slot)
+int route_set_owner(struct live *l, int scope, uint32_t lo, uint32_t hi, int family, uint8_t slot)
 {
-	const uint8_t *now = l->routes.pairs[scope_route(l, scope, key)];
-	uint8_t own[2] = { now[0], now[1] };
-	int r;
+	for (uint32_t key = lo, end; key <= hi; key = end + 1) {
+		const uint8_t *now = l->routes.pairs[scope_route(l, scope, key)];
+		uint8_t own[2] = { now[0], now[1] };
+		int r;
 
-	own[family_index(family)] = slot;
-	r = route_for(l, own);
-	if (r < 0)
-		return -1;
-	/* one byte: a lookup sees the old route or the new one, whose entries are written */
-	scope_set_route(l, scope, key, (uint8_t)r);
+		/* keys with one route now get one route after */
+		end = scope_same_route(l, scope, key, hi);
+		own[family_index(family)] = slot;
+		r = route_for(l, own);
+		/* one byte a key: a lookup sees the old route or the new one, whose entries are written */
+		if (r < 0 || scope_set_routes(l, scope, key, end, (uint8_t)r))
+			return -1;
+	}
 	return 0;
 }
 
@@ -103,12 +106,15 @@ void routes_gc(struct live *l)
 {
 	bool used[SKSTEER_ROUTES] = {};
 
-	/* tables that exist only: 131,072 keys each, read on every run that changes anything */
-	for (int scope = 0; scope < SCOPES_MAX; scope++) {
-		if (scope && !scope_has_table(&l->scopes, scope))
-			continue;
-		for (uint32_t key = 0; key < SKSTEER_PORT_KEYS; key++)
-			used[scope_route(l, scope, key)] = true;
+	/* the port table's 131,072 keys, and each prefix's runs */
+	for (uint32_t key = 0; key < SKSTEER_PORT_KEYS; key++)
+		used[scope_route(l, 0, key)] = true;
+	for (int scope = 1; scope < scopes_end(&l->scopes); scope++) {
+		uint32_t n;
+		const struct scope_run *run = scope_runs(&l->scopes, scope, &n);
+
+		for (uint32_t i = 0; i < n; i++)
+			used[run[i].route] = true;
 	}
 	for (uint32_t r = 1; r <= LAST_ROUTE; r++) {
 		struct sksteer_route none = {};

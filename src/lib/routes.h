@@ -41,12 +41,13 @@ static inline int family_index(int family)
 void routes_read(struct live *l);
 
 /*
- * Makes target slot (0: none) the owner of key in scope (src/lib/scopes.h) for
- * sockets of family: the route of the new pair, found or made (its map
- * entries written first), then the one byte of the table. -1 (and errno
- * ENOSPC) when no route is free.
+ * Makes target slot (0: none) the owner of keys lo..hi in scope
+ * (src/lib/scopes.h) for sockets of family: per stretch of keys with one
+ * route, the route of the new pair, found or made (its map entries written
+ * first), then the table's bytes, one a key. -1 (and errno ENOSPC) when no
+ * route is free, ENOMEM when a prefix's runs cannot grow.
  */
-int route_set_owner(struct live *l, int scope, uint32_t key, int family, uint8_t slot);
+int route_set_owner(struct live *l, int scope, uint32_t lo, uint32_t hi, int family, uint8_t slot);
 
 /* Frees the routes no port uses any more (after a change has moved every port). */
 void routes_gc(struct live *l);

@@ -156,8 +156,13 @@ static void list_prefix(struct binding *x, int family, const __u32 *addr, const 
 	}
 }
 
-int table_bindings(const volatile uint8_t *t, struct binding x, struct binding **b, size_t *n,
-		   size_t *cap)
+/*
+ * A per-key table of routes (layout 4-5's scope table) as the bindings of
+ * prefix x: its runs of one route, per protocol, appended to *b (malloc'd,
+ * *cap of room, *n used). 0 or -ENOMEM.
+ */
+static int table_bindings(const volatile uint8_t *t, struct binding x, struct binding **b,
+			  size_t *n, size_t *cap)
 {
 	for (uint32_t key = 1, end; key < SKSTEER_PORT_KEYS; key = end) {
 		uint32_t proto_end = key < 65536 ? 65536 : SKSTEER_PORT_KEYS;

@@ -30,14 +30,6 @@ struct store {
 volatile uint8_t *table_copy(int fd, uint32_t value_size);
 
 /*
- * A per-key table of routes (a scope table) as the bindings of prefix x: its
- * runs of one route, per protocol, appended to *b (malloc'd, *cap of room,
- * *n used). 0 or -ENOMEM.
- */
-int table_bindings(const volatile uint8_t *t, struct binding x, struct binding **b, size_t *n,
-		   size_t *cap);
-
-/*
  * The bindings of every prefix, read from the pins (layout 6's table, or the
  * lists and tables of layout 4 or 5): appended to *b (malloc'd), *n of them.
  * 0, or -1 with one line in err.

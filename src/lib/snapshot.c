@@ -145,6 +145,7 @@ static int collect(struct sksteer_ns *ns, struct sksteer_status *st, char *err, 
 		return -ENOMEM;
 	if ((ns->l.fds[MAP_PORTS] < 0 && live_open(&ns->l, err, errlen)) ||
 	    status_collect(&ns->l, raw, err, errlen)) {
+		status_free(raw);
 		free(raw);
 		return ns_errno();
 	}

@@ -104,7 +104,52 @@ static int dump_family(int nl, int family, int proto, struct sock_list *list, si
 	return ret < 0 ? ret : 0;
 }
 
+/* sockets_hold(): each protocol's dump, taken once while held (per thread, as handles are). */
+static __thread struct {
+	int depth;
+	bool have[2];
+	struct sock_list list[2];
+} held;
+
+void sockets_hold(void)
+{
+	held.depth++;
+}
+
+void sockets_release(void)
+{
+	if (--held.depth)
+		return;
+	for (int i = 0; i < 2; i++) {
+		sock_list_free(&held.list[i]);
+		held.have[i] = false;
+	}
+}
+
+static int dump(int proto, struct sock_list *list);
+
 int sockets_dump(int proto, struct sock_list *list)
+{
+	int i = proto == IPPROTO_UDP, ret;
+
+	if (!held.depth)
+		return dump(proto, list);
+	if (!held.have[i]) {
+		ret = dump(proto, &held.list[i]);
+		if (ret)
+			return ret;
+		held.have[i] = true;
+	}
+	list->n = held.list[i].n;
+	list->socks = malloc((list->n + 1) * sizeof(*list->socks));
+	if (!list->socks)
+		return -ENOMEM;
+	if (list->n)
+		memcpy(list->socks, held.list[i].socks, list->n * sizeof(*list->socks));
+	return 0;
+}
+
+static int dump(int proto, struct sock_list *list)
 {
 	size_t cap = 0;
 	int nl, ret;

@@ -34,6 +34,14 @@ struct sock_list {
  * this network namespace, both address families. 0 or a negative errno.
  */
 int sockets_dump(int proto, struct sock_list *list);
+
+/*
+ * Between sockets_hold() and sockets_release() (nested), sockets_dump() gives
+ * copies of one dump per protocol: a plan checks its 100,000 lines against
+ * one look at the sockets, not one each.
+ */
+void sockets_hold(void);
+void sockets_release(void);
 void sock_list_free(struct sock_list *list);
 
 /* The sockets that could serve as target t: listening TCP / unconnected UDP at exactly t. */

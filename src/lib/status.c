@@ -138,22 +138,26 @@ char *ports_text(const struct portset *ports)
 }
 
 /* The target's ports for each destination prefix that binds some. */
-static void collect_dst(const struct live *l, struct target_status *t)
+static int collect_dst(const struct live *l, const int *order, int n, struct target_status *t)
 {
-	int order[SCOPES_MAX], n = scopes_in_order(l, order);
+	int have = 0;
 
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < n; i++)
+		have += live_scope_has(l, t->slot, order[i]);
+	t->dst = calloc((size_t)have + 1, sizeof(*t->dst));
+	for (int i = 0; t->dst && i < n; i++) {
 		struct dst_ports *d = &t->dst[t->ndst];
 		struct portset ports;
 
+		if (!live_scope_has(l, t->slot, order[i]))
+			continue;
 		live_scope_ports(l, t->slot, order[i], &ports);
 		d->nports = portset_count(&ports);
-		if (!d->nports)
-			continue;
 		d->dst = *scope_prefix(&l->scopes, order[i]);
 		d->ports = ports_text(&ports);
 		t->ndst++;
 	}
+	return t->dst ? 0 : -1;
 }
 
 int status_collect(const struct live *l, struct status *st, char *err, size_t errlen)
@@ -163,6 +167,7 @@ int status_collect(const struct live *l, struct status *st, char *err, size_t er
 	struct sksteer_stats_ext slot_ext;
 	struct sksteer_tracer tracer;
 	uint64_t *per_cpu;
+	int norder, *order;
 
 	memset(st, 0, sizeof(*st));
 	st->netns = l->pins.netns_ino;
@@ -174,6 +179,7 @@ int status_collect(const struct live *l, struct status *st, char *err, size_t er
 			 strerror(ncpus < 0 ? -ncpus : ENOMEM));
 		return -1;
 	}
+	order = scopes_in_order(l, &norder); /* the prefixes as --list shows them */
 	for (int slot = 0; slot < SKSTEER_SLOTS; slot++) {
 		struct target_status *t = &st->targets[st->ntargets];
 		struct portset ports;
@@ -184,6 +190,7 @@ int status_collect(const struct live *l, struct status *st, char *err, size_t er
 				 per_cpu, ncpus)) {
 			snprintf(err, errlen, "cannot read the counters: %s", strerror(errno));
 			free(per_cpu);
+			free(order);
 			return -1;
 		}
 		stats_add(&st->totals, &slot_stats);
@@ -202,11 +209,17 @@ int status_collect(const struct live *l, struct status *st, char *err, size_t er
 		t->clients_from = SKSTEER_CLIENTS_FROM(live_flags(l, slot));
 		follow_info(l, slot, &t->follow);
 		t->ports = ports_text(&ports);
-		collect_dst(l, t);
-		find_socket(l, t);
 		st->ntargets++;
+		if (!order || collect_dst(l, order, norder, t)) {
+			snprintf(err, errlen, "out of memory");
+			free(per_cpu);
+			free(order);
+			return -1;
+		}
+		find_socket(l, t);
 	}
 	free(per_cpu);
+	free(order);
 	read_program(l, st);
 	read_others(l, st);
 	clients_status(l, &st->clients);
@@ -221,5 +234,6 @@ void status_free(struct status *st)
 		free(st->targets[i].ports);
 		for (int d = 0; d < st->targets[i].ndst; d++)
 			free(st->targets[i].dst[d].ports);
+		free(st->targets[i].dst);
 	}
 }

@@ -29,7 +29,7 @@ struct target_status {
 		struct prefix dst;
 		char *ports;
 		unsigned int nports;
-	} dst[SCOPES_MAX];
+	} * dst; /* malloc'd, ndst of them */
 	int ndst;
 };
 

@@ -57,15 +57,19 @@ static const char *target_name(const struct live *l, const struct sksteer_event 
 /* The most specific scope that holds the lookup's destination and binds its port; 0: none. */
 static int deciding_scope(const struct live *l, const struct sksteer_event *e)
 {
-	int order[SCOPES_MAX], n = scopes_in_order(l, order);
 	uint32_t key = port_key(e->proto, e->local_port);
+	int found = 0;
 
-	for (int i = 0; i < n; i++)
-		if (prefix_holds(scope_prefix(&l->scopes, order[i]), e->family,
-				 (const uint8_t *)e->local_ip) &&
-		    scope_table(&l->scopes, order[i])[key])
-			return order[i];
-	return 0;
+	/* one pass, no sort: the longest prefix that holds the address and binds the port */
+	for (int s = 1; s < scopes_end(&l->scopes); s++) {
+		const struct prefix *p = scope_prefix(&l->scopes, s);
+
+		if (p->family && (!found || p->len > scope_prefix(&l->scopes, found)->len) &&
+		    prefix_holds(p, e->family, (const uint8_t *)e->local_ip) &&
+		    scope_key_route(&l->scopes, s, key))
+			found = s;
+	}
+	return found;
 }
 
 /* The prefix whose binding chose the target: NULL for an unscoped one. */

@@ -130,12 +130,40 @@ int live_count(const struct live *l, int *only)
 
 void live_scope_ports(const struct live *l, int slot, int scope, struct portset *out)
 {
-	uint32_t base = port_key(l->addrs[slot].proto, 0);
+	uint32_t base = port_key(l->addrs[slot].proto, 0), n;
+	const struct scope_run *run = scope_runs(&l->scopes, scope, &n);
 
 	memset(out, 0, sizeof(*out));
-	for (unsigned int port = 1; port <= 65535; port++)
-		if (scope_port_owner(l, scope, base + port, slot) == slot)
-			portset_add(out, port);
+	if (!scope) {
+		for (unsigned int port = 1; port <= 65535; port++)
+			if (scope_port_owner(l, 0, base + port, slot) == slot)
+				portset_add(out, port);
+		return;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t lo = run[i].lo > base ? run[i].lo : base, hi = run[i].hi;
+
+		if (hi > base + 65535)
+			hi = base + 65535;
+		if (lo <= hi &&
+		    route_pair(&l->routes, run[i].route)[family_index(l->addrs[slot].family)] ==
+			    slot)
+			portset_add_range(out, lo - base, hi - base);
+	}
+}
+
+bool live_scope_has(const struct live *l, int slot, int scope)
+{
+	uint32_t n;
+	const struct scope_run *run = scope_runs(&l->scopes, scope, &n);
+	uint32_t base = port_key(l->addrs[slot].proto, 0);
+
+	for (uint32_t i = 0; i < n; i++)
+		if (run[i].hi >= base && run[i].lo <= base + 65535 &&
+		    route_pair(&l->routes, run[i].route)[family_index(l->addrs[slot].family)] ==
+			    slot)
+			return true;
+	return false;
 }
 
 void live_ports(const struct live *l, int slot, struct portset *out)
@@ -148,8 +176,8 @@ void live_ports_any(const struct live *l, int slot, struct portset *out)
 	struct portset more;
 
 	live_scope_ports(l, slot, 0, out);
-	for (int scope = 1; scope < SCOPES_MAX; scope++) {
-		if (!scope_has_table(&l->scopes, scope))
+	for (int scope = 1; scope < scopes_end(&l->scopes); scope++) {
+		if (!live_scope_has(l, slot, scope))
 			continue;
 		live_scope_ports(l, slot, scope, &more);
 		portset_or(out, &more);

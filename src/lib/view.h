@@ -48,6 +48,9 @@ void live_ports_any(const struct live *l, int slot, struct portset *out);
 /* The ports target slot owns in scope. */
 void live_scope_ports(const struct live *l, int slot, int scope, struct portset *out);
 
+/* Whether target slot owns any port in scope > 0 (cheap: its runs, not its ports). */
+bool live_scope_has(const struct live *l, int slot, int scope);
+
 /* The flags the program passes to bpf_sk_assign() for target slot. */
 uint32_t live_flags(const struct live *l, int slot);
 
