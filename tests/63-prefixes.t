@@ -366,6 +366,11 @@ like "--remove of a port the prefix does not bind: one line" \
 	"$STDERR"
 ok "--remove 8082 --dst the /24" "$SKSTEER" --remove 8082 -s 127.0.0.1:9003 --dst 127.1.2.0/24
 is "as before" "$BEFORE" "$("$SKSTEER" --save)"
+run_sksteer --remove 80,443 -s 127.0.0.1:9003 --dst 127.1.2.0/24
+is "--remove of a prefix's last ports: one line, the command that does it" \
+	"sksteer: that leaves 127.0.0.1:9003 without ports for --dst 127.1.2.0/24: to stop steering to it there, run sksteer --detach -s 127.0.0.1:9003 --dst 127.1.2.0/24 1" \
+	"$STDERR $RC"
+is "(nothing changed)" "$BEFORE" "$("$SKSTEER" --save)"
 run_sksteer --detach -s 127.0.0.1:9001 --dst 127.4.0.0/16
 like "--detach of a prefix the target has no ports for" \
 	"target 127.0.0.1:9001 has no ports for --dst 127.4.0.0/16" "$STDERR"

@@ -57,6 +57,7 @@ static const struct {
 	{ "detach all steering here", "run 'sksteer --detach'" },
 	{ "to stop steering to it, detach %s",
 	  "to stop steering to it, run 'sksteer --detach -s %s'" },
+	{ "detach %s from dst ", "run sksteer --detach -s %s --dst " },
 	{ "steer to %s anew", "run 'sksteer -s %s'" },
 	{ "follow with cgroup %s again", "run sksteer with --follow --follow-cgroup %s again" },
 	{ "(the status lists them)", "(sksteer --list shows them)" },

@@ -630,12 +630,17 @@ int ports_edit(const struct live *l, const struct sksteer_target *t, const struc
 	}
 	if (add)
 		portset_or(out, add);
+	if (portset_empty(out) && where[0]) {
+		snprintf(err, errlen,
+			 "that leaves %s without ports%s: to stop steering to it there, detach %s "
+			 "from dst %s",
+			 name, where, name, where + 9);
+		return -1;
+	}
 	if (portset_empty(out)) {
 		snprintf(err, errlen,
-			 "that leaves %s without ports%s: to stop steering to it%s, "
-			 "detach %s%s%s",
-			 name, where, where, name, where[0] ? " --dst " : "",
-			 where[0] ? where + 9 : "");
+			 "that leaves %s without ports: to stop steering to it, detach %s", name,
+			 name);
 		return -1;
 	}
 	return 0;

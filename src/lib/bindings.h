@@ -72,6 +72,9 @@ size_t bindings_table_bytes(const struct bindings_table *t);
 uint8_t bindings_table_route(const struct bindings_table *t, int proto, const uint8_t *dst,
 			     uint16_t port);
 
+/* Appends x to *b (malloc'd, *cap of room, *n used), grown as needed. 0 or -ENOMEM. */
+int bindings_append(struct binding **b, size_t *n, size_t *cap, const struct binding *x);
+
 /*
  * The bindings t holds, read back from its entries: each prefix's own ranges,
  * not the copies its entry holds of its parent's. Appended to *b (a malloc'd

@@ -282,7 +282,7 @@ uint8_t bindings_table_route(const struct bindings_table *t, int proto, const ui
 
 /* ---- the bindings back from the table ---- */
 
-static int append(struct binding **b, size_t *n, size_t *cap, const struct binding *x)
+int bindings_append(struct binding **b, size_t *n, size_t *cap, const struct binding *x)
 {
 	if (*n == *cap) {
 		size_t grown = *cap ? 2 * *cap : 1024;
@@ -326,13 +326,13 @@ static int read_entry(const struct bindings_table *t, const void *at, struct bin
 		     !ret && k < SKSTEER_E_RUN(v) + SKSTEER_E_RUN_LEN(v) && k < t->nranges; k++) {
 			x.lo = t->ranges[k].lo, x.hi = t->ranges[k].hi,
 			x.route = t->ranges[k].route;
-			ret = append(b, n, cap, &x);
+			ret = bindings_append(b, n, cap, &x);
 		}
 		return ret;
 	}
 	for (uint32_t k = 0; !ret && k < SKSTEER_E_OWN(v) && k < SKSTEER_INLINE6; k++) {
 		x.lo = lo[k], x.hi = hi[k], x.route = (uint8_t)(v >> (8 * k));
-		ret = append(b, n, cap, &x);
+		ret = bindings_append(b, n, cap, &x);
 	}
 	return ret;
 }

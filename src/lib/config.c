@@ -137,7 +137,7 @@ static int line_cmp_key(const struct config_target *a, const struct sksteer_targ
 {
 	int c = config_target_order(&a->addr, addr);
 
-	return c ? c : config_prefix_cmp(&a->dst, dst);
+	return c ? c : prefix_cmp(&a->dst, dst);
 }
 
 static int config_target_cmp(const void *a, const void *b)

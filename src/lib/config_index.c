@@ -32,16 +32,6 @@ char *config_format_addr(const struct sksteer_target *t, char *buf, size_t len)
 	return format_target(&a, buf, len);
 }
 
-/* Every destination first, then prefixes: IPv4 before IPv6, longest first, by address. */
-int config_prefix_cmp(const struct prefix *a, const struct prefix *b)
-{
-	if (a->family != b->family)
-		return a->family < b->family ? -1 : 1;
-	if (a->len != b->len)
-		return a->len > b->len ? -1 : 1;
-	return memcmp(a->addr, b->addr, sizeof(a->addr));
-}
-
 int config_target_order(const struct sksteer_target *a, const struct sksteer_target *b)
 {
 	int c;
@@ -61,7 +51,14 @@ int config_line_cmp(const struct config_target *a, const struct config_target *b
 {
 	int c = config_target_order(&a->addr, &b->addr);
 
-	return c ? c : config_prefix_cmp(&a->dst, &b->dst);
+	return c ? c : prefix_cmp(&a->dst, &b->dst);
+}
+
+static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ ((const uint8_t *)p)[i]) * 0x100000001b3ULL;
+	return h;
 }
 
 /* A shared set: held by the configuration that interned it and by each line that has it. */
@@ -89,10 +86,8 @@ struct config_pool {
 
 static uint32_t text_hash(const char *text)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
+	uint64_t h = hash_bytes(0xcbf29ce484222325ULL, text, strlen(text));
 
-	for (; *text; text++)
-		h = (h ^ (uint8_t)*text) * 0x100000001b3ULL;
 	return (uint32_t)(h ^ h >> 29);
 }
 
@@ -222,13 +217,6 @@ void ports_pool_free(struct config *cfg)
 	cfg->pool = NULL;
 }
 
-static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ ((const uint8_t *)p)[i]) * 0x100000001b3ULL;
-	return h;
-}
-
 static uint32_t target_hash(const struct sksteer_target *a)
 {
 	uint64_t h = hash_bytes(0xcbf29ce484222325ULL, a->addr, sizeof(a->addr));
@@ -240,10 +228,10 @@ static uint32_t target_hash(const struct sksteer_target *a)
 
 static uint32_t space_hash(const struct config_target *t)
 {
-	uint64_t h = hash_bytes(0xcbf29ce484222325ULL ^ (uint64_t)config_port_space(&t->addr),
+	uint64_t h = hash_bytes(0xcbf29ce484222325ULL ^ (uint64_t)config_port_space(&t->addr) ^
+					(uint64_t)t->dst.family << 8 ^ (uint64_t)t->dst.len << 16,
 				t->dst.addr, sizeof(t->dst.addr));
 
-	h = hash_bytes(h ^ (uint64_t)t->dst.family << 8 ^ (uint64_t)t->dst.len << 16, "", 0);
 	return (uint32_t)(h ^ h >> 31);
 }
 

@@ -25,8 +25,7 @@ const char *config_proto_word(const struct sksteer_target *t);
 /* The address alone, without the "udp:" that format_target() puts in front. */
 char *config_format_addr(const struct sksteer_target *t, char *buf, size_t len);
 
-/* The canonical order (config_sort()): targets, and within one, prefixes. <0, 0 or >0. */
-int config_prefix_cmp(const struct prefix *a, const struct prefix *b);
+/* The canonical order (config_sort()): targets, and within one, prefixes (prefix_cmp()). */
 int config_target_order(const struct sksteer_target *a, const struct sksteer_target *b);
 int config_line_cmp(const struct config_target *a, const struct config_target *b);
 

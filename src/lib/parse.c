@@ -284,6 +284,15 @@ bool prefix_covers(const struct prefix *p, const struct prefix *q)
 	return p->len <= q->len && prefix_holds(p, q->family, q->addr);
 }
 
+int prefix_cmp(const struct prefix *a, const struct prefix *b)
+{
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	if (a->len != b->len)
+		return a->len > b->len ? -1 : 1;
+	return memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
 bool prefix_equal(const struct prefix *a, const struct prefix *b)
 {
 	return a->family == b->family && a->len == b->len && !memcmp(a->addr, b->addr, 16);

@@ -118,6 +118,12 @@ char *format_prefix(const struct prefix *p, char *buf, size_t len);
 
 bool prefix_equal(const struct prefix *a, const struct prefix *b);
 
+/*
+ * The order --list and --save give prefixes: none (every destination) first, then IPv4
+ * before IPv6, longest first, by address. <0, 0 or >0.
+ */
+int prefix_cmp(const struct prefix *a, const struct prefix *b);
+
 /* Whether address addr (family, network byte order) lies in p. */
 bool prefix_holds(const struct prefix *p, int family, const uint8_t *addr);
 

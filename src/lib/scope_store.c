@@ -65,21 +65,6 @@ static void half_names(int fam, uint32_t half, char *table, char *ranges, size_t
 	snprintf(ranges, len, "ranges_%u", 2 * fam + half);
 }
 
-static int add(struct binding **b, size_t *n, size_t *cap, const struct binding *x)
-{
-	if (*n == *cap) {
-		size_t grown = *cap ? 2 * *cap : 256;
-		struct binding *more = realloc(*b, grown * sizeof(**b));
-
-		if (!more)
-			return -ENOMEM;
-		*b = more;
-		*cap = grown;
-	}
-	(*b)[(*n)++] = *x;
-	return 0;
-}
-
 /* The family's half in use: its meta, and fds of its pinned arrays (-1: none yet). */
 static int open_half(struct live *l, int fam, struct sksteer_table_meta *meta, int *fds, char *err,
 		     size_t errlen)
@@ -174,7 +159,7 @@ static int table_bindings(const volatile uint8_t *t, struct binding x, struct bi
 		x.proto = key < 65536 ? IPPROTO_TCP : IPPROTO_UDP;
 		x.lo = (uint16_t)key, x.hi = (uint16_t)(end - 1);
 		x.route = t[key];
-		if (add(b, n, cap, &x))
+		if (bindings_append(b, n, cap, &x))
 			return -ENOMEM;
 	}
 	return 0;

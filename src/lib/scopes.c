@@ -281,17 +281,12 @@ static int make_table0(struct live *l, char *err, size_t errlen)
 	return 0;
 }
 
-/* Longest first; among equal lengths, by address, so that output is stable. */
+/* As --list shows prefixes (prefix_cmp()): longest first, stable among equal lengths. */
 static int cmp_specific(const void *pa, const void *pb, void *arg)
 {
 	const struct scope *s = arg;
-	const struct prefix *a = &s[*(const int *)pa].prefix, *b = &s[*(const int *)pb].prefix;
 
-	if (a->family != b->family)
-		return a->family < b->family ? -1 : 1;
-	if (a->len != b->len)
-		return a->len > b->len ? -1 : 1;
-	return memcmp(a->addr, b->addr, 16);
+	return prefix_cmp(&s[*(const int *)pa].prefix, &s[*(const int *)pb].prefix);
 }
 
 int *scopes_in_order(const struct live *l, int *n)

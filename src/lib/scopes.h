@@ -64,13 +64,6 @@ static inline int scopes_end(const struct scopes *scopes)
 	return scopes->n ? scopes->n : 1;
 }
 
-/* Whether scope is a prefix that binds ports (scope 0: whether any prefix does). */
-static inline bool scope_has_table(const struct scopes *scopes, int scope)
-{
-	return scope ? scope > 0 && scope < scopes->n && scopes->s[scope].prefix.family :
-		       scopes->table0 != NULL;
-}
-
 /* Scope's runs (n of them); scope > 0. */
 static inline const struct scope_run *scope_runs(const struct scopes *scopes, int scope,
 						 uint32_t *n)

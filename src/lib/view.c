@@ -128,6 +128,12 @@ int live_count(const struct live *l, int *only)
 	return n;
 }
 
+/* Whether target slot owns run r (for sockets of its family). */
+static bool owns_run(const struct live *l, int slot, const struct scope_run *r)
+{
+	return route_pair(&l->routes, r->route)[family_index(l->addrs[slot].family)] == slot;
+}
+
 void live_scope_ports(const struct live *l, int slot, int scope, struct portset *out)
 {
 	uint32_t base = port_key(l->addrs[slot].proto, 0), n;
@@ -140,28 +146,23 @@ void live_scope_ports(const struct live *l, int slot, int scope, struct portset 
 				portset_add(out, port);
 		return;
 	}
+	/* the runs in the target's protocol, cut to it */
 	for (uint32_t i = 0; i < n; i++) {
-		uint32_t lo = run[i].lo > base ? run[i].lo : base, hi = run[i].hi;
+		uint32_t lo = run[i].lo > base ? run[i].lo : base;
+		uint32_t hi = run[i].hi < base + 65535 ? run[i].hi : base + 65535;
 
-		if (hi > base + 65535)
-			hi = base + 65535;
-		if (lo <= hi &&
-		    route_pair(&l->routes, run[i].route)[family_index(l->addrs[slot].family)] ==
-			    slot)
+		if (lo <= hi && owns_run(l, slot, &run[i]))
 			portset_add_range(out, lo - base, hi - base);
 	}
 }
 
 bool live_scope_has(const struct live *l, int slot, int scope)
 {
-	uint32_t n;
+	uint32_t base = port_key(l->addrs[slot].proto, 0), n;
 	const struct scope_run *run = scope_runs(&l->scopes, scope, &n);
-	uint32_t base = port_key(l->addrs[slot].proto, 0);
 
 	for (uint32_t i = 0; i < n; i++)
-		if (run[i].hi >= base && run[i].lo <= base + 65535 &&
-		    route_pair(&l->routes, run[i].route)[family_index(l->addrs[slot].family)] ==
-			    slot)
+		if (run[i].hi >= base && run[i].lo <= base + 65535 && owns_run(l, slot, &run[i]))
 			return true;
 	return false;
 }
