@@ -131,8 +131,8 @@ LIB_SRCS := apply.c config.c config_index.c config_text.c program.c view.c guard
 	routes.c scopes.c scope_runs.c escape.c stop.c print.c ns.c plan.c sockfd.c tracing.c \
 	change.c snapshot.c build.c scope_store.c bindings.c bindings_tree.c bindings_place.c \
 	bindings_patch.c bindings_maps.c
-CLI_SRCS := main.c options.c messages.c privileges.c cmd_change.c cmd_show.c json.c metrics.c \
-	trace.c usage.c input.c signals.c handover.c
+CLI_SRCS := main.c options.c messages.c privileges.c cmd_change.c cmd_show.c list_view.c json.c \
+	metrics.c trace.c usage.c input.c signals.c handover.c
 TOOL_SRCS := $(addprefix src/lib/,$(LIB_SRCS)) $(addprefix src/cli/,$(CLI_SRCS))
 TOOL_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(LIB_SRCS) $(CLI_SRCS))
 # Test and benchmark helpers: real sockets, a link swapper, and baseline programs.

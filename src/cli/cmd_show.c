@@ -44,7 +44,29 @@ static void follow_text(const struct sksteer_follow_status *fo, FILE *f)
 	fputc('\n', f);
 }
 
-static void target_text(const struct sksteer_target_status *t, FILE *f)
+/* A target's prefixes: each one's line, or past LIST_PREFIXES their counts and how to see them. */
+static void prefixes_text(const struct sksteer_target_status *t, const struct list_view *v, FILE *f)
+{
+	unsigned int bindings = 0, ports = 0;
+
+	if (list_view_each_prefix(v, t)) {
+		for (int d = 0; d < t->nscoped; d++)
+			if (list_view_dst(v, &t->scoped[d]))
+				fprintf(f, "  dst      %s  ports %s (%u)\n", t->scoped[d].dst,
+					t->scoped[d].ports, t->scoped[d].nports);
+		return;
+	}
+	for (int d = 0; d < t->nscoped; d++) {
+		bindings += list_bindings(t->scoped[d].ports);
+		ports += t->scoped[d].nports;
+	}
+	fprintf(f,
+		"  dst      %d prefixes, %u bindings, %u ports in all (sksteer --list -s %s shows "
+		"them)\n",
+		t->nscoped, bindings, ports, t->target);
+}
+
+static void target_text(const struct sksteer_target_status *t, const struct list_view *v, FILE *f)
 {
 	char shown[ESC_SIZE(sizeof(t->owner_comm))];
 	const struct sksteer_counters *c = &t->counters;
@@ -55,12 +77,9 @@ static void target_text(const struct sksteer_target_status *t, FILE *f)
 		fprintf(f, "  pid %d (%s)", t->owner_pid,
 			esc(ESC_TEXT, t->owner_comm, shown, sizeof(shown)));
 	fputc('\n', f);
-	/* a target bound for prefixes only has no line for every address */
-	if (t->nports || !t->nscoped)
+	if (list_view_every_address(v, t))
 		fprintf(f, "  ports    %s (%u)\n", t->ports, t->nports);
-	for (int d = 0; d < t->nscoped; d++)
-		fprintf(f, "  dst      %s  ports %s (%u)\n", t->scoped[d].dst, t->scoped[d].ports,
-			t->scoped[d].nports);
+	prefixes_text(t, v, f);
 	if (t->socket_only)
 		fprintf(f, "  assign   this socket only, not its SO_REUSEPORT group "
 			   "(after a restart; a run with -p spreads again)\n");
@@ -136,9 +155,26 @@ int show_status(struct sksteer_ns *ns, struct sksteer_status **st, char *err, si
 	return ret ? -1 : 0;
 }
 
+/* -s TARGET or --dst PREFIX that no binding matches: one line, 1. */
+static int list_none(const struct args *a)
+{
+	if (a->steer.target_arg && a->steer.dst_arg)
+		return cli_fail("target %s has no binding for an address in %s: sksteer --list -s "
+				"%s shows its bindings",
+				a->steer.target_arg, a->steer.dst_arg, a->steer.target_arg);
+	if (a->steer.target_arg)
+		return cli_fail("nothing is steered to %s in %s: sksteer --list shows the targets",
+				a->steer.target_arg, netns_name(a));
+	return cli_fail("no binding steers an address in %s in %s: sksteer --list shows the "
+			"targets",
+			a->steer.dst_arg, netns_name(a));
+}
+
 int cmd_list(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen)
 {
 	struct sksteer_status *st;
+	struct list_view v;
+	int shown = 0;
 
 	if (!sksteer_ns__steering(ns)) {
 		if (a->json) {
@@ -153,12 +189,21 @@ int cmd_list(struct sksteer_ns *ns, const struct args *a, char *err, size_t errl
 	}
 	if (show_status(ns, &st, err, errlen))
 		return -1;
+	list_view_make(a, &v);
+	for (int i = 0; i < sksteer_status__targets(st); i++)
+		shown += list_view_target(&v, sksteer_status__target(st, i));
+	if (!shown && (v.by_target || v.by_dst)) {
+		sksteer_status__free(st);
+		return list_none(a);
+	}
 	if (a->json) {
-		show_json(st, stdout);
+		show_json(st, &v, stdout);
 	} else {
 		for (int i = 0; i < sksteer_status__targets(st); i++)
-			target_text(sksteer_status__target(st, i), stdout);
-		namespace_text(sksteer_status__ns(st), stdout);
+			if (list_view_target(&v, sksteer_status__target(st, i)))
+				target_text(sksteer_status__target(st, i), &v, stdout);
+		if (!v.by_target && !v.by_dst)
+			namespace_text(sksteer_status__ns(st), stdout);
 	}
 	sksteer_status__free(st);
 	return 0;
@@ -173,6 +218,35 @@ static int report_ports(const char *target, const char *list, unsigned int n, co
 	fprintf(stderr, "sksteer: target %s: port%s %s %s %s: run 'sksteer -p PORTS -s %s' again\n",
 		target, n > 1 ? "s" : "", list ? list : "?", n > 1 ? "are" : "is", what, target);
 	return 1;
+}
+
+/* A prefix's ports whose lookups miss it (the port table does not mark them): 1 */
+static int report_scoped(const char *target, const struct sksteer_scoped *s)
+{
+	fflush(stdout);
+	fprintf(stderr,
+		"sksteer: target %s: port%s %s for --dst %s %s not steered to it (not marked in the "
+		"port table, so lookups miss the prefix): run 'sksteer -p PORTS -s %s --dst %s' "
+		"again\n",
+		target, s->nports > 1 ? "s" : "", s->ports, s->dst, s->nports > 1 ? "are" : "is",
+		target, s->dst);
+	return 1;
+}
+
+/* A target whose socket is gone: what it leaves unsteered. */
+static void report_gone(const struct sksteer_target_status *t)
+{
+	unsigned int n = t->nports;
+
+	for (int d = 0; d < t->nscoped; d++)
+		n += t->scoped[d].nports;
+	fprintf(stderr, "sksteer: target %s: its socket is gone, so its %u port%s", t->target, n,
+		n == 1 ? "" : "s");
+	if (t->nscoped)
+		fprintf(stderr, " (%u for every address, the rest for %d prefix%s)", t->nports,
+			t->nscoped, t->nscoped == 1 ? "" : "es");
+	fprintf(stderr, " %s not steered: start its server, then run 'sksteer -s %s'\n",
+		n == 1 ? "is" : "are", t->target);
 }
 
 /* --check: quiet and 0 when healthy; one line per problem on stderr and 1 otherwise. */
@@ -201,12 +275,11 @@ int cmd_check(struct sksteer_ns *ns, const struct args *a, char *err, size_t err
 
 		/* a following target's sibling at its address serves meanwhile: healthy */
 		if (!t->up && !t->follow.standby_serves) {
-			fprintf(stderr,
-				"sksteer: target %s: its socket is gone, so its %u port%s not "
-				"steered: start its server, then run 'sksteer -s %s'\n",
-				t->target, t->nports, t->nports == 1 ? " is" : "s are", t->target);
+			report_gone(t);
 			problems++;
 		}
+		for (int d = 0; d < t->nscoped_lost; d++)
+			problems += report_scoped(t->target, &t->scoped_lost[d]);
 		problems += report_ports(t->target, t->lost_ports, t->nlost,
 					 "not steered to it (lost from the port table)");
 		problems += report_ports(t->target, t->extra_ports, t->nextra,

@@ -38,9 +38,10 @@ static void json_follow(const struct sksteer_follow_status *fo, FILE *f)
 		fo->standby_serves ? "true" : "false");
 }
 
-static void json_target(const struct sksteer_target_status *t, FILE *f)
+static void json_target(const struct sksteer_target_status *t, const struct list_view *v, FILE *f)
 {
 	const struct sksteer_counters *c = &t->counters;
+	bool first = true;
 
 	fprintf(f, "{\"target\":\"%s\",\"proto\":\"%s\",\"family\":\"%s\",\"port\":%u,", t->target,
 		t->proto == IPPROTO_UDP ? "udp" : "tcp", t->family == AF_INET6 ? "ipv6" : "ipv4",
@@ -59,9 +60,14 @@ static void json_target(const struct sksteer_target_status *t, FILE *f)
 		fprintf(f, "\"owner\":null,");
 	}
 	fprintf(f, "\"ports\":\"%s\",\"port_count\":%u,\"dst\":[", t->ports, t->nports);
-	for (int d = 0; d < t->nscoped; d++)
-		fprintf(f, "%s{\"prefix\":\"%s\",\"ports\":\"%s\",\"port_count\":%u}", d ? "," : "",
-			t->scoped[d].dst, t->scoped[d].ports, t->scoped[d].nports);
+	for (int d = 0; d < t->nscoped; d++) {
+		if (!list_view_dst(v, &t->scoped[d]))
+			continue;
+		fprintf(f, "%s{\"prefix\":\"%s\",\"ports\":\"%s\",\"port_count\":%u}",
+			first ? "" : ",", t->scoped[d].dst, t->scoped[d].ports,
+			t->scoped[d].nports);
+		first = false;
+	}
 	fprintf(f,
 		"],\"clients_from\":%u,\"lookups\":{\"steered\":%llu,\"no_target\":%llu,"
 		"\"refused\":%llu,\"preempted\":%llu,\"to_clients\":%llu,",
@@ -97,8 +103,10 @@ static void json_program(const struct sksteer_ns_status *ns, FILE *f)
 	fprintf(f, "],");
 }
 
-void show_json(const struct sksteer_status *st, FILE *f)
+void show_json(const struct sksteer_status *st, const struct list_view *v, FILE *f)
 {
+	bool first = true;
+
 	const struct sksteer_ns_status *ns = sksteer_status__ns(st);
 	const struct sksteer_counters *n = &ns->totals;
 
@@ -112,9 +120,14 @@ void show_json(const struct sksteer_status *st, FILE *f)
 		fprintf(f, "\"tracer\":null,");
 	fprintf(f, "\"targets\":[");
 	for (int i = 0; i < sksteer_status__targets(st); i++) {
-		if (i)
+		const struct sksteer_target_status *t = sksteer_status__target(st, i);
+
+		if (!list_view_target(v, t))
+			continue;
+		if (!first)
 			fputc(',', f);
-		json_target(sksteer_status__target(st, i), f);
+		json_target(t, v, f);
+		first = false;
 	}
 	fprintf(f,
 		"],\"lookups\":{\"steered\":%llu,\"passed\":%llu,\"no_target\":%llu,\"refused\":%llu,"

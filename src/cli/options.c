@@ -106,7 +106,7 @@ enum {
 
 static const struct argp_option opts[] = {
 	{ "ports", 'p', "PORTS", 0, "Ports to steer to the target (replaces its ports)", 0 },
-	{ "socket", 's', "TARGET", 0, "The socket to steer to", 0 },
+	{ "socket", 's', "TARGET", 0, "The socket to steer to; with --list, the one to show", 0 },
 	{ "force", 'f', NULL, 0,
 	  "Take ports that another target owns, or that other sockets already use", 0 },
 	{ "dst", OPT_DST, "PREFIX", 0,
@@ -114,7 +114,9 @@ static const struct argp_option opts[] = {
 	  "address in PREFIX "
 	  "(192.0.2.0/24, 2001:db8::/32; an address alone is /32 or /128). For each port the "
 	  "most specific binding wins; without --dst a binding covers every address. With "
-	  "--detach -s TARGET: remove only the target's ports for PREFIX",
+	  "--detach -s TARGET: remove only the target's ports for PREFIX. With --list: the "
+	  "bindings for addresses in PREFIX (prefixes inside or around it, and those for every "
+	  "address)",
 	  0 },
 	{ "add", 'a', "PORTS", 0, "Add PORTS to the target's ports, keep the others", 0 },
 	{ "remove", 'r', "PORTS", 0, "Remove PORTS from the target's ports, keep the others", 0 },
@@ -145,7 +147,10 @@ static const struct argp_option opts[] = {
 	  0 },
 	{ "trace", 't', NULL, 0,
 	  "Stream lookup events until interrupted (after applying -p/-s, if given)", 0 },
-	{ "list", 'l', NULL, 0, "Show targets, owners, ports and counters", 0 },
+	{ "list", 'l', NULL, 0,
+	  "Show targets, owners, ports and counters (past 16 prefixes a target, their counts: "
+	  "-s TARGET or --dst PREFIX shows them)",
+	  0 },
 	{ "metrics", 'm', NULL, 0, "Print the counters in Prometheus text format", 0 },
 	{ "json", 'j', NULL, 0, "With --trace: one JSON object per line; with --list: one document",
 	  0 },
@@ -157,7 +162,9 @@ static const struct argp_option opts[] = {
 	  "Work on the network namespace at PATH (/run/netns/NAME, /proc/PID/ns/net) from outside "
 	  "it",
 	  0 },
-	{ "verbose", 'v', NULL, 0, "Show libbpf's log, including the verifier's", 0 },
+	{ "verbose", 'v', NULL, 0,
+	  "Show libbpf's log, including the verifier's, and a change's count of kernel updates",
+	  0 },
 	{ NULL, 0, NULL, 0, "Sockets handed over (the target is the socket's own address):", 1 },
 	{ "fd", OPT_FD, "FD|NAME", 0,
 	  "Steer to the socket at descriptor FD of this process (inherited from the caller), or "
@@ -248,12 +255,14 @@ static void check_combinations(struct argp_state *state, struct args *a)
 				(!a->config.file && !a->steer.ports_arg && !a->steer.target_arg &&
 				 !a->steer.add_arg && !a->steer.remove_arg)))
 		argp_error(state, "--dry-run goes with --config, -p, -s, --add or --remove");
-	if (a->steer.dst_arg &&
+	/* --list --dst PREFIX shows bindings; with -p and the like, the check below refuses it */
+	if (a->steer.dst_arg && !a->list &&
 	    (a->config.file || a->trace || options_read_only(a) ||
 	     (a->detach ? !a->steer.target_arg :
 			  !a->steer.ports_arg && !a->steer.add_arg && !a->steer.remove_arg)))
 		argp_error(state, "--dst goes with -p PORTS, --add or --remove (or --detach -s "
-				  "TARGET): not with --config, --trace or the read-only commands");
+				  "TARGET, or --list): not with --config, --trace or the other "
+				  "read-only commands");
 	/* from here on, --add and --remove are a run that sets the target's ports */
 	if (!a->steer.ports_arg)
 		a->steer.ports_arg = a->steer.add_arg ? a->steer.add_arg : a->steer.remove_arg;
@@ -267,8 +276,8 @@ static void check_combinations(struct argp_state *state, struct args *a)
 	else if (a->json && !a->trace && !a->list)
 		argp_error(state, "--json goes with --trace or --list");
 	else if (options_read_only(a) &&
-		 (a->detach || a->trace || a->steer.ports_arg || a->steer.target_arg ||
-		  a->list + a->metrics + a->check > 1))
+		 (a->detach || a->trace || a->steer.ports_arg ||
+		  (a->steer.target_arg && !a->list) || a->list + a->metrics + a->check > 1))
 		argp_error(state,
 			   "--list, --metrics, --check and --save only look: use them alone");
 	else if (!a->detach && !a->trace && !options_read_only(a) && !a->steer.ports_arg &&

@@ -5,11 +5,33 @@
 
 #include <stdio.h>
 #include <sksteer/sksteer.h>
+#include "options.h"
+#include "parse.h"
+
+/* Past this many prefixes, --list gives a target's count of them, and -s TARGET each one. */
+#define LIST_PREFIXES 16
+
+/* Which targets and bindings --list shows (list_view.c): every one, or -s's, or --dst's. */
+struct list_view {
+	bool by_target, by_dst;
+	char target[64]; /* as the status names it: "udp:127.0.0.1:53" */
+	struct prefix dst;
+};
+
+/* The view that a's -s TARGET and --dst PREFIX ask for. 0, or -1 (a prefix options.c let by). */
+int list_view_make(const struct args *a, struct list_view *v);
+/* Whether v shows t at all; its line for every address; a prefix's line; each prefix. */
+bool list_view_target(const struct list_view *v, const struct sksteer_target_status *t);
+bool list_view_every_address(const struct list_view *v, const struct sksteer_target_status *t);
+bool list_view_dst(const struct list_view *v, const struct sksteer_scoped *s);
+bool list_view_each_prefix(const struct list_view *v, const struct sksteer_target_status *t);
+/* The bindings (port ranges) in a list of ports: "80,443,8000-8999" is 3. */
+unsigned int list_bindings(const char *ports);
 
 /* The namespace's status. 0, or -1 with the library's message in err. */
 int show_status(struct sksteer_ns *ns, struct sksteer_status **st, char *err, size_t errlen);
 
-/* --list --json: one document, on f. */
-void show_json(const struct sksteer_status *st, FILE *f);
+/* --list --json: one document, on f, of the targets and bindings v shows. */
+void show_json(const struct sksteer_status *st, const struct list_view *v, FILE *f);
 
 #endif /* __SKSTEER_SHOW_H */

@@ -11,6 +11,7 @@
 #include "scopes.h"
 #include "clients.h"
 #include "follow.h"
+#include "print.h"
 #include "program.h"
 #include "stop.h"
 #include "sockets.h"
@@ -306,6 +307,15 @@ struct step {
  * that leaves nothing to steer removes the program and the pins, as
  * --detach. 0, or -1 with err.
  */
+/* --verbose: the kernel's share of a change, which grows with what changed, not with the whole */
+static void updates_print(const struct live_updates *u)
+{
+	pr_debug("%zu kernel updates: %zu port table bytes, %zu bindings table stores (%zu tables "
+		 "switched whole), %zu other map entries",
+		 u->keys + u->bindings + u->tables + u->entries, u->keys, u->bindings, u->tables,
+		 u->entries);
+}
+
 static int change(struct live *l, struct step *s, char *err, size_t errlen)
 {
 	struct sksteer_bpf *skel;
@@ -313,6 +323,7 @@ static int change(struct live *l, struct step *s, char *err, size_t errlen)
 
 	if (l->pins.live && l->fds[MAP_PORTS] < 0 && live_open(l, err, errlen))
 		return -1;
+	l->updates = (struct live_updates){};
 	skel = program_load(l, false, err, errlen);
 	if (!skel)
 		return -1;
@@ -348,6 +359,8 @@ static int change(struct live *l, struct step *s, char *err, size_t errlen)
 		ret = follow_sync(l, err, errlen);
 	if (!ret && live_count(l, &only))
 		clients_done(l, s->c, s->n);
+	if (!ret)
+		updates_print(&l->updates);
 out:
 	program_free(skel);
 	return ret;

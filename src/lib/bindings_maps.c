@@ -167,6 +167,9 @@ int bindings_copy_in(int table_fd, int ranges_fd, const struct sksteer_table_met
 		bindings_table_free(t);
 		return fail(ret, "read the table", err, errlen);
 	}
+	/* a table without runs has a ranges array of one empty range: maps are never empty */
+	if (ranges == 1 && !t->ranges[0].lo && !t->ranges[0].hi)
+		ranges = 0;
 	t->nranges = (uint32_t)ranges;
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <bpf/bpf.h>
 #include "clients.h"
 #include "layout.h"
 #include "parse.h"
@@ -17,6 +18,14 @@
 #include "routes.h"
 #include "scope_store.h"
 #include "scopes.h"
+
+/* What a change wrote to the kernel (--verbose prints it): counted where each write is made. */
+struct live_updates {
+	size_t keys; /* bytes of the port table and of scope table 0 */
+	size_t bindings; /* entries and ranges stored into a bindings table, in use or staged */
+	size_t tables; /* bindings tables switched to whole */
+	size_t entries; /* entries of the other maps: targets, routes, flags, counters */
+};
 
 struct live {
 	struct pins pins;
@@ -35,12 +44,27 @@ struct live {
 	 * Each module's own state, declared in its header: only that module's
 	 * functions touch its fields; the rest ask its accessors.
 	 */
+	struct live_updates updates;
 	struct layout layout; /* layout.h */
 	struct clients clients; /* clients.h */
 	struct routes routes; /* routes.h */
 	struct scopes scopes; /* scopes.h */
 	struct store store; /* scope_store.h */
 };
+
+/* An entry of map (enum pinned_map) written, and counted. bpf_map_update_elem()'s return. */
+static inline int live_update(struct live *l, int map, const void *key, const void *value)
+{
+	l->updates.entries++;
+	return bpf_map_update_elem(l->fds[map], key, value, BPF_ANY);
+}
+
+/* ... and deleted. */
+static inline int live_delete(struct live *l, int map, const void *key)
+{
+	l->updates.entries++;
+	return bpf_map_delete_elem(l->fds[map], key);
+}
 
 /* Key's byte in the port table: its route, or a mark (view.c maps the table, or copies it). */
 static inline volatile uint8_t *port_byte(const struct live *l, uint32_t key)

@@ -145,14 +145,14 @@ static int record(struct live *l, uint32_t slot, const struct portset *ports, ui
 		info.uid = uid;
 		info.flags |= SKSTEER_INFO_UID;
 	}
-	return bpf_map_update_elem(l->fds[MAP_TARGET_INFO], &slot, &info, BPF_ANY) ? -errno : 0;
+	return live_update(l, MAP_TARGET_INFO, &slot, &info) ? -errno : 0;
 }
 
 static int forget(struct live *l, uint32_t slot)
 {
 	if (l->fds[MAP_TARGET_INFO] < 0)
 		return 0;
-	return bpf_map_delete_elem(l->fds[MAP_TARGET_INFO], &slot) && errno != ENOENT ? -errno : 0;
+	return live_delete(l, MAP_TARGET_INFO, &slot) && errno != ENOENT ? -errno : 0;
 }
 
 /* Ports moved away from other targets (--force) leave their recorded ports too. */
@@ -184,7 +184,7 @@ static int set_flags(struct live *l, uint32_t slot, uint32_t flags)
 {
 	if (l->fds[MAP_TARGET_FLAGS] < 0)
 		return flags ? -EOPNOTSUPP : 0; /* pins of 0.1, not changed by this run */
-	return bpf_map_update_elem(l->fds[MAP_TARGET_FLAGS], &slot, &flags, BPF_ANY) ? -errno : 0;
+	return live_update(l, MAP_TARGET_FLAGS, &slot, &flags) ? -errno : 0;
 }
 
 int live_remove(struct live *l, int slot, char *err, size_t errlen)
@@ -202,7 +202,7 @@ int live_remove(struct live *l, int slot, char *err, size_t errlen)
 	if (scopes_write(l, err, errlen))
 		return -1;
 	/* a sockmap answers EINVAL for a slot whose socket is already gone */
-	if (bpf_map_delete_elem(l->fds[MAP_TARGETS], &key) && errno != ENOENT && errno != EINVAL)
+	if (live_delete(l, MAP_TARGETS, &key) && errno != ENOENT && errno != EINVAL)
 		ret = -errno;
 	if (!ret)
 		ret = retire_counters(l->fds[MAP_STATS], key);
@@ -212,7 +212,7 @@ int live_remove(struct live *l, int slot, char *err, size_t errlen)
 		ret = set_flags(l, key, 0);
 	if (!ret)
 		ret = forget(l, key);
-	if (!ret && bpf_map_update_elem(l->fds[MAP_TARGET_ADDRS], &key, &none, BPF_ANY))
+	if (!ret && live_update(l, MAP_TARGET_ADDRS, &key, &none))
 		ret = -errno;
 	if (ret) {
 		snprintf(err, errlen, "cannot remove a target from the pinned maps: %s",
@@ -386,7 +386,7 @@ static int apply_one(struct live *l, const struct change *c, char *err, size_t e
 		return -1;
 	}
 	key = (uint32_t)slot;
-	if (bpf_map_update_elem(l->fds[MAP_TARGET_ADDRS], &key, c->target, BPF_ANY)) {
+	if (live_update(l, MAP_TARGET_ADDRS, &key, c->target)) {
 		snprintf(err, errlen, "cannot record target %s: %s", name, strerror(errno));
 		return -1;
 	}
@@ -461,8 +461,7 @@ static int install_set(struct live *l, const struct change *c, const struct sock
 			set_flags(l, slot, old);
 			return -1;
 		}
-		if (!l->addrs[slot].proto &&
-		    bpf_map_update_elem(l->fds[MAP_TARGET_ADDRS], &slot, c[i].target, BPF_ANY))
+		if (!l->addrs[slot].proto && live_update(l, MAP_TARGET_ADDRS, &slot, c[i].target))
 			ret = -errno;
 		if (!ret)
 			ret = record(l, slot, scoped ? NULL : c[i].ports, socks[i].uid,

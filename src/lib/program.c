@@ -153,7 +153,7 @@ static int commit_layout(struct live *l, char *err, size_t errlen)
 	char path[PATH_MAX], tmp[PATH_MAX];
 	uint32_t zero = 0, layout = SKSTEER_LAYOUT;
 
-	if (bpf_map_update_elem(l->fds[MAP_LAYOUT], &zero, &layout, BPF_ANY)) {
+	if (live_update(l, MAP_LAYOUT, &zero, &layout)) {
 		snprintf(err, errlen, "cannot record the map layout: %s", strerror(errno));
 		return -1;
 	}
@@ -182,7 +182,7 @@ static int new_map(struct live *l, struct sksteer_bpf *skel, int m, char *err, s
 
 	l->fds[m] = dup(bpf_map__fd(skel_map(skel, m)));
 	if (m == MAP_LAYOUT)
-		bpf_map_update_elem(l->fds[m], &zero, &layout, BPF_ANY);
+		live_update(l, m, &zero, &layout);
 	if (l->pins.live)
 		layout_add_map(&l->layout);
 	if (!l->pins.live || (layout_from(&l->layout) == 2 && (m == MAP_PORTS || m == MAP_LAYOUT)))

@@ -25,7 +25,7 @@ static int write_route(struct live *l, uint32_t r)
 			.owner = { own[0], own[1] },
 		};
 
-		if (bpf_map_update_elem(l->fds[MAP_ROUTES], &key, &e, BPF_ANY))
+		if (live_update(l, MAP_ROUTES, &key, &e))
 			return -errno;
 	}
 	return 0;
@@ -124,7 +124,7 @@ void routes_gc(struct live *l)
 		l->routes.used[r] = false;
 		memset(l->routes.pairs[r], 0, sizeof(l->routes.pairs[r]));
 		for (uint32_t key = 2 * r; l->fds[MAP_ROUTES] >= 0 && key <= 2 * r + 1; key++)
-			bpf_map_update_elem(l->fds[MAP_ROUTES], &key, &none, BPF_ANY);
+			live_update(l, MAP_ROUTES, &key, &none);
 	}
 }
 

@@ -250,11 +250,13 @@ static int swap_in(struct live *l, int fam, const struct bindings_table *t, char
 	int fds[2] = { -1, -1 }, ret;
 	__u32 half = 0;
 
-	ret = bindings_stage(&m, t, fds, &half, NULL, err, errlen);
+	ret = bindings_stage(&m, t, fds, &half, &l->updates.bindings, err, errlen);
 	if (!ret)
 		ret = pin_half(l, fam, half, fds, err, errlen);
 	if (!ret)
 		ret = bindings_switch(&m, t->family, half, err, errlen);
+	if (!ret)
+		l->updates.tables++;
 	for (int i = 0; i < 2; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -276,6 +278,8 @@ static int write_in_place(struct live *l, int fam, const struct bindings_table *
 	ret = open_half(l, fam, &meta, fds, err, errlen);
 	if (!ret && fds[0] >= 0)
 		ret = bindings_apply_stores(fds[0], fds[1], stores, n);
+	if (!ret && fds[0] >= 0)
+		l->updates.bindings += n;
 	else if (!ret)
 		ret = 1; /* no table in use after all */
 	if (fds[0] >= 0)

@@ -372,6 +372,7 @@ static void mark(struct live *l, uint32_t key)
 
 	if (route_is_mark(l, *main))
 		return;
+	l->updates.keys += 2;
 	l->scopes.table0[key] = *main;
 	/* the unscoped route is in place before the mark that sends lookups to it */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -386,11 +387,12 @@ int scope_set_routes(struct live *l, int scope, uint32_t lo, uint32_t hi, uint8_
 	if (!scope) {
 		for (uint32_t key = lo; key <= hi; key++) {
 			volatile uint8_t *main = port_byte(l, key);
+			volatile uint8_t *b = route_is_mark(l, *main) ? &sc->table0[key] : main;
 
-			if (route_is_mark(l, *main))
-				sc->table0[key] = route;
-			else
-				*main = route;
+			if (*b != route) {
+				*b = route;
+				l->updates.keys++;
+			}
 		}
 		return 0;
 	}
@@ -437,8 +439,10 @@ static int sync_marks(struct live *l, bool unmark)
 	for (uint32_t key = 0; key < SKSTEER_PORT_KEYS; key++) {
 		if (bound[key])
 			mark(l, key);
-		else if (unmark && route_is_mark(l, *port_byte(l, key)))
+		else if (unmark && route_is_mark(l, *port_byte(l, key))) {
 			*port_byte(l, key) = l->scopes.table0[key];
+			l->updates.keys++;
+		}
 	}
 	free(bound);
 	return 0;

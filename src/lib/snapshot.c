@@ -72,6 +72,27 @@ static int drift(const struct live *l, int slot, struct sksteer_target_status *o
 	return out->lost_ports && out->extra_ports ? 0 : -ENOMEM;
 }
 
+/* The prefixes with ports the port table does not mark (--check). */
+static int scoped_drift(const struct target_status *t, struct sksteer_target_status *out)
+{
+	out->scoped_lost = calloc((size_t)t->ndst + 1, sizeof(*out->scoped_lost));
+	if (!out->scoped_lost)
+		return -ENOMEM;
+	for (int d = 0; d < t->ndst; d++) {
+		struct sksteer_scoped *s = &out->scoped_lost[out->nscoped_lost];
+
+		if (!t->dst[d].nlost)
+			continue;
+		format_prefix(&t->dst[d].dst, s->dst, sizeof(s->dst));
+		s->nports = t->dst[d].nlost;
+		s->ports = strdup(t->dst[d].lost ? t->dst[d].lost : "");
+		out->nscoped_lost++;
+		if (!s->ports)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 static int target(const struct live *l, const struct target_status *t,
 		  struct sksteer_target_status *out)
 {
@@ -97,11 +118,11 @@ static int target(const struct live *l, const struct target_status *t,
 		format_prefix(&t->dst[d].dst, out->scoped[d].dst, sizeof(out->scoped[d].dst));
 		out->scoped[d].nports = t->dst[d].nports;
 		out->scoped[d].ports = strdup(t->dst[d].ports ? t->dst[d].ports : "");
+		out->nscoped++;
 		if (!out->scoped[d].ports)
 			return -ENOMEM;
-		out->nscoped++;
 	}
-	return drift(l, t->slot, out);
+	return scoped_drift(t, out) ?: drift(l, t->slot, out);
 }
 
 static int namespace(const struct status *raw, struct sksteer_status *st)
@@ -217,6 +238,9 @@ void sksteer_status__free(struct sksteer_status *st)
 		free(t->ports);
 		for (int d = 0; t->scoped && d < t->nscoped; d++)
 			free(t->scoped[d].ports);
+		for (int d = 0; t->scoped_lost && d < t->nscoped_lost; d++)
+			free(t->scoped_lost[d].ports);
+		free(t->scoped_lost);
 		free(t->scoped);
 		free(t->lost_ports);
 		free(t->extra_ports);

@@ -137,8 +137,12 @@ char *ports_text(const struct portset *ports)
 	return text;
 }
 
-/* The target's ports for each destination prefix that binds some. */
-static int collect_dst(const struct live *l, const int *order, int n, struct target_status *t)
+/*
+ * The target's ports for each destination prefix that binds some, and those
+ * of them whose key the port table does not mark (marked: proto's marked keys).
+ */
+static int collect_dst(const struct live *l, const int *order, int n, const struct portset *marked,
+		       struct target_status *t)
 {
 	int have = 0;
 
@@ -147,7 +151,7 @@ static int collect_dst(const struct live *l, const int *order, int n, struct tar
 	t->dst = calloc((size_t)have + 1, sizeof(*t->dst));
 	for (int i = 0; t->dst && i < n; i++) {
 		struct dst_ports *d = &t->dst[t->ndst];
-		struct portset ports;
+		struct portset ports, lost;
 
 		if (!live_scope_has(l, t->slot, order[i]))
 			continue;
@@ -155,7 +159,12 @@ static int collect_dst(const struct live *l, const int *order, int n, struct tar
 		d->nports = portset_count(&ports);
 		d->dst = *scope_prefix(&l->scopes, order[i]);
 		d->ports = ports_text(&ports);
+		portset_andnot(&ports, marked, &lost);
+		d->nlost = portset_count(&lost);
+		d->lost = ports_text(&lost);
 		t->ndst++;
+		if (!d->ports || !d->lost)
+			return -1;
 	}
 	return t->dst ? 0 : -1;
 }
@@ -168,6 +177,7 @@ int status_collect(const struct live *l, struct status *st, char *err, size_t er
 	struct sksteer_tracer tracer;
 	uint64_t *per_cpu;
 	int norder, *order;
+	struct portset marked[2]; /* TCP's, UDP's */
 
 	memset(st, 0, sizeof(*st));
 	st->netns = l->pins.netns_ino;
@@ -180,6 +190,10 @@ int status_collect(const struct live *l, struct status *st, char *err, size_t er
 		return -1;
 	}
 	order = scopes_in_order(l, &norder); /* the prefixes as --list shows them */
+	if (norder) {
+		live_marked(l, IPPROTO_TCP, &marked[0]);
+		live_marked(l, IPPROTO_UDP, &marked[1]);
+	}
 	for (int slot = 0; slot < SKSTEER_SLOTS; slot++) {
 		struct target_status *t = &st->targets[st->ntargets];
 		struct portset ports;
@@ -210,7 +224,8 @@ int status_collect(const struct live *l, struct status *st, char *err, size_t er
 		follow_info(l, slot, &t->follow);
 		t->ports = ports_text(&ports);
 		st->ntargets++;
-		if (!order || collect_dst(l, order, norder, t)) {
+		if (!order ||
+		    collect_dst(l, order, norder, &marked[t->addr.proto == IPPROTO_UDP], t)) {
 			snprintf(err, errlen, "out of memory");
 			free(per_cpu);
 			free(order);
@@ -232,8 +247,10 @@ void status_free(struct status *st)
 {
 	for (int i = 0; i < st->ntargets; i++) {
 		free(st->targets[i].ports);
-		for (int d = 0; d < st->targets[i].ndst; d++)
+		for (int d = 0; d < st->targets[i].ndst; d++) {
 			free(st->targets[i].dst[d].ports);
+			free(st->targets[i].dst[d].lost);
+		}
 		free(st->targets[i].dst);
 	}
 }

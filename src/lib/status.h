@@ -29,6 +29,8 @@ struct target_status {
 		struct prefix dst;
 		char *ports;
 		unsigned int nports;
+		char *lost; /* ports the port table does not mark: their lookups miss the prefix */
+		unsigned int nlost;
 	} * dst; /* malloc'd, ndst of them */
 	int ndst;
 };

@@ -167,6 +167,16 @@ bool live_scope_has(const struct live *l, int slot, int scope)
 	return false;
 }
 
+void live_marked(const struct live *l, int proto, struct portset *out)
+{
+	uint32_t base = port_key(proto, 0);
+
+	memset(out, 0, sizeof(*out));
+	for (unsigned int port = 1; port <= 65535; port++)
+		if (route_is_mark(l, *port_byte(l, base + port)))
+			portset_add(out, port);
+}
+
 void live_ports(const struct live *l, int slot, struct portset *out)
 {
 	live_scope_ports(l, slot, 0, out);

@@ -51,6 +51,9 @@ void live_scope_ports(const struct live *l, int slot, int scope, struct portset 
 /* Whether target slot owns any port in scope > 0 (cheap: its runs, not its ports). */
 bool live_scope_has(const struct live *l, int slot, int scope);
 
+/* proto's ports whose port table byte is a mark: lookups there search the prefixes' bindings */
+void live_marked(const struct live *l, int proto, struct portset *out);
+
 /* The flags the program passes to bpf_sk_assign() for target slot. */
 uint32_t live_flags(const struct live *l, int slot);
 

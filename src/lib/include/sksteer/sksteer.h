@@ -303,6 +303,10 @@ struct sksteer_target_status {
 	/* ports it was given and does not own, and the reverse; NULL: not recorded */
 	char *lost_ports, *extra_ports;
 	unsigned int nlost, nextra;
+	/* prefixes with ports the port table does not mark (lookups there miss the prefix): the
+	 * prefix, and those ports */
+	int nscoped_lost;
+	struct sksteer_scoped *scoped_lost;
 };
 
 struct sksteer_other_program {
