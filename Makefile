@@ -140,7 +140,7 @@ TEST_PROGS := $(OUTPUT)/netpeer $(OUTPUT)/linkswap $(OUTPUT)/lookup $(OUTPUT)/fl
 	$(OUTPUT)/seed.bpf.o $(OUTPUT)/twolpm.bpf.o $(OUTPUT)/sksteer-0.2.bpf.o $(OUTPUT)/sksteer-0.3.bpf.o $(OUTPUT)/sksteer-layout3.bpf.o $(OUTPUT)/sksteer-layout5.bpf.o $(OUTPUT)/sksteer-other.bpf.o $(OUTPUT)/sksteer-notrace.bpf.o \
 	$(OUTPUT)/otherlookup $(OUTPUT)/otherlookup.bpf.o $(OUTPUT)/oldsteer $(OUTPUT)/setport
 # the bindings table's differential check: the lookup alone, and its driver
-TEST_PROGS += $(OUTPUT)/bindings.bpf.o $(OUTPUT)/bindings_check
+TEST_PROGS += $(OUTPUT)/bindings.bpf.o $(OUTPUT)/bindings_check $(OUTPUT)/steer_check
 # make bench's scale table: sksteer's path on the bindings table, and its driver
 TEST_PROGS += $(OUTPUT)/scaled.bpf.o $(OUTPUT)/scale
 # runs a command that may not load BPF programs: the tests of runs that must load nothing
@@ -354,6 +354,10 @@ $(OUTPUT)/linkswap: tests/linkswap.c $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(STATIC) $(LIBS) -o $@
 
 $(OUTPUT)/oldsteer: tests/oldsteer.c $(OUTPUT)/parse.o $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(filter %.c %.o,$^) $(STATIC) $(LIBS) -o $@
+
+$(OUTPUT)/steer_check: tests/steer_check.c $(OUTPUT)/parse.o $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(filter %.c %.o,$^) $(STATIC) $(LIBS) -o $@
 

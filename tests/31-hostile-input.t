@@ -53,6 +53,18 @@ refused "--config of a device" "^sksteer: the configuration /dev/zero is a chara
 	--config /dev/zero
 refused "--config of a directory" "^sksteer: the configuration $WORK/dir is a directory, " \
 	--config "$WORK/dir"
+# a million bindings a family fit in 256 MiB; past it, one line, the file refused before it is read
+truncate -s 257M "$WORK/huge.conf"
+refused "--config of a file over 256 MiB: refused unread" \
+	"^sksteer: the configuration $WORK/huge.conf is larger than 256 MiB: not a sksteer configuration\$" \
+	--config "$WORK/huge.conf"
+rm -f "$WORK/huge.conf"
+if [ -z "${SKSTEER_VMTEST:-}" ]; then # the guest's memory is small
+	STDERR=$(head -c 300M /dev/zero | timeout 60 "$SKSTEER" --config - 2>&1 >/dev/null)
+	is "a pipe of more than 256 MiB: read to the limit, then one line" \
+		"sksteer: standard input is larger than 256 MiB: not a sksteer configuration 1" \
+		"$STDERR $?"
+fi
 out=$(timeout 30 "$SKSTEER" --config /dev/null --dry-run)
 is "--config /dev/null is still the empty configuration (--dry-run: exit 2, all removed)" \
 	"2 - tcp 127.0.0.1:9000 80,443 (target removed)" "$? $out"

@@ -6,7 +6,7 @@
 # kernel's maps; then six switches between sets that differ in 1,000 bindings (routes alone: in
 # place; prefixes too: swapped whole) while a thread hammers lookups, every verdict the old
 # route or the new. Two fixed seeds and one new each run (its seed is printed, to replay it:
-# .output/bindings_check OBJ 10000 100000 SEED).
+# .output/bindings_check OBJ 10000 100000 SEED). Then the same through the tool and its program.
 . "$(dirname "$0")/lib.sh"
 
 check=$TOP/.output/bindings_check
@@ -23,5 +23,36 @@ for seed in $seeds; do
 		$? "$(cat "$WORK/check")"
 	grep '^# \(IPv\|[0-9]* of\|kernel writes\)' "$WORK/check"
 done
+
+# The whole lookup: sksteer.bpf.c as the tool loads it (the port table and its marks, the
+# bindings table, the fall-through to every address's binding, the targets' sockets), through
+# BPF_PROG_TEST_RUN (sk_lookup's: 5.14), each socket it chooses held to the file's most
+# specific binding. A file of random bindings over 14 targets, both families and protocols;
+# two fixed seeds and one new each run (to replay: .output/steer_check gen SEED N).
+steer_check=$TOP/.output/steer_check
+if ! kernel_at_least 5 14; then
+	skip "the whole lookup through BPF_PROG_TEST_RUN: sk_lookup's test runs came in 5.14"
+else
+	for a in 127.0.0.1:9201 127.0.0.1:9202 127.0.0.1:9203 127.0.0.1:9204 127.0.0.1:9205 \
+		127.0.0.1:9206 '[::1]:9211' '[::1]:9212' '[::1]:9213'; do
+		serve "$a"
+	done
+	for a in 127.0.0.1:9221 127.0.0.1:9222 127.0.0.1:9223 '[::1]:9231' '[::1]:9232'; do
+		serve --udp "$a"
+	done
+	for seed in $seeds; do
+		"$steer_check" gen "$seed" "$bindings" >"$WORK/random.conf"
+		ok "seed $seed: $(wc -l <"$WORK/random.conf") lines of $bindings random bindings apply" \
+			"$SKSTEER" --config "$WORK/random.conf"
+		"$SKSTEER" --list --json | perl -MJSON::PP -e '
+			print "$_->{target} $_->{cookie}\n" for @{decode_json(join "", <>)->{targets}}' \
+			>"$WORK/cookies"
+		"$steer_check" run "$PIN_DIR/link" "$WORK/cookies" "$WORK/random.conf" "$lookups" \
+			"$seed" >"$WORK/run" 2>&1
+		result "seed $seed: $lookups lookups through sksteer's program, each the model's" \
+			$? "$(cat "$WORK/run")"
+		grep '^# [0-9]* bindings' "$WORK/run"
+	done
+fi
 
 done_testing

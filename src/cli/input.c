@@ -20,8 +20,12 @@
 #include "signals.h"
 #include "stop.h"
 
-/* A configuration is a few lines per target; anything this large is something else. */
-#define CONFIG_MAX_BYTES (16 << 20)
+/*
+ * A million bindings in each family, at about 80 bytes a line, stay under
+ * this; anything larger is something else.
+ */
+#define CONFIG_MAX_MIB 256
+#define CONFIG_MAX_BYTES ((size_t)CONFIG_MAX_MIB << 20)
 #define CHUNK 65536
 #define POLL_STEP_MS 100 /* how soon a signal that comes just before poll() is seen */
 
@@ -103,25 +107,33 @@ struct text {
 	size_t len, cap;
 };
 
+static int too_large(const char *name, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s is larger than %d MiB: not a sksteer configuration", name,
+		 CONFIG_MAX_MIB);
+	return -1;
+}
+
 /* Room for another chunk. 0, or -1 with err. */
 static int grow(struct text *t, char *err, size_t errlen)
 {
+	size_t cap;
 	char *more;
 
 	if (t->len < t->cap)
 		return 0;
-	if (t->cap >= CONFIG_MAX_BYTES) {
-		snprintf(err, errlen, "%s is larger than 16 MiB: not a sksteer configuration",
-			 t->name);
-		return -1;
-	}
-	more = realloc(t->buf, t->cap + CHUNK);
+	if (t->cap >= CONFIG_MAX_BYTES)
+		return too_large(t->name, err, errlen);
+	/* doubling: a file of a million lines is not copied a chunk at a time */
+	cap = t->cap ? 2 * t->cap : CHUNK;
+	cap = cap > CONFIG_MAX_BYTES ? CONFIG_MAX_BYTES : cap;
+	more = realloc(t->buf, cap);
 	if (!more) {
 		snprintf(err, errlen, "cannot read %s: out of memory", t->name);
 		return -1;
 	}
 	t->buf = more;
-	t->cap += CHUNK;
+	t->cap = cap;
 	return 0;
 }
 
@@ -179,6 +191,12 @@ static int open_config(const char *path, char *err, size_t errlen)
 			 "(sksteer.conf(5)), or pipe it into --config -",
 			 path, file_kind(-1, st.st_mode));
 		return -1;
+	}
+	if ((uint64_t)st.st_size > CONFIG_MAX_BYTES) {
+		char name[PATH_MAX + 32];
+
+		snprintf(name, sizeof(name), "the configuration %s", path);
+		return too_large(name, err, errlen);
 	}
 	fd = open_looked(path, &st);
 	if (fd < 0)
