@@ -56,7 +56,7 @@ refused "--config of a directory" "^sksteer: the configuration $WORK/dir is a di
 # a million bindings a family fit in 256 MiB; past it, one line, the file refused before it is read
 truncate -s 257M "$WORK/huge.conf"
 refused "--config of a file over 256 MiB: refused unread" \
-	"^sksteer: the configuration $WORK/huge.conf is larger than 256 MiB: not a sksteer configuration\$" \
+	"^sksteer: the configuration $WORK/huge.conf is larger than 256 MiB \(269484032 bytes\): not a sksteer configuration\$" \
 	--config "$WORK/huge.conf"
 rm -f "$WORK/huge.conf"
 if [ -z "${SKSTEER_VMTEST:-}" ]; then # the guest's memory is small

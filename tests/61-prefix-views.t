@@ -24,10 +24,10 @@ ok "a file with 80 prefixes" "$SKSTEER" --config "$WORK/views.conf"
 
 LIST=$("$SKSTEER" --list)
 like "--list: past 16 prefixes, one line with their count, bindings and ports" \
-	"  dst      40 prefixes, 80 bindings, 40040 ports in all \(sksteer --list -s 127.0.0.1:9003 shows them\)" \
+	"  dst      40 prefixes: 80 bindings, 40040 ports counted per prefix \(sksteer --list -s 127.0.0.1:9003 shows them\)" \
 	"$LIST"
 like "(the /32s' target too)" \
-	"  dst      40 prefixes, 80 bindings, 80 ports in all \(sksteer --list -s 127.0.0.1:9004 " "$LIST"
+	"  dst      40 prefixes: 80 bindings, 80 ports counted per prefix \(sksteer --list -s 127.0.0.1:9004 " "$LIST"
 like "a target with few prefixes still shows each" "  dst      127.90.0.0/16  ports 25 \(1\)" "$LIST"
 is "no line per prefix past 16" 1 "$(grep -c '^  dst' <<<"$(grep -A3 '^target 127.0.0.1:9003 ' <<<"$LIST")")"
 
@@ -103,29 +103,41 @@ ok "(steered to again)" "$SKSTEER" -s 127.0.0.1:9005
 ok "(healthy)" "$SKSTEER" --check
 
 # --verbose: a change prints what it wrote to the kernel, and that grows with the change
-updates() { # updates ARGS...: a run's "N kernel updates: ..." line, from --verbose
-	"$SKSTEER" -v "$@" 2>&1 | grep -o '[0-9]* kernel updates: .*'
+updates() { # updates ARGS...: a run's "kernel updates N: ..." line, from --verbose
+	"$SKSTEER" -v "$@" 2>&1 | grep -o 'kernel updates [0-9]*: .*'
 }
 U=$(updates --config "$WORK/views.conf")
 like "applying the file again: no port table byte, no binding" \
-	"^[0-9]+ kernel updates: 0 port table bytes, 0 bindings table stores \(0 tables switched whole\)" "$U"
+	"^kernel updates [0-9]+: port table bytes 0, bindings table stores 0 \(whole tables switched 0\)" "$U"
 sed 's/^tcp 127.0.0.1:9004 \(.* dst=127\.80\.1[0-9]\..*\)$/tcp 127.0.0.1:9001 \1/' \
 	"$WORK/views.conf" >"$WORK/moved.conf"
 U=$(updates --config "$WORK/moved.conf")
 like "ten /32s moved to another target: one store each, in place, no table switched" \
-	"^[0-9]+ kernel updates: 0 port table bytes, 10 bindings table stores \(0 tables switched whole\)" "$U"
+	"^kernel updates [0-9]+: port table bytes 0, bindings table stores 10 \(whole tables switched 0\)" "$U"
 is "moved" "A:80 D:80" "$(dial 127.80.15.7:80) $(dial 127.80.25.7:80)"
 U=$(updates -p 22,1000-1999,5000 -s 127.0.0.1:9003 --dst 127.80.0.0/24)
 like "a port added to a prefix: its key marked (2 bytes), a table switched whole" \
-	"^[0-9]+ kernel updates: 2 port table bytes, [0-9]+ bindings table stores \(1 tables switched whole\)" "$U"
+	"^kernel updates [0-9]+: port table bytes 2, bindings table stores [0-9]+ \(whole tables switched 1\)" "$U"
 U=$(updates -p 80,443,8443 -s 127.0.0.1:9001)
-like "a port added for every address: one byte" "^[0-9]+ kernel updates: 1 port table bytes, 0 bindings" "$U"
+like "a port added for every address: one byte" "^kernel updates [0-9]+: port table bytes 1, bindings table stores 0 " "$U"
 is "(steered)" "A:8443 C:5000" "$(dial 127.0.0.1:8443) $(dial 127.80.0.1:5000)"
 
 ok "(the IPv6 target detached)" "$SKSTEER" --detach -s '[::1]:9006'
 run_sksteer --list --dst 2001:db8::/32
 is "--list --dst with no binding there, none for every address either: one line, exit 1" \
 	"sksteer: no binding steers an address in 2001:db8::/32 in this network namespace: sksteer --list shows the targets 1" \
+	"$STDERR $RC"
+serve --udp --label=U6 '[::]:9008' # dual-stack: takes IPv4 too
+ok "(a UDP target at [::] on 5353)" "$SKSTEER" -p 5353 -s 'udp:[::]:9008'
+like "--list --dst of IPv4 names the [::] target, which takes IPv4 too" \
+	"target udp:\[::\]:9008 .*ports    5353 \(1\)" "$(tr '\n' ' ' <<<"$("$SKSTEER" --list --dst 127.80.7.0/24)")"
+is "--list --json --dst: every address's ports too" "80,443,8443" \
+	"$("$SKSTEER" --list --json --dst 127.80.7.0/24 | perl -MJSON::PP -e '
+		print map { $_->{target} eq "127.0.0.1:9001" ? $_->{ports} : () }
+			@{decode_json(join "", <STDIN>)->{targets}}')"
+run_sksteer --list -s 127.0.0.1:9999 --dst 127.80.7.0/24
+is "-s of a target not steered, with --dst: that it is not steered" \
+	"sksteer: nothing is steered to 127.0.0.1:9999 in this network namespace: sksteer --list shows the targets 1" \
 	"$STDERR $RC"
 
 done_testing

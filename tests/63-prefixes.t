@@ -242,7 +242,7 @@ if [ -z "${SKSTEER_VMTEST:-}" ]; then
 	is "--list -s names each prefix of a target" 1000 \
 		"$("$SKSTEER" --list -s 127.0.0.1:9003 | grep -c '^  dst      127\.6[0-3]\.[0-9]*\.0/24  ports 1-65535 ')"
 	like "--list counts them (and the /24 from before)" \
-		"dst      1000 prefixes, 2000 bindings, 2000 ports in all .*-s 127.0.0.1:9004" \
+		"dst      1000 prefixes: 2000 bindings, 2000 ports counted per prefix .*-s 127.0.0.1:9004" \
 		"$("$SKSTEER" --list)"
 	ok "applying it again changes nothing" "$SKSTEER" --config "$WORK/many.conf"
 	sed -i 's|^tcp 127.0.0.1:9004 80,443 dst=127.63.231.7$|tcp 127.0.0.1:9004 80 dst=127.63.231.7|' \

@@ -27,7 +27,11 @@
 
 #define PORTS_TOP 32000 /* below the ephemeral range: no UDP client rule */
 
-/* the targets, where tests/65-steer-model.t's servers listen */
+/*
+ * the targets, where tests/64-bindings.t's servers listen. The IPv6 ones are
+ * at ::1, never dual-stack: the tool sends no IPv4 lookup to them, so the
+ * model keeps each family's bindings to itself.
+ */
 static const char *const targets[] = {
 	"tcp 127.0.0.1:9201", "tcp 127.0.0.1:9202", "tcp 127.0.0.1:9203", "tcp 127.0.0.1:9204",
 	"tcp 127.0.0.1:9205", "tcp 127.0.0.1:9206", "tcp [::1]:9211",	  "tcp [::1]:9212",
@@ -177,23 +181,28 @@ static int read_conf(const char *path, struct bind **out, size_t *n)
 		if (line[0] == '#' || line[0] == '\n')
 			continue;
 		if (sscanf(line, "%7s %63s %65535s dst=%63s", proto, addr, ports, dst) < 3)
-			return fprintf(stderr, "%s: %s", path, line), -1;
+			break;
 		for (t = 0; t < NTARGETS; t++)
 			if (!strncmp(targets[t], line, strlen(targets[t])) &&
 			    line[strlen(targets[t])] == ' ')
 				break;
 		if (t == NTARGETS || parse_ports(ports, &set, err, sizeof(err)) ||
 		    (dst[0] && parse_prefix(dst, &x.dst, err, sizeof(err))))
-			return fprintf(stderr, "%s: not a line of gen: %s", path, line), -1;
+			break;
 		x.target = t;
 		x.proto = target_proto(t);
 		x.family = target_family(t);
 		for (lo = 1; portset_range(&set, &lo, &hi); lo = hi + 1) {
 			if (*n == cap) {
+				struct bind *more =
+					realloc(*out, (cap ? 2 * cap : 1024) * sizeof(**out));
+
+				if (!more) {
+					fclose(f);
+					return -1; /* *out is the caller's to free */
+				}
+				*out = more;
 				cap = cap ? 2 * cap : 1024;
-				*out = realloc(*out, cap * sizeof(**out));
-				if (!*out)
-					return -1;
 			}
 			x.lo = lo;
 			x.hi = hi;
@@ -202,9 +211,17 @@ static int read_conf(const char *path, struct bind **out, size_t *n)
 				break;
 		}
 	}
-	if (f)
+	if (!f)
+		return -1;
+	if (!feof(f)) { /* a line it could not read, or no memory */
+		fprintf(stderr, "%s: not a file of steer_check gen, at: %s", path, line);
 		fclose(f);
-	return f ? 0 : -1;
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
+	fclose(f);
+	return 0;
 }
 
 /* the target of the most specific binding of (proto, family, dst, port); -1: none */
@@ -311,8 +328,10 @@ static int run(const char *link, const char *targets_file, const char *conf, siz
 				dst[k / 8] = (uint8_t)((dst[k / 8] & ~bit) |
 						       (near->dst.addr[k / 8] & bit));
 			}
+			/* its range and a port either side: lo - 1 to hi + 1, within 1-65535 */
 			port = near->lo + (unsigned int)(rnd(&s) % (near->hi - near->lo + 3));
-			port = port > 65535 ? 65535 : port > 0 ? port - 1 : 1;
+			port = port > 1 ? port - 1 : 1;
+			port = port > 65535 ? 65535 : port;
 		} else {
 			random_addr(&s, family, dst);
 			port = 1 + (unsigned int)(rnd(&s) % PORTS_TOP);
@@ -338,7 +357,8 @@ static int run(const char *link, const char *targets_file, const char *conf, siz
 	       wrong);
 	free(b);
 	close(prog);
-	return wrong ? 1 : 0;
+	/* a check that steered nothing checked nothing */
+	return wrong || !steered ? 1 : 0;
 }
 
 int main(int argc, char **argv)

@@ -61,8 +61,8 @@ static void prefixes_text(const struct sksteer_target_status *t, const struct li
 		ports += t->scoped[d].nports;
 	}
 	fprintf(f,
-		"  dst      %d prefixes, %u bindings, %u ports in all (sksteer --list -s %s shows "
-		"them)\n",
+		"  dst      %d prefixes: %u bindings, %u ports counted per prefix (sksteer --list "
+		"-s %s shows them)\n",
 		t->nscoped, bindings, ports, t->target);
 }
 
@@ -155,10 +155,10 @@ int show_status(struct sksteer_ns *ns, struct sksteer_status **st, char *err, si
 	return ret ? -1 : 0;
 }
 
-/* -s TARGET or --dst PREFIX that no binding matches: one line, 1. */
-static int list_none(const struct args *a)
+/* -s TARGET or --dst PREFIX that no binding matches: one line, 1. known: -s's target is there. */
+static int list_none(const struct args *a, bool known)
 {
-	if (a->steer.target_arg && a->steer.dst_arg)
+	if (a->steer.target_arg && a->steer.dst_arg && known)
 		return cli_fail("target %s has no binding for an address in %s: sksteer --list -s "
 				"%s shows its bindings",
 				a->steer.target_arg, a->steer.dst_arg, a->steer.target_arg);
@@ -174,8 +174,12 @@ int cmd_list(struct sksteer_ns *ns, const struct args *a, char *err, size_t errl
 {
 	struct sksteer_status *st;
 	struct list_view v;
+	bool known = false;
 	int shown = 0;
 
+	list_view_make(a, &v);
+	if (!sksteer_ns__steering(ns) && (v.by_target || v.by_dst))
+		return list_none(a, false);
 	if (!sksteer_ns__steering(ns)) {
 		if (a->json) {
 			printf("{\"netns\":%llu,\"steering\":false,\"targets\":[]}\n",
@@ -189,12 +193,15 @@ int cmd_list(struct sksteer_ns *ns, const struct args *a, char *err, size_t errl
 	}
 	if (show_status(ns, &st, err, errlen))
 		return -1;
-	list_view_make(a, &v);
-	for (int i = 0; i < sksteer_status__targets(st); i++)
-		shown += list_view_target(&v, sksteer_status__target(st, i));
+	for (int i = 0; i < sksteer_status__targets(st); i++) {
+		const struct sksteer_target_status *t = sksteer_status__target(st, i);
+
+		shown += list_view_target(&v, t);
+		known |= v.by_target && !strcmp(v.target, t->target);
+	}
 	if (!shown && (v.by_target || v.by_dst)) {
 		sksteer_status__free(st);
-		return list_none(a);
+		return list_none(a, known);
 	}
 	if (a->json) {
 		show_json(st, &v, stdout);

@@ -107,11 +107,24 @@ struct text {
 	size_t len, cap;
 };
 
-static int too_large(const char *name, char *err, size_t errlen)
+/* One line for input over CONFIG_MAX_BYTES; size: a regular file's, 0 for a stream's. */
+static int too_large(const char *name, uint64_t size, char *err, size_t errlen)
 {
-	snprintf(err, errlen, "%s is larger than %d MiB: not a sksteer configuration", name,
-		 CONFIG_MAX_MIB);
+	char bytes[48] = "";
+
+	if (size)
+		snprintf(bytes, sizeof(bytes), " (%llu bytes)", (unsigned long long)size);
+	snprintf(err, errlen, "%s is larger than %d MiB%s: not a sksteer configuration", name,
+		 CONFIG_MAX_MIB, bytes);
 	return -1;
+}
+
+/* A regular file over the limit, refused before it is read. */
+static int file_too_large(const char *name, const struct stat *st, char *err, size_t errlen)
+{
+	if (!S_ISREG(st->st_mode) || (uint64_t)st->st_size <= CONFIG_MAX_BYTES)
+		return 0;
+	return too_large(name, (uint64_t)st->st_size, err, errlen);
 }
 
 /* Room for another chunk. 0, or -1 with err. */
@@ -122,11 +135,11 @@ static int grow(struct text *t, char *err, size_t errlen)
 
 	if (t->len < t->cap)
 		return 0;
-	if (t->cap >= CONFIG_MAX_BYTES)
-		return too_large(t->name, err, errlen);
+	if (t->cap > CONFIG_MAX_BYTES) /* one byte past it read: the end was not there */
+		return too_large(t->name, 0, err, errlen);
 	/* doubling: a file of a million lines is not copied a chunk at a time */
 	cap = t->cap ? 2 * t->cap : CHUNK;
-	cap = cap > CONFIG_MAX_BYTES ? CONFIG_MAX_BYTES : cap;
+	cap = cap > CONFIG_MAX_BYTES ? CONFIG_MAX_BYTES + 1 : cap;
 	more = realloc(t->buf, cap);
 	if (!more) {
 		snprintf(err, errlen, "cannot read %s: out of memory", t->name);
@@ -192,11 +205,11 @@ static int open_config(const char *path, char *err, size_t errlen)
 			 path, file_kind(-1, st.st_mode));
 		return -1;
 	}
-	if ((uint64_t)st.st_size > CONFIG_MAX_BYTES) {
+	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > CONFIG_MAX_BYTES) {
 		char name[PATH_MAX + 32];
 
 		snprintf(name, sizeof(name), "the configuration %s", path);
-		return too_large(name, err, errlen);
+		return file_too_large(name, &st, err, errlen);
 	}
 	fd = open_looked(path, &st);
 	if (fd < 0)
@@ -221,7 +234,7 @@ static int check_stdin(char *err, size_t errlen)
 		return -1;
 	}
 	if (S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode) || is_dev_null(&st))
-		return 0;
+		return file_too_large("standard input", &st, err, errlen);
 	snprintf(err, errlen,
 		 "--config - reads standard input, and it is %s: pipe the configuration in "
 		 "(--config - <FILE), or give --config FILE",

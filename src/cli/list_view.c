@@ -40,10 +40,18 @@ bool list_view_dst(const struct list_view *v, const struct sksteer_scoped *s)
 	return !parse_prefix(s->dst, &p, err, sizeof(err)) && overlaps(&v->dst, &p);
 }
 
+/* An IPv6 target that may get IPv4 too: a dual-stack [::] socket, or an IPv4-mapped address. */
+static bool takes_ipv4(const struct sksteer_target_status *t)
+{
+	const char *addr = strncmp(t->target, "udp:", 4) ? t->target : t->target + 4;
+
+	return !strncmp(addr, "[::]:", 5) || !strncmp(addr, "[::ffff:", 8);
+}
+
 bool list_view_every_address(const struct list_view *v, const struct sksteer_target_status *t)
 {
-	if (v->by_dst) /* [::] may be a dual-stack socket, which takes IPv4 too */
-		return t->nports && (t->family == v->dst.family || !strncmp(t->target, "[::]:", 5));
+	if (v->by_dst)
+		return t->nports && (t->family == v->dst.family || takes_ipv4(t));
 	/* a target bound for prefixes only has no line for every address */
 	return t->nports || !t->nscoped;
 }

@@ -276,8 +276,9 @@ static void check_combinations(struct argp_state *state, struct args *a)
 	else if (a->json && !a->trace && !a->list)
 		argp_error(state, "--json goes with --trace or --list");
 	else if (options_read_only(a) &&
-		 (a->detach || a->trace || a->steer.ports_arg ||
-		  (a->steer.target_arg && !a->list) || a->list + a->metrics + a->check > 1))
+		 (a->detach || a->trace || a->steer.ports_arg || a->config.file ||
+		  a->steer.fail_closed || (a->steer.target_arg && !a->list) ||
+		  a->list + a->metrics + a->check + a->save > 1))
 		argp_error(state,
 			   "--list, --metrics, --check and --save only look: use them alone");
 	else if (!a->detach && !a->trace && !options_read_only(a) && !a->steer.ports_arg &&

@@ -299,6 +299,16 @@ struct step {
 	void *ctx;
 };
 
+/* --verbose: the kernel's share of a change, which grows with what changed, not with the whole */
+static void updates_print(const struct live_updates *u)
+{
+	pr_debug(
+		"kernel updates %zu: port table bytes %zu, bindings table stores %zu (whole tables "
+		"switched %zu), other map entries %zu",
+		u->keys + u->bindings + u->tables + u->entries, u->keys, u->bindings, u->tables,
+		u->entries);
+}
+
 /*
  * The lifecycle: the program loaded against the pins (and swapped in first
  * where an upgrade's maps need it), the step's change made on the maps,
@@ -307,14 +317,6 @@ struct step {
  * that leaves nothing to steer removes the program and the pins, as
  * --detach. 0, or -1 with err.
  */
-/* --verbose: the kernel's share of a change, which grows with what changed, not with the whole */
-static void updates_print(const struct live_updates *u)
-{
-	pr_debug("%zu kernel updates: %zu port table bytes, %zu bindings table stores (%zu tables "
-		 "switched whole), %zu other map entries",
-		 u->keys + u->bindings + u->tables + u->entries, u->keys, u->bindings, u->tables,
-		 u->entries);
-}
 
 static int change(struct live *l, struct step *s, char *err, size_t errlen)
 {

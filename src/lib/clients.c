@@ -193,7 +193,7 @@ static void unwatch(struct live *l)
 	unlinkat(l->pins.dir_fd, TABLE_PIN, 0);
 	/* no watcher, no replies: lookups stop at the marks, then at the first read */
 	if (l->fds[MAP_UDP_REPLIES] >= 0)
-		bpf_map_delete_elem(l->fds[MAP_UDP_REPLIES], &zero);
+		live_delete(l, MAP_UDP_REPLIES, &zero);
 	/* the watcher is gone: its marks would be stale when one starts again */
 	counts = l->fds[MAP_UDP_CLIENTS] >= 0 ? map_counts(l) : NULL;
 	if (counts) {
@@ -271,7 +271,7 @@ static int watch_attach(struct live *l, char *err, size_t errlen)
 	uint32_t zero = 0;
 
 	/* the lookups' way to the table, before anything can be put in it */
-	if (pending && bpf_map_update_elem(l->fds[MAP_UDP_REPLIES], &zero, &table, BPF_ANY)) {
+	if (pending && live_update(l, MAP_UDP_REPLIES, &zero, &table)) {
 		snprintf(err, errlen, "cannot give the lookup program the UDP client table: %s",
 			 strerror(errno));
 		unwatch(l);
@@ -473,7 +473,7 @@ int clients_sync(struct live *l, char *err, size_t errlen)
 		want = (flags & ((1U << SKSTEER_CLIENTS_SHIFT) - 1)) |
 		       wanted_from(l, (int)slot, watched) << SKSTEER_CLIENTS_SHIFT;
 		if (want != flags)
-			bpf_map_update_elem(l->fds[MAP_TARGET_FLAGS], &slot, &want, BPF_ANY);
+			live_update(l, MAP_TARGET_FLAGS, &slot, &want);
 	}
 	if (!watched && any_watcher(l))
 		unwatch(l); /* none is needed, or an older sksteer's kept ports, not replies */

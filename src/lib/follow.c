@@ -348,7 +348,7 @@ int follow_set(struct live *l, const struct sksteer_target *t, int mode, const c
 		close(fd);
 		pending[slot].set = true;
 	}
-	if (bpf_map_update_elem(l->fds[MAP_TARGET_FLAGS], &key32, &flags, BPF_ANY)) {
+	if (live_update(l, MAP_TARGET_FLAGS, &key32, &flags)) {
 		snprintf(err, errlen, "cannot set the flags of the target: %s", strerror(errno));
 		return -1;
 	}
@@ -440,7 +440,7 @@ int follow_sync(struct live *l, char *err, size_t errlen)
 		if (l->addrs[s].proto && (live_flags(l, s) & SKSTEER_FOLLOW))
 			nfollow++;
 		else /* a sockmap answers EINVAL for an empty slot */
-			bpf_map_delete_elem(l->fds[MAP_STANDBY], &key);
+			live_delete(l, MAP_STANDBY, &key);
 	}
 	if (!nfollow) {
 		unpin(l, NULL, 0, true);

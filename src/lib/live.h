@@ -24,7 +24,7 @@ struct live_updates {
 	size_t keys; /* bytes of the port table and of scope table 0 */
 	size_t bindings; /* entries and ranges stored into a bindings table, in use or staged */
 	size_t tables; /* bindings tables switched to whole */
-	size_t entries; /* entries of the other maps: targets, routes, flags, counters */
+	size_t entries; /* entries of the other maps: targets, routes, flags, records, counters */
 };
 
 struct live {
@@ -55,15 +55,19 @@ struct live {
 /* An entry of map (enum pinned_map) written, and counted. bpf_map_update_elem()'s return. */
 static inline int live_update(struct live *l, int map, const void *key, const void *value)
 {
-	l->updates.entries++;
-	return bpf_map_update_elem(l->fds[map], key, value, BPF_ANY);
+	int ret = bpf_map_update_elem(l->fds[map], key, value, BPF_ANY);
+
+	l->updates.entries += !ret;
+	return ret;
 }
 
 /* ... and deleted. */
 static inline int live_delete(struct live *l, int map, const void *key)
 {
-	l->updates.entries++;
-	return bpf_map_delete_elem(l->fds[map], key);
+	int ret = bpf_map_delete_elem(l->fds[map], key);
+
+	l->updates.entries += !ret;
+	return ret;
 }
 
 /* Key's byte in the port table: its route, or a mark (view.c maps the table, or copies it). */

@@ -209,6 +209,8 @@ int live_remove(struct live *l, int slot, char *err, size_t errlen)
 	if (!ret)
 		ret = retire_counters(l->fds[MAP_STATS_EXT], key);
 	if (!ret)
+		l->updates.entries += 4; /* each map's retired slot and the freed one */
+	if (!ret)
 		ret = set_flags(l, key, 0);
 	if (!ret)
 		ret = forget(l, key);
@@ -380,10 +382,12 @@ static int apply_one(struct live *l, const struct change *c, char *err, size_t e
 	 * update element with same", 2024; Debian 11's 5.10 lacks it): the entry
 	 * then outlives the socket's close, and its ports black-hole. Skip it.
 	 */
-	if (sock.cookie && sock.cookie != live_cookie(l, slot) &&
-	    target_install(l->fds[MAP_TARGETS], (uint32_t)slot, &sock, err, errlen)) {
-		set_flags(l, (uint32_t)slot, old_flags); /* as it was */
-		return -1;
+	if (sock.cookie && sock.cookie != live_cookie(l, slot)) {
+		if (target_install(l->fds[MAP_TARGETS], (uint32_t)slot, &sock, err, errlen)) {
+			set_flags(l, (uint32_t)slot, old_flags); /* as it was */
+			return -1;
+		}
+		l->updates.entries++;
 	}
 	key = (uint32_t)slot;
 	if (live_update(l, MAP_TARGET_ADDRS, &key, c->target)) {
@@ -461,6 +465,7 @@ static int install_set(struct live *l, const struct change *c, const struct sock
 			set_flags(l, slot, old);
 			return -1;
 		}
+		l->updates.entries += swap;
 		if (!l->addrs[slot].proto && live_update(l, MAP_TARGET_ADDRS, &slot, c[i].target))
 			ret = -errno;
 		if (!ret)

@@ -64,7 +64,7 @@ static int relist_table0(struct live *l)
 
 	if (l->fds[MAP_SCOPES] < 0)
 		return 0;
-	return bpf_map_update_elem(l->fds[MAP_SCOPES], &key, &l->scopes.fd0, BPF_ANY);
+	return live_update(l, MAP_SCOPES, &key, &l->scopes.fd0);
 }
 
 static uint32_t prefix_hash(const struct prefix *p)
@@ -271,7 +271,7 @@ static int make_table0(struct live *l, char *err, size_t errlen)
 	/* pinned first: a run cut short leaves a pin the next one finds, never a lost map */
 	unlinkat(l->pins.dir_fd, TABLE0, 0);
 	if (bpf_obj_pin(fd, pin_path(&l->pins, TABLE0, path, sizeof(path))) ||
-	    bpf_map_update_elem(l->fds[MAP_SCOPES], &key, &fd, BPF_ANY)) {
+	    live_update(l, MAP_SCOPES, &key, &fd)) {
 		snprintf(err, errlen, "cannot pin the scope table %s: %s", path, strerror(errno));
 		unlinkat(l->pins.dir_fd, TABLE0, 0);
 		close_table0(l);
@@ -412,7 +412,7 @@ static void drop_table0(struct live *l)
 {
 	uint32_t key = 0;
 
-	bpf_map_delete_elem(l->fds[MAP_SCOPES], &key);
+	live_delete(l, MAP_SCOPES, &key);
 	unlinkat(l->pins.dir_fd, TABLE0, 0);
 	close_table0(l);
 }

@@ -75,10 +75,14 @@ static int drift(const struct live *l, int slot, struct sksteer_target_status *o
 /* The prefixes with ports the port table does not mark (--check). */
 static int scoped_drift(const struct target_status *t, struct sksteer_target_status *out)
 {
-	out->scoped_lost = calloc((size_t)t->ndst + 1, sizeof(*out->scoped_lost));
+	int n = 0;
+
+	for (int d = 0; d < t->ndst; d++)
+		n += t->dst[d].nlost > 0;
+	out->scoped_lost = calloc((size_t)n + 1, sizeof(*out->scoped_lost));
 	if (!out->scoped_lost)
 		return -ENOMEM;
-	for (int d = 0; d < t->ndst; d++) {
+	for (int d = 0; n && d < t->ndst; d++) {
 		struct sksteer_scoped *s = &out->scoped_lost[out->nscoped_lost];
 
 		if (!t->dst[d].nlost)

@@ -139,7 +139,8 @@ char *ports_text(const struct portset *ports)
 
 /*
  * The target's ports for each destination prefix that binds some, and those
- * of them whose key the port table does not mark (marked: proto's marked keys).
+ * of them whose key the port table does not mark (marked: proto's marked keys;
+ * NULL when every key a prefix binds is marked, as it almost always is).
  */
 static int collect_dst(const struct live *l, const int *order, int n, const struct portset *marked,
 		       struct target_status *t)
@@ -159,11 +160,13 @@ static int collect_dst(const struct live *l, const int *order, int n, const stru
 		d->nports = portset_count(&ports);
 		d->dst = *scope_prefix(&l->scopes, order[i]);
 		d->ports = ports_text(&ports);
-		portset_andnot(&ports, marked, &lost);
-		d->nlost = portset_count(&lost);
-		d->lost = ports_text(&lost);
+		if (marked) {
+			portset_andnot(&ports, marked, &lost);
+			d->nlost = portset_count(&lost);
+			d->lost = d->nlost ? ports_text(&lost) : NULL;
+		}
 		t->ndst++;
-		if (!d->ports || !d->lost)
+		if (!d->ports || (d->nlost && !d->lost))
 			return -1;
 	}
 	return t->dst ? 0 : -1;
@@ -178,6 +181,7 @@ int status_collect(const struct live *l, struct status *st, char *err, size_t er
 	uint64_t *per_cpu;
 	int norder, *order;
 	struct portset marked[2]; /* TCP's, UDP's */
+	int gaps;
 
 	memset(st, 0, sizeof(*st));
 	st->netns = l->pins.netns_ino;
@@ -190,7 +194,9 @@ int status_collect(const struct live *l, struct status *st, char *err, size_t er
 		return -1;
 	}
 	order = scopes_in_order(l, &norder); /* the prefixes as --list shows them */
-	if (norder) {
+	/* a prefix's ports that lost their marks are looked for only when some key did */
+	gaps = norder ? live_marks_missing(l) : 0;
+	if (gaps > 0) {
 		live_marked(l, IPPROTO_TCP, &marked[0]);
 		live_marked(l, IPPROTO_UDP, &marked[1]);
 	}
@@ -224,8 +230,9 @@ int status_collect(const struct live *l, struct status *st, char *err, size_t er
 		follow_info(l, slot, &t->follow);
 		t->ports = ports_text(&ports);
 		st->ntargets++;
-		if (!order ||
-		    collect_dst(l, order, norder, &marked[t->addr.proto == IPPROTO_UDP], t)) {
+		if (!order || gaps < 0 ||
+		    collect_dst(l, order, norder,
+				gaps ? &marked[t->addr.proto == IPPROTO_UDP] : NULL, t)) {
 			snprintf(err, errlen, "out of memory");
 			free(per_cpu);
 			free(order);

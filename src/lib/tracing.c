@@ -6,6 +6,7 @@
  * plain program put back.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -58,18 +59,22 @@ static const char *target_name(const struct live *l, const struct sksteer_event 
 static int deciding_scope(const struct live *l, const struct sksteer_event *e)
 {
 	uint32_t key = port_key(e->proto, e->local_port);
-	int found = 0;
+	int max = e->family == AF_INET6 ? 128 : 32;
+	struct prefix p = { .family = e->family };
 
-	/* one pass, no sort: the longest prefix that holds the address and binds the port */
-	for (int s = 1; s < scopes_end(&l->scopes); s++) {
-		const struct prefix *p = scope_prefix(&l->scopes, s);
+	/* longest first, one hash lookup a length: at a million prefixes as at ten */
+	memcpy(p.addr, e->local_ip, (size_t)max / 8);
+	for (int len = max; len >= 0; len--) {
+		int s;
 
-		if (p->family && (!found || p->len > scope_prefix(&l->scopes, found)->len) &&
-		    prefix_holds(p, e->family, (const uint8_t *)e->local_ip) &&
-		    scope_key_route(&l->scopes, s, key))
-			found = s;
+		if (len < max)
+			p.addr[len / 8] &= (uint8_t) ~(0x80 >> (len % 8));
+		p.len = (uint8_t)len;
+		s = scope_find(l, &p);
+		if (s > 0 && scope_key_route(&l->scopes, s, key))
+			return s;
 	}
-	return found;
+	return 0;
 }
 
 /* The prefix whose binding chose the target: NULL for an unscoped one. */

@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 #include "layout.h"
 #include "routes.h"
+#include "scope_runs.h"
 #include "scope_store.h"
 #include "scopes.h"
 #include "sockets.h"
@@ -175,6 +176,19 @@ void live_marked(const struct live *l, int proto, struct portset *out)
 	for (unsigned int port = 1; port <= 65535; port++)
 		if (route_is_mark(l, *port_byte(l, base + port)))
 			portset_add(out, port);
+}
+
+int live_marks_missing(const struct live *l)
+{
+	uint8_t *bound = bound_keys(&l->scopes);
+	int missing = 0;
+
+	if (!bound)
+		return -1;
+	for (uint32_t key = 0; key < SKSTEER_PORT_KEYS && !missing; key++)
+		missing = bound[key] && !route_is_mark(l, *port_byte(l, key));
+	free(bound);
+	return missing;
 }
 
 void live_ports(const struct live *l, int slot, struct portset *out)

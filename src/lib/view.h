@@ -54,6 +54,9 @@ bool live_scope_has(const struct live *l, int slot, int scope);
 /* proto's ports whose port table byte is a mark: lookups there search the prefixes' bindings */
 void live_marked(const struct live *l, int proto, struct portset *out);
 
+/* Whether some key a prefix binds is not marked (its lookups miss the prefixes); -1: no memory */
+int live_marks_missing(const struct live *l);
+
 /* The flags the program passes to bpf_sk_assign() for target slot. */
 uint32_t live_flags(const struct live *l, int slot);
 
