@@ -146,8 +146,9 @@ after_kill() {
 	[ "$(saved)" = "$(cat "$WORK/$name.conf")" ] ||
 		FAILS+=("kill $kills (kind $kind): --save after $name.conf: $(saved | tr '\n' '|')")
 	out=$("$SKSTEER" --check 2>&1) || FAILS+=("kill $kills (kind $kind): --check: $out")
-	[ "$(samples)" = "${SAMPLES[$name]}" ] ||
-		FAILS+=("kill $kills (kind $kind): after $name.conf, steering: $(samples)")
+	out=$(samples)
+	[ "$out" = "${SAMPLES[$name]}" ] ||
+		FAILS+=("kill $kills (kind $kind): after $name.conf, steering: $out, then: $(samples)")
 }
 
 # the client on port 80: A must answer (hammer_start --expect=ANSWER: another one allowed too)
