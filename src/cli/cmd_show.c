@@ -47,7 +47,7 @@ static void follow_text(const struct sksteer_follow_status *fo, FILE *f)
 /* A target's prefixes: each one's line, or past LIST_PREFIXES their counts and how to see them. */
 static void prefixes_text(const struct sksteer_target_status *t, const struct list_view *v, FILE *f)
 {
-	unsigned int bindings = 0, ports = 0;
+	unsigned long long bindings = 0, ports = 0; /* a million prefixes on every port: 6.5e10 */
 
 	if (list_view_each_prefix(v, t)) {
 		for (int d = 0; d < t->nscoped; d++)
@@ -61,7 +61,7 @@ static void prefixes_text(const struct sksteer_target_status *t, const struct li
 		ports += t->scoped[d].nports;
 	}
 	fprintf(f,
-		"  dst      %d prefixes: %u bindings, %u ports counted per prefix (sksteer --list "
+		"  dst      %d prefixes: %llu bindings, %llu ports counted per prefix (sksteer --list "
 		"-s %s shows them)\n",
 		t->nscoped, bindings, ports, t->target);
 }
@@ -243,11 +243,11 @@ static int report_scoped(const char *target, const struct sksteer_scoped *s)
 /* A target whose socket is gone: what it leaves unsteered. */
 static void report_gone(const struct sksteer_target_status *t)
 {
-	unsigned int n = t->nports;
+	unsigned long long n = t->nports; /* ports counted per prefix: past 2^32 at scale */
 
 	for (int d = 0; d < t->nscoped; d++)
 		n += t->scoped[d].nports;
-	fprintf(stderr, "sksteer: target %s: its socket is gone, so its %u port%s", t->target, n,
+	fprintf(stderr, "sksteer: target %s: its socket is gone, so its %llu port%s", t->target, n,
 		n == 1 ? "" : "s");
 	if (t->nscoped)
 		fprintf(stderr, " (%u for every address, the rest for %d prefix%s)", t->nports,
