@@ -480,42 +480,75 @@ static int install_set(struct live *l, const struct change *c, const struct sock
 	return 0;
 }
 
+static int cmp_line_prefix(const void *a, const void *b, void *lines)
+{
+	const struct change *c = lines;
+
+	return prefix_cmp(c[*(const int *)a].dst, c[*(const int *)b].dst);
+}
+
+/* The lines of c with a prefix, sorted by it (a prefix's lines side by side): *m, malloc'd. */
+static int *lines_by_prefix(const struct change *c, int n, int *m)
+{
+	int *idx = malloc(((size_t)n + 1) * sizeof(*idx));
+
+	*m = 0;
+	for (int i = 0; idx && i < n; i++)
+		if (c[i].dst && c[i].dst->family)
+			idx[(*m)++] = i;
+	if (idx)
+		qsort_r(idx, (size_t)*m, sizeof(*idx), cmp_line_prefix, (void *)c);
+	return idx;
+}
+
+/* The end of the run of idx's lines from `from` with one prefix; *kept: one keeps ports there. */
+static int prefix_lines(const struct change *c, const int *idx, int m, int from, bool *kept)
+{
+	int end = from;
+
+	*kept = false;
+	for (; end < m && prefix_equal(c[idx[end]].dst, c[idx[from]].dst); end++)
+		*kept |= !portset_empty(c[idx[end]].ports);
+	return end;
+}
+
 /*
  * A configuration that swaps prefixes while all SCOPED_PREFIXES of a family
  * are taken: the ports of prefixes that no line keeps let go first, so that
  * their scopes are free for the new ones (those destinations fall back to a
- * less specific binding a moment early). Only when room is short.
+ * less specific binding a moment early). Only when room is short; sorted, not
+ * line against line, so a million lines cost n log n.
  */
 static void free_prefixes(struct live *l, const struct change *c, const int *slots, int n)
 {
 	static const struct portset empty;
-	int need[2] = {};
+	int need[2] = {}, m, end, *idx;
 	char ignored[8];
+	bool kept;
 
 	/* room for a new prefix a line, and more: the usual case, without counting */
 	if (n <= scopes_room(l, AF_INET) && n <= scopes_room(l, AF_INET6))
 		return;
-	for (int i = 0; i < n; i++) {
-		bool first = c[i].dst && c[i].dst->family && scope_find(l, c[i].dst) < 0 &&
-			     !portset_empty(c[i].ports);
-
-		for (int j = 0; first && j < i; j++)
-			first = !(c[j].dst && prefix_equal(c[j].dst, c[i].dst));
-		if (first)
-			need[c[i].dst->family == AF_INET6]++;
+	idx = lines_by_prefix(c, n, &m);
+	if (!idx)
+		return; /* scope_get() runs out of room, and says so */
+	for (int g = 0; g < m; g = end) {
+		end = prefix_lines(c, idx, m, g, &kept);
+		if (kept && scope_find(l, c[idx[g]].dst) < 0)
+			need[c[idx[g]].dst->family == AF_INET6]++;
 	}
-	if (need[0] <= scopes_room(l, AF_INET) && need[1] <= scopes_room(l, AF_INET6))
+	if (need[0] <= scopes_room(l, AF_INET) && need[1] <= scopes_room(l, AF_INET6)) {
+		free(idx);
 		return;
-	for (int i = 0; i < n; i++) {
-		int scope = scope_find(l, c[i].dst);
-		bool kept = false;
-
-		for (int j = 0; scope > 0 && !kept && j < n; j++)
-			kept = c[j].dst && prefix_equal(c[j].dst, c[i].dst) &&
-			       !portset_empty(c[j].ports);
-		if (scope > 0 && !kept)
-			set_ports(l, slots[i], scope, &empty);
 	}
+	for (int g = 0; g < m; g = end) {
+		int scope = scope_find(l, c[idx[g]].dst);
+
+		end = prefix_lines(c, idx, m, g, &kept);
+		for (int i = g; scope > 0 && !kept && i < end; i++)
+			set_ports(l, slots[idx[i]], scope, &empty);
+	}
+	free(idx);
 	scopes_gc(l, ignored,
 		  sizeof(ignored)); /* the end of the change writes them if this fails */
 }
