@@ -72,27 +72,32 @@ static int drift(const struct live *l, int slot, struct sksteer_target_status *o
 	return out->lost_ports && out->extra_ports ? 0 : -ENOMEM;
 }
 
-/* The prefixes with ports the port table does not mark (--check). */
-static int scoped_drift(const struct target_status *t, struct sksteer_target_status *out)
+/* A prefix's line of the status: its ports, or (lost) those the port table does not mark. */
+static int scoped(const struct dst_ports *d, bool lost, struct sksteer_scoped *out)
 {
-	int n = 0;
+	const char *ports = lost ? d->lost : d->ports;
+
+	format_prefix(&d->dst, out->dst, sizeof(out->dst));
+	out->nports = lost ? d->nlost : d->nports;
+	out->ports = strdup(ports ? ports : "");
+	return out->ports ? 0 : -ENOMEM;
+}
+
+/* The target's prefixes (lost: those with ports the port table does not mark, --check). */
+static int scoped_all(const struct target_status *t, bool lost, struct sksteer_scoped **out, int *n)
+{
+	int want = 0;
 
 	for (int d = 0; d < t->ndst; d++)
-		n += t->dst[d].nlost > 0;
-	out->scoped_lost = calloc((size_t)n + 1, sizeof(*out->scoped_lost));
-	if (!out->scoped_lost)
+		want += !lost || t->dst[d].nlost;
+	*out = calloc((size_t)want + 1, sizeof(**out));
+	if (!*out)
 		return -ENOMEM;
-	for (int d = 0; n && d < t->ndst; d++) {
-		struct sksteer_scoped *s = &out->scoped_lost[out->nscoped_lost];
-
-		if (!t->dst[d].nlost)
+	for (int d = 0; d < t->ndst; d++) {
+		if (lost && !t->dst[d].nlost)
 			continue;
-		format_prefix(&t->dst[d].dst, s->dst, sizeof(s->dst));
-		s->nports = t->dst[d].nlost;
-		s->ports = strdup(t->dst[d].lost ? t->dst[d].lost : "");
-		out->nscoped_lost++;
-		if (!s->ports)
-			return -ENOMEM;
+		if (scoped(&t->dst[d], lost, &(*out)[(*n)++]))
+			return -ENOMEM; /* counted: freed with the rest */
 	}
 	return 0;
 }
@@ -115,18 +120,11 @@ static int target(const struct live *l, const struct target_status *t,
 	memcpy(out->owner_comm, t->owner.comm, sizeof(out->owner_comm));
 	counters(&t->stats, &t->ext, true, &out->counters);
 	follow(&t->follow, &out->follow);
-	out->scoped = calloc((size_t)t->ndst + 1, sizeof(*out->scoped));
-	if (!out->ports || !out->scoped)
+	if (!out->ports)
 		return -ENOMEM;
-	for (int d = 0; d < t->ndst; d++) {
-		format_prefix(&t->dst[d].dst, out->scoped[d].dst, sizeof(out->scoped[d].dst));
-		out->scoped[d].nports = t->dst[d].nports;
-		out->scoped[d].ports = strdup(t->dst[d].ports ? t->dst[d].ports : "");
-		out->nscoped++;
-		if (!out->scoped[d].ports)
-			return -ENOMEM;
-	}
-	return scoped_drift(t, out) ?: drift(l, t->slot, out);
+	return scoped_all(t, false, &out->scoped, &out->nscoped)		  ?:
+		       scoped_all(t, true, &out->scoped_lost, &out->nscoped_lost) ?:
+		       drift(l, t->slot, out);
 }
 
 static int namespace(const struct status *raw, struct sksteer_status *st)
