@@ -246,6 +246,18 @@ static __attribute__((noreturn)) void serve_fd(int fd)
 	}
 }
 
+/* Whether the kernel gave the socket the address it connected to. */
+static bool self_connected(int fd, const struct sockaddr_storage *peer, socklen_t len)
+{
+	struct sockaddr_storage own;
+	socklen_t own_len = sizeof(own);
+
+	return !from_port && !getsockname(fd, (struct sockaddr *)&own, &own_len) &&
+	       own_len == len && !memcmp(&own, peer, len);
+}
+
+static unsigned int self_dials;
+
 /* One exchange: 0 with the answer in buf, 1 refused, 2 no answer within wait_ms. */
 static int exchange(const struct sksteer_target *t, char *buf, size_t len, int wait_ms)
 {
@@ -274,6 +286,14 @@ static int exchange(const struct sksteer_target *t, char *buf, size_t len, int w
 	} else if (connect(p.fd, (struct sockaddr *)&ss, sslen)) {
 		ret = errno == ECONNREFUSED ? 1 : 2;
 		goto out;
+	} else if (self_connected(p.fd, &ss, sslen) && ++self_dials < 16) {
+		/*
+		 * A dialled port in the ephemeral range can be the one the kernel picks
+		 * for us: TCP's simultaneous open then connects the socket to itself,
+		 * and no server ever answers. Dial again from another port.
+		 */
+		close(p.fd);
+		return exchange(t, buf, len, wait_ms);
 	}
 	if (udp && !unconnected && send(p.fd, "?", 1, 0) < 0) {
 		ret = 1;
