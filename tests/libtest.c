@@ -181,6 +181,54 @@ static void test_status(struct sksteer_ns *ns)
 	sksteer_status__free(st);
 }
 
+/* The namespaces with pins, and one opened by its pins' inode: read-only, brief, from outside */
+static void test_pinned(void)
+{
+	struct sksteer_ns_opts ro = { .sz = sizeof(ro), .read_only = true, .lock_wait_s = -1 };
+	struct sksteer_ns_opts rw = { .sz = sizeof(rw), .lock_wait_s = -1 };
+	struct sksteer_ns *ns = NULL;
+	struct sksteer_status *st;
+	uint64_t *inodes = NULL;
+	int n = sksteer_pinned_netns(&inodes), found = 0, ascending = 1;
+
+	ok(n >= 1, "sksteer_pinned_netns() lists the namespaces with pins (%d)", n);
+	for (int i = 0; i < n; i++) {
+		found += inodes[i] == own_ino;
+		ascending &= !i || inodes[i - 1] < inodes[i];
+	}
+	ok(found == 1 && ascending, "this one among them, once; ascending");
+	free(inodes);
+	is_int(sksteer_ns__open_pinned(own_ino, &rw, &ns), -EINVAL,
+	       "a namespace opened by inode is read-only: a handle to change it is refused");
+	ok(!ns && strstr(sksteer_errmsg(), "read-only"), "(no handle, and why: %s)",
+	   sksteer_errmsg());
+	if (!ok(!sksteer_ns__open_pinned(own_ino, &ro, &ns), "opened read-only by inode"))
+		return diag("%s", sksteer_errmsg());
+	ok(sksteer_ns__steering(ns) && sksteer_ns__inode(ns) == own_ino, "steering, this inode");
+	if (ok(!sksteer_ns__status(ns, &st), "its status")) {
+		const struct sksteer_target_status *a = target_of(st, A);
+
+		ok(a && a->up && a->nports > 0, "A is up, with its ports");
+		is_int(a ? a->owner_pid : -1, 0,
+		       "and no owner: the namespace's sockets are not seen from outside");
+		sksteer_status__free(st);
+	}
+	sksteer_ns__close(ns);
+	ro.brief = true;
+	if (sksteer_ns__open(NULL, &ro, &ns))
+		ns = NULL;
+	if (ok(ns && !sksteer_ns__status(ns, &st), "a brief status, by path")) {
+		const struct sksteer_target_status *a = target_of(st, A);
+
+		is_int(a ? a->owner_pid : -1, 0, "has no owner either: it asked for none");
+		ok(a && a->up && sksteer_status__ns(st)->nothers == 0 &&
+			   !sksteer_status__ns(st)->others_unknown,
+		   "the rest as ever; no other program listed");
+		sksteer_status__free(st);
+	}
+	sksteer_ns__close(ns);
+}
+
 /* 3: errors are values: -errno, and one line naming the problem and no command-line option */
 static void test_errors(struct sksteer_ns **nsp)
 {
@@ -484,6 +532,8 @@ int main(int argc, char **argv)
 	section("refused changes");
 	test_refused(ns);
 	sksteer_ns__close(ns); /* the tracer opens its own, with a stop flag */
+	section("namespaces with pins, one opened by inode");
+	test_pinned();
 	section("trace, ended by the callback");
 	test_trace(la, false);
 	section("trace, ended by the stop flag");

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* --list's text, --check's lines and --save's file, from the library's status and configuration. */
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,8 +183,7 @@ int cmd_list(struct sksteer_ns *ns, const struct args *a, char *err, size_t errl
 		return list_none(a, false);
 	if (!sksteer_ns__steering(ns)) {
 		if (a->json) {
-			printf("{\"netns\":%llu,\"steering\":false,\"targets\":[]}\n",
-			       (unsigned long long)sksteer_ns__inode(ns));
+			show_json_idle(sksteer_ns__inode(ns), a->netns_label, NULL, stdout);
 		} else {
 			fputs("not steering in ", stdout);
 			esc_fputs(ESC_TEXT, netns_name(a), stdout); /* --netns PATH */
@@ -204,7 +204,7 @@ int cmd_list(struct sksteer_ns *ns, const struct args *a, char *err, size_t errl
 		return list_none(a, known);
 	}
 	if (a->json) {
-		show_json(st, &v, stdout);
+		show_json(st, &v, a->netns_label, stdout);
 	} else {
 		for (int i = 0; i < sksteer_status__targets(st); i++)
 			if (list_view_target(&v, sksteer_status__target(st, i)))
@@ -216,44 +216,72 @@ int cmd_list(struct sksteer_ns *ns, const struct args *a, char *err, size_t errl
 	return 0;
 }
 
+/* "sksteer: " and, with --all-netns, "netns NAME: ", as --check's lines start */
+static void check_line(const struct args *a)
+{
+	fflush(stdout);
+	fputs("sksteer: ", stderr);
+	if (a->netns_label) {
+		fputs("netns ", stderr);
+		esc_fputs(ESC_TEXT, a->netns_label, stderr);
+		fputs(": ", stderr);
+	}
+}
+
+/* The command a fix runs: "sksteer", with --netns PATH where that is the namespace at hand */
+static const char *fix_cmd(const struct args *a)
+{
+	static char cmd[ESC_SIZE(PATH_MAX) + 32];
+	char path[ESC_SIZE(PATH_MAX)];
+
+	if (!a->netns_arg)
+		return "sksteer";
+	snprintf(cmd, sizeof(cmd), "sksteer --netns %s",
+		 esc(ESC_TEXT, a->netns_arg, path, sizeof(path)));
+	return cmd;
+}
+
 /* "sksteer: target T: ports 80,443 are not steered to it ...": 1, or 0 for no ports */
-static int report_ports(const char *target, const char *list, unsigned int n, const char *what)
+static int report_ports(const struct args *a, const char *target, const char *list, unsigned int n,
+			const char *what)
 {
 	if (!n)
 		return 0;
-	fflush(stdout);
-	fprintf(stderr, "sksteer: target %s: port%s %s %s %s: run 'sksteer -p PORTS -s %s' again\n",
-		target, n > 1 ? "s" : "", list ? list : "?", n > 1 ? "are" : "is", what, target);
+	check_line(a);
+	fprintf(stderr, "target %s: port%s %s %s %s: run '%s -p PORTS -s %s' again\n", target,
+		n > 1 ? "s" : "", list ? list : "?", n > 1 ? "are" : "is", what, fix_cmd(a),
+		target);
 	return 1;
 }
 
 /* A prefix's ports whose lookups miss it (the port table does not mark them): 1 */
-static int report_scoped(const char *target, const struct sksteer_scoped *s)
+static int report_scoped(const struct args *a, const char *target, const struct sksteer_scoped *s)
 {
-	fflush(stdout);
+	check_line(a);
 	fprintf(stderr,
-		"sksteer: target %s: port%s %s for --dst %s %s not steered to it (not marked in the "
-		"port table, so lookups miss the prefix): run 'sksteer -p PORTS -s %s --dst %s' "
+		"target %s: port%s %s for --dst %s %s not steered to it (not marked in the "
+		"port table, so lookups miss the prefix): run '%s -p PORTS -s %s --dst %s' "
 		"again\n",
 		target, s->nports > 1 ? "s" : "", s->ports, s->dst, s->nports > 1 ? "are" : "is",
-		target, s->dst);
+		fix_cmd(a), target, s->dst);
 	return 1;
 }
 
 /* A target whose socket is gone: what it leaves unsteered. */
-static void report_gone(const struct sksteer_target_status *t)
+static void report_gone(const struct args *a, const struct sksteer_target_status *t)
 {
 	unsigned long long n = t->nports; /* ports counted per prefix: past 2^32 at scale */
 
 	for (int d = 0; d < t->nscoped; d++)
 		n += t->scoped[d].nports;
-	fprintf(stderr, "sksteer: target %s: its socket is gone, so its %llu port%s", t->target, n,
+	check_line(a);
+	fprintf(stderr, "target %s: its socket is gone, so its %llu port%s", t->target, n,
 		n == 1 ? "" : "s");
 	if (t->nscoped)
 		fprintf(stderr, " (%u for every address, the rest for %d prefix%s)", t->nports,
 			t->nscoped, t->nscoped == 1 ? "" : "es");
-	fprintf(stderr, " %s not steered: start its server, then run 'sksteer -s %s'\n",
-		n == 1 ? "is" : "are", t->target);
+	fprintf(stderr, " %s not steered: start its server, then run '%s -s %s'\n",
+		n == 1 ? "is" : "are", fix_cmd(a), t->target);
 }
 
 /* --check: quiet and 0 when healthy; one line per problem on stderr and 1 otherwise. */
@@ -282,14 +310,14 @@ int cmd_check(struct sksteer_ns *ns, const struct args *a, char *err, size_t err
 
 		/* a following target's sibling at its address serves meanwhile: healthy */
 		if (!t->up && !t->follow.standby_serves) {
-			report_gone(t);
+			report_gone(a, t);
 			problems++;
 		}
 		for (int d = 0; d < t->nscoped_lost; d++)
-			problems += report_scoped(t->target, &t->scoped_lost[d]);
-		problems += report_ports(t->target, t->lost_ports, t->nlost,
+			problems += report_scoped(a, t->target, &t->scoped_lost[d]);
+		problems += report_ports(a, t->target, t->lost_ports, t->nlost,
 					 "not steered to it (lost from the port table)");
-		problems += report_ports(t->target, t->extra_ports, t->nextra,
+		problems += report_ports(a, t->target, t->extra_ports, t->nextra,
 					 "steered to it without being in its configuration (a run "
 					 "was cut short?)");
 	}

@@ -34,6 +34,8 @@ int cmd_steer(struct sksteer_ns *ns, const struct args *a, char *err, size_t err
 int cmd_dry_run(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen);
 int cmd_detach(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen);
 int cmd_config(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen);
+/* src/cli/all_netns.c: --list, --metrics and --check with --all-netns; 0, 1 said, or -1 */
+int cmd_all_netns(const struct args *a, char *err, size_t errlen);
 /* src/cli/trace.c */
 int cmd_trace(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen);
 

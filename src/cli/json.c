@@ -103,14 +103,39 @@ static void json_program(const struct sksteer_ns_status *ns, FILE *f)
 	fprintf(f, "],");
 }
 
-void show_json(const struct sksteer_status *st, const struct list_view *v, FILE *f)
+/* The namespace's inode, and with --all-netns its name */
+static void json_netns(uint64_t ino, const char *name, FILE *f)
+{
+	fprintf(f, "{\"netns\":%llu,", (unsigned long long)ino);
+	if (name) {
+		fprintf(f, "\"netns_name\":");
+		json_str(f, name);
+		fputc(',', f);
+	}
+}
+
+void show_json_idle(uint64_t ino, const char *name, const char *stale_pins, FILE *f)
+{
+	json_netns(ino, name, f);
+	fprintf(f, "\"steering\":false,");
+	if (stale_pins) {
+		fprintf(f, "\"stale\":true,\"pin_dir\":");
+		json_str(f, stale_pins);
+		fputc(',', f);
+	}
+	fprintf(f, "\"targets\":[]}\n");
+}
+
+void show_json(const struct sksteer_status *st, const struct list_view *v, const char *name,
+	       FILE *f)
 {
 	bool first = true;
 
 	const struct sksteer_ns_status *ns = sksteer_status__ns(st);
 	const struct sksteer_counters *n = &ns->totals;
 
-	fprintf(f, "{\"netns\":%llu,\"steering\":true,\"pin_dir\":", (unsigned long long)ns->netns);
+	json_netns(ns->netns, name, f);
+	fprintf(f, "\"steering\":true,\"pin_dir\":");
 	json_str(f, ns->pin_dir);
 	fputc(',', f);
 	json_program(ns, f);

@@ -154,6 +154,10 @@ int main(int argc, char **argv)
 	 * to show it can. The configuration is read first: before anything opens a
 	 * file that could take the place of a closed standard input.
 	 */
+	if (cmd && a.all_netns) {
+		ret = privileges_check(&a, cmd) ? 1 : cmd_all_netns(&a, err, sizeof(err));
+		return ret >= 0 ? ret : cli_fail("%s", err);
+	}
 	if (!cmd || privileges_check(&a, cmd) || cmd_read_config(&a) || cmd_handover(&a) ||
 	    enough_files() || open_ns(&a, cmd, &ns) ||
 	    ((cmd->flags & CMD_LOADS) && privileges_kernel(sksteer_ns__steering(ns)))) {

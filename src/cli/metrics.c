@@ -48,29 +48,10 @@ static void verdict_samples(FILE *f, const char *metric, unsigned long long ns, 
 	}
 }
 
-static void lookups(const struct sksteer_status *st, unsigned long long ns, FILE *f)
+static void assign_errors(const struct sksteer_status *st, unsigned long long ns, FILE *f)
 {
-	const struct sksteer_ns_status *n = sksteer_status__ns(st);
 	char name[LABEL_STRLEN];
 
-	head(f, "lookups_total", "counter",
-	     "Lookups the sk_lookup program handled, by target and verdict.");
-	fprintf(f, "sksteer_lookups_total{netns=\"%llu\",target=\"\",verdict=\"passed\"} %llu\n",
-		ns, (unsigned long long)n->totals.passed);
-	for (int i = 0; i < sksteer_status__targets(st); i++) {
-		const struct sksteer_target_status *t = sksteer_status__target(st, i);
-
-		verdict_samples(f, "lookups_total", ns, label(t->target, name, sizeof(name)),
-				&t->counters);
-	}
-	head(f, "namespace_lookups_total", "counter",
-	     "Lookups in the namespace by verdict, removed targets' included: never decreases "
-	     "while the namespace is steered.");
-	fprintf(f, "sksteer_namespace_lookups_total{netns=\"%llu\",verdict=\"passed\"} %llu\n", ns,
-		(unsigned long long)n->totals.passed);
-	verdict_samples(f, "namespace_lookups_total", ns, NULL, &n->totals);
-	head(f, "assign_errors_total", "counter",
-	     "Lookups for a target's port whose socket assignment failed, by cause.");
 	for (int i = 0; i < sksteer_status__targets(st); i++) {
 		const struct sksteer_target_status *t = sksteer_status__target(st, i);
 		const struct {
@@ -89,114 +70,186 @@ static void lookups(const struct sksteer_status *st, unsigned long long ns, FILE
 	}
 }
 
-static void follow(const struct sksteer_status *st, unsigned long long ns, FILE *f)
+static void lookups(const struct scrape *sc, size_t nsc, FILE *f)
+{
+	char name[LABEL_STRLEN];
+
+	head(f, "lookups_total", "counter",
+	     "Lookups the sk_lookup program handled, by target and verdict.");
+	for (size_t k = 0; k < nsc; k++) {
+		const struct sksteer_status *st = sc[k].st;
+		unsigned long long ns = sc[k].ino;
+
+		fprintf(f,
+			"sksteer_lookups_total{netns=\"%llu\",target=\"\",verdict=\"passed\"} %llu\n",
+			ns, (unsigned long long)sksteer_status__ns(st)->totals.passed);
+		for (int i = 0; i < sksteer_status__targets(st); i++) {
+			const struct sksteer_target_status *t = sksteer_status__target(st, i);
+
+			verdict_samples(f, "lookups_total", ns,
+					label(t->target, name, sizeof(name)), &t->counters);
+		}
+	}
+	head(f, "namespace_lookups_total", "counter",
+	     "Lookups in the namespace by verdict, removed targets' included: never decreases "
+	     "while the namespace is steered.");
+	for (size_t k = 0; k < nsc; k++) {
+		const struct sksteer_ns_status *n = sksteer_status__ns(sc[k].st);
+
+		fprintf(f,
+			"sksteer_namespace_lookups_total{netns=\"%llu\",verdict=\"passed\"} %llu\n",
+			sc[k].ino, (unsigned long long)n->totals.passed);
+		verdict_samples(f, "namespace_lookups_total", sc[k].ino, NULL, &n->totals);
+	}
+	head(f, "assign_errors_total", "counter",
+	     "Lookups for a target's port whose socket assignment failed, by cause.");
+	for (size_t k = 0; k < nsc; k++)
+		assign_errors(sc[k].st, sc[k].ino, f);
+}
+
+static void follow(const struct scrape *sc, size_t nsc, FILE *f)
 {
 	char name[LABEL_STRLEN];
 
 	fprintf(f, "# HELP sksteer_follow_takeovers_total New sockets at a following target's "
 		   "address that took over its ports.\n"
 		   "# TYPE sksteer_follow_takeovers_total counter\n");
-	for (int i = 0; i < sksteer_status__targets(st); i++) {
-		const struct sksteer_target_status *t = sksteer_status__target(st, i);
+	for (size_t k = 0; k < nsc; k++)
+		for (int i = 0; i < sksteer_status__targets(sc[k].st); i++) {
+			const struct sksteer_target_status *t = sksteer_status__target(sc[k].st, i);
 
-		if (t->follow.on)
-			fprintf(f,
-				"sksteer_follow_takeovers_total{netns=\"%llu\",target=\"%s\"} %llu\n",
-				ns, label(t->target, name, sizeof(name)),
-				(unsigned long long)t->follow.takeovers);
-	}
+			if (t->follow.on)
+				fprintf(f,
+					"sksteer_follow_takeovers_total{netns=\"%llu\",target=\"%s\"} "
+					"%llu\n",
+					sc[k].ino, label(t->target, name, sizeof(name)),
+					(unsigned long long)t->follow.takeovers);
+		}
 	fprintf(f, "# HELP sksteer_follow_refused_total Sockets at a following target's address "
 		   "that were refused the takeover, by cause (uid, cgroup).\n"
 		   "# TYPE sksteer_follow_refused_total counter\n");
-	for (int i = 0; i < sksteer_status__targets(st); i++) {
-		const struct sksteer_target_status *t = sksteer_status__target(st, i);
+	for (size_t k = 0; k < nsc; k++)
+		for (int i = 0; i < sksteer_status__targets(sc[k].st); i++) {
+			const struct sksteer_target_status *t = sksteer_status__target(sc[k].st, i);
+			unsigned long long ns = sc[k].ino;
 
-		if (!t->follow.on)
-			continue;
-		label(t->target, name, sizeof(name));
-		fprintf(f,
-			"sksteer_follow_refused_total{netns=\"%llu\",target=\"%s\",cause=\"uid\"} "
-			"%llu\n"
-			"sksteer_follow_refused_total{netns=\"%llu\",target=\"%s\",cause=\"cgroup\"} "
-			"%llu\n",
-			ns, name, (unsigned long long)t->follow.refused_uid, ns, name,
-			(unsigned long long)t->follow.refused_cgroup);
-	}
+			if (!t->follow.on)
+				continue;
+			label(t->target, name, sizeof(name));
+			fprintf(f,
+				"sksteer_follow_refused_total{netns=\"%llu\",target=\"%s\",cause="
+				"\"uid\"} %llu\n"
+				"sksteer_follow_refused_total{netns=\"%llu\",target=\"%s\",cause="
+				"\"cgroup\"} %llu\n",
+				ns, name, (unsigned long long)t->follow.refused_uid, ns, name,
+				(unsigned long long)t->follow.refused_cgroup);
+		}
 }
 
-static void targets(const struct sksteer_status *st, unsigned long long ns, FILE *f)
+/* A target's ports for destinations in a prefix only, summed over its prefixes */
+static unsigned long long dst_ports(const struct sksteer_target_status *t)
+{
+	unsigned long long ports = 0;
+
+	for (int d = 0; d < t->nscoped; d++)
+		ports += t->scoped[d].nports;
+	return ports;
+}
+
+/* One gauge a target: which is 0 up, 1 ports, 2 prefixes, 3 ports for prefixes */
+static void target_gauge(const struct scrape *sc, size_t nsc, const char *metric, int which,
+			 FILE *f)
 {
 	char name[LABEL_STRLEN];
-	int n = sksteer_status__targets(st);
 
+	for (size_t k = 0; k < nsc; k++)
+		for (int i = 0; i < sksteer_status__targets(sc[k].st); i++) {
+			const struct sksteer_target_status *t = sksteer_status__target(sc[k].st, i);
+			unsigned long long v = which == 0 ? (unsigned long long)t->up :
+					       which == 1 ? t->nports :
+					       which == 2 ? (unsigned long long)t->nscoped :
+							    dst_ports(t);
+
+			fprintf(f, "sksteer_%s{netns=\"%llu\",target=\"%s\"} %llu\n", metric,
+				sc[k].ino, label(t->target, name, sizeof(name)), v);
+		}
+}
+
+static void targets(const struct scrape *sc, size_t nsc, FILE *f)
+{
 	head(f, "target_up", "gauge", "1 while the target's socket exists, 0 once it is gone.");
-	for (int i = 0; i < n; i++)
-		fprintf(f, "sksteer_target_up{netns=\"%llu\",target=\"%s\"} %d\n", ns,
-			label(sksteer_status__target(st, i)->target, name, sizeof(name)),
-			sksteer_status__target(st, i)->up);
+	target_gauge(sc, nsc, "target_up", 0, f);
 	head(f, "target_ports", "gauge", "Ports the target owns.");
-	for (int i = 0; i < n; i++)
-		fprintf(f, "sksteer_target_ports{netns=\"%llu\",target=\"%s\"} %u\n", ns,
-			label(sksteer_status__target(st, i)->target, name, sizeof(name)),
-			sksteer_status__target(st, i)->nports);
+	target_gauge(sc, nsc, "target_ports", 1, f);
 	/* per target, never per prefix: a namespace may have a million bindings */
 	head(f, "target_dst_prefixes", "gauge",
 	     "Destination prefixes (--dst) the target owns ports for.");
-	for (int i = 0; i < n; i++)
-		fprintf(f, "sksteer_target_dst_prefixes{netns=\"%llu\",target=\"%s\"} %d\n", ns,
-			label(sksteer_status__target(st, i)->target, name, sizeof(name)),
-			sksteer_status__target(st, i)->nscoped);
+	target_gauge(sc, nsc, "target_dst_prefixes", 2, f);
 	head(f, "target_dst_ports", "gauge",
 	     "Ports the target owns for destinations in a prefix only (--dst), summed over its "
 	     "prefixes.");
-	for (int i = 0; i < n; i++) {
-		const struct sksteer_target_status *t = sksteer_status__target(st, i);
-		unsigned long long ports = 0;
+	target_gauge(sc, nsc, "target_dst_ports", 3, f);
+}
 
-		for (int d = 0; d < t->nscoped; d++)
-			ports += t->scoped[d].nports;
-		fprintf(f, "sksteer_target_dst_ports{netns=\"%llu\",target=\"%s\"} %llu\n", ns,
-			label(t->target, name, sizeof(name)), ports);
+static void udp_clients(const struct scrape *sc, size_t nsc, FILE *f)
+{
+	bool any = false;
+
+	for (size_t k = 0; k < nsc; k++)
+		any |= sksteer_status__ns(sc[k].st)->udp_watching;
+	if (!any)
+		return;
+	head(f, "udp_replies_awaited", "gauge",
+	     "Entries in the UDP client watcher's table: client sockets' ports and the peers they "
+	     "await replies from.");
+	for (size_t k = 0; k < nsc; k++)
+		if (sksteer_status__ns(sc[k].st)->udp_watching)
+			fprintf(f, "sksteer_udp_replies_awaited{netns=\"%llu\"} %u\n", sc[k].ino,
+				sksteer_status__ns(sc[k].st)->udp_awaited);
+	head(f, "udp_sends_unrecorded_total", "counter",
+	     "UDP client sends whose replies go to the target, for want of room: the table full, "
+	     "or the user's budget spent.");
+	for (size_t k = 0; k < nsc; k++) {
+		const struct sksteer_ns_status *n = sksteer_status__ns(sc[k].st);
+
+		if (n->udp_watching)
+			fprintf(f,
+				"sksteer_udp_sends_unrecorded_total{netns=\"%llu\",cause=\"table_"
+				"full\"} %llu\n"
+				"sksteer_udp_sends_unrecorded_total{netns=\"%llu\",cause=\"user_"
+				"budget\"} %llu\n",
+				sc[k].ino, (unsigned long long)n->udp_unrecorded_full, sc[k].ino,
+				(unsigned long long)n->udp_unrecorded_over_budget);
 	}
 }
 
-static void udp_clients(const struct sksteer_ns_status *n, unsigned long long ns, FILE *f)
+void metrics_print(const struct scrape *sc, size_t nsc, FILE *f)
 {
-	if (!n->udp_watching)
-		return;
-	fprintf(f,
-		"# HELP sksteer_udp_replies_awaited Entries in the UDP client watcher's table: "
-		"client sockets' ports and the peers they await replies from.\n"
-		"# TYPE sksteer_udp_replies_awaited gauge\n"
-		"sksteer_udp_replies_awaited{netns=\"%llu\"} %u\n"
-		"# HELP sksteer_udp_sends_unrecorded_total UDP client sends whose replies go to the "
-		"target, for want of room: the table full, or the user's budget spent.\n"
-		"# TYPE sksteer_udp_sends_unrecorded_total counter\n"
-		"sksteer_udp_sends_unrecorded_total{netns=\"%llu\",cause=\"table_full\"} %llu\n"
-		"sksteer_udp_sends_unrecorded_total{netns=\"%llu\",cause=\"user_budget\"} %llu\n",
-		ns, n->udp_awaited, ns, (unsigned long long)n->udp_unrecorded_full, ns,
-		(unsigned long long)n->udp_unrecorded_over_budget);
+	lookups(sc, nsc, f);
+	follow(sc, nsc, f);
+	targets(sc, nsc, f);
+	head(f, "trace_events_lost_total", "counter",
+	     "Trace events the ring buffer could not take.");
+	for (size_t k = 0; k < nsc; k++)
+		fprintf(f, "sksteer_trace_events_lost_total{netns=\"%llu\"} %llu\n", sc[k].ino,
+			(unsigned long long)sksteer_status__ns(sc[k].st)->events_lost);
+	udp_clients(sc, nsc, f);
 }
 
 int cmd_metrics(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen)
 {
+	struct scrape sc = { .ino = (unsigned long long)sksteer_ns__inode(ns) };
 	struct sksteer_status *st;
-	unsigned long long ino = (unsigned long long)sksteer_ns__inode(ns);
 
+	(void)a;
 	if (!sksteer_ns__steering(ns)) {
-		printf("# sksteer: not steering in network namespace %llu\n", ino);
+		printf("# sksteer: not steering in network namespace %llu\n", sc.ino);
 		return 0;
 	}
 	if (show_status(ns, &st, err, errlen))
 		return -1;
-	lookups(st, ino, stdout);
-	follow(st, ino, stdout);
-	targets(st, ino, stdout);
-	head(stdout, "trace_events_lost_total", "counter",
-	     "Trace events the ring buffer could not take.");
-	printf("sksteer_trace_events_lost_total{netns=\"%llu\"} %llu\n", ino,
-	       (unsigned long long)sksteer_status__ns(st)->events_lost);
-	udp_clients(sksteer_status__ns(st), ino, stdout);
+	sc.st = st;
+	metrics_print(&sc, 1, stdout);
 	sksteer_status__free(st);
 	return 0;
 }

@@ -102,6 +102,7 @@ enum {
 	OPT_NO_FOLLOW,
 	OPT_FOLLOW_CGROUP,
 	OPT_DST,
+	OPT_ALL_NETNS,
 };
 
 static const struct argp_option opts[] = {
@@ -161,6 +162,10 @@ static const struct argp_option opts[] = {
 	{ "netns", 'n', "PATH", 0,
 	  "Work on the network namespace at PATH (/run/netns/NAME, /proc/PID/ns/net) from outside "
 	  "it",
+	  0 },
+	{ "all-netns", OPT_ALL_NETNS, NULL, 0,
+	  "With --list, --metrics or --check: every network namespace with sksteer pins, each named "
+	  "by its /run/netns name, else a process in it, else its inode",
 	  0 },
 	{ "verbose", 'v', NULL, 0,
 	  "Show libbpf's log, including the verifier's, and a change's count of kernel updates",
@@ -281,6 +286,10 @@ static void check_combinations(struct argp_state *state, struct args *a)
 		  a->list + a->metrics + a->check + a->save > 1))
 		argp_error(state,
 			   "--list, --metrics, --check and --save only look: use them alone");
+	else if (a->all_netns && (!(a->list || a->metrics || a->check) || a->save || a->netns_arg ||
+				  a->steer.target_arg || a->steer.dst_arg))
+		argp_error(state, "--all-netns goes with --list, --metrics or --check alone: not "
+				  "with --netns, -s or --dst");
 	else if (!a->detach && !a->trace && !options_read_only(a) && !a->steer.ports_arg &&
 		 !a->steer.target_arg && !a->config.file)
 		argp_error(state, "nothing to do: give -p PORTS and -s TARGET (see --help)");
@@ -324,6 +333,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_SAVE:
 		a->save = true;
+		break;
+	case OPT_ALL_NETNS:
+		a->all_netns = true;
 		break;
 	case OPT_DRY_RUN:
 		a->dry_run = true;

@@ -31,7 +31,20 @@ unsigned int list_bindings(const char *ports);
 /* The namespace's status. 0, or -1 with the library's message in err. */
 int show_status(struct sksteer_ns *ns, struct sksteer_status **st, char *err, size_t errlen);
 
-/* --list --json: one document, on f, of the targets and bindings v shows. */
-void show_json(const struct sksteer_status *st, const struct list_view *v, FILE *f);
+/*
+ * --list --json: one document, on f, of the targets and bindings v shows; name: the
+ * namespace's (--all-netns), or NULL.
+ */
+void show_json(const struct sksteer_status *st, const struct list_view *v, const char *name,
+	       FILE *f);
+/* ... of a namespace that steers nothing; stale_pins: where its pins are left, or NULL. */
+void show_json_idle(uint64_t ino, const char *name, const char *stale_pins, FILE *f);
+
+/* --metrics (metrics.c): the samples of these namespaces, each family's together. */
+struct scrape {
+	const struct sksteer_status *st;
+	unsigned long long ino;
+};
+void metrics_print(const struct scrape *sc, size_t nsc, FILE *f);
 
 #endif /* __SKSTEER_SHOW_H */

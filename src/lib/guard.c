@@ -172,7 +172,7 @@ int guard_hijack(const struct live *l, const struct change *c, int scope, uint64
 		portset_add(&hit, s->addr.port);
 		if (n++ >= NAMED_MAX)
 			continue;
-		if (socket_owner(s->inode, &o))
+		if (socket_owner(s->inode, 0, &o))
 			o.pid = 0;
 		used += (size_t)snprintf(
 			named + used, used < sizeof(named) ? sizeof(named) - used : 0,

@@ -5,6 +5,7 @@
  * while open; the thread's settings (stop flag, lock wait) and its namespace
  * entered around each operation, and left again.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -122,6 +123,7 @@ static int open_ns(int netns_fd, uint64_t ino, const struct sksteer_ns_opts *opt
 	ns->lock_wait_s = OPTS_GET(opts, lock_wait_s, 0);
 	ns->lock_wait_s = ns->lock_wait_s < 0 ? 0 : ns->lock_wait_s ?: PINS_LOCK_WAIT_S;
 	ns->stop = (volatile int *)OPTS_GET(opts, stop, NULL);
+	ns->brief = OPTS_GET(opts, brief, false);
 	ns_begin(ns, &call, NS_STAY, err, sizeof(err));
 	ret = pins_open(&ns->l.pins, ino, ns->read_only ? PINS_READ : PINS_CHANGE, err,
 			sizeof(err));
@@ -176,6 +178,82 @@ int sksteer_ns__open_fd(int netns_fd, const struct sksteer_ns_opts *opts, struct
 	if (fd < 0)
 		return lib_error(ns_errno(), "cannot keep the namespace's descriptor");
 	return open_ns(fd, st.st_ino, opts, ns);
+}
+
+static int cmp_ino(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/* Whether dir/name holds pins (a link or the port table): an empty one may be a first run's. */
+static bool has_pins(int base_fd, const char *name)
+{
+	struct stat st;
+	char path[NAME_MAX + 16];
+
+	return (snprintf(path, sizeof(path), "%s/link", name), !fstatat(base_fd, path, &st, 0)) ||
+	       (snprintf(path, sizeof(path), "%s/ports", name), !fstatat(base_fd, path, &st, 0));
+}
+
+int sksteer_pinned_netns(uint64_t **inodes)
+{
+	char base[PATH_MAX], err[PATH_MAX + 128];
+	size_t n = 0, cap = 0;
+	unsigned long long ino;
+	struct dirent *de;
+	uint64_t *more;
+	int ret;
+	DIR *d;
+
+	*inodes = NULL;
+	ret = pins_base(base, sizeof(base), err, sizeof(err));
+	if (ret)
+		return ret > 0 ? 0 : lib_error(ns_errno(), err);
+	d = opendir(base);
+	if (!d)
+		return errno == ENOENT ? 0 :
+					 lib_error(ns_errno(), "cannot read the pins' directory");
+	while ((de = readdir(d))) {
+		char tail;
+
+		if (strncmp(de->d_name, "netns-", 6) || de->d_name[6] < '0' ||
+		    de->d_name[6] > '9' || sscanf(de->d_name, "netns-%llu%c", &ino, &tail) != 1 ||
+		    !has_pins(dirfd(d), de->d_name))
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			more = realloc(*inodes, cap * sizeof(**inodes));
+			if (!more) {
+				closedir(d);
+				free(*inodes);
+				*inodes = NULL;
+				return lib_error(-ENOMEM, "out of memory");
+			}
+			*inodes = more;
+		}
+		(*inodes)[n++] = ino;
+	}
+	closedir(d);
+	if (n)
+		qsort(*inodes, n, sizeof(**inodes), cmp_ino);
+	return (int)n;
+}
+
+int sksteer_ns__open_pinned(uint64_t inode, const struct sksteer_ns_opts *opts,
+			    struct sksteer_ns **ns)
+{
+	int ret;
+
+	*ns = NULL;
+	if (!OPTS_GET(opts, read_only, false))
+		return lib_error(-EINVAL, "a namespace opened by its pins' inode is read-only: "
+					  "open it by path to change it");
+	ret = open_ns(-1, inode, opts, ns);
+	if (!ret) /* its sockets are not in a dump of ours */
+		(*ns)->outside = true;
+	return ret;
 }
 
 void sksteer_ns__close(struct sksteer_ns *ns)

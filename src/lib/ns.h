@@ -19,6 +19,8 @@ struct sksteer_ns {
 	int lock_wait_s; /* 0: none */
 	volatile int *stop;
 	bool swept; /* the pins of namespaces that died were removed (ns_create()) */
+	bool brief; /* status without owners and other programs (sksteer_ns_opts) */
+	bool outside; /* opened by inode (sksteer_ns__open_pinned()): its sockets are not seen */
 };
 
 /*

@@ -437,6 +437,17 @@ static void remove_stale(const char *base, const struct pins *ours)
 		closedir(d);
 }
 
+int pins_base(char *buf, size_t len, char *err, size_t errlen)
+{
+	char rootbuf[PATH_MAX];
+	const char *root = bpffs_root(false, rootbuf, sizeof(rootbuf), err, errlen);
+
+	if (!root)
+		return err[0] ? -1 : 1;
+	snprintf(buf, len, "%s/sksteer", root);
+	return 0;
+}
+
 void pins_sweep(const struct pins *p)
 {
 	char base[PATH_MAX], *slash;

@@ -85,6 +85,12 @@ extern __thread unsigned int pins_lock_wait_s; /* per thread: each handle sets i
 int pins_lock(struct pins *p, int op, char *err, size_t errlen);
 
 /*
+ * The directory of every namespace's pin directory (ROOT/sksteer) into buf: 0; 1 where no
+ * bpffs is mounted (nothing is pinned); -1 with one line in err. Mounts nothing.
+ */
+int pins_base(char *buf, size_t len, char *err, size_t errlen);
+
+/*
  * Removes the pin directories of namespaces that are gone (their links steer
  * nothing), as a first run's pins_open() does, but p's.
  */

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 #include <bpf/bpf.h>
+#include "arrays.h"
 #include "live.h"
 #include "routes.h"
 #include "scopes.h"
@@ -44,15 +45,15 @@ void routes_read(struct live *l)
 		}
 		return;
 	}
-	for (uint32_t r = 1; r <= LAST_ROUTE; r++) {
-		struct sksteer_route e;
-		uint32_t key = 2 * r;
+	/* each route's owners, as its first entry (2r, AF_INET lookups') holds them */
+	struct sksteer_route e[2 * SKSTEER_ROUTES];
 
-		if (bpf_map_lookup_elem(l->fds[MAP_ROUTES], &key, &e))
-			continue;
-		l->routes.pairs[r][0] = e.owner[0];
-		l->routes.pairs[r][1] = e.owner[1];
-		l->routes.used[r] = e.owner[0] || e.owner[1];
+	if (array_read(l->fds[MAP_ROUTES], 2 * SKSTEER_ROUTES, sizeof(e[0]), e))
+		return;
+	for (uint32_t r = 1; r <= LAST_ROUTE; r++) {
+		l->routes.pairs[r][0] = e[2 * r].owner[0];
+		l->routes.pairs[r][1] = e[2 * r].owner[1];
+		l->routes.used[r] = e[2 * r].owner[0] || e[2 * r].owner[1];
 	}
 }
 

@@ -15,38 +15,35 @@
 
 #define TABLE_BYTES ((size_t)SKSTEER_PORT_KEYS)
 
+/* Elements a batch reads: their keys stay small (no fresh pages a read) */
+#define COPY_CHUNK 2048
+
 volatile uint8_t *table_copy(int fd, uint32_t value_size)
 {
 	uint32_t per_elem = value_size == 1 ? 1 : SKSTEER_KEYS_PER_ELEM;
-	uint32_t elems = SKSTEER_PORT_KEYS / per_elem, *keys = malloc(elems * sizeof(*keys));
-	uint8_t *copy = calloc(TABLE_BYTES, 1), *values = malloc(TABLE_BYTES);
-	uint32_t out, count = 0;
+	uint32_t elems = SKSTEER_PORT_KEYS / per_elem, keys[COPY_CHUNK], out, count = 0;
+	uint8_t *copy = calloc(TABLE_BYTES, 1);
 	void *in = NULL;
 
-	while (copy && values && keys && count < elems) {
-		__u32 n = elems - count;
-		int ret = bpf_map_lookup_batch(fd, in, &out, keys + count,
-					       values + (size_t)count * per_elem, &n, NULL);
+	/* an array's batch gives its elements in order: each lands where it belongs */
+	while (copy && count < elems) {
+		__u32 n = elems - count < COPY_CHUNK ? elems - count : COPY_CHUNK;
+		int ret = bpf_map_lookup_batch(fd, in, &out, keys, copy + (size_t)count * per_elem,
+					       &n, NULL);
 
+		for (uint32_t i = 0; i < n; i++)
+			if (keys[i] != count + i)
+				ret = -1, errno = EINVAL;
 		count += n;
 		in = &out;
 		if (ret && errno == ENOENT)
 			break;
-		if (ret)
-			goto fail;
+		if (ret) {
+			free(copy);
+			return NULL;
+		}
 	}
-	if (!copy || !values || !keys)
-		goto fail;
-	for (uint32_t i = 0; i < count; i++)
-		memcpy(copy + (size_t)keys[i] * per_elem, values + (size_t)i * per_elem, per_elem);
-	free(keys);
-	free(values);
 	return copy;
-fail:
-	free(copy);
-	free(keys);
-	free(values);
-	return NULL;
 }
 
 static struct bindings_maps maps_of(const struct live *l)

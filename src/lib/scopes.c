@@ -17,7 +17,10 @@
 #define TABLE_BYTES ((size_t)SKSTEER_PORT_KEYS)
 #define TABLE0 "scope_0"
 
-/* Opens scope table 0's pin: mapped for a writer, copied for a reader. 1 if there is none. */
+/*
+ * Opens scope table 0's pin: mapped for a writer, copied for a reader (none where no key is
+ * marked: it is read for marked keys alone). 1 if there is none.
+ */
 static int open_table0(struct live *l)
 {
 	void *t;
@@ -25,6 +28,12 @@ static int open_table0(struct live *l)
 
 	if (fd < 0)
 		return fd == -ENOENT ? 1 : -1;
+	/* a reader's port table (a packed copy) that marks no key: table 0 is never read */
+	if (l->pins.mode == PINS_READ &&
+	    !memchr((const void *)l->table, SKSTEER_SCOPED, SKSTEER_PORT_KEYS)) {
+		close(fd);
+		return 0;
+	}
 	if (l->pins.mode == PINS_READ) {
 		l->scopes.table0 = table_copy(fd, 8);
 		close(fd);

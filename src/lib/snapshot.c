@@ -167,7 +167,10 @@ static int collect(struct sksteer_ns *ns, struct sksteer_status *st, char *err, 
 	if (!raw)
 		return -ENOMEM;
 	if ((ns->l.fds[MAP_PORTS] < 0 && live_open(&ns->l, err, errlen)) ||
-	    status_collect(&ns->l, raw, err, errlen)) {
+	    status_collect(&ns->l, raw,
+			   (ns->brief || ns->outside ? 0 : STATUS_OWNERS) |
+				   (ns->brief ? 0 : STATUS_OTHERS),
+			   err, errlen)) {
 		status_free(raw);
 		free(raw);
 		return ns_errno();
@@ -203,7 +206,7 @@ int sksteer_ns__status(struct sksteer_ns *ns, struct sksteer_status **out)
 	st->ns.stale = ns->l.pins.stale;
 	if (ns->l.pins.live) {
 		/* inside, sock_diag finds the owners of the targets' sockets */
-		ns_begin(ns, &call, NS_TRY, err, sizeof(err));
+		ns_begin(ns, &call, ns->brief ? NS_STAY : NS_TRY, err, sizeof(err));
 		ret = collect(ns, st, err, sizeof(err));
 		ns_end(&call);
 	}

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "parse.h"
@@ -254,7 +255,17 @@ static int scan_process(pid_t pid, const char *want, struct owner *owner)
 	return found;
 }
 
-int socket_owner(uint32_t inode, struct owner *owner)
+/* Whether the process is in the network namespace with that inode */
+static bool in_netns(const char *pid, uint64_t netns_ino)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%s/ns/net", pid);
+	return !stat(path, &st) && st.st_ino == netns_ino;
+}
+
+int socket_owner(uint32_t inode, uint64_t netns_ino, struct owner *owner)
 {
 	char want[32];
 	struct dirent *de;
@@ -265,11 +276,15 @@ int socket_owner(uint32_t inode, struct owner *owner)
 	proc = opendir("/proc");
 	if (!proc)
 		return -errno;
-	while (!found && (de = readdir(proc))) {
-		pid_t pid = atoi(de->d_name);
+	/* the processes in the socket's namespace first (one stat each), then every one */
+	for (int pass = netns_ino ? 0 : 1; !found && pass < 2; pass++) {
+		rewinddir(proc);
+		while (!found && (de = readdir(proc))) {
+			pid_t pid = atoi(de->d_name);
 
-		if (pid > 0 && pid != getpid())
-			found = scan_process(pid, want, owner);
+			if (pid > 0 && pid != getpid() && (pass || in_netns(de->d_name, netns_ino)))
+				found = scan_process(pid, want, owner);
+		}
 	}
 	closedir(proc);
 	/*
@@ -392,7 +407,7 @@ int socket_dup(const struct sock_info *s, char *err, size_t errlen)
 	int fd;
 
 	format_target(&s->addr, name, sizeof(name));
-	if (socket_owner(s->inode, &owner)) {
+	if (socket_owner(s->inode, 0, &owner)) {
 		snprintf(err, errlen,
 			 "no process owning the socket at %s can be seen (in another PID "
 			 "namespace, or not without CAP_SYS_PTRACE): let the kernel find it "

@@ -62,8 +62,11 @@ void proc_comm(pid_t pid, char *comm, size_t len);
  */
 const char *proc_stat_fields(pid_t pid, char *buf, size_t len);
 
-/* Finds a process holding socket inode. 0, or -ENOENT when none can be seen. */
-int socket_owner(uint32_t inode, struct owner *owner);
+/*
+ * Finds a process holding socket inode: among the processes in the network namespace with
+ * inode netns_ino first (0: no such pass), then among all. 0, or -ENOENT when none can be seen.
+ */
+int socket_owner(uint32_t inode, uint64_t netns_ino, struct owner *owner);
 
 /*
  * Chooses the socket for target t in this network namespace, with sock_diag:

@@ -7,46 +7,57 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "arrays.h"
 #include "scopes.h"
 #include "status.h"
 
 /*
- * Sums slot's per-CPU u64 counters in map fd into sum (size bytes; zeros if the
- * map is missing). The map's own value size is used, so pins of an older
- * layout read correctly into what they have.
+ * A per-CPU counter map read whole (zeros if the map is missing): each slot's
+ * counters summed over the CPUs into sums (size bytes a slot). The map's own
+ * value size is used, so pins of an older layout read correctly into what
+ * they have. 0, or -errno.
  */
-static int sum_counters(int fd, uint32_t slot, void *sum, size_t size, uint64_t *buf, int ncpus)
+static int sum_counters(int fd, void *sums, size_t size, int ncpus)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
-	uint64_t *out = sum;
-	size_t n;
+	uint64_t *out = sums, *buf;
+	size_t n, per_slot;
+	int ret;
 
-	memset(sum, 0, size);
+	memset(sums, 0, size * SKSTEER_SLOTS);
 	if (fd < 0)
 		return 0;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) || bpf_map_lookup_elem(fd, &slot, buf))
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return -errno;
 	n = (info.value_size + 7) / 8; /* per-CPU values are 8-byte aligned */
-	for (int cpu = 0; cpu < ncpus; cpu++)
-		for (size_t i = 0; i < n && i < size / 8; i++)
-			out[i] += buf[(size_t)cpu * n + i];
-	return 0;
+	per_slot = n * 8 * (size_t)ncpus;
+	buf = malloc(per_slot * SKSTEER_SLOTS);
+	if (!buf)
+		return -ENOMEM;
+	ret = array_read(fd, SKSTEER_SLOTS, per_slot, buf);
+	for (size_t slot = 0; !ret && slot < SKSTEER_SLOTS; slot++)
+		for (int cpu = 0; cpu < ncpus; cpu++)
+			for (size_t i = 0; i < n && i < size / 8; i++)
+				out[slot * (size / 8) + i] +=
+					buf[slot * n * (size_t)ncpus + (size_t)cpu * n + i];
+	free(buf);
+	return ret;
 }
 
 /* Address, state and owner of the socket in the target's slot, matched by cookie. */
-static void find_socket(const struct live *l, struct target_status *t)
+static void find_socket(const struct live *l, struct target_status *t, bool owners)
 {
 	struct sock_list socks;
 
 	t->cookie = live_cookie(l, t->slot);
 	t->alive = t->cookie != 0;
 	/* cookies are unique across namespaces: a dump of another namespace just finds nothing */
-	if (!t->alive || sockets_dump(t->addr.proto, &socks))
+	if (!t->alive || !owners || sockets_dump(t->addr.proto, &socks))
 		return;
 	for (size_t i = 0; i < socks.n; i++)
 		if (socks.socks[i].cookie == t->cookie &&
-		    socket_owner(socks.socks[i].inode, &t->owner))
+		    socket_owner(socks.socks[i].inode, l->pins.netns_ino, &t->owner))
 			t->owner.pid = 0;
 	sock_list_free(&socks);
 }
@@ -172,25 +183,30 @@ static int collect_dst(const struct live *l, const int *order, int n, const stru
 	return t->dst ? 0 : -1;
 }
 
-int status_collect(const struct live *l, struct status *st, char *err, size_t errlen)
+int status_collect(const struct live *l, struct status *st, unsigned int flags, char *err,
+		   size_t errlen)
 {
 	int ncpus = libbpf_num_possible_cpus();
-	struct sksteer_stats slot_stats;
-	struct sksteer_stats_ext slot_ext;
+	struct sksteer_stats *stats = calloc(SKSTEER_SLOTS, sizeof(*stats));
+	struct sksteer_stats_ext *ext = calloc(SKSTEER_SLOTS, sizeof(*ext));
 	struct sksteer_tracer tracer;
-	uint64_t *per_cpu;
-	int norder, *order;
+	int norder, *order, ret = -ENOMEM;
 	struct portset marked[2]; /* TCP's, UDP's */
 	int gaps;
 
 	memset(st, 0, sizeof(*st));
 	st->netns = l->pins.netns_ino;
 	st->pin_dir = l->pins.dir;
-	/* room for either map's values, of this layout or an older one */
-	per_cpu = ncpus > 0 ? calloc((size_t)ncpus, sizeof(struct sksteer_stats) * 2) : NULL;
-	if (!per_cpu) {
-		snprintf(err, errlen, "cannot count CPUs: %s",
-			 strerror(ncpus < 0 ? -ncpus : ENOMEM));
+	if (ncpus > 0 && stats && ext) {
+		ret = sum_counters(l->fds[MAP_STATS], stats, sizeof(*stats), ncpus);
+		if (!ret)
+			ret = sum_counters(l->fds[MAP_STATS_EXT], ext, sizeof(*ext), ncpus);
+	}
+	if (ret) {
+		snprintf(err, errlen, "cannot read the counters: %s",
+			 strerror(ncpus < 0 ? -ncpus : -ret));
+		free(stats);
+		free(ext);
 		return -1;
 	}
 	order = scopes_in_order(l, &norder); /* the prefixes as --list shows them */
@@ -204,24 +220,15 @@ int status_collect(const struct live *l, struct status *st, char *err, size_t er
 		struct target_status *t = &st->targets[st->ntargets];
 		struct portset ports;
 
-		if (sum_counters(l->fds[MAP_STATS], (uint32_t)slot, &slot_stats, sizeof(slot_stats),
-				 per_cpu, ncpus) ||
-		    sum_counters(l->fds[MAP_STATS_EXT], (uint32_t)slot, &slot_ext, sizeof(slot_ext),
-				 per_cpu, ncpus)) {
-			snprintf(err, errlen, "cannot read the counters: %s", strerror(errno));
-			free(per_cpu);
-			free(order);
-			return -1;
-		}
-		stats_add(&st->totals, &slot_stats);
-		st->totals_ext.refused += slot_ext.refused;
-		st->totals_ext.preempted += slot_ext.preempted;
+		stats_add(&st->totals, &stats[slot]);
+		st->totals_ext.refused += ext[slot].refused;
+		st->totals_ext.preempted += ext[slot].preempted;
 		if (!slot || !l->addrs[slot].proto)
 			continue;
 		t->slot = slot;
 		t->addr = l->addrs[slot];
-		t->stats = slot_stats;
-		t->ext = slot_ext;
+		t->stats = stats[slot];
+		t->ext = ext[slot];
 		live_ports(l, slot, &ports);
 		t->nports = portset_count(&ports);
 		t->socket_only = live_flags(l, slot) & BPF_SK_LOOKUP_F_NO_REUSEPORT;
@@ -234,16 +241,19 @@ int status_collect(const struct live *l, struct status *st, char *err, size_t er
 		    collect_dst(l, order, norder,
 				gaps ? &marked[t->addr.proto == IPPROTO_UDP] : NULL, t)) {
 			snprintf(err, errlen, "out of memory");
-			free(per_cpu);
+			free(stats);
+			free(ext);
 			free(order);
 			return -1;
 		}
-		find_socket(l, t);
+		find_socket(l, t, flags & STATUS_OWNERS);
 	}
-	free(per_cpu);
+	free(stats);
+	free(ext);
 	free(order);
 	read_program(l, st);
-	read_others(l, st);
+	if (flags & STATUS_OTHERS)
+		read_others(l, st);
 	clients_status(l, &st->clients);
 	if (live_tracer(l, &tracer) == 1)
 		st->tracer = tracer.pid;

@@ -61,8 +61,13 @@ struct status {
 /* "80,443", malloc()ed; NULL when out of memory */
 char *ports_text(const struct portset *ports);
 
-/* Reads everything from the pinned maps and the kernel. 0 or -1 with err. */
-int status_collect(const struct live *l, struct status *st, char *err, size_t errlen);
+/* What status_collect() reads beyond the pins: each costs a scan of the host */
+#define STATUS_OWNERS 1 /* the targets' owners: a socket dump a target */
+#define STATUS_OTHERS 2 /* the namespace's other sk_lookup programs: every link */
+
+/* Reads everything from the pinned maps and the kernel, and what flags ask. 0 or -1 with err. */
+int status_collect(const struct live *l, struct status *st, unsigned int flags, char *err,
+		   size_t errlen);
 void status_free(struct status *st);
 
 #endif /* __SKSTEER_STATUS_H */

@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 #include "layout.h"
 #include "routes.h"
+#include "arrays.h"
 #include "scope_runs.h"
 #include "scope_store.h"
 #include "scopes.h"
@@ -21,14 +22,33 @@
 /* The packed table: one byte per key, the layout a reader's copy always has. */
 #define TABLE_BYTES ((size_t)SKSTEER_PORT_KEYS)
 
+/*
+ * A reader's port table, mapped read-only (no write can be made through it, nor
+ * added later): a copy reads 16,384 elements through the kernel, a mapping none.
+ * mmap() shares only what a descriptor may write, so it maps one opened for
+ * that, then closes it. NULL where the pin is not writable (a group reader).
+ */
+static volatile uint8_t *map_for_reading(const struct live *l)
+{
+	char path[PATH_MAX];
+	int fd = bpf_obj_get(pin_path(&l->pins, pinned_map_names[MAP_PORTS], path, sizeof(path)));
+	void *t;
+
+	if (fd < 0)
+		return NULL;
+	t = mmap(NULL, l->table_len, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	return t == MAP_FAILED ? NULL : t;
+}
+
 int live_read(struct live *l, char *err, size_t errlen)
 {
-	for (uint32_t slot = 0; slot < SKSTEER_SLOTS; slot++) {
-		if (bpf_map_lookup_elem(l->fds[MAP_TARGET_ADDRS], &slot, &l->addrs[slot])) {
-			snprintf(err, errlen, "cannot read the pinned targets: %s",
-				 strerror(errno));
-			return -1;
-		}
+	int ret =
+		array_read(l->fds[MAP_TARGET_ADDRS], SKSTEER_SLOTS, sizeof(l->addrs[0]), l->addrs);
+
+	if (ret) {
+		snprintf(err, errlen, "cannot read the pinned targets: %s", strerror(-ret));
+		return -1;
 	}
 	if (layout_read(l, err, errlen))
 		return -1;
@@ -36,7 +56,9 @@ int live_read(struct live *l, char *err, size_t errlen)
 		l); /* the empty table of a read made before the pins were there (live_empty()) */
 	l->stride = layout_from(&l->layout) == 2 ? 8 : 1;
 	l->table_len = TABLE_BYTES * l->stride;
-	if (l->pins.mode == PINS_READ) {
+	if (l->pins.mode == PINS_READ && l->stride == 1 && (l->table = map_for_reading(l))) {
+		l->table_copied = false;
+	} else if (l->pins.mode == PINS_READ) {
 		l->table = table_copy(l->fds[MAP_PORTS], layout_from(&l->layout) == 2 ? 1 : 8);
 		l->table_copied = l->table != NULL;
 		l->stride = 1;

@@ -82,8 +82,15 @@ struct sksteer_ns_opts {
 	 * fails with -EINTR, changing nothing it had not made yet. NULL: none.
 	 */
 	volatile int *stop;
+	/*
+	 * sksteer_ns__status() leaves out what costs a scan of the host: each
+	 * target's owner (pid, command: a socket dump a target) and the other
+	 * sk_lookup programs (every link on the host), for a scrape of many
+	 * namespaces.
+	 */
+	bool brief;
 };
-#define sksteer_ns_opts__last_field stop
+#define sksteer_ns_opts__last_field brief
 
 /*
  * Opens the namespace at netns_path (a /proc/PID/ns/net or /run/netns/NAME
@@ -100,6 +107,23 @@ SKSTEER_API int sksteer_ns__open(const char *netns_path, const struct sksteer_ns
 /* The same, from a descriptor of the namespace (kept open by the caller). */
 SKSTEER_API int sksteer_ns__open_fd(int netns_fd, const struct sksteer_ns_opts *opts,
 				    struct sksteer_ns **ns);
+
+/*
+ * The network namespaces with sksteer pins on this host: steered, or stale
+ * (pins left where the link was detached or the namespace is gone). Their
+ * inodes, ascending, in *inodes (free() it); returns how many (0 where no
+ * bpffs is mounted), or -errno.
+ */
+SKSTEER_API int sksteer_pinned_netns(uint64_t **inodes);
+
+/*
+ * Opens the pins of the namespace with that inode, as sksteer_pinned_netns()
+ * gives it, from outside and with no descriptor of it: read-only (-EINVAL
+ * unless opts->read_only), and its status names no target's owner. A
+ * namespace that is gone has its pins still: its status says stale.
+ */
+SKSTEER_API int sksteer_ns__open_pinned(uint64_t inode, const struct sksteer_ns_opts *opts,
+					struct sksteer_ns **ns);
 
 /* Releases the lock and everything the handle holds. The steering stays. NULL is fine. */
 SKSTEER_API void sksteer_ns__close(struct sksteer_ns *ns);

@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * --all-netns: --list, --list --json, --metrics and --check over every network
+ * namespace with sksteer pins, each named as an operator knows it: its
+ * /run/netns name, else a process in it (a container's), else its inode. A
+ * namespace that is gone, its pins left over, is said to be stale.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "commands.h"
+#include "escape.h"
+#include "show.h"
+#include "signals.h"
+
+struct netns {
+	uint64_t ino;
+	char name[NAME_MAX + 48]; /* "web", "pid 1234 (nginx)" or "inode 4026532174" */
+	char path[PATH_MAX]; /* where it opens: /run/netns/NAME, /proc/PID/ns/net; "": nowhere */
+	struct sksteer_ns *ns; /* open while it is worked on */
+	struct sksteer_status *st;
+	bool steering;
+};
+
+static struct netns *find(struct netns *v, size_t n, uint64_t ino)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].ino == ino && !v[i].path[0])
+			return &v[i];
+	return NULL;
+}
+
+/* Names from /run/netns (ip netns add): the name an operator gave. */
+static void names_from_run(struct netns *v, size_t n)
+{
+	DIR *d = opendir("/run/netns");
+	struct dirent *de;
+	struct netns *ns;
+	struct stat st;
+
+	while (d && (de = readdir(d))) {
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "/run/netns/%s", de->d_name);
+		if (de->d_name[0] == '.' || stat(path, &st) || !(ns = find(v, n, st.st_ino)))
+			continue;
+		snprintf(ns->name, sizeof(ns->name), "%s", de->d_name);
+		snprintf(ns->path, sizeof(ns->path), "%s", path);
+	}
+	if (d)
+		closedir(d);
+}
+
+/* Else the lowest pid in it (readdir gives /proc's pids ascending) and its command. */
+static void names_from_procs(struct netns *v, size_t n)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	struct netns *ns;
+	struct stat st;
+
+	while (d && (de = readdir(d))) {
+		char path[PATH_MAX], comm[32] = "";
+		FILE *f;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/ns/net", de->d_name);
+		if (stat(path, &st) || !(ns = find(v, n, st.st_ino)))
+			continue;
+		snprintf(ns->path, sizeof(ns->path), "%s", path);
+		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		f = fopen(path, "re");
+		if (f && fgets(comm, sizeof(comm), f))
+			comm[strcspn(comm, "\n")] = '\0';
+		if (f)
+			fclose(f);
+		snprintf(ns->name, sizeof(ns->name), "pid %s (%s)", de->d_name, comm);
+	}
+	if (d)
+		closedir(d);
+}
+
+/*
+ * Opens the namespace read-only: by its path where it has one (status then
+ * finds the targets' owners inside), else by its pins' inode. Pins that steer
+ * nothing are named by their inode alone (see STALE_WHY). 0, or 1 said.
+ */
+static int open_one(struct netns *ns, const struct args *a)
+{
+	struct sksteer_ns_opts opts = {
+		.sz = sizeof(opts),
+		.read_only = true,
+		.lock_wait_s = a->wait_given ? (a->wait_s ? (int)a->wait_s : -1) : 0,
+		.stop = &stop_requested,
+		.brief = a->metrics || a->check, /* owners and other programs: --list's alone */
+	};
+	int ret = ns->path[0] ? sksteer_ns__open(ns->path, &opts, &ns->ns) : -ENOENT;
+
+	/* a reader without the rights to a process's namespace still reads the pins */
+	if (ret && ret != -EBUSY && ret != -EINTR)
+		ret = sksteer_ns__open_pinned(ns->ino, &opts, &ns->ns);
+	if (ret)
+		return cli_fail("network namespace %s: %s", ns->name, cli_say(sksteer_errmsg()));
+	ns->steering = sksteer_ns__steering(ns->ns);
+	if (!ns->steering)
+		snprintf(ns->name, sizeof(ns->name), "inode %llu", (unsigned long long)ns->ino);
+	return 0;
+}
+
+/* Closes the handle (a run on 600 namespaces holds one at a time); the status stays. */
+static void close_one(struct netns *ns)
+{
+	sksteer_ns__close(ns->ns);
+	ns->ns = NULL;
+}
+
+static void free_all(struct netns *v, int n)
+{
+	for (int i = 0; v && i < n; i++) {
+		sksteer_status__free(v[i].st);
+		sksteer_ns__close(v[i].ns);
+	}
+	free(v);
+}
+
+/* The namespaces with pins, named: how many in *out, or -1 when said why. */
+static int namespaces(struct netns **out)
+{
+	uint64_t *inodes;
+	struct netns *v;
+	int n = sksteer_pinned_netns(&inodes);
+
+	*out = NULL;
+	if (n < 0)
+		return cli_fail("%s", cli_say(sksteer_errmsg())), -1;
+	v = calloc((size_t)n + 1, sizeof(*v));
+	if (!v) {
+		free(inodes);
+		return cli_fail("out of memory"), -1;
+	}
+	for (int i = 0; i < n; i++) {
+		v[i].ino = inodes[i];
+		snprintf(v[i].name, sizeof(v[i].name), "inode %llu", (unsigned long long)inodes[i]);
+	}
+	free(inodes);
+	names_from_run(v, (size_t)n);
+	names_from_procs(v, (size_t)n);
+	*out = v;
+	return n;
+}
+
+/* A namespace's pins that steer nothing: its status, to say where they are. NULL if none. */
+static const char *stale_pins(struct netns *ns)
+{
+	if (ns->steering)
+		return NULL;
+	if (!ns->st && sksteer_ns__status(ns->ns, &ns->st))
+		return "?";
+	return sksteer_status__ns(ns->st)->pin_dir;
+}
+
+/*
+ * Why pins steer nothing. A link is detached when its namespace goes (or by hand), and a
+ * namespace made since may have the same inode: pins that steer nothing are told by their
+ * inode alone, whatever has that inode now.
+ */
+#define STALE_WHY                                                                            \
+	"its namespace is gone, or its link was detached: the next sksteer run that steers " \
+	"removes them"
+
+static int list_one(struct netns *ns, const struct args *a, char *err, size_t errlen)
+{
+	static bool first = true; /* one run lists once */
+	struct args here = *a;
+	const char *stale = stale_pins(ns);
+
+	if (!first)
+		fputs(a->json ? "," : "\n", stdout);
+	first = false;
+
+	here.netns_arg = ns->path[0] ? ns->path : ns->name;
+	here.netns_label = ns->name;
+	if (stale && a->json) {
+		show_json_idle(ns->ino, ns->name, stale, stdout);
+		return 0;
+	}
+	if (!a->json) {
+		fputs("netns ", stdout);
+		esc_fputs(ESC_TEXT, ns->name, stdout);
+	}
+	if (stale) {
+		fputs("  stale: its pins in ", stdout);
+		esc_fputs(ESC_TEXT, stale, stdout);
+		printf(" steer nothing (" STALE_WHY ")\n");
+		return 0;
+	}
+	if (!a->json)
+		putchar('\n');
+	return cmd_list(ns->ns, &here, err, errlen);
+}
+
+/* Each namespace opened in turn, fn run on it, and closed: 0, 1 if any said why, or -1 */
+static int each(struct netns *v, int n, const struct args *a, char *err, size_t errlen,
+		int (*fn)(struct netns *ns, const struct args *a, char *err, size_t errlen))
+{
+	int said = 0, ret;
+
+	for (int i = 0; i < n; i++) {
+		if (open_one(&v[i], a)) {
+			said = 1; /* the others are still worth reading */
+			continue;
+		}
+		ret = fn(&v[i], a, err, errlen);
+		close_one(&v[i]);
+		if (ret < 0)
+			return -1;
+		said |= ret;
+	}
+	return said;
+}
+
+static int list_all(struct netns *v, int n, const struct args *a, char *err, size_t errlen)
+{
+	int ret;
+
+	if (a->json)
+		putchar('[');
+	else if (!n)
+		puts("no network namespace has sksteer pins");
+	ret = each(v, n, a, err, errlen, list_one);
+	if (a->json)
+		puts("]");
+	return ret;
+}
+
+static int check_one(struct netns *ns, const struct args *a, char *err, size_t errlen)
+{
+	struct args here = *a;
+	const char *stale = stale_pins(ns);
+
+	here.netns_arg = ns->path[0] ? ns->path : ns->name; /* what a fix gives --netns */
+	here.netns_label = ns->name;
+	if (!stale)
+		return cmd_check(ns->ns, &here, err, errlen);
+	/* a namespace that is gone has nothing to be healthy for: said, not failed */
+	fputs("sksteer: warning: netns ", stderr);
+	esc_fputs(ESC_TEXT, ns->name, stderr);
+	fputs(": its pins in ", stderr);
+	esc_fputs(ESC_TEXT, stale, stderr);
+	fputs(" steer nothing (" STALE_WHY ")\n", stderr);
+	return 0;
+}
+
+/* A steered namespace's status, kept for the metrics */
+static int scrape_one(struct netns *ns, const struct args *a, char *err, size_t errlen)
+{
+	(void)a;
+	return ns->steering ? show_status(ns->ns, &ns->st, err, errlen) : 0;
+}
+
+static int metrics_all(struct netns *v, int n, const struct args *a, char *err, size_t errlen)
+{
+	struct scrape *sc = calloc((size_t)n + 1, sizeof(*sc));
+	char label[ESC_SIZE(sizeof(v->name))];
+	int nsc = 0, ret = sc ? each(v, n, a, err, errlen, scrape_one) : -1;
+
+	if (!sc)
+		snprintf(err, errlen, "out of memory");
+	if (ret < 0) {
+		free(sc);
+		return -1;
+	}
+	printf("# HELP sksteer_netns_info The network namespaces with sksteer pins: each one's "
+	       "name, and whether it steers (0: stale pins).\n# TYPE sksteer_netns_info gauge\n");
+	for (int i = 0; i < n; i++) {
+		if (!v[i].st && v[i].steering)
+			continue; /* not read: said why */
+		printf("sksteer_netns_info{netns=\"%llu\",name=\"%s\"} %d\n",
+		       (unsigned long long)v[i].ino, esc(ESC_PROM, v[i].name, label, sizeof(label)),
+		       v[i].steering);
+		if (v[i].steering) {
+			sc[nsc].st = v[i].st;
+			sc[nsc++].ino = (unsigned long long)v[i].ino;
+		}
+	}
+	metrics_print(sc, (size_t)nsc, stdout);
+	free(sc);
+	return ret;
+}
+
+int cmd_all_netns(const struct args *a, char *err, size_t errlen)
+{
+	struct netns *v;
+	int n = namespaces(&v), ret;
+
+	if (n < 0)
+		return 1;
+	if (a->check && !n)
+		ret = cli_fail("nothing is steered in any network namespace: steer with -p PORTS "
+			       "-s TARGET");
+	else
+		ret = a->check ? each(v, n, a, err, errlen, check_one) :
+		      a->list  ? list_all(v, n, a, err, errlen) :
+				 metrics_all(v, n, a, err, errlen);
+	free_all(v, n);
+	return ret;
+}
