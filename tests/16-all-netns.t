@@ -163,4 +163,33 @@ sksteer: warning: netns inode [0-9]+: " "$RC $STDERR"
 ok "a run that steers removes the gone namespace's pins" "$SKSTEER" -p 84 -s 127.0.0.1:9002
 ok "(they are gone)" test ! -e "/sys/fs/bpf/sksteer/netns-$GONE_INO"
 
+# A namespace whose pins cannot be read (one is missing): one line naming it, the others read
+WEB=$NS
+netns_add # (it may have the inode of one gone before: this comes after their checks)
+BAD=$NS
+NS=$WEB
+BAD_INO=$(netns_ino "/run/netns/$BAD")
+serve_in "$BAD" 127.0.0.1:9000
+ok "steer in another named namespace" "$SKSTEER" --netns "/run/netns/$BAD" -p 85 -s 127.0.0.1:9000
+at_exit "$SKSTEER --netns /run/netns/$BAD --detach"
+rm "/sys/fs/bpf/sksteer/netns-$BAD_INO/target_addrs"
+for cmd in "--list --json" --metrics --check; do
+	# shellcheck disable=SC2086 # the words of cmd
+	out=$("$SKSTEER" $cmd --all-netns 2>"$WORK/err")
+	rc=$?
+	like "$cmd --all-netns: one line names the namespace that cannot be read" \
+		"^sksteer: network namespace $BAD: the steering pinned in /sys/fs/bpf/sksteer/netns-$BAD_INO is incomplete \(no 'target_addrs'" \
+		"$(grep -v warning "$WORK/err")"
+	is "(exit 1)" 1 "$rc"
+	case $cmd in
+	--list*) is "the others are read (this one: the rest were swept): the array whole" \
+		"$NETNS_INO" \
+		"$(echo "$out" | perl -MJSON::PP -e 'local $/; print join " ",
+			sort { $a <=> $b } map { $_->{netns} } @{decode_json(<STDIN>)}')" ;;
+	--metrics) is "the others are read; it has no info series" \
+		"1 0" "$(echo "$out" | grep -c "^sksteer_target_up{netns=\"$NETNS_INO\",") $(echo "$out" | grep -c "netns=\"$BAD_INO\"")" ;;
+	esac
+done
+ok "the namespace unsteered" "$SKSTEER" --netns "/run/netns/$BAD" --detach
+
 done_testing

@@ -181,6 +181,12 @@ static void test_status(struct sksteer_ns *ns)
 	sksteer_status__free(st);
 }
 
+static int call_nothing(void *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
 /* The namespaces with pins, and one opened by its pins' inode: read-only, brief, from outside */
 static void test_pinned(void)
 {
@@ -205,6 +211,9 @@ static void test_pinned(void)
 	if (!ok(!sksteer_ns__open_pinned(own_ino, &ro, &ns), "opened read-only by inode"))
 		return diag("%s", sksteer_errmsg());
 	ok(sksteer_ns__steering(ns) && sksteer_ns__inode(ns) == own_ino, "steering, this inode");
+	is_int(sksteer_ns__call(ns, call_nothing, NULL), -EOPNOTSUPP,
+	       "what must run inside it is refused: it has no descriptor to enter by");
+	ok(strstr(sksteer_errmsg(), "cannot be entered"), "(why: %s)", sksteer_errmsg());
 	if (ok(!sksteer_ns__status(ns, &st), "its status")) {
 		const struct sksteer_target_status *a = target_of(st, A);
 

@@ -256,7 +256,7 @@ static bool self_connected(int fd, const struct sockaddr_storage *peer, socklen_
 	       own_len == len && !memcmp(&own, peer, len);
 }
 
-static unsigned int self_dials;
+static unsigned int self_dials; /* of this exchange, so far */
 
 /* One exchange: 0 with the answer in buf, 1 refused, 2 no answer within wait_ms. */
 static int exchange(const struct sksteer_target *t, char *buf, size_t len, int wait_ms)
@@ -286,14 +286,18 @@ static int exchange(const struct sksteer_target *t, char *buf, size_t len, int w
 	} else if (connect(p.fd, (struct sockaddr *)&ss, sslen)) {
 		ret = errno == ECONNREFUSED ? 1 : 2;
 		goto out;
-	} else if (self_connected(p.fd, &ss, sslen) && ++self_dials < 16) {
+	} else if (self_connected(p.fd, &ss, sslen) && self_dials < 16) {
 		/*
 		 * A dialled port in the ephemeral range can be the one the kernel picks
 		 * for us: TCP's simultaneous open then connects the socket to itself,
 		 * and no server ever answers. Dial again from another port.
 		 */
+		setsockopt(p.fd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
 		close(p.fd);
-		return exchange(t, buf, len, wait_ms);
+		self_dials++;
+		ret = exchange(t, buf, len, wait_ms);
+		self_dials = 0;
+		return ret;
 	}
 	if (udp && !unconnected && send(p.fd, "?", 1, 0) < 0) {
 		ret = 1;

@@ -23,7 +23,7 @@ struct netns {
 	char path[PATH_MAX]; /* where it opens: /run/netns/NAME, /proc/PID/ns/net; "": nowhere */
 	struct sksteer_ns *ns; /* open while it is worked on */
 	struct sksteer_status *st;
-	bool steering;
+	bool opened, steering;
 };
 
 static struct netns *find(struct netns *v, size_t n, uint64_t ino)
@@ -85,6 +85,13 @@ static void names_from_procs(struct netns *v, size_t n)
 		closedir(d);
 }
 
+/* Closes the handle (a run on 600 namespaces holds one at a time); the status stays. */
+static void close_one(struct netns *ns)
+{
+	sksteer_ns__close(ns->ns);
+	ns->ns = NULL;
+}
+
 /*
  * Opens the namespace read-only: by its path where it has one (status then
  * finds the targets' owners inside), else by its pins' inode. Pins that steer
@@ -101,22 +108,22 @@ static int open_one(struct netns *ns, const struct args *a)
 	};
 	int ret = ns->path[0] ? sksteer_ns__open(ns->path, &opts, &ns->ns) : -ENOENT;
 
+	/* the path may name another namespace by now (its process gone, its pid reused) */
+	if (!ret && sksteer_ns__inode(ns->ns) != ns->ino) {
+		close_one(ns);
+		ns->path[0] = '\0';
+		ret = -ESTALE;
+	}
 	/* a reader without the rights to a process's namespace still reads the pins */
 	if (ret && ret != -EBUSY && ret != -EINTR)
 		ret = sksteer_ns__open_pinned(ns->ino, &opts, &ns->ns);
 	if (ret)
 		return cli_fail("network namespace %s: %s", ns->name, cli_say(sksteer_errmsg()));
+	ns->opened = true;
 	ns->steering = sksteer_ns__steering(ns->ns);
 	if (!ns->steering)
 		snprintf(ns->name, sizeof(ns->name), "inode %llu", (unsigned long long)ns->ino);
 	return 0;
-}
-
-/* Closes the handle (a run on 600 namespaces holds one at a time); the status stays. */
-static void close_one(struct netns *ns)
-{
-	sksteer_ns__close(ns->ns);
-	ns->ns = NULL;
 }
 
 static void free_all(struct netns *v, int n)
@@ -178,12 +185,18 @@ static int list_one(struct netns *ns, const struct args *a, char *err, size_t er
 	static bool first = true; /* one run lists once */
 	struct args here = *a;
 	const char *stale = stale_pins(ns);
+	struct sksteer_status *st;
 
+	/* a status that fails does so before a separator: the array stays whole */
+	if (!stale && show_status(ns->ns, &st, err, errlen))
+		return -1;
+	if (!stale)
+		sksteer_status__free(st);
 	if (!first)
 		fputs(a->json ? "," : "\n", stdout);
 	first = false;
 
-	here.netns_arg = ns->path[0] ? ns->path : ns->name;
+	here.netns_arg = ns->path[0] ? ns->path : NULL;
 	here.netns_label = ns->name;
 	if (stale && a->json) {
 		show_json_idle(ns->ino, ns->name, stale, stdout);
@@ -204,7 +217,7 @@ static int list_one(struct netns *ns, const struct args *a, char *err, size_t er
 	return cmd_list(ns->ns, &here, err, errlen);
 }
 
-/* Each namespace opened in turn, fn run on it, and closed: 0, 1 if any said why, or -1 */
+/* Each namespace opened in turn, fn run on it, and closed: 0, or 1 if any failed, said why */
 static int each(struct netns *v, int n, const struct args *a, char *err, size_t errlen,
 		int (*fn)(struct netns *ns, const struct args *a, char *err, size_t errlen))
 {
@@ -215,11 +228,12 @@ static int each(struct netns *v, int n, const struct args *a, char *err, size_t 
 			said = 1; /* the others are still worth reading */
 			continue;
 		}
+		err[0] = '\0';
 		ret = fn(&v[i], a, err, errlen);
 		close_one(&v[i]);
-		if (ret < 0)
-			return -1;
-		said |= ret;
+		if (ret < 0) /* one namespace's failure: said, and the others are still read */
+			cli_fail("network namespace %s: %s", v[i].name, err[0] ? err : "failed");
+		said |= ret != 0;
 	}
 	return said;
 }
@@ -243,7 +257,7 @@ static int check_one(struct netns *ns, const struct args *a, char *err, size_t e
 	struct args here = *a;
 	const char *stale = stale_pins(ns);
 
-	here.netns_arg = ns->path[0] ? ns->path : ns->name; /* what a fix gives --netns */
+	here.netns_arg = ns->path[0] ? ns->path : NULL; /* what a fix gives --netns */
 	here.netns_label = ns->name;
 	if (!stale)
 		return cmd_check(ns->ns, &here, err, errlen);
@@ -267,18 +281,17 @@ static int metrics_all(struct netns *v, int n, const struct args *a, char *err, 
 {
 	struct scrape *sc = calloc((size_t)n + 1, sizeof(*sc));
 	char label[ESC_SIZE(sizeof(v->name))];
-	int nsc = 0, ret = sc ? each(v, n, a, err, errlen, scrape_one) : -1;
+	int nsc = 0, ret;
 
-	if (!sc)
+	if (!sc) {
 		snprintf(err, errlen, "out of memory");
-	if (ret < 0) {
-		free(sc);
 		return -1;
 	}
+	ret = each(v, n, a, err, errlen, scrape_one);
 	printf("# HELP sksteer_netns_info The network namespaces with sksteer pins: each one's "
 	       "name, and whether it steers (0: stale pins).\n# TYPE sksteer_netns_info gauge\n");
 	for (int i = 0; i < n; i++) {
-		if (!v[i].st && v[i].steering)
+		if (!v[i].opened || (!v[i].st && v[i].steering))
 			continue; /* not read: said why */
 		printf("sksteer_netns_info{netns=\"%llu\",name=\"%s\"} %d\n",
 		       (unsigned long long)v[i].ino, esc(ESC_PROM, v[i].name, label, sizeof(label)),

@@ -234,8 +234,9 @@ static const char *fix_cmd(const struct args *a)
 	static char cmd[ESC_SIZE(PATH_MAX) + 32];
 	char path[ESC_SIZE(PATH_MAX)];
 
+	/* --all-netns, of a namespace with no path to it: the reader finds one */
 	if (!a->netns_arg)
-		return "sksteer";
+		return a->netns_label ? "sksteer --netns PATH" : "sksteer";
 	snprintf(cmd, sizeof(cmd), "sksteer --netns %s",
 		 esc(ESC_TEXT, a->netns_arg, path, sizeof(path)));
 	return cmd;

@@ -32,9 +32,10 @@ const char *netns_name(const struct args *a)
 {
 	static char name[PATH_MAX + 32];
 
-	if (!a->netns_arg)
+	if (!a->netns_arg && !a->netns_label)
 		return "this network namespace";
-	snprintf(name, sizeof(name), "network namespace %s", a->netns_arg);
+	snprintf(name, sizeof(name), "network namespace %s",
+		 a->netns_label ? a->netns_label : a->netns_arg);
 	return name;
 }
 

@@ -81,7 +81,8 @@ static void lookups(const struct scrape *sc, size_t nsc, FILE *f)
 		unsigned long long ns = sc[k].ino;
 
 		fprintf(f,
-			"sksteer_lookups_total{netns=\"%llu\",target=\"\",verdict=\"passed\"} %llu\n",
+			"sksteer_lookups_total{netns=\"%llu\",target=\"\",verdict=\"passed\"} "
+			"%llu\n",
 			ns, (unsigned long long)sksteer_status__ns(st)->totals.passed);
 		for (int i = 0; i < sksteer_status__targets(st); i++) {
 			const struct sksteer_target_status *t = sksteer_status__target(st, i);
@@ -120,8 +121,8 @@ static void follow(const struct scrape *sc, size_t nsc, FILE *f)
 
 			if (t->follow.on)
 				fprintf(f,
-					"sksteer_follow_takeovers_total{netns=\"%llu\",target=\"%s\"} "
-					"%llu\n",
+					"sksteer_follow_takeovers_total{netns=\"%llu\","
+					"target=\"%s\"} %llu\n",
 					sc[k].ino, label(t->target, name, sizeof(name)),
 					(unsigned long long)t->follow.takeovers);
 		}

@@ -164,8 +164,8 @@ static const struct argp_option opts[] = {
 	  "it",
 	  0 },
 	{ "all-netns", OPT_ALL_NETNS, NULL, 0,
-	  "With --list, --metrics or --check: every network namespace with sksteer pins, each named "
-	  "by its /run/netns name, else a process in it, else its inode",
+	  "With --list, --metrics or --check: every network namespace with sksteer pins, each "
+	  "named by its /run/netns name, else a process in it, else its inode",
 	  0 },
 	{ "verbose", 'v', NULL, 0,
 	  "Show libbpf's log, including the verifier's, and a change's count of kernel updates",

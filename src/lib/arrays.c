@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Whole array maps, read in one batch: see arrays.h. */
 #include <errno.h>
-#include <stdlib.h>
 #include <bpf/bpf.h>
 #include "arrays.h"
 
@@ -14,29 +13,31 @@ static int one_by_one(int fd, uint32_t n, size_t elem_bytes, void *values)
 	return 0;
 }
 
+/* Elements a batch reads: their keys stay on the stack (no fresh pages a read) */
+#define CHUNK 2048
+
 int array_read(int fd, uint32_t n, size_t elem_bytes, void *values)
 {
-	uint32_t *keys = malloc((n ? n : 1) * sizeof(*keys)), out = 0, count = 0;
+	uint32_t keys[CHUNK], out = 0, count = 0;
 	void *in = NULL;
 	int ret = 0;
 
-	if (!keys)
-		return -ENOMEM;
 	while (!ret && count < n) {
-		__u32 got = n - count;
+		__u32 got = n - count < CHUNK ? n - count : CHUNK;
 
-		ret = bpf_map_lookup_batch(fd, in, &out, keys + count,
+		ret = bpf_map_lookup_batch(fd, in, &out, keys,
 					   (char *)values + (size_t)count * elem_bytes, &got, NULL);
 		ret = ret ? -errno : 0;
+		if (ret && ret != -ENOENT)
+			break; /* got is what was asked: keys and values are not filled */
+		/* an array's batch gives keys in order: the values are in place */
+		for (uint32_t i = 0; i < got; i++)
+			if (keys[i] != count + i)
+				ret = -EINVAL;
 		count += got;
 		in = &out;
 		if (ret == -ENOENT) /* the end of the map */
 			ret = count == n ? 0 : -ENOENT;
 	}
-	/* an array's batch gives keys 0, 1, ...: the values are in place */
-	for (uint32_t i = 0; !ret && i < count; i++)
-		if (keys[i] != i)
-			ret = -EINVAL;
-	free(keys);
 	return ret && ret != -ENOENT ? one_by_one(fd, n, elem_bytes, values) : ret;
 }

@@ -39,6 +39,16 @@ int ns_begin(struct sksteer_ns *ns, struct ns_call *call, int enter, char *err, 
 	call->lock_wait_s = pins_lock_wait_s;
 	call->own = -1;
 	pins_lock_wait_s = (unsigned int)ns->lock_wait_s;
+	if (enter == NS_ENTER && ns->outside) {
+		/* no descriptor to enter it by: what runs inside would run in ours */
+		snprintf(err, errlen,
+			 "network namespace %llu was opened by its pins' inode, and cannot be "
+			 "entered: open it by path",
+			 (unsigned long long)ns->l.pins.netns_ino);
+		ns_end(call);
+		errno = EOPNOTSUPP;
+		return -1;
+	}
 	if (enter == NS_STAY || ns->netns_fd < 0)
 		return 0;
 	call->own = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
@@ -190,11 +200,16 @@ static int cmp_ino(const void *x, const void *y)
 /* Whether dir/name holds pins (a link or the port table): an empty one may be a first run's. */
 static bool has_pins(int base_fd, const char *name)
 {
-	struct stat st;
+	static const char *const pins[] = { "link", "ports" };
 	char path[NAME_MAX + 16];
+	struct stat st;
 
-	return (snprintf(path, sizeof(path), "%s/link", name), !fstatat(base_fd, path, &st, 0)) ||
-	       (snprintf(path, sizeof(path), "%s/ports", name), !fstatat(base_fd, path, &st, 0));
+	for (size_t i = 0; i < sizeof(pins) / sizeof(pins[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", name, pins[i]);
+		if (!fstatat(base_fd, path, &st, 0))
+			return true;
+	}
+	return false;
 }
 
 int sksteer_pinned_netns(uint64_t **inodes)

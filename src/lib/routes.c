@@ -32,8 +32,12 @@ static int write_route(struct live *l, uint32_t r)
 	return 0;
 }
 
-void routes_read(struct live *l)
+int routes_read(struct live *l)
 {
+	/* each route's owners, as its first entry (2r, AF_INET lookups') holds them */
+	struct sksteer_route e[2 * SKSTEER_ROUTES];
+	int ret;
+
 	memset(l->routes.pairs, 0, sizeof(l->routes.pairs));
 	memset(l->routes.used, 0, sizeof(l->routes.used));
 	if (layout_from(&l->layout) == 2 || l->fds[MAP_ROUTES] < 0) {
@@ -43,18 +47,17 @@ void routes_read(struct live *l)
 			l->routes.pairs[slot][family_index(l->addrs[slot].family)] = (uint8_t)slot;
 			l->routes.used[slot] = true;
 		}
-		return;
+		return 0;
 	}
-	/* each route's owners, as its first entry (2r, AF_INET lookups') holds them */
-	struct sksteer_route e[2 * SKSTEER_ROUTES];
-
-	if (array_read(l->fds[MAP_ROUTES], 2 * SKSTEER_ROUTES, sizeof(e[0]), e))
-		return;
+	ret = array_read(l->fds[MAP_ROUTES], 2 * SKSTEER_ROUTES, sizeof(e[0]), e);
+	if (ret) /* all unused would let a writer give a route in use to another pair */
+		return ret;
 	for (uint32_t r = 1; r <= LAST_ROUTE; r++) {
 		l->routes.pairs[r][0] = e[2 * r].owner[0];
 		l->routes.pairs[r][1] = e[2 * r].owner[1];
 		l->routes.used[r] = e[2 * r].owner[0] || e[2 * r].owner[1];
 	}
+	return 0;
 }
 
 /* The route of pair own, in use already or made now; 0 for no owner, -1 when none is free. */

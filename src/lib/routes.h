@@ -36,9 +36,9 @@ static inline int family_index(int family)
 /*
  * Reads the routes (l->routes) from the routes map, or, for
  * pins of layout 2 (no routes map; the table holds target slots), makes each
- * target's slot its own route.
+ * target's slot its own route. 0, or -errno.
  */
-void routes_read(struct live *l);
+int routes_read(struct live *l);
 
 /*
  * Makes target slot (0: none) the owner of keys lo..hi in scope

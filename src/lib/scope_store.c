@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
+#include "arrays.h"
 #include "bindings_maps.h"
 #include "kernel.h"
 #include "live.h"
@@ -15,33 +16,16 @@
 
 #define TABLE_BYTES ((size_t)SKSTEER_PORT_KEYS)
 
-/* Elements a batch reads: their keys stay small (no fresh pages a read) */
-#define COPY_CHUNK 2048
-
 volatile uint8_t *table_copy(int fd, uint32_t value_size)
 {
 	uint32_t per_elem = value_size == 1 ? 1 : SKSTEER_KEYS_PER_ELEM;
-	uint32_t elems = SKSTEER_PORT_KEYS / per_elem, keys[COPY_CHUNK], out, count = 0;
 	uint8_t *copy = calloc(TABLE_BYTES, 1);
-	void *in = NULL;
+	int ret = copy ? array_read(fd, SKSTEER_PORT_KEYS / per_elem, per_elem, copy) : -ENOMEM;
 
-	/* an array's batch gives its elements in order: each lands where it belongs */
-	while (copy && count < elems) {
-		__u32 n = elems - count < COPY_CHUNK ? elems - count : COPY_CHUNK;
-		int ret = bpf_map_lookup_batch(fd, in, &out, keys, copy + (size_t)count * per_elem,
-					       &n, NULL);
-
-		for (uint32_t i = 0; i < n; i++)
-			if (keys[i] != count + i)
-				ret = -1, errno = EINVAL;
-		count += n;
-		in = &out;
-		if (ret && errno == ENOENT)
-			break;
-		if (ret) {
-			free(copy);
-			return NULL;
-		}
+	if (ret) {
+		free(copy);
+		errno = -ret;
+		return NULL;
 	}
 	return copy;
 }

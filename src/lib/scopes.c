@@ -28,7 +28,7 @@ static int open_table0(struct live *l)
 
 	if (fd < 0)
 		return fd == -ENOENT ? 1 : -1;
-	/* a reader's port table (a packed copy) that marks no key: table 0 is never read */
+	/* a reader's port table (a copy or a mapping) that marks no key: table 0 goes unread */
 	if (l->pins.mode == PINS_READ &&
 	    !memchr((const void *)l->table, SKSTEER_SCOPED, SKSTEER_PORT_KEYS)) {
 		close(fd);

@@ -73,7 +73,11 @@ int live_read(struct live *l, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot read the pinned port table: %s", strerror(errno));
 		return -1;
 	}
-	routes_read(l);
+	ret = routes_read(l);
+	if (ret) {
+		snprintf(err, errlen, "cannot read the pinned routes: %s", strerror(-ret));
+		return -1;
+	}
 	return scopes_read(l, err, errlen);
 }
 
@@ -323,14 +327,19 @@ int live_set_tracer(struct live *l, pid_t pid)
 
 int live_empty(struct live *l, char *err, size_t errlen)
 {
+	int ret;
+
 	memset(l->addrs, 0, sizeof(l->addrs));
 	live_unmap(l); /* read before, on this handle */
 	l->table = calloc(TABLE_BYTES, 1);
 	l->table_copied = l->table != NULL;
 	l->stride = 1;
-	routes_read(l);
-	if (l->table)
-		return 0;
-	snprintf(err, errlen, "out of memory");
-	return -1;
+	if (!l->table) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	ret = routes_read(l);
+	if (ret)
+		snprintf(err, errlen, "cannot read the pinned routes: %s", strerror(-ret));
+	return ret ? -1 : 0;
 }

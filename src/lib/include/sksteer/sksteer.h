@@ -120,7 +120,9 @@ SKSTEER_API int sksteer_pinned_netns(uint64_t **inodes);
  * Opens the pins of the namespace with that inode, as sksteer_pinned_netns()
  * gives it, from outside and with no descriptor of it: read-only (-EINVAL
  * unless opts->read_only), and its status names no target's owner. A
- * namespace that is gone has its pins still: its status says stale.
+ * namespace that is gone has its pins still: its status says stale. What
+ * must run inside the namespace (sksteer_ns__call(), a plan that finds
+ * sockets) fails with -EOPNOTSUPP.
  */
 SKSTEER_API int sksteer_ns__open_pinned(uint64_t inode, const struct sksteer_ns_opts *opts,
 					struct sksteer_ns **ns);
