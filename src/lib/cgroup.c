@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 #include "cgroup.h"
+#include "bpffs.h"
 #include "pins.h"
 
 /*

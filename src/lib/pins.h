@@ -114,13 +114,6 @@ int pin_replace(const struct pins *p, int fd, const char *name);
 /* Stops steering at once (detaches the link, even if a tracer holds it) and removes every pin. */
 int pins_remove(struct pins *p);
 
-/*
- * Under `ip netns exec`, which runs us in a mount namespace of our own that
- * ends with this run: the ancestor ip was run from, whose mounts (bpffs,
- * cgroup2) outlive us. 0 when not under `ip netns exec`, or it is not found.
- */
-pid_t ip_netns_exec_outer(void);
-
 /* Makes a pinned object readable by root only. */
 void pin_restrict(const struct pins *p, const char *name);
 
