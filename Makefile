@@ -126,13 +126,13 @@ CONFIG := $(OUTPUT)/config
 # (libsksteer); src/cli: the command line, its first client. Objects go flat in $(OUTPUT): no
 # two sources share a basename. The pure helpers are objects of their own, so that tests and
 # fuzzers link them alone.
-LIB_SRCS := arrays.c apply.c bpffs.c planning.c config.c config_index.c config_text.c program.c view.c guard.c moves.c \
+LIB_SRCS := applied.c arrays.c apply.c bpffs.c planning.c config.c config_index.c config_text.c program.c view.c guard.c moves.c \
 	layout.c status.c parse.c sockets.c pins.c find.c kernel.c cgroup.c clients.c follow.c \
 	routes.c scopes.c scope_runs.c escape.c stop.c print.c ns.c plan.c sockfd.c tracing.c \
 	change.c snapshot.c build.c scope_store.c bindings.c bindings_tree.c bindings_place.c \
 	bindings_patch.c bindings_maps.c
 CLI_SRCS := main.c options.c messages.c privileges.c cmd_change.c cmd_show.c list_view.c json.c all_netns.c \
-	metrics.c trace.c usage.c input.c signals.c handover.c
+	metrics.c serve.c trace.c usage.c input.c signals.c handover.c
 TOOL_SRCS := $(addprefix src/lib/,$(LIB_SRCS)) $(addprefix src/cli/,$(CLI_SRCS))
 TOOL_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(LIB_SRCS) $(CLI_SRCS))
 # Test and benchmark helpers: real sockets, a link swapper, and baseline programs.
@@ -510,7 +510,7 @@ deps-cross:
 	$(Q)scripts/deps.sh --cross
 
 SBINDIR := $(PREFIX)/sbin
-UNITS := sksteer@.service sksteer-follow@.service
+UNITS := sksteer@.service sksteer-follow@.service sksteer-metrics.service
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 # the library: LIBDIR=$(PREFIX)/lib/$(cc -print-multiarch) for a Debian-style layout
 INCLUDEDIR ?= $(PREFIX)/include

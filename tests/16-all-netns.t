@@ -5,14 +5,7 @@
 PRIVATE_MOUNTS=1
 . "$(dirname "$0")/lib.sh"
 
-while [ "$(stat -f -c %T /sys/fs/bpf)" = bpf_fs ]; do umount /sys/fs/bpf || break; done
-mount -t bpf -o mode=700 bpf /sys/fs/bpf
-with_caps() { # with_caps +cap,+cap COMMAND...: only these capabilities (as tests/55)
-	local caps=$1
-	shift
-	setpriv --inh-caps=-all${caps:+,$caps} --ambient-caps=-all${caps:+,$caps} \
-		--bounding-set=-all${caps:+,$caps} -- "$@"
-}
+own_bpffs
 
 # Nothing pinned yet
 is "--list: no namespace has pins" "no network namespace has sksteer pins" \

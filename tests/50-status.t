@@ -60,7 +60,7 @@ check_metrics='
 		chomp;
 		if (/^# HELP (sksteer_\w+) \S/) { next }
 		if (/^# TYPE (sksteer_\w+) (counter|gauge)$/) { $type{$1} = $2; next }
-		if (/^(sksteer_\w+)\{((?:\w+="[^"\\]*",?)*)\} (\d+)$/) {
+		if (/^(sksteer_\w+)\{((?:\w+="[^"\\]*",?)*)\} (\d+(\.\d+)?)$/) {
 			$bad .= "no TYPE for $1\n" unless $type{$1};
 			$bad .= "counter $1 without _total\n" if $type{$1} eq "counter" && $1 !~ /_total$/;
 			next;

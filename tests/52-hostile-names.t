@@ -56,7 +56,7 @@ is "--metrics: well-formed, no control character" ok "$(clean <"$WORK/metrics")"
 # label values: anything but a quote, a backslash or a newline, or one of these escaped
 is "--metrics: every line is Prometheus text" "" "$(perl -ne '
 	next if /^# (HELP|TYPE) sksteer_\w+ \S/;
-	next if /^sksteer_\w+\{(\w+="([^"\\\n]|\\[\\"n])*",?)*\} \d+$/;
+	next if /^sksteer_\w+\{(\w+="([^"\\\n]|\\[\\"n])*",?)*\} \d+(\.\d+)?$/;
 	print "bad line $.: $_"' "$WORK/metrics")"
 
 # --trace prints no name of an owner, but stays one line per event with one around

@@ -3,13 +3,6 @@
 # refusal that changes nothing when one is missing. Runs as uid 0 with a reduced set.
 . "$(dirname "$0")/lib.sh"
 
-with_caps() { # with_caps +cap,+cap COMMAND...: only these capabilities
-	local caps=$1
-	shift
-	setpriv --inh-caps=-all${caps:+,$caps} --ambient-caps=-all${caps:+,$caps} \
-		--bounding-set=-all${caps:+,$caps} -- "$@"
-}
-
 serve 127.0.0.1:9000
 ok "root steers 80,443" "$SKSTEER" -p 80,443 -s 127.0.0.1:9000
 dial 127.0.0.1:80 >/dev/null

@@ -14,7 +14,7 @@ steering() { echo "$(dial 127.0.0.1:80) $(dial 127.0.0.1:443) $(dial 127.0.0.1:5
 listing() {
 	"$SKSTEER" --list --json | perl -MJSON::PP -e '
 		my $j = decode_json(join "", <STDIN>);
-		delete $j->{$_} for qw(lookups events_lost);
+		delete $j->{$_} for qw(lookups events_lost last_apply);
 		delete $j->{program}{id};
 		delete $_->{lookups} for @{$j->{targets}};
 		$j->{targets} = [sort { $a->{target} cmp $b->{target} } @{$j->{targets}}];
@@ -41,10 +41,16 @@ is "and the steering works" "A:80 A:443 B:5000 refused" "$(steering)"
 is "UDP too" U:53 "$(dial --udp 127.0.0.1:53)"
 
 # --- idempotence ------------------------------------------------------------------------------
-before=$("$SKSTEER" --list --json)
+# the steering's state: --list --json without the record of the runs that applied it
+steering_json() { "$SKSTEER" --list --json | sed 's/"last_apply":{[^}]*},//'; }
+before=$(steering_json)
+applied=$("$SKSTEER" --list --json | grep -o '"applied":[0-9]*' | cut -d: -f2)
 ok "applying the same file again" "$SKSTEER" --config "$WORK/saved.conf"
 is "changes nothing: --list --json identical, counters and program included" "$before" \
-	"$("$SKSTEER" --list --json)"
+	"$(steering_json)"
+is "... but the apply is recorded: the last took, one more" \
+	"true $((applied + 1))" \
+	"$("$SKSTEER" --list --json | grep -o '"ok":[a-z]*,"last_ok_time":[0-9.]*,"applied":[0-9]*' | sed 's/"ok":\([a-z]*\),.*"applied":/\1 /')"
 out=$("$SKSTEER" --config "$WORK/saved.conf" --dry-run)
 is "--dry-run of the live file: exit 0 (in sync)" 0 $?
 is "and prints nothing" "" "$out"

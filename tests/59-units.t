@@ -122,7 +122,7 @@ steering_state() {
 			grep -o '"id":[0-9]*' | head -1)"
 	done
 	echo "program $(link_prog)"
-	"$SKSTEER" --list --json
+	"$SKSTEER" --list --json | sed 's/"last_apply":{[^}]*},//' # the runs' record, not steering
 }
 before=$(steering_state)
 ok "sksteer-follow@ ExecStart after it" unit_run sksteer-follow@ ExecStart

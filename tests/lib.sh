@@ -344,6 +344,20 @@ nginx_start() {
 	wait_listening "$1"
 }
 
+with_caps() { # with_caps +cap,+cap COMMAND...: only these capabilities ("": none)
+	local caps=$1
+	shift
+	setpriv --inh-caps=-all${caps:+,$caps} --ambient-caps=-all${caps:+,$caps} \
+		--bounding-set=-all${caps:+,$caps} -- "$@"
+}
+
+# own_bpffs: a bpffs of this test's own on /sys/fs/bpf (with PRIVATE_MOUNTS=1): the namespaces
+# with pins are this test's alone
+own_bpffs() {
+	while [ "$(stat -f -c %T /sys/fs/bpf)" = bpf_fs ]; do umount /sys/fs/bpf || break; done
+	mount -t bpf -o mode=700 bpf /sys/fs/bpf
+}
+
 at_exit() { AT_EXIT+=("$*"); }
 
 cleanup() {

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "libtest.h"
 
@@ -347,6 +348,34 @@ static void test_errors(struct sksteer_ns **nsp)
 		bail_out("cannot open the namespace again");
 }
 
+/* The last apply as the status has it: result, and a time of now's */
+static void last_apply(struct sksteer_ns *ns, int result, const char *what)
+{
+	struct sksteer_status *st;
+	const struct sksteer_ns_status *n;
+	struct timespec now;
+
+	if (!ok(!sksteer_ns__status(ns, &st), "%s: status", what))
+		return;
+	n = sksteer_status__ns(st);
+	clock_gettime(CLOCK_REALTIME, &now);
+	ok(n->last_apply_result == result &&
+		   n->last_apply_ns / 1000000000ULL <= (uint64_t)now.tv_sec &&
+		   n->last_apply_ns / 1000000000ULL + 60 >= (uint64_t)now.tv_sec,
+	   "%s (result %d, at %llu)", what, n->last_apply_result,
+	   (unsigned long long)n->last_apply_ns);
+	if (result)
+		ok(strstr(n->last_apply_error, "80") && n->apply_failures > 0 &&
+			   n->last_apply_ok_ns < n->last_apply_ns,
+		   "its message names the port (%s); a failure counted; the last that took earlier",
+		   n->last_apply_error);
+	else
+		ok(!*n->last_apply_error && n->last_apply_ok_ns == n->last_apply_ns &&
+			   n->applies > 0,
+		   "no message; it is the last that took, counted");
+	sksteer_status__free(st);
+}
+
 /* 4: a refused change leaves the steering exactly as it was */
 static void test_refused(struct sksteer_ns *ns)
 {
@@ -368,6 +397,7 @@ static void test_refused(struct sksteer_ns *ns)
 	is_str(after, before, "the steering is exactly as it was");
 	free(after);
 	is_int(reach(NULL, la, 80), 80, "a connection to 80 still reaches A");
+	last_apply(ns, -EEXIST, "the status records the refused change: when, -EEXIST, and why");
 
 	/* a socket that already uses a port keeps it */
 	lx = make_socket(NULL, SOCK_STREAM, 6000);
@@ -400,6 +430,7 @@ static void test_refused(struct sksteer_ns *ns)
 		.flags = SKSTEER_CHANGE_FORCE,
 	};
 	is_int(sksteer_ns__change(ns, &ch), 0, "with SKSTEER_CHANGE_FORCE, 80 moves to B");
+	last_apply(ns, 0, "the status records that it took");
 	is_int(reach(NULL, lb, 80), 80, "80 reaches B");
 	cfg = config_of("80,8000-8009", "443,7000-7002");
 	if (plan_lines(ns, cfg, lines, sizeof(lines), &plan) == 1)

@@ -277,7 +277,8 @@ static int scrape_one(struct netns *ns, const struct args *a, char *err, size_t 
 	return ns->steering ? show_status(ns->ns, &ns->st, err, errlen) : 0;
 }
 
-static int metrics_all(struct netns *v, int n, const struct args *a, char *err, size_t errlen)
+static int metrics_all(struct netns *v, int n, const struct args *a, FILE *f, char *err,
+		       size_t errlen)
 {
 	struct scrape *sc = calloc((size_t)n + 1, sizeof(*sc));
 	char label[ESC_SIZE(sizeof(v->name))];
@@ -288,20 +289,21 @@ static int metrics_all(struct netns *v, int n, const struct args *a, char *err, 
 		return -1;
 	}
 	ret = each(v, n, a, err, errlen, scrape_one);
-	printf("# HELP sksteer_netns_info The network namespaces with sksteer pins: each one's "
-	       "name, and whether it steers (0: stale pins).\n# TYPE sksteer_netns_info gauge\n");
+	fprintf(f,
+		"# HELP sksteer_netns_info The network namespaces with sksteer pins: each one's "
+		"name, and whether it steers (0: stale pins).\n# TYPE sksteer_netns_info gauge\n");
 	for (int i = 0; i < n; i++) {
 		if (!v[i].opened || (!v[i].st && v[i].steering))
 			continue; /* not read: said why */
-		printf("sksteer_netns_info{netns=\"%llu\",name=\"%s\"} %d\n",
-		       (unsigned long long)v[i].ino, esc(ESC_PROM, v[i].name, label, sizeof(label)),
-		       v[i].steering);
+		fprintf(f, "sksteer_netns_info{netns=\"%llu\",name=\"%s\"} %d\n",
+			(unsigned long long)v[i].ino,
+			esc(ESC_PROM, v[i].name, label, sizeof(label)), v[i].steering);
 		if (v[i].steering) {
 			sc[nsc].st = v[i].st;
 			sc[nsc++].ino = (unsigned long long)v[i].ino;
 		}
 	}
-	metrics_print(sc, (size_t)nsc, stdout);
+	metrics_print(sc, (size_t)nsc, f);
 	free(sc);
 	return ret;
 }
@@ -319,7 +321,19 @@ int cmd_all_netns(const struct args *a, char *err, size_t errlen)
 	else
 		ret = a->check ? each(v, n, a, err, errlen, check_one) :
 		      a->list  ? list_all(v, n, a, err, errlen) :
-				 metrics_all(v, n, a, err, errlen);
+				 metrics_all(v, n, a, stdout, err, errlen);
+	free_all(v, n);
+	return ret;
+}
+
+int all_netns_metrics(const struct args *a, FILE *f, char *err, size_t errlen)
+{
+	struct netns *v;
+	int n = namespaces(&v), ret;
+
+	if (n < 0)
+		return 1;
+	ret = metrics_all(v, n, a, f, err, errlen);
 	free_all(v, n);
 	return ret;
 }

@@ -217,6 +217,8 @@ static int config_plan(struct sksteer_ns *ns, const struct args *a, struct skste
 
 	if (!ret)
 		ret = sksteer_ns__plan(ns, cfg, &opts, plan);
+	else if (!a->dry_run) /* a failed apply, for whoever monitors: the plan's say so too */
+		sksteer_ns__apply_failed(ns, ret, sksteer_errmsg());
 	sksteer_config__free(cfg);
 	return ret ? said(a, ret, err, errlen) : 0;
 }

@@ -8,6 +8,7 @@
 #define __SKSTEER_COMMANDS_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <sksteer/sksteer.h>
 #include "options.h"
 
@@ -36,6 +37,10 @@ int cmd_detach(struct sksteer_ns *ns, const struct args *a, char *err, size_t er
 int cmd_config(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen);
 /* src/cli/all_netns.c: --list, --metrics and --check with --all-netns; 0, 1 said, or -1 */
 int cmd_all_netns(const struct args *a, char *err, size_t errlen);
+/* ... their metrics into f (--serve-metrics): 0, 1 if a namespace failed (said), or -1 */
+int all_netns_metrics(const struct args *a, FILE *f, char *err, size_t errlen);
+/* src/cli/serve.c: --serve-metrics, until a signal; 0, or -1 with err */
+int cmd_serve(const struct args *a, char *err, size_t errlen);
 /* src/cli/trace.c */
 int cmd_trace(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen);
 

@@ -99,6 +99,7 @@ int handover_listen(const struct sksteer_target *t, const struct listen_opts *o,
 {
 	struct sockaddr_storage ss = {};
 	socklen_t len;
+	const char *option = o->option ? o->option : "--listen";
 	char name[TARGET_STRLEN];
 	int one = 1, fd, saved;
 
@@ -106,7 +107,7 @@ int handover_listen(const struct sksteer_target *t, const struct listen_opts *o,
 	fd = socket(t->family, (t->proto == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC,
 		    0);
 	if (fd < 0) {
-		snprintf(err, errlen, "--listen %s: cannot make a socket: %s", name,
+		snprintf(err, errlen, "%s %s: cannot make a socket: %s", option, name,
 			 strerror(errno));
 		return -1;
 	}
@@ -142,12 +143,18 @@ int handover_listen(const struct sksteer_target *t, const struct listen_opts *o,
 	    (t->proto == IPPROTO_TCP && listen(fd, o->backlog))) {
 		saved = errno;
 		close(fd);
-		snprintf(err, errlen, "--listen %s: %s%s", name, strerror(saved),
-			 saved == EADDRINUSE ?
+		snprintf(err, errlen, "%s %s: %s%s", option, name, strerror(saved),
+			 saved == EADDRINUSE && !o->option ?
 				 ": another socket is bound there (stop it, give another address, "
 				 "or --reuseport if both set SO_REUSEPORT)" :
+			 saved == EADDRINUSE ?
+				 ": another socket is bound there ('ss -tlnp' shows which): stop "
+				 "it, or give another port" :
 			 saved == EADDRNOTAVAIL ?
 				 ": no interface of this network namespace has that address" :
+			 saved == EACCES ?
+				 ": a port below net.ipv4.ip_unprivileged_port_start needs "
+				 "CAP_NET_BIND_SERVICE: give a port from 1024 up, or run with it" :
 				 "");
 		return -1;
 	}

@@ -25,12 +25,16 @@
 int handover_resolve(const char *arg, char *err, size_t errlen);
 
 struct listen_opts {
+	const char *option; /* what messages call the socket: "--listen" (NULL) */
 	int backlog;
 	bool reuseport;
 	int v6only; /* -1: the system's default (net.ipv6.bindv6only); 0 or 1 */
 };
 
-/* Makes the socket of --listen: bound (and listening for TCP) at t. fd, or -1 with err. */
+/*
+ * Makes the socket of --listen (or --serve-metrics): bound (and listening for
+ * TCP) at t. fd, or -1 with err.
+ */
 int handover_listen(const struct sksteer_target *t, const struct listen_opts *o, char *err,
 		    size_t errlen);
 

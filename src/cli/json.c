@@ -126,6 +126,37 @@ void show_json_idle(uint64_t ino, const char *name, const char *stale_pins, FILE
 	fprintf(f, "\"targets\":[]}\n");
 }
 
+/* Seconds since the epoch, to the ms (as --metrics has them) */
+static void json_time(const char *key, uint64_t ns, FILE *f)
+{
+	fprintf(f, "\"%s\":%llu.%03llu,", key, (unsigned long long)(ns / 1000000000ULL),
+		(unsigned long long)(ns % 1000000000ULL / 1000000ULL));
+}
+
+/* The last apply, whoever made it: null where none is recorded (older pins) */
+static void json_last_apply(const struct sksteer_ns_status *ns, FILE *f)
+{
+	fprintf(f, "\"last_apply\":");
+	if (!ns->last_apply_ns) {
+		fprintf(f, "null,");
+		return;
+	}
+	fputc('{', f);
+	json_time("time", ns->last_apply_ns, f);
+	fprintf(f, "\"ok\":%s,", ns->last_apply_result ? "false" : "true");
+	if (ns->last_apply_result) {
+		fprintf(f, "\"errno\":%d,\"error\":", -ns->last_apply_result);
+		json_str(f, ns->last_apply_error);
+		fputc(',', f);
+	}
+	if (ns->last_apply_ok_ns)
+		json_time("last_ok_time", ns->last_apply_ok_ns, f);
+	else
+		fprintf(f, "\"last_ok_time\":null,");
+	fprintf(f, "\"applied\":%llu,\"failed\":%llu},", (unsigned long long)ns->applies,
+		(unsigned long long)ns->apply_failures);
+}
+
 void show_json(const struct sksteer_status *st, const struct list_view *v, const char *name,
 	       FILE *f)
 {
@@ -171,5 +202,6 @@ void show_json(const struct sksteer_status *st, const struct list_view *v, const
 			(unsigned long long)ns->udp_unrecorded_over_budget);
 	else
 		fprintf(f, "\"udp_clients\":null,");
+	json_last_apply(ns, f);
 	fprintf(f, "\"events_lost\":%llu}\n", (unsigned long long)ns->events_lost);
 }

@@ -54,6 +54,7 @@ static int print_fn(enum sksteer_print_level level, const char *format, va_list 
 static const struct cmd cmds[] = {
 	{ "--list", CMD_READ_ONLY, cmd_list },
 	{ "--metrics", CMD_READ_ONLY, cmd_metrics },
+	{ "--serve-metrics", CMD_READ_ONLY, NULL }, /* a server of its own: cmd_serve() */
 	{ "--check", CMD_READ_ONLY, cmd_check },
 	{ "--save", CMD_READ_ONLY, cmd_save },
 	{ "--dry-run", CMD_PLANS, cmd_dry_run },
@@ -65,7 +66,8 @@ static const struct cmd cmds[] = {
 
 static const struct cmd *cmd_select(const struct args *a)
 {
-	const char *name = a->list				     ? "--list" :
+	const char *name = a->serve_arg				     ? "--serve-metrics" :
+			   a->list				     ? "--list" :
 			   a->metrics				     ? "--metrics" :
 			   a->check				     ? "--check" :
 			   a->save				     ? "--save" :
@@ -154,6 +156,11 @@ int main(int argc, char **argv)
 	 * to show it can. The configuration is read first: before anything opens a
 	 * file that could take the place of a closed standard input.
 	 */
+	if (cmd && a.serve_arg) {
+		ret = privileges_check(&a, cmd) || enough_files() ? 1 :
+								    cmd_serve(&a, err, sizeof(err));
+		return ret >= 0 ? ret : cli_fail("%s", err);
+	}
 	if (cmd && a.all_netns) {
 		ret = privileges_check(&a, cmd) ? 1 : cmd_all_netns(&a, err, sizeof(err));
 		return ret >= 0 ? ret : cli_fail("%s", err);

@@ -224,6 +224,56 @@ static void udp_clients(const struct scrape *sc, size_t nsc, FILE *f)
 	}
 }
 
+/* Seconds since the epoch, as Prometheus's own *_timestamp_seconds: ms are enough */
+static void seconds(FILE *f, uint64_t ns)
+{
+	fprintf(f, "%llu.%03llu\n", (unsigned long long)(ns / 1000000000ULL),
+		(unsigned long long)(ns % 1000000000ULL / 1000000ULL));
+}
+
+/*
+ * The last apply, whoever made it (a --config run, a unit, a --watch): as
+ * Prometheus's own prometheus_config_last_reload_*, to alert on a failed one.
+ * Pins of an older sksteer have no record: no sample.
+ */
+static void last_apply(const struct scrape *sc, size_t nsc, FILE *f)
+{
+	head(f, "last_apply_successful", "gauge",
+	     "Whether the last apply of a configuration or change took (1) or failed (0), leaving "
+	     "the steering as it was.");
+	for (size_t k = 0; k < nsc; k++)
+		if (sksteer_status__ns(sc[k].st)->last_apply_ns)
+			fprintf(f, "sksteer_last_apply_successful{netns=\"%llu\"} %d\n", sc[k].ino,
+				!sksteer_status__ns(sc[k].st)->last_apply_result);
+	head(f, "last_apply_timestamp_seconds", "gauge", "When the last apply ran, taken or not.");
+	for (size_t k = 0; k < nsc; k++)
+		if (sksteer_status__ns(sc[k].st)->last_apply_ns) {
+			fprintf(f, "sksteer_last_apply_timestamp_seconds{netns=\"%llu\"} ",
+				sc[k].ino);
+			seconds(f, sksteer_status__ns(sc[k].st)->last_apply_ns);
+		}
+	head(f, "last_apply_success_timestamp_seconds", "gauge", "When an apply last took.");
+	for (size_t k = 0; k < nsc; k++)
+		if (sksteer_status__ns(sc[k].st)->last_apply_ok_ns) {
+			fprintf(f, "sksteer_last_apply_success_timestamp_seconds{netns=\"%llu\"} ",
+				sc[k].ino);
+			seconds(f, sksteer_status__ns(sc[k].st)->last_apply_ok_ns);
+		}
+	head(f, "applies_total", "counter",
+	     "Applies of a configuration or change since the namespace was first steered, by "
+	     "result.");
+	for (size_t k = 0; k < nsc; k++) {
+		const struct sksteer_ns_status *n = sksteer_status__ns(sc[k].st);
+
+		if (n->last_apply_ns)
+			fprintf(f,
+				"sksteer_applies_total{netns=\"%llu\",result=\"ok\"} %llu\n"
+				"sksteer_applies_total{netns=\"%llu\",result=\"failed\"} %llu\n",
+				sc[k].ino, (unsigned long long)n->applies, sc[k].ino,
+				(unsigned long long)n->apply_failures);
+	}
+}
+
 void metrics_print(const struct scrape *sc, size_t nsc, FILE *f)
 {
 	lookups(sc, nsc, f);
@@ -235,22 +285,28 @@ void metrics_print(const struct scrape *sc, size_t nsc, FILE *f)
 		fprintf(f, "sksteer_trace_events_lost_total{netns=\"%llu\"} %llu\n", sc[k].ino,
 			(unsigned long long)sksteer_status__ns(sc[k].st)->events_lost);
 	udp_clients(sc, nsc, f);
+	last_apply(sc, nsc, f);
 }
 
-int cmd_metrics(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen)
+int metrics_one(struct sksteer_ns *ns, FILE *f, char *err, size_t errlen)
 {
 	struct scrape sc = { .ino = (unsigned long long)sksteer_ns__inode(ns) };
 	struct sksteer_status *st;
 
-	(void)a;
 	if (!sksteer_ns__steering(ns)) {
-		printf("# sksteer: not steering in network namespace %llu\n", sc.ino);
+		fprintf(f, "# sksteer: not steering in network namespace %llu\n", sc.ino);
 		return 0;
 	}
 	if (show_status(ns, &st, err, errlen))
 		return -1;
 	sc.st = st;
-	metrics_print(&sc, 1, stdout);
+	metrics_print(&sc, 1, f);
 	sksteer_status__free(st);
 	return 0;
+}
+
+int cmd_metrics(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen)
+{
+	(void)a;
+	return metrics_one(ns, stdout, err, errlen);
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* The command line's options and their combinations; see options.h. */
 #include <argp.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include "options.h"
@@ -55,6 +56,8 @@ static const char doc[] =
 	"                 targets, owners, ports and counters of this namespace\n"
 	"  sksteer --metrics > /var/lib/prometheus/node-exporter/sksteer.prom\n"
 	"                 the counters for node_exporter's textfile collector\n"
+	"  sksteer --serve-metrics 127.0.0.1:9917 --all-netns\n"
+	"                 every namespace's, over HTTP for Prometheus, with CAP_BPF alone\n"
 	"  sksteer --check || alert\n"
 	"                 quiet and 0 when every target is live with all its ports\n"
 	"  sksteer --netns /run/netns/blue -p 80 -s 10.1.0.2:8080\n"
@@ -77,7 +80,7 @@ static const char doc[] =
 	"\n"
 	"Privileges: steering (-p/-s) and --trace need CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON "
 	"(before Linux 5.11 also CAP_SYS_RESOURCE, or an unlimited RLIMIT_MEMLOCK; "
-	"SKSTEER_FIND=pidfd adds CAP_SYS_PTRACE); --detach needs CAP_BPF and CAP_NET_ADMIN; --list, --metrics and --check need only CAP_BPF "
+	"SKSTEER_FIND=pidfd adds CAP_SYS_PTRACE); --detach needs CAP_BPF and CAP_NET_ADMIN; --list, --metrics, --serve-metrics and --check need only CAP_BPF "
 	"(they open the pins read-only). --netns adds CAP_SYS_ADMIN to the commands that change "
 	"steering; the read-only ones find the namespace's pins without entering it. The first run "
 	"on a host without bpffs mounts it on /sys/fs/bpf, which needs CAP_SYS_ADMIN. Root has all "
@@ -103,6 +106,7 @@ enum {
 	OPT_FOLLOW_CGROUP,
 	OPT_DST,
 	OPT_ALL_NETNS,
+	OPT_SERVE_METRICS,
 };
 
 static const struct argp_option opts[] = {
@@ -153,6 +157,10 @@ static const struct argp_option opts[] = {
 	  "-s TARGET or --dst PREFIX shows them)",
 	  0 },
 	{ "metrics", 'm', NULL, 0, "Print the counters in Prometheus text format", 0 },
+	{ "serve-metrics", OPT_SERVE_METRICS, "ADDR:PORT", 0,
+	  "Serve --metrics over HTTP at ADDR:PORT (/metrics), read afresh each scrape, until "
+	  "SIGTERM; with --netns PATH or --all-netns. Keeps CAP_BPF alone once listening",
+	  0 },
 	{ "json", 'j', NULL, 0, "With --trace: one JSON object per line; with --list: one document",
 	  0 },
 	{ "check", OPT_CHECK, NULL, 0,
@@ -280,6 +288,10 @@ static void check_combinations(struct argp_state *state, struct args *a)
 		argp_error(state, "--fail-closed and --fail-open go with -s TARGET (and -p)");
 	else if (a->json && !a->trace && !a->list)
 		argp_error(state, "--json goes with --trace or --list");
+	else if (a->serve_arg && (a->list || a->check || a->save || a->json))
+		argp_error(state,
+			   "--serve-metrics serves --metrics: not with --list, --check, --save "
+			   "or --json");
 	else if (options_read_only(a) &&
 		 (a->detach || a->trace || a->steer.ports_arg || a->config.file ||
 		  a->steer.fail_closed || (a->steer.target_arg && !a->list) ||
@@ -336,6 +348,15 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_ALL_NETNS:
 		a->all_netns = true;
+		break;
+	case OPT_SERVE_METRICS:
+		if (parse_target(arg, &a->serve, err, sizeof(err)) || a->serve.proto != IPPROTO_TCP)
+			usage_fail(state, "--serve-metrics %s: %s", arg,
+				   a->serve.proto == IPPROTO_UDP ?
+					   "HTTP is TCP: give ADDR:PORT (127.0.0.1:9917)" :
+					   err);
+		a->serve_arg = arg;
+		a->metrics = true;
 		break;
 	case OPT_DRY_RUN:
 		a->dry_run = true;

@@ -47,6 +47,8 @@ struct args {
 	/* every command's */
 	const char *netns_arg;
 	bool all_netns; /* --list, --metrics, --check: every namespace with pins */
+	const char *serve_arg; /* --serve-metrics ADDR:PORT (metrics is set too) */
+	struct sksteer_target serve; /* ... parsed */
 	const char *netns_label; /* with --all-netns, the namespace at hand's name; else NULL */
 	unsigned int wait_s; /* --wait; 0 with wait_given: no waiting */
 	bool wait_given;

@@ -2,6 +2,8 @@
 /* What a command needs, checked before anything is opened; see privileges.h. */
 #include <errno.h>
 #include <string.h>
+#include <stdio.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -18,6 +20,10 @@
 #endif
 #ifndef CAP_BPF
 #define CAP_BPF 39
+#endif
+#ifndef PR_CAP_AMBIENT
+#define PR_CAP_AMBIENT 47
+#define PR_CAP_AMBIENT_CLEAR_ALL 4
 #endif
 
 static bool has_cap(const struct __user_cap_data_struct *d, int cap)
@@ -117,5 +123,39 @@ int privileges_kernel(bool steering)
 		return cli_fail(
 			"this kernel cannot run sk_lookup programs: sksteer needs Linux 5.9 or "
 			"later with CONFIG_BPF_SYSCALL=y and CONFIG_NET=y");
+	return 0;
+}
+
+static bool permitted(const struct __user_cap_data_struct *d, int cap)
+{
+	return d[cap / 32].permitted & (1U << (cap % 32));
+}
+
+int privileges_keep_bpf(char *err, size_t errlen)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2] = {};
+	int keep;
+
+	if (syscall(SYS_capget, &h, d)) {
+		snprintf(err, errlen, "cannot read this process's capabilities: %s",
+			 strerror(errno));
+		return -1;
+	}
+	keep = permitted(d, CAP_BPF) ? CAP_BPF : permitted(d, CAP_SYS_ADMIN) ? CAP_SYS_ADMIN : -1;
+	/* the bounding set first: dropping from it takes CAP_SETPCAP, which goes next */
+	if (permitted(d, CAP_SETPCAP))
+		for (int cap = 0; cap <= CAP_LAST_CAP || prctl(PR_CAPBSET_READ, cap) >= 0; cap++)
+			if (cap != keep)
+				prctl(PR_CAPBSET_DROP, cap);
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	memset(d, 0, sizeof(d));
+	if (keep >= 0)
+		d[keep / 32].effective = d[keep / 32].permitted = 1U << (keep % 32);
+	if (syscall(SYS_capset, &h, d) || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
+		snprintf(err, errlen, "cannot drop this process's other capabilities: %s",
+			 strerror(errno));
+		return -1;
+	}
 	return 0;
 }

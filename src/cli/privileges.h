@@ -15,4 +15,13 @@ int privileges_check(const struct args *a, const struct cmd *cmd);
  */
 int privileges_kernel(bool steering);
 
+/*
+ * Keeps the one capability that reads the pins (CAP_BPF, or CAP_SYS_ADMIN
+ * where that is what grants it) and drops every other: effective, permitted,
+ * inheritable, ambient, and the bounding set where CAP_SETPCAP allows, with
+ * no_new_privs. For a long-running reader that faces the network
+ * (--serve-metrics). 0, or -1 with err.
+ */
+int privileges_keep_bpf(char *err, size_t errlen);
+
 #endif /* __SKSTEER_PRIVILEGES_H */

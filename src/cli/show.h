@@ -46,5 +46,7 @@ struct scrape {
 	unsigned long long ino;
 };
 void metrics_print(const struct scrape *sc, size_t nsc, FILE *f);
+/* One namespace's metrics into f (--metrics, --serve-metrics): 0, or -1 with err */
+int metrics_one(struct sksteer_ns *ns, FILE *f, char *err, size_t errlen);
 
 #endif /* __SKSTEER_SHOW_H */

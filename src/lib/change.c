@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include "applied.h"
 #include "apply.h"
 #include "follow.h"
 #include "sockfd.h"
@@ -115,14 +116,17 @@ int sksteer_ns__change(struct sksteer_ns *ns, const struct sksteer_change *ch)
 	char err[1024] = "";
 	int ret = begin(ns, ch, &p, &call, err, sizeof(err));
 
-	if (ret)
+	if (ret) {
+		applied_note(&ns->l.pins, ret, err); /* a change that cannot be made failed too */
 		return lib_error(ret, err);
+	}
 	errno = 0;
 	if (ns_create(ns, err, sizeof(err)) ||
 	    change_run(&ns->l, &p->c, p->add, p->remove, p->follow, p->cgroup, err, sizeof(err)))
 		ret = ns_errno();
 	ns_end(&call);
 	free(p);
+	applied_note(&ns->l.pins, ret, err);
 	return ret ? lib_error(ret, err) : 0;
 }
 

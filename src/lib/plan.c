@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "applied.h"
 #include "apply.h"
 #include "ns.h"
 #include "plan.h"
@@ -247,7 +248,19 @@ int sksteer_ns__plan(struct sksteer_ns *ns, const struct sksteer_config *c,
 fail:
 	config_free(&want);
 	sksteer_plan__free(plan);
+	/* a plan on a handle opened to change is an apply's first step: it failed */
+	applied_note(&ns->l.pins, ret, err[0] ? err : "out of memory");
 	return lib_error(ret, err[0] ? err : "out of memory");
+}
+
+int sksteer_ns__apply_failed(struct sksteer_ns *ns, int error, const char *message)
+{
+	if (error >= 0 || !message)
+		return lib_error(-EINVAL, "a failure is a negative errno, with its message");
+	if (ns->read_only)
+		return lib_error(-EPERM, "the namespace was opened read-only: open it to change");
+	applied_note(&ns->l.pins, error, message);
+	return 0;
 }
 
 int sksteer_plan__changes(const struct sksteer_plan *plan)
@@ -274,12 +287,17 @@ int sksteer_ns__apply(struct sksteer_ns *ns, struct sksteer_plan *plan)
 		return lib_error(-EINVAL, "a single change's plan is for reading: make the change");
 	if (ns->read_only)
 		return lib_error(-EPERM, "the namespace was opened read-only: open it to change");
-	if (plan->p.nothing)
+	if (plan->p.nothing) {
+		applied_note(&ns->l.pins, 0, NULL); /* what was asked is what runs: it took */
 		return 0;
-	if (ns_begin(ns, &call, NS_ENTER, err, sizeof(err)))
-		return lib_error(-EPERM, err);
-	ret = plan_apply(&ns->l, &plan->p, err, sizeof(err)) ? ns_errno() : 0;
-	ns_end(&call);
+	}
+	if (ns_begin(ns, &call, NS_ENTER, err, sizeof(err))) {
+		ret = -EPERM;
+	} else {
+		ret = plan_apply(&ns->l, &plan->p, err, sizeof(err)) ? ns_errno() : 0;
+		ns_end(&call);
+	}
+	applied_note(&ns->l.pins, ret, err);
 	return ret ? lib_error(ret, err) : 0;
 }
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "applied.h"
 #include "ns.h"
 #include "print.h"
 #include "status.h"
@@ -15,6 +16,7 @@
 struct sksteer_status {
 	struct sksteer_ns_status ns;
 	char pin_dir[PATH_MAX];
+	struct apply_record applied;
 	int ntargets;
 	struct sksteer_target_status *targets;
 };
@@ -190,6 +192,23 @@ out:
 	return ret;
 }
 
+/* The pinned record of the last apply, where there is one */
+static void last_apply(struct sksteer_ns *ns, struct sksteer_status *st)
+{
+	struct sksteer_ns_status *n = &st->ns;
+
+	n->last_apply_error = st->applied.error;
+	if (applied_read(&ns->l.pins, &st->applied)) {
+		memset(&st->applied, 0, sizeof(st->applied));
+		return;
+	}
+	n->last_apply_ns = st->applied.at_ns;
+	n->last_apply_ok_ns = st->applied.ok_at_ns;
+	n->last_apply_result = st->applied.result;
+	n->applies = st->applied.applied;
+	n->apply_failures = st->applied.failed;
+}
+
 int sksteer_ns__status(struct sksteer_ns *ns, struct sksteer_status **out)
 {
 	struct sksteer_status *st = calloc(1, sizeof(*st));
@@ -204,6 +223,7 @@ int sksteer_ns__status(struct sksteer_ns *ns, struct sksteer_status **out)
 	snprintf(st->pin_dir, sizeof(st->pin_dir), "%s", ns->l.pins.dir);
 	st->ns.pin_dir = st->pin_dir;
 	st->ns.stale = ns->l.pins.stale;
+	last_apply(ns, st);
 	if (ns->l.pins.live) {
 		/* inside, sock_diag finds the owners of the targets' sockets */
 		ns_begin(ns, &call, ns->brief ? NS_STAY : NS_TRY, err, sizeof(err));

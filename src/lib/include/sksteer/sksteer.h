@@ -215,6 +215,16 @@ SKSTEER_API const char *sksteer_plan__change(const struct sksteer_plan *plan, in
 /* Applies the plan made on ns (loading and attaching the program on a first change). */
 SKSTEER_API int sksteer_ns__apply(struct sksteer_ns *ns, struct sksteer_plan *plan);
 
+/*
+ * Records in ns's pins that an apply failed before the library saw it (a
+ * configuration that did not parse: error, a negative errno, and message),
+ * so that whoever monitors the namespace sees it as the last apply, as it
+ * sees the failures of sksteer_ns__plan() and sksteer_ns__apply() on a
+ * handle opened to change. The steering is left as it is. Where nothing is
+ * steered there are no pins, and nothing is recorded. 0, -EINVAL, -EPERM.
+ */
+SKSTEER_API int sksteer_ns__apply_failed(struct sksteer_ns *ns, int error, const char *message);
+
 SKSTEER_API void sksteer_plan__free(struct sksteer_plan *plan);
 
 /* --- one change ---------------------------------------------------------------------- */
@@ -357,6 +367,15 @@ struct sksteer_ns_status {
 	bool udp_watching; /* the UDP client watcher runs */
 	unsigned int udp_awaited, udp_awaited_max, udp_awaited_per_user;
 	uint64_t udp_unrecorded_full, udp_unrecorded_over_budget;
+	/*
+	 * The last apply (sksteer_ns__plan() and sksteer_ns__apply() on a handle
+	 * opened to change, sksteer_ns__change(), sksteer_ns__apply_failed()), whoever made
+	 * it: its time and result. Times are CLOCK_REALTIME in ns; 0: none recorded.
+	 */
+	uint64_t last_apply_ns, last_apply_ok_ns; /* the last one, and the last that took */
+	int last_apply_result; /* 0, or its failure's negative errno */
+	const char *last_apply_error; /* its failure's message; "" */
+	uint64_t applies, apply_failures; /* since the namespace was first steered */
 };
 
 SKSTEER_API int sksteer_ns__status(struct sksteer_ns *ns, struct sksteer_status **st);

@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * --serve-metrics ADDR:PORT: --metrics over HTTP for Prometheus, of one
+ * namespace or (--all-netns) of every one with pins, read afresh each scrape.
+ * One thread, non-blocking sockets, a deadline per connection: a client that
+ * sends slowly, or never reads, holds one slot until its deadline, never the
+ * others. Once listening, the process keeps CAP_BPF alone.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "commands.h"
+#include "input.h"
+#include "privileges.h"
+#include "show.h"
+#include "signals.h"
+
+#define CLIENTS 64 /* at once: past that, the oldest goes */
+#define REQUEST_MAX 8192 /* a request's line and headers */
+#define REQUEST_MS 10000 /* to send them */
+#define RESPONSE_MS 30000 /* to take the response */
+#define LOCK_WAIT_S 5 /* a scrape waits this long for a writer's lock, unless --wait */
+
+struct client {
+	int fd; /* -1: a free slot */
+	uint64_t since_ms, deadline_ms;
+	size_t len; /* of the request so far */
+	char *out; /* the response: NULL while the request is read */
+	size_t out_len, sent;
+	char req[REQUEST_MAX + 1];
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void drop(struct client *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->out);
+	c->fd = -1;
+	c->out = NULL;
+}
+
+/*
+ * The metrics, read now: into *body. 200, or 500 with the reason as the body
+ * (Prometheus then marks the target down). A namespace of several that cannot
+ * be read is said on stderr and left out, as --metrics --all-netns does.
+ */
+static int scrape(const struct args *a, uint64_t ino, FILE *body)
+{
+	struct sksteer_ns_opts opts = {
+		.sz = sizeof(opts),
+		.read_only = true,
+		.brief = true, /* owners, other programs: not metrics */
+		.lock_wait_s = a->wait_s ? (int)a->wait_s : -1, /* cmd_serve() set it */
+		.stop = &stop_requested,
+	};
+	struct sksteer_ns *ns;
+	char err[1024] = "";
+	int ret;
+
+	if (a->all_netns) {
+		ret = all_netns_metrics(a, body, err, sizeof(err));
+	} else {
+		ret = sksteer_ns__open_pinned(ino, &opts, &ns);
+		if (ret)
+			snprintf(err, sizeof(err), "%s", cli_message(a, ret));
+		else
+			ret = metrics_one(ns, body, err, sizeof(err));
+		sksteer_ns__close(ns);
+	}
+	if (ret >= 0)
+		return 200;
+	rewind(body);
+	fprintf(body, "sksteer: %s\n", err[0] ? err : "cannot read the metrics");
+	return 500;
+}
+
+/* The response to the request in c->req, whole, in c->out */
+static void respond(struct client *c, const struct args *a, uint64_t ino)
+{
+	static const char *const reasons[] = { [200] = "OK",
+					       [400] = "Bad Request",
+					       [404] = "Not Found",
+					       [405] = "Method Not Allowed",
+					       [431] = "Request Header Fields Too Large",
+					       [500] = "Internal Server Error" };
+	char method[16] = "", path[256] = "", *text = NULL;
+	size_t len = 0;
+	FILE *body = open_memstream(&text, &len);
+	bool head = false, asked;
+	int status, n;
+
+	if (!body)
+		return;
+	asked = sscanf(c->req, "%15s %255s HTTP/1.%*c", method, path) == 2;
+	path[strcspn(path, "?")] = '\0'; /* a query asks nothing of us */
+	if (c->len > REQUEST_MAX) {
+		status = 431;
+		fputs("the request's headers are too long\n", body);
+	} else if (!asked) {
+		status = 400;
+		fputs("not an HTTP request\n", body);
+	} else if (strcmp(method, "GET") && !(head = !strcmp(method, "HEAD"))) {
+		status = 405;
+		fputs("sksteer serves GET /metrics\n", body);
+	} else if (strcmp(path, "/metrics") && strcmp(path, "/")) {
+		status = 404;
+		fputs("sksteer serves its metrics at /metrics\n", body);
+	} else if (!strcmp(path, "/")) {
+		status = 200;
+		fputs("sksteer: the metrics are at /metrics\n", body);
+	} else {
+		status = scrape(a, ino, body);
+	}
+	if (fclose(body) || !text) {
+		free(text);
+		return;
+	}
+	/* fclose() ended the body where a 500's rewind() left it */
+	n = asprintf(
+		&c->out,
+		"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%sConnection: close\r\n"
+		"\r\n%s",
+		status, reasons[status],
+		status == 200 && strcmp(path, "/") ? "text/plain; version=0.0.4; charset=utf-8" :
+						     "text/plain; charset=utf-8",
+		strlen(text), status == 405 ? "Allow: GET, HEAD\r\n" : "", head ? "" : text);
+	free(text);
+	if (n < 0) {
+		c->out = NULL;
+		return;
+	}
+	c->out_len = (size_t)n;
+	c->deadline_ms = now_ms() + RESPONSE_MS;
+}
+
+/* A request read as far as it came: once its headers end (or overflow), answered. */
+static void on_readable(struct client *c, const struct args *a, uint64_t ino)
+{
+	ssize_t n = read(c->fd, c->req + c->len, REQUEST_MAX + 1 - c->len);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) { /* gone, or closed before asking */
+		drop(c);
+		return;
+	}
+	c->len += (size_t)n;
+	c->req[c->len] = '\0';
+	if (c->len > REQUEST_MAX || strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n")) {
+		respond(c, a, ino);
+		if (!c->out)
+			drop(c); /* out of memory: the client sees the connection close */
+	}
+}
+
+static void on_writable(struct client *c)
+{
+	ssize_t n = send(c->fd, c->out + c->sent, c->out_len - c->sent, MSG_NOSIGNAL);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n < 0) {
+		drop(c);
+		return;
+	}
+	c->sent += (size_t)n;
+	if (c->sent == c->out_len) {
+		shutdown(c->fd, SHUT_WR);
+		drop(c);
+	}
+}
+
+/* A slot for a new connection: a free one, else the oldest's */
+static struct client *slot(struct client *cs)
+{
+	struct client *oldest = &cs[0];
+
+	for (int i = 0; i < CLIENTS; i++) {
+		if (cs[i].fd < 0)
+			return &cs[i];
+		if (cs[i].since_ms < oldest->since_ms)
+			oldest = &cs[i];
+	}
+	drop(oldest);
+	return oldest;
+}
+
+static void on_connect(int lfd, struct client *cs, const struct args *a, uint64_t ino)
+{
+	int fd;
+
+	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		struct client *c = slot(cs);
+
+		c->fd = fd;
+		c->len = c->sent = c->out_len = 0;
+		c->since_ms = now_ms();
+		c->deadline_ms = c->since_ms + REQUEST_MS;
+		on_readable(c, a, ino); /* a request sent with the connection is answered now */
+	}
+}
+
+/* One round: wait for sockets (at most until the nearest deadline), then serve them */
+static void serve_round(int lfd, struct client *cs, const struct args *a, uint64_t ino)
+{
+	struct pollfd p[CLIENTS + 1] = { { .fd = lfd, .events = POLLIN } };
+	uint64_t now = now_ms(), wake = now + 1000;
+
+	for (int i = 0; i < CLIENTS; i++) {
+		p[i + 1].fd = cs[i].fd;
+		p[i + 1].events = cs[i].out ? POLLOUT : POLLIN;
+		if (cs[i].fd >= 0 && cs[i].deadline_ms < wake)
+			wake = cs[i].deadline_ms;
+	}
+	if (poll(p, CLIENTS + 1, wake > now ? (int)(wake - now) : 0) < 0)
+		return; /* a signal: the caller looks at it */
+	now = now_ms();
+	for (int i = 0; i < CLIENTS; i++) {
+		struct client *c = &cs[i];
+
+		if (c->fd < 0)
+			continue;
+		if (c->deadline_ms <= now)
+			drop(c); /* too slow to ask, or to take the answer */
+		else if (p[i + 1].revents && c->out)
+			on_writable(c);
+		else if (p[i + 1].revents)
+			on_readable(c, a, ino);
+	}
+	if (p[0].revents & POLLIN)
+		on_connect(lfd, cs, a, ino);
+}
+
+/* The namespace a single-namespace server reads: by its pins' inode, so it never holds it */
+static int namespace_inode(const struct args *a, uint64_t *ino, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd;
+
+	if (a->all_netns)
+		return 0;
+	if (a->netns_arg) {
+		if (input_netns(a->netns_arg, &fd, ino, err, errlen))
+			return -1;
+		close(fd);
+		return 0;
+	}
+	if (stat("/proc/self/ns/net", &st)) {
+		snprintf(err, errlen, "cannot read this process's network namespace: %s",
+			 strerror(errno));
+		return -1;
+	}
+	*ino = st.st_ino;
+	return 0;
+}
+
+int cmd_serve(const struct args *a, char *err, size_t errlen)
+{
+	struct listen_opts lo = { .option = "--serve-metrics", .backlog = 128, .v6only = -1 };
+	struct client *cs = calloc(CLIENTS, sizeof(*cs));
+	struct args here = *a;
+	uint64_t ino = 0;
+	int lfd;
+
+	/* a scrape waits a little for a writer's lock, and says why it got none */
+	if (!here.wait_given) {
+		here.wait_given = true;
+		here.wait_s = LOCK_WAIT_S;
+	}
+
+	if (!cs) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (int i = 0; i < CLIENTS; i++)
+		cs[i].fd = -1;
+	if (namespace_inode(a, &ino, err, errlen) ||
+	    (lfd = handover_listen(&a->serve, &lo, err, errlen)) < 0) {
+		free(cs);
+		return -1;
+	}
+	fcntl(lfd, F_SETFL, O_NONBLOCK);
+	if (privileges_keep_bpf(err, errlen)) {
+		close(lfd);
+		free(cs);
+		return -1;
+	}
+	/* SIGHUP reloads nothing here (every scrape reads afresh); SIGINT and SIGTERM end it */
+	while (!stop_requested || __sync_bool_compare_and_swap(&stop_requested, SIGHUP, 0))
+		serve_round(lfd, cs, &here, ino);
+	for (int i = 0; i < CLIENTS; i++)
+		drop(&cs[i]);
+	free(cs);
+	close(lfd);
+	return 0;
+}
