@@ -132,7 +132,7 @@ LIB_SRCS := applied.c arrays.c apply.c bpffs.c planning.c config.c config_index.
 	change.c snapshot.c build.c scope_store.c bindings.c bindings_tree.c bindings_place.c \
 	bindings_patch.c bindings_maps.c
 CLI_SRCS := main.c options.c messages.c privileges.c cmd_change.c cmd_show.c list_view.c json.c all_netns.c \
-	metrics.c serve.c trace.c usage.c input.c signals.c handover.c
+	metrics.c serve.c watch.c trace.c usage.c input.c signals.c handover.c
 TOOL_SRCS := $(addprefix src/lib/,$(LIB_SRCS)) $(addprefix src/cli/,$(CLI_SRCS))
 TOOL_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(LIB_SRCS) $(CLI_SRCS))
 # Test and benchmark helpers: real sockets, a link swapper, and baseline programs.

@@ -136,7 +136,7 @@ for args in "--all-netns" "--save --all-netns" "--list --all-netns --netns /run/
 	# shellcheck disable=SC2086 # the words of args
 	run_sksteer $args
 	like "sksteer $args: refused in one line" \
-		"^sksteer: --all-netns goes with --list, --metrics or --check alone: not with --netns, -s or --dst" \
+		"^sksteer: --all-netns goes with --list, --metrics, --serve-metrics or --check alone: not with --netns, -s or --dst" \
 		"$STDERR"
 	is "(exit 64)" 64 "$RC"
 done

@@ -37,7 +37,7 @@ is "UDP: refused, one line" "64 sksteer: --serve-metrics udp:$ADDR: HTTP is TCP:
 run_sksteer --serve-metrics 127.0.0.1
 is "no port: refused" 64 "$RC"
 run_sksteer --serve-metrics "$ADDR" --check
-like "with --check: refused" "^sksteer: --serve-metrics serves --metrics: not with --list" "$STDERR"
+like "with --check: refused" "^sksteer: --serve-metrics serves --metrics: not with --metrics, --list" "$STDERR"
 serve "$ADDR"
 run_sksteer --serve-metrics "$ADDR"
 is "a port in use: one line, exit 1" \

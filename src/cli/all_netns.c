@@ -104,7 +104,7 @@ static int open_one(struct netns *ns, const struct args *a)
 		.read_only = true,
 		.lock_wait_s = a->wait_given ? (a->wait_s ? (int)a->wait_s : -1) : 0,
 		.stop = &stop_requested,
-		.brief = a->metrics || a->check, /* owners and other programs: --list's alone */
+		.brief = !a->list, /* owners and other programs: --list's alone */
 	};
 	int ret = ns->path[0] ? sksteer_ns__open(ns->path, &opts, &ns->ns) : -ENOENT;
 

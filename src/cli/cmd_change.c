@@ -21,6 +21,29 @@ static size_t config_len;
 /* --listen's socket, made in the namespace, for CMD */
 static int listen_fd = -1;
 
+int cmd_open_ns(const struct args *a, bool read_only, struct sksteer_ns **ns)
+{
+	struct sksteer_ns_opts opts = {
+		.sz = sizeof(opts),
+		.read_only = read_only,
+		.lock_wait_s = a->wait_given ? (a->wait_s ? (int)a->wait_s : -1) : 0,
+		.stop = &stop_requested,
+	};
+	char err[1024];
+	uint64_t ino;
+	int fd, ret;
+
+	if (!a->netns_arg) {
+		ret = sksteer_ns__open(NULL, &opts, ns);
+	} else {
+		if (input_netns(a->netns_arg, &fd, &ino, err, sizeof(err)))
+			return cli_fail("%s", err);
+		ret = sksteer_ns__open_fd(fd, &opts, ns);
+		close(fd);
+	}
+	return ret ? cli_fail("%s", cli_message(a, ret)) : 0;
+}
+
 int cmd_read_config(const struct args *a)
 {
 	unsigned int wait_s = a->wait_s > INPUT_WAIT_S ? a->wait_s : INPUT_WAIT_S;
@@ -201,9 +224,9 @@ static int print_plan(struct sksteer_plan *plan, char *err, size_t errlen)
 	return n ? 2 : 0;
 }
 
-/* --config FILE's plan: every line checked against the live state first. */
-static int config_plan(struct sksteer_ns *ns, const struct args *a, struct sksteer_plan **plan,
-		       char *err, size_t errlen)
+/* --config FILE's plan (of text, len): every line checked against the live state first. */
+static int config_plan(struct sksteer_ns *ns, const struct args *a, const char *text, size_t len,
+		       struct sksteer_plan **plan, char *err, size_t errlen)
 {
 	struct sksteer_plan_opts opts = {
 		.sz = sizeof(opts),
@@ -213,7 +236,7 @@ static int config_plan(struct sksteer_ns *ns, const struct args *a, struct skste
 	};
 	const char *name = strcmp(a->config.file, "-") ? a->config.file : "<stdin>";
 	struct sksteer_config *cfg;
-	int ret = sksteer_config__parse(name, config_text, config_len, &cfg);
+	int ret = sksteer_config__parse(name, text, len, &cfg);
 
 	if (!ret)
 		ret = sksteer_ns__plan(ns, cfg, &opts, plan);
@@ -230,23 +253,31 @@ int cmd_dry_run(struct sksteer_ns *ns, const struct args *a, char *err, size_t e
 	int ret;
 
 	if (a->config.file)
-		return config_plan(ns, a, &plan, err, errlen) ? -1 : print_plan(plan, err, errlen);
+		return config_plan(ns, a, config_text, config_len, &plan, err, errlen) ?
+			       -1 :
+			       print_plan(plan, err, errlen);
 	change_of(a, &ch);
 	ret = sksteer_ns__plan_change(ns, &ch, &plan);
 	return ret ? said(a, ret, err, errlen) : print_plan(plan, err, errlen);
 }
 
-int cmd_config(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen)
+int cmd_apply_config(struct sksteer_ns *ns, const struct args *a, const char *text, size_t len,
+		     char *err, size_t errlen)
 {
 	struct sksteer_plan *plan;
 	int ret;
 
-	if (config_plan(ns, a, &plan, err, errlen))
+	if (config_plan(ns, a, text, len, &plan, err, errlen))
 		return -1;
 	ret = sksteer_ns__apply(ns, plan);
 	sksteer_plan__free(plan);
-	if (ret)
-		return said(a, ret, err, errlen);
+	return ret ? said(a, ret, err, errlen) : 0;
+}
+
+int cmd_config(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen)
+{
+	if (cmd_apply_config(ns, a, config_text, config_len, err, errlen))
+		return -1;
 	if (a->trace && !stop_requested)
 		return cmd_trace(ns, a, err, errlen);
 	return 0;

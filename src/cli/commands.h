@@ -35,6 +35,11 @@ int cmd_steer(struct sksteer_ns *ns, const struct args *a, char *err, size_t err
 int cmd_dry_run(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen);
 int cmd_detach(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen);
 int cmd_config(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen);
+/* A configuration's text (--config FILE's, --watch's) planned and applied: 0, or -1 with err */
+int cmd_apply_config(struct sksteer_ns *ns, const struct args *a, const char *text, size_t len,
+		     char *err, size_t errlen);
+/* src/cli/watch.c: --config FILE --watch, until SIGTERM; 0, or -1 with err */
+int cmd_watch(const struct args *a, char *err, size_t errlen);
 /* src/cli/all_netns.c: --list, --metrics and --check with --all-netns; 0, 1 said, or -1 */
 int cmd_all_netns(const struct args *a, char *err, size_t errlen);
 /* ... their metrics into f (--serve-metrics): 0, 1 if a namespace failed (said), or -1 */
@@ -43,6 +48,9 @@ int all_netns_metrics(const struct args *a, FILE *f, char *err, size_t errlen);
 int cmd_serve(const struct args *a, char *err, size_t errlen);
 /* src/cli/trace.c */
 int cmd_trace(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen);
+
+/* The namespace to work on: ours, or --netns PATH's, as a handle. 0, or 1 when said why. */
+int cmd_open_ns(const struct args *a, bool read_only, struct sksteer_ns **ns);
 
 /*
  * --config's input, read whole before the lock is taken, so that no input (a

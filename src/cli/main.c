@@ -55,6 +55,7 @@ static const struct cmd cmds[] = {
 	{ "--list", CMD_READ_ONLY, cmd_list },
 	{ "--metrics", CMD_READ_ONLY, cmd_metrics },
 	{ "--serve-metrics", CMD_READ_ONLY, NULL }, /* a server of its own: cmd_serve() */
+	{ "--watch", CMD_CHANGES | CMD_LOADS | CMD_MAKES, NULL }, /* cmd_watch() */
 	{ "--check", CMD_READ_ONLY, cmd_check },
 	{ "--save", CMD_READ_ONLY, cmd_save },
 	{ "--dry-run", CMD_PLANS, cmd_dry_run },
@@ -66,7 +67,8 @@ static const struct cmd cmds[] = {
 
 static const struct cmd *cmd_select(const struct args *a)
 {
-	const char *name = a->serve_arg				     ? "--serve-metrics" :
+	const char *name = a->config.watch			     ? "--watch" :
+			   a->serve_arg				     ? "--serve-metrics" :
 			   a->list				     ? "--list" :
 			   a->metrics				     ? "--metrics" :
 			   a->check				     ? "--check" :
@@ -107,30 +109,6 @@ static int enough_files(void)
 	return 0;
 }
 
-/* The namespace to work on: ours, or --netns PATH's, as a handle. 0, or 1 when said why. */
-static int open_ns(const struct args *a, const struct cmd *cmd, struct sksteer_ns **ns)
-{
-	struct sksteer_ns_opts opts = {
-		.sz = sizeof(opts),
-		.read_only = cmd->flags & (CMD_READ_ONLY | CMD_PLANS),
-		.lock_wait_s = a->wait_given ? (a->wait_s ? (int)a->wait_s : -1) : 0,
-		.stop = &stop_requested,
-	};
-	char err[1024];
-	uint64_t ino;
-	int fd, ret;
-
-	if (!a->netns_arg) {
-		ret = sksteer_ns__open(NULL, &opts, ns);
-	} else {
-		if (input_netns(a->netns_arg, &fd, &ino, err, sizeof(err)))
-			return cli_fail("%s", err);
-		ret = sksteer_ns__open_fd(fd, &opts, ns);
-		close(fd);
-	}
-	return ret ? cli_fail("%s", cli_message(a, ret)) : 0;
-}
-
 int main(int argc, char **argv)
 {
 	static char program_name[] = "sksteer";
@@ -156,9 +134,10 @@ int main(int argc, char **argv)
 	 * to show it can. The configuration is read first: before anything opens a
 	 * file that could take the place of a closed standard input.
 	 */
-	if (cmd && a.serve_arg) {
+	if (cmd && !cmd->fn) { /* the long-running ones: each opens what it works on */
 		ret = privileges_check(&a, cmd) || enough_files() ? 1 :
-								    cmd_serve(&a, err, sizeof(err));
+		      a.config.watch ? cmd_watch(&a, err, sizeof(err)) :
+				       cmd_serve(&a, err, sizeof(err));
 		return ret >= 0 ? ret : cli_fail("%s", err);
 	}
 	if (cmd && a.all_netns) {
@@ -166,7 +145,7 @@ int main(int argc, char **argv)
 		return ret >= 0 ? ret : cli_fail("%s", err);
 	}
 	if (!cmd || privileges_check(&a, cmd) || cmd_read_config(&a) || cmd_handover(&a) ||
-	    enough_files() || open_ns(&a, cmd, &ns) ||
+	    enough_files() || cmd_open_ns(&a, cmd->flags & (CMD_READ_ONLY | CMD_PLANS), &ns) ||
 	    ((cmd->flags & CMD_LOADS) && privileges_kernel(sksteer_ns__steering(ns)))) {
 		sksteer_ns__close(ns);
 		return 1;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* --metrics: the library's status in the Prometheus text format. */
+#include <limits.h>
 #include <stdio.h>
 #include "commands.h"
 #include "escape.h"
@@ -286,6 +287,38 @@ void metrics_print(const struct scrape *sc, size_t nsc, FILE *f)
 			(unsigned long long)sksteer_status__ns(sc[k].st)->events_lost);
 	udp_clients(sc, nsc, f);
 	last_apply(sc, nsc, f);
+}
+
+/*
+ * The watcher's own applies of its file: the pins' record above tells of the
+ * namespace's last apply, whoever made it, but not of a file that failed
+ * before anything was steered (there are no pins to record it in).
+ */
+void metrics_file(const char *file, const struct file_applies *fa, FILE *f)
+{
+	static char name[ESC_SIZE(PATH_MAX)];
+
+	esc(ESC_PROM, file, name, sizeof(name));
+	head(f, "config_last_apply_successful", "gauge",
+	     "Whether this watcher's last apply of its file took (1) or failed (0).");
+	fprintf(f, "sksteer_config_last_apply_successful{file=\"%s\"} %d\n", name, fa->last_ok);
+	head(f, "config_last_apply_timestamp_seconds", "gauge",
+	     "When this watcher last applied its file, taken or not.");
+	fprintf(f, "sksteer_config_last_apply_timestamp_seconds{file=\"%s\"} ", name);
+	seconds(f, fa->last_ns);
+	head(f, "config_last_apply_success_timestamp_seconds", "gauge",
+	     "When this watcher's apply of its file last took.");
+	if (fa->last_ok_ns) {
+		fprintf(f, "sksteer_config_last_apply_success_timestamp_seconds{file=\"%s\"} ",
+			name);
+		seconds(f, fa->last_ok_ns);
+	}
+	head(f, "config_applies_total", "counter",
+	     "This watcher's applies of its file, by result.");
+	fprintf(f,
+		"sksteer_config_applies_total{file=\"%s\",result=\"ok\"} %llu\n"
+		"sksteer_config_applies_total{file=\"%s\",result=\"failed\"} %llu\n",
+		name, (unsigned long long)fa->applied, name, (unsigned long long)fa->failed);
 }
 
 int metrics_one(struct sksteer_ns *ns, FILE *f, char *err, size_t errlen)

@@ -44,6 +44,8 @@ static const char doc[] =
 	"                 what applying the file would change (+ added, - removed, ~ moved)\n"
 	"  sksteer --config /etc/sksteer/nginx.conf\n"
 	"                 make the steering exactly what the file says\n"
+	"  sksteer --config /etc/sksteer/nginx.conf --watch\n"
+	"                 ... and again whenever it changes (a ConfigMap), until SIGTERM\n"
 	"  sksteer --detach -s 127.0.0.1:9000\n"
 	"                 stop steering to that target\n"
 	"  sksteer --detach\n"
@@ -107,6 +109,7 @@ enum {
 	OPT_DST,
 	OPT_ALL_NETNS,
 	OPT_SERVE_METRICS,
+	OPT_WATCH,
 };
 
 static const struct argp_option opts[] = {
@@ -141,6 +144,11 @@ static const struct argp_option opts[] = {
 	  "With --config, -p, -s, --add or --remove: print what would change, change nothing; "
 	  "exit 0 when in sync, 2 when something would change",
 	  0 },
+	{ "watch", OPT_WATCH, NULL, 0,
+	  "With --config FILE: stay, and apply FILE again whenever it changes (rewritten, renamed "
+	  "over, a Kubernetes ConfigMap's ..data swapped) or on SIGHUP; a file that fails keeps "
+	  "the steering as it was. SIGTERM ends it, the steering left in place",
+	  0 },
 	{ "new-sockets", OPT_NEW_SOCKETS, NULL, 0,
 	  "With --config: a target takes another socket at its address if there is one, not only "
 	  "when its own is gone (a server that re-binds on reload)",
@@ -159,7 +167,8 @@ static const struct argp_option opts[] = {
 	{ "metrics", 'm', NULL, 0, "Print the counters in Prometheus text format", 0 },
 	{ "serve-metrics", OPT_SERVE_METRICS, "ADDR:PORT", 0,
 	  "Serve --metrics over HTTP at ADDR:PORT (/metrics), read afresh each scrape, until "
-	  "SIGTERM; with --netns PATH or --all-netns. Keeps CAP_BPF alone once listening",
+	  "SIGTERM; with --netns PATH or --all-netns. Keeps CAP_BPF alone once listening. With "
+	  "--config FILE --watch: FILE's namespace, and its applies",
 	  0 },
 	{ "json", 'j', NULL, 0, "With --trace: one JSON object per line; with --list: one document",
 	  0 },
@@ -213,7 +222,7 @@ static const struct argp_option opts[] = {
 
 bool options_read_only(const struct args *a)
 {
-	return a->list || a->metrics || a->check || a->save;
+	return a->list || a->metrics || a->check || a->save || (a->serve_arg && !a->config.watch);
 }
 
 bool options_handover(const struct args *a)
@@ -264,6 +273,15 @@ static void check_combinations(struct argp_state *state, struct args *a)
 				  "with -p (all of them) or --detach");
 	else if (a->config.new_sockets && !a->config.file)
 		argp_error(state, "--new-sockets goes with --config");
+	else if (a->config.watch && (!a->config.file || !strcmp(a->config.file, "-")))
+		argp_error(state, "--watch follows a file: --config FILE --watch");
+	else if (a->config.watch && (a->dry_run || a->trace || a->handover.cmd || a->all_netns))
+		argp_error(state,
+			   "--watch applies FILE for as long as it runs: not with --dry-run, "
+			   "--trace, --all-netns or -- CMD");
+	else if (a->serve_arg && a->config.file && !a->config.watch)
+		argp_error(state, "--serve-metrics with --config takes --watch: a server stays, a "
+				  "single apply does not");
 	else if (a->dry_run && (a->trace || a->detach || options_read_only(a) ||
 				(!a->config.file && !a->steer.ports_arg && !a->steer.target_arg &&
 				 !a->steer.add_arg && !a->steer.remove_arg)))
@@ -288,20 +306,20 @@ static void check_combinations(struct argp_state *state, struct args *a)
 		argp_error(state, "--fail-closed and --fail-open go with -s TARGET (and -p)");
 	else if (a->json && !a->trace && !a->list)
 		argp_error(state, "--json goes with --trace or --list");
-	else if (a->serve_arg && (a->list || a->check || a->save || a->json))
-		argp_error(state,
-			   "--serve-metrics serves --metrics: not with --list, --check, --save "
-			   "or --json");
+	else if (a->serve_arg && (a->list || a->metrics || a->check || a->save || a->json))
+		argp_error(state, "--serve-metrics serves --metrics: not with --metrics, --list, "
+				  "--check, --save or --json");
 	else if (options_read_only(a) &&
 		 (a->detach || a->trace || a->steer.ports_arg || a->config.file ||
 		  a->steer.fail_closed || (a->steer.target_arg && !a->list) ||
-		  a->list + a->metrics + a->check + a->save > 1))
+		  a->list + a->metrics + a->check + a->save + (a->serve_arg != NULL) > 1))
 		argp_error(state,
 			   "--list, --metrics, --check and --save only look: use them alone");
-	else if (a->all_netns && (!(a->list || a->metrics || a->check) || a->save || a->netns_arg ||
-				  a->steer.target_arg || a->steer.dst_arg))
-		argp_error(state, "--all-netns goes with --list, --metrics or --check alone: not "
-				  "with --netns, -s or --dst");
+	else if (a->all_netns && (!(a->list || a->metrics || a->check || a->serve_arg) || a->save ||
+				  a->netns_arg || a->steer.target_arg || a->steer.dst_arg))
+		argp_error(state,
+			   "--all-netns goes with --list, --metrics, --serve-metrics or --check "
+			   "alone: not with --netns, -s or --dst");
 	else if (!a->detach && !a->trace && !options_read_only(a) && !a->steer.ports_arg &&
 		 !a->steer.target_arg && !a->config.file)
 		argp_error(state, "nothing to do: give -p PORTS and -s TARGET (see --help)");
@@ -356,7 +374,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 					   "HTTP is TCP: give ADDR:PORT (127.0.0.1:9917)" :
 					   err);
 		a->serve_arg = arg;
-		a->metrics = true;
+		break;
+	case OPT_WATCH:
+		a->config.watch = true;
 		break;
 	case OPT_DRY_RUN:
 		a->dry_run = true;

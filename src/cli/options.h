@@ -31,10 +31,11 @@ struct handover_opts {
 	char **cmd;
 };
 
-/* --config FILE, --new-sockets, --wait. */
+/* --config FILE, --new-sockets, --watch. */
 struct config_opts {
 	const char *file;
 	bool new_sockets;
+	bool watch; /* --watch: applied again whenever it changes */
 };
 
 struct args {
@@ -47,7 +48,7 @@ struct args {
 	/* every command's */
 	const char *netns_arg;
 	bool all_netns; /* --list, --metrics, --check: every namespace with pins */
-	const char *serve_arg; /* --serve-metrics ADDR:PORT (metrics is set too) */
+	const char *serve_arg; /* --serve-metrics ADDR:PORT */
 	struct sksteer_target serve; /* ... parsed */
 	const char *netns_label; /* with --all-netns, the namespace at hand's name; else NULL */
 	unsigned int wait_s; /* --wait; 0 with wait_given: no waiting */

@@ -21,22 +21,30 @@
 #include "commands.h"
 #include "input.h"
 #include "privileges.h"
+#include "serve.h"
 #include "show.h"
 #include "signals.h"
 
-#define CLIENTS 64 /* at once: past that, the oldest goes */
+#define CLIENTS SERVER_CLIENTS
 #define REQUEST_MAX 8192 /* a request's line and headers */
 #define REQUEST_MS 10000 /* to send them */
 #define RESPONSE_MS 30000 /* to take the response */
 #define LOCK_WAIT_S 5 /* a scrape waits this long for a writer's lock, unless --wait */
 
-struct client {
-	int fd; /* -1: a free slot */
-	uint64_t since_ms, deadline_ms;
-	size_t len; /* of the request so far */
-	char *out; /* the response: NULL while the request is read */
-	size_t out_len, sent;
-	char req[REQUEST_MAX + 1];
+struct server {
+	int fd;
+	struct args a; /* with the lock's wait a scrape's */
+	uint64_t ino; /* the namespace, by its pins' inode (not --all-netns) */
+	server_extra_fn extra;
+	void *ctx;
+	struct client {
+		int fd; /* -1: a free slot */
+		uint64_t since_ms, deadline_ms;
+		size_t len; /* of the request so far */
+		char *out; /* the response: NULL while the request is read */
+		size_t out_len, sent;
+		char req[REQUEST_MAX + 1];
+	} cs[CLIENTS];
 };
 
 static uint64_t now_ms(void)
@@ -61,8 +69,9 @@ static void drop(struct client *c)
  * (Prometheus then marks the target down). A namespace of several that cannot
  * be read is said on stderr and left out, as --metrics --all-netns does.
  */
-static int scrape(const struct args *a, uint64_t ino, FILE *body)
+static int scrape(const struct server *s, FILE *body)
 {
+	const struct args *a = &s->a;
 	struct sksteer_ns_opts opts = {
 		.sz = sizeof(opts),
 		.read_only = true,
@@ -77,13 +86,15 @@ static int scrape(const struct args *a, uint64_t ino, FILE *body)
 	if (a->all_netns) {
 		ret = all_netns_metrics(a, body, err, sizeof(err));
 	} else {
-		ret = sksteer_ns__open_pinned(ino, &opts, &ns);
+		ret = sksteer_ns__open_pinned(s->ino, &opts, &ns);
 		if (ret)
 			snprintf(err, sizeof(err), "%s", cli_message(a, ret));
 		else
 			ret = metrics_one(ns, body, err, sizeof(err));
 		sksteer_ns__close(ns);
 	}
+	if (ret >= 0 && s->extra)
+		s->extra(s->ctx, body);
 	if (ret >= 0)
 		return 200;
 	rewind(body);
@@ -92,7 +103,7 @@ static int scrape(const struct args *a, uint64_t ino, FILE *body)
 }
 
 /* The response to the request in c->req, whole, in c->out */
-static void respond(struct client *c, const struct args *a, uint64_t ino)
+static void respond(struct client *c, const struct server *s)
 {
 	static const char *const reasons[] = { [200] = "OK",
 					       [400] = "Bad Request",
@@ -126,7 +137,7 @@ static void respond(struct client *c, const struct args *a, uint64_t ino)
 		status = 200;
 		fputs("sksteer: the metrics are at /metrics\n", body);
 	} else {
-		status = scrape(a, ino, body);
+		status = scrape(s, body);
 	}
 	if (fclose(body) || !text) {
 		free(text);
@@ -151,7 +162,7 @@ static void respond(struct client *c, const struct args *a, uint64_t ino)
 }
 
 /* A request read as far as it came: once its headers end (or overflow), answered. */
-static void on_readable(struct client *c, const struct args *a, uint64_t ino)
+static void on_readable(struct client *c, const struct server *s)
 {
 	ssize_t n = read(c->fd, c->req + c->len, REQUEST_MAX + 1 - c->len);
 
@@ -164,7 +175,7 @@ static void on_readable(struct client *c, const struct args *a, uint64_t ino)
 	c->len += (size_t)n;
 	c->req[c->len] = '\0';
 	if (c->len > REQUEST_MAX || strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n")) {
-		respond(c, a, ino);
+		respond(c, s);
 		if (!c->out)
 			drop(c); /* out of memory: the client sees the connection close */
 	}
@@ -202,38 +213,42 @@ static struct client *slot(struct client *cs)
 	return oldest;
 }
 
-static void on_connect(int lfd, struct client *cs, const struct args *a, uint64_t ino)
+static void on_connect(struct server *s)
 {
 	int fd;
 
-	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		struct client *c = slot(cs);
+	while ((fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		struct client *c = slot(s->cs);
 
 		c->fd = fd;
 		c->len = c->sent = c->out_len = 0;
 		c->since_ms = now_ms();
 		c->deadline_ms = c->since_ms + REQUEST_MS;
-		on_readable(c, a, ino); /* a request sent with the connection is answered now */
+		on_readable(c, s); /* a request sent with the connection is answered now */
 	}
 }
 
-/* One round: wait for sockets (at most until the nearest deadline), then serve them */
-static void serve_round(int lfd, struct client *cs, const struct args *a, uint64_t ino)
+void server_poll(struct server *s, struct pollfd *p, int *timeout_ms)
 {
-	struct pollfd p[CLIENTS + 1] = { { .fd = lfd, .events = POLLIN } };
-	uint64_t now = now_ms(), wake = now + 1000;
+	uint64_t now = now_ms();
+
+	p[0] = (struct pollfd){ .fd = s->fd, .events = POLLIN };
+	for (int i = 0; i < CLIENTS; i++) {
+		const struct client *c = &s->cs[i];
+
+		p[i + 1] = (struct pollfd){ .fd = c->fd, .events = c->out ? POLLOUT : POLLIN };
+		if (c->fd >= 0 &&
+		    (c->deadline_ms <= now || (int)(c->deadline_ms - now) < *timeout_ms))
+			*timeout_ms = c->deadline_ms > now ? (int)(c->deadline_ms - now) : 0;
+	}
+}
+
+void server_serve(struct server *s, const struct pollfd *p)
+{
+	uint64_t now = now_ms();
 
 	for (int i = 0; i < CLIENTS; i++) {
-		p[i + 1].fd = cs[i].fd;
-		p[i + 1].events = cs[i].out ? POLLOUT : POLLIN;
-		if (cs[i].fd >= 0 && cs[i].deadline_ms < wake)
-			wake = cs[i].deadline_ms;
-	}
-	if (poll(p, CLIENTS + 1, wake > now ? (int)(wake - now) : 0) < 0)
-		return; /* a signal: the caller looks at it */
-	now = now_ms();
-	for (int i = 0; i < CLIENTS; i++) {
-		struct client *c = &cs[i];
+		struct client *c = &s->cs[i];
 
 		if (c->fd < 0)
 			continue;
@@ -242,10 +257,10 @@ static void serve_round(int lfd, struct client *cs, const struct args *a, uint64
 		else if (p[i + 1].revents && c->out)
 			on_writable(c);
 		else if (p[i + 1].revents)
-			on_readable(c, a, ino);
+			on_readable(c, s);
 	}
 	if (p[0].revents & POLLIN)
-		on_connect(lfd, cs, a, ino);
+		on_connect(s);
 }
 
 /* The namespace a single-namespace server reads: by its pins' inode, so it never holds it */
@@ -271,43 +286,64 @@ static int namespace_inode(const struct args *a, uint64_t *ino, char *err, size_
 	return 0;
 }
 
-int cmd_serve(const struct args *a, char *err, size_t errlen)
+struct server *server_open(const struct args *a, server_extra_fn extra, void *ctx, char *err,
+			   size_t errlen)
 {
 	struct listen_opts lo = { .option = "--serve-metrics", .backlog = 128, .v6only = -1 };
-	struct client *cs = calloc(CLIENTS, sizeof(*cs));
-	struct args here = *a;
-	uint64_t ino = 0;
-	int lfd;
+	struct server *s = calloc(1, sizeof(*s));
 
-	/* a scrape waits a little for a writer's lock, and says why it got none */
-	if (!here.wait_given) {
-		here.wait_given = true;
-		here.wait_s = LOCK_WAIT_S;
-	}
-
-	if (!cs) {
+	if (!s) {
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		return NULL;
+	}
+	s->a = *a;
+	s->extra = extra;
+	s->ctx = ctx;
+	/* a scrape waits a little for a writer's lock, and says why it got none */
+	if (!s->a.wait_given) {
+		s->a.wait_given = true;
+		s->a.wait_s = LOCK_WAIT_S;
 	}
 	for (int i = 0; i < CLIENTS; i++)
-		cs[i].fd = -1;
-	if (namespace_inode(a, &ino, err, errlen) ||
-	    (lfd = handover_listen(&a->serve, &lo, err, errlen)) < 0) {
-		free(cs);
-		return -1;
+		s->cs[i].fd = -1;
+	if (namespace_inode(a, &s->ino, err, errlen) ||
+	    (s->fd = handover_listen(&a->serve, &lo, err, errlen)) < 0) {
+		free(s);
+		return NULL;
 	}
-	fcntl(lfd, F_SETFL, O_NONBLOCK);
+	fcntl(s->fd, F_SETFL, O_NONBLOCK);
+	return s;
+}
+
+void server_close(struct server *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < CLIENTS; i++)
+		drop(&s->cs[i]);
+	close(s->fd);
+	free(s);
+}
+
+int cmd_serve(const struct args *a, char *err, size_t errlen)
+{
+	struct server *s = server_open(a, NULL, NULL, err, errlen);
+	struct pollfd p[SERVER_FDS];
+
+	if (!s)
+		return -1;
 	if (privileges_keep_bpf(err, errlen)) {
-		close(lfd);
-		free(cs);
+		server_close(s);
 		return -1;
 	}
-	/* SIGHUP reloads nothing here (every scrape reads afresh); SIGINT and SIGTERM end it */
-	while (!stop_requested || __sync_bool_compare_and_swap(&stop_requested, SIGHUP, 0))
-		serve_round(lfd, cs, &here, ino);
-	for (int i = 0; i < CLIENTS; i++)
-		drop(&cs[i]);
-	free(cs);
-	close(lfd);
+	reload_on_sighup(); /* nothing to reload (every scrape reads afresh): it stops nothing */
+	while (!stop_requested) {
+		int timeout_ms = 1000;
+
+		server_poll(s, p, &timeout_ms);
+		if (poll(p, SERVER_FDS, timeout_ms) >= 0)
+			server_serve(s, p);
+	}
+	server_close(s);
 	return 0;
 }

@@ -46,6 +46,14 @@ struct scrape {
 	unsigned long long ino;
 };
 void metrics_print(const struct scrape *sc, size_t nsc, FILE *f);
+/* A watcher's applies of its file (--watch), as its --serve-metrics shows them */
+struct file_applies {
+	uint64_t last_ns, last_ok_ns; /* CLOCK_REALTIME; 0: none yet */
+	uint64_t applied, failed;
+	bool last_ok;
+};
+void metrics_file(const char *file, const struct file_applies *fa, FILE *f);
+
 /* One namespace's metrics into f (--metrics, --serve-metrics): 0, or -1 with err */
 int metrics_one(struct sksteer_ns *ns, FILE *f, char *err, size_t errlen);
 

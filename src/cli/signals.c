@@ -5,10 +5,17 @@
 #include "stop.h"
 
 volatile int stop_requested;
+volatile int reload_requested;
 
 static void on_signal(int sig)
 {
 	stop_requested = sig;
+}
+
+static void on_hangup(int sig)
+{
+	(void)sig;
+	reload_requested = 1;
 }
 
 void stop_on_signals(void)
@@ -25,4 +32,12 @@ void stop_on_signals(void)
 	sigprocmask(SIG_UNBLOCK, &sa.sa_mask, NULL);
 	/* what the library heeds in this thread outside a handle's calls too (stop.h) */
 	stop_source(&stop_requested);
+}
+
+void reload_on_sighup(void)
+{
+	struct sigaction sa = { .sa_handler = on_hangup, .sa_flags = SA_RESTART };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
 }
