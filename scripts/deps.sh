@@ -24,8 +24,9 @@ build="make clang llvm pkg-config libelf-dev zlib1g-dev libssl-dev libbpf-dev fi
 # the tests drive real servers and clients: nginx, haproxy (reloaded with -sf), curl, ab
 # (apache2-utils), socat, nft; systemd for systemd-analyze verify of the units (not run)
 tests="iproute2 util-linux perl nftables curl apache2-utils socat groff-base haproxy systemd"
-# --serve-metrics: scraped by a real Prometheus server; promtool check metrics
-tests="$tests prometheus"
+# --serve-metrics: scraped by a real Prometheus server; promtool check metrics; the Kubernetes
+# manifests parsed (python3-yaml)
+tests="$tests prometheus python3-yaml"
 # make lint; make abi (abidw, abidiff)
 tests="$tests cppcheck abigail-tools"
 

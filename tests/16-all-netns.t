@@ -15,7 +15,8 @@ run_sksteer --check --all-netns
 is "--check: nothing steered anywhere is a problem, in one line" \
 	"1 sksteer: nothing is steered in any network namespace: steer with -p PORTS -s TARGET" \
 	"$RC $STDERR"
-is "--metrics: the namespaces' info alone" "" "$("$SKSTEER" --metrics --all-netns | grep -v '^#')"
+is "--metrics: nothing but the count of namespaces it could not read" "sksteer_netns_unreadable 0" \
+	"$("$SKSTEER" --metrics --all-netns | grep -v '^#')"
 
 # Four namespaces: a named one, a process's, this test's own, and one that is gone.
 netns_add
@@ -179,8 +180,8 @@ for cmd in "--list --json" --metrics --check; do
 		"$NETNS_INO" \
 		"$(echo "$out" | perl -MJSON::PP -e 'local $/; print join " ",
 			sort { $a <=> $b } map { $_->{netns} } @{decode_json(<STDIN>)}')" ;;
-	--metrics) is "the others are read; it has no info series" \
-		"1 0" "$(echo "$out" | grep -c "^sksteer_target_up{netns=\"$NETNS_INO\",") $(echo "$out" | grep -c "netns=\"$BAD_INO\"")" ;;
+	--metrics) is "the others are read; it has no info series, and is counted" \
+		"1 0 1" "$(echo "$out" | grep -c "^sksteer_target_up{netns=\"$NETNS_INO\",") $(echo "$out" | grep -c "netns=\"$BAD_INO\"") $(echo "$out" | sed -n 's/^sksteer_netns_unreadable //p')" ;;
 	esac
 done
 ok "the namespace unsteered" "$SKSTEER" --netns "/run/netns/$BAD" --detach

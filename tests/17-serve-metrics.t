@@ -106,6 +106,14 @@ like "--dry-run records nothing: it applies nothing" "^1 0 .*127\.0\.0\.1:9999" 
 printf 'tcp 127.0.0.1:9000 80,443\n' >"$WORK/good.conf"
 ok "a good file" "$SKSTEER" --config "$WORK/good.conf"
 is "... took" "1 " "$(sample sksteer_last_apply_successful) $(error)"
+run_sksteer --config "$WORK/none.conf"
+like "a file that is not there: refused, and recorded" "^1 0 .*none\.conf" \
+	"$RC $(sample sksteer_last_apply_successful) $(error)"
+ok "a good file again" "$SKSTEER" --config "$WORK/good.conf"
+run_sksteer --detach -s 127.0.0.1:9999
+like "a target's detach that fails: recorded" "^1 0 .*127\.0\.0\.1:9999" \
+	"$RC $(sample sksteer_last_apply_successful) $(error)"
+ok "a good file again" "$SKSTEER" --config "$WORK/good.conf"
 
 # HTTP as Prometheus and people use it
 status() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$@"; }
@@ -176,10 +184,12 @@ is "the unit grants CAP_BPF alone" "CAP_BPF CAP_BPF yes" \
 	"$(sed -n 's/^CapabilityBoundingSet=//p' "$UNIT") $(sed -n 's/^AmbientCapabilities=//p' "$UNIT") $(sed -n 's/^NoNewPrivileges=//p' "$UNIT")"
 read -ra CMD <<<"$(sed -n 's/^ExecStart=//p' "$UNIT")"
 is "it serves $ADDR, every namespace" "--serve-metrics $ADDR --all-netns" "${CMD[*]:1}"
-server_run with_caps +bpf setpriv --no-new-privs -- "${CMD[@]}"
+caps_argv +bpf
+server_run "${CAPS_ARGV[@]}" setpriv --no-new-privs -- "${CMD[@]}"
 body=$(get)
-like "with those capabilities it serves every namespace's, named" \
-	"sksteer_netns_info\{netns=\"$NETNS_INO\",name=\"pid [0-9]+ \([a-z]+\)\"\} 1" "$body"
+is "with those capabilities it serves every namespace's; this one by its inode (its processes' are not its to read, and never by its own pid: a name that would change)" \
+	"sksteer_netns_info{netns=\"$NETNS_INO\",name=\"inode $NETNS_INO\"} 1 sksteer_netns_unreadable 0" \
+	"$(echo "$body" | grep -E '^sksteer_netns_(info|unreadable)' | tr '\n' ' ' | sed 's/ $//')"
 is "promtool check metrics: clean" "" "$(echo "$body" | promtool check metrics 2>&1)"
 
 # A real Prometheus scrapes it; a series is read back through its query API

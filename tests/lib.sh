@@ -345,10 +345,15 @@ nginx_start() {
 }
 
 with_caps() { # with_caps +cap,+cap COMMAND...: only these capabilities ("": none)
-	local caps=$1
+	caps_argv "$1"
 	shift
-	setpriv --inh-caps=-all${caps:+,$caps} --ambient-caps=-all${caps:+,$caps} \
-		--bounding-set=-all${caps:+,$caps} -- "$@"
+	"${CAPS_ARGV[@]}" "$@"
+}
+# caps_argv +cap,+cap: in CAPS_ARGV, the setpriv that runs a command with only these (which
+# execs it: "${CAPS_ARGV[@]}" COMMAND & has the command's own pid in $!, a function would not)
+caps_argv() {
+	CAPS_ARGV=(setpriv --inh-caps=-all${1:+,$1} --ambient-caps=-all${1:+,$1}
+		--bounding-set=-all${1:+,$1} --)
 }
 
 # own_bpffs: a bpffs of this test's own on /sys/fs/bpf (with PRIVATE_MOUNTS=1): the namespaces

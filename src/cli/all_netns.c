@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "commands.h"
 #include "escape.h"
 #include "show.h"
@@ -55,19 +56,27 @@ static void names_from_run(struct netns *v, size_t n)
 		closedir(d);
 }
 
-/* Else the lowest pid in it (readdir gives /proc's pids ascending) and its command. */
+/*
+ * Else the lowest pid in it (readdir gives /proc's pids ascending) and its
+ * command: never this process's own, a name that would change at each run (a
+ * server's restart: new series). Stating another process's namespace needs
+ * ptrace access (with CAP_BPF alone: its uid's, and no more capabilities).
+ */
 static void names_from_procs(struct netns *v, size_t n)
 {
+	char self[16];
+
 	DIR *d = opendir("/proc");
 	struct dirent *de;
 	struct netns *ns;
 	struct stat st;
 
+	snprintf(self, sizeof(self), "%d", (int)getpid());
 	while (d && (de = readdir(d))) {
 		char path[PATH_MAX], comm[32] = "";
 		FILE *f;
 
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+		if (de->d_name[0] < '1' || de->d_name[0] > '9' || !strcmp(de->d_name, self))
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/ns/net", de->d_name);
 		if (stat(path, &st) || !(ns = find(v, n, st.st_ino)))
@@ -135,20 +144,23 @@ static void free_all(struct netns *v, int n)
 	free(v);
 }
 
-/* The namespaces with pins, named: how many in *out, or -1 when said why. */
-static int namespaces(struct netns **out)
+/* The namespaces with pins, named: how many in *out, or -1 with err. */
+static int namespaces(struct netns **out, char *err, size_t errlen)
 {
 	uint64_t *inodes;
 	struct netns *v;
 	int n = sksteer_pinned_netns(&inodes);
 
 	*out = NULL;
-	if (n < 0)
-		return cli_fail("%s", cli_say(sksteer_errmsg())), -1;
+	if (n < 0) {
+		snprintf(err, errlen, "%s", cli_say(sksteer_errmsg()));
+		return -1;
+	}
 	v = calloc((size_t)n + 1, sizeof(*v));
 	if (!v) {
 		free(inodes);
-		return cli_fail("out of memory"), -1;
+		snprintf(err, errlen, "out of memory");
+		return -1;
 	}
 	for (int i = 0; i < n; i++) {
 		v[i].ino = inodes[i];
@@ -282,7 +294,7 @@ static int metrics_all(struct netns *v, int n, const struct args *a, FILE *f, ch
 {
 	struct scrape *sc = calloc((size_t)n + 1, sizeof(*sc));
 	char label[ESC_SIZE(sizeof(v->name))];
-	int nsc = 0, ret;
+	int nsc = 0, unread = 0, ret;
 
 	if (!sc) {
 		snprintf(err, errlen, "out of memory");
@@ -293,8 +305,10 @@ static int metrics_all(struct netns *v, int n, const struct args *a, FILE *f, ch
 		"# HELP sksteer_netns_info The network namespaces with sksteer pins: each one's "
 		"name, and whether it steers (0: stale pins).\n# TYPE sksteer_netns_info gauge\n");
 	for (int i = 0; i < n; i++) {
-		if (!v[i].opened || (!v[i].st && v[i].steering))
-			continue; /* not read: said why */
+		if (!v[i].opened || (!v[i].st && v[i].steering)) {
+			unread++; /* said why */
+			continue;
+		}
 		fprintf(f, "sksteer_netns_info{netns=\"%llu\",name=\"%s\"} %d\n",
 			(unsigned long long)v[i].ino,
 			esc(ESC_PROM, v[i].name, label, sizeof(label)), v[i].steering);
@@ -303,6 +317,11 @@ static int metrics_all(struct netns *v, int n, const struct args *a, FILE *f, ch
 			sc[nsc++].ino = (unsigned long long)v[i].ino;
 		}
 	}
+	fprintf(f,
+		"# HELP sksteer_netns_unreadable Namespaces with pins that this scrape could not "
+		"read (each said on stderr), left out.\n# TYPE sksteer_netns_unreadable gauge\n"
+		"sksteer_netns_unreadable %d\n",
+		unread);
 	metrics_print(sc, (size_t)nsc, f);
 	free(sc);
 	return ret;
@@ -311,10 +330,10 @@ static int metrics_all(struct netns *v, int n, const struct args *a, FILE *f, ch
 int cmd_all_netns(const struct args *a, char *err, size_t errlen)
 {
 	struct netns *v;
-	int n = namespaces(&v), ret;
+	int n = namespaces(&v, err, errlen), ret;
 
 	if (n < 0)
-		return 1;
+		return -1;
 	if (a->check && !n)
 		ret = cli_fail("nothing is steered in any network namespace: steer with -p PORTS "
 			       "-s TARGET");
@@ -329,10 +348,10 @@ int cmd_all_netns(const struct args *a, char *err, size_t errlen)
 int all_netns_metrics(const struct args *a, FILE *f, char *err, size_t errlen)
 {
 	struct netns *v;
-	int n = namespaces(&v), ret;
+	int n = namespaces(&v, err, errlen), ret;
 
 	if (n < 0)
-		return 1;
+		return -1;
 	ret = metrics_all(v, n, a, f, err, errlen);
 	free_all(v, n);
 	return ret;

@@ -4,6 +4,7 @@
  * --systemd, --listen, and CMD), --config, --dry-run and --detach, each made
  * of the library's calls.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,9 +52,26 @@ int cmd_read_config(const struct args *a)
 
 	if (!a->config.file)
 		return 0;
-	if (input_config(a->config.file, wait_s, &config_text, &config_len, err, sizeof(err)))
-		return cli_fail("%s", err);
-	return 0;
+	if (!input_config(a->config.file, wait_s, &config_text, &config_len, err, sizeof(err)))
+		return 0;
+	cli_fail("%s", err);
+	if (!a->dry_run)
+		cmd_record_failure(a,
+				   strcmp(a->config.file, "-") && access(a->config.file, F_OK) ?
+					   -ENOENT :
+					   -EINVAL,
+				   err);
+	return 1;
+}
+
+void cmd_record_failure(const struct args *a, int ret, const char *msg)
+{
+	struct sksteer_ns *ns = NULL;
+
+	if (cmd_open_ns(a, false, &ns))
+		return;
+	sksteer_ns__apply_failed(ns, ret, msg);
+	sksteer_ns__close(ns);
 }
 
 void cmd_free_config(void)

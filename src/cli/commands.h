@@ -53,6 +53,12 @@ int cmd_trace(struct sksteer_ns *ns, const struct args *a, char *err, size_t err
 int cmd_open_ns(const struct args *a, bool read_only, struct sksteer_ns **ns);
 
 /*
+ * An apply that failed before the library saw it (its file unreadable): recorded
+ * in the namespace's pins, for whoever monitors it (sksteer_ns__apply_failed()).
+ */
+void cmd_record_failure(const struct args *a, int ret, const char *msg);
+
+/*
  * --config's input, read whole before the lock is taken, so that no input (a
  * FIFO, a pipe whose writer stalls) can hold up a run that holds it. 0 or 1.
  */

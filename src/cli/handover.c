@@ -94,6 +94,19 @@ int handover_resolve(const char *arg, char *err, size_t errlen)
 	return -1;
 }
 
+/* Whether binding port needs CAP_NET_BIND_SERVICE here (1024 if the sysctl cannot be read) */
+static bool privileged_port(unsigned int port)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_unprivileged_port_start", "re");
+	unsigned int start = 1024;
+
+	if (f && fscanf(f, "%u", &start) != 1)
+		start = 1024;
+	if (f)
+		fclose(f);
+	return port < start;
+}
+
 int handover_listen(const struct sksteer_target *t, const struct listen_opts *o, char *err,
 		    size_t errlen)
 {
@@ -152,7 +165,7 @@ int handover_listen(const struct sksteer_target *t, const struct listen_opts *o,
 				 "it, or give another port" :
 			 saved == EADDRNOTAVAIL ?
 				 ": no interface of this network namespace has that address" :
-			 saved == EACCES ?
+			 saved == EACCES && privileged_port(t->port) ?
 				 ": a port below net.ipv4.ip_unprivileged_port_start needs "
 				 "CAP_NET_BIND_SERVICE: give a port from 1024 up, or run with it" :
 				 "");

@@ -368,11 +368,13 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		a->all_netns = true;
 		break;
 	case OPT_SERVE_METRICS:
-		if (parse_target(arg, &a->serve, err, sizeof(err)) || a->serve.proto != IPPROTO_TCP)
-			usage_fail(state, "--serve-metrics %s: %s", arg,
-				   a->serve.proto == IPPROTO_UDP ?
-					   "HTTP is TCP: give ADDR:PORT (127.0.0.1:9917)" :
-					   err);
+		if (parse_target(arg, &a->serve, err, sizeof(err)))
+			usage_fail(state, "--serve-metrics %s", err);
+		if (a->serve.proto != IPPROTO_TCP)
+			usage_fail(state,
+				   "--serve-metrics %s: HTTP is TCP: give ADDR:PORT "
+				   "(127.0.0.1:9917)",
+				   arg);
 		a->serve_arg = arg;
 		break;
 	case OPT_WATCH:

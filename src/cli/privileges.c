@@ -144,7 +144,7 @@ int privileges_keep_bpf(char *err, size_t errlen)
 	}
 	keep = permitted(d, CAP_BPF) ? CAP_BPF : permitted(d, CAP_SYS_ADMIN) ? CAP_SYS_ADMIN : -1;
 	/* the bounding set first: dropping from it takes CAP_SETPCAP, which goes next */
-	if (permitted(d, CAP_SETPCAP))
+	if (has_cap(d, CAP_SETPCAP))
 		for (int cap = 0; cap <= CAP_LAST_CAP || prctl(PR_CAPBSET_READ, cap) >= 0; cap++)
 			if (cap != keep)
 				prctl(PR_CAPBSET_DROP, cap);

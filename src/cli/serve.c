@@ -29,7 +29,11 @@
 #define REQUEST_MAX 8192 /* a request's line and headers */
 #define REQUEST_MS 10000 /* to send them */
 #define RESPONSE_MS 30000 /* to take the response */
-#define LOCK_WAIT_S 5 /* a scrape waits this long for a writer's lock, unless --wait */
+#define DRAIN_MS 1000 /* to read what a client sent beyond its request, once answered */
+#define ACCEPTS 16 /* a round: a flood of connections does not keep the others waiting */
+#define BACKOFF_MS 100 /* out of descriptors: accept again this much later */
+/* a scrape waits this long for a writer's lock (--wait), each namespace 1 s with --all-netns */
+#define LOCK_WAIT_S 5
 
 struct server {
 	int fd;
@@ -37,13 +41,16 @@ struct server {
 	uint64_t ino; /* the namespace, by its pins' inode (not --all-netns) */
 	server_extra_fn extra;
 	void *ctx;
+	uint64_t accept_ms; /* not before this: out of descriptors */
 	struct client {
 		int fd; /* -1: a free slot */
 		uint64_t since_ms, deadline_ms;
 		size_t len; /* of the request so far */
 		char *out; /* the response: NULL while the request is read */
 		size_t out_len, sent;
-		char req[REQUEST_MAX + 1];
+		bool draining; /* answered: what else it sent is read, so that close sends no RST */
+		char req[REQUEST_MAX +
+			 2]; /* one byte past the limit tells it was passed, and a NUL */
 	} cs[CLIENTS];
 };
 
@@ -62,44 +69,61 @@ static void drop(struct client *c)
 	free(c->out);
 	c->fd = -1;
 	c->out = NULL;
+	c->draining = false;
 }
 
 /*
- * The metrics, read now: into *body. 200, or 500 with the reason as the body
- * (Prometheus then marks the target down). A namespace of several that cannot
- * be read is said on stderr and left out, as --metrics --all-netns does.
+ * The metrics, read now, into body: 200; or 500 with the reason in err
+ * (Prometheus then marks the target down). With --all-netns, a namespace that
+ * cannot be read is said on stderr, left out and counted
+ * (sksteer_netns_unreadable); the pins that cannot be listed at all are a 500.
  */
-static int scrape(const struct server *s, FILE *body)
+static int scrape(const struct server *s, FILE *body, char *err, size_t errlen)
 {
 	const struct args *a = &s->a;
 	struct sksteer_ns_opts opts = {
 		.sz = sizeof(opts),
 		.read_only = true,
 		.brief = true, /* owners, other programs: not metrics */
-		.lock_wait_s = a->wait_s ? (int)a->wait_s : -1, /* cmd_serve() set it */
+		.lock_wait_s = a->wait_s ? (int)a->wait_s : -1, /* server_open() set it */
 		.stop = &stop_requested,
 	};
 	struct sksteer_ns *ns;
-	char err[1024] = "";
 	int ret;
 
 	if (a->all_netns) {
-		ret = all_netns_metrics(a, body, err, sizeof(err));
+		ret = all_netns_metrics(a, body, err, errlen);
 	} else {
 		ret = sksteer_ns__open_pinned(s->ino, &opts, &ns);
 		if (ret)
-			snprintf(err, sizeof(err), "%s", cli_message(a, ret));
+			snprintf(err, errlen, "%s", cli_message(a, ret));
 		else
-			ret = metrics_one(ns, body, err, sizeof(err));
+			ret = metrics_one(ns, body, err, errlen);
 		sksteer_ns__close(ns);
 	}
-	if (ret >= 0 && s->extra)
+	if (ret < 0)
+		return 500;
+	if (s->extra)
 		s->extra(s->ctx, body);
-	if (ret >= 0)
-		return 200;
-	rewind(body);
-	fprintf(body, "sksteer: %s\n", err[0] ? err : "cannot read the metrics");
-	return 500;
+	return 200;
+}
+
+/* The metrics, or why not, into body: the status */
+static int metrics(const struct server *s, FILE *body)
+{
+	char err[1024] = "", *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int status = f ? scrape(s, f, err, sizeof(err)) : 500;
+
+	if (f && fclose(f))
+		status = 500;
+	if (status == 200)
+		fwrite(text, 1, len, body);
+	else
+		fprintf(body, "sksteer: %s\n", err[0] ? err : "out of memory");
+	free(text);
+	return status;
 }
 
 /* The response to the request in c->req, whole, in c->out */
@@ -137,13 +161,12 @@ static void respond(struct client *c, const struct server *s)
 		status = 200;
 		fputs("sksteer: the metrics are at /metrics\n", body);
 	} else {
-		status = scrape(s, body);
+		status = metrics(s, body);
 	}
 	if (fclose(body) || !text) {
 		free(text);
 		return;
 	}
-	/* fclose() ended the body where a 500's rewind() left it */
 	n = asprintf(
 		&c->out,
 		"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%sConnection: close\r\n"
@@ -172,6 +195,10 @@ static void on_readable(struct client *c, const struct server *s)
 		drop(c);
 		return;
 	}
+	if (c->draining) {
+		c->len = 0; /* read and forgotten */
+		return;
+	}
 	c->len += (size_t)n;
 	c->req[c->len] = '\0';
 	if (c->len > REQUEST_MAX || strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n")) {
@@ -192,21 +219,31 @@ static void on_writable(struct client *c)
 		return;
 	}
 	c->sent += (size_t)n;
-	if (c->sent == c->out_len) {
-		shutdown(c->fd, SHUT_WR);
-		drop(c);
-	}
+	if (c->sent < c->out_len)
+		return;
+	/* closing with unread bytes would send RST, and a reset can lose the answer in flight */
+	shutdown(c->fd, SHUT_WR);
+	free(c->out);
+	c->out = NULL;
+	c->draining = true;
+	c->len = 0;
+	c->deadline_ms = now_ms() + DRAIN_MS;
 }
 
-/* A slot for a new connection: a free one, else the oldest's */
+/*
+ * A slot for a new connection: a free one, else the oldest's that has not
+ * asked yet (one that waits for its answer, or drains, is served first)
+ */
 static struct client *slot(struct client *cs)
 {
-	struct client *oldest = &cs[0];
+	struct client *oldest = NULL;
 
 	for (int i = 0; i < CLIENTS; i++) {
 		if (cs[i].fd < 0)
 			return &cs[i];
-		if (cs[i].since_ms < oldest->since_ms)
+		if (!oldest ||
+		    (!cs[i].out && !cs[i].draining &&
+		     (oldest->out || oldest->draining || cs[i].since_ms < oldest->since_ms)))
 			oldest = &cs[i];
 	}
 	drop(oldest);
@@ -217,9 +254,18 @@ static void on_connect(struct server *s)
 {
 	int fd;
 
-	while ((fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		struct client *c = slot(s->cs);
+	for (int i = 0; i < ACCEPTS; i++) {
+		struct client *c;
 
+		fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM)
+				s->accept_ms =
+					now_ms() + BACKOFF_MS; /* else poll() wakes at once */
+			return;
+		}
+		c = slot(s->cs);
 		c->fd = fd;
 		c->len = c->sent = c->out_len = 0;
 		c->since_ms = now_ms();
@@ -231,8 +277,11 @@ static void on_connect(struct server *s)
 void server_poll(struct server *s, struct pollfd *p, int *timeout_ms)
 {
 	uint64_t now = now_ms();
+	bool accepting = now >= s->accept_ms;
 
-	p[0] = (struct pollfd){ .fd = s->fd, .events = POLLIN };
+	p[0] = (struct pollfd){ .fd = accepting ? s->fd : -1, .events = POLLIN };
+	if (!accepting && (int)(s->accept_ms - now) < *timeout_ms)
+		*timeout_ms = (int)(s->accept_ms - now);
 	for (int i = 0; i < CLIENTS; i++) {
 		const struct client *c = &s->cs[i];
 
@@ -245,19 +294,16 @@ void server_poll(struct server *s, struct pollfd *p, int *timeout_ms)
 
 void server_serve(struct server *s, const struct pollfd *p)
 {
-	uint64_t now = now_ms();
-
 	for (int i = 0; i < CLIENTS; i++) {
 		struct client *c = &s->cs[i];
 
-		if (c->fd < 0)
-			continue;
-		if (c->deadline_ms <= now)
-			drop(c); /* too slow to ask, or to take the answer */
-		else if (p[i + 1].revents && c->out)
+		if (c->fd >= 0 && p[i + 1].revents && c->out)
 			on_writable(c);
-		else if (p[i + 1].revents)
+		else if (c->fd >= 0 && p[i + 1].revents)
 			on_readable(c, s);
+		/* after its bytes are read: a scrape that took long is nobody's fault */
+		if (c->fd >= 0 && c->deadline_ms <= now_ms())
+			drop(c); /* too slow to ask, to take the answer, or to end */
 	}
 	if (p[0].revents & POLLIN)
 		on_connect(s);
@@ -302,7 +348,7 @@ struct server *server_open(const struct args *a, server_extra_fn extra, void *ct
 	/* a scrape waits a little for a writer's lock, and says why it got none */
 	if (!s->a.wait_given) {
 		s->a.wait_given = true;
-		s->a.wait_s = LOCK_WAIT_S;
+		s->a.wait_s = a->all_netns ? 1 : LOCK_WAIT_S;
 	}
 	for (int i = 0; i < CLIENTS; i++)
 		s->cs[i].fd = -1;

@@ -111,17 +111,6 @@ static void on_events(struct watch *w)
 	}
 }
 
-/* A failure that never reached the library (FILE unreadable, or not parsed): recorded too */
-static void record(const struct args *a, int ret, const char *msg)
-{
-	struct sksteer_ns *ns;
-
-	if (cmd_open_ns(a, false, &ns))
-		return;
-	sksteer_ns__apply_failed(ns, ret, msg);
-	sksteer_ns__close(ns);
-}
-
 static void count(struct watch *w, bool ok)
 {
 	struct timespec ts;
@@ -140,7 +129,7 @@ static void count(struct watch *w, bool ok)
 /* text applied, taking the lock for that alone: whether it took (said why not) */
 static bool apply(struct watch *w, const char *text, size_t len)
 {
-	struct sksteer_ns *ns;
+	struct sksteer_ns *ns = NULL;
 	char err[1024] = "";
 	int ret;
 
@@ -170,7 +159,7 @@ static void check(struct watch *w, bool force)
 		if (!w->gone || force) {
 			snprintf(msg, sizeof(msg), "%s: the steering stays as it was", err);
 			cli_fail("%s", msg);
-			record(w->a, access(file, F_OK) ? -ENOENT : -EINVAL, msg);
+			cmd_record_failure(w->a, access(file, F_OK) ? -ENOENT : -EINVAL, msg);
 			count(w, false);
 		}
 		w->gone = true;

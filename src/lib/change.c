@@ -200,5 +200,6 @@ int sksteer_ns__detach(struct sksteer_ns *ns, const char *target, const char *ds
 		      ns_errno() :
 		      0;
 	ns_end(&call);
+	applied_note(&ns->l.pins, ret, err); /* a target's detach (all of it leaves no pins) */
 	return ret ? lib_error(ret, err) : 0;
 }

@@ -1,0 +1,98 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# contrib/kubernetes: the DaemonSet and the ConfigMap, parsed, checked against what the binary
+# needs (the capabilities its --help names for applying a file, the host's bpffs and cgroup
+# mounts, the ConfigMap's file where --config looks), then the container's own command run
+# here as the kubelet would: its arguments, exactly its capabilities, no_new_privs, the
+# ConfigMap's file in a ..data layout; it steers, serves the probe's /metrics, and follows
+# an update of the ConfigMap.
+# A bpffs of its own (in a private mount namespace), as a node has one mounted (systemd's).
+PRIVATE_MOUNTS=1
+. "$(dirname "$0")/lib.sh"
+
+own_bpffs
+K8S=$TOP/contrib/kubernetes
+if ! /usr/bin/python3 -c 'import yaml' 2>/dev/null; then
+	skip "python3-yaml is not installed (make deps installs it)"
+	done_testing
+	exit
+fi
+# manifest EXPR: a Python expression over d (the DaemonSet), c (its container), m (the
+# ConfigMap), printed (lists space-separated)
+manifest() {
+	/usr/bin/python3 - "$K8S/daemonset.yaml" "$K8S/configmap.yaml" "$1" <<-'PY'
+		import sys, yaml
+		d = yaml.safe_load(open(sys.argv[1]))
+		m = yaml.safe_load(open(sys.argv[2]))
+		c = d["spec"]["template"]["spec"]["containers"][0]
+		v = eval(sys.argv[3])
+		print(" ".join(map(str, v)) if isinstance(v, list) else v)
+	PY
+}
+
+is "a DaemonSet and a ConfigMap, both parsed" "DaemonSet ConfigMap" "$(manifest '[d["kind"], m["kind"]]')"
+is "in the node's host network namespace" True "$(manifest 'd["spec"]["template"]["spec"]["hostNetwork"]')"
+is "not privileged, no privilege escalation, read-only root" "False False True" \
+	"$(manifest '[c["securityContext"][k] for k in ("privileged", "allowPrivilegeEscalation", "readOnlyRootFilesystem")]')"
+# what sksteer --help names for a run that applies a file: steering's
+need=$("$SKSTEER" --help | tr '\n' ' ' | grep -o 'steering (-p/-s) and --trace need [A-Z_, and]*CAP_[A-Z_]*' |
+	grep -o 'CAP_[A-Z_]*' | sed 's/^CAP_//' | sort | tr '\n' ' ' | sed 's/ $//')
+is "every capability dropped, then exactly those the binary names for applying a file added" \
+	"ALL $need" "$(manifest 'c["securityContext"]["capabilities"]["drop"] + sorted(c["securityContext"]["capabilities"]["add"])')"
+is "the host's bpffs and cgroup v2 mounted where they are on the host" \
+	"bpffs:/sys/fs/bpf:/sys/fs/bpf cgroup:/sys/fs/cgroup:/sys/fs/cgroup" \
+	"$(manifest '[":".join([v["name"], v["hostPath"]["path"]] + [x["mountPath"] for x in c["volumeMounts"] if x["name"] == v["name"]]) for v in d["spec"]["template"]["spec"]["volumes"] if "hostPath" in v]')"
+read -ra ARGS <<<"$(manifest 'c["args"]')"
+COMMAND=$(manifest 'c["command"][0]')
+CONF=$(for ((i = 0; i < ${#ARGS[@]}; i++)); do [ "${ARGS[i]}" = --config ] && echo "${ARGS[i + 1]}"; done)
+is "the ConfigMap mounted where --config looks, with the file under its name" \
+	"sksteer:$(dirname "$CONF") $(basename "$CONF")" \
+	"$(manifest '[v["configMap"]["name"] + ":" + [x["mountPath"] for x in c["volumeMounts"] if x["name"] == v["name"]][0] for v in d["spec"]["template"]["spec"]["volumes"] if "configMap" in v] + list(m["data"])')"
+like "it watches the file and serves the metrics the probe and the annotation name" \
+	"--watch .*--serve-metrics \\\$\(NODE_IP\):$(manifest 'd["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"]')" \
+	"${ARGS[*]}"
+is "the probe asks /metrics there" "/metrics 9917" \
+	"$(manifest '[c["livenessProbe"]["httpGet"]["path"], c["livenessProbe"]["httpGet"]["port"]]')"
+is "the image's entrypoint is the binary the command names" "COPY sksteer $COMMAND" \
+	"$(grep '^COPY' "$K8S/Dockerfile")"
+
+# The container's command, run as the kubelet would: the ConfigMap's file in the kubelet's
+# layout (FILE -> ..data/FILE), NODE_IP this namespace's loopback, exactly its capabilities
+MOUNT=$WORK/etc-sksteer
+configmap() { # configmap N TEXT: the kubelet's update, a new directory swapped in as ..data
+	mkdir -p "$MOUNT/..$1"
+	printf '%s' "$2" >"$MOUNT/..$1/$(basename "$CONF")"
+	ln -s "..$1" "$MOUNT/..data_tmp"
+	mv -T "$MOUNT/..data_tmp" "$MOUNT/..data"
+}
+configmap 1 "$(manifest 'm["data"]["sksteer.conf"]')"
+ln -s "..data/$(basename "$CONF")" "$MOUNT/$(basename "$CONF")"
+for ((i = 0; i < ${#ARGS[@]}; i++)); do
+	ARGS[i]=${ARGS[i]//\$(NODE_IP)/127.0.0.1}
+	ARGS[i]=${ARGS[i]/#$(dirname "$CONF")/$MOUNT}
+done
+serve --label=proxy 127.0.0.1:9000
+caps=$(manifest '",".join("+" + x.lower() for x in c["securityContext"]["capabilities"]["add"])')
+caps_argv "$caps"
+"${CAPS_ARGV[@]}" setpriv --no-new-privs -- "$SKSTEER" "${ARGS[@]}" 2>"$WORK/pod.err" &
+POD=$!
+PIDS+=("$POD")
+for _ in $(seq 250); do
+	[ "$(dial 127.0.0.1:443)" = proxy:443 ] && break
+	sleep 0.02
+done
+is "with those capabilities alone, it steers what the ConfigMap says" "proxy:80 proxy:443 proxy:8999" \
+	"$(dial 127.0.0.1:80) $(dial 127.0.0.1:443) $(dial 127.0.0.1:8999)"
+is "the probe's /metrics answers 200" 200 \
+	"$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://127.0.0.1:9917/metrics)"
+configmap 2 "tcp 127.0.0.1:9000 80,443"
+for _ in $(seq 250); do
+	[ "$(dial 127.0.0.1:8999)" != proxy:8999 ] && break
+	sleep 0.02
+done
+is "an update of the ConfigMap is applied" "proxy:443 refused" "$(dial 127.0.0.1:443) $(dial 127.0.0.1:8999)"
+is "quietly" "" "$(cat "$WORK/pod.err")"
+kill -TERM "$POD"
+wait "$POD"
+is "the pod's end (SIGTERM): exit 0, the steering left on the node" "0 proxy:80" "$? $(dial 127.0.0.1:80)"
+
+done_testing
