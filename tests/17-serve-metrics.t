@@ -16,10 +16,7 @@ server_run() {
 	"$@" >"$WORK/server.out" 2>&1 &
 	SERVER=$!
 	PIDS+=("$SERVER")
-	for _ in $(seq 250); do
-		get / >/dev/null && return 0
-		sleep 0.02
-	done
+	eventually 'get / >/dev/null' && return 0
 	echo "# the server did not answer: $(cat "$WORK/server.out")"
 	return 1
 }
@@ -142,10 +139,7 @@ for fd in "${STUCK[@]}" "$half" "$deaf"; do exec {fd}>&-; done
 
 # The target's socket goes: it says so
 kill "$WEB"
-for _ in $(seq 250); do
-	[ "$(sample 'sksteer_target_up{')" = 0 ] && break
-	sleep 0.02
-done
+eventually '[ "$(sample '\''sksteer_target_up{'\'')" = 0 ]'
 is "its socket gone: sksteer_target_up 0" 0 "$(sample 'sksteer_target_up{')"
 serve 127.0.0.1:9000
 ok "the server back, steered again" "$SKSTEER" -p 80,443 -s 127.0.0.1:9000
@@ -214,10 +208,7 @@ if command -v prometheus >/dev/null; then
 				print join(" ", map { "$_=$m->{$_}" } grep { $_ ne "instance" }
 					sort keys %$m), " $_->{value}[1]\n" }'
 	}
-	for _ in $(seq 150); do
-		[ -n "$(query sksteer_target_up)" ] && break
-		sleep 0.2
-	done
+	eventually '[ -n "$(query sksteer_target_up)" ]' 1500 # Prometheus starts, then scrapes
 	is "Prometheus has the target's socket gauge" \
 		"__name__=sksteer_target_up job=sksteer netns=$NETNS_INO target=127.0.0.1:9000 1" \
 		"$(query sksteer_target_up)"

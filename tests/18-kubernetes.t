@@ -2,9 +2,10 @@
 # contrib/kubernetes: the DaemonSet and the ConfigMap, parsed, checked against what the binary
 # needs (the capabilities its --help names for applying a file, the host's bpffs and cgroup
 # mounts, the ConfigMap's file where --config looks), then the container's own command run
-# here as the kubelet would: its arguments, exactly its capabilities, no_new_privs, the
-# ConfigMap's file in a ..data layout; it steers, serves the probe's /metrics, and follows
-# an update of the ConfigMap.
+# here with what the kubelet would give it: its arguments, exactly its capabilities,
+# no_new_privs, the ConfigMap's file in the kubelet's ..data layout (not the runtime's AppArmor
+# or seccomp profile, nor its namespaces); it steers, answers its probe and Prometheus, and
+# follows an update of the ConfigMap.
 # A bpffs of its own (in a private mount namespace), as a node has one mounted (systemd's).
 PRIVATE_MOUNTS=1
 . "$(dirname "$0")/lib.sh"
@@ -50,8 +51,13 @@ is "the ConfigMap mounted where --config looks, with the file under its name" \
 like "it watches the file and serves the metrics the probe and the annotation name" \
 	"--watch .*--serve-metrics \\\$\(NODE_IP\):$(manifest 'd["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"]')" \
 	"${ARGS[*]}"
-is "the probe asks /metrics there" "/metrics 9917" \
+is "NODE_IP is the node's address" "NODE_IP status.hostIP" \
+	"$(manifest '[[e["name"], e["valueFrom"]["fieldRef"]["fieldPath"]] for e in c["env"] if e["name"] == "NODE_IP"][0]')"
+is "the probe asks / there (no pins read: a lock held for long is no death)" "/ 9917" \
 	"$(manifest '[c["livenessProbe"]["httpGet"]["path"], c["livenessProbe"]["httpGet"]["port"]]')"
+is "unconfined by AppArmor (its default profile denies writes and locks under /sys/fs/bpf)" \
+	"Unconfined unconfined" \
+	"$(manifest '[c["securityContext"]["appArmorProfile"]["type"], d["spec"]["template"]["metadata"]["annotations"]["container.apparmor.security.beta.kubernetes.io/" + c["name"]]]')"
 is "the image's entrypoint is the binary the command names" "COPY sksteer $COMMAND" \
 	"$(grep '^COPY' "$K8S/Dockerfile")"
 
@@ -63,6 +69,7 @@ configmap() { # configmap N TEXT: the kubelet's update, a new directory swapped 
 	printf '%s' "$2" >"$MOUNT/..$1/$(basename "$CONF")"
 	ln -s "..$1" "$MOUNT/..data_tmp"
 	mv -T "$MOUNT/..data_tmp" "$MOUNT/..data"
+	find "$MOUNT" -mindepth 1 -maxdepth 1 -type d ! -name "..$1" -exec rm -rf {} +
 }
 configmap 1 "$(manifest 'm["data"]["sksteer.conf"]')"
 ln -s "..data/$(basename "$CONF")" "$MOUNT/$(basename "$CONF")"
@@ -76,20 +83,14 @@ caps_argv "$caps"
 "${CAPS_ARGV[@]}" setpriv --no-new-privs -- "$SKSTEER" "${ARGS[@]}" 2>"$WORK/pod.err" &
 POD=$!
 PIDS+=("$POD")
-for _ in $(seq 250); do
-	[ "$(dial 127.0.0.1:443)" = proxy:443 ] && break
-	sleep 0.02
-done
-is "with those capabilities alone, it steers what the ConfigMap says" "proxy:80 proxy:443 proxy:8999" \
-	"$(dial 127.0.0.1:80) $(dial 127.0.0.1:443) $(dial 127.0.0.1:8999)"
-is "the probe's /metrics answers 200" 200 \
-	"$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://127.0.0.1:9917/metrics)"
+eventually '[ "$(dial 127.0.0.1:443)" = proxy:443 ]'
+is "with those capabilities alone, it steers what the ConfigMap says" "proxy:80 proxy:443 proxy:8099" \
+	"$(dial 127.0.0.1:80) $(dial 127.0.0.1:443) $(dial 127.0.0.1:8099)"
+is "the probe's / and Prometheus's /metrics answer 200" "200 200" \
+	"$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://127.0.0.1:9917/) $(curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://127.0.0.1:9917/metrics)"
 configmap 2 "tcp 127.0.0.1:9000 80,443"
-for _ in $(seq 250); do
-	[ "$(dial 127.0.0.1:8999)" != proxy:8999 ] && break
-	sleep 0.02
-done
-is "an update of the ConfigMap is applied" "proxy:443 refused" "$(dial 127.0.0.1:443) $(dial 127.0.0.1:8999)"
+eventually '[ "$(dial 127.0.0.1:8099)" != proxy:8099 ]'
+is "an update of the ConfigMap is applied" "proxy:443 refused" "$(dial 127.0.0.1:443) $(dial 127.0.0.1:8099)"
 is "quietly" "" "$(cat "$WORK/pod.err")"
 kill -TERM "$POD"
 wait "$POD"

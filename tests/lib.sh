@@ -363,6 +363,16 @@ own_bpffs() {
 	mount -t bpf -o mode=700 bpf /sys/fs/bpf
 }
 
+# eventually 'SHELL CONDITION' [TRIES]: until it holds (evaluated afresh each time), TRIES
+# times 20 ms at most (250: 5 s); whether it came to hold
+eventually() {
+	for _ in $(seq "${2:-250}"); do
+		eval "$1" && return 0
+		sleep 0.02
+	done
+	return 1
+}
+
 at_exit() { AT_EXIT+=("$*"); }
 
 cleanup() {

@@ -22,27 +22,41 @@ static size_t config_len;
 /* --listen's socket, made in the namespace, for CMD */
 static int listen_fd = -1;
 
-int cmd_open_ns(const struct args *a, bool read_only, struct sksteer_ns **ns)
+/* The namespace's handle (lock_wait_s as sksteer_ns_opts has it): 0, or -1 with err */
+static int open_ns(const struct args *a, bool read_only, int lock_wait_s, struct sksteer_ns **ns,
+		   char *err, size_t errlen)
 {
 	struct sksteer_ns_opts opts = {
 		.sz = sizeof(opts),
 		.read_only = read_only,
-		.lock_wait_s = a->wait_given ? (a->wait_s ? (int)a->wait_s : -1) : 0,
+		.lock_wait_s = lock_wait_s,
 		.stop = &stop_requested,
 	};
-	char err[1024];
 	uint64_t ino;
 	int fd, ret;
 
+	*ns = NULL;
 	if (!a->netns_arg) {
 		ret = sksteer_ns__open(NULL, &opts, ns);
 	} else {
-		if (input_netns(a->netns_arg, &fd, &ino, err, sizeof(err)))
-			return cli_fail("%s", err);
+		if (input_netns(a->netns_arg, &fd, &ino, err, errlen))
+			return -1;
 		ret = sksteer_ns__open_fd(fd, &opts, ns);
 		close(fd);
 	}
-	return ret ? cli_fail("%s", cli_message(a, ret)) : 0;
+	if (ret)
+		snprintf(err, errlen, "%s", cli_message(a, ret));
+	return ret ? -1 : 0;
+}
+
+int cmd_open_ns(const struct args *a, bool read_only, struct sksteer_ns **ns)
+{
+	char err[1024];
+
+	if (open_ns(a, read_only, a->wait_given ? (a->wait_s ? (int)a->wait_s : -1) : 0, ns, err,
+		    sizeof(err)))
+		return cli_fail("%s", err);
+	return 0;
 }
 
 int cmd_read_config(const struct args *a)
@@ -68,12 +82,11 @@ void cmd_record_failure(const struct args *a, int ret, const char *msg)
 {
 	struct sksteer_ns *ns = NULL;
 
-	if (cmd_open_ns(a, false, &ns))
-		return;
-	sksteer_ns__apply_failed(ns, ret, msg);
+	/* quietly, and never waiting: the run has said what failed, and must end now */
+	if (ret != -EINTR && !open_ns(a, false, -1, &ns, NULL, 0))
+		sksteer_ns__apply_failed(ns, ret, msg);
 	sksteer_ns__close(ns);
 }
-
 void cmd_free_config(void)
 {
 	free(config_text);
@@ -242,7 +255,10 @@ static int print_plan(struct sksteer_plan *plan, char *err, size_t errlen)
 	return n ? 2 : 0;
 }
 
-/* --config FILE's plan (of text, len): every line checked against the live state first. */
+/*
+ * --config FILE's plan (of text, len): every line checked against the live
+ * state first. 0, or the library's negative errno with err.
+ */
 static int config_plan(struct sksteer_ns *ns, const struct args *a, const char *text, size_t len,
 		       struct sksteer_plan **plan, char *err, size_t errlen)
 {
@@ -261,7 +277,9 @@ static int config_plan(struct sksteer_ns *ns, const struct args *a, const char *
 	else if (!a->dry_run) /* a failed apply, for whoever monitors: the plan's say so too */
 		sksteer_ns__apply_failed(ns, ret, sksteer_errmsg());
 	sksteer_config__free(cfg);
-	return ret ? said(a, ret, err, errlen) : 0;
+	if (ret)
+		said(a, ret, err, errlen);
+	return ret;
 }
 
 int cmd_dry_run(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen)
@@ -283,13 +301,15 @@ int cmd_apply_config(struct sksteer_ns *ns, const struct args *a, const char *te
 		     char *err, size_t errlen)
 {
 	struct sksteer_plan *plan;
-	int ret;
+	int ret = config_plan(ns, a, text, len, &plan, err, errlen);
 
-	if (config_plan(ns, a, text, len, &plan, err, errlen))
-		return -1;
+	if (ret)
+		return ret;
 	ret = sksteer_ns__apply(ns, plan);
 	sksteer_plan__free(plan);
-	return ret ? said(a, ret, err, errlen) : 0;
+	if (ret)
+		said(a, ret, err, errlen);
+	return ret;
 }
 
 int cmd_config(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen)

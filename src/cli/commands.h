@@ -35,7 +35,10 @@ int cmd_steer(struct sksteer_ns *ns, const struct args *a, char *err, size_t err
 int cmd_dry_run(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen);
 int cmd_detach(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen);
 int cmd_config(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen);
-/* A configuration's text (--config FILE's, --watch's) planned and applied: 0, or -1 with err */
+/*
+ * A configuration's text (--config FILE's, --watch's) planned and applied: 0,
+ * or the library's negative errno with err (-EINVAL: the text is at fault)
+ */
 int cmd_apply_config(struct sksteer_ns *ns, const struct args *a, const char *text, size_t len,
 		     char *err, size_t errlen);
 /* src/cli/watch.c: --config FILE --watch, until SIGTERM; 0, or -1 with err */
@@ -54,7 +57,8 @@ int cmd_open_ns(const struct args *a, bool read_only, struct sksteer_ns **ns);
 
 /*
  * An apply that failed before the library saw it (its file unreadable): recorded
- * in the namespace's pins, for whoever monitors it (sksteer_ns__apply_failed()).
+ * in the namespace's pins, for whoever monitors it (sksteer_ns__apply_failed()),
+ * if their lock is free now; quietly. A stop (-EINTR) is no failure: not recorded.
  */
 void cmd_record_failure(const struct args *a, int ret, const char *msg);
 

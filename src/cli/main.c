@@ -135,6 +135,7 @@ int main(int argc, char **argv)
 	 * file that could take the place of a closed standard input.
 	 */
 	if (cmd && !cmd->fn) { /* the long-running ones: each opens what it works on */
+		reload_on_sighup(); /* SIGHUP never stops them: a watcher applies its file again */
 		ret = privileges_check(&a, cmd) || enough_files() ? 1 :
 		      a.config.watch ? cmd_watch(&a, err, sizeof(err)) :
 				       cmd_serve(&a, err, sizeof(err));

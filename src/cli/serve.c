@@ -345,8 +345,9 @@ struct server *server_open(const struct args *a, server_extra_fn extra, void *ct
 	s->a = *a;
 	s->extra = extra;
 	s->ctx = ctx;
-	/* a scrape waits a little for a writer's lock, and says why it got none */
-	if (!s->a.wait_given) {
+	/* a scrape waits a little for a writer's lock, and says why it got none (a watcher's
+	 * --wait is for its applies) */
+	if (!s->a.wait_given || a->config.watch) {
 		s->a.wait_given = true;
 		s->a.wait_s = a->all_netns ? 1 : LOCK_WAIT_S;
 	}
@@ -382,7 +383,6 @@ int cmd_serve(const struct args *a, char *err, size_t errlen)
 		server_close(s);
 		return -1;
 	}
-	reload_on_sighup(); /* nothing to reload (every scrape reads afresh): it stops nothing */
 	while (!stop_requested) {
 		int timeout_ms = 1000;
 

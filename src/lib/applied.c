@@ -50,8 +50,12 @@ void applied_note(const struct pins *p, int result, const char *error)
 	struct stat st;
 	int fd;
 
-	/* no link pinned: nothing steers here (a first apply that failed), nothing to tell of */
-	if (p->mode == PINS_READ || p->dir_fd < 0 || fstatat(p->dir_fd, "link", &st, 0))
+	/*
+	 * No link pinned: nothing steers here (a first apply that failed), nothing
+	 * to tell of. A stop (a signal) is no failure of what was asked.
+	 */
+	if (p->mode == PINS_READ || p->dir_fd < 0 || fstatat(p->dir_fd, "link", &st, 0) ||
+	    result == -EINTR)
 		return;
 	fd = open_record(p);
 	if (fd >= 0 && bpf_map_lookup_elem(fd, &(uint32_t){ 0 }, &r))

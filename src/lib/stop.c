@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* The caller's stop flag, per thread; see stop.h. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include "stop.h"
@@ -44,5 +45,6 @@ int stop_check(const char *what, char *err, size_t errlen)
 		return 0;
 	snprintf(err, errlen, "interrupted by %s%s%s: nothing changed", stop_signal(),
 		 *what ? " " : "", what);
+	errno = EINTR; /* what a caller's ns_errno() returns: a stop, not a failure */
 	return -1;
 }
