@@ -197,13 +197,12 @@ static int list_one(struct netns *ns, const struct args *a, char *err, size_t er
 	static bool first = true; /* one run lists once */
 	struct args here = *a;
 	const char *stale = stale_pins(ns);
-	struct sksteer_status *st;
+	struct sksteer_status *st = NULL;
+	int ret;
 
 	/* a status that fails does so before a separator: the array stays whole */
 	if (!stale && show_status(ns->ns, &st, err, errlen))
 		return -1;
-	if (!stale)
-		sksteer_status__free(st);
 	if (!first)
 		fputs(a->json ? "," : "\n", stdout);
 	first = false;
@@ -226,7 +225,9 @@ static int list_one(struct netns *ns, const struct args *a, char *err, size_t er
 	}
 	if (!a->json)
 		putchar('\n');
-	return cmd_list(ns->ns, &here, err, errlen);
+	ret = list_status(st, &here); /* read once, as it was checked */
+	sksteer_status__free(st);
+	return ret;
 }
 
 /* Each namespace opened in turn, fn run on it, and closed: 0, or 1 if any failed, said why */

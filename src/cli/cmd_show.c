@@ -175,8 +175,7 @@ int cmd_list(struct sksteer_ns *ns, const struct args *a, char *err, size_t errl
 {
 	struct sksteer_status *st;
 	struct list_view v;
-	bool known = false;
-	int shown = 0;
+	int ret;
 
 	list_view_make(a, &v);
 	if (!sksteer_ns__steering(ns) && (v.by_target || v.by_dst))
@@ -193,16 +192,26 @@ int cmd_list(struct sksteer_ns *ns, const struct args *a, char *err, size_t errl
 	}
 	if (show_status(ns, &st, err, errlen))
 		return -1;
+	ret = list_status(st, a);
+	sksteer_status__free(st);
+	return ret;
+}
+
+int list_status(const struct sksteer_status *st, const struct args *a)
+{
+	struct list_view v;
+	bool known = false;
+	int shown = 0;
+
+	list_view_make(a, &v);
 	for (int i = 0; i < sksteer_status__targets(st); i++) {
 		const struct sksteer_target_status *t = sksteer_status__target(st, i);
 
 		shown += list_view_target(&v, t);
 		known |= v.by_target && !strcmp(v.target, t->target);
 	}
-	if (!shown && (v.by_target || v.by_dst)) {
-		sksteer_status__free(st);
+	if (!shown && (v.by_target || v.by_dst))
 		return list_none(a, known);
-	}
 	if (a->json) {
 		show_json(st, &v, a->netns_label, stdout);
 	} else {
@@ -212,7 +221,6 @@ int cmd_list(struct sksteer_ns *ns, const struct args *a, char *err, size_t errl
 		if (!v.by_target && !v.by_dst)
 			namespace_text(sksteer_status__ns(st), stdout);
 	}
-	sksteer_status__free(st);
 	return 0;
 }
 

@@ -54,6 +54,9 @@ struct file_applies {
 };
 void metrics_file(const char *file, const struct file_applies *fa, FILE *f);
 
+/* --list of a status read already (src/cli/cmd_show.c): 0, or 1 said (-s or --dst: no match) */
+int list_status(const struct sksteer_status *st, const struct args *a);
+
 /* One namespace's metrics into f (--metrics, --serve-metrics): 0, or -1 with err */
 int metrics_one(struct sksteer_ns *ns, FILE *f, char *err, size_t errlen);
 
