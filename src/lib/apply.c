@@ -15,6 +15,7 @@
 #include "print.h"
 #include "program.h"
 #include "stop.h"
+#include "slots.h"
 #include "sockets.h"
 
 static const struct portset no_ports;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Applying changes to the live state (src/lib/moves.c): one change, a whole configuration's
- * at once, targets removed.
+ * at once (targets removed: slots.h).
  */
 #ifndef __SKSTEER_MOVES_H
 #define __SKSTEER_MOVES_H
@@ -26,14 +26,5 @@ int live_apply(struct live *l, const struct change *c, char *err, size_t errlen)
  */
 int live_apply_set(struct live *l, const struct change *c, const struct sock_info *socks, int n,
 		   char *err, size_t errlen);
-
-/* Removes target slot: its ports first, then its socket and bookkeeping. */
-int live_remove(struct live *l, int slot, char *err, size_t errlen);
-
-/* Removes target slot's ports for destinations in dst; the target too if none are left. */
-int live_remove_scope(struct live *l, int slot, const struct prefix *dst, char *err, size_t errlen);
-
-/* Removes the targets left without ports; during a migration, only once the new program runs. */
-int live_drop_empty(struct live *l, char *err, size_t errlen);
 
 #endif /* __SKSTEER_MOVES_H */

@@ -11,7 +11,7 @@
 #include "build.h"
 #include "layout.h"
 #include "live.h"
-#include "moves.h"
+#include "slots.h"
 #include "program.h"
 #include "routes.h"
 #include "sksteer.skel.h"
