@@ -93,6 +93,12 @@ for ((i = 0; i < ${#ARGS[@]}; i++)); do
 done
 serve --label=proxy 127.0.0.1:9000
 caps=$(manifest '",".join("+" + x.lower() for x in c["securityContext"]["capabilities"]["add"])')
+# before 5.11, BPF memory counts against RLIMIT_MEMLOCK: the manifest says to add SYS_RESOURCE
+if ! kernel_at_least 5 11; then
+	like "before 5.11: the manifest says to add SYS_RESOURCE" "before 5\.11.*add SYS_RESOURCE" \
+		"$(tr '\n' ' ' <"$K8S/daemonset.yaml" | tr -s ' #' ' ')"
+	caps+=,+sys_resource
+fi
 caps_argv "$caps"
 "${CAPS_ARGV[@]}" setpriv --no-new-privs -- "$SKSTEER" "${ARGS[@]}" 2>"$WORK/pod.err" &
 POD=$!
