@@ -82,7 +82,7 @@ static const char doc[] =
 	"\n"
 	"Privileges: steering (-p/-s) and --trace need CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON "
 	"(before Linux 5.11 also CAP_SYS_RESOURCE, or an unlimited RLIMIT_MEMLOCK; "
-	"SKSTEER_FIND=pidfd adds CAP_SYS_PTRACE); --detach needs CAP_BPF and CAP_NET_ADMIN; --list, --metrics, --serve-metrics and --check need only CAP_BPF "
+	"SKSTEER_FIND=pidfd adds CAP_SYS_PTRACE); --detach needs CAP_BPF and CAP_NET_ADMIN; --list, --metrics, --serve-metrics (but with --watch, what applying needs) and --check need only CAP_BPF "
 	"(they open the pins read-only). --netns adds CAP_SYS_ADMIN to the commands that change "
 	"steering; the read-only ones find the namespace's pins without entering it. The first run "
 	"on a host without bpffs mounts it on /sys/fs/bpf, which needs CAP_SYS_ADMIN. Root has all "
@@ -168,7 +168,7 @@ static const struct argp_option opts[] = {
 	{ "serve-metrics", OPT_SERVE_METRICS, "ADDR:PORT", 0,
 	  "Serve --metrics over HTTP at ADDR:PORT (/metrics), read afresh each scrape, until "
 	  "SIGTERM; with --netns PATH or --all-netns. Keeps CAP_BPF alone once listening. With "
-	  "--config FILE --watch: FILE's namespace, and its applies",
+	  "--config FILE --watch: FILE's namespace, and its applies (with what applying needs)",
 	  0 },
 	{ "json", 'j', NULL, 0, "With --trace: one JSON object per line; with --list: one document",
 	  0 },
@@ -181,7 +181,8 @@ static const struct argp_option opts[] = {
 	  "it",
 	  0 },
 	{ "all-netns", OPT_ALL_NETNS, NULL, 0,
-	  "With --list, --metrics or --check: every network namespace with sksteer pins, each "
+	  "With --list, --metrics, --serve-metrics or --check: every network namespace with "
+	  "sksteer pins, each "
 	  "named by its /run/netns name, else a process in it, else its inode",
 	  0 },
 	{ "verbose", 'v', NULL, 0,
