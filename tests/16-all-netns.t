@@ -186,4 +186,12 @@ for cmd in "--list --json" --metrics --check; do
 done
 ok "the namespace unsteered" "$SKSTEER" --netns "/run/netns/$BAD" --detach
 
+# An empty pin directory (a first run's, before it pins anything) and names that are no
+# namespace's: none of them is a namespace with pins
+mkdir /sys/fs/bpf/sksteer/netns-123 /sys/fs/bpf/sksteer/netns-x1 /sys/fs/bpf/sksteer/other
+is "skipped: only this namespace is listed" "$NETNS_INO" \
+	"$("$SKSTEER" --list --json --all-netns | perl -MJSON::PP -e 'local $/;
+		print join " ", map { $_->{netns} } @{decode_json(<STDIN>)}')"
+rmdir /sys/fs/bpf/sksteer/netns-123 /sys/fs/bpf/sksteer/netns-x1 /sys/fs/bpf/sksteer/other
+
 done_testing

@@ -133,4 +133,14 @@ like "--list counts them by cause too" "errors 2 \(family 2, protocol 0, state 0
 run_sksteer --list --metrics
 like "--list with --metrics is refused" "use them alone" "$STDERR"
 
+# A reader maps the port table through a descriptor opened for writing; one that cannot open
+# it so (the pin not writable, and no CAP_DAC_OVERRIDE: a group reader, say) copies it: the
+# same status either way
+mapped=$(with_caps +bpf "$SKSTEER" --list --json 2>&1)
+chmod 0400 "$PIN_DIR/ports"
+copied=$(with_caps +bpf "$SKSTEER" --list --json 2>&1)
+chmod 0600 "$PIN_DIR/ports"
+like "with CAP_BPF alone, mapped: every target's ports" '"ports":"80,443".*"ports":"7000-7002".*"ports":"7006"' "$mapped"
+is "a port table copied, not mapped (the pin not writable): the same status" "$mapped" "$copied"
+
 done_testing
