@@ -153,6 +153,16 @@ wait "$SERVER"
 is "SIGTERM: exit 0, quietly" "0 " "$? $(cat "$WORK/server.out")"
 is "the steering is as it was" "$saved" "$("$SKSTEER" --save)"
 
+# A scrape that cannot get the pins' lock in time (--wait): a 500 that says why
+server_start --wait 1
+hold -x
+is "a writer holds the lock: 500, and why" "500 sksteer: another run" \
+	"$(curl -s -w '%{http_code}' -o "$WORK/body" --max-time 5 "http://$ADDR/metrics") $(cut -c1-20 "$WORK/body")"
+let_go
+is "let go: 200" 200 "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://$ADDR/metrics")"
+kill "$SERVER"
+wait "$SERVER" 2>/dev/null
+
 # --netns PATH: another namespace's, read from outside
 netns_add
 serve_in "$NS" 127.0.0.1:9001

@@ -167,12 +167,16 @@ signalled "SIGTERM to a run reading standard input" TERM \
 	"^sksteer: interrupted by SIGTERM while reading the configuration: nothing changed\$" \
 	--config - <&5
 printf 'tcp %s 80\ntcp 127.0.0.1:9002 7000\n' $A >"$WORK/late.conf"
+last_apply() { "$SKSTEER" --list --json | grep -o '"last_apply":{[^}]*}'; }
+applied=$(last_apply)
 signalled "SIGTERM to --config --wait, waiting for a server that binds late" TERM \
 	"^sksteer: interrupted by SIGTERM while waiting for the targets to listen: nothing changed\$" \
 	--config "$WORK/late.conf" --wait 60
 signalled "SIGINT too" INT \
 	"^sksteer: interrupted by SIGINT while waiting for the targets to listen: nothing changed\$" \
 	--config "$WORK/late.conf" --wait 60
+is "a stop (with the lock held) is no failed apply: the record is as it was" "$applied" \
+	"$(last_apply)"
 exec 5<&-
 
 # --trace (tests/40-trace.t: SIGINT and SIGTERM put the plain program back): a tracer stopped

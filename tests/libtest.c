@@ -212,6 +212,8 @@ static void test_pinned(void)
 	if (!ok(!sksteer_ns__open_pinned(own_ino, &ro, &ns), "opened read-only by inode"))
 		return diag("%s", sksteer_errmsg());
 	ok(sksteer_ns__steering(ns) && sksteer_ns__inode(ns) == own_ino, "steering, this inode");
+	is_int(sksteer_ns__apply_failed(ns, -ENOENT, "gone"), -EPERM,
+	       "a failed apply is not recorded through a read-only handle");
 	is_int(sksteer_ns__call(ns, call_nothing, NULL), -EOPNOTSUPP,
 	       "what must run inside it is refused: it has no descriptor to enter by");
 	ok(strstr(sksteer_errmsg(), "cannot be entered"), "(why: %s)", sksteer_errmsg());
@@ -398,6 +400,9 @@ static void test_refused(struct sksteer_ns *ns)
 	free(after);
 	is_int(reach(NULL, la, 80), 80, "a connection to 80 still reaches A");
 	last_apply(ns, -EEXIST, "the status records the refused change: when, -EEXIST, and why");
+	is_int(sksteer_ns__apply_failed(ns, 5, "why"), -EINVAL,
+	       "sksteer_ns__apply_failed() takes a negative errno, else -EINVAL");
+	is_int(sksteer_ns__apply_failed(ns, -EIO, NULL), -EINVAL, "... and a message");
 
 	/* a socket that already uses a port keeps it */
 	lx = make_socket(NULL, SOCK_STREAM, 6000);

@@ -111,7 +111,7 @@ static int open_one(struct netns *ns, const struct args *a)
 	struct sksteer_ns_opts opts = {
 		.sz = sizeof(opts),
 		.read_only = true,
-		.lock_wait_s = a->wait_given ? (a->wait_s ? (int)a->wait_s : -1) : 0,
+		.lock_wait_s = options_lock_wait(a),
 		.stop = &stop_requested,
 		.brief = !a->list, /* owners and other programs: --list's alone */
 	};

@@ -53,28 +53,33 @@ int cmd_open_ns(const struct args *a, bool read_only, struct sksteer_ns **ns)
 {
 	char err[1024];
 
-	if (open_ns(a, read_only, a->wait_given ? (a->wait_s ? (int)a->wait_s : -1) : 0, ns, err,
-		    sizeof(err)))
+	if (open_ns(a, read_only, options_lock_wait(a), ns, err, sizeof(err)))
 		return cli_fail("%s", err);
 	return 0;
 }
 
-int cmd_read_config(const struct args *a)
+int cmd_config_text(const struct args *a, char **text, size_t *len, char *err, size_t errlen)
 {
 	unsigned int wait_s = a->wait_s > INPUT_WAIT_S ? a->wait_s : INPUT_WAIT_S;
+
+	if (!input_config(a->config.file, wait_s, text, len, err, errlen))
+		return 0;
+	return strcmp(a->config.file, "-") && access(a->config.file, F_OK) ? -ENOENT : -EINVAL;
+}
+
+int cmd_read_config(const struct args *a)
+{
 	char err[1024];
+	int ret;
 
 	if (!a->config.file)
 		return 0;
-	if (!input_config(a->config.file, wait_s, &config_text, &config_len, err, sizeof(err)))
+	ret = cmd_config_text(a, &config_text, &config_len, err, sizeof(err));
+	if (!ret)
 		return 0;
 	cli_fail("%s", err);
 	if (!a->dry_run)
-		cmd_record_failure(a,
-				   strcmp(a->config.file, "-") && access(a->config.file, F_OK) ?
-					   -ENOENT :
-					   -EINVAL,
-				   err);
+		cmd_record_failure(a, ret, err);
 	return 1;
 }
 

@@ -55,6 +55,9 @@ int cmd_trace(struct sksteer_ns *ns, const struct args *a, char *err, size_t err
 /* The namespace to work on: ours, or --netns PATH's, as a handle. 0, or 1 when said why. */
 int cmd_open_ns(const struct args *a, bool read_only, struct sksteer_ns **ns);
 
+/* --config's text, read as cmd_read_config() does: 0, or -ENOENT (gone), -EINVAL, with err */
+int cmd_config_text(const struct args *a, char **text, size_t *len, char *err, size_t errlen);
+
 /*
  * An apply that failed before the library saw it (its file unreadable): recorded
  * in the namespace's pins, for whoever monitors it (sksteer_ns__apply_failed()),

@@ -2,6 +2,7 @@
 /* --metrics: the library's status in the Prometheus text format. */
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include "commands.h"
 #include "escape.h"
 #include "show.h"
@@ -232,47 +233,87 @@ static void seconds(FILE *f, uint64_t ns)
 		(unsigned long long)(ns % 1000000000ULL / 1000000ULL));
 }
 
+/* A record of applies and the labels that name it: netns="INODE", or file="PATH" */
+struct labelled_applies {
+	const char *labels;
+	struct applies a;
+};
+
+/* A family of times: of each record's last apply, or (ok) of its last that took, if any */
+static void times(const char *name, const char *help, const struct labelled_applies *v, size_t n,
+		  bool ok, FILE *f)
+{
+	head(f, name, "gauge", help);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t ns = ok ? v[i].a.last_ok_ns : v[i].a.last_ns;
+
+		if (!ns)
+			continue;
+		fprintf(f, "sksteer_%s{%s} ", name, v[i].labels);
+		seconds(f, ns);
+	}
+}
+
 /*
- * The last apply, whoever made it (a --config run, a unit, a --watch): as
- * Prometheus's own prometheus_config_last_reload_*, to alert on a failed one.
- * Pins of an older sksteer have no record: no sample.
+ * The applies' families, as Prometheus's own prometheus_config_last_reload_*,
+ * to alert on a failed one: sksteer_PREFIXlast_apply_successful and the like,
+ * each with a sample per record (whose: what the records are, for the help).
  */
+static void applies(const char *prefix, const char *whose, const struct labelled_applies *v,
+		    size_t n, FILE *f)
+{
+	char name[64], help[160];
+
+	snprintf(name, sizeof(name), "%slast_apply_successful", prefix);
+	snprintf(help, sizeof(help),
+		 "Whether the last apply (%s) took (1) or failed (0), leaving the steering as it "
+		 "was.",
+		 whose);
+	head(f, name, "gauge", help);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "sksteer_%s{%s} %d\n", name, v[i].labels, v[i].a.last_ok);
+	snprintf(name, sizeof(name), "%slast_apply_timestamp_seconds", prefix);
+	snprintf(help, sizeof(help), "When the last apply (%s) ran, taken or not.", whose);
+	times(name, help, v, n, false, f);
+	snprintf(name, sizeof(name), "%slast_apply_success_timestamp_seconds", prefix);
+	snprintf(help, sizeof(help), "When an apply (%s) last took.", whose);
+	times(name, help, v, n, true, f);
+	snprintf(name, sizeof(name), "%sapplies_total", prefix);
+	snprintf(help, sizeof(help), "Applies (%s), by result.", whose);
+	head(f, name, "counter", help);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f,
+			"sksteer_%s{%s,result=\"ok\"} %llu\nsksteer_%s{%s,result=\"failed\"} %llu\n",
+			name, v[i].labels, (unsigned long long)v[i].a.applied, name, v[i].labels,
+			(unsigned long long)v[i].a.failed);
+}
+
+/* The namespaces' last applies, whoever made them; pins of an older sksteer have none */
 static void last_apply(const struct scrape *sc, size_t nsc, FILE *f)
 {
-	head(f, "last_apply_successful", "gauge",
-	     "Whether the last apply of a configuration or change took (1) or failed (0), leaving "
-	     "the steering as it was.");
-	for (size_t k = 0; k < nsc; k++)
-		if (sksteer_status__ns(sc[k].st)->last_apply_ns)
-			fprintf(f, "sksteer_last_apply_successful{netns=\"%llu\"} %d\n", sc[k].ino,
-				!sksteer_status__ns(sc[k].st)->last_apply_result);
-	head(f, "last_apply_timestamp_seconds", "gauge", "When the last apply ran, taken or not.");
-	for (size_t k = 0; k < nsc; k++)
-		if (sksteer_status__ns(sc[k].st)->last_apply_ns) {
-			fprintf(f, "sksteer_last_apply_timestamp_seconds{netns=\"%llu\"} ",
-				sc[k].ino);
-			seconds(f, sksteer_status__ns(sc[k].st)->last_apply_ns);
-		}
-	head(f, "last_apply_success_timestamp_seconds", "gauge", "When an apply last took.");
-	for (size_t k = 0; k < nsc; k++)
-		if (sksteer_status__ns(sc[k].st)->last_apply_ok_ns) {
-			fprintf(f, "sksteer_last_apply_success_timestamp_seconds{netns=\"%llu\"} ",
-				sc[k].ino);
-			seconds(f, sksteer_status__ns(sc[k].st)->last_apply_ok_ns);
-		}
-	head(f, "applies_total", "counter",
-	     "Applies of a configuration or change since the namespace was first steered, by "
-	     "result.");
-	for (size_t k = 0; k < nsc; k++) {
-		const struct sksteer_ns_status *n = sksteer_status__ns(sc[k].st);
+	struct labelled_applies *v = calloc(nsc + 1, sizeof(*v));
+	char(*labels)[32] = calloc(nsc + 1, sizeof(*labels));
+	size_t n = 0;
 
-		if (n->last_apply_ns)
-			fprintf(f,
-				"sksteer_applies_total{netns=\"%llu\",result=\"ok\"} %llu\n"
-				"sksteer_applies_total{netns=\"%llu\",result=\"failed\"} %llu\n",
-				sc[k].ino, (unsigned long long)n->applies, sc[k].ino,
-				(unsigned long long)n->apply_failures);
+	for (size_t k = 0; v && labels && k < nsc; k++) {
+		const struct sksteer_ns_status *ns = sksteer_status__ns(sc[k].st);
+
+		if (!ns->last_apply_ns)
+			continue;
+		snprintf(labels[n], sizeof(labels[n]), "netns=\"%llu\"", sc[k].ino);
+		v[n] = (struct labelled_applies){
+			.labels = labels[n],
+			.a = { .last_ns = ns->last_apply_ns,
+			       .last_ok_ns = ns->last_apply_ok_ns,
+			       .applied = ns->applies,
+			       .failed = ns->apply_failures,
+			       .last_ok = !ns->last_apply_result },
+		};
+		n++;
 	}
+	applies("", "by anyone, in the namespace", v, n, f);
+	free(v);
+	free(labels);
 }
 
 void metrics_print(const struct scrape *sc, size_t nsc, FILE *f)
@@ -294,31 +335,14 @@ void metrics_print(const struct scrape *sc, size_t nsc, FILE *f)
  * namespace's last apply, whoever made it, but not of a file that failed
  * before anything was steered (there are no pins to record it in).
  */
-void metrics_file(const char *file, const struct file_applies *fa, FILE *f)
+void metrics_file(const char *file, const struct applies *fa, FILE *f)
 {
-	static char name[ESC_SIZE(PATH_MAX)];
+	static char labels[ESC_SIZE(PATH_MAX) + 8];
+	struct labelled_applies v = { .labels = labels, .a = *fa };
+	char name[ESC_SIZE(PATH_MAX)];
 
-	esc(ESC_PROM, file, name, sizeof(name));
-	head(f, "config_last_apply_successful", "gauge",
-	     "Whether this watcher's last apply of its file took (1) or failed (0).");
-	fprintf(f, "sksteer_config_last_apply_successful{file=\"%s\"} %d\n", name, fa->last_ok);
-	head(f, "config_last_apply_timestamp_seconds", "gauge",
-	     "When this watcher last applied its file, taken or not.");
-	fprintf(f, "sksteer_config_last_apply_timestamp_seconds{file=\"%s\"} ", name);
-	seconds(f, fa->last_ns);
-	head(f, "config_last_apply_success_timestamp_seconds", "gauge",
-	     "When this watcher's apply of its file last took.");
-	if (fa->last_ok_ns) {
-		fprintf(f, "sksteer_config_last_apply_success_timestamp_seconds{file=\"%s\"} ",
-			name);
-		seconds(f, fa->last_ok_ns);
-	}
-	head(f, "config_applies_total", "counter",
-	     "This watcher's applies of its file, by result.");
-	fprintf(f,
-		"sksteer_config_applies_total{file=\"%s\",result=\"ok\"} %llu\n"
-		"sksteer_config_applies_total{file=\"%s\",result=\"failed\"} %llu\n",
-		name, (unsigned long long)fa->applied, name, (unsigned long long)fa->failed);
+	snprintf(labels, sizeof(labels), "file=\"%s\"", esc(ESC_PROM, file, name, sizeof(name)));
+	applies("config_", "by this watcher, of its file", &v, 1, f);
 }
 
 int metrics_one(struct sksteer_ns *ns, FILE *f, char *err, size_t errlen)

@@ -226,6 +226,11 @@ bool options_read_only(const struct args *a)
 	return a->list || a->metrics || a->check || a->save || (a->serve_arg && !a->config.watch);
 }
 
+int options_lock_wait(const struct args *a)
+{
+	return a->wait_given ? (a->wait_s ? (int)a->wait_s : -1) : 0;
+}
+
 bool options_handover(const struct args *a)
 {
 	return a->handover.fd_arg || a->handover.systemd || a->handover.listen_arg;

@@ -62,6 +62,9 @@ void options_parse(int argc, char **argv, struct args *a);
 /* --list, --metrics, --check and --save change nothing: read-only pins, CAP_BPF alone. */
 bool options_read_only(const struct args *a);
 
+/* --wait as struct sksteer_ns_opts' lock_wait_s: 0 (the library's) unless given; -1 for 0 */
+int options_lock_wait(const struct args *a);
+
 /* Whether a run names the socket by descriptor (--fd, --systemd, --listen). */
 bool options_handover(const struct args *a);
 

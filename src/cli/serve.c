@@ -85,7 +85,7 @@ static int scrape(const struct server *s, FILE *body, char *err, size_t errlen)
 		.sz = sizeof(opts),
 		.read_only = true,
 		.brief = true, /* owners, other programs: not metrics */
-		.lock_wait_s = a->wait_s ? (int)a->wait_s : -1, /* server_open() set it */
+		.lock_wait_s = options_lock_wait(a), /* server_open() set --wait */
 		.stop = &stop_requested,
 	};
 	struct sksteer_ns *ns;

@@ -46,13 +46,13 @@ struct scrape {
 	unsigned long long ino;
 };
 void metrics_print(const struct scrape *sc, size_t nsc, FILE *f);
-/* A watcher's applies of its file (--watch), as its --serve-metrics shows them */
-struct file_applies {
+/* Applies counted: a watcher's of its file (--watch), as its --serve-metrics shows them */
+struct applies {
 	uint64_t last_ns, last_ok_ns; /* CLOCK_REALTIME; 0: none yet */
 	uint64_t applied, failed;
 	bool last_ok;
 };
-void metrics_file(const char *file, const struct file_applies *fa, FILE *f);
+void metrics_file(const char *file, const struct applies *fa, FILE *f);
 
 /* --list of a status read already (src/cli/cmd_show.c): 0, or 1 said (-s or --dst: no match) */
 int list_status(const struct sksteer_status *st, const struct args *a);

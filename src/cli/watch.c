@@ -21,7 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 #include "commands.h"
-#include "input.h"
 #include "privileges.h"
 #include "serve.h"
 #include "show.h"
@@ -56,7 +55,7 @@ struct watch {
 	char real[PATH_MAX];
 	uint64_t retry_ms, backoff_ms; /* a failed apply's next try; 0: none */
 	char said[1024]; /* its failure, said once: its retries fail quietly alike */
-	struct file_applies applies; /* for --serve-metrics */
+	struct applies applies; /* for --serve-metrics */
 };
 
 static uint64_t now_ms(void)
@@ -225,8 +224,6 @@ static void retry_later(struct watch *w, int ret)
 /* FILE read, and applied if it changed (or force: SIGHUP, the first time, a retry) */
 static void check(struct watch *w, bool force)
 {
-	const char *file = w->a->config.file;
-	unsigned int wait_s = w->a->wait_s > INPUT_WAIT_S ? w->a->wait_s : INPUT_WAIT_S;
 	char err[1024], msg[1200], *text;
 	size_t len;
 	int ret;
@@ -234,12 +231,13 @@ static void check(struct watch *w, bool force)
 	w->first_ms = w->settle_ms = 0;
 	watch_dirs(w);
 	looked_changed(w);
-	if (input_config(file, wait_s, &text, &len, err, sizeof(err))) {
+	ret = cmd_config_text(w->a, &text, &len, err, sizeof(err));
+	if (ret) {
 		/* said once, until it is back: an event a second must not flood the log */
 		if (!w->gone || force) {
 			snprintf(msg, sizeof(msg), "%s: the steering stays as it was", err);
 			cli_fail("%s", msg);
-			cmd_record_failure(w->a, access(file, F_OK) ? -ENOENT : -EINVAL, msg);
+			cmd_record_failure(w->a, ret, msg);
 			count(w, false);
 		}
 		w->gone = true;

@@ -18,7 +18,7 @@ struct apply_record {
 	uint64_t ok_at_ns; /* ... of the last that took; 0: none did */
 	uint64_t applied, failed; /* applies that took, and that failed, since the pins were made */
 	int32_t result; /* 0, or the failure's negative errno */
-	uint32_t seq; /* one more each write: a reader that sees two differ reads again */
+	uint32_t pad;
 	char error[200]; /* the failure's message; "" */
 };
 

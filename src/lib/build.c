@@ -84,32 +84,9 @@ static uint32_t link_prog(const struct pins *p, const char *name, uint64_t *cgro
 	return info.prog_id;
 }
 
-/* A pinned record: only a one-element array of a record's size is one of ours. */
-static int open_record(const struct pins *p, const char *name)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-	char path[PATH_MAX];
-	int fd = bpf_obj_get(pin_path(p, name, path, sizeof(path)));
-
-	if (fd >= 0 && (bpf_obj_get_info_by_fd(fd, &info, &len) ||
-			info.type != BPF_MAP_TYPE_ARRAY || info.key_size != sizeof(uint32_t) ||
-			info.value_size != sizeof(struct build_record) || info.max_entries != 1)) {
-		close(fd);
-		fd = -1;
-	}
-	return fd;
-}
-
 int build_read(const struct pins *p, const char *name, struct build_record *had)
 {
-	int fd = open_record(p, name), ret;
-
-	if (fd < 0)
-		return -1;
-	ret = bpf_map_lookup_elem(fd, &(uint32_t){ 0 }, had) ? -1 : 0;
-	close(fd);
-	return ret;
+	return pin_record_read(p, name, had, sizeof(*had));
 }
 
 bool build_same(const struct build_record *now, const struct build_record *had)
@@ -153,23 +130,5 @@ void build_note(const struct pins *p, struct build_record *r, const char *link, 
 
 void build_write(const struct pins *p, const char *name, const struct build_record *r)
 {
-	char path[PATH_MAX];
-	int fd = open_record(p, name);
-
-	if (fd >= 0 && !bpf_map_update_elem(fd, &(uint32_t){ 0 }, r, BPF_ANY)) {
-		close(fd);
-		return;
-	}
-	if (fd >= 0)
-		close(fd);
-	/* none yet, or another build's of another size: a new one, pinned once it is whole */
-	unlinkat(p->dir_fd, name, 0);
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "sksteer_build", sizeof(uint32_t), sizeof(*r), 1,
-			    NULL);
-	if (fd < 0)
-		return;
-	if (!bpf_map_update_elem(fd, &(uint32_t){ 0 }, r, BPF_ANY) &&
-	    !bpf_obj_pin(fd, pin_path(p, name, path, sizeof(path))))
-		pin_restrict(p, name);
-	close(fd);
+	pin_record_write(p, name, r, sizeof(*r));
 }
