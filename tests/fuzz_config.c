@@ -31,11 +31,11 @@ static char *write_config(const struct config *cfg, size_t *len)
  * no part of it. line is where the line was in its file: --save writes a comment first, and
  * another file may put the same lines elsewhere. CONFIG_FORCE is how to apply a line, not state:
  * --save never writes it, and config_diff() sees no change in it. A dst= prefix, the other
- * options, the cgroup followed and the planner's socket verdict all count.
+ * options, the cgroup followed and the planner's socket verdict all count, and the group.
  */
 static bool same(const struct config *a, const struct config *b)
 {
-	if (a->n != b->n || a->ntargets != b->ntargets)
+	if (a->n != b->n || a->ntargets != b->ntargets || strcmp(a->group, b->group))
 		return false;
 	for (int i = 0; i < a->n; i++) {
 		const struct config_target *x = &a->t[i], *y = &b->t[i];
@@ -133,8 +133,10 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		fprintf(stderr, "saving twice gives different bytes:\n%s\n%s\n", text, text2);
 		abort();
 	}
-	if (config_diff(&cfg, &again, NULL) != 0 || config_diff(&none, &cfg, NULL) != cfg.n ||
-	    config_diff(&cfg, &none, NULL) != cfg.n) {
+	/* a line per target, and one for the group, if any */
+	if (config_diff(&cfg, &again, NULL) != 0 ||
+	    config_diff(&none, &cfg, NULL) != cfg.n + (cfg.group[0] != '\0') ||
+	    config_diff(&cfg, &none, NULL) != cfg.n + (cfg.group[0] != '\0')) {
 		fprintf(stderr, "the diff is wrong for\n%s\n", text);
 		abort();
 	}

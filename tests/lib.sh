@@ -168,6 +168,12 @@ kernel_at_least() { # kernel_at_least MAJOR MINOR
 	[ "${v%%.*}" -gt "$1" ] || { [ "${v%%.*}" -eq "$1" ] && [ "$(echo "$v" | cut -d. -f2)" -ge "$2" ]; }
 }
 
+# readers_allowed: whether this kernel lets a process without CAP_BPF read pins its modes
+# let it open: from 6.5 on, any; before, only with kernel.unprivileged_bpf_disabled=0
+readers_allowed() {
+	kernel_at_least 6 5 || [ "$(cat /proc/sys/kernel/unprivileged_bpf_disabled)" = 0 ]
+}
+
 # The capabilities a run that loads programs needs (see --help): before 5.11, BPF memory counts
 # against RLIMIT_MEMLOCK, and raising it needs CAP_SYS_RESOURCE.
 LOAD_CAPS=+bpf,+net_admin,+perfmon

@@ -214,6 +214,8 @@ static void test_pinned(void)
 	ok(sksteer_ns__steering(ns) && sksteer_ns__inode(ns) == own_ino, "steering, this inode");
 	is_int(sksteer_ns__apply_failed(ns, -ENOENT, "gone"), -EPERM,
 	       "a failed apply is not recorded through a read-only handle");
+	is_int(sksteer_ns__set_group(ns, "nogroup"), -EPERM,
+	       "nor is a group given the pins through one");
 	is_int(sksteer_ns__call(ns, call_nothing, NULL), -EOPNOTSUPP,
 	       "what must run inside it is refused: it has no descriptor to enter by");
 	ok(strstr(sksteer_errmsg(), "cannot be entered"), "(why: %s)", sksteer_errmsg());
@@ -350,6 +352,41 @@ static void test_errors(struct sksteer_ns **nsp)
 		bail_out("cannot open the namespace again");
 }
 
+/* The status's group: "" for none */
+static void group_is(struct sksteer_ns *ns, const char *want, const char *what)
+{
+	struct sksteer_status *st;
+
+	if (!ok(!sksteer_ns__status(ns, &st), "%s: status", what))
+		return;
+	is_str(sksteer_status__ns(st)->group, want, "%s", what);
+	sksteer_status__free(st);
+}
+
+/* sksteer_ns__set_group() and sksteer_config__set_group(): refusals, and a round trip */
+static void group_api(struct sksteer_ns *ns)
+{
+	struct sksteer_config *cfg = config_of("80", NULL);
+	char *text = NULL;
+
+	is_int(sksteer_ns__set_group(ns, "no-such-group-here"), -ENOENT,
+	       "sksteer_ns__set_group(): an unknown group is -ENOENT");
+	ok(strstr(sksteer_errmsg(), "no-such-group-here") && names_no_option(sksteer_errmsg()),
+	   "(naming it, and no option: %s)", sksteer_errmsg());
+	group_is(ns, "", "... and the pins have no group still");
+	is_int(sksteer_ns__set_group(ns, "nogroup"), 0, "the pins given to nogroup");
+	group_is(ns, "nogroup", "the status names it");
+	is_int(sksteer_ns__set_group(ns, "root"), 0, "\"root\": the owner's alone again");
+	group_is(ns, "", "the status has none");
+	is_int(sksteer_config__set_group(cfg, "a b"), -EINVAL,
+	       "sksteer_config__set_group(): not a name is -EINVAL");
+	is_int(sksteer_config__set_group(cfg, "nogroup"), 0, "a configuration's group");
+	ok(cfg && !sksteer_config__text(cfg, &text) && strstr(text, "\ngroup nogroup\n"),
+	   "written as its line: %s", text ? text : "");
+	free(text);
+	sksteer_config__free(cfg);
+}
+
 /* The last apply as the status has it: result, and a time of now's */
 static void last_apply(struct sksteer_ns *ns, int result, const char *what)
 {
@@ -403,6 +440,7 @@ static void test_refused(struct sksteer_ns *ns)
 	is_int(sksteer_ns__apply_failed(ns, 5, "why"), -EINVAL,
 	       "sksteer_ns__apply_failed() takes a negative errno, else -EINVAL");
 	is_int(sksteer_ns__apply_failed(ns, -EIO, NULL), -EINVAL, "... and a message");
+	group_api(ns);
 
 	/* a socket that already uses a port keeps it */
 	lx = make_socket(NULL, SOCK_STREAM, 6000);

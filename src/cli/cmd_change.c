@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "access.h"
 #include "commands.h"
 #include "input.h"
 #include "signals.h"
@@ -222,6 +223,8 @@ int cmd_steer(struct sksteer_ns *ns, const struct args *a, char *err, size_t err
 	if (stop_check("", err, errlen))
 		return -1;
 	ret = sksteer_ns__change(ns, &ch);
+	if (!ret && a->group_arg)
+		ret = sksteer_ns__set_group(ns, a->group_arg);
 	if (ret)
 		return said(a, ret, err, errlen);
 	/* a run stopped once its change is made: no tracing, no CMD */
@@ -248,7 +251,7 @@ int cmd_exec(const struct args *a, char *err, size_t errlen)
 /* Prints a plan's changes; 2 when there are any (the exit code), 0 in sync. */
 static int print_plan(struct sksteer_plan *plan, char *err, size_t errlen)
 {
-	int n = sksteer_plan__changes(plan);
+	int n = plan ? sksteer_plan__changes(plan) : 0;
 
 	for (int i = 0; i < n; i++)
 		printf("%s\n", sksteer_plan__change(plan, i));
@@ -287,19 +290,61 @@ static int config_plan(struct sksteer_ns *ns, const struct args *a, const char *
 	return ret;
 }
 
+/* --group's change, printed as a plan's line would be ("~ group NAME (was OLD)"): 1, or 0 none */
+static int group_change(struct sksteer_ns *ns, const struct args *a)
+{
+	struct sksteer_status *st;
+	char want[64];
+	gid_t gid = 0;
+	int changed;
+
+	if (!a->group_arg || sksteer_ns__status(ns, &st))
+		return 0;
+	group_gid(a->group_arg, &gid);
+	group_name(gid, want, sizeof(want));
+	changed = strcmp(want, sksteer_status__ns(st)->group) != 0;
+	if (changed)
+		printf("~ group %s (was %s)\n", want[0] ? want : "none",
+		       sksteer_status__ns(st)->group[0] ? sksteer_status__ns(st)->group : "none");
+	sksteer_status__free(st);
+	return changed;
+}
+
 int cmd_dry_run(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen)
 {
 	struct sksteer_plan *plan;
 	struct sksteer_change ch;
-	int ret;
+	int ret, group;
 
 	if (a->config.file)
 		return config_plan(ns, a, config_text, config_len, &plan, err, errlen) ?
 			       -1 :
 			       print_plan(plan, err, errlen);
 	change_of(a, &ch);
-	ret = sksteer_ns__plan_change(ns, &ch, &plan);
-	return ret ? said(a, ret, err, errlen) : print_plan(plan, err, errlen);
+	if (a->steer.ports_arg || a->steer.target_arg) {
+		ret = sksteer_ns__plan_change(ns, &ch, &plan);
+		if (ret)
+			return said(a, ret, err, errlen);
+	}
+	group = group_change(ns, a);
+	ret = print_plan(a->steer.ports_arg || a->steer.target_arg ? plan : NULL, err, errlen);
+	return ret < 0 ? ret : ret || group ? 2 : 0;
+}
+
+/* --group alone: the pins of what is steered shared with a group, or no more. */
+int cmd_group(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen)
+{
+	int ret;
+
+	if (!sksteer_ns__steering(ns)) {
+		snprintf(err, errlen,
+			 "nothing is steered in %s: --group shares the steering's pins: give it "
+			 "with -p and -s (or as 'group NAME' in a configuration file)",
+			 netns_name(a));
+		return -1;
+	}
+	ret = sksteer_ns__set_group(ns, a->group_arg);
+	return ret ? said(a, ret, err, errlen) : 0;
 }
 
 int cmd_apply_config(struct sksteer_ns *ns, const struct args *a, const char *text, size_t len,

@@ -119,6 +119,8 @@ static void namespace_text(const struct sksteer_ns_status *ns, FILE *f)
 		fprintf(f, "  program  %s id %u tag %s\n",
 			esc(ESC_TEXT, ns->prog_name, shown, sizeof(shown)), ns->prog_id,
 			ns->prog_tag);
+	else if (!ns->prog_id) /* a group's reader: opening the link takes write access */
+		fprintf(f, "  program  unknown (reading its link needs CAP_BPF)\n");
 	else /* reading a program by id needs CAP_SYS_ADMIN */
 		fprintf(f, "  program  id %u (its name and tag need CAP_SYS_ADMIN to read)\n",
 			ns->prog_id);
@@ -140,6 +142,11 @@ static void namespace_text(const struct sksteer_ns_status *ns, FILE *f)
 			(unsigned long long)ns->udp_unrecorded_over_budget);
 	fputs("  pins     ", f);
 	esc_fputs(ESC_TEXT, ns->pin_dir, f);
+	if (ns->group[0]) {
+		fputs(" (readable by group ", f);
+		esc_fputs(ESC_TEXT, ns->group, f);
+		fputc(')', f);
+	}
 	fputc('\n', f);
 	if (ns->tracer_pid)
 		fprintf(f, "  tracer   pid %d\n", ns->tracer_pid);

@@ -30,11 +30,12 @@ int cmd_check(struct sksteer_ns *ns, const struct args *a, char *err, size_t err
 int cmd_save(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen);
 /* src/cli/metrics.c */
 int cmd_metrics(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen);
-/* src/cli/cmd_change.c: -p/-s, --dry-run, --detach, --config */
+/* src/cli/cmd_change.c: -p/-s, --dry-run, --detach, --config, --group alone */
 int cmd_steer(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen);
 int cmd_dry_run(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen);
 int cmd_detach(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen);
 int cmd_config(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen);
+int cmd_group(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen);
 /*
  * A configuration's text (--config FILE's, --watch's) planned and applied: 0,
  * or the library's negative errno with err (-EINVAL: the text is at fault)

@@ -86,8 +86,10 @@ static void json_program(const struct sksteer_ns_status *ns, FILE *f)
 		fprintf(f, "\"program\":{\"id\":%u,\"name\":", ns->prog_id);
 		json_str(f, ns->prog_name);
 		fprintf(f, ",\"tag\":\"%s\"},", ns->prog_tag);
-	} else {
+	} else if (ns->prog_id) {
 		fprintf(f, "\"program\":{\"id\":%u,\"name\":null,\"tag\":null},", ns->prog_id);
+	} else { /* a group's reader, who may not open the link */
+		fprintf(f, "\"program\":{\"id\":null,\"name\":null,\"tag\":null},");
 	}
 	if (ns->others_unknown) {
 		fprintf(f, "\"other_programs\":null,");
@@ -168,6 +170,11 @@ void show_json(const struct sksteer_status *st, const struct list_view *v, const
 	json_netns(ns->netns, name, f);
 	fprintf(f, "\"steering\":true,\"pin_dir\":");
 	json_str(f, ns->pin_dir);
+	fprintf(f, ",\"group\":");
+	if (ns->group[0])
+		json_str(f, ns->group);
+	else
+		fputs("null", f);
 	fputc(',', f);
 	json_program(ns, f);
 	if (ns->tracer_pid)

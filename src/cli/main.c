@@ -62,6 +62,7 @@ static const struct cmd cmds[] = {
 	{ "--config", CMD_CHANGES | CMD_LOADS | CMD_MAKES, cmd_config },
 	{ "--detach", CMD_CHANGES, cmd_detach },
 	{ "steering", CMD_CHANGES | CMD_LOADS | CMD_MAKES, cmd_steer },
+	{ "--group", CMD_CHANGES, cmd_group },
 	{ "--trace", CMD_CHANGES | CMD_LOADS, cmd_trace },
 };
 
@@ -77,6 +78,7 @@ static const struct cmd *cmd_select(const struct args *a)
 			   a->config.file			     ? "--config" :
 			   a->detach				     ? "--detach" :
 			   a->steer.ports_arg || a->steer.target_arg ? "steering" :
+			   a->group_arg				     ? "--group" :
 								       "--trace";
 
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)

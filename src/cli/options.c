@@ -4,6 +4,8 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include "access.h"
+#include "config.h"
 #include "options.h"
 #include "usage.h"
 
@@ -110,6 +112,7 @@ enum {
 	OPT_ALL_NETNS,
 	OPT_SERVE_METRICS,
 	OPT_WATCH,
+	OPT_GROUP,
 };
 
 static const struct argp_option opts[] = {
@@ -148,6 +151,12 @@ static const struct argp_option opts[] = {
 	  "With --config FILE: stay, and apply FILE again whenever it changes (rewritten, renamed "
 	  "over, a Kubernetes ConfigMap's ..data swapped) or on SIGHUP; a file that fails keeps "
 	  "the steering as it was. SIGTERM ends it, the steering left in place",
+	  0 },
+	{ "group", OPT_GROUP, "NAME", 0,
+	  "Let group NAME (or a gid) read the pins: its members run --list, --metrics, "
+	  "--serve-metrics and --check with no capability (Linux 6.5 on; before, with "
+	  "kernel.unprivileged_bpf_disabled=0), and change nothing; 'root': no group. With -p, "
+	  "-s, --add, --remove, or alone; in a configuration file: 'group NAME'",
 	  0 },
 	{ "new-sockets", OPT_NEW_SOCKETS, NULL, 0,
 	  "With --config: a target takes another socket at its address if there is one, not only "
@@ -290,8 +299,9 @@ static void check_combinations(struct argp_state *state, struct args *a)
 				  "single apply does not");
 	else if (a->dry_run && (a->trace || a->detach || options_read_only(a) ||
 				(!a->config.file && !a->steer.ports_arg && !a->steer.target_arg &&
-				 !a->steer.add_arg && !a->steer.remove_arg)))
-		argp_error(state, "--dry-run goes with --config, -p, -s, --add or --remove");
+				 !a->steer.add_arg && !a->steer.remove_arg && !a->group_arg)))
+		argp_error(state,
+			   "--dry-run goes with --config, -p, -s, --add, --remove or --group");
 	/* --list --dst PREFIX shows bindings; with -p and the like, the check below refuses it */
 	if (a->steer.dst_arg && !a->list &&
 	    (a->config.file || a->trace || options_read_only(a) ||
@@ -326,8 +336,13 @@ static void check_combinations(struct argp_state *state, struct args *a)
 		argp_error(state,
 			   "--all-netns goes with --list, --metrics, --serve-metrics or --check "
 			   "alone: not with --netns, -s or --dst");
+	else if (a->group_arg && (a->config.file || a->detach || a->trace || options_read_only(a)))
+		argp_error(state,
+			   "--group goes with -p, -s, --add, --remove or alone (with "
+			   "--config, the file's 'group NAME' line): not with --detach, --trace "
+			   "or the read-only commands");
 	else if (!a->detach && !a->trace && !options_read_only(a) && !a->steer.ports_arg &&
-		 !a->steer.target_arg && !a->config.file)
+		 !a->steer.target_arg && !a->config.file && !a->group_arg)
 		argp_error(state, "nothing to do: give -p PORTS and -s TARGET (see --help)");
 }
 
@@ -337,6 +352,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	struct portset ports, add, remove;
 	struct prefix dst;
 	char err[ERRLEN];
+	gid_t gid;
 
 	switch (key) {
 	case 'p':
@@ -385,6 +401,14 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_WATCH:
 		a->config.watch = true;
+		break;
+	case OPT_GROUP:
+		if (!config_group_valid(arg) || group_gid(arg, &gid))
+			usage_fail(state,
+				   "--group %s: no such group in /etc/group: create it ('groupadd "
+				   "%s'), or give its number",
+				   arg, arg);
+		a->group_arg = arg;
 		break;
 	case OPT_DRY_RUN:
 		a->dry_run = true;

@@ -54,6 +54,7 @@ struct args {
 	unsigned int wait_s; /* --wait; 0 with wait_given: no waiting */
 	bool wait_given;
 	bool verbose;
+	const char *group_arg; /* --group NAME: who may read the pins too */
 };
 
 /* Parses argv into a; exits 64 with one line on a mistake. */

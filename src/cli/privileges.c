@@ -66,15 +66,18 @@ int privileges_check(const struct args *a, const struct cmd *cmd)
 		const char *name;
 		bool needed;
 	} caps[] = {
-		{ CAP_BPF, "CAP_BPF", true },
+		/* a reader's pins may be its group's (access.h): they tell, with one line */
+		{ CAP_BPF, "CAP_BPF", !(cmd->flags & CMD_READ_ONLY) },
 		{ CAP_NET_ADMIN, "CAP_NET_ADMIN", cmd->flags & CMD_CHANGES },
 		/* loading: the verifier wants it for the program's pointer arithmetic */
 		{ CAP_PERFMON, "CAP_PERFMON", cmd->flags & CMD_LOADS },
 		{ CAP_SYS_RESOURCE, "CAP_SYS_RESOURCE",
 		  (cmd->flags & CMD_LOADS) && memlock_limits_bpf() },
 		{ CAP_SYS_ADMIN, "CAP_SYS_ADMIN", a->netns_arg && !(cmd->flags & CMD_READ_ONLY) },
+		/* giving the pins to a group (access.h) */
+		{ CAP_CHOWN, "CAP_CHOWN", a->group_arg && !a->dry_run },
 	};
-	const char *needs[5], *lacks[5];
+	const char *needs[6], *lacks[6];
 	int nneeds = 0, nlacks = 0;
 	char need[128], lack[128];
 

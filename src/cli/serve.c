@@ -372,6 +372,31 @@ void server_close(struct server *s)
 	free(s);
 }
 
+/*
+ * Whether the pins are this process's to read (a user without CAP_BPF: of the
+ * group they were given to), said once now rather than as a 500 each scrape.
+ * Other failures (a writer holding the lock) may pass: each scrape says them.
+ */
+static int can_read(const struct server *s, char *err, size_t errlen)
+{
+	struct sksteer_ns_opts opts = { .sz = sizeof(opts), .read_only = true, .brief = true };
+	struct sksteer_ns *ns = NULL;
+	uint64_t *inodes = NULL;
+	int ret;
+
+	if (s->a.all_netns) {
+		ret = sksteer_pinned_netns(&inodes);
+		free(inodes);
+	} else {
+		ret = sksteer_ns__open_pinned(s->ino, &opts, &ns);
+		sksteer_ns__close(ns);
+	}
+	if (ret != -EACCES && ret != -EPERM)
+		return 0;
+	snprintf(err, errlen, "%s", cli_message(&s->a, ret));
+	return -1;
+}
+
 int cmd_serve(const struct args *a, char *err, size_t errlen)
 {
 	struct server *s = server_open(a, NULL, NULL, err, errlen);
@@ -379,7 +404,7 @@ int cmd_serve(const struct args *a, char *err, size_t errlen)
 
 	if (!s)
 		return -1;
-	if (privileges_keep_bpf(err, errlen)) {
+	if (privileges_keep_bpf(err, errlen) || can_read(s, err, errlen)) {
 		server_close(s);
 		return -1;
 	}

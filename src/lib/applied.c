@@ -6,6 +6,7 @@
 #include <time.h>
 #include <sys/stat.h>
 #include "applied.h"
+#include "records.h"
 
 void applied_note(const struct pins *p, int result, const char *error)
 {

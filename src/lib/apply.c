@@ -7,6 +7,7 @@
 #include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
+#include "access.h"
 #include "apply.h"
 #include "planning.h"
 #include "scopes.h"
@@ -151,8 +152,17 @@ int plan_apply(struct live *l, const struct plan *p, char *err, size_t errlen)
 		.n = p->n,
 		.ctx = (void *)p,
 	};
+	gid_t was = l->pins.gid;
+	char ignored[256];
+	int ret;
 
-	return change(l, &s, err, errlen);
+	/* the group first: refused (no CAP_CHOWN), it leaves nothing changed */
+	if (pins_share(&l->pins, p->gid, err, errlen))
+		return -1;
+	ret = change(l, &s, err, errlen);
+	if (ret)
+		pins_share(&l->pins, was, ignored, sizeof(ignored));
+	return ret;
 }
 
 /* The target of a run without -s: the only one there is. NULL with err. */

@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include "access.h"
 #include "applied.h"
+#include "config.h"
 #include "apply.h"
 #include "follow.h"
 #include "sockfd.h"
@@ -202,4 +204,23 @@ int sksteer_ns__detach(struct sksteer_ns *ns, const char *target, const char *ds
 	ns_end(&call);
 	applied_note(&ns->l.pins, ret, err); /* a target's detach (all of it leaves no pins) */
 	return ret ? lib_error(ret, err) : 0;
+}
+
+int sksteer_ns__set_group(struct sksteer_ns *ns, const char *group)
+{
+	char err[1024] = "";
+	gid_t gid = 0;
+
+	if (ns->read_only)
+		return lib_error(-EPERM, "the namespace was opened read-only: open it to change");
+	if (group && *group && (!config_group_valid(group) || group_gid(group, &gid))) {
+		snprintf(err, sizeof(err),
+			 "unknown group '%.64s' (not in /etc/group): create it ('groupadd %.64s'), "
+			 "or give its number",
+			 group, group);
+		return lib_error(-ENOENT, err);
+	}
+	if (ns_create(ns, err, sizeof(err)) || pins_share(&ns->l.pins, gid, err, sizeof(err)))
+		return ns_fail(ns_errno(), err);
+	return 0;
 }

@@ -9,7 +9,9 @@
 #include "config.h"
 #include "config_index.h"
 
-#define LINE_HINT "a line is 'tcp|udp ADDRESS PORTS [OPTIONS]', e.g. 'tcp 127.0.0.1:9000 80,443'"
+#define LINE_HINT                                                                            \
+	"a line is 'tcp|udp ADDRESS PORTS [OPTIONS]', e.g. 'tcp 127.0.0.1:9000 80,443', or " \
+	"'group NAME'"
 #define OPTIONS_HINT                                                               \
 	"known: dst=PREFIX, fail-closed, fail-open, force, follow, follow=group, " \
 	"follow-cgroup=PATH"
@@ -99,6 +101,47 @@ void config_free(struct config *cfg)
 	cfg->n = cfg->cap = 0;
 	cfg->ntargets = 0;
 	cfg->sorted = false;
+	cfg->group[0] = '\0';
+	cfg->group_line = 0;
+}
+
+bool config_group_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (!n || n >= CONFIG_GROUP_LEN || name[0] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)name[i]) && !strchr("._-", name[i]) &&
+		    !(name[i] == '$' && i == n - 1))
+			return false;
+	return true;
+}
+
+/* "group NAME": who may read the pins besides their owner (access.h). */
+static int parse_group(struct config *cfg, unsigned int line, char **save, char *err, size_t errlen)
+{
+	char *name = strtok_r(NULL, SPACE, save), *more = strtok_r(NULL, SPACE, save);
+
+	if (cfg->group_line)
+		return line_error(cfg, line, err, errlen,
+				  "a second 'group' line (the first is line %u): the pins have "
+				  "one group: keep one",
+				  cfg->group_line);
+	if (!name || more)
+		return line_error(cfg, line, err, errlen,
+				  "'group' takes one word, the group that may read the pins: "
+				  "'group NAME'");
+	if (!config_group_valid(name))
+		return line_error(cfg, line, err, errlen,
+				  "'%.*s' is not a group's name: letters, digits, '.', '_' and "
+				  "'-', at most 32, or its number",
+				  WORDS, name);
+	/* root's group is the owner's: no other group */
+	snprintf(cfg->group, sizeof(cfg->group), "%s",
+		 strcmp(name, "root") && strspn(name, "0") != strlen(name) ? name : "");
+	cfg->group_line = line;
+	return 0;
 }
 
 static int line_cmp_key(const struct config_target *a, const struct sksteer_target *addr,
@@ -282,6 +325,8 @@ int config_parse_line(struct config *cfg, unsigned int line, char *text, char *e
 	proto = strtok_r(text, SPACE, &save);
 	if (!proto)
 		return 0;
+	if (!strcmp(proto, "group"))
+		return parse_group(cfg, line, &save, err, errlen);
 	if (strcmp(proto, "tcp") && strcmp(proto, "udp"))
 		return line_error(cfg, line, err, errlen, "unknown keyword '%.*s': %s", WORDS,
 				  proto, LINE_HINT);

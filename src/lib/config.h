@@ -46,12 +46,26 @@ struct config_target {
 struct config_index;
 struct config_pool;
 
+#define CONFIG_GROUP_LEN 33 /* a group's name: 32 bytes at most, as groupadd allows */
+
+/*
+ * Whether name can name a group: 1 to 32 of letters, digits, '.', '_', '-' and
+ * a trailing '$', not starting with '-' (what groupadd takes), or a number.
+ */
+bool config_group_valid(const char *name);
+
 struct config {
 	const char *name; /* the file's name for messages: "FILE:LINE: ..." */
 	struct config_target *t;
 	int n, cap;
 	int ntargets; /* config_parse(): how many targets the lines name */
 	bool sorted; /* config_sort() ran, and no line came after */
+	/*
+	 * "group NAME": the group that may read the pins too (access.h), as given
+	 * (a name or a number; "" for none: "root" and "0" are none), and its line.
+	 */
+	char group[CONFIG_GROUP_LEN];
+	unsigned int group_line;
 	struct config_index *index; /* config.c's: the lines by target and by port space */
 	struct config_pool *pool; /* the port sets its lines share (config_index.h) */
 };
@@ -110,6 +124,7 @@ void config_write(const struct config *cfg, FILE *f);
  *   ~ tcp 127.0.0.1:9000 fail-closed (was fail-open)
  *   ~ tcp 127.0.0.1:9000 new socket (its socket is gone)
  *   ~ tcp 127.0.0.1:9000 new socket (another one listens there)
+ *   ~ group monitoring (was none)   who may read the pins besides their owner
  * Both must be sorted. f may be NULL to count only. Returns the number of lines, or -1 when
  * out of memory.
  */

@@ -66,6 +66,8 @@ static const char *follow_words(const struct config_target *t, char *buf, size_t
 void config_write(const struct config *cfg, FILE *f)
 {
 	fputs("# sksteer.conf(5): PROTOCOL ADDRESS PORTS [OPTIONS], one target per line\n", f);
+	if (cfg->group[0])
+		fprintf(f, "group %s\n", cfg->group);
 	for (int i = 0; i < cfg->n; i++)
 		write_target(f, "", &cfg->t[i], cfg->t[i].ports, option_words(&cfg->t[i]), NULL);
 }
@@ -210,6 +212,12 @@ int config_diff(const struct config *have, const struct config *want, FILE *f)
 	struct indexed iw = { want, index_make(want, want->n) };
 	int i = 0, j = 0, lines = ih.x && iw.x ? 0 : -1;
 
+	if (lines >= 0 && strcmp(have->group, want->group)) {
+		if (f)
+			fprintf(f, "~ group %s (was %s)\n", want->group[0] ? want->group : "none",
+				have->group[0] ? have->group : "none");
+		lines++;
+	}
 	/* both are sorted: walk them side by side */
 	while (lines >= 0 && (i < have->n || j < want->n)) {
 		const struct config_target *h = NULL, *w = NULL;

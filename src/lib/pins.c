@@ -69,13 +69,16 @@ int pin_replace(const struct pins *p, int fd, const char *name)
 	/* bpffs takes no dots in names; rename(2) replaces a pin atomically */
 	snprintf(tmp, sizeof(tmp), "%s_new", pin_path(p, name, path, sizeof(path)));
 	unlink(tmp);
-	if (bpf_obj_pin(fd, tmp) || rename(tmp, path)) {
+	if (bpf_obj_pin(fd, tmp))
+		return -errno;
+	/* its modes before it takes the name: a group reader never finds it closed */
+	pin_restrict(p, strrchr(tmp, '/') + 1);
+	if (rename(tmp, path)) {
 		int ret = -errno;
 
 		unlink(tmp);
 		return ret;
 	}
-	pin_restrict(p, name);
 	return 0;
 }
 
@@ -83,7 +86,10 @@ void pin_restrict(const struct pins *p, const char *name)
 {
 	char path[PATH_MAX];
 
-	chmod(pin_path(p, name, path, sizeof(path)), 0600);
+	pin_path(p, name, path, sizeof(path));
+	if (p->gid && chown(path, (uid_t)-1, p->gid))
+		return; /* left the owner's alone: a reader of the group is refused, not misled */
+	chmod(path, p->gid ? 0640 : 0600);
 }
 
 /* The netns a pinned link is attached to; 0 once that namespace is gone. */
@@ -189,6 +195,40 @@ static bool is_link(int fd)
 }
 
 /*
+ * A reader that may not open the link: opening one takes write access, which
+ * a group's reader (access.h) lacks (EACCES); the link's pin stands for it, as
+ * the namespace it names is the one the directory is named after. Before 6.5,
+ * kernel.unprivileged_bpf_disabled closes bpf() to a process without CAP_BPF
+ * altogether (EPERM): said so, as the kernel does not.
+ */
+static int unseen_link(struct pins *p, int errnum, char *err, size_t errlen)
+{
+	char value[16] = "?";
+	struct stat st;
+	FILE *f;
+
+	if (errnum == EACCES) {
+		p->live = !fstatat(p->dir_fd, "link", &st, 0);
+		p->stale = !p->live && !fstatat(p->dir_fd, "ports", &st, 0);
+		p->link_unseen = p->live;
+		return 0;
+	}
+	f = fopen("/proc/sys/kernel/unprivileged_bpf_disabled", "re");
+	if (f && fgets(value, sizeof(value), f))
+		value[strcspn(value, "\n")] = '\0';
+	if (f)
+		fclose(f);
+	snprintf(err, errlen,
+		 "this kernel lets no process without CAP_BPF use bpf(), not even to read pins "
+		 "(kernel.unprivileged_bpf_disabled is %s; from Linux 6.5 on it no longer covers "
+		 "reading): read them with CAP_BPF, or set it to 0, which also lets every user "
+		 "load BPF programs",
+		 value);
+	errno = errnum;
+	return -1;
+}
+
+/*
  * Pins left by a namespace that is gone (its inode number now reused), by a
  * run that died before it pinned the link, or whose link someone detached,
  * steer nothing. A run that changes things clears them; a reader only notes it.
@@ -201,6 +241,8 @@ static int check_live(struct pins *p, char *err, size_t errlen)
 	int link = bpf_obj_get(pin_path(p, "link", path, sizeof(path)));
 	struct stat st;
 
+	if (link < 0 && p->mode == PINS_READ && (errno == EACCES || errno == EPERM))
+		return unseen_link(p, errno, err, errlen);
 	if (link >= 0 && !is_link(link)) {
 		close(link);
 		snprintf(err, errlen,
@@ -286,10 +328,13 @@ void pins_sweep(const struct pins *p)
 	remove_stale(base, p);
 }
 
-/* Who holds a lock on the directory, from /proc/locks; 0 if unseen (another PID namespace). */
-static pid_t lock_holder(int dir_fd, char *comm, size_t len)
+/*
+ * Who holds a lock on the directory (with writers, an exclusive one), from
+ * /proc/locks; 0 if unseen (none, or in another PID namespace).
+ */
+static pid_t lock_holder(int dir_fd, bool writers, char *comm, size_t len)
 {
-	char line[256];
+	char line[256], kind[16];
 	unsigned int maj, min;
 	unsigned long ino;
 	struct stat st;
@@ -297,22 +342,35 @@ static pid_t lock_holder(int dir_fd, char *comm, size_t len)
 	int holder;
 	FILE *f;
 
-	comm[0] = '\0';
+	if (comm)
+		comm[0] = '\0';
 	if (fstat(dir_fd, &st) || !(f = fopen("/proc/locks", "re")))
 		return 0;
 	/* "1: FLOCK  ADVISORY  WRITE 1234 00:2a:5678 0 EOF"; a waiter's line has "->" */
 	while (!pid && fgets(line, sizeof(line), f)) {
-		if (strstr(line, "->") ||
-		    sscanf(line, "%*d: FLOCK %*s %*s %d %x:%x:%lu", &holder, &maj, &min, &ino) != 4)
+		if (strstr(line, "->") || sscanf(line, "%*d: FLOCK %*s %15s %d %x:%x:%lu", kind,
+						 &holder, &maj, &min, &ino) != 5)
 			continue;
 		if (ino == st.st_ino && maj == major(st.st_dev) && min == minor(st.st_dev) &&
-		    holder > 0 && holder != getpid())
+		    holder > 0 && holder != getpid() && (!writers || !strcmp(kind, "WRITE")))
 			pid = holder;
 	}
 	fclose(f);
-	if (pid) /* any bytes a process named itself: the message that quotes it escapes them */
+	if (pid &&
+	    comm) /* any bytes a process named itself: the message that quotes it escapes them */
 		proc_comm(pid, comm, len);
 	return pid;
+}
+
+/* The lock taken (op), or for a group reader, which takes none, no writer holding it. */
+static int try_lock(struct pins *p, int op)
+{
+	if (!p->unlocked)
+		return flock(p->dir_fd, op | LOCK_NB);
+	if (!lock_holder(p->dir_fd, true, NULL, 0))
+		return 0;
+	errno = EWOULDBLOCK;
+	return -1;
 }
 
 static uint64_t now_ms(void)
@@ -339,7 +397,7 @@ int pins_lock(struct pins *p, int op, char *err, size_t errlen)
 	char comm[32], who[64] = "", what[PATH_MAX + 64];
 	pid_t pid;
 
-	while (flock(p->dir_fd, op | LOCK_NB)) {
+	while (try_lock(p, op)) {
 		if (errno != EWOULDBLOCK && errno != EINTR) {
 			snprintf(err, errlen, "cannot lock the pin directory %s: %s", p->dir,
 				 strerror(errno));
@@ -356,9 +414,9 @@ int pins_lock(struct pins *p, int op, char *err, size_t errlen)
 		if (step.tv_nsec < 32000000)
 			step.tv_nsec *= 2;
 	}
-	if (!flock(p->dir_fd, op | LOCK_NB))
+	if (!try_lock(p, op))
 		return 0;
-	pid = lock_holder(p->dir_fd, comm, sizeof(comm));
+	pid = lock_holder(p->dir_fd, p->unlocked, comm, sizeof(comm));
 	if (pid)
 		snprintf(who, sizeof(who), " (pid %d%s%s)", pid, comm[0] ? ", " : "", comm);
 	snprintf(err, errlen,
@@ -383,6 +441,18 @@ static int lock_dir(struct pins *p, char *err, size_t errlen)
 				goto fail;
 		}
 		p->dir_fd = open(p->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (p->dir_fd < 0 && errno == EACCES && p->mode == PINS_READ) {
+			/* a group's reader (access.h): the directory is its to pass, not to open */
+			struct stat st;
+
+			p->dir_fd = open(p->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+			/* which takes no permission on it: finding "." in it takes passing it */
+			if (p->dir_fd >= 0 && fstatat(p->dir_fd, ".", &st, 0)) {
+				close(p->dir_fd);
+				p->dir_fd = -1;
+			}
+			p->unlocked = p->dir_fd >= 0;
+		}
 		if (p->dir_fd < 0) {
 			if (errno == ENOENT && !create)
 				return 1;
@@ -401,7 +471,14 @@ static int lock_dir(struct pins *p, char *err, size_t errlen)
 		p->created = false;
 	}
 fail:
-	snprintf(err, errlen, "cannot use the pin directory %s: %s", p->dir, strerror(errno));
+	if (errno == EACCES && p->mode == PINS_READ)
+		snprintf(err, errlen,
+			 "cannot read the pins in %s: %s: read them as root (or with CAP_BPF), or "
+			 "as a member of the group they were given to (sksteer --group NAME)",
+			 p->dir, strerror(errno));
+	else
+		snprintf(err, errlen, "cannot use the pin directory %s: %s", p->dir,
+			 strerror(errno));
 	return -1;
 }
 
@@ -410,14 +487,18 @@ fail:
  * can put a map of theirs (a socket of theirs) behind the steering. A pin
  * directory owned by another user, or writable by others, is refused.
  */
-static int check_owner(const char *dir, const struct stat *st, char *err, size_t errlen)
+static int check_owner(const char *dir, const struct stat *st, enum pins_mode mode, char *err,
+		       size_t errlen)
 {
-	if (st->st_uid == geteuid() && !(st->st_mode & 0022))
+	/* a reader of root's pins may be another user: a member of their group */
+	bool owner = st->st_uid == geteuid() || (mode == PINS_READ && !st->st_uid);
+
+	if (owner && !(st->st_mode & 0022))
 		return 0;
 	snprintf(err, errlen,
 		 "the pin directory %s is %s (sksteer's pins are its owner's alone): make it "
 		 "'chown %u %s && chmod 0700 %s', or remove it if you did not make it",
-		 dir, st->st_uid != geteuid() ? "owned by another user" : "writable by others",
+		 dir, !owner ? "owned by another user" : "writable by others",
 		 (unsigned int)geteuid(), dir, dir);
 	return -1;
 }
@@ -449,7 +530,7 @@ int pins_open(struct pins *p, uint64_t netns_ino, enum pins_mode mode, char *err
 		snprintf(err, errlen, "cannot create %s: %s", base, strerror(errno));
 		return -1;
 	}
-	if (!stat(base, &st) && check_owner(base, &st, err, errlen))
+	if (!stat(base, &st) && check_owner(base, &st, mode, err, errlen))
 		return -1;
 	snprintf(p->dir, sizeof(p->dir), "%s/netns-%llu", base, (unsigned long long)netns_ino);
 	if (mode == PINS_CREATE)
@@ -457,9 +538,12 @@ int pins_open(struct pins *p, uint64_t netns_ino, enum pins_mode mode, char *err
 	ret = lock_dir(p, err, errlen);
 	if (ret)
 		return ret;
-	if (!fstat(p->dir_fd, &st) && check_owner(p->dir, &st, err, errlen)) {
-		pins_close(p);
-		return -1;
+	if (!fstat(p->dir_fd, &st)) {
+		if (check_owner(p->dir, &st, mode, err, errlen)) {
+			pins_close(p);
+			return -1;
+		}
+		p->gid = st.st_mode & 0010 ? st.st_gid : 0;
 	}
 	if (check_live(p, err, errlen)) {
 		pins_close(p);
@@ -477,54 +561,4 @@ void pins_close(struct pins *p)
 		rmdir(p->dir);
 	close(p->dir_fd);
 	p->dir_fd = -1;
-}
-
-/* A pinned record: only a one-element array of a record's size is one of ours. */
-static int record_open(const struct pins *p, const char *name, size_t size)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-	int fd = pins_obj_fd(p, name);
-
-	if (fd >= 0 && (bpf_obj_get_info_by_fd(fd, &info, &len) ||
-			info.type != BPF_MAP_TYPE_ARRAY || info.key_size != sizeof(uint32_t) ||
-			info.value_size != size || info.max_entries != 1)) {
-		close(fd);
-		return -1;
-	}
-	return fd < 0 ? -1 : fd;
-}
-
-int pin_record_read(const struct pins *p, const char *name, void *value, size_t size)
-{
-	int fd = record_open(p, name, size), ret;
-
-	if (fd < 0)
-		return -1;
-	ret = bpf_map_lookup_elem(fd, &(uint32_t){ 0 }, value) ? -1 : 0;
-	close(fd);
-	return ret;
-}
-
-void pin_record_write(const struct pins *p, const char *name, const void *value, size_t size)
-{
-	char path[PATH_MAX];
-	int fd = record_open(p, name, size);
-
-	if (fd >= 0 && !bpf_map_update_elem(fd, &(uint32_t){ 0 }, value, BPF_ANY)) {
-		close(fd);
-		return;
-	}
-	if (fd >= 0)
-		close(fd);
-	/* none yet, or another build's of another size: a new one, pinned once it is whole */
-	unlinkat(p->dir_fd, name, 0);
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "sksteer_record", sizeof(uint32_t), (__u32)size, 1,
-			    NULL);
-	if (fd < 0)
-		return;
-	if (!bpf_map_update_elem(fd, &(uint32_t){ 0 }, value, BPF_ANY) &&
-	    !bpf_obj_pin(fd, pin_path(p, name, path, sizeof(path))))
-		pin_restrict(p, name);
-	close(fd);
 }

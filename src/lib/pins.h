@@ -64,6 +64,13 @@ struct pins {
 	bool live; /* a link is pinned and attached to the namespace: it is steered */
 	bool stale; /* pins are there, but their link is gone or detached */
 	bool created; /* made or emptied by this run: removed again if left empty */
+	gid_t gid; /* the group that may read the pins too (access.h); 0: none */
+	/*
+	 * A group member's read: it may not take the lock (the directory is not
+	 * its to open), so it waits for no writer to hold it, and reads.
+	 */
+	bool unlocked;
+	bool link_unseen; /* the link is pinned, but not ours to open: live by its pin */
 };
 
 /*
@@ -114,18 +121,7 @@ int pin_replace(const struct pins *p, int fd, const char *name);
 /* Stops steering at once (detaches the link, even if a tracer holds it) and removes every pin. */
 int pins_remove(struct pins *p);
 
-/* Makes a pinned object readable by root only. */
+/* Makes a pinned object its owner's alone, and readable by p's group if it has one. */
 void pin_restrict(const struct pins *p, const char *name);
-
-/*
- * Records pinned beside the maps, read by the loader and the readers alone
- * (which build runs: build.c; the last apply: applied.c): one-element arrays
- * of a record's size. pin_record_read() copies the one pinned as name into
- * value (0), or finds none of that size (-1, older or foreign pins ignored);
- * pin_record_write() stores value in it, or pins a new one, whole, where none
- * of that size is. Best effort: what a record says is no part of the steering.
- */
-int pin_record_read(const struct pins *p, const char *name, void *value, size_t size);
-void pin_record_write(const struct pins *p, const char *name, const void *value, size_t size);
 
 #endif /* __SKSTEER_PINS_H */

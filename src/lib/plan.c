@@ -57,6 +57,17 @@ int sksteer_config__parse(const char *name, const char *text, size_t len,
 	return 0;
 }
 
+int sksteer_config__set_group(struct sksteer_config *c, const char *group)
+{
+	if (group && *group && !config_group_valid(group))
+		return lib_error(-EINVAL, "not a group's name: letters, digits, '.', '_' and '-', "
+					  "at most 32, or its number");
+	snprintf(c->cfg.group, sizeof(c->cfg.group), "%s",
+		 group && strcmp(group, "root") && strspn(group, "0") != strlen(group) ? group :
+											 "");
+	return 0;
+}
+
 /* A binding's string as one word of a line: no blank, no comment, no line break. */
 static int word(const char *what, const char *s, char *err, size_t errlen)
 {
@@ -110,6 +121,7 @@ int sksteer_config__text(const struct sksteer_config *c, char **text)
 	*text = NULL;
 	for (int i = 0; !ret && i < c->cfg.n; i++)
 		ret = config_add(&sorted, &c->cfg.t[i]);
+	memcpy(sorted.group, c->cfg.group, sizeof(sorted.group));
 	f = ret ? NULL : open_memstream(text, &len);
 	if (!f) {
 		config_free(&sorted);
@@ -224,6 +236,8 @@ int sksteer_ns__plan(struct sksteer_ns *ns, const struct sksteer_config *c,
 	for (int i = 0; plan && i < c->cfg.n; i++)
 		if (config_add(&want, &c->cfg.t[i]))
 			goto fail;
+	memcpy(want.group, c->cfg.group, sizeof(want.group));
+	want.group_line = c->cfg.group_line;
 	if (!plan)
 		goto fail;
 	plan->ns = ns;

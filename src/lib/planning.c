@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "access.h"
 #include "follow.h"
 #include "planning.h"
 #include "sockets.h"
@@ -46,6 +47,7 @@ int config_from_live(const struct live *l, struct config *cfg, char *err, size_t
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->name = "live";
+	group_name(l->pins.gid, cfg->group, sizeof(cfg->group));
 	for (int slot = 1; slot < SKSTEER_RETIRED_SLOT; slot++) {
 		struct config_target t = { .addr = l->addrs[slot] };
 		struct portset ports;
@@ -268,6 +270,25 @@ static int check_lines(struct live *l, struct config *want, const struct config 
 	return 0;
 }
 
+/* want's group by its number, and named as the live state names it. 0, or -1 with err. */
+static int plan_group(struct config *want, gid_t *gid, char *err, size_t errlen)
+{
+	*gid = 0;
+	if (!want->group[0])
+		return 0;
+	if (group_gid(want->group, gid)) {
+		snprintf(
+			err, errlen,
+			"%s:%u: unknown group '%s' (not in /etc/group): create it ('groupadd %s'), "
+			"or give its number",
+			want->name, want->group_line, want->group, want->group);
+		errno = ENOENT;
+		return -1;
+	}
+	group_name(*gid, want->group, sizeof(want->group));
+	return 0;
+}
+
 int plan_make(struct live *l, struct config *want, const struct apply_opts *o, struct plan *p,
 	      char *err, size_t errlen)
 {
@@ -275,6 +296,8 @@ int plan_make(struct live *l, struct config *want, const struct apply_opts *o, s
 	p->want = *want;
 	memset(want, 0, sizeof(*want));
 	config_sort(&p->want);
+	if (plan_group(&p->want, &p->gid, err, errlen))
+		return -1;
 	if (o->wait_s && wait_listening(l, &p->want, o->wait_s, err, errlen))
 		return -1;
 	if (!p->want.n && !l->pins.live && !o->dry_run) {

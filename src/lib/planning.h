@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include "config.h"
 #include "steer.h"
 
@@ -31,6 +32,7 @@ struct plan {
 	struct sock_info *socks; /* the socket live_check() chose for each change */
 	int n;
 	bool nothing; /* nothing is steered and nothing is to be: no pins to make */
+	gid_t gid; /* want's group (access.h); 0: none */
 };
 
 /*

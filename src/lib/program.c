@@ -163,12 +163,15 @@ static int commit_layout(struct live *l, char *err, size_t errlen)
 		/* bpffs takes no dots in names */
 		snprintf(tmp, sizeof(tmp), "%s_new", pin_path(&l->pins, name, path, sizeof(path)));
 		unlink(tmp);
-		if (bpf_obj_pin(l->fds[order[i]], tmp) || rename(tmp, path)) {
-			snprintf(err, errlen, "cannot pin %s: %s", path, strerror(errno));
-			unlink(tmp);
-			return -1;
+		if (!bpf_obj_pin(l->fds[order[i]], tmp)) {
+			/* its modes before it takes the name: a group reader never finds it closed */
+			pin_restrict(&l->pins, strrchr(tmp, '/') + 1);
+			if (!rename(tmp, path))
+				continue;
 		}
-		pin_restrict(&l->pins, name);
+		snprintf(err, errlen, "cannot pin %s: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
 	}
 	unlinkat(l->pins.dir_fd, "events", 0);
 	layout_commit(&l->layout);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "access.h"
 #include "applied.h"
 #include "ns.h"
 #include "print.h"
@@ -16,6 +17,7 @@
 struct sksteer_status {
 	struct sksteer_ns_status ns;
 	char pin_dir[PATH_MAX];
+	char group[64];
 	struct apply_record applied;
 	int ntargets;
 	struct sksteer_target_status *targets;
@@ -223,6 +225,7 @@ int sksteer_ns__status(struct sksteer_ns *ns, struct sksteer_status **out)
 	snprintf(st->pin_dir, sizeof(st->pin_dir), "%s", ns->l.pins.dir);
 	st->ns.pin_dir = st->pin_dir;
 	st->ns.stale = ns->l.pins.stale;
+	st->ns.group = group_name(ns->l.pins.gid, st->group, sizeof(st->group));
 	last_apply(ns, st);
 	if (ns->l.pins.live) {
 		/* inside, sock_diag finds the owners of the targets' sockets */

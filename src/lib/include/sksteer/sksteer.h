@@ -177,6 +177,12 @@ SKSTEER_API int sksteer_config__parse(const char *name, const char *text, size_t
 /* Adds a binding: -EINVAL for a bad address, port list or prefix, or a port bound twice. */
 SKSTEER_API int sksteer_config__add(struct sksteer_config *cfg, const struct sksteer_binding *b);
 
+/*
+ * The group that may read the pins ("group NAME" in the file; see
+ * sksteer_ns__set_group()): NULL, "" or "root" for none. -EINVAL: not a name.
+ */
+SKSTEER_API int sksteer_config__set_group(struct sksteer_config *cfg, const char *group);
+
 /* The configuration in the file format, canonical order; free() it. */
 SKSTEER_API int sksteer_config__text(const struct sksteer_config *cfg, char **text);
 
@@ -274,6 +280,18 @@ SKSTEER_API int sksteer_ns__plan_change(struct sksteer_ns *ns, const struct skst
 
 /* Steers ports (replacing those it had) to socket fd: sksteer_ns__change() made simple. */
 SKSTEER_API int sksteer_ns__steer_fd(struct sksteer_ns *ns, int fd, const char *ports);
+
+/*
+ * Lets group (its name in /etc/group, or its number) read ns's pins: its
+ * members then read the status, metrics and checks with no capability, where
+ * the kernel lets them use bpf() (from Linux 6.5 on; before, only with
+ * kernel.unprivileged_bpf_disabled=0). They can change nothing, nor hold the
+ * lock that changes take. NULL, "" or "root": the pins are their owner's alone
+ * again. Where nothing is steered yet, the pins are made so from the first
+ * change on. -ENOENT: no such group; -EPERM: a read-only handle, or no
+ * CAP_CHOWN.
+ */
+SKSTEER_API int sksteer_ns__set_group(struct sksteer_ns *ns, const char *group);
 
 /*
  * Ends steering: of target (NULL: everything, and the pins go), or of
@@ -376,6 +394,7 @@ struct sksteer_ns_status {
 	int last_apply_result; /* 0, or its failure's negative errno */
 	const char *last_apply_error; /* its failure's message; "" */
 	uint64_t applies, apply_failures; /* since the namespace was first steered */
+	const char *group; /* the group that may read the pins too (sksteer_ns__set_group()); "" */
 };
 
 SKSTEER_API int sksteer_ns__status(struct sksteer_ns *ns, struct sksteer_status **st);
