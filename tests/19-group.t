@@ -24,7 +24,7 @@ modes() { stat -c '%a %U:%G' "$@"; }
 # every pin in the directory: "MODE OWNER:GROUP", once per kind
 pin_modes() { stat -c '%a %U:%G' "$PIN_DIR"/* | sort -u; }
 
-# Which kernels let a user without CAP_BPF read pins: from 6.5 on, any; before, only with
+# Which kernels let a user without CAP_BPF read pins: from 5.19 on, any; before, only with
 # kernel.unprivileged_bpf_disabled=0 (the sysctl covered every bpf() command then).
 SYSCTL=/proc/sys/kernel/unprivileged_bpf_disabled
 SYSCTL_WAS=$(cat "$SYSCTL")
@@ -40,7 +40,7 @@ is "no group: its pins too" "600 root:root" "$(pin_modes)"
 run_member() { STDERR=$(member "$@" 2>&1 >/dev/null); RC=$?; }
 run_member --list
 is "no group: nobody is refused in one line" \
-	"1 sksteer: cannot read the pins in $PIN_DIR: Permission denied: read them as root (or with CAP_BPF), or as a member of the group they were given to (sksteer --group NAME)" \
+	"1 sksteer: cannot read the pins in $PIN_DIR: Permission denied: read them as root, or as a member of the group they were given to (sksteer --group NAME)" \
 	"$RC $STDERR"
 
 # Bad input: one line, nothing changed
@@ -82,7 +82,7 @@ is "the directory: the group's to pass, not to list or open" "710 root:nogroup" 
 is "its pins: the group's to read" "640 root:nogroup" "$(pin_modes)"
 is "every namespace's directory: the group lists it (--all-netns)" "750 root:nogroup" \
 	"$(modes "$BASE")"
-like "the bpffs root: passable by all, listed by none" "^1?7[01]1 root:root$" "$(modes /sys/fs/bpf)"
+like "the bpffs root: passable by all, listed by none" "^1?711 root:root$" "$(modes /sys/fs/bpf)"
 ok "a new target's pins come readable by the group too" \
 	"$SKSTEER" -p 53 -s udp:127.0.0.1:9001
 is "... every pin" "640 root:nogroup" "$(pin_modes)"
@@ -92,6 +92,10 @@ like "--list --json too" '"group":"nogroup"' "$("$SKSTEER" --list --json)"
 is "--save writes it" "group nogroup" "$("$SKSTEER" --save | grep '^group')"
 out=$("$SKSTEER" --dry-run --group nogroup)
 is "--dry-run: in sync, exit 0" "0 " "$? $out"
+out=$("$SKSTEER" --dry-run -p 80,443,8080 -s 127.0.0.1:9000)
+is "a change's --dry-run on shared pins: in sync, no group line, exit 0" "0 " "$? $out"
+out=$("$SKSTEER" --dry-run -p 80,443 -s 127.0.0.1:9000)
+is "... a change of ports: its line alone" "2 - tcp 127.0.0.1:9000 8080" "$? $out"
 
 member_reads() {
 	like "$1: --list" "target 127\.0\.0\.1:9000  tcp  listening
@@ -105,7 +109,7 @@ member_reads() {
 member_refused() {
 	run_member --list
 	like "$1: --list refused in one line naming the sysctl" \
-		"^1 sksteer: this kernel lets no process without CAP_BPF use bpf\(\), not even to read pins \(kernel\.unprivileged_bpf_disabled is [12]; from Linux 6\.5 on it no longer covers reading\): read them with CAP_BPF, or set it to 0, which also lets every user load BPF programs$" \
+		"^1 sksteer: this kernel lets no process without CAP_BPF use bpf\(\), not even to read pins \(kernel\.unprivileged_bpf_disabled is [12]; from Linux 5\.19 on it no longer covers reading\): read them with CAP_BPF, or set it to 0, which also lets every user load BPF programs$" \
 		"$RC $STDERR"
 }
 
@@ -128,12 +132,12 @@ run_outsider() { STDERR=$(outsider "$@" 2>&1 >/dev/null); RC=$?; }
 for cmd in --list --metrics --check; do
 	run_outsider $cmd
 	is "not a member: $cmd refused in one line" \
-		"1 sksteer: cannot read the pins in $PIN_DIR: Permission denied: read them as root (or with CAP_BPF), or as a member of the group they were given to (sksteer --group NAME)" \
+		"1 sksteer: cannot read the pins in $PIN_DIR: Permission denied: read them as root, or as a member of the group they were given to (sksteer --group NAME)" \
 		"$RC $STDERR"
 done
 STDERR=$(outsider --serve-metrics 127.0.0.1:9917 2>&1)
 is "not a member: --serve-metrics refused at start, in one line" \
-	"1 sksteer: cannot read the pins in $PIN_DIR: Permission denied: read them as root (or with CAP_BPF), or as a member of the group they were given to (sksteer --group NAME)" \
+	"1 sksteer: cannot read the pins in $PIN_DIR: Permission denied: read them as root, or as a member of the group they were given to (sksteer --group NAME)" \
 	"$? $STDERR"
 
 if ! readers_allowed; then
@@ -247,13 +251,37 @@ like "a member's read waits for a writer's lock, then says who holds it" \
 let_go
 ok "... and reads once it is free" member --list
 
+# Moved to another group: daemon (gid 1), whose member the outsider is
+ok "--group daemon: the pins move to it" "$SKSTEER" --group daemon
+is "the directory and pins daemon's" "710 root:daemon 640 root:daemon" \
+	"$(modes "$PIN_DIR") $(pin_modes)"
+is "every namespace's directory stays nogroup's, passable by others" "751 root:nogroup" \
+	"$(modes "$BASE")"
+like "daemon's member reads" "target 127\.0\.0\.1:9000" "$(outsider --list 2>&1)"
+run_member --list
+is "nogroup's is refused now" \
+	"1 sksteer: cannot read the pins in $PIN_DIR: Permission denied: read them as root, or as a member of the group they were given to (sksteer --group NAME)" \
+	"$RC $STDERR"
+STDERR=$(outsider --list --all-netns 2>&1 >/dev/null)
+is "daemon's member cannot list every namespace's: one line" \
+	"sksteer: cannot list $BASE: Permission denied: list it as root, or as a member of the group it was given to (the first given with sksteer --group)" \
+	"$STDERR"
+ok "back to nogroup" "$SKSTEER" --group nogroup
+
+# A change refused with --group: the group is not changed either
+serve 127.0.0.1:7000
+run_sksteer -p 7000 -s 127.0.0.1:9000 --group daemon
+like "a port in use, with --group: refused" "^sksteer: .*7000" "$STDERR"
+is "... and the pins are still nogroup's" "710 root:nogroup 640 root:nogroup" \
+	"$(modes "$PIN_DIR") $(pin_modes)"
+
 # Taken back: the door shuts first
 ok "--group root: the owner's alone again" "$SKSTEER" --group root
 is "the directory root's alone" "700 root:root" "$(modes "$PIN_DIR")"
 is "its pins too" "600 root:root" "$(pin_modes)"
 run_member --list
 is "a member is refused now" \
-	"1 sksteer: cannot read the pins in $PIN_DIR: Permission denied: read them as root (or with CAP_BPF), or as a member of the group they were given to (sksteer --group NAME)" \
+	"1 sksteer: cannot read the pins in $PIN_DIR: Permission denied: read them as root, or as a member of the group they were given to (sksteer --group NAME)" \
 	"$RC $STDERR"
 like "a member's server answers 500, and why" "cannot read the pins in $PIN_DIR: Permission denied" \
 	"$(curl -s http://127.0.0.1:9917/metrics)"

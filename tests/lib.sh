@@ -169,9 +169,9 @@ kernel_at_least() { # kernel_at_least MAJOR MINOR
 }
 
 # readers_allowed: whether this kernel lets a process without CAP_BPF read pins its modes
-# let it open: from 6.5 on, any; before, only with kernel.unprivileged_bpf_disabled=0
+# let it open: from 5.19 on, any; before, only with kernel.unprivileged_bpf_disabled=0
 readers_allowed() {
-	kernel_at_least 6 5 || [ "$(cat /proc/sys/kernel/unprivileged_bpf_disabled)" = 0 ]
+	kernel_at_least 5 19 || [ "$(cat /proc/sys/kernel/unprivileged_bpf_disabled)" = 0 ]
 }
 
 # The capabilities a run that loads programs needs (see --help): before 5.11, BPF memory counts

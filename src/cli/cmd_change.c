@@ -207,10 +207,24 @@ static void change_of(const struct args *a, struct sksteer_change *ch)
 		ch->flags |= SKSTEER_CHANGE_RESTART;
 }
 
+/* The group the pins are given to now, "" for none, into buf. */
+static char *group_of(struct sksteer_ns *ns, char *buf, size_t len)
+{
+	struct sksteer_status *st;
+
+	buf[0] = '\0';
+	if (!sksteer_ns__status(ns, &st)) {
+		snprintf(buf, len, "%s", sksteer_status__ns(st)->group);
+		sksteer_status__free(st);
+	}
+	return buf;
+}
+
 /* -p and/or -s (or --fd, --systemd, --listen), --add, --remove: one target's change. */
 int cmd_steer(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen)
 {
 	struct sksteer_change ch;
+	char was[64];
 	int ret;
 
 	change_of(a, &ch);
@@ -222,9 +236,16 @@ int cmd_steer(struct sksteer_ns *ns, const struct args *a, char *err, size_t err
 	}
 	if (stop_check("", err, errlen))
 		return -1;
-	ret = sksteer_ns__change(ns, &ch);
-	if (!ret && a->group_arg)
+	/* the group first, so that a refusal there changes nothing; undone if the change fails */
+	if (a->group_arg) {
+		group_of(ns, was, sizeof(was));
 		ret = sksteer_ns__set_group(ns, a->group_arg);
+		if (ret)
+			return said(a, ret, err, errlen);
+	}
+	ret = sksteer_ns__change(ns, &ch);
+	if (ret && a->group_arg)
+		sksteer_ns__set_group(ns, was);
 	if (ret)
 		return said(a, ret, err, errlen);
 	/* a run stopped once its change is made: no tracing, no CMD */
@@ -293,21 +314,32 @@ static int config_plan(struct sksteer_ns *ns, const struct args *a, const char *
 /* --group's change, printed as a plan's line would be ("~ group NAME (was OLD)"): 1, or 0 none */
 static int group_change(struct sksteer_ns *ns, const struct args *a)
 {
-	struct sksteer_status *st;
-	char want[64];
+	char want[64], was[64];
 	gid_t gid = 0;
 	int changed;
 
-	if (!a->group_arg || sksteer_ns__status(ns, &st))
+	if (!a->group_arg)
 		return 0;
 	group_gid(a->group_arg, &gid);
 	group_name(gid, want, sizeof(want));
-	changed = strcmp(want, sksteer_status__ns(st)->group) != 0;
+	group_of(ns, was, sizeof(was));
+	changed = strcmp(want, was) != 0;
 	if (changed)
-		printf("~ group %s (was %s)\n", want[0] ? want : "none",
-		       sksteer_status__ns(st)->group[0] ? sksteer_status__ns(st)->group : "none");
-	sksteer_status__free(st);
+		printf("~ group %s (was %s)\n", want[0] ? want : "none", was[0] ? was : "none");
 	return changed;
+}
+
+/* --group alone needs steering to share: as said by the run and its --dry-run alike */
+static int group_alone_refused(struct sksteer_ns *ns, const struct args *a, char *err,
+			       size_t errlen)
+{
+	if (a->steer.ports_arg || a->steer.target_arg || sksteer_ns__steering(ns))
+		return 0;
+	snprintf(err, errlen,
+		 "nothing is steered in %s: --group shares the steering's pins: give it with -p "
+		 "and -s (or as 'group NAME' in a configuration file)",
+		 netns_name(a));
+	return -1;
 }
 
 int cmd_dry_run(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen)
@@ -320,6 +352,8 @@ int cmd_dry_run(struct sksteer_ns *ns, const struct args *a, char *err, size_t e
 		return config_plan(ns, a, config_text, config_len, &plan, err, errlen) ?
 			       -1 :
 			       print_plan(plan, err, errlen);
+	if (group_alone_refused(ns, a, err, errlen))
+		return -1;
 	change_of(a, &ch);
 	if (a->steer.ports_arg || a->steer.target_arg) {
 		ret = sksteer_ns__plan_change(ns, &ch, &plan);
@@ -336,13 +370,8 @@ int cmd_group(struct sksteer_ns *ns, const struct args *a, char *err, size_t err
 {
 	int ret;
 
-	if (!sksteer_ns__steering(ns)) {
-		snprintf(err, errlen,
-			 "nothing is steered in %s: --group shares the steering's pins: give it "
-			 "with -p and -s (or as 'group NAME' in a configuration file)",
-			 netns_name(a));
+	if (group_alone_refused(ns, a, err, errlen))
 		return -1;
-	}
 	ret = sksteer_ns__set_group(ns, a->group_arg);
 	return ret ? said(a, ret, err, errlen) : 0;
 }

@@ -120,7 +120,7 @@ static void namespace_text(const struct sksteer_ns_status *ns, FILE *f)
 			esc(ESC_TEXT, ns->prog_name, shown, sizeof(shown)), ns->prog_id,
 			ns->prog_tag);
 	else if (!ns->prog_id) /* a group's reader: opening the link takes write access */
-		fprintf(f, "  program  unknown (reading its link needs CAP_BPF)\n");
+		fprintf(f, "  program  unknown (its link opens for its owner alone)\n");
 	else /* reading a program by id needs CAP_SYS_ADMIN */
 		fprintf(f, "  program  id %u (its name and tag need CAP_SYS_ADMIN to read)\n",
 			ns->prog_id);

@@ -154,7 +154,7 @@ static const struct argp_option opts[] = {
 	  0 },
 	{ "group", OPT_GROUP, "NAME", 0,
 	  "Let group NAME (or a gid) read the pins: its members run --list, --metrics, "
-	  "--serve-metrics and --check with no capability (Linux 6.5 on; before, with "
+	  "--serve-metrics and --check with no capability (Linux 5.19 on; before, with "
 	  "kernel.unprivileged_bpf_disabled=0), and change nothing; 'root': no group. With -p, "
 	  "-s, --add, --remove, or alone; in a configuration file: 'group NAME'",
 	  0 },
@@ -403,7 +403,12 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		a->config.watch = true;
 		break;
 	case OPT_GROUP:
-		if (!config_group_valid(arg) || group_gid(arg, &gid))
+		if (!config_group_valid(arg))
+			usage_fail(state,
+				   "--group %s: not a group's name: letters, digits, '.', '_' and "
+				   "'-', at most 32, or its number",
+				   arg);
+		if (group_gid(arg, &gid))
 			usage_fail(state,
 				   "--group %s: no such group in /etc/group: create it ('groupadd "
 				   "%s'), or give its number",

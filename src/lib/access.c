@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "access.h"
+#include "config.h"
 
 #define GROUP_FILE "/etc/group"
 
@@ -40,11 +41,12 @@ static int group_line(const char *name, gid_t *gid, char *found, size_t len)
 	int ret = -1;
 
 	while (f && ret && fgets(line, sizeof(line), f)) {
-		char *save, *n = strtok_r(line, ":", &save), *pw = strtok_r(NULL, ":", &save);
-		char *num = pw ? strtok_r(NULL, ":\n", &save) : NULL;
+		char *rest = line, *n = strsep(&rest, ":"), *num;
 		gid_t g;
 
-		if (!num || gid_number(num, &g))
+		strsep(&rest, ":"); /* the password, often empty */
+		num = strsep(&rest, ":\n");
+		if (!num || gid_number(num, &g) || !*n)
 			continue;
 		if (name ? !strcmp(n, name) : g == *gid) {
 			*gid = g;
@@ -70,7 +72,8 @@ char *group_name(gid_t gid, char *buf, size_t len)
 {
 	if (!gid)
 		snprintf(buf, len, "%s", "");
-	else if (group_line(NULL, &gid, buf, len))
+	/* a name a configuration could not take back is given as the number */
+	else if (group_line(NULL, &gid, buf, len) || !config_group_valid(buf))
 		snprintf(buf, len, "%u", (unsigned int)gid);
 	return buf;
 }
@@ -159,11 +162,16 @@ static int share_failed(const struct pins *p, gid_t gid, char *err, size_t errle
 
 int pins_share(struct pins *p, gid_t gid, char *err, size_t errlen)
 {
-	if (gid == p->gid)
+	if (!gid && !p->gid)
 		return 0;
 	if (gid) {
-		/* the directory the group's but still closed to it, the pins, the way in, the door */
-		if (fchown(p->dir_fd, (uid_t)-1, gid) || set_pins(p, gid, 0640) ||
+		/*
+		 * The door shut while another group has it; the directory the group's,
+		 * the pins, the way in, the door. Each time, for the same group too: a
+		 * pin a failed chown or an older sksteer left its owner's is mended.
+		 */
+		if ((p->gid && p->gid != gid && fchmod(p->dir_fd, 0700)) ||
+		    fchown(p->dir_fd, (uid_t)-1, gid) || set_pins(p, gid, 0640) ||
 		    open_way(p, gid) || fchmod(p->dir_fd, 0710))
 			return share_failed(p, gid, err, errlen);
 	} else {

@@ -185,6 +185,7 @@ static int config_change(const struct live *l, const struct config *have, const 
 	int slot = live_find(l, c->target), i;
 
 	memset(want, 0, sizeof(*want));
+	memcpy(want->group, have->group, sizeof(want->group)); /* a change keeps who reads */
 	for (i = 0; i < have->n; i++) {
 		struct portset left;
 

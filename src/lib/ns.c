@@ -227,9 +227,15 @@ int sksteer_pinned_netns(uint64_t **inodes)
 	if (ret)
 		return ret > 0 ? 0 : lib_error(ns_errno(), err);
 	d = opendir(base);
-	if (!d)
-		return errno == ENOENT ? 0 :
-					 lib_error(ns_errno(), "cannot read the pins' directory");
+	if (!d) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, sizeof(err),
+			 "cannot list %s: %s: list it as root, or as a member of the group it was "
+			 "given to (the first given with sksteer --group)",
+			 base, strerror(errno));
+		return lib_error(ns_errno(), err);
+	}
 	while ((de = readdir(d))) {
 		char tail;
 

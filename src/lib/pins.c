@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "bpffs.h"
+#include "kernel.h"
 #include "pins.h"
 #include "stop.h"
 #include "sockets.h"
@@ -197,7 +198,7 @@ static bool is_link(int fd)
 /*
  * A reader that may not open the link: opening one takes write access, which
  * a group's reader (access.h) lacks (EACCES); the link's pin stands for it, as
- * the namespace it names is the one the directory is named after. Before 6.5,
+ * the namespace it names is the one the directory is named after. Before 5.19,
  * kernel.unprivileged_bpf_disabled closes bpf() to a process without CAP_BPF
  * altogether (EPERM): said so, as the kernel does not.
  */
@@ -210,7 +211,6 @@ static int unseen_link(struct pins *p, int errnum, char *err, size_t errlen)
 	if (errnum == EACCES) {
 		p->live = !fstatat(p->dir_fd, "link", &st, 0);
 		p->stale = !p->live && !fstatat(p->dir_fd, "ports", &st, 0);
-		p->link_unseen = p->live;
 		return 0;
 	}
 	f = fopen("/proc/sys/kernel/unprivileged_bpf_disabled", "re");
@@ -218,9 +218,18 @@ static int unseen_link(struct pins *p, int errnum, char *err, size_t errlen)
 		value[strcspn(value, "\n")] = '\0';
 	if (f)
 		fclose(f);
+	if (kernel_at_least(5, 19) || !strcmp(value, "0")) {
+		snprintf(err, errlen,
+			 "bpf() was refused (%s): not by this kernel's sysctl, so by a seccomp "
+			 "filter or a security module (a container runtime's default profile): "
+			 "allow bpf(), or read the pins with CAP_BPF",
+			 strerror(errnum));
+		errno = errnum;
+		return -1;
+	}
 	snprintf(err, errlen,
 		 "this kernel lets no process without CAP_BPF use bpf(), not even to read pins "
-		 "(kernel.unprivileged_bpf_disabled is %s; from Linux 6.5 on it no longer covers "
+		 "(kernel.unprivileged_bpf_disabled is %s; from Linux 5.19 on it no longer covers "
 		 "reading): read them with CAP_BPF, or set it to 0, which also lets every user "
 		 "load BPF programs",
 		 value);
@@ -473,8 +482,8 @@ static int lock_dir(struct pins *p, char *err, size_t errlen)
 fail:
 	if (errno == EACCES && p->mode == PINS_READ)
 		snprintf(err, errlen,
-			 "cannot read the pins in %s: %s: read them as root (or with CAP_BPF), or "
-			 "as a member of the group they were given to (sksteer --group NAME)",
+			 "cannot read the pins in %s: %s: read them as root, or as a member of the "
+			 "group they were given to (sksteer --group NAME)",
 			 p->dir, strerror(errno));
 	else
 		snprintf(err, errlen, "cannot use the pin directory %s: %s", p->dir,

@@ -70,7 +70,6 @@ struct pins {
 	 * its to open), so it waits for no writer to hold it, and reads.
 	 */
 	bool unlocked;
-	bool link_unseen; /* the link is pinned, but not ours to open: live by its pin */
 };
 
 /*

@@ -277,11 +277,15 @@ static int plan_group(struct config *want, gid_t *gid, char *err, size_t errlen)
 	if (!want->group[0])
 		return 0;
 	if (group_gid(want->group, gid)) {
-		snprintf(
-			err, errlen,
-			"%s:%u: unknown group '%s' (not in /etc/group): create it ('groupadd %s'), "
-			"or give its number",
-			want->name, want->group_line, want->group, want->group);
+		/* FILE:LINE where a file gave it; sksteer_config__set_group()'s has no line */
+		int n = want->group_line ?
+				snprintf(err, errlen, "%s:%u: ", want->name, want->group_line) :
+				0;
+
+		snprintf(err + n, errlen - (size_t)n,
+			 "unknown group '%s' (not in /etc/group): create it ('groupadd %s'), or "
+			 "give its number",
+			 want->group, want->group);
 		errno = ENOENT;
 		return -1;
 	}
@@ -298,6 +302,10 @@ int plan_make(struct live *l, struct config *want, const struct apply_opts *o, s
 	config_sort(&p->want);
 	if (plan_group(&p->want, &p->gid, err, errlen))
 		return -1;
+	if (!p->want.n && !l->pins.live) {
+		p->want.group[0] = '\0'; /* no pins to give: in sync, as the apply finds it */
+		p->gid = 0;
+	}
 	if (o->wait_s && wait_listening(l, &p->want, o->wait_s, err, errlen))
 		return -1;
 	if (!p->want.n && !l->pins.live && !o->dry_run) {

@@ -284,12 +284,12 @@ SKSTEER_API int sksteer_ns__steer_fd(struct sksteer_ns *ns, int fd, const char *
 /*
  * Lets group (its name in /etc/group, or its number) read ns's pins: its
  * members then read the status, metrics and checks with no capability, where
- * the kernel lets them use bpf() (from Linux 6.5 on; before, only with
+ * the kernel lets them use bpf() (from Linux 5.19 on; before, only with
  * kernel.unprivileged_bpf_disabled=0). They can change nothing, nor hold the
  * lock that changes take. NULL, "" or "root": the pins are their owner's alone
- * again. Where nothing is steered yet, the pins are made so from the first
- * change on. -ENOENT: no such group; -EPERM: a read-only handle, or no
- * CAP_CHOWN.
+ * again. Where nothing is steered yet, the pins this handle's next change
+ * makes are made so (closed without one, it leaves nothing). -ENOENT: no such
+ * group; -EPERM: a read-only handle, or no CAP_CHOWN.
  */
 SKSTEER_API int sksteer_ns__set_group(struct sksteer_ns *ns, const char *group);
 
