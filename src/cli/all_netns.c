@@ -126,6 +126,8 @@ static int open_one(struct netns *ns, const struct args *a)
 	/* a reader without the rights to a process's namespace still reads the pins */
 	if (ret && ret != -EBUSY && ret != -EINTR)
 		ret = sksteer_ns__open_pinned(ns->ino, &opts, &ns->ns);
+	if (ret == -EPERM) /* bpf() refused to this process: to every namespace alike */
+		return ret;
 	if (ret)
 		return cli_fail("network namespace %s: %s", ns->name, cli_say(sksteer_errmsg()));
 	ns->opened = true;
@@ -230,14 +232,22 @@ static int list_one(struct netns *ns, const struct args *a, char *err, size_t er
 	return ret;
 }
 
-/* Each namespace opened in turn, fn run on it, and closed: 0, or 1 if any failed, said why */
+/*
+ * Each namespace opened in turn, fn run on it, and closed: 0, or 1 if any failed, said why;
+ * -1 with err where bpf() is refused to this process: once, not once a namespace.
+ */
 static int each(struct netns *v, int n, const struct args *a, char *err, size_t errlen,
 		int (*fn)(struct netns *ns, const struct args *a, char *err, size_t errlen))
 {
 	int said = 0, ret;
 
 	for (int i = 0; i < n; i++) {
-		if (open_one(&v[i], a)) {
+		ret = open_one(&v[i], a);
+		if (ret < 0) {
+			snprintf(err, errlen, "%s", cli_say(sksteer_errmsg()));
+			return -1;
+		}
+		if (ret) {
 			said = 1; /* the others are still worth reading */
 			continue;
 		}
@@ -302,6 +312,10 @@ static int metrics_all(struct netns *v, int n, const struct args *a, FILE *f, ch
 		return -1;
 	}
 	ret = each(v, n, a, err, errlen, scrape_one);
+	if (ret < 0) {
+		free(sc);
+		return -1;
+	}
 	fprintf(f,
 		"# HELP sksteer_netns_info The network namespaces with sksteer pins: each one's "
 		"name, and whether it steers (0: stale pins).\n# TYPE sksteer_netns_info gauge\n");
