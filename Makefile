@@ -8,6 +8,8 @@
 # make test       run the test suite (root; real kernel, throwaway namespaces)
 # make bench      benchmarks, as ratios against baselines measured in the same run
 # make demo       a short live demonstration in a throwaway namespace
+# make deb        Debian packages: sksteer, libsksteer0, libsksteer-dev (deb/)
+# make release    source and static x86_64/aarch64 tarballs, SHA256SUMS, reproducible (release/)
 # make fuzz       the fuzzers (clang's libFuzzer), FUZZ_TIME seconds each (default 20)
 # make deps       install build and test dependencies (Debian/Ubuntu, root)
 # make deps-cross the same, plus the arm64 cross toolchain and libraries
@@ -416,6 +418,19 @@ bench: all
 demo: all
 	$(Q)scripts/demo.sh
 
+# make deb: the Debian packages sksteer, libsksteer0 and libsksteer-dev (dpkg-buildpackage,
+# the system's libbpf) in DEB_DIR (deb/). See scripts/deb.sh and debian/.
+.PHONY: deb
+deb:
+	$(Q)DEB_DIR=$(or $(DEB_DIR),deb) scripts/deb.sh
+
+# make release: the source tarball (with the submodules'), static x86_64 and aarch64 binary
+# tarballs built from it, and SHA256SUMS, byte-reproducible, in RELEASE_DIR (release/); from a
+# clean tree, with the cross toolchain (make deps-cross). See scripts/release.sh.
+.PHONY: release
+release:
+	$(Q)RELEASE_DIR=$(or $(RELEASE_DIR),release) scripts/release.sh
+
 # --- fuzzers ---------------------------------------------------------------------------------
 # libFuzzer targets (tests/fuzz_NAME.c) for the parts of the loader that read what users and
 # service managers give: built with clang, ASan and UBSan, every report fatal (a UBSan report
@@ -526,6 +541,8 @@ install: sksteer lib
 	$(Q)install -D -m 0755 sksteer $(DESTDIR)$(SBINDIR)/sksteer
 	$(Q)install -D -m 0644 sksteer.8 $(DESTDIR)$(PREFIX)/share/man/man8/sksteer.8
 	$(Q)install -D -m 0644 sksteer.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/sksteer.conf.5
+	$(Q)install -D -m 0644 contrib/bash-completion/sksteer \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/sksteer
 	$(Q)install -d $(DESTDIR)$(UNITDIR)
 	$(Q)for u in $(UNITS); do \
 		sed 's|@SBINDIR@|$(SBINDIR)|g' contrib/$$u > $(DESTDIR)$(UNITDIR)/$$u && \
@@ -545,6 +562,7 @@ install: sksteer lib
 uninstall:
 	$(Q)rm -f $(DESTDIR)$(SBINDIR)/sksteer $(DESTDIR)$(PREFIX)/share/man/man8/sksteer.8 \
 		$(DESTDIR)$(PREFIX)/share/man/man5/sksteer.conf.5 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/sksteer \
 		$(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS)) $(addprefix $(DESTDIR),$(LIB_INSTALLED))
 	$(Q)rmdir $(DESTDIR)$(INCLUDEDIR)/sksteer 2>/dev/null || true
 

@@ -29,6 +29,8 @@ tests="iproute2 util-linux perl nftables curl apache2-utils socat groff-base hap
 tests="$tests prometheus python3-yaml"
 # make lint; make abi (abidw, abidiff)
 tests="$tests cppcheck abigail-tools"
+# make deb and its test: dpkg-buildpackage, debhelper, lintian
+tests="$tests dpkg-dev debhelper fakeroot lintian"
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"; }
 

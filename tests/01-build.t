@@ -88,6 +88,9 @@ else
 		"$(cat "$root/lib64/pkgconfig/libsksteer.pc")"
 	ok "it installs the man pages" test -f "$root/share/man/man8/sksteer.8" -a \
 		-f "$root/share/man/man5/sksteer.conf.5"
+	is "it installs the bash completion, the tested one (tests/04-completion.t)" "" \
+		"$(cmp "$TOP/contrib/bash-completion/sksteer" \
+			"$root/share/bash-completion/completions/sksteer" 2>&1)"
 	for u in sksteer@ sksteer-follow@; do
 		ok "it installs the systemd unit $u, pointing at the installed binary" \
 			grep -q "^ExecStart=$root/sbin/sksteer --config" "$root/lib/systemd/system/$u.service"

@@ -37,22 +37,6 @@ copy_tree() { # copy_tree DIR system|submodules: the working tree, unbuilt, as a
 	fi
 }
 
-# Everything of the system's libbpf and bpftool packages, and the UAPI headers libbpf ships,
-# in this machine's and the cross compiler's include directories.
-for arch in $(dpkg --print-architecture 2>/dev/null) $(dpkg --print-foreign-architectures 2>/dev/null); do
-	dpkg -L libbpf-dev:"$arch" libbpf1:"$arch" bpftool:"$arch" 2>/dev/null
-done | grep -v '^/usr/share/' >"$WORK/system-libbpf"
-ls -d /usr/include/linux/{bpf,bpf_common,btf}.h /usr/*-linux-gnu/include/linux/{bpf,bpf_common,btf}.h \
-	/usr/sbin/bpftool /usr/local/sbin/bpftool /usr/include/bpf/* 2>/dev/null >>"$WORK/system-libbpf"
-while read -r f; do [ -f "$f" ] && realpath "$f"; done <"$WORK/system-libbpf" | sort -u >"$WORK/hide"
-touch "$WORK/empty"
-
-without_system_libbpf() { # without_system_libbpf CMD...: CMD where those files are empty
-	unshare -m --propagation private -- bash -c \
-		'while read -r f; do mount --bind "$0" "$f" || exit; done <"$1"; shift; exec "$@"' \
-		"$WORK/empty" "$WORK/hide" "$@"
-}
-
 build() { # build DIR FROM ARCH: make sksteer and the library there, its output in DIR.log
 	local dir=$1 from=$2 arch=$3 cmd=(nice make -C "$1" sksteer lib)
 	[ "$arch" = arm64 ] && cmd+=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)

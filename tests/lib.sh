@@ -379,6 +379,29 @@ eventually() {
 	return 1
 }
 
+# without_system_libbpf CMD...: CMD where every file of the system's libbpf and bpftool
+# packages, and the UAPI headers libbpf ships (in this machine's and the cross compiler's
+# include directories), is empty: a build that still reads one fails. The list, in
+# $WORK/system-libbpf (every path) and $WORK/hide (the files), is made on first use.
+without_system_libbpf() {
+	local arch f
+	if [ ! -f "$WORK/hide" ]; then
+		for arch in $(dpkg --print-architecture 2>/dev/null) \
+			$(dpkg --print-foreign-architectures 2>/dev/null); do
+			dpkg -L libbpf-dev:"$arch" libbpf1:"$arch" bpftool:"$arch" 2>/dev/null
+		done | grep -v '^/usr/share/' >"$WORK/system-libbpf"
+		ls -d /usr/include/linux/{bpf,bpf_common,btf}.h \
+			/usr/*-linux-gnu/include/linux/{bpf,bpf_common,btf}.h /usr/sbin/bpftool \
+			/usr/local/sbin/bpftool /usr/include/bpf/* 2>/dev/null >>"$WORK/system-libbpf"
+		while read -r f; do [ -f "$f" ] && realpath "$f"; done <"$WORK/system-libbpf" |
+			sort -u >"$WORK/hide"
+		touch "$WORK/empty"
+	fi
+	unshare -m --propagation private -- bash -c \
+		'while read -r f; do mount --bind "$0" "$f" || exit; done <"$1"; shift; exec "$@"' \
+		"$WORK/empty" "$WORK/hide" "$@"
+}
+
 at_exit() { AT_EXIT+=("$*"); }
 
 cleanup() {
