@@ -15,8 +15,9 @@ if ! command -v dpkg-buildpackage >/dev/null || [ ! -e /usr/share/debhelper ]; t
 fi
 VERSION=$(sed -n 's/^VERSION := //p' Makefile)
 deb=$(dpkg-parsechangelog -S Version 2>/dev/null) || fail "debian/changelog cannot be read"
-[ "${deb%-*}" = "$VERSION" ] ||
-	fail "debian/changelog is at $deb, the Makefile's VERSION $VERSION: make them one ('dch -v $VERSION-1')"
+# a native package (upstream ships debian/): its version is the upstream one, no revision
+[ "$deb" = "$VERSION" ] ||
+	fail "debian/changelog is at $deb, the Makefile's VERSION $VERSION: make them one ('dch -v $VERSION')"
 missing=$(dpkg-checkbuilddeps 2>&1 | sed -n 's/.*Unmet build dependencies: //p')
 [ -z "$missing" ] || fail "missing build dependencies: $missing: install them ('sudo make deps')"
 

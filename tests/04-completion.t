@@ -10,11 +10,15 @@ COMP_WORDBREAKS=$' \t\n"\'><=;|&(:' # bash's default: words split at ':' and '='
 # one per line, sorted. LINE is split as bash splits it: at blanks, and around each run of ':'
 # and '=' (so "-s udp:127" comes as "-s" "udp" ":" "127"); a blank at its end starts a word.
 complete_line() {
-	local words
-	read -r -a words <<<"$(sed -E 's/([:=]+)/ \1 /g' <<<"$1")"
+	local words breaks=''
+	[[ $COMP_WORDBREAKS == *:* ]] && breaks+=:
+	[[ $COMP_WORDBREAKS == *=* ]] && breaks+==
+	read -r -a words <<<"$(sed -E "${breaks:+s/([$breaks]+)/ \\1 /g}" <<<"$1")"
 	[[ $1 == *" " || -z $1 ]] && words+=("")
 	COMP_WORDS=("${COMPLETE_BIN:-$SKSTEER}" "${words[@]}")
 	COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+	COMP_LINE="sksteer $1"
+	COMP_POINT=${#COMP_LINE}
 	COMPREPLY=()
 	_sksteer
 	printf '%s\n' "${COMPREPLY[@]}" | sort
@@ -46,6 +50,14 @@ is "-s udp: (split at ':'): the UDP ones, after the colon" "127.0.0.1:9001" \
 is "-s udp:127.0.0.1:90: the port" "9001" "$(complete_line "-s udp:127.0.0.1:90")"
 is "--socket=udp:127 (split at '=' and ':')" "127.0.0.1:9001" "$(complete_line "--socket=udp:127")"
 is "--listen 127: a TCP one" "127.0.0.1:9000" "$(complete_line "--listen 127")"
+is "-s tcp:127: with the default prefix too" "127.0.0.1:9000" "$(complete_line "-s tcp:127")"
+is "-s udp: and a blank: a new word, not -s's: the options" "$help_options" \
+	"$(complete_line "-s udp: ")"
+serve "[::1]:9002"
+ok "an IPv6 target" "$SKSTEER" -p 82 -s "[::1]:9002"
+touch "$WORK/1:9002" # a file its address would glob to, were it expanded unquoted
+is "-s [: the IPv6 one, whole, whatever files are about" "[::1]:9002" \
+	"$(cd "$WORK" && complete_line "-s [")"
 is "-s where --list cannot be read: the prefixes alone" "tcp:
 udp:" "$(COMPLETE_BIN=/bin/false complete_line "-s ")"
 
@@ -54,11 +66,20 @@ touch "$WORK/edge.conf" "$WORK/edge.other"
 is "--config: files" "$WORK/edge.conf" "$(complete_line "--config $WORK/edge.c")"
 is "--config=: files too" "$WORK/edge.conf" "$(complete_line "--config=$WORK/edge.c")"
 is "--config: - among them" "-" "$(complete_line "-c " | grep -x -- -)"
+touch "$WORK/my edge.conf"
+is "--config: a name with a blank, whole" "$WORK/my edge.conf" "$(complete_line "--config $WORK/my")"
+is "where '=' does not split words: --config= given with the value" "--config=$WORK/edge.conf" \
+	"$(COMP_WORDBREAKS=${COMP_WORDBREAKS//=/} complete_line "--config=$WORK/edge.c")"
 
 # --netns: /run/netns names, and /proc/PID/ns/net
 netns_add
 is "--netns: /run/netns's namespaces" "/run/netns/$NS" "$(complete_line "--netns /run/netns/$NS")"
 is "--netns /proc/PID: its ns/net" "/proc/$$/ns/net" "$(complete_line "-n /proc/$$")"
+serve_in "$NS" 127.0.0.1:9009
+ok "a target in that namespace" "$SKSTEER" --netns "/run/netns/$NS" -p 81 -s 127.0.0.1:9009
+is "-s after --netns: that namespace's targets" "9009" \
+	"$(complete_line "--netns /run/netns/$NS -s 127.0.0.1:90")"
+is "-s without: this one's" "9000" "$(complete_line "-s 127.0.0.1:90")"
 
 # the others
 is "--group: the host's groups" "nogroup" "$(complete_line "--group nogrou")"

@@ -41,14 +41,23 @@ fi
 
 VERSION=$(sed -n 's/^VERSION := //p' "$TOP/Makefile")
 SRC=sksteer-$VERSION
-release() { # release DIR: HEAD cloned into DIR, and released there, the system's libbpf hidden
-	git clone -q --no-hardlinks "$TOP" "$1" &&
-		without_system_libbpf env RELEASE_ARCHES="$ARCHES" make -C "$1" -s release \
-			>"$1.log" 2>&1 || { cat "$1.log"; return 1; }
+release() { # release DIR [ENV...]: HEAD cloned into DIR, released there, the system's libbpf
+	local dir=$1 # hidden, with ENV
+	shift
+	git clone -q --no-hardlinks "$TOP" "$dir" &&
+		without_system_libbpf env RELEASE_ARCHES="$ARCHES" "$@" make -C "$dir" -s release \
+			>"$dir.log" 2>&1 || { cat "$dir.log"; return 1; }
 }
 ok "make release in one clone" release "$WORK/a/sksteer"
 sleep 1.1 # another second: nothing may take the time of the run
-ok "make release in another directory, later" release "$WORK/b/elsewhere/sksteer"
+# another directory, time zone, locale, temporary directory, umask, git's line ends and
+# build flags: none may reach the bytes
+mkdir -p "$WORK/tmp2" "$WORK/b/elsewhere"
+git config --file "$WORK/gitconfig" core.autocrlf true
+release_umask() { (umask 077 && release "$@"); }
+ok "make release in another directory, later, with other settings" \
+	release_umask "$WORK/b/elsewhere/sksteer" TZ=Asia/Tokyo LC_ALL=C.UTF-8 TMPDIR="$WORK/tmp2" \
+	GIT_CONFIG_GLOBAL="$WORK/gitconfig" CFLAGS=-O0 EXTRA_CFLAGS=-DX=1
 A=$WORK/a/sksteer/release
 B=$WORK/b/elsewhere/sksteer/release
 files="SHA256SUMS $SRC-src.tar.gz $(for a in $ARCHES; do printf '%s ' "$SRC-$a-linux.tar.gz"; done)"
@@ -92,6 +101,13 @@ for arch in $ARCHES; do
 LICENSE.BSD-2-Clause
 LICENSE.GPL-2.0
 README.md
+THIRD-PARTY/README
+THIRD-PARTY/libbpf/LICENSE
+THIRD-PARTY/libbpf/LICENSE.BSD-2-Clause
+THIRD-PARTY/libbpf/LICENSE.LGPL-2.1
+THIRD-PARTY/libc6-dev/copyright
+THIRD-PARTY/libelf-dev/copyright
+THIRD-PARTY/zlib1g-dev/copyright
 completion/sksteer
 sksteer
 sksteer.8
@@ -137,7 +153,7 @@ git -C "$C" add debian/changelog
 git -C "$C" -c user.name=t -c user.email=t@example.org commit -q -m "another version"
 STDERR=$(make -C "$C" -s release RELEASE_DIR="$WORK/other" 2>&1 >/dev/null | grep -v '^make: \*\*\*')
 like "a changelog of another version: refused in one line" \
-	"^make release: debian/changelog is at 9\.9\.9-1, the Makefile's VERSION $VERSION: make them one" \
+	"^make release: debian/changelog is at 9\.9\.9-1, the Makefile's VERSION $VERSION: make them one \('dch -v $VERSION'\)$" \
 	"$STDERR"
 ok "... writing nothing" test ! -e "$WORK/other"
 
