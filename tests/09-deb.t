@@ -3,7 +3,8 @@
 # a dpkg root of the test's own (dpkg --root: the host's packages are never touched), they start
 # nothing and steer nothing, removing leaves the steering, purging leaves no file; and the
 # package of an earlier commit, steering a port, upgraded to this one while a client hammers
-# that port: no connection fails, and the new binary's next run upgrades the pins in place.
+# that port: no connection fails, and the new binary's next run upgrades the pins in place. The
+# suite's other files pass against the installed binary.
 . "$(dirname "$0")/lib.sh"
 unset MAKEFLAGS MFLAGS MAKELEVEL SANITIZE
 
@@ -114,6 +115,13 @@ dpkg-deb -x "$WORK/deb/sksteer_${VERSION}_$ARCH.deb" "$WORK/unpacked"
 ok "... its binary installed" cmp "$WORK/unpacked/usr/sbin/sksteer" "$ROOT/usr/sbin/sksteer"
 like "... static, stripped" "statically linked.*stripped" "$(file -b "$ROOT/usr/sbin/sksteer")"
 is "installing enabled no unit" "" "$(find "$ROOT/etc" -name '*.service' 2>/dev/null)"
+
+# The suite against the installed binary: every file but the builds' own (01, 02, 06 and this),
+# which test the tree's build rather than a binary
+mapfile -t suite < <(ls "$TOP"/tests/*.t | grep -vE '/(01|02|06|09)-')
+SKSTEER=$ROOT/usr/sbin/sksteer prove --exec bash "${suite[@]}" >"$WORK/suite.log" 2>&1
+result "the suite passes against the installed binary (${#suite[@]} files)" $? \
+	"$(grep -E '^(not ok|Failed|tests/.* (Wstat|Failed))' "$WORK/suite.log" | head -20)"
 
 # Removing leaves the steering; purging leaves no file
 ok "dpkg --remove" rootdpkg --remove sksteer libsksteer-dev libsksteer0
