@@ -541,7 +541,7 @@ install: sksteer lib
 	$(Q)install -D -m 0755 sksteer $(DESTDIR)$(SBINDIR)/sksteer
 	$(Q)install -D -m 0644 sksteer.8 $(DESTDIR)$(PREFIX)/share/man/man8/sksteer.8
 	$(Q)install -D -m 0644 sksteer.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/sksteer.conf.5
-	$(Q)install -D -m 0644 contrib/bash-completion/sksteer \
+	$(Q)install -D -m 0644 contrib/bash-completion/sksteer.bash \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/sksteer
 	$(Q)install -d $(DESTDIR)$(UNITDIR)
 	$(Q)for u in $(UNITS); do \

@@ -138,7 +138,7 @@ for arch in $ARCHES; do
 	for u in "$build/$SRC"/contrib/*.service "$build/$SRC"/contrib/*.socket; do
 		sed 's|@SBINDIR@|/usr/local/sbin|g' "$u" >"$dir/units/${u##*/}"
 	done
-	cp "$build/$SRC/contrib/bash-completion/sksteer" "$dir/completion/sksteer"
+	cp "$build/$SRC/contrib/bash-completion/sksteer.bash" "$dir/completion/sksteer"
 	third_party "$build/$SRC" "$arch" "$dir/THIRD-PARTY"
 	pack "$STAGE" "$name" "$STAGE/out/$name.tar.gz"
 done

@@ -89,7 +89,7 @@ else
 	ok "it installs the man pages" test -f "$root/share/man/man8/sksteer.8" -a \
 		-f "$root/share/man/man5/sksteer.conf.5"
 	is "it installs the bash completion, the tested one (tests/04-completion.t)" "" \
-		"$(cmp "$TOP/contrib/bash-completion/sksteer" \
+		"$(cmp "$TOP/contrib/bash-completion/sksteer.bash" \
 			"$root/share/bash-completion/completions/sksteer" 2>&1)"
 	for u in sksteer@ sksteer-follow@; do
 		ok "it installs the systemd unit $u, pointing at the installed binary" \

@@ -12,18 +12,9 @@ unset MAKEFLAGS MFLAGS MAKELEVEL SANITIZE
 loud() { echo "# 02-builds: $*" >&2; } # on stderr, which prove shows without -v
 
 # Eight builds take the host seconds and an emulated CPU most of an hour: in a vmtest guest
-# (make vmtest) they are left to the host's run of this file, which checks the same bytes.
-if [ -n "${SKSTEER_VMTEST:-}" ]; then
-	skip "the builds: in a vmtest guest, the host's run checks them"
-	done_testing
-	exit
-fi
-# They build unsanitized whatever the suite runs on: the sanitized suite would only repeat them.
-if [ -n "${SKSTEER_SANITIZED:-}" ]; then
-	skip "the builds: they are not sanitized; the plain suite's run checks them"
-	done_testing
-	exit
-fi
+# (make vmtest) they are left to the host's run of this file, which checks the same bytes; they
+# build unsanitized whatever the suite runs on: the sanitized suite would only repeat them.
+host_builds_only "the builds"
 
 copy_tree() { # copy_tree DIR system|submodules: the working tree, unbuilt, as a clone has it
 	local without=()

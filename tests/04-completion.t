@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# bash completion (contrib/bash-completion/sksteer): every option --help lists, and what each
+# bash completion (contrib/bash-completion/sksteer.bash): every option --help lists, and what each
 # option takes, by calling the completion function with prepared COMP_WORDS and COMP_CWORD, as
 # bash would on TAB.
 . "$(dirname "$0")/lib.sh"
 
-. "$TOP/contrib/bash-completion/sksteer"
+. "$TOP/contrib/bash-completion/sksteer.bash"
 COMP_WORDBREAKS=$' \t\n"\'><=;|&(:' # bash's default: words split at ':' and '=' too
 # complete LINE: the candidates bash would offer on TAB at the end of LINE (after "sksteer "),
 # one per line, sorted. LINE is split as bash splits it: at blanks, and around each run of ':'

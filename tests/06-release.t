@@ -7,27 +7,14 @@
 . "$(dirname "$0")/lib.sh"
 unset MAKEFLAGS MFLAGS MAKELEVEL SANITIZE
 
-if [ -n "${SKSTEER_VMTEST:-}" ]; then
-	skip "make release: in a vmtest guest, the host's run checks it"
-	done_testing
-	exit
-fi
-if [ -n "${SKSTEER_SANITIZED:-}" ]; then
-	skip "make release: it builds unsanitized; the plain suite's run checks it"
-	done_testing
-	exit
-fi
+host_builds_only "make release"
 if ! git -C "$TOP" rev-parse -q --verify HEAD >/dev/null 2>&1; then
-	skip "make release: this tree is no git checkout"
-	done_testing
-	exit
+	skip_all "make release: this tree is no git checkout"
 fi
 # the submodules: checked out, else the mirrors .ci/run gives (as tests/02-builds.t takes them)
 if [ ! -f "$TOP/libbpf/src/Makefile" ] && { [ -z "${SKSTEER_MIRROR_LIBBPF:-}" ] ||
 	[ -z "${SKSTEER_MIRROR_BPFTOOL:-}" ]; }; then
-	skip "make release: no submodules checked out, and no mirrors (SKSTEER_MIRROR_LIBBPF, _BPFTOOL)"
-	done_testing
-	exit
+	skip_all "make release: no submodules checked out, and no mirrors (SKSTEER_MIRROR_LIBBPF, _BPFTOOL)"
 fi
 # a checkout's own submodules serve as the mirrors of its clones
 export SKSTEER_MIRROR_LIBBPF=${SKSTEER_MIRROR_LIBBPF:-$TOP/.git/modules/libbpf}
@@ -37,7 +24,7 @@ if ! command -v aarch64-linux-gnu-gcc >/dev/null; then
 	skip "the aarch64 tarball: no cross compiler (make deps-cross)"
 	ARCHES=x86_64
 fi
-[ "$(uname -m)" = x86_64 ] || { skip "make release is set up for x86-64 hosts"; done_testing; exit; }
+[ "$(uname -m)" = x86_64 ] || skip_all "make release is set up for x86-64 hosts"
 
 VERSION=$(sed -n 's/^VERSION := //p' "$TOP/Makefile")
 SRC=sksteer-$VERSION

@@ -8,20 +8,9 @@
 . "$(dirname "$0")/lib.sh"
 unset MAKEFLAGS MFLAGS MAKELEVEL SANITIZE
 
-if [ -n "${SKSTEER_VMTEST:-}" ]; then
-	skip "make deb: in a vmtest guest, the host's run checks it"
-	done_testing
-	exit
-fi
-if [ -n "${SKSTEER_SANITIZED:-}" ]; then
-	skip "make deb: it builds unsanitized; the plain suite's run checks it"
-	done_testing
-	exit
-fi
+host_builds_only "make deb"
 if ! command -v dpkg-buildpackage >/dev/null || ! command -v lintian >/dev/null; then
-	skip "make deb: no dpkg-buildpackage or lintian (make deps installs them)"
-	done_testing
-	exit
+	skip_all "make deb: no dpkg-buildpackage or lintian (make deps installs them)"
 fi
 
 VERSION=$(sed -n 's/^VERSION := //p' "$TOP/Makefile")

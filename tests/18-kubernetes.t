@@ -13,9 +13,7 @@ PRIVATE_MOUNTS=1
 own_bpffs
 K8S=$TOP/contrib/kubernetes
 if ! /usr/bin/python3 -c 'import yaml' 2>/dev/null; then
-	skip "python3-yaml is not installed (make deps installs it)"
-	done_testing
-	exit
+	skip_all "python3-yaml is not installed (make deps installs it)"
 fi
 # manifest EXPR: a Python expression over d (the DaemonSet), c (its container), m (the
 # ConfigMap), printed (lists space-separated). One Python for all of them (a coprocess: its

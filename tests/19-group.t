@@ -33,6 +33,14 @@ at_exit "echo $SYSCTL_WAS > $SYSCTL"
 serve 127.0.0.1:9000
 serve --udp 127.0.0.1:9001
 
+# --group alone shares what is steered: where nothing is, it and its --dry-run say so alike
+refusal="sksteer: nothing is steered in this network namespace: --group shares the steering's pins: give it with -p and -s (or as 'group NAME' in a configuration file)"
+run_sksteer --group nogroup
+is "--group alone, nothing steered: one line, exit 1" "1 $refusal" "$RC $STDERR"
+run_sksteer --dry-run --group nogroup
+is "... its --dry-run the same" "1 $refusal" "$RC $STDERR"
+ok "... and no pins made" pins_gone
+
 # Before any group: the pins are root's alone, and so is the way to them
 ok "steered, no group" "$SKSTEER" -p 80,443 -s 127.0.0.1:9000
 is "no group: the directory is root's alone" "700 root:root" "$(modes "$PIN_DIR")"
@@ -48,6 +56,10 @@ before=$("$SKSTEER" --save)
 run_sksteer --group no-such-group-here
 is "an unknown group: one line, exit 64" \
 	"64 sksteer: --group no-such-group-here: no such group in /etc/group: create it ('groupadd no-such-group-here'), or give its number" \
+	"$RC $(echo "$STDERR" | head -1)"
+run_sksteer --group "a b"
+is "not a group's name: one line, exit 64" \
+	"64 sksteer: --group a b: not a group's name: letters, digits, '.', '_' and '-', at most 32, or its number" \
 	"$RC $(echo "$STDERR" | head -1)"
 run_sksteer --group nogroup --config /dev/null
 like "--group with --config: the file says it" "^sksteer: --group goes with -p, -s, --add, --remove or alone \(with --config, the file's 'group NAME' line\)" "$STDERR"
@@ -141,9 +153,7 @@ is "not a member: --serve-metrics refused at start, in one line" \
 	"$? $STDERR"
 
 if ! readers_allowed; then
-	skip "this kernel lets no member read (unprivileged_bpf_disabled cannot be 0 here)"
-	done_testing
-	exit
+	skip_all "this kernel lets no member read (unprivileged_bpf_disabled cannot be 0 here)"
 fi
 
 # A member's server, no capability: scraped

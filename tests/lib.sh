@@ -414,6 +414,20 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# skip_all REASON: the rest of the file skipped, with one TAP skip line saying why
+skip_all() {
+	skip "$1"
+	done_testing
+	exit
+}
+# host_builds_only WHAT: a file that builds (make, packages, releases) runs in the host's plain
+# suite alone: skipped, saying so, in a vmtest guest and in the sanitized suite
+host_builds_only() {
+	[ -z "${SKSTEER_VMTEST:-}" ] || skip_all "$1: in a vmtest guest, the host's run checks it"
+	[ -z "${SKSTEER_SANITIZED:-}" ] ||
+		skip_all "$1: it builds unsanitized; the plain suite's run checks it"
+}
+
 done_testing() { # detaches, checks that no pins are left, prints the plan
 	"$SKSTEER" --detach >/dev/null 2>&1
 	ok "no pins left behind" pins_gone

@@ -344,7 +344,7 @@ static int group_alone_refused(struct sksteer_ns *ns, const struct args *a, char
 
 int cmd_dry_run(struct sksteer_ns *ns, const struct args *a, char *err, size_t errlen)
 {
-	struct sksteer_plan *plan;
+	struct sksteer_plan *plan = NULL; /* none for --group alone */
 	struct sksteer_change ch;
 	int ret, group;
 
@@ -361,7 +361,7 @@ int cmd_dry_run(struct sksteer_ns *ns, const struct args *a, char *err, size_t e
 			return said(a, ret, err, errlen);
 	}
 	group = group_change(ns, a);
-	ret = print_plan(a->steer.ports_arg || a->steer.target_arg ? plan : NULL, err, errlen);
+	ret = print_plan(plan, err, errlen);
 	return ret < 0 ? ret : ret || group ? 2 : 0;
 }
 

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # shellcheck shell=bash
-# bash completion for sksteer(8): its options, and what each takes (installed as
+# bash completion for sksteer(8): its options, and what each takes (sksteer.bash, installed as
 # /usr/share/bash-completion/completions/sksteer). Needs nothing of bash-completion's own helpers.
 
 # The targets steered now, as -s takes them (a UDP one as "udp:ADDR:PORT"), in the namespace
