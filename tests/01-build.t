@@ -73,6 +73,21 @@ else
 	like "make vmlinux for another architecture is refused" "^make vmlinux: this kernel is [a-z0-9]+, not $other" \
 		"$(make -C "$TOP" -s ARCH=$other vmlinux 2>&1)"
 
+	# make vmtest: arm64 runs the smoke run (vmtest/arm64, in CI), another ARCH nothing; each
+	# refusal is one line, before anything is built or fetched
+	out=$(make -C "$TOP" -s vmtest ARCH=riscv KERNEL=6.1 2>&1)
+	like "make vmtest ARCH=riscv is refused in one line" \
+		"^vmtest/vmtest.mk:[0-9]+: \\*\\*\\* make vmtest boots [a-z0-9]+ kernels \\(the suite\\) and arm64 ones \\(the smoke run\\), not ARCH=riscv\\.  Stop\\.$" "$out"
+	if [ "$(uname -m)" = x86_64 ]; then
+		like "make vmtest ARCH=arm64 without KERNEL names the kernels" \
+			"^vmtest/vmtest.mk:[0-9]+: \\*\\*\\* make vmtest ARCH=arm64 needs KERNEL=NAME: one of 5\\.10 6\\.1 .*Stop\\.$" \
+			"$(make -C "$TOP" -s vmtest ARCH=arm64 2>&1)"
+		like "and with TESTS says the smoke run takes none" \
+			"^vmtest/vmtest.mk:[0-9]+: \\*\\*\\* make vmtest ARCH=arm64 runs vmtest/smoke and not TESTS=tests/10-steer.t: .*drop TESTS\\.  Stop\\.$" \
+			"$(make -C "$TOP" -s vmtest ARCH=arm64 KERNEL=6.1 TESTS=tests/10-steer.t 2>&1)"
+	fi
+	ok "and the native build is still up to date" make -C "$TOP" -s -q sksteer
+
 	# make install: the binary, the man page, the systemd unit and the library, under PREFIX
 	# (the library's directory LIBDIR)
 	root=$WORK/root

@@ -3,6 +3,7 @@
 #
 # make vmtest KERNEL=6.1 [TESTS=tests/10-steer.t] [ACCEL=kvm]   one kernel of vmtest/kernels
 # make vmtest-all                                                 every kernel, one after another
+# make vmtest ARCH=arm64 KERNEL=6.1    the arm64 smoke run (vmtest/arm64, vmtest/smoke), TCG
 # make deps-vmtest                                                QEMU and the rest (root)
 
 VMTEST_KERNELS ?= $(shell awk '!/^\#/ && NF { print $$1 }' vmtest/kernels)
@@ -15,10 +16,23 @@ $(VMTEST_INIT): vmtest/init.c
 	$(Q)$(CC) -Os -Wall -Wextra -static $< -o $@
 
 .PHONY: vmtest
+ifeq ($(ARCH),$(HOST_ARCH))
 vmtest: all $(VMTEST_INIT)
-	$(Q)test -n "$(KERNEL)" || \
-		{ echo "make vmtest KERNEL=NAME, NAME one of: $(VMTEST_KERNELS)" >&2; exit 1; }
+	$(if $(KERNEL),,$(error make vmtest needs KERNEL=NAME: one of $(VMTEST_KERNELS)))
 	$(Q)vmtest/run $(KERNEL) -- $(TESTS)
+else ifeq ($(ARCH),arm64)
+# Another machine's kernel: the smoke subset, with busybox and the binaries it builds itself;
+# this tree's native build is left alone.
+vmtest:
+	$(if $(KERNEL),,$(error make vmtest ARCH=arm64 needs KERNEL=NAME: one of $(VMTEST_KERNELS)))
+	$(if $(TESTS),$(error make vmtest ARCH=arm64 runs vmtest/smoke and not TESTS=$(TESTS): \
+		the suite needs this host's userland; drop TESTS))
+	$(Q)vmtest/arm64 $(KERNEL)
+else
+vmtest:
+	$(error make vmtest boots $(HOST_ARCH) kernels (the suite) and arm64 ones (the smoke run), \
+		not ARCH=$(ARCH))
+endif
 
 .PHONY: vmtest-all
 vmtest-all: all $(VMTEST_INIT)
