@@ -12,6 +12,8 @@
  *                       and 1,000,000, and IPv6 at 100,000), the issue's workload: a /24
  *                       (/48) on every port for each of N/3 prefixes, a /32 (/128) inside
  *                       each on 80 and 443
+ *   scale DIR --flat    the table's own cost at 1,000,000 bindings against 1,000, side by
+ *                       side in one run, IPv4 and IPv6
  */
 #include <errno.h>
 #include <stdio.h>
@@ -30,6 +32,9 @@
 
 #define ROUNDS 5
 #define REPEAT 20000
+#define FLAT_ROUNDS 8
+#define FLAT_REPEAT 4000
+#define FLAT_ADDRS 32
 
 static const char *dir;
 static int sock_fd;
@@ -116,14 +121,14 @@ struct lookup {
 	uint8_t dst[16];
 };
 
-static double measure(const struct prog *p, const struct lookup *l)
+static double measure(const struct prog *p, const struct lookup *l, __u32 repeat)
 {
 	struct bpf_sk_lookup ctx = { .family = (__u32)l->family,
 				     .protocol = IPPROTO_TCP,
 				     .remote_port = htons(40000),
 				     .local_port = l->port };
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
-		    .ctx_out = &ctx, .ctx_size_out = sizeof(ctx), .repeat = REPEAT);
+		    .ctx_out = &ctx, .ctx_size_out = sizeof(ctx), .repeat = repeat);
 
 	if (l->family == AF_INET) {
 		memcpy(&ctx.local_ip4, l->dst, 4);
@@ -275,6 +280,113 @@ static int listener(void)
 	return fd;
 }
 
+/*
+ * The four lookups of a row, into the workload b of n bindings: to the first /32 (/128) on a
+ * port it binds, and on one it does not; into its /24 (/48) outside the /32; past every outer
+ * prefix of n (and so of any smaller workload, whose prefixes are the first of the same list).
+ */
+static void the_lookups(int family, size_t n, const struct binding *b, struct lookup *l)
+{
+	static const char *const what[2][4] = { { "/32 binds it", "/32 holds, not the port",
+						  "/24 binds it", "no prefix holds it" },
+						{ "/128 binds it", "/128 holds, not the port",
+						  "/48 binds it", "no prefix holds it" } };
+	int fam = family == AF_INET6;
+
+	for (int i = 0; i < 4; i++) {
+		l[i] = (struct lookup){ .what = what[fam][i], .family = family };
+		memcpy(l[i].dst, b[i == 3 ? 0 : 1].addr, 16); /* the first /32 */
+		l[i].port = i == 1 ? 8080 : 80;
+	}
+	l[2].dst[fam ? 15 : 3] ^= 0x80; /* in the /24 (/48), not its /32 */
+	outer_prefix(family, (uint32_t)(n / 3 + 7), l[3].dst); /* past every outer prefix */
+	l[3].dst[fam ? 15 : 3] = 1;
+}
+
+/* sksteer's lookup path (scaled.bpf.o) with the table of n bindings of the workload in place */
+static struct prog table_of(int family, size_t n, struct binding *b)
+{
+	struct binding *copy = calloc(n + 3, sizeof(*b));
+	struct prog p = load("scaled.bpf.o", "scaled");
+	struct bindings_maps m = maps_of(&p);
+	struct bindings_table t;
+	char err[256];
+
+	if (!copy)
+		die("calloc");
+	n = workload(family, n, b);
+	memcpy(copy, b, n * sizeof(*b));
+	if (bindings_build(copy, n, family, 0, NULL, &t, err, sizeof(err)) ||
+	    bindings_publish(&m, &t, NULL, err, sizeof(err))) {
+		fprintf(stderr, "scale: %s\n", err);
+		exit(1);
+	}
+	fill_front(&p);
+	bindings_table_free(&t);
+	free(copy);
+	return p;
+}
+
+/*
+ * "From 1,000 to 1,000,000 bindings it stays within 1.2x of itself": the table at both sizes
+ * loaded side by side. A lookup's cost depends on how full the buckets it probes are, which
+ * the hash's seed (random each build) decides: each kind of lookup is made to FLAT_ADDRS
+ * addresses (the first prefixes, in both tables), each measured on the floor and on both sizes
+ * in turn (the sizes' order alternating), round after round, so that the machine's drift falls
+ * on both alike. The mean over the addresses of each one's best, and the ratio of
+ * 1,000,000's to 1,000's, whole and above the floor.
+ */
+static void flat(int family)
+{
+	static const size_t sizes[2] = { 1000, 1000000 };
+	struct binding *b[2];
+	struct prog floor_p = load("floor.bpf.o", "floor_prog"), ours[2];
+	struct lookup l[FLAT_ADDRS][4];
+	double best[FLAT_ADDRS][4][3], mean[4][3] = { { 0 } };
+
+	for (int s = 0; s < 2; s++) {
+		b[s] = calloc(sizes[s] + 3, sizeof(*b[s]));
+		if (!b[s])
+			die("calloc");
+		ours[s] = table_of(family, sizes[s], b[s]);
+	}
+	/* the a-th address of each kind: the a-th prefix's, past every prefix the a-th */
+	for (int a = 0; a < FLAT_ADDRS; a++)
+		the_lookups(family, sizes[1] + 3 * (size_t)a, b[1] + 3 * a, l[a]);
+	for (int a = 0; a < FLAT_ADDRS; a++)
+		for (int i = 0; i < 4; i++)
+			for (int k = 0; k < 3; k++)
+				best[a][i][k] = 1e18;
+	for (int r = 0; r < FLAT_ROUNDS; r++)
+		for (int a = 0; a < FLAT_ADDRS; a++)
+			for (int i = 0; i < 4; i++)
+				for (int k = 0; k < 3; k++) {
+					/* the floor, then the two sizes in this round's order */
+					int which = k == 0 ? 0 : 1 + ((k - 1) ^ (r & 1));
+					const struct prog *p = which ? &ours[which - 1] : &floor_p;
+					double ns = measure(p, &l[a][i], FLAT_REPEAT);
+
+					if (ns < best[a][i][which])
+						best[a][i][which] = ns;
+				}
+	for (int a = 0; a < FLAT_ADDRS; a++)
+		for (int i = 0; i < 4; i++)
+			for (int k = 0; k < 3; k++)
+				mean[i][k] += best[a][i][k] / FLAT_ADDRS;
+	for (int i = 0; i < 4; i++) {
+		double small = mean[i][1] - mean[i][0], big = mean[i][2] - mean[i][0];
+
+		printf("%s  %-24s %6.1f %8.1f %10.1f   %5.2f  %5.2f\n",
+		       family == AF_INET6 ? "IPv6" : "IPv4", l[0][i].what, mean[i][0], mean[i][1],
+		       mean[i][2], mean[i][2] / mean[i][1], small > 0 ? big / small : 0);
+	}
+	for (int s = 0; s < 2; s++) {
+		bpf_object__close(ours[s].obj);
+		free(b[s]);
+	}
+	bpf_object__close(floor_p.obj);
+}
+
 static void row(int family, size_t n)
 {
 	struct binding *b = calloc(n + 3, sizeof(*b)), *copy = calloc(n + 3, sizeof(*b));
@@ -283,14 +395,7 @@ static void row(int family, size_t n)
 	struct prog ours = load("scaled.bpf.o", "scaled");
 	struct bindings_maps m = maps_of(&ours);
 	struct bindings_table t;
-	struct lookup l[4] = { { "/32 binds it" },
-			       { "/32 holds, not the port" },
-			       { "/24 binds it" },
-			       { "no prefix holds it" } };
-	struct lookup l6[4] = { { "/128 binds it" },
-				{ "/128 holds, not the port" },
-				{ "/48 binds it" },
-				{ "no prefix holds it" } };
+	struct lookup l[4];
 	double best[4][3], t0, build_ms, fill_ms;
 	unsigned long long two_bytes, our_bytes;
 	char err[256];
@@ -311,16 +416,7 @@ static void row(int family, size_t n)
 	t0 = now_ms();
 	fill_twolpm(&two, b, n);
 	fill_ms = now_ms() - t0;
-	if (fam)
-		memcpy(l, l6, sizeof(l));
-	for (int i = 0; i < 4; i++) {
-		l[i].family = family;
-		memcpy(l[i].dst, b[i == 3 ? 0 : 1].addr, 16); /* the first /32 */
-		l[i].port = i == 1 ? 8080 : 80;
-	}
-	l[2].dst[fam ? 15 : 3] ^= 0x80; /* in the /24 (/48), not its /32 */
-	outer_prefix(family, (uint32_t)(n / 3 + 7), l[3].dst); /* past every outer prefix */
-	l[3].dst[fam ? 15 : 3] = 1;
+	the_lookups(family, n, b, l);
 	for (int i = 0; i < 4; i++)
 		for (int k = 0; k < 3; k++)
 			best[i][k] = 1e18;
@@ -329,7 +425,7 @@ static void row(int family, size_t n)
 			const struct prog *ps[3] = { &floor_p, &two, &ours };
 
 			for (int k = 0; k < 3; k++) {
-				double ns = measure(ps[k], &l[i]);
+				double ns = measure(ps[k], &l[i], REPEAT);
 
 				if (ns < best[i][k])
 					best[i][k] = ns;
@@ -369,6 +465,16 @@ int main(int argc, char **argv)
 	dir = argv[1];
 	libbpf_set_print(NULL);
 	sock_fd = listener();
+	if (argc > 2 && !strcmp(argv[2], "--flat")) {
+		printf("From 1,000 to 1,000,000 bindings: the table at both sizes side by side (ns a\n"
+		       "lookup: the mean over %d addresses of each one's best of %d rounds of %d;\n"
+		       "ratios: 1,000,000's over 1,000's, whole and above the floor)\n\n",
+		       FLAT_ADDRS, FLAT_ROUNDS, FLAT_REPEAT);
+		printf("family lookup                    floor    1,000  1,000,000   whole  above\n");
+		flat(AF_INET);
+		flat(AF_INET6);
+		return 0;
+	}
 	printf("Scoped bindings at scale: the bindings table against the two-LPM dispatcher with\n"
 	       "the same bindings (BPF_PROG_TEST_RUN, best of %d rounds of %d, ns a lookup; the\n"
 	       "ratio is the table's cost above the floor over two-LPM's)\n\n",
