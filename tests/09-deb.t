@@ -26,8 +26,10 @@ libsksteer0-dbgsym_${VERSION}_$ARCH.deb
 libsksteer0_${VERSION}_$ARCH.deb
 sksteer-dbgsym_${VERSION}_$ARCH.deb
 sksteer_${VERSION}_$ARCH.deb" "$(cd "$WORK/deb" && ls ./*.deb | sed 's|^\./||')"
-ok "lintian: no error, no warning (overrides say why)" \
-	lintian --fail-on error,warning "$WORK"/deb/*.changes
+lintian --fail-on error,warning -I "$WORK"/deb/*.changes >"$WORK/lintian" 2>&1
+result "lintian: no error, no warning (overrides say why)" $? "$(cat "$WORK/lintian")"
+is "nor the infos of a library unfortified or without a symbols file" "" \
+	"$(grep -E 'hardening-no-fortify-functions|no-symbols-control-file' "$WORK/lintian")"
 contents() { dpkg-deb -c "$WORK/deb/$1_${VERSION}_$ARCH.deb" | awk '{ print $6 }' | grep -v '/$'; }
 is "sksteer: the binary, man pages, units, completion, an example" "./usr/lib/systemd/system/sksteer-follow@.service
 ./usr/lib/systemd/system/sksteer-metrics.service
@@ -50,6 +52,13 @@ is "no maintainer script: installing, removing and upgrading run nothing" "" \
 	"$(for d in "$WORK"/deb/*.deb; do dpkg-deb -I "$d"; done | grep -E ' (pre|post)(inst|rm) ')"
 like "Built-Using names what the static binary carries" \
 	"Built-Using: elfutils .*glibc .*libbpf .*zlib" "$(dpkg-deb -I "$WORK/deb/sksteer_${VERSION}_$ARCH.deb")"
+# the build's flags reach what is installed (make install with other flags would build afresh)
+dpkg-deb -x "$WORK/deb/libsksteer0_${VERSION}_$ARCH.deb" "$WORK/lib0"
+like "libsksteer0 is built with _FORTIFY_SOURCE: its calls go through the checked functions" \
+	"__[a-z]+_chk@" "$(nm -D "$WORK"/lib0/usr/lib/*/libsksteer.so.0.* 2>&1)"
+like "libsksteer0's symbols file holds each function of LIBSKSTEER_0.1 since $VERSION" \
+	$'^libsksteer\\.so\\.0 libsksteer0 #MINVER#\n\\* Build-Depends-Package: libsksteer-dev\n.* sksteer_ns__apply@LIBSKSTEER_0\\.1 '"$VERSION" \
+	"$(dpkg-deb -I "$WORK/deb/libsksteer0_${VERSION}_$ARCH.deb" symbols)"
 
 # A dpkg root of the test's own
 ROOT=$WORK/root

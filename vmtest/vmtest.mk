@@ -15,28 +15,28 @@ $(VMTEST_INIT): vmtest/init.c
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) -Os -Wall -Wextra -static $< -o $@
 
-.PHONY: vmtest
+.PHONY: vmtest vmtest-all
 ifeq ($(ARCH),$(HOST_ARCH))
 vmtest: all $(VMTEST_INIT)
 	$(if $(KERNEL),,$(error make vmtest needs KERNEL=NAME: one of $(VMTEST_KERNELS)))
 	$(Q)vmtest/run $(KERNEL) -- $(TESTS)
+
+vmtest-all: all $(VMTEST_INIT)
+	$(Q)vmtest/run $(VMTEST_KERNELS) -- $(TESTS)
 else ifeq ($(ARCH),arm64)
 # Another machine's kernel: the smoke subset, with busybox and the binaries it builds itself;
 # this tree's native build is left alone.
-vmtest:
-	$(if $(KERNEL),,$(error make vmtest ARCH=arm64 needs KERNEL=NAME: one of $(VMTEST_KERNELS)))
-	$(if $(TESTS),$(error make vmtest ARCH=arm64 runs vmtest/smoke and not TESTS=$(TESTS): \
+vmtest vmtest-all:
+	$(if $(or $(KERNEL),$(filter vmtest-all,$@)),,$(error make vmtest ARCH=arm64 needs \
+		KERNEL=NAME: one of $(VMTEST_KERNELS)))
+	$(if $(TESTS),$(error make $@ ARCH=arm64 runs vmtest/smoke and not TESTS=$(TESTS): \
 		the suite needs this host's userland; drop TESTS))
-	$(Q)vmtest/arm64 $(KERNEL)
+	$(Q)vmtest/arm64 $(if $(filter vmtest-all,$@),$(VMTEST_KERNELS),$(KERNEL))
 else
-vmtest:
-	$(error make vmtest boots $(HOST_ARCH) kernels (the suite) and arm64 ones (the smoke run), \
+vmtest vmtest-all:
+	$(error make $@ boots $(HOST_ARCH) kernels (the suite) and arm64 ones (the smoke run), \
 		not ARCH=$(ARCH))
 endif
-
-.PHONY: vmtest-all
-vmtest-all: all $(VMTEST_INIT)
-	$(Q)vmtest/run $(VMTEST_KERNELS) -- $(TESTS)
 
 .PHONY: deps-vmtest
 deps-vmtest: deps
