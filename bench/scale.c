@@ -303,24 +303,30 @@ static void the_lookups(int family, size_t n, const struct binding *b, struct lo
 	l[3].dst[fam ? 15 : 3] = 1;
 }
 
-/* sksteer's lookup path (scaled.bpf.o) with the table of n bindings of the workload in place */
-static struct prog table_of(int family, size_t n, struct binding *b)
+/*
+ * sksteer's lookup path (scaled.bpf.o) with the table of the workload of *n bindings in place
+ * (b: the workload; *n: how many it made); *build_ms: the table's build and publishing.
+ */
+static struct prog table_of(int family, size_t *n, struct binding *b, double *build_ms)
 {
-	struct binding *copy = calloc(n + 3, sizeof(*b));
+	struct binding *copy = calloc(*n + 3, sizeof(*b));
 	struct prog p = load("scaled.bpf.o", "scaled");
 	struct bindings_maps m = maps_of(&p);
 	struct bindings_table t;
 	char err[256];
+	double t0;
 
 	if (!copy)
 		die("calloc");
-	n = workload(family, n, b);
-	memcpy(copy, b, n * sizeof(*b));
-	if (bindings_build(copy, n, family, 0, NULL, &t, err, sizeof(err)) ||
+	*n = workload(family, *n, b);
+	memcpy(copy, b, *n * sizeof(*b));
+	t0 = now_ms();
+	if (bindings_build(copy, *n, family, 0, NULL, &t, err, sizeof(err)) ||
 	    bindings_publish(&m, &t, NULL, err, sizeof(err))) {
 		fprintf(stderr, "scale: %s\n", err);
 		exit(1);
 	}
+	*build_ms = now_ms() - t0;
 	fill_front(&p);
 	bindings_table_free(&t);
 	free(copy);
@@ -345,10 +351,13 @@ static void flat(int family)
 	double best[FLAT_ADDRS][4][3], mean[4][3] = { { 0 } };
 
 	for (int s = 0; s < 2; s++) {
-		b[s] = calloc(sizes[s] + 3, sizeof(*b[s]));
+		size_t n = sizes[s];
+		double ms;
+
+		b[s] = calloc(n + 3, sizeof(*b[s]));
 		if (!b[s])
 			die("calloc");
-		ours[s] = table_of(family, sizes[s], b[s]);
+		ours[s] = table_of(family, &n, b[s], &ms);
 	}
 	/* the a-th address of each kind: the a-th prefix's, past every prefix the a-th */
 	for (int a = 0; a < FLAT_ADDRS; a++)
@@ -389,30 +398,20 @@ static void flat(int family)
 
 static void row(int family, size_t n)
 {
-	struct binding *b = calloc(n + 3, sizeof(*b)), *copy = calloc(n + 3, sizeof(*b));
+	struct binding *b = calloc(n + 3, sizeof(*b));
 	struct prog floor_p = load("floor.bpf.o", "floor_prog");
 	struct prog two = load("twolpm.bpf.o", "twolpm");
-	struct prog ours = load("scaled.bpf.o", "scaled");
-	struct bindings_maps m = maps_of(&ours);
-	struct bindings_table t;
+	struct prog ours;
+	struct bindings_maps m;
 	struct lookup l[4];
 	double best[4][3], t0, build_ms, fill_ms;
 	unsigned long long two_bytes, our_bytes;
-	char err[256];
 	int fam = family == AF_INET6;
 
-	if (!b || !copy)
+	if (!b)
 		die("calloc");
-	n = workload(family, n, b);
-	memcpy(copy, b, n * sizeof(*b));
-	t0 = now_ms();
-	if (bindings_build(copy, n, family, 0, NULL, &t, err, sizeof(err)) ||
-	    bindings_publish(&m, &t, NULL, err, sizeof(err))) {
-		fprintf(stderr, "scale: %s\n", err);
-		exit(1);
-	}
-	build_ms = now_ms() - t0;
-	fill_front(&ours);
+	ours = table_of(family, &n, b, &build_ms);
+	m = maps_of(&ours);
 	t0 = now_ms();
 	fill_twolpm(&two, b, n);
 	fill_ms = now_ms() - t0;
@@ -446,12 +445,10 @@ static void row(int family, size_t n)
 	       "(two-LPM's %zu updates: %.0f ms)\n\n",
 	       fam ? "IPv6" : "IPv4", n, (double)two_bytes / n, (double)our_bytes / n, build_ms,
 	       n + 2, fill_ms);
-	bindings_table_free(&t);
 	bpf_object__close(floor_p.obj);
 	bpf_object__close(two.obj);
 	bpf_object__close(ours.obj);
 	free(b);
-	free(copy);
 }
 
 int main(int argc, char **argv)

@@ -86,6 +86,15 @@ else
 			"^vmtest/vmtest.mk:[0-9]+: \\*\\*\\* make vmtest ARCH=arm64 runs vmtest/smoke and not TESTS=tests/10-steer.t: .*drop TESTS\\.  Stop\\.$" \
 			"$(make -C "$TOP" -s vmtest ARCH=arm64 KERNEL=6.1 TESTS=tests/10-steer.t 2>&1)"
 	fi
+	# vmtest/arm64's own refusals come before it looks for QEMU or builds anything
+	said() { "$@" >"$WORK/said" 2>&1; echo "$? $(cat "$WORK/said")"; } # said CMD: "RC OUTPUT"
+	is "vmtest/arm64: a kernel vmtest/kernels does not name, one line" \
+		"1 vmtest: no kernel 4.19 in vmtest/kernels" "$(said "$TOP/vmtest/arm64" 6.1 4.19)"
+	is "... a timeout too short for a guest" \
+		"1 vmtest: VMTEST_TIMEOUT=5: give more than 120 seconds" \
+		"$(said env VMTEST_TIMEOUT=5 "$TOP/vmtest/arm64" 6.1)"
+	is "... a VMTEST_SKSTEER that is no file" "1 vmtest: VMTEST_SKSTEER=$WORK/none: no such file" \
+		"$(said env VMTEST_SKSTEER="$WORK/none" "$TOP/vmtest/arm64" 6.1)"
 	ok "and the native build is still up to date" make -C "$TOP" -s -q sksteer
 
 	# make install: the binary, the man page, the systemd unit and the library, under PREFIX
