@@ -132,7 +132,7 @@ LIB_SRCS := access.c applied.c records.c arrays.c apply.c bpffs.c planning.c con
 	layout.c status.c parse.c sockets.c pins.c find.c kernel.c cgroup.c clients.c follow.c \
 	routes.c scopes.c scope_runs.c escape.c stop.c print.c ns.c plan.c sockfd.c tracing.c \
 	change.c snapshot.c build.c scope_store.c bindings.c bindings_tree.c bindings_place.c \
-	bindings_patch.c bindings_maps.c
+	bindings_delta.c bindings_maps.c
 CLI_SRCS := main.c options.c messages.c privileges.c cmd_change.c cmd_show.c list_view.c json.c all_netns.c \
 	metrics.c serve.c watch.c trace.c usage.c input.c signals.c handover.c
 TOOL_SRCS := $(addprefix src/lib/,$(LIB_SRCS)) $(addprefix src/cli/,$(CLI_SRCS))
@@ -375,7 +375,7 @@ $(OUTPUT)/otherlookup: tests/otherlookup.c $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(STATIC) $(LIBS) -o $@
 
-BINDINGS_OBJS := $(addprefix $(OUTPUT)/,bindings.o bindings_tree.o bindings_place.o bindings_patch.o \
+BINDINGS_OBJS := $(addprefix $(OUTPUT)/,bindings.o bindings_tree.o bindings_place.o bindings_delta.o \
 	bindings_maps.o kernel.o parse.o)
 $(OUTPUT)/bindings_check: tests/bindings_check.c tests/bindings_model.c tests/bindings_model.h \
 		$(BINDINGS_OBJS) $(CONFIG) $(LIBBPF_DEP) | $(OUTPUT)
@@ -447,7 +447,7 @@ $(OUTPUT)/fuzz_config: src/lib/config.c src/lib/config_index.c src/lib/config_te
 $(OUTPUT)/fuzz_handover: src/cli/handover.c src/lib/parse.c
 $(OUTPUT)/fuzz_escape: src/lib/escape.c
 $(OUTPUT)/fuzz_bindings: src/lib/bindings.c src/lib/bindings_tree.c src/lib/bindings_place.c \
-	src/lib/bindings_patch.c src/lib/parse.c tests/bindings_model.c
+	src/lib/bindings_delta.c src/lib/parse.c tests/bindings_model.c
 # Not on $(CONFIG): neither CC nor CFLAGS nor SANITIZE reaches them, and a switch of those must
 # not rebuild them.
 $(OUTPUT)/fuzz_%: tests/fuzz_%.c $(wildcard src/*/*.h) | $(OUTPUT)

@@ -112,12 +112,22 @@ like "applying the file again: no port table byte, no binding" \
 sed 's/^tcp 127.0.0.1:9004 \(.* dst=127\.80\.1[0-9]\..*\)$/tcp 127.0.0.1:9001 \1/' \
 	"$WORK/views.conf" >"$WORK/moved.conf"
 U=$(updates --config "$WORK/moved.conf")
-like "ten /32s moved to another target: one store each, in place, no table switched" \
-	"^kernel updates [0-9]+: port table bytes 0, bindings table stores 10 \(whole tables switched 0\)" "$U"
+# in place, by generation: a moved entry's new copy (three words) and the old one's hide bit, then
+# the copy shown and the old one a tombstone; the switch of generations (and the probes raised
+# when a copy lands past them)
+like "ten /32s moved to another target: six stores each and the switch, in place, no table switched" \
+	"^kernel updates [0-9]+: port table bytes 0, bindings table stores 6[12] \(whole tables switched 0\)" "$U"
 is "moved" "A:80 D:80" "$(dial 127.80.15.7:80) $(dial 127.80.25.7:80)"
 U=$(updates -p 22,1000-1999,5000 -s 127.0.0.1:9003 --dst 127.80.0.0/24)
-like "a port added to a prefix: its key marked (2 bytes), a table switched whole" \
-	"^kernel updates [0-9]+: port table bytes 2, bindings table stores [0-9]+ \(whole tables switched 1\)" "$U"
+like "a port added to a prefix: its key marked (2 bytes), its entry rewritten in place" \
+	"^kernel updates [0-9]+: port table bytes 2, bindings table stores [78] \(whole tables switched 0\)" "$U"
+U=$(updates -p 5000 -s 127.0.0.1:9003 --dst 127.80.99.0/27)
+like "a prefix of a length the table has not: the table built again, switched whole" \
+	"^kernel updates [0-9]+: port table bytes 0, bindings table stores [0-9]+ \(whole tables switched 1\)" "$U"
+U=$(updates -p 5000 -s 127.0.0.1:9003 --dst 127.80.98.0/27)
+like "the next of that length: in place (its entry, a marker, the switch)" \
+	"^kernel updates [0-9]+: port table bytes 0, bindings table stores [0-9]+ \(whole tables switched 0\)" "$U"
+is "both steered" "C:5000 C:5000" "$(dial 127.80.99.1:5000) $(dial 127.80.98.1:5000)"
 U=$(updates -p 80,443,8443 -s 127.0.0.1:9001)
 like "a port added for every address: one byte" "^kernel updates [0-9]+: port table bytes 1, bindings table stores 0 " "$U"
 is "(steered)" "A:8443 C:5000" "$(dial 127.0.0.1:8443) $(dial 127.80.0.1:5000)"

@@ -262,6 +262,24 @@ if [ -z "${SKSTEER_VMTEST:-}" ]; then
 	loop_check --name=moved "one on a /32 the switches move: no failure, D or B alone"
 	is "and each switch took: the last one's owner" "D:80 D:80" \
 		"$(where 127.60.0.7:80 127.62.5.7:80)"
+	# six switches between files that differ in 200 bindings, 100 /32s gone and 100 new ones,
+	# under load: made in the table in use (whole tables switched 0), by generation
+	awk '/dst=127\.60\.[0-9]*\.7$/ && ++n <= 100 { sub(/\.7$/, ".9") } { print }' \
+		"$WORK/many.conf" >"$WORK/many3.conf"
+	loop_start --name=kept --expect=C:80 127.60.0.1:80
+	loop_start --name=comes --expect=C:80 --expect=D:80 127.60.5.9:80
+	loop_start --name=goes --expect=C:80 --expect=D:80 127.60.5.7:80
+	for f in many3 many many3 many many3; do
+		"$SKSTEER" -v --config "$WORK/$f.conf" 2>&1 | grep -o 'kernel updates.*' >>"$WORK/switches" ||
+			echo "switch to $f.conf failed" >&2
+	done
+	loop_check --name=kept "a client on a binding both files keep: no failure over five switches of prefixes"
+	loop_check --name=comes "one on a /32 that comes and goes: no failure, D or the /24's C alone"
+	loop_check --name=goes "one on a /32 that goes and comes: no failure, the /24's C or D alone"
+	is "each switch made in place: no whole table switched" 5 \
+		"$(grep -c 'whole tables switched 0' "$WORK/switches")"
+	is "and each took" "D:80 C:80 D:80" "$(where 127.60.5.9:80 127.60.5.7:80 127.60.200.7:80)"
+	"$SKSTEER" --config "$WORK/many.conf"
 	echo "$BEFORE" >"$WORK/before.conf"
 	ok "and all of it removed again" "$SKSTEER" --config "$WORK/before.conf"
 	is "as before" "$BEFORE" "$("$SKSTEER" --save)"

@@ -3,9 +3,9 @@
 # a plain model of "most specific wins": 10,000 random bindings, nested and overlapping prefixes
 # of every length, port ranges, both families and protocols; 100,000 random lookups through
 # BPF_PROG_TEST_RUN of the real lookup, each verdict the model's; the tables read back from the
-# kernel's maps; then six switches between sets that differ in 1,000 bindings (routes alone: in
-# place; prefixes too: swapped whole) while a thread hammers lookups, every verdict the old
-# route or the new. Two fixed seeds and one new each run (its seed is printed, to replay it:
+# kernel's maps; then six switches between sets that differ in 1,000 bindings (routes alone, or
+# prefixes too: each made in the table in use, by generation) while a thread hammers lookups,
+# every verdict the old route or the new. Two fixed seeds and one new each run (its seed is printed, to replay it:
 # .output/bindings_check OBJ 10000 100000 SEED). Then the same through the tool and its program.
 . "$(dirname "$0")/lib.sh"
 

@@ -6,9 +6,12 @@
  * steps, both families' tables are built (src/lib/bindings.c) and looked up
  * by the library's walk of the table, the lookup of bindings.bpf.h step for
  * step: at each binding's edges and at addresses the input picks, the route
- * must be the model's; read back, the tables give the bindings again; new
- * routes for some are made in place, and give the new table exactly. An add that binds a port its prefix binds already
- * must be refused by the build, naming it.
+ * must be the model's; read back, the tables give the bindings again. Then
+ * some bindings go, some move and some come, made in the table in place
+ * (bindings_delta.c) where they fit: the generation in use still gives the
+ * old verdicts, the next the new, and once settled both give the new. An
+ * add that binds a port its prefix binds already must be refused by the
+ * build, naming it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -117,37 +120,130 @@ static void read_back(struct binding *built, size_t n, const struct bindings_tab
 	free(b);
 }
 
-/*
- * New routes for some bindings, built like t: the change is made in place, and t with its
- * stores made is the new table, byte for byte.
- */
-static void reroute(const struct binding *b, size_t n, const struct bindings_table *t,
-		    const uint8_t *data, size_t size)
+/* t against the model b, at each binding of at's edges, hosts under and past it, and the bases. */
+static void check_table(const struct binding *b, size_t n, const struct binding *at, size_t nat,
+			const struct bindings_table *t, const uint8_t *data, size_t size)
 {
-	struct binding moved[MOST];
-	struct bindings_table now, live = *t;
-	struct bindings_store *st;
-	size_t ns, bytes = ((size_t)t->meta.buckets + SKSTEER_PROBES) * t->bucket_size;
-	char err[256];
+	uint8_t dst[16];
 
-	memcpy(moved, b, n * sizeof(*b));
-	for (size_t i = 0; i < n; i++)
-		if (data[i % size] & 1)
-			moved[i].route = (uint8_t)(1 + (moved[i].route + data[i % size]) % 254);
-	if (bindings_build(moved, n, t->family, 0, t, &now, err, sizeof(err)) ||
-	    bindings_table_patch(t, &now, &st, &ns))
+	for (size_t i = 0; i < nat; i++) {
+		if (at[i].family != t->family)
+			continue;
+		memcpy(dst, at[i].addr, 16);
+		for (unsigned int k = 0; k < 4; k++) {
+			check_at(b, n, t, dst, at[i].lo);
+			check_at(b, n, t, dst, at[i].hi);
+			check_at(b, n, t, dst, (uint16_t)(at[i].lo - 1));
+			check_at(b, n, t, dst, (uint16_t)(at[i].hi + 1));
+			/* a host under the prefix, then one just past it */
+			dst[(at[i].family == AF_INET ? 3 : 15) - k % 2] ^=
+				(uint8_t)(data[i % size] | 1);
+			if (at[i].len && k == 2)
+				dst[(at[i].len - 1) / 8] ^=
+					(uint8_t)(0x80 >> ((at[i].len - 1) % 8));
+		}
+	}
+	for (unsigned int k = 0; k < 4; k++) {
+		base(t->family, k, dst);
+		check_at(b, n, t, dst, (uint16_t)(1 + k * 7));
+	}
+}
+
+/* b changed as the input says: some bindings gone, some rerouted, some new. Into c: how many. */
+static size_t changed(const struct binding *b, size_t n, struct binding *c, const uint8_t *data,
+		      size_t size)
+{
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint8_t d = data[(i * 7 + 3) % size];
+
+		if (d % 5 == 0)
+			continue;
+		c[m] = b[i];
+		if (d % 5 == 1)
+			c[m].route = (uint8_t)(1 + (c[m].route + d) % 254);
+		m++;
+	}
+	for (size_t at = 0; at + 8 <= size && m < MOST; at += 24) {
+		struct binding x = decode(data + at);
+		unsigned int maxlen = x.family == AF_INET ? 32 : 128;
+
+		x.len = (uint8_t)((x.len + data[at + 7]) % (maxlen + 1));
+		/* mostly a length the table has: a new one is swapped in whole */
+		for (size_t i = data[at + 6] % (n + 1), k = 0; k < n && data[at + 7] % 4; k++)
+			if (b[(i + k) % n].family == x.family) {
+				x.len = b[(i + k) % n].len;
+				break;
+			}
+		base(x.family, data[at + 1] >> 2, x.addr);
+		mask(x.addr, x.len);
+		if (!overlaps(c, m, &x))
+			c[m++] = x;
+	}
+	return m;
+}
+
+static struct bindings_table copy_of(const struct bindings_table *t)
+{
+	struct bindings_table c = *t;
+	size_t bytes = ((size_t)t->meta.buckets + SKSTEER_PROBES) * t->bucket_size;
+	size_t room = t->ranges_room ? t->ranges_room : 1;
+
+	c.buckets = malloc(bytes);
+	c.ranges = calloc(room, sizeof(*c.ranges));
+	if (!c.buckets || !c.ranges)
 		abort();
-	live.buckets = malloc(bytes);
-	live.ranges = malloc(t->nranges * sizeof(*t->ranges) + 1);
-	memcpy(live.buckets, t->buckets, bytes);
-	memcpy(live.ranges, t->ranges, t->nranges * sizeof(*t->ranges));
-	bindings_stores_apply(st, ns, live.buckets, live.ranges);
-	if (memcmp(live.buckets, now.buckets, bytes) ||
-	    memcmp(live.ranges, now.ranges, t->nranges * sizeof(*t->ranges)))
+	memcpy(c.buckets, t->buckets, bytes);
+	memcpy(c.ranges, t->ranges, t->nranges * sizeof(*t->ranges));
+	return c;
+}
+
+/*
+ * b changed to c in t's table in place (bindings_delta()), where it fits: with the new entries
+ * written and hidden, lookups of the generation in use still give b; of the next, c; once
+ * settled, both give c; and the table reads back as c.
+ */
+static void change_in_place(const struct binding *b, size_t n, const struct bindings_table *t,
+			    const uint8_t *data, size_t size)
+{
+	struct binding c[MOST], sorted[MOST], *back = NULL;
+	struct bindings_table live = copy_of(t);
+	size_t m = changed(b, n, c, data, size), got = 0, want = 0;
+	struct bindings_delta d;
+	uint32_t was = live.gen;
+	char err[256];
+	int ret;
+
+	memcpy(sorted, c, m * sizeof(*c));
+	ret = bindings_delta(&live, sorted, m, &d, err, sizeof(err));
+	if (ret && ret != -EAGAIN)
 		abort();
-	free(st);
+	if (!ret) {
+		bindings_stores_apply(d.prepare, d.nprepare, live.buckets, live.ranges);
+		live.nranges = d.nranges; /* the new runs, past the old */
+		live.meta.probes = d.probes; /* raised first, as bindings_delta_make() does */
+		check_table(b, n, c, m, &live, data, size);
+		check_table(b, n, b, n, &live, data, size);
+		live.gen = d.gen;
+		check_table(c, m, c, m, &live, data, size);
+		check_table(c, m, b, n, &live, data, size);
+		bindings_stores_apply(d.settle, d.nsettle, live.buckets, live.ranges);
+		for (int g = 0; g < 2; g++) {
+			live.gen = g ? d.gen : was;
+			check_table(c, m, c, m, &live, data, size);
+			check_table(c, m, b, n, &live, data, size);
+		}
+		if (bindings_table_read(&live, &back, &got))
+			abort();
+		for (size_t i = 0; i < m; i++)
+			want += c[i].family == t->family;
+		if (got != want)
+			abort();
+		free(back);
+		bindings_delta_free(&d);
+	}
 	bindings_table_free(&live);
-	bindings_table_free(&now);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -175,32 +271,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (bindings_build(copy, n, f ? AF_INET6 : AF_INET, 1 + size, NULL, &t[f], err,
 				   sizeof(err)))
 			abort();
-	for (size_t i = 0; i < n; i++) {
-		const struct bindings_table *tt = &t[b[i].family == AF_INET6];
-		uint8_t dst[16];
-
-		memcpy(dst, b[i].addr, 16);
-		for (unsigned int k = 0; k < 4; k++) {
-			check_at(b, n, tt, dst, b[i].lo);
-			check_at(b, n, tt, dst, b[i].hi);
-			check_at(b, n, tt, dst, (uint16_t)(b[i].lo - 1));
-			check_at(b, n, tt, dst, (uint16_t)(b[i].hi + 1));
-			/* a host under the prefix, then one just past it */
-			dst[(b[i].family == AF_INET ? 3 : 15) - k % 2] ^=
-				(uint8_t)(data[i % size] | 1);
-			if (b[i].len && k == 2)
-				dst[(b[i].len - 1) / 8] ^= (uint8_t)(0x80 >> ((b[i].len - 1) % 8));
-		}
-	}
-	for (unsigned int k = 0; k < 8; k++) {
-		uint8_t dst[16];
-
-		base(k & 1 ? AF_INET6 : AF_INET, k / 2, dst);
-		check_at(b, n, &t[k & 1], dst, (uint16_t)(1 + k * 7));
-	}
+	for (int f = 0; f < 2; f++)
+		check_table(b, n, b, n, &t[f], data, size);
 	read_back(copy, n, t);
 	for (int f = 0; f < 2; f++)
-		reroute(b, n, &t[f], data, size);
+		change_in_place(b, n, &t[f], data, size);
 	bindings_table_free(&t[0]);
 	bindings_table_free(&t[1]);
 	return 0;

@@ -154,7 +154,7 @@ __attribute__((noinline)) __u64 bindings_entry(__u64 v, __u64 los, __u64 his, __
 /* One probe of the IPv4 table: the entry (protocol, len, dst masked to len). */
 __attribute__((noinline)) __u64 bindings_probe4(__u32 dst, __u32 which, __u32 len, __u32 port_udp)
 {
-	__u32 meta_at = which & 1, want, k, port = port_udp & 0xffff;
+	__u32 meta_at = which & 1, want, k, gen, port = port_udp & 0xffff;
 	struct sksteer_table_meta *m = bpf_map_lookup_elem(&table_metas, &meta_at);
 	struct sksteer_entry4 *e;
 	void *table;
@@ -167,6 +167,7 @@ __attribute__((noinline)) __u64 bindings_probe4(__u32 dst, __u32 which, __u32 le
 		return 0;
 	dst &= bpf_htonl((__u32)(0xffffffffULL << (32 - (len & 63))));
 	want = SKSTEER_KEY(len, port_udp >> 16);
+	gen = (which >> 1) & 1;
 	k = sksteer_hash4(dst, want, m->m1, m->m2, m->buckets);
 	for (__u32 j = 0; j < SKSTEER_PROBES && j < m->probes; j++, k++) {
 		struct sksteer_bucket4 *b = bpf_map_lookup_elem(table, &k);
@@ -179,7 +180,7 @@ __attribute__((noinline)) __u64 bindings_probe4(__u32 dst, __u32 which, __u32 le
 			v = e->val;
 			if (!v)
 				return 0;
-			if (SKSTEER_E_KEY(v) == want && e->addr == dst)
+			if (SKSTEER_E_KEY_IN(v, gen) == want && e->addr == dst)
 				return bindings_entry(
 					v, e->lo[0] | (__u64)e->lo[1] << 16 | (__u64)e->lo[2] << 32,
 					e->hi[0] | (__u64)e->hi[1] << 16 | (__u64)e->hi[2] << 32,
@@ -200,7 +201,7 @@ static __always_inline __u32 word_mask(__u32 len, __u32 w)
 __attribute__((noinline)) __u64 bindings_probe6(__u64 a01, __u64 a23, __u32 which, __u32 len,
 						__u32 port_udp)
 {
-	__u32 meta_at = 2 + (which & 1), at = which & 1, a0, a1, a2, a3, want, k;
+	__u32 meta_at = 2 + (which & 1), at = which & 1, a0, a1, a2, a3, want, k, gen;
 	struct sksteer_table_meta *m = bpf_map_lookup_elem(&table_metas, &meta_at);
 	__u32 port = port_udp & 0xffff;
 	struct sksteer_entry6 *e;
@@ -217,6 +218,7 @@ __attribute__((noinline)) __u64 bindings_probe6(__u64 a01, __u64 a23, __u32 whic
 	a2 = (__u32)(a23 >> 32) & word_mask(len, 2);
 	a3 = (__u32)a23 & word_mask(len, 3);
 	want = SKSTEER_KEY(len, port_udp >> 16);
+	gen = (which >> 1) & 1;
 	k = sksteer_hash6(a0, a1, a2, a3, want, m->m1, m->m2, m->buckets);
 	for (__u32 j = 0; j < SKSTEER_PROBES && j < m->probes; j++, k++) {
 		struct sksteer_bucket6 *b = bpf_map_lookup_elem(table, &k);
@@ -229,8 +231,9 @@ __attribute__((noinline)) __u64 bindings_probe6(__u64 a01, __u64 a23, __u32 whic
 			v = e->val;
 			if (!v)
 				return 0;
-			if (SKSTEER_E_KEY(v) == want && !((e->addr[0] ^ a0) | (e->addr[1] ^ a1) |
-							  (e->addr[2] ^ a2) | (e->addr[3] ^ a3)))
+			if (SKSTEER_E_KEY_IN(v, gen) == want &&
+			    !((e->addr[0] ^ a0) | (e->addr[1] ^ a1) | (e->addr[2] ^ a2) |
+			      (e->addr[3] ^ a3)))
 				return bindings_entry(
 					v,
 					e->lo[0] | (__u64)e->lo[1] << 16 | (__u64)e->lo[2] << 32 |
@@ -288,19 +291,19 @@ __attribute__((noinline)) __u64 bindings_probe6(__u64 a01, __u64 a23, __u32 whic
 		return 0;                                                   \
 	} while (0)
 
-/* The half of family's table in use (table_sel). */
+/* The half of family's table in use and its generation (table_sel): bit 0 and bit 1. */
 static __always_inline __u32 table_in_use(__u32 family_index)
 {
 	__u32 *s = bpf_map_lookup_elem(&table_sel, &family_index);
 
-	return s ? *s & 1 : 0;
+	return s ? *s & 3 : 0;
 }
 
 /* The route the bindings give an IPv4 destination (network order) and port: 0 for none. */
 static __always_inline __u32 bindings_route4(__u32 dst, __u32 port, __u32 udp)
 {
-	__u32 which = table_in_use(0), pu = port | udp << 16;
-	struct sksteer_table_meta *m = bpf_map_lookup_elem(&table_metas, &which);
+	__u32 which = table_in_use(0), meta_at = which & 1, pu = port | udp << 16;
+	struct sksteer_table_meta *m = bpf_map_lookup_elem(&table_metas, &meta_at);
 
 #define PROBE4(len) bindings_probe4(dst, which, len, pu)
 	SEARCH(PROBE4, SKSTEER_DEPTH4, SKSTEER_LENS4);
@@ -310,7 +313,7 @@ static __always_inline __u32 bindings_route4(__u32 dst, __u32 port, __u32 udp)
 /* As bindings_route4(), for an IPv6 destination in two halves (network order words). */
 static __always_inline __u32 bindings_route6(__u64 a01, __u64 a23, __u32 port, __u32 udp)
 {
-	__u32 which = table_in_use(1), meta_at = 2 + which, pu = port | udp << 16;
+	__u32 which = table_in_use(1), meta_at = 2 + (which & 1), pu = port | udp << 16;
 	struct sksteer_table_meta *m = bpf_map_lookup_elem(&table_metas, &meta_at);
 
 #define PROBE6(len) bindings_probe6(a01, a23, which, len, pu)

@@ -37,6 +37,16 @@
  *   bits 40-47 the prefix length, bits 48-55 the flags, bits 56-63 the link
  *   (a real prefix) or the bmp (a marker): SKSTEER_NO_LEN for none.
  * A value word of 0 is an empty entry: a probe stops there.
+ *
+ * A change of some bindings is made in the table in use, by generation
+ * (bit 1 of table_sel; bit 0 is the half): the entries that change are
+ * written as new copies into empty entries or tombstones, hidden from the
+ * generation in use (SKSTEER_E_HIDE0 << gen), and the entries they replace
+ * are hidden from the next; one store to table_sel switches lookups to it,
+ * so each lookup sees the old bindings or the new, whole. Once no lookup of
+ * the old generation can run, the replaced entries become tombstones
+ * (SKSTEER_TOMBSTONE: a probe goes on past them, none matches them) and the
+ * new ones lose their hide bit. At rest no entry hides.
  */
 #ifndef __SKSTEER_BINDINGS_ABI_H
 #define __SKSTEER_BINDINGS_ABI_H
@@ -50,7 +60,10 @@
 #define SKSTEER_E_MULTI 8
 #define SKSTEER_E_REAL 16
 #define SKSTEER_E_MARK 32
+#define SKSTEER_E_HIDE0 64 /* hidden from lookups of generation 0; HIDE0 << 1 from those of 1 */
 #define SKSTEER_NO_LEN 0xff
+/* an entry no lookup matches: used, of a length no address has */
+#define SKSTEER_TOMBSTONE ((__u64)SKSTEER_E_USED << 48 | (__u64)SKSTEER_NO_LEN << 40)
 
 #define SKSTEER_E_ROUTES(v) ((__u32)(v))
 #define SKSTEER_E_COUNT(v) ((__u32)((v) >> 32) & 0xf)
@@ -61,6 +74,8 @@
 #define SKSTEER_E_LINK(v) ((__u32)((v) >> 56))
 /* (length | (USED, UDP) << 8): what a probe compares, one word */
 #define SKSTEER_E_KEY(v) ((__u32)((v) >> 40) & 0x5ff)
+/* the same, with the entry's hide bit for generation gen: a hidden entry never matches */
+#define SKSTEER_E_KEY_IN(v, gen) ((__u32)((v) >> 40) & (0x5ff | SKSTEER_E_HIDE0 << 8 << (gen)))
 #define SKSTEER_KEY(len, udp) ((__u32)(len) | (SKSTEER_E_USED | ((udp) ? SKSTEER_E_UDP : 0)) << 8)
 
 /* ranges a real prefix keeps in its entry: IPv4 entries are 24 bytes, IPv6 40 */
@@ -114,10 +129,12 @@ struct sksteer_range {
 #define SKSTEER_RANGES_MAX (1U << 24)
 
 /*
- * One family's meta, double-buffered: element 2 * family + sel[family] of the
- * meta map is in use, with the table and ranges array in the same half of
- * their outer maps. A change builds the other half and switches sel in one
- * store, so each lookup sees one whole table, old or new.
+ * One family's meta, double-buffered: element 2 * family + (sel[family] & 1)
+ * of the meta map is in use, with the table and ranges array in the same
+ * half of their outer maps. A change that does not fit the table in use (a
+ * new prefix length, no empty entry near a home, too many tombstones) builds
+ * the other half and switches sel in one store, so each lookup sees one whole
+ * table, old or new; other changes switch sel's generation (above).
  */
 struct sksteer_table_meta {
 	__u64 m1, m2; /* the hash's odd multipliers (a rebuild may pick others) */

@@ -238,7 +238,11 @@ static int real_entries(const struct prefixes *ps, struct bindings_table *t, str
 		total += ps->multi[i] ? ps->count[i] : 0;
 	if (total >= SKSTEER_RANGES_MAX)
 		return -E2BIG;
-	t->ranges = calloc(total + 1, sizeof(*t->ranges));
+	/* room for the runs of changes made in place (bindings_delta.c) */
+	t->ranges_room = total + total / 8 + (total ? 16 : 1);
+	if (t->ranges_room > SKSTEER_RANGES_MAX)
+		t->ranges_room = SKSTEER_RANGES_MAX;
+	t->ranges = calloc(t->ranges_room, sizeof(*t->ranges));
 	if (!t->ranges)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < ps->n; i++) {
@@ -371,53 +375,127 @@ static int tree_of(const struct prefixes *ps, struct sksteer_table_meta *m, uint
 	return ret;
 }
 
-int bindings_build(struct binding *b, size_t n, int family, uint64_t seed,
-		   const struct bindings_table *like, struct bindings_table *t, char *err,
-		   size_t errlen)
+/* The depth of m's search tree below node at (SKSTEER_NO_LEN: none), for the stats. */
+static uint32_t tree_depth(const struct sksteer_table_meta *m, uint32_t at, uint32_t level)
 {
-	struct place_entry *e = NULL, *mk = NULL;
+	uint32_t l, r;
+
+	if (at == SKSTEER_NO_LEN || at >= m->n || level > SKSTEER_DEPTH6)
+		return level;
+	l = tree_depth(m, m->left[at], level + 1);
+	r = tree_depth(m, m->right[at], level + 1);
+	return l > r ? l : r;
+}
+
+/*
+ * The lengths and search tree of tree kept: -EAGAIN if ps has a length tree
+ * lacks, or tree is not one the lookup can walk (read from the kernel, it is
+ * checked as any input).
+ */
+static int keep_tree(struct prefixes *ps, const struct sksteer_table_meta *tree,
+		     struct sksteer_table_meta *m, uint32_t *depth)
+{
+	uint32_t most = ps->family == AF_INET ? 32 : 128;
+
+	if (tree->n > most + 1 || tree_depth(tree, tree->root, 0) >
+					  (ps->family == AF_INET ? SKSTEER_DEPTH4 : SKSTEER_DEPTH6))
+		return -EAGAIN;
+	for (uint32_t k = 0; k < tree->n; k++)
+		if (tree->lens[k] > most || (k && tree->lens[k] <= tree->lens[k - 1]))
+			return -EAGAIN;
+	for (uint32_t i = 0; i < ps->nlens; i++) {
+		uint32_t k = 0;
+
+		while (k < tree->n && tree->lens[k] != ps->lens[i])
+			k++;
+		if (k == tree->n)
+			return -EAGAIN;
+	}
+	ps->nlens = tree->n;
+	for (uint32_t k = 0; k < tree->n; k++) {
+		ps->lens[k] = tree->lens[k];
+		ps->pos[tree->lens[k]] = k;
+	}
+	*m = *tree;
+	*depth = tree_depth(tree, tree->root, 0);
+	return 0;
+}
+
+int bindings_entries(struct binding *b, size_t n, const struct sksteer_table_meta *tree,
+		     struct bindings_table *t, struct place_entry **e, size_t *ne, char *err,
+		     size_t errlen)
+{
+	struct place_entry *mk = NULL;
 	struct prefixes ps = { 0 };
 	size_t nmk = 0;
 	int ret;
 
-	memset(t, 0, sizeof(*t));
-	t->family = family;
-	t->bucket_size =
-		family == AF_INET ? sizeof(struct sksteer_bucket4) : sizeof(struct sksteer_bucket6);
-	ret = make_prefixes(b, n, family, &ps, err, errlen);
+	*e = NULL;
+	*ne = 0;
+	ret = make_prefixes(b, n, t->family, &ps, err, errlen);
 	if (!ret)
 		ret = alloc_prefixes(&ps);
 	if (ret)
 		goto out;
+	if (tree)
+		ret = keep_tree(&ps, tree, &t->meta, &t->stats.depth);
+	if (ret)
+		goto out;
 	find_parents(&ps);
 	make_lists(&ps, &t->stats);
-	ret = tree_of(&ps, &t->meta, &t->stats.depth);
+	if (!tree)
+		ret = tree_of(&ps, &t->meta, &t->stats.depth);
 	if (!ret)
 		ret = make_markers(&ps, &t->meta, &mk, &nmk);
 	if (ret)
 		goto out;
-	e = calloc(ps.n + nmk + 1, sizeof(*e));
-	ret = e ? real_entries(&ps, t, e) : -ENOMEM;
+	*e = calloc(ps.n + nmk + 1, sizeof(**e));
+	ret = *e ? real_entries(&ps, t, *e) : -ENOMEM;
 	if (ret)
 		goto out;
 	if (nmk)
-		memcpy(e + ps.n, mk, nmk * sizeof(*mk));
+		memcpy(*e + ps.n, mk, nmk * sizeof(*mk));
+	*ne = ps.n + nmk;
 	t->stats.prefixes = ps.n;
 	t->stats.markers = nmk;
 	for (uint32_t i = 0; i < ps.n; i++)
 		t->stats.marked += ps.marked[i];
-	ret = place_entries(t, e, ps.n + nmk, seed, like ? &like->meta : NULL);
 out:
 	if (ret == -ENOMEM)
 		snprintf(err, errlen, "out of memory for the bindings table");
 	else if (ret == -E2BIG)
 		snprintf(err, errlen, "more than %u port ranges in prefixes of over %u ranges",
 			 SKSTEER_RANGES_MAX - 1,
-			 (unsigned int)(family == AF_INET ? SKSTEER_INLINE4 : SKSTEER_INLINE6));
+			 (unsigned int)(t->family == AF_INET ? SKSTEER_INLINE4 : SKSTEER_INLINE6));
+	if (ret) {
+		free(*e);
+		*e = NULL;
+		*ne = 0;
+	}
+	free(mk);
+	free_prefixes(&ps);
+	return ret;
+}
+
+int bindings_build(struct binding *b, size_t n, int family, uint64_t seed,
+		   const struct bindings_table *like, struct bindings_table *t, char *err,
+		   size_t errlen)
+{
+	struct place_entry *e;
+	size_t ne;
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	t->family = family;
+	t->bucket_size =
+		family == AF_INET ? sizeof(struct sksteer_bucket4) : sizeof(struct sksteer_bucket6);
+	ret = bindings_entries(b, n, NULL, t, &e, &ne, err, errlen);
+	if (!ret)
+		ret = place_entries(t, e, ne, seed, like ? &like->meta : NULL);
+	if (ret == -ENOMEM)
+		snprintf(err, errlen, "out of memory for the bindings table");
 	if (ret)
 		bindings_table_free(t);
 	free(e);
-	free(mk);
-	free_prefixes(&ps);
 	return ret;
 }

@@ -41,7 +41,9 @@ struct bindings_table {
 	void *buckets; /* meta.buckets + SKSTEER_PROBES buckets */
 	size_t bucket_size;
 	struct sksteer_range *ranges;
-	uint32_t nranges;
+	uint32_t nranges; /* in use: the runs end there */
+	uint32_t ranges_room; /* the array's size (0: nranges, or 1 when there are none) */
+	uint32_t gen; /* the generation lookups use (table_sel's bit 1) */
 	struct bindings_stats stats;
 };
 
@@ -49,8 +51,7 @@ struct bindings_table {
  * Builds family's table from the bindings of that family in b (sorted in
  * place; the other family's are ignored). seed picks the hash (0: any);
  * like, when not NULL, is the table in use: its hash and size are kept where
- * they fit, so that a change of routes alone can be made in place
- * (bindings_table_patch()). 0, or -EINVAL with one line in err naming the
+ * they fit. 0, or -EINVAL with one line in err naming the
  * binding at fault: a prefix with host bits, a range inside out, a route out
  * of 1-254, a (protocol, prefix, port) bound twice; -ENOMEM.
  */
@@ -82,24 +83,45 @@ int bindings_append(struct binding **b, size_t *n, size_t *cap, const struct bin
  */
 int bindings_table_read(const struct bindings_table *t, struct binding **b, size_t *n);
 
-/* One store of a change made in place: see bindings_table_patch(). */
+/* One store of a change made in place: an aligned 8-byte word, made whole. */
 struct bindings_store {
 	uint64_t value;
-	size_t offset; /* into the buckets (an entry's value word), or into the ranges */
-	uint8_t in_ranges; /* a run's route byte, not a value word */
+	size_t offset; /* into the buckets, or into the ranges */
+	uint8_t in_ranges; /* a range of a run, not a word of an entry */
 };
 
 /*
- * The stores that turn live into t in place (bindings_patch.c): when t was
- * built like live (its hash and size) and differs from it in routes alone,
- * one store per prefix entry or run range whose route changed: an aligned
- * 8-byte value word, or a byte. 0 with *stores (malloc'd) and *n; -EAGAIN
- * when they differ in more than routes (t must be swapped in whole); -ENOMEM.
+ * A change of bindings made in the table in use (bindings_delta.c), by
+ * generation (bindings_abi.h): only the entries that change are written.
  */
-int bindings_table_patch(const struct bindings_table *live, const struct bindings_table *t,
-			 struct bindings_store **stores, size_t *n);
+struct bindings_delta {
+	struct bindings_store *prepare; /* new entries and runs, hidden; old ones hidden from gen */
+	struct bindings_store *settle; /* once no lookup of the old generation runs */
+	size_t nprepare, nsettle;
+	uint32_t gen; /* the generation lookups switch to */
+	uint32_t nranges; /* the ranges in use after */
+	uint32_t probes; /* the buckets a lookup must read after (the meta's, raised first) */
+	size_t written, retired; /* entries */
+};
+
+/*
+ * The delta that makes family's bindings in b (sorted in place) what live's
+ * lookups see, with live's hash, size and search tree. 0 (no stores: no
+ * change); -EAGAIN when the change does not fit live and the table must be
+ * built and swapped in whole: a new prefix length, no empty entry within
+ * SKSTEER_PROBES buckets of a home, no room for a run, an eighth of the entries
+ * tombstones, an entry hidden (a change cut short); -EINVAL with one line in
+ * err as bindings_build(); -ENOMEM.
+ */
+int bindings_delta(const struct bindings_table *live, struct binding *b, size_t n,
+		   struct bindings_delta *d, char *err, size_t errlen);
+
+void bindings_delta_free(struct bindings_delta *d);
 
 /* Makes the stores, each whole (release order), into the arrays at buckets and ranges. */
 void bindings_stores_apply(const struct bindings_store *s, size_t n, void *buckets, void *ranges);
+
+/* Makes d in t, the table in memory it was made from: both phases, and the generation. */
+void bindings_delta_commit(struct bindings_table *t, const struct bindings_delta *d);
 
 #endif /* __SKSTEER_BINDINGS_H */

@@ -45,7 +45,7 @@ static int fail(int ret, const char *what, char *err, size_t errlen)
 int bindings_stage(const struct bindings_maps *m, const struct bindings_table *t, int *fds,
 		   __u32 *half, size_t *updates, char *err, size_t errlen)
 {
-	__u32 fam = t->family == AF_INET6, at, nr = t->nranges ? t->nranges : 1;
+	__u32 fam = t->family == AF_INET6, at, nr = t->ranges_room ? t->ranges_room : 1;
 	int table, ranges;
 
 	if (bpf_map_lookup_elem(m->sel, &fam, half))
@@ -58,7 +58,7 @@ int bindings_stage(const struct bindings_maps *m, const struct bindings_table *t
 	if (table < 0)
 		return fail(table, "make an array", err, errlen);
 	ranges = array_of("sksteer_ranges", sizeof(struct sksteer_range), nr,
-			  t->nranges ? (const void *)t->ranges : NULL);
+			  t->ranges_room ? (const void *)t->ranges : NULL);
 	if (ranges < 0) {
 		close(table);
 		return fail(ranges, "make an array", err, errlen);
@@ -167,9 +167,10 @@ int bindings_copy_in(int table_fd, int ranges_fd, const struct sksteer_table_met
 		bindings_table_free(t);
 		return fail(ret, "read the table", err, errlen);
 	}
-	/* a table without runs has a ranges array of one empty range: maps are never empty */
-	if (ranges == 1 && !t->ranges[0].lo && !t->ranges[0].hi)
-		ranges = 0;
+	/* the runs end at the last range in use: past it, room (lo 0 is no port) */
+	t->ranges_room = (uint32_t)ranges;
+	while (ranges && !t->ranges[ranges - 1].lo)
+		ranges--;
 	t->nranges = (uint32_t)ranges;
 	return 0;
 }
@@ -199,11 +200,10 @@ int bindings_fetch(const struct bindings_maps *m, int family, struct bindings_ta
 	t->meta.root = SKSTEER_NO_LEN;
 	if (bpf_map_lookup_elem(m->sel, &fam, &half))
 		return fail(-errno, "read the table in use", err, errlen);
-	half &= 1;
-	at = 2 * fam + half;
+	at = 2 * fam + (half & 1);
 	if (bpf_map_lookup_elem(m->metas, &at, &meta))
 		return fail(-errno, "read the table's meta", err, errlen);
-	table = inner_fd(fam ? m->tables6 : m->tables4, half);
+	table = inner_fd(fam ? m->tables6 : m->tables4, half & 1);
 	if (table == -ENOENT)
 		return 0; /* none yet: no bindings */
 	if (table >= 0)
@@ -211,6 +211,8 @@ int bindings_fetch(const struct bindings_maps *m, int family, struct bindings_ta
 	ret = table < 0 ? table : ranges;
 	if (ret >= 0)
 		ret = bindings_copy_in(table, ranges, &meta, family, t, err, errlen);
+	if (ret >= 0)
+		t->gen = half >> 1 & 1;
 	else
 		fail(ret, "open the table", err, errlen);
 	if (table >= 0)
@@ -240,39 +242,97 @@ static void *map_array(int fd, size_t *bytes, int *ret)
 	return mem;
 }
 
-int bindings_apply_stores(int table_fd, int ranges_fd, const struct bindings_store *s, size_t n)
+/*
+ * The meta of the family's half in use with probes raised to `probes`: more
+ * buckets read change no verdict (a probe stops at an empty entry), and no
+ * lookup sees a byte of the meta but that field's change.
+ */
+static int raise_probes(const struct bindings_maps *m, __u32 fam, __u32 half, __u32 probes,
+			size_t *updates)
+{
+	struct sksteer_table_meta meta;
+	__u32 at = 2 * fam + half;
+
+	if (bpf_map_lookup_elem(m->metas, &at, &meta))
+		return -errno;
+	if (meta.probes >= probes)
+		return 0;
+	meta.probes = probes;
+	if (bpf_map_update_elem(m->metas, &at, &meta, BPF_ANY))
+		return -errno;
+	if (updates)
+		(*updates)++;
+	return 0;
+}
+
+int bindings_delta_make(const struct bindings_maps *m, int family, int table_fd, int ranges_fd,
+			const struct bindings_delta *d, size_t *updates, char *err, size_t errlen)
 {
 	size_t table_bytes = 0, ranges_bytes = 0;
+	__u32 fam = family == AF_INET6, sel = 0;
 	void *table, *ranges = NULL;
 	int ret = 0;
 
+	if (!d->nprepare && !d->nsettle)
+		return 0;
+	if (bpf_map_lookup_elem(m->sel, &fam, &sel))
+		return fail(-errno, "read the table in use", err, errlen);
 	table = map_array(table_fd, &table_bytes, &ret);
 	if (table)
 		ranges = map_array(ranges_fd, &ranges_bytes, &ret);
-	if (table && ranges)
-		bindings_stores_apply(s, n, table, ranges);
-	if (table)
+	if (!ranges) {
+		if (table)
+			munmap(table, table_bytes);
+		return fail(ret, "map the table in use", err, errlen);
+	}
+	ret = raise_probes(m, fam, sel & 1, d->probes, updates);
+	if (ret) {
 		munmap(table, table_bytes);
-	if (ranges)
 		munmap(ranges, ranges_bytes);
+		return fail(ret, "raise the table's probes", err, errlen);
+	}
+	bindings_stores_apply(d->prepare, d->nprepare, table, ranges);
+	/* every lookup after this sees the new entries whole, before any can match them */
+	grace_period();
+	sel = (sel & 1) | d->gen << 1;
+	if (bpf_map_update_elem(m->sel, &fam, &sel, BPF_ANY))
+		ret = fail(-errno, "switch generations", err, errlen);
+	/* no lookup of the old generation runs: its entries go, the new ones stop hiding */
+	if (!ret) {
+		grace_period();
+		bindings_stores_apply(d->settle, d->nsettle, table, ranges);
+		if (updates)
+			*updates += d->nprepare + 1 + d->nsettle;
+	}
+	munmap(table, table_bytes);
+	munmap(ranges, ranges_bytes);
 	return ret;
 }
 
-int bindings_update(const struct bindings_maps *m, const struct bindings_table *live,
-		    const struct bindings_table *t, size_t *updates, bool *in_place, char *err,
-		    size_t errlen)
+int bindings_update(const struct bindings_maps *m, struct bindings_table *live, struct binding *b,
+		    size_t n, size_t *updates, bool *in_place, char *err, size_t errlen)
 {
-	__u32 fam = t->family == AF_INET6, half = 0;
-	struct bindings_store *stores;
+	__u32 fam = live->family == AF_INET6, half = 0;
+	struct bindings_table t;
+	struct bindings_delta d;
 	int table = -1, ranges = -1, ret;
-	size_t n = 0;
 
 	*in_place = false;
-	ret = bindings_table_patch(live, t, &stores, &n);
-	if (ret == -EAGAIN)
-		return bindings_publish(m, t, updates, err, errlen);
+	ret = bindings_delta(live, b, n, &d, err, errlen);
+	if (ret == -EAGAIN) {
+		ret = bindings_build(b, n, live->family, 0, NULL, &t, err, errlen);
+		if (!ret)
+			ret = bindings_publish(m, &t, updates, err, errlen);
+		if (!ret) {
+			bindings_table_free(live);
+			*live = t;
+		} else {
+			bindings_table_free(&t);
+		}
+		return ret;
+	}
 	if (ret)
-		return fail(ret, "compare the tables", err, errlen);
+		return ret;
 	if (bpf_map_lookup_elem(m->sel, &fam, &half))
 		ret = -errno;
 	half &= 1;
@@ -280,19 +340,18 @@ int bindings_update(const struct bindings_maps *m, const struct bindings_table *
 		ret = table;
 	if (!ret && (ranges = inner_fd(m->ranges, 2 * fam + half)) < 0)
 		ret = ranges;
-	if (!ret)
-		ret = bindings_apply_stores(table, ranges, stores, n);
-	if (ret) {
-		fail(ret, "change the table in use", err, errlen);
-	} else {
+	if (ret)
+		fail(ret, "open the table in use", err, errlen);
+	else
+		ret = bindings_delta_make(m, live->family, table, ranges, &d, updates, err, errlen);
+	if (!ret) {
 		*in_place = true;
-		if (updates)
-			*updates += n;
+		bindings_delta_commit(live, &d);
 	}
 	if (table >= 0)
 		close(table);
 	if (ranges >= 0)
 		close(ranges);
-	free(stores);
+	bindings_delta_free(&d);
 	return ret;
 }

@@ -48,9 +48,6 @@ int bindings_switch(const struct bindings_maps *m, int family, __u32 half, char 
 int bindings_copy_in(int table_fd, int ranges_fd, const struct sksteer_table_meta *meta, int family,
 		     struct bindings_table *t, char *err, size_t errlen);
 
-/* Makes the stores (bindings_table_patch()) into the arrays table_fd and ranges_fd, mapped. */
-int bindings_apply_stores(int table_fd, int ranges_fd, const struct bindings_store *s, size_t n);
-
 /*
  * The family's table in use, copied from the maps into t (malloc'd: free it
  * with bindings_table_free()), its arrays found by id (CAP_SYS_ADMIN). 0 or a
@@ -60,15 +57,24 @@ int bindings_fetch(const struct bindings_maps *m, int family, struct bindings_ta
 		   size_t errlen);
 
 /*
- * Makes t its family's table, given live, the table in use (bindings_fetch()):
- * in place when t differs from it in routes alone (t built like live), one
- * store per changed route, so that each binding that moves changes owner in
- * one step; else swapped in whole (bindings_publish()). *in_place says which;
- * *updates counts the kernel writes. 0 or a negative errno, with one line in
- * err.
+ * Makes d (bindings_delta()) in the family's table in use, whose arrays are
+ * table_fd and ranges_fd: its new entries written, hidden; a grace period;
+ * lookups switched to its generation in one store; a grace period; the old
+ * entries tombstoned and the new ones shown to both generations. Each
+ * lookup sees the old bindings or the new. One writer at a time. *updates
+ * counts the kernel writes. 0 or a negative errno, with one line in err.
  */
-int bindings_update(const struct bindings_maps *m, const struct bindings_table *live,
-		    const struct bindings_table *t, size_t *updates, bool *in_place, char *err,
-		    size_t errlen);
+int bindings_delta_make(const struct bindings_maps *m, int family, int table_fd, int ranges_fd,
+			const struct bindings_delta *d, size_t *updates, char *err, size_t errlen);
+
+/*
+ * Makes the family's bindings in b (sorted here) what its lookups see, given
+ * live, the table in use (bindings_fetch()), which becomes the new one: in
+ * place where the change fits it (bindings_delta()), else built and swapped
+ * in whole. *in_place says which; *updates counts the kernel writes. 0 or a
+ * negative errno, with one line in err.
+ */
+int bindings_update(const struct bindings_maps *m, struct bindings_table *live, struct binding *b,
+		    size_t n, size_t *updates, bool *in_place, char *err, size_t errlen);
 
 #endif /* __SKSTEER_BINDINGS_MAPS_H */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * The builder's parts (bindings.c uses them): the search tree over the
+ * The builder's parts (bindings.c and bindings_delta.c use them): the
+ * entries of a list of bindings (bindings.c), the search tree over the
  * lengths (bindings_tree.c) and the placement of entries in the hash table
  * (bindings_place.c).
  */
@@ -29,6 +30,29 @@ struct place_entry {
 
 /* Orders entries by (protocol, length, address): equal is the same key. */
 int place_entry_cmp(const void *x, const void *y);
+
+/* The home bucket of the entry (addr, key) in t's table (t's hash and size). */
+uint32_t place_home(const struct bindings_table *t, const uint8_t *addr, uint32_t key);
+
+/* The size of one of family's entries in a bucket. */
+size_t place_entry_size(int family);
+
+/* Writes e at `at`, an entry of a table of family: its body, then its value word. */
+void place_put(int family, void *at, const struct place_entry *e);
+
+/* The entry at `at` as a place_entry (its routes left 0). */
+void place_get(int family, const void *at, struct place_entry *e);
+
+/*
+ * The entries of the family's bindings in b (sorted in place, checked as
+ * bindings_build() checks them): *e (malloc'd, *ne of them, unplaced), and
+ * t's search tree, runs and stats (t->family set). With tree, its lengths
+ * and search tree are kept: -EAGAIN when b has a length tree does not.
+ * 0, -EINVAL with one line in err, -E2BIG, -ENOMEM.
+ */
+int bindings_entries(struct binding *b, size_t n, const struct sksteer_table_meta *tree,
+		     struct bindings_table *t, struct place_entry **e, size_t *ne, char *err,
+		     size_t errlen);
 
 /*
  * Places n entries in t's table (t->family, t->bucket_size set): every entry

@@ -44,7 +44,7 @@ static uint32_t word(const uint8_t *addr, int w)
 	return v;
 }
 
-static uint32_t home(const struct bindings_table *t, const uint8_t *addr, uint32_t key)
+uint32_t place_home(const struct bindings_table *t, const uint8_t *addr, uint32_t key)
 {
 	const struct sksteer_table_meta *m = &t->meta;
 
@@ -54,12 +54,32 @@ static uint32_t home(const struct bindings_table *t, const uint8_t *addr, uint32
 			     m->m2, m->buckets);
 }
 
-static size_t entry_size(int family)
+size_t place_entry_size(int family)
 {
 	return family == AF_INET ? sizeof(struct sksteer_entry4) : sizeof(struct sksteer_entry6);
 }
 
-static void put(int family, void *at, const struct place_entry *e)
+void place_get(int family, const void *at, struct place_entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	if (family == AF_INET) {
+		const struct sksteer_entry4 *s = at;
+
+		memcpy(e->addr, &s->addr, 4);
+		memcpy(e->lo, s->lo, sizeof(s->lo));
+		memcpy(e->hi, s->hi, sizeof(s->hi));
+		e->val = s->val;
+	} else {
+		const struct sksteer_entry6 *s = at;
+
+		memcpy(e->addr, s->addr, 16);
+		memcpy(e->lo, s->lo, sizeof(s->lo));
+		memcpy(e->hi, s->hi, sizeof(s->hi));
+		e->val = s->val;
+	}
+}
+
+void place_put(int family, void *at, const struct place_entry *e)
 {
 	if (family == AF_INET) {
 		struct sksteer_entry4 *s = at;
@@ -81,11 +101,11 @@ static void put(int family, void *at, const struct place_entry *e)
 /* One try with the meta's hash: false when some entry is past SKSTEER_PROBES buckets. */
 static bool try_place(struct bindings_table *t, const struct place_entry *e, size_t n)
 {
-	size_t esz = entry_size(t->family);
+	size_t esz = place_entry_size(t->family);
 
 	t->meta.probes = 0;
 	for (size_t i = 0; i < n; i++) {
-		uint32_t k = home(t, e[i].addr, SKSTEER_E_KEY(e[i].val)), j;
+		uint32_t k = place_home(t, e[i].addr, SKSTEER_E_KEY(e[i].val)), j;
 
 		for (j = 0; j < SKSTEER_PROBES; j++) {
 			uint8_t *bucket = (uint8_t *)t->buckets + (size_t)(k + j) * t->bucket_size;
@@ -95,7 +115,7 @@ static bool try_place(struct bindings_table *t, const struct place_entry *e, siz
 				if (!*(uint64_t *)(bucket + s * esz))
 					break;
 			if (s < SKSTEER_BUCKET) {
-				put(t->family, bucket + s * esz, &e[i]);
+				place_put(t->family, bucket + s * esz, &e[i]);
 				break;
 			}
 		}
@@ -147,11 +167,12 @@ void bindings_table_free(struct bindings_table *t)
 	t->buckets = NULL;
 	t->ranges = NULL;
 	t->nranges = 0;
+	t->ranges_room = 0;
 }
 
 size_t bindings_table_bytes(const struct bindings_table *t)
 {
-	size_t nr = t->nranges ? t->nranges : 1;
+	size_t nr = t->ranges_room ? t->ranges_room : t->nranges ? t->nranges : 1;
 
 	return ((size_t)t->meta.buckets + SKSTEER_PROBES) * t->bucket_size +
 	       nr * sizeof(struct sksteer_range);
@@ -202,12 +223,12 @@ static uint64_t probe(const struct bindings_table *t, uint32_t len, const uint8_
 		      uint16_t port)
 {
 	uint32_t want = SKSTEER_KEY(len, udp), k;
-	size_t esz = entry_size(t->family);
+	size_t esz = place_entry_size(t->family);
 	uint8_t masked[16] = { 0 };
 
 	memcpy(masked, dst, t->family == AF_INET ? 4 : 16);
 	mask_prefix(masked, len);
-	k = home(t, masked, want);
+	k = place_home(t, masked, want);
 	for (uint32_t j = 0; j < SKSTEER_PROBES && j < t->meta.probes; j++, k++) {
 		const uint8_t *bucket = (const uint8_t *)t->buckets + (size_t)k * t->bucket_size;
 
@@ -217,7 +238,7 @@ static uint64_t probe(const struct bindings_table *t, uint32_t len, const uint8_
 
 			if (!v)
 				return 0;
-			if (SKSTEER_E_KEY(v) != want)
+			if (SKSTEER_E_KEY_IN(v, t->gen & 1) != want)
 				continue;
 			if (t->family == AF_INET) {
 				const struct sksteer_entry4 *e = at;
@@ -306,7 +327,9 @@ static int read_entry(const struct bindings_table *t, const void *at, struct bin
 	struct binding x = { .family = (uint8_t)t->family };
 	int ret = 0;
 
-	if (!(SKSTEER_E_FLAGS(v) & SKSTEER_E_REAL))
+	/* markers, tombstones, and entries the generation in use does not see */
+	if (!(SKSTEER_E_FLAGS(v) & SKSTEER_E_REAL) ||
+	    SKSTEER_E_FLAGS(v) & (SKSTEER_E_HIDE0 << (t->gen & 1)))
 		return 0;
 	x.proto = SKSTEER_E_FLAGS(v) & SKSTEER_E_UDP ? IPPROTO_UDP : IPPROTO_TCP;
 	x.len = (uint8_t)(v >> 40);
@@ -339,7 +362,7 @@ static int read_entry(const struct bindings_table *t, const void *at, struct bin
 
 int bindings_table_read(const struct bindings_table *t, struct binding **b, size_t *n)
 {
-	size_t esz = entry_size(t->family), cap = *n;
+	size_t esz = place_entry_size(t->family), cap = *n;
 	int ret = 0;
 
 	for (size_t k = 0; !ret && t->buckets && k < (size_t)t->meta.buckets + SKSTEER_PROBES; k++)

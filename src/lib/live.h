@@ -41,6 +41,11 @@ struct live {
 	unsigned int stride; /* bytes from one key's owner to the next: 1, or 8 in layout 2 */
 	bool table_copied; /* a reader's copy (PINS_READ), always packed, not a mapping */
 	/*
+	 * The link runs this build's program (program_load() found it so): one that reads the
+	 * bindings table's generations, which a change made in place needs (scope_store.c).
+	 */
+	bool program_current;
+	/*
 	 * Each module's own state, declared in its header: only that module's
 	 * functions touch its fields; the rest ask its accessors.
 	 */

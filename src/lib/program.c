@@ -257,7 +257,8 @@ fail:
 
 struct sksteer_bpf *program_load(struct live *l, bool trace, char *err, size_t errlen)
 {
-	if (!trace && pins_current(l))
+	l->program_current = !trace && pins_current(l);
+	if (l->program_current)
 		return &pinned_program;
 	return load(l, trace, err, errlen);
 }

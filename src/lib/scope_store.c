@@ -56,6 +56,7 @@ static int open_half(struct live *l, int fam, struct sksteer_table_meta *meta, i
 	fds[0] = fds[1] = -1;
 	if (bpf_map_lookup_elem(l->fds[MAP_TABLE_SEL], &f, &half))
 		goto fail;
+	l->store.gen[fam] = half >> 1 & 1;
 	half &= 1;
 	at = 2 * f + half;
 	if (bpf_map_lookup_elem(l->fds[MAP_TABLE_METAS], &at, meta))
@@ -93,6 +94,7 @@ static int read_tables(struct live *l, struct binding **b, size_t *n, char *err,
 			continue;
 		ret = bindings_copy_in(fds[0], fds[1], &meta, fam ? AF_INET6 : AF_INET, &t, err,
 				       errlen);
+		t.gen = l->store.gen[fam];
 		close(fds[0]);
 		close(fds[1]);
 		if (ret)
@@ -244,33 +246,39 @@ static int swap_in(struct live *l, int fam, const struct bindings_table *t, char
 	return ret ? -1 : 0;
 }
 
-/* t in place of the table in use, its routes alone changed: 1 if it was not so. */
-static int write_in_place(struct live *l, int fam, const struct bindings_table *t, char *err,
+/* b made in the table in use, by generation (bindings_delta()): 1 if it does not fit. */
+static int write_in_place(struct live *l, int fam, struct binding *b, size_t n, char *err,
 			  size_t errlen)
 {
-	struct bindings_store *stores;
+	struct bindings_table *live = &l->store.live[fam];
+	struct bindings_maps m = maps_of(l);
 	struct sksteer_table_meta meta;
+	struct bindings_delta d;
 	int fds[2], ret;
-	size_t n;
 
-	if (!l->store.live[fam].buckets ||
-	    bindings_table_patch(&l->store.live[fam], t, &stores, &n))
+	/* the program in the link may be an older build's, blind to generations: swapped in whole */
+	if (!live->buckets || !l->program_current)
 		return 1;
+	ret = bindings_delta(live, b, n, &d, err, errlen);
+	if (ret == -EAGAIN)
+		return 1;
+	if (ret)
+		return -1;
 	ret = open_half(l, fam, &meta, fds, err, errlen);
-	if (!ret && fds[0] >= 0)
-		ret = bindings_apply_stores(fds[0], fds[1], stores, n);
-	if (!ret && fds[0] >= 0)
-		l->updates.bindings += n;
-	else if (!ret)
+	if (!ret && fds[0] < 0)
 		ret = 1; /* no table in use after all */
+	else if (!ret)
+		ret = bindings_delta_make(&m, live->family, fds[0], fds[1], &d,
+					  &l->updates.bindings, err, errlen) ?
+			      -1 :
+			      0;
+	if (!ret)
+		bindings_delta_commit(live, &d);
 	if (fds[0] >= 0)
 		close(fds[0]);
 	if (fds[1] >= 0)
 		close(fds[1]);
-	free(stores);
-	if (ret < 0)
-		snprintf(err, errlen, "cannot change the bindings table in use: %s",
-			 strerror(-ret));
+	bindings_delta_free(&d);
 	return ret;
 }
 
@@ -278,17 +286,13 @@ static int write_family(struct live *l, int fam, struct binding *b, size_t n, ch
 			size_t errlen)
 {
 	struct bindings_table t;
-	int ret;
+	int ret = write_in_place(l, fam, b, n, err, errlen);
 
-	ret = bindings_build(b, n, fam ? AF_INET6 : AF_INET, 0,
-			     l->store.live[fam].buckets ? &l->store.live[fam] : NULL, &t, err,
-			     errlen);
-	if (ret)
+	if (ret <= 0)
+		return ret;
+	if (bindings_build(b, n, fam ? AF_INET6 : AF_INET, 0, NULL, &t, err, errlen))
 		return -1;
-	ret = write_in_place(l, fam, &t, err, errlen);
-	if (ret > 0)
-		ret = swap_in(l, fam, &t, err, errlen);
-	if (ret) {
+	if (swap_in(l, fam, &t, err, errlen)) {
 		bindings_table_free(&t);
 		return -1;
 	}

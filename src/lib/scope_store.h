@@ -4,7 +4,7 @@
  * keeps them per prefix while a run works): the bindings table
  * (bindings_abi.h), each family's half in use pinned as table4_H, table6_H
  * and ranges_N beside the maps that name them, read when a run starts and
- * written back in place or swapped in whole; and, to migrate them, the
+ * changed in place or swapped in whole; and, to migrate them, the
  * prefix lists and scope tables of layouts 4 and 5.
  */
 #ifndef __SKSTEER_SCOPE_STORE_H
@@ -20,6 +20,7 @@ struct live;
 /* struct live's store: scope_store.c's alone. */
 struct store {
 	struct bindings_table live[2]; /* a writer's: each family's table in use, as last read */
+	uint32_t gen[2]; /* the generation each family's lookups use, as last read */
 	bool legacy; /* what was read came from the maps of layout 4 or 5 */
 };
 
@@ -37,9 +38,10 @@ volatile uint8_t *table_copy(int fd, uint32_t value_size);
 int store_read(struct live *l, struct binding **b, size_t *n, char *err, size_t errlen);
 
 /*
- * Makes b (sorted here) what lookups see: per family, a change of routes
- * alone in place, a store each; else a new table swapped in whole. 0, or -1
- * with one line in err (b is not in place then: lookups see what they did).
+ * Makes b (sorted here) what lookups see: per family, in the table in use
+ * where the change fits it, only the entries that change written (by
+ * generation: bindings_delta()); else a new table swapped in whole. 0, or
+ * -1 with one line in err (b is not in place then: lookups see what they did).
  */
 int store_write(struct live *l, struct binding *b, size_t n, char *err, size_t errlen);
 
