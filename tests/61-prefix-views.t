@@ -118,6 +118,13 @@ U=$(updates --config "$WORK/moved.conf")
 like "ten /32s moved to another target: six stores each and the switch, in place, no table switched" \
 	"^kernel updates [0-9]+: port table bytes 0, bindings table stores 6[12] \(whole tables switched 0\)" "$U"
 is "moved" "A:80 D:80" "$(dial 127.80.15.7:80) $(dial 127.80.25.7:80)"
+# where the kernel cannot be asked to wait for a grace period (membarrier refused, as a
+# container's seccomp profile may), no change is made in place: a whole table, as before
+U=$("$NOLOAD" --membarrier "$SKSTEER" -v --config "$WORK/views.conf" 2>&1 | grep -o 'kernel updates.*')
+like "membarrier refused: the ten /32s moved back with a table switched whole" \
+	"^kernel updates [0-9]+: port table bytes 0, bindings table stores [0-9]+ \(whole tables switched 1\)" "$U"
+is "moved back" "D:80 D:80" "$(dial 127.80.15.7:80) $(dial 127.80.25.7:80)"
+ok "(and moved again, in place)" "$SKSTEER" --config "$WORK/moved.conf"
 U=$(updates -p 22,1000-1999,5000 -s 127.0.0.1:9003 --dst 127.80.0.0/24)
 like "a port added to a prefix: its key marked (2 bytes), its entry rewritten in place" \
 	"^kernel updates [0-9]+: port table bytes 2, bindings table stores [78] \(whole tables switched 0\)" "$U"

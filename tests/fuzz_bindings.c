@@ -9,7 +9,9 @@
  * must be the model's; read back, the tables give the bindings again. Then
  * some bindings go, some move and some come, made in the table in place
  * (bindings_delta.c) where they fit: the generation in use still gives the
- * old verdicts, the next the new, and once settled both give the new. An
+ * old verdicts, the next the new, and once settled both give the new; three
+ * such changes in a row (tombstones and runs reused, the generations back and
+ * forth, a change that does not fit built anew). An
  * add that binds a port its prefix binds already must be refused by the
  * build, naming it.
  */
@@ -151,12 +153,12 @@ static void check_table(const struct binding *b, size_t n, const struct binding 
 
 /* b changed as the input says: some bindings gone, some rerouted, some new. Into c: how many. */
 static size_t changed(const struct binding *b, size_t n, struct binding *c, const uint8_t *data,
-		      size_t size)
+		      size_t size, unsigned int round)
 {
 	size_t m = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		uint8_t d = data[(i * 7 + 3) % size];
+		uint8_t d = data[(i * 7 + 3 + round * 11) % size];
 
 		if (d % 5 == 0)
 			continue;
@@ -165,7 +167,7 @@ static size_t changed(const struct binding *b, size_t n, struct binding *c, cons
 			c[m].route = (uint8_t)(1 + (c[m].route + d) % 254);
 		m++;
 	}
-	for (size_t at = 0; at + 8 <= size && m < MOST; at += 24) {
+	for (size_t at = round % 3 * 8; at + 8 <= size && m < MOST; at += 24) {
 		struct binding x = decode(data + at);
 		unsigned int maxlen = x.family == AF_INET ? 32 : 128;
 
@@ -200,48 +202,72 @@ static struct bindings_table copy_of(const struct bindings_table *t)
 }
 
 /*
- * b changed to c in t's table in place (bindings_delta()), where it fits: with the new entries
- * written and hidden, lookups of the generation in use still give b; of the next, c; once
- * settled, both give c; and the table reads back as c.
+ * One change of b to c in the table in memory, live, in place (bindings_delta()): with the new
+ * entries written and hidden, lookups of the generation in use still give b; of the next, c;
+ * once settled, both give c; and the table reads back as c. Where it does not fit, the table
+ * built anew from c. Then its runs' end as a reader of the kernel's arrays finds it.
  */
-static void change_in_place(const struct binding *b, size_t n, const struct bindings_table *t,
-			    const uint8_t *data, size_t size)
+static void one_change(const struct binding *b, size_t n, const struct binding *c, size_t m,
+		       struct bindings_table *live, const uint8_t *data, size_t size)
 {
-	struct binding c[MOST], sorted[MOST], *back = NULL;
-	struct bindings_table live = copy_of(t);
-	size_t m = changed(b, n, c, data, size), got = 0, want = 0;
+	struct binding sorted[MOST], *back = NULL;
 	struct bindings_delta d;
-	uint32_t was = live.gen;
+	uint32_t was = live->gen;
+	size_t got = 0, want = 0;
 	char err[256];
 	int ret;
 
 	memcpy(sorted, c, m * sizeof(*c));
-	ret = bindings_delta(&live, sorted, m, &d, err, sizeof(err));
-	if (ret && ret != -EAGAIN)
+	ret = bindings_delta(live, sorted, m, &d, err, sizeof(err));
+	if (ret == -EAGAIN) {
+		bindings_table_free(live);
+		if (bindings_build(sorted, m, live->family, 1 + size, NULL, live, err, sizeof(err)))
+			abort();
+		return;
+	}
+	if (ret)
 		abort();
-	if (!ret) {
-		bindings_stores_apply(d.prepare, d.nprepare, live.buckets, live.ranges);
-		live.nranges = d.nranges; /* the new runs, past the old */
-		live.meta.probes = d.probes; /* raised first, as bindings_delta_make() does */
-		check_table(b, n, c, m, &live, data, size);
-		check_table(b, n, b, n, &live, data, size);
-		live.gen = d.gen;
-		check_table(c, m, c, m, &live, data, size);
-		check_table(c, m, b, n, &live, data, size);
-		bindings_stores_apply(d.settle, d.nsettle, live.buckets, live.ranges);
-		for (int g = 0; g < 2; g++) {
-			live.gen = g ? d.gen : was;
-			check_table(c, m, c, m, &live, data, size);
-			check_table(c, m, b, n, &live, data, size);
-		}
-		if (bindings_table_read(&live, &back, &got))
-			abort();
-		for (size_t i = 0; i < m; i++)
-			want += c[i].family == t->family;
-		if (got != want)
-			abort();
-		free(back);
-		bindings_delta_free(&d);
+	bindings_stores_apply(d.prepare, d.nprepare, live->buckets, live->ranges);
+	live->nranges = d.nranges; /* the new runs, past the old */
+	live->meta.probes = d.probes; /* raised first, as bindings_delta_make() does */
+	check_table(b, n, c, m, live, data, size);
+	check_table(b, n, b, n, live, data, size);
+	live->gen = d.gen;
+	check_table(c, m, c, m, live, data, size);
+	check_table(c, m, b, n, live, data, size);
+	bindings_stores_apply(d.settle, d.nsettle, live->buckets, live->ranges);
+	for (int g = 0; g < 2; g++) {
+		live->gen = g ? d.gen : was;
+		check_table(c, m, c, m, live, data, size);
+		check_table(c, m, b, n, live, data, size);
+	}
+	live->gen = d.gen;
+	if (bindings_table_hides(live) || bindings_table_read(live, &back, &got))
+		abort();
+	for (size_t i = 0; i < m; i++)
+		want += c[i].family == live->family;
+	if (got != want)
+		abort();
+	free(back);
+	bindings_delta_free(&d);
+	while (live->nranges && !live->ranges[live->nranges - 1].lo)
+		live->nranges--;
+}
+
+/* Three changes in a row on t's table: tombstones and runs reused, generations 0, 1, 0. */
+static void change_in_place(const struct binding *b, size_t n, const struct bindings_table *t,
+			    const uint8_t *data, size_t size)
+{
+	struct binding was[MOST], now[MOST];
+	struct bindings_table live = copy_of(t);
+
+	memcpy(was, b, n * sizeof(*b));
+	for (unsigned int round = 0; round < 3; round++) {
+		size_t m = changed(was, n, now, data, size, round);
+
+		one_change(was, n, now, m, &live, data, size);
+		memcpy(was, now, m * sizeof(*now));
+		n = m;
 	}
 	bindings_table_free(&live);
 }

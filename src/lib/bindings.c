@@ -375,13 +375,19 @@ static int tree_of(const struct prefixes *ps, struct sksteer_table_meta *m, uint
 	return ret;
 }
 
-/* The depth of m's search tree below node at (SKSTEER_NO_LEN: none), for the stats. */
+/*
+ * The depth of m's search tree below node at (SKSTEER_NO_LEN: none); past
+ * SKSTEER_DEPTH6 for a tree the lookup cannot walk (a node out of m's
+ * lengths, a cycle).
+ */
 static uint32_t tree_depth(const struct sksteer_table_meta *m, uint32_t at, uint32_t level)
 {
 	uint32_t l, r;
 
-	if (at == SKSTEER_NO_LEN || at >= m->n || level > SKSTEER_DEPTH6)
+	if (at == SKSTEER_NO_LEN)
 		return level;
+	if (at >= m->n || level > SKSTEER_DEPTH6)
+		return SKSTEER_DEPTH6 + 1;
 	l = tree_depth(m, m->left[at], level + 1);
 	r = tree_depth(m, m->right[at], level + 1);
 	return l > r ? l : r;

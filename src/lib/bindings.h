@@ -9,6 +9,7 @@
 #ifndef __SKSTEER_BINDINGS_H
 #define __SKSTEER_BINDINGS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/types.h>
@@ -120,6 +121,9 @@ void bindings_delta_free(struct bindings_delta *d);
 
 /* Makes the stores, each whole (release order), into the arrays at buckets and ranges. */
 void bindings_stores_apply(const struct bindings_store *s, size_t n, void *buckets, void *ranges);
+
+/* Whether an entry of t hides from a generation: a change in place is under way, or cut short. */
+bool bindings_table_hides(const struct bindings_table *t);
 
 /* Makes d in t, the table in memory it was made from: both phases, and the generation. */
 void bindings_delta_commit(struct bindings_table *t, const struct bindings_delta *d);

@@ -347,3 +347,12 @@ void bindings_delta_commit(struct bindings_table *t, const struct bindings_delta
 	t->nranges = d->nranges;
 	t->meta.probes = d->probes;
 }
+
+bool bindings_table_hides(const struct bindings_table *t)
+{
+	for (size_t s = 0; t->buckets && s < slots_of(t); s++)
+		if (SKSTEER_E_FLAGS(*(const uint64_t *)slot_at(t, s)) &
+		    (SKSTEER_E_HIDE0 | SKSTEER_E_HIDE0 << 1))
+			return true;
+	return false;
+}

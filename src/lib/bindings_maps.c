@@ -242,6 +242,20 @@ static void *map_array(int fd, size_t *bytes, int *ret)
 	return mem;
 }
 
+/* Whether every store of d lands inside arrays of these sizes (the ones d was made for). */
+static bool stores_fit(const struct bindings_delta *d, size_t table_bytes, size_t ranges_bytes)
+{
+	const struct bindings_store *all[2] = { d->prepare, d->settle };
+	size_t n[2] = { d->nprepare, d->nsettle };
+
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; i < n[k]; i++)
+			if (all[k][i].offset + 8 >
+			    (all[k][i].in_ranges ? ranges_bytes : table_bytes))
+				return false;
+	return true;
+}
+
 /*
  * The meta of the family's half in use with probes raised to `probes`: more
  * buckets read change no verdict (a probe stops at an empty entry), and no
@@ -277,6 +291,9 @@ int bindings_delta_make(const struct bindings_maps *m, int family, int table_fd,
 		return 0;
 	if (bpf_map_lookup_elem(m->sel, &fam, &sel))
 		return fail(-errno, "read the table in use", err, errlen);
+	/* the table in use is not the one d was made from (another writer's): nothing written */
+	if ((sel >> 1 & 1) == d->gen)
+		return -ESTALE;
 	table = map_array(table_fd, &table_bytes, &ret);
 	if (table)
 		ranges = map_array(ranges_fd, &ranges_bytes, &ret);
@@ -285,15 +302,25 @@ int bindings_delta_make(const struct bindings_maps *m, int family, int table_fd,
 			munmap(table, table_bytes);
 		return fail(ret, "map the table in use", err, errlen);
 	}
-	ret = raise_probes(m, fam, sel & 1, d->probes, updates);
+	if (!stores_fit(d, table_bytes, ranges_bytes))
+		ret = -ESTALE;
+	else if ((ret = raise_probes(m, fam, sel & 1, d->probes, updates)))
+		fail(ret, "raise the table's probes", err, errlen);
+	if (!ret) {
+		bindings_stores_apply(d->prepare, d->nprepare, table, ranges);
+		/*
+		 * Every lookup after this sees the new entries whole, before any can match
+		 * them. Without a grace period the kernel waited for, none is switched to:
+		 * the hidden entries stay hidden, and the caller swaps a whole table in.
+		 */
+		if (grace_period())
+			ret = -EOPNOTSUPP;
+	}
 	if (ret) {
 		munmap(table, table_bytes);
 		munmap(ranges, ranges_bytes);
-		return fail(ret, "raise the table's probes", err, errlen);
+		return ret;
 	}
-	bindings_stores_apply(d->prepare, d->nprepare, table, ranges);
-	/* every lookup after this sees the new entries whole, before any can match them */
-	grace_period();
 	sel = (sel & 1) | d->gen << 1;
 	if (bpf_map_update_elem(m->sel, &fam, &sel, BPF_ANY))
 		ret = fail(-errno, "switch generations", err, errlen);
@@ -309,28 +336,35 @@ int bindings_delta_make(const struct bindings_maps *m, int family, int table_fd,
 	return ret;
 }
 
+/* b built into a new table and swapped in whole: live becomes it. */
+static int swap_whole(const struct bindings_maps *m, struct bindings_table *live, struct binding *b,
+		      size_t n, size_t *updates, char *err, size_t errlen)
+{
+	struct bindings_table t;
+	int ret = bindings_build(b, n, live->family, 0, NULL, &t, err, errlen);
+
+	if (!ret)
+		ret = bindings_publish(m, &t, updates, err, errlen);
+	if (ret) {
+		bindings_table_free(&t);
+		return ret;
+	}
+	bindings_table_free(live);
+	*live = t;
+	return 0;
+}
+
 int bindings_update(const struct bindings_maps *m, struct bindings_table *live, struct binding *b,
 		    size_t n, size_t *updates, bool *in_place, char *err, size_t errlen)
 {
 	__u32 fam = live->family == AF_INET6, half = 0;
-	struct bindings_table t;
 	struct bindings_delta d;
 	int table = -1, ranges = -1, ret;
 
 	*in_place = false;
 	ret = bindings_delta(live, b, n, &d, err, errlen);
-	if (ret == -EAGAIN) {
-		ret = bindings_build(b, n, live->family, 0, NULL, &t, err, errlen);
-		if (!ret)
-			ret = bindings_publish(m, &t, updates, err, errlen);
-		if (!ret) {
-			bindings_table_free(live);
-			*live = t;
-		} else {
-			bindings_table_free(&t);
-		}
-		return ret;
-	}
+	if (ret == -EAGAIN)
+		return swap_whole(m, live, b, n, updates, err, errlen);
 	if (ret)
 		return ret;
 	if (bpf_map_lookup_elem(m->sel, &fam, &half))
@@ -347,6 +381,8 @@ int bindings_update(const struct bindings_maps *m, struct bindings_table *live, 
 	if (!ret) {
 		*in_place = true;
 		bindings_delta_commit(live, &d);
+	} else if (ret == -ESTALE || ret == -EOPNOTSUPP) {
+		ret = swap_whole(m, live, b, n, updates, err, errlen);
 	}
 	if (table >= 0)
 		close(table);

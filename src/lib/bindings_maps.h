@@ -62,7 +62,11 @@ int bindings_fetch(const struct bindings_maps *m, int family, struct bindings_ta
  * lookups switched to its generation in one store; a grace period; the old
  * entries tombstoned and the new ones shown to both generations. Each
  * lookup sees the old bindings or the new. One writer at a time. *updates
- * counts the kernel writes. 0 or a negative errno, with one line in err.
+ * counts the kernel writes. 0; -ESTALE when the table in use is not the one
+ * d was made from, -EOPNOTSUPP when the kernel cannot wait for a grace period
+ * (membarrier refused): lookups see what they did, and a table swapped in
+ * whole is the way (err not set for those two); or a negative errno, with one
+ * line in err.
  */
 int bindings_delta_make(const struct bindings_maps *m, int family, int table_fd, int ranges_fd,
 			const struct bindings_delta *d, size_t *updates, char *err, size_t errlen);

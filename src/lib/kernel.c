@@ -24,10 +24,12 @@ bool kernel_at_least(int major, int minor)
  * period. Where membarrier is refused (a seccomp filter), a sleep well past
  * one.
  */
-void grace_period(void)
+int grace_period(void)
 {
 	struct timespec pause = { .tv_nsec = 50 * 1000 * 1000 };
 
-	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0))
-		nanosleep(&pause, NULL);
+	if (!syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0))
+		return 0;
+	nanosleep(&pause, NULL);
+	return -1;
 }

@@ -14,7 +14,9 @@ bool kernel_at_least(int major, int minor);
 /*
  * Returns once no BPF program run that started before can still be running
  * (a grace period): what no lookup reaches any more may be reused after it.
+ * 0 when the kernel waited for one; -1 when membarrier was refused (a seccomp
+ * filter, a nohz_full kernel) and a sleep well past one stood in for it.
  */
-void grace_period(void);
+int grace_period(void);
 
 #endif /* __SKSTEER_KERNEL_H */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -80,25 +81,48 @@ fail:
 	return -1;
 }
 
-/* Layout 6: each family's table in use, read back. */
-static int read_tables(struct live *l, struct binding **b, size_t *n, char *err, size_t errlen)
+/*
+ * The family's table in use, copied into t (t->buckets NULL: none). A reader
+ * takes no lock: a copy made while a writer changes the table in place (some
+ * entry hides) is made again, a moment later, a few times.
+ */
+static int copy_table(struct live *l, int fam, struct bindings_table *t, char *err, size_t errlen)
 {
-	for (int fam = 0; fam < 2; fam++) {
+	struct timespec pause = { .tv_nsec = 2 * 1000 * 1000 };
+
+	for (int tries = 0;; tries++) {
 		struct sksteer_table_meta meta;
-		struct bindings_table t;
 		int fds[2], ret;
 
+		memset(t, 0, sizeof(*t));
 		if (open_half(l, fam, &meta, fds, err, errlen))
 			return -1;
 		if (fds[0] < 0)
-			continue;
-		ret = bindings_copy_in(fds[0], fds[1], &meta, fam ? AF_INET6 : AF_INET, &t, err,
+			return 0;
+		ret = bindings_copy_in(fds[0], fds[1], &meta, fam ? AF_INET6 : AF_INET, t, err,
 				       errlen);
-		t.gen = l->store.gen[fam];
+		t->gen = l->store.gen[fam];
 		close(fds[0]);
 		close(fds[1]);
 		if (ret)
 			return -1;
+		if (l->pins.mode != PINS_READ || tries == 50 || !bindings_table_hides(t))
+			return 0;
+		bindings_table_free(t);
+		nanosleep(&pause, NULL);
+	}
+}
+
+/* Layout 6: each family's table in use, read back. */
+static int read_tables(struct live *l, struct binding **b, size_t *n, char *err, size_t errlen)
+{
+	for (int fam = 0; fam < 2; fam++) {
+		struct bindings_table t;
+
+		if (copy_table(l, fam, &t, err, errlen))
+			return -1;
+		if (!t.buckets)
+			continue;
 		if (bindings_table_read(&t, b, n)) {
 			bindings_table_free(&t);
 			snprintf(err, errlen, "out of memory");
@@ -246,6 +270,16 @@ static int swap_in(struct live *l, int fam, const struct bindings_table *t, char
 	return ret ? -1 : 0;
 }
 
+/* Whether the kernel's table in use (its generation and meta) is live, the copy read. */
+static bool same_table(const struct bindings_table *live, uint32_t gen,
+		       const struct sksteer_table_meta *meta)
+{
+	struct sksteer_table_meta m = *meta;
+
+	m.probes = live->meta.probes; /* raised in place, and read back so */
+	return gen == live->gen && !memcmp(&m, &live->meta, sizeof(m));
+}
+
 /* b made in the table in use, by generation (bindings_delta()): 1 if it does not fit. */
 static int write_in_place(struct live *l, int fam, struct binding *b, size_t n, char *err,
 			  size_t errlen)
@@ -265,15 +299,19 @@ static int write_in_place(struct live *l, int fam, struct binding *b, size_t n, 
 	if (ret)
 		return -1;
 	ret = open_half(l, fam, &meta, fds, err, errlen);
-	if (!ret && fds[0] < 0)
-		ret = 1; /* no table in use after all */
+	/* no table in use after all, or not the one read (another writer's since): whole */
+	if (!ret && (fds[0] < 0 || !same_table(live, l->store.gen[fam], &meta)))
+		ret = 1;
 	else if (!ret)
 		ret = bindings_delta_make(&m, live->family, fds[0], fds[1], &d,
-					  &l->updates.bindings, err, errlen) ?
-			      -1 :
-			      0;
+					  &l->updates.bindings, err, errlen);
+	if (ret == -ESTALE || ret == -EOPNOTSUPP)
+		ret = 1;
 	if (!ret)
 		bindings_delta_commit(live, &d);
+	else if (ret < 0)
+		bindings_table_free(live); /* the kernel's may be part way: read it again */
+	ret = ret < 0 ? -1 : ret;
 	if (fds[0] >= 0)
 		close(fds[0]);
 	if (fds[1] >= 0)
