@@ -128,7 +128,7 @@ CONFIG := $(OUTPUT)/config
 # (libsksteer); src/cli: the command line, its first client. Objects go flat in $(OUTPUT): no
 # two sources share a basename. The pure helpers are objects of their own, so that tests and
 # fuzzers link them alone.
-LIB_SRCS := access.c applied.c records.c arrays.c apply.c bpffs.c planning.c config.c config_index.c config_text.c program.c view.c guard.c moves.c slots.c \
+LIB_SRCS := access.c applied.c records.c arrays.c apply.c dry.c bpffs.c planning.c config.c config_index.c config_text.c program.c view.c guard.c moves.c slots.c \
 	layout.c status.c parse.c sockets.c pins.c find.c kernel.c cgroup.c clients.c follow.c \
 	routes.c scopes.c scope_runs.c escape.c stop.c print.c ns.c plan.c sockfd.c tracing.c \
 	change.c snapshot.c build.c scope_store.c bindings.c bindings_tree.c bindings_place.c \

@@ -67,7 +67,7 @@ if [ -z "${SKSTEER_VMTEST:-}" ]; then # the guest's memory is small
 fi
 out=$(timeout 30 "$SKSTEER" --config /dev/null --dry-run)
 is "--config /dev/null is still the empty configuration (--dry-run: exit 2, all removed)" \
-	"2 - tcp 127.0.0.1:9000 80,443 (target removed)" "$? $out"
+	"2 - tcp 127.0.0.1:9000 80,443 (target removed)" "$? $(changes <<<"$out")"
 
 # --- --config -: a pipe that ends within 10 s (or --wait), or a regular file ------------------
 # two pipes whose writers never close them, one of them after a line (process substitutions:

@@ -68,7 +68,11 @@ is "one line per change" "+ tcp 127.0.0.1:9000 8100-8199
 ~ tcp 127.0.0.1:9001 443 (from 127.0.0.1:9000)
 - tcp 127.0.0.1:9001 5001-6000
 ~ tcp 127.0.0.1:9001 fail-closed (was fail-open)
-- udp 127.0.0.1:5353 53 (target removed)" "$out"
+- udp 127.0.0.1:5353 53 (target removed)" "$(changes <<<"$out")"
+like "then the kernel updates the apply would make, in -v's words" \
+	"^kernel updates [0-9]+: port table bytes [0-9]+, bindings table stores 0 \
+\(whole tables switched 0\), other map entries [0-9]+\$" \
+	"$(tail -n1 <<<"$out")"
 is "the dry run changed nothing" "$(cat "$WORK/saved.conf")" "$(save)"
 is "nothing, by connecting" "A:80 A:443 B:5000 refused U:53" "$(steering) $(dial --udp 127.0.0.1:53)"
 ok "apply it" "$SKSTEER" --config "$WORK/other.conf"
@@ -82,7 +86,9 @@ is "--config - reads standard input" "0 $(cat "$WORK/saved.conf")" \
 out=$("$SKSTEER" -p 80,5000 -s 127.0.0.1:9001 --force --dry-run)
 is "-p -s --force --dry-run: exit 2" 2 $?
 is "shows the move and what B lets go" "~ tcp 127.0.0.1:9001 80 (from 127.0.0.1:9000)
-- tcp 127.0.0.1:9001 5001-6000" "$out"
+- tcp 127.0.0.1:9001 5001-6000" "$(changes <<<"$out")"
+like "and the kernel updates the run would make: a byte a port moved, 1000 let go" \
+	"^kernel updates [0-9]+: port table bytes 1001, " "$(tail -n1 <<<"$out")"
 run_sksteer -p 80,5000 -s 127.0.0.1:9001 --dry-run
 is "without --force, --dry-run refuses as the run would" 1 "$RC"
 like "naming the owner" "ports 80 belong to target 127.0.0.1:9000" "$STDERR"
@@ -94,7 +100,7 @@ is "none of it changed anything" "$(cat "$WORK/saved.conf")" "$(save)"
 # --- incremental edits ------------------------------------------------------------------------
 out=$("$SKSTEER" -s 127.0.0.1:9000 --add 8100-8199 --remove 443 --dry-run)
 is "--add/--remove --dry-run" "+ tcp 127.0.0.1:9000 8100-8199
-- tcp 127.0.0.1:9000 443" "$out"
+- tcp 127.0.0.1:9000 443" "$(changes <<<"$out")"
 ok "--add 8100-8199 --remove 443" "$SKSTEER" -s 127.0.0.1:9000 --add 8100-8199 --remove 443
 is "the other ports stay" "tcp 127.0.0.1:9000 80,8000-8199 fail-closed" "$(save | grep 9000)"
 is "added ports steer, removed ones do not" "A:8150 refused A:80" \
@@ -178,7 +184,8 @@ wait "$A_PID" 2>/dev/null
 serve --label=A2 127.0.0.1:9000
 A_PID=$LAST_PID
 out=$("$SKSTEER" --config "$WORK/saved.conf" --dry-run)
-is "--dry-run after a restart: the socket" "~ tcp 127.0.0.1:9000 new socket (its socket is gone)" "$out"
+is "--dry-run after a restart: the socket" "~ tcp 127.0.0.1:9000 new socket (its socket is gone)" \
+	"$(changes <<<"$out")"
 ok "apply the file again" "$SKSTEER" --config "$WORK/saved.conf"
 is "the new server gets the ports" "A2:80 A2:443" "$(dial 127.0.0.1:80) $(dial 127.0.0.1:443)"
 ok "in sync afterwards" "$SKSTEER" --config "$WORK/saved.conf" --dry-run
@@ -192,7 +199,7 @@ ok "while its socket lives, the target keeps it: in sync" \
 	"$SKSTEER" --config "$WORK/reuse.conf" --dry-run
 is "--new-sockets --dry-run: the other socket" \
 	"~ tcp 127.0.0.1:9003 new socket (another one listens there)" \
-	"$("$SKSTEER" --config "$WORK/reuse.conf" --new-sockets --dry-run)"
+	"$("$SKSTEER" --config "$WORK/reuse.conf" --new-sockets --dry-run | changes)"
 ok "--new-sockets takes it" "$SKSTEER" --config "$WORK/reuse.conf" --new-sockets
 kill "$OLD_PID"
 wait "$OLD_PID" 2>/dev/null
@@ -252,7 +259,7 @@ out=$("$SKSTEER" --config /dev/null --dry-run)
 is "--dry-run of an empty file lists every target as removed" \
 	"- tcp 127.0.0.1:9000 80,443,8000-8099 (target removed)
 - tcp 127.0.0.1:9001 5000-6000 (target removed)
-- udp 127.0.0.1:5353 53 (target removed)" "$out"
+- udp 127.0.0.1:5353 53 (target removed)" "$(changes <<<"$out")"
 ok "applying it" "$SKSTEER" --config /dev/null
 ok "detaches: no pins left" pins_gone
 is "--save of nothing: the comment alone" \

@@ -156,7 +156,7 @@ ok "and the steering is healthy" "$SKSTEER" --check
 echo "tcp 127.0.0.1:9000 80,443,8080" >"$WORK/$NAME.conf"
 is "--dry-run shows the edit first" "+ tcp 127.0.0.1:9000 8080
 ~ tcp 127.0.0.1:9000 fail-open (was fail-closed)" \
-	"$("$SKSTEER" --config "$WORK/$NAME.conf" --dry-run)"
+	"$("$SKSTEER" --config "$WORK/$NAME.conf" --dry-run | changes)"
 ok "sksteer@ ExecReload applies it in place" unit_run sksteer@ ExecReload
 is "the new port is steered" v3:8080 "$(dial 127.0.0.1:8080)"
 

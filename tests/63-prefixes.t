@@ -114,7 +114,7 @@ sed 's|^tcp 127.0.0.1:9003 80,443 dst=127.1.2.0/24$|tcp 127.0.0.1:9003 443 dst=1
 	"$SAVED" >"$WORK/less.conf"
 like "--dry-run of a file with port 80 gone from the /24" \
 	"^- tcp 127.0.0.1:9003 80 dst=127.1.2.0/24$" \
-	"$("$SKSTEER" --config "$WORK/less.conf" --dry-run)"
+	"$("$SKSTEER" --config "$WORK/less.conf" --dry-run | changes)"
 ok "--config applies it" "$SKSTEER" --config "$WORK/less.conf"
 is "port 80 on the /24 falls back to the /16; the /32 keeps its own" "B:80 D:80 C:443" \
 	"$(where 127.1.2.4:80 127.1.2.3:80 127.1.2.4:443)"
@@ -374,7 +374,7 @@ like "--dst without -p: a usage error" "--dst goes with -p PORTS, --add or --rem
 BEFORE=$("$SKSTEER" --save)
 like "--dry-run --add --dst: the plan names the prefix" \
 	"^\+ tcp 127.0.0.1:9003 8081 dst=127.1.2.0/24$" \
-	"$("$SKSTEER" --dry-run --add 8081 -s 127.0.0.1:9003 --dst 127.1.2.0/24)"
+	"$("$SKSTEER" --dry-run --add 8081 -s 127.0.0.1:9003 --dst 127.1.2.0/24 | changes)"
 is "and changes nothing" "$BEFORE" "$("$SKSTEER" --save)"
 ok "--add 8081,8082 --dst the /24" "$SKSTEER" --add 8081,8082 -s 127.0.0.1:9003 --dst 127.1.2.0/24
 is "the /24 has them, its other ports kept; off it, still unscoped" "C:8081 C:8082 C:80 refused" \

@@ -93,6 +93,11 @@ is "(the port table is still the old one)" 1 "$(value_size ports)"
 s0=$(steered)
 loop_start --expect=8050 127.0.0.1:8050
 id_before=$(link_prog)
+out=$("$SKSTEER" -p 8000-8199 -s 127.0.0.1:9000 --dry-run)
+is "--dry-run on the old layout: the change, and no count (the run migrates the maps)" \
+	"2 + tcp 127.0.0.1:9000 8100-8199" "$? $out"
+is "(it changed nothing: the old program, the old port table)" "$id_before 1" \
+	"$(link_prog) $(value_size ports)"
 ok "a run that changes the ports migrates the layout" "$SKSTEER" -p 8000-8199 -s 127.0.0.1:9000
 ok "(a new program runs)" test "$id_before" != "$(link_prog)"
 ok "(the loop's connections go through it too)" steered_past $(($(steered) + 20))
@@ -192,6 +197,9 @@ upgrade() {
 	if [ "$how" = run ]; then
 		ok "layout $n: a run with --dst" "$SKSTEER" -p 8100 -s 127.0.0.1:9100 --dst 127.0.0.1
 	else
+		counted=$("$SKSTEER" --config "$WORK/dst.conf" --dry-run | grep -c '^kernel updates')
+		is "layout $n: --config --dry-run: no count, nothing changed" "0 $old_prog" \
+			"$counted $(link_prog)"
 		ok "layout $n: --config with a dst= line" "$SKSTEER" --config "$WORK/dst.conf"
 	fi
 	ok "(a new program runs)" test "$old_prog" != "$(link_prog)"

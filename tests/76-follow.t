@@ -187,14 +187,19 @@ is "and changed nothing" "$before" "$("$SKSTEER" --save)"
 
 # Configuration files: follow is state; a file without it stops following.
 printf 'tcp 127.0.0.1:9000 80,443\nudp 127.0.0.1:5353 53\n' >"$WORK/f.conf"
+updates() { "$SKSTEER" -v "$@" 2>&1 | grep -o 'kernel updates [0-9]*: .*'; } # -v's count
+out=$("$SKSTEER" --config "$WORK/f.conf" --dry-run)
 is "--dry-run shows the change" "~ tcp 127.0.0.1:9000 no-follow (was follow)" \
-	"$("$SKSTEER" --config "$WORK/f.conf" --dry-run)"
-ok "applying it" "$SKSTEER" --config "$WORK/f.conf"
+	"$(changes <<<"$out")"
+is "applying it: the kernel updates --dry-run counted (its last line)" "$(tail -n1 <<<"$out")" \
+	"$(updates --config "$WORK/f.conf")"
 ok "no target follows: the follower's pins are gone" \
 	test ! -e "$PIN_DIR/follow" -a ! -e "$PIN_DIR/follow_addrs"
 ok "and its link is detached" test -z "$(bpftool link show id "$link_id" 2>/dev/null)"
 printf 'tcp 127.0.0.1:9000 80,443 follow\nudp 127.0.0.1:5353 53\n' >"$WORK/f.conf"
-ok "a file with follow" "$SKSTEER" --config "$WORK/f.conf"
+out=$("$SKSTEER" --config "$WORK/f.conf" --dry-run | tail -n1)
+is "a file with follow: the kernel updates --dry-run counted" "$out" \
+	"$(updates --config "$WORK/f.conf")"
 like "follows again" "follow   the new socket alone" "$(block 127.0.0.1:9000)"
 ok "applied again, it loads nothing" "$NOLOAD" "$SKSTEER" --config "$WORK/f.conf"
 link_id=$(bpftool link show pinned "$PIN_DIR/follow" | awk 'NR == 1 { sub(":", "", $1); print $1 }')

@@ -155,6 +155,9 @@ let_go() { # flock first (its sleep, orphaned, keeps its pid): killed after it, 
 }
 
 # sksteer's exit code and its stderr, for checking bad input
+# changes: --dry-run's output (stdin) without its last line, the count of kernel updates
+changes() { grep -v '^kernel updates [0-9]*: ' || true; }
+
 run_sksteer() {
 	STDERR=$("$SKSTEER" "$@" 2>&1 >/dev/null)
 	RC=$?

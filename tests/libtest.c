@@ -102,6 +102,8 @@ static void test_plan_apply(struct sksteer_ns *ns)
 	       "a second plan makes two changes");
 	is_str(lines, "+ tcp " B " 7000-7002 (new target)\n~ tcp " B " 443 (from " A ")",
 	       "adds B and moves 443 from A to B");
+	is_int(sksteer_plan__updates(plan, NULL), -ENODATA,
+	       "a plan on a handle opened to change counts no kernel updates");
 	is_int(sksteer_ns__apply(ns, plan), 0, "apply it");
 	sksteer_plan__free(plan);
 	is_int(reach(NULL, lb, 443), 443, "443 reaches B now");
@@ -115,6 +117,34 @@ static void test_plan_apply(struct sksteer_ns *ns)
 	free(live_text);
 	free(want_text);
 	sksteer_config__free(live);
+	sksteer_config__free(cfg);
+}
+
+/*
+ * A plan's kernel updates: counted on a handle opened read-only (as --dry-run's last line),
+ * where something would change; not on one opened to change, nor where nothing would.
+ */
+static void plan_updates(struct sksteer_ns *ro)
+{
+	struct sksteer_config *cfg = config_of("80,8000-8019", "443,7000-7002");
+	struct sksteer_updates u = {};
+	struct sksteer_plan *plan = NULL;
+	int ret;
+
+	if (!ok(!sksteer_ns__plan(ro, cfg, NULL, &plan), "a plan on the read-only handle"))
+		diag("%s", sksteer_errmsg());
+	ret = plan ? sksteer_plan__updates(plan, &u) : -1;
+	if (plan && sksteer_plan__changes(plan))
+		ok(!ret && u.total &&
+			   u.total == u.port_table_bytes + u.bindings_stores + u.tables_switched +
+					      u.other_entries,
+		   "its kernel updates counted: %zu in all", u.total);
+	else
+		is_int(ret, -ENODATA, "in sync: no kernel updates counted");
+	ok(!ret && u.port_table_bytes > 0 && u.port_table_bytes <= 10,
+	   "(the port table's bytes: a byte for each port it adds, 10 at most: %zu)",
+	   u.port_table_bytes);
+	sksteer_plan__free(plan);
 	sksteer_config__free(cfg);
 }
 
@@ -325,6 +355,7 @@ static void test_errors(struct sksteer_ns **nsp)
 	ro = ns_open(NULL, true);
 	if (!ro)
 		bail_out("cannot open the namespace read-only");
+	plan_updates(ro);
 	ch = (struct sksteer_change){ .sz = sizeof(ch), .target = A, .add = "8010" };
 	is_error(sksteer_ns__change(ro, &ch), EPERM, "read-only", "a change on a read-only handle");
 	is_error(sksteer_ns__steer_fd(ro, lb, "5000"), EPERM, "read-only",

@@ -269,13 +269,22 @@ int cmd_exec(const struct args *a, char *err, size_t errlen)
 			     h->cmd, err, errlen);
 }
 
-/* Prints a plan's changes; 2 when there are any (the exit code), 0 in sync. */
+/*
+ * Prints a plan's changes, then (where the library counted them) the kernel updates the
+ * apply would make, in -v's words; 2 when there are any changes (the exit code), 0 in sync.
+ */
 static int print_plan(struct sksteer_plan *plan, char *err, size_t errlen)
 {
 	int n = plan ? sksteer_plan__changes(plan) : 0;
+	struct sksteer_updates u;
 
 	for (int i = 0; i < n; i++)
 		printf("%s\n", sksteer_plan__change(plan, i));
+	if (n && !sksteer_plan__updates(plan, &u))
+		printf("kernel updates %zu: port table bytes %zu, bindings table stores %zu (whole "
+		       "tables switched %zu), other map entries %zu\n",
+		       u.total, u.port_table_bytes, u.bindings_stores, u.tables_switched,
+		       u.other_entries);
 	sksteer_plan__free(plan);
 	if (fflush(stdout)) {
 		snprintf(err, errlen, "cannot print the changes: %m");

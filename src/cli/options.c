@@ -144,8 +144,9 @@ static const struct argp_option opts[] = {
 	  0 },
 	{ "save", OPT_SAVE, NULL, 0, "Print the steering as a configuration file", 0 },
 	{ "dry-run", OPT_DRY_RUN, NULL, 0,
-	  "With --config, -p, -s, --add or --remove: print what would change, change nothing; "
-	  "exit 0 when in sync, 2 when something would change",
+	  "With --config, -p, -s, --add or --remove: print what would change, then the kernel "
+	  "updates the change would make (as -v counts them), change nothing; exit 0 when in "
+	  "sync, 2 when something would change",
 	  0 },
 	{ "watch", OPT_WATCH, NULL, 0,
 	  "With --config FILE: stay, and apply FILE again whenever it changes (rewritten, renamed "

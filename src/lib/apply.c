@@ -18,6 +18,7 @@
 #include "stop.h"
 #include "slots.h"
 #include "sockets.h"
+#include "view.h"
 
 static const struct portset no_ports;
 
@@ -140,6 +141,87 @@ static int plan_follow(struct live *l, struct step *s, char *err, size_t errlen)
 			ret = follow_set(l, &want->t[i].addr, follow_mode(&want->t[i]),
 					 want->t[i].follow_cgroup, err, errlen);
 	return ret;
+}
+
+/*
+ * A dry apply's start: the live state read again into private copies the apply may write
+ * (l->dry), and whether bindings change in place decided as program_load() decides. 0; 1
+ * where it would not count exactly (nothing steered yet, pins an upgrade changes: the apply
+ * loads the program and makes maps); -1 with err.
+ */
+static int dry_begin(struct live *l, char *err, size_t errlen)
+{
+	if (!l->pins.live || layout_from(&l->layout) || layout_upgraded(&l->layout) ||
+	    layout_pinned(&l->layout) != SKSTEER_LAYOUT)
+		return 1;
+	/* a map older pins lack is made and pinned by the apply's load */
+	for (int m = 0; m < NR_MAPS; m++)
+		if (l->fds[m] < 0 && !MAP_LEGACY(m))
+			return 1;
+	l->dry = true;
+	l->updates = (struct live_updates){};
+	memset(&l->dry_flags, 0, sizeof(l->dry_flags));
+	if (live_read(l, err, errlen))
+		return -1;
+	program_dry_load(l);
+	return 0;
+}
+
+/* Its end: the counts into *u, and the live state read again as the handle's reader had it. */
+static int dry_end(struct live *l, struct live_updates *u, char *err, size_t errlen)
+{
+	*u = l->updates;
+	l->updates = (struct live_updates){};
+	l->dry = false;
+	l->program_current = false;
+	clients_dry_end(&l->clients);
+	memset(&l->dry_flags, 0, sizeof(l->dry_flags));
+	return live_read(l, err, errlen);
+}
+
+/*
+ * change() made dry (l->dry, live.h): the step's change on a copy of the state, each write
+ * counted and none made; the program's load, attach and sync, the follower's maps and the
+ * UDP client watcher's program left alone (they write no counted entry where the pins are
+ * current).
+ * The counts into *u; 0, 1 where they would not be exact, -1 with err.
+ */
+static int dry_change(struct live *l, struct step *s, struct live_updates *u, char *err,
+		      size_t errlen)
+{
+	int ret = dry_begin(l, err, errlen), only;
+	char ignored[256] = "";
+
+	if (ret > 0)
+		return 1;
+	if (!ret && s->prepare && s->prepare(l, s, err, errlen))
+		ret = -1;
+	if (!ret && (clients_start(l, err, errlen) || s->apply(l, s, err, errlen)))
+		ret = -1;
+	if (!ret && live_count(l, &only) &&
+	    (s->follow(l, s, err, errlen) || follow_sync(l, err, errlen)))
+		ret = -1;
+	/* the watcher in step (clients_done()); its warnings are the plan's to give */
+	if (!ret && live_count(l, &only))
+		clients_sync(l, ignored, sizeof(ignored));
+	/* the state as it was read, for the handle's next reader, whatever the dry apply did */
+	if (dry_end(l, u, ret ? ignored : err, ret ? sizeof(ignored) : errlen))
+		ret = -1;
+	return ret;
+}
+
+int plan_dry_count(struct live *l, const struct plan *p, struct live_updates *u, char *err,
+		   size_t errlen)
+{
+	struct step s = {
+		.apply = plan_set,
+		.follow = plan_follow,
+		.c = p->c,
+		.n = p->n,
+		.ctx = (void *)p,
+	};
+
+	return p->nothing ? 1 : dry_change(l, &s, u, err, errlen);
 }
 
 int plan_apply(struct live *l, const struct plan *p, char *err, size_t errlen)
@@ -313,6 +395,26 @@ int change_run(struct live *l, struct change *c, const struct portset *add,
 	if (c->ports == &o.ports)
 		c->ports = NULL;
 	return ret;
+}
+
+int change_dry_count(struct live *l, const struct change *given, const struct portset *add,
+		     const struct portset *remove, int follow, const char *cgroup,
+		     struct live_updates *u, char *err, size_t errlen)
+{
+	struct change mine = *given;
+	struct one o = {
+		.c = &mine, .add = add, .remove = remove, .follow = follow, .cgroup = cgroup
+	};
+	struct step s = {
+		.prepare = one_prepare,
+		.apply = one_apply,
+		.follow = one_follow,
+		.c = &mine,
+		.n = 1,
+		.ctx = &o,
+	};
+
+	return dry_change(l, &s, u, err, errlen);
 }
 
 int detach_run(struct live *l, const struct sksteer_target *t, const struct prefix *dst, char *err,

@@ -23,6 +23,15 @@ int change_dry_run(struct live *l, const struct change *given, const struct port
 		   const struct portset *remove, FILE *out, char *err, size_t errlen);
 
 /*
+ * The kernel updates change_run() would make for that change (follow and cgroup as it takes
+ * them), counted by running it dry on a reader's state, into *u (plan_dry_count()'s way).
+ * 0; 1 where it would not count exactly; -1 with err.
+ */
+int change_dry_count(struct live *l, const struct change *given, const struct portset *add,
+		     const struct portset *remove, int follow, const char *cgroup,
+		     struct live_updates *u, char *err, size_t errlen);
+
+/*
  * One change (-p, -s, --add, --remove, --follow): the program loaded (and
  * swapped in first where the pins need it), the change applied under
  * live_apply()'s guarantees, the program attached on a first run, the follow

@@ -42,6 +42,18 @@ static int fail(int ret, const char *what, char *err, size_t errlen)
 	return ret;
 }
 
+size_t bindings_stage_stores(const struct bindings_table *t)
+{
+	return (size_t)t->meta.buckets + SKSTEER_PROBES + (t->ranges_room ? t->ranges_room : 1) + 3;
+}
+
+size_t bindings_delta_stores(const struct bindings_delta *d, __u32 probes)
+{
+	if (!d->nprepare && !d->nsettle)
+		return 0;
+	return (d->probes > probes) + d->nprepare + 1 + d->nsettle;
+}
+
 int bindings_stage(const struct bindings_maps *m, const struct bindings_table *t, int *fds,
 		   __u32 *half, size_t *updates, char *err, size_t errlen)
 {
@@ -73,7 +85,7 @@ int bindings_stage(const struct bindings_maps *m, const struct bindings_table *t
 		return ret;
 	}
 	if (updates)
-		*updates += (size_t)t->meta.buckets + SKSTEER_PROBES + nr + 3;
+		*updates += bindings_stage_stores(t);
 	fds[0] = table, fds[1] = ranges;
 	return 0;
 }

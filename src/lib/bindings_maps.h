@@ -30,6 +30,14 @@ int bindings_publish(const struct bindings_maps *m, const struct bindings_table 
 		     char *err, size_t errlen);
 
 /*
+ * The kernel writes bindings_stage() makes for t (its arrays' entries and 3 map entries), and
+ * those bindings_delta_make() makes for d in a table whose meta has probes: what a dry apply
+ * counts (scope_store.c) without making them.
+ */
+size_t bindings_stage_stores(const struct bindings_table *t);
+size_t bindings_delta_stores(const struct bindings_delta *d, __u32 probes);
+
+/*
  * bindings_publish() in two steps, for a caller that records the new arrays
  * (pins them) before lookups use them: stage t in the half no lookup uses
  * (*half; fds receives its arrays, the caller's to close), then switch the

@@ -135,12 +135,13 @@ int sksteer_ns__change(struct sksteer_ns *ns, const struct sksteer_change *ch)
 int sksteer_ns__plan_change(struct sksteer_ns *ns, const struct sksteer_change *ch,
 			    struct sksteer_plan **plan)
 {
-	char err[1024] = "", *text = NULL;
+	char err[1024] = "", *text = NULL, ignored[256];
+	struct live_updates u;
 	struct parsed *p;
 	struct ns_call call;
 	size_t len = 0;
 	FILE *f;
-	int ret;
+	int ret, changes = 0;
 
 	*plan = NULL;
 	ret = begin(ns, ch, &p, &call, err, sizeof(err));
@@ -150,13 +151,18 @@ int sksteer_ns__plan_change(struct sksteer_ns *ns, const struct sksteer_change *
 	errno = 0;
 	if (!f)
 		ret = -ENOMEM;
-	else if (change_dry_run(&ns->l, &p->c, p->add, p->remove, f, err, sizeof(err)) < 0)
+	else if ((changes = change_dry_run(&ns->l, &p->c, p->add, p->remove, f, err, sizeof(err))) <
+		 0)
 		ret = ns_errno();
+	/* what the change would write to the kernel: best effort, as a whole plan's */
+	if (changes > 0 && change_dry_count(&ns->l, &p->c, p->add, p->remove, p->follow, p->cgroup,
+					    &u, ignored, sizeof(ignored)))
+		changes = 0;
 	ns_end(&call);
 	if (f && fclose(f) && !ret)
 		ret = -ENOMEM;
 	if (!ret)
-		ret = plan_of_text(ns, text, plan);
+		ret = plan_of_text(ns, text, changes > 0 ? &u : NULL, plan);
 	free(text);
 	free(p);
 	return ret ? lib_error(ret, err[0] ? err : "out of memory") : 0;

@@ -82,7 +82,7 @@ static bool pinned(const struct live *l, const char *name)
 
 static bool watching(const struct live *l)
 {
-	return pinned(l, watch_pins[NR_WATCH - 1]);
+	return l->clients.dry_watch || pinned(l, watch_pins[NR_WATCH - 1]);
 }
 
 /* Any link of a watcher: this one's, complete or cut short, or an older sksteer's. */
@@ -183,19 +183,22 @@ static void unwatch(struct live *l)
 	uint32_t zero = 0;
 	uint64_t *counts;
 
-	drop_pending();
-	for (size_t i = NR_WATCH; i-- > 0;)
+	l->clients.dry_watch = 0;
+	for (size_t i = NR_WATCH; !l->dry && i-- > 0;)
 		unlinkat(l->pins.dir_fd, watch_pins[i], 0);
-	for (size_t i = NR_OLD_WATCH; i-- > 0;)
+	for (size_t i = NR_OLD_WATCH; !l->dry && i-- > 0;)
 		unlinkat(l->pins.dir_fd, old_watch_pins[i], 0);
-	unlinkat(l->pins.dir_fd, ADOPTED_PIN, 0);
-	unlinkat(l->pins.dir_fd, STATS_PIN, 0);
-	unlinkat(l->pins.dir_fd, TABLE_PIN, 0);
+	if (!l->dry) {
+		drop_pending();
+		unlinkat(l->pins.dir_fd, ADOPTED_PIN, 0);
+		unlinkat(l->pins.dir_fd, STATS_PIN, 0);
+		unlinkat(l->pins.dir_fd, TABLE_PIN, 0);
+	}
 	/* no watcher, no replies: lookups stop at the marks, then at the first read */
 	if (l->fds[MAP_UDP_REPLIES] >= 0)
 		live_delete(l, MAP_UDP_REPLIES, &zero);
 	/* the watcher is gone: its marks would be stale when one starts again */
-	counts = l->fds[MAP_UDP_CLIENTS] >= 0 ? map_counts(l) : NULL;
+	counts = l->fds[MAP_UDP_CLIENTS] >= 0 && !l->dry ? map_counts(l) : NULL;
 	if (counts) {
 		memset(counts, 0, COUNTS_BYTES);
 		munmap(counts, COUNTS_BYTES);
@@ -235,6 +238,10 @@ static int watch_load(struct live *l, char *err, size_t errlen)
 	uint64_t cookie;
 
 	unwatch(l); /* a watcher cut short by a crash */
+	if (l->dry) { /* a dry apply's: loaded, as far as what it counts goes */
+		l->clients.dry_watch = 1;
+		return 0;
+	}
 	pending_cgroup = cgroup_root_open(pending_root, sizeof(pending_root));
 	if (pending_cgroup < 0) {
 		snprintf(err, errlen,
@@ -270,6 +277,12 @@ static int watch_attach(struct live *l, char *err, size_t errlen)
 	char path[PATH_MAX];
 	uint32_t zero = 0;
 
+	if (l->dry) { /* the replies map's entry a dry apply's watcher would be given, counted */
+		if (l->clients.dry_watch != 1)
+			return 0;
+		l->clients.dry_watch = 2;
+		return live_update(l, MAP_UDP_REPLIES, &zero, &zero);
+	}
 	/* the lookups' way to the table, before anything can be put in it */
 	if (pending && live_update(l, MAP_UDP_REPLIES, &zero, &table)) {
 		snprintf(err, errlen, "cannot give the lookup program the UDP client table: %s",
@@ -403,7 +416,7 @@ void clients_adopt(struct live *l, const struct change *c, int slot)
 	struct sock_list socks;
 	uint64_t *counts;
 
-	if (!c->force || !c->ports || c->target->proto != IPPROTO_UDP || !l->clients.from)
+	if (!c->force || !c->ports || c->target->proto != IPPROTO_UDP || !l->clients.from || l->dry)
 		return;
 	adopted = watch_map(l, ADOPTED_PIN);
 	table = watch_map(l, TABLE_PIN);

@@ -25,6 +25,8 @@ struct live;
  */
 struct clients {
 	uint16_t from, to;
+	/* a dry apply's watcher (l->dry), never loaded: 1 as if loaded, 2 as if attached */
+	int dry_watch;
 };
 
 /* The namespace's ephemeral range; false (and 0-0) when it cannot be read. */
@@ -33,6 +35,12 @@ bool ephemeral_range(unsigned int *lo, unsigned int *hi);
 /* The ports of p in lo-hi into overlap (may be NULL); whether there are any. */
 bool ephemeral_overlap(const struct portset *p, unsigned int lo, unsigned int hi,
 		       struct portset *overlap);
+
+/* A dry apply's end: the watcher it would have loaded forgotten. */
+static inline void clients_dry_end(struct clients *cl)
+{
+	cl->dry_watch = 0;
+}
 
 /* Whether the watcher runs for this run's changes (or one of them plans it). */
 static inline bool clients_on(const struct clients *cl)

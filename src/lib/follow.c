@@ -442,8 +442,12 @@ int follow_sync(struct live *l, char *err, size_t errlen)
 		else /* a sockmap answers EINVAL for an empty slot */
 			live_delete(l, MAP_STANDBY, &key);
 	}
-	if (!nfollow) {
-		unpin(l, NULL, 0, true);
+	/* a dry apply counts those deletes; the follower's maps, programs and cgroups are not its */
+	if (!nfollow || l->dry) {
+		if (l->dry)
+			memset(pending, 0, sizeof(pending));
+		else
+			unpin(l, NULL, 0, true);
 		return 0;
 	}
 

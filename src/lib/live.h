@@ -7,6 +7,7 @@
 #ifndef __SKSTEER_LIVE_H
 #define __SKSTEER_LIVE_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -46,6 +47,15 @@ struct live {
 	 */
 	bool program_current;
 	/*
+	 * A dry apply (apply.c's, for --dry-run): every write to the kernel counted as the
+	 * apply would make it, and skipped; what the apply writes in memory is a private copy.
+	 */
+	bool dry;
+	struct {
+		bool set[SKSTEER_SLOTS];
+		uint32_t flags[SKSTEER_SLOTS];
+	} dry_flags; /* the targets' flags a dry apply would have written: live_flags() reads them */
+	/*
 	 * Each module's own state, declared in its header: only that module's
 	 * functions touch its fields; the rest ask its accessors.
 	 */
@@ -57,10 +67,19 @@ struct live {
 	struct store store; /* scope_store.h */
 };
 
+/*
+ * A dry apply's update (the flags kept, for live_flags()) and delete (whether the kernel's
+ * would succeed), neither made: 0, or -1 with errno as the kernel's would fail (dry.c).
+ */
+struct live;
+int dry_update(struct live *l, int map, const void *key, const void *value);
+int dry_delete(int fd, const void *key);
+
 /* An entry of map (enum pinned_map) written, and counted. bpf_map_update_elem()'s return. */
 static inline int live_update(struct live *l, int map, const void *key, const void *value)
 {
-	int ret = bpf_map_update_elem(l->fds[map], key, value, BPF_ANY);
+	int ret = l->dry ? dry_update(l, map, key, value) :
+			   bpf_map_update_elem(l->fds[map], key, value, BPF_ANY);
 
 	l->updates.entries += !ret;
 	return ret;
@@ -69,7 +88,7 @@ static inline int live_update(struct live *l, int map, const void *key, const vo
 /* ... and deleted. */
 static inline int live_delete(struct live *l, int map, const void *key)
 {
-	int ret = bpf_map_delete_elem(l->fds[map], key);
+	int ret = l->dry ? dry_delete(l->fds[map], key) : bpf_map_delete_elem(l->fds[map], key);
 
 	l->updates.entries += !ret;
 	return ret;

@@ -115,7 +115,8 @@ static int apply_one(struct live *l, const struct change *c, char *err, size_t e
 	 * then outlives the socket's close, and its ports black-hole. Skip it.
 	 */
 	if (sock.cookie && sock.cookie != live_cookie(l, slot)) {
-		if (target_install(l->fds[MAP_TARGETS], (uint32_t)slot, &sock, err, errlen)) {
+		if (!l->dry &&
+		    target_install(l->fds[MAP_TARGETS], (uint32_t)slot, &sock, err, errlen)) {
 			slot_set_flags(l, (uint32_t)slot, old_flags); /* as it was */
 			return -1;
 		}
@@ -193,7 +194,8 @@ static int install_set(struct live *l, const struct change *c, const struct sock
 				 strerror(-ret));
 			return -1;
 		}
-		if (swap && target_install(l->fds[MAP_TARGETS], slot, &socks[i], err, errlen)) {
+		if (swap && !l->dry &&
+		    target_install(l->fds[MAP_TARGETS], slot, &socks[i], err, errlen)) {
 			slot_set_flags(l, slot, old);
 			return -1;
 		}

@@ -26,6 +26,8 @@ struct sksteer_plan {
 	char **lines; /* the changes, as --dry-run prints them */
 	int nlines;
 	bool dry; /* a single change's: for reading only (sksteer_ns__plan_change()) */
+	bool counted; /* updates holds what applying it would write (a read-only handle's) */
+	struct live_updates updates;
 };
 
 int sksteer_config__new(struct sksteer_config **out)
@@ -196,7 +198,8 @@ static int plan_lines(struct sksteer_plan *plan)
 	return ret;
 }
 
-int plan_of_text(const struct sksteer_ns *ns, char *text, struct sksteer_plan **out)
+int plan_of_text(const struct sksteer_ns *ns, char *text, const struct live_updates *u,
+		 struct sksteer_plan **out)
 {
 	struct sksteer_plan *plan = calloc(1, sizeof(*plan));
 	int n = 0, ret;
@@ -208,6 +211,9 @@ int plan_of_text(const struct sksteer_ns *ns, char *text, struct sksteer_plan **
 		n += *c == '\n';
 	plan->ns = ns;
 	plan->dry = true;
+	plan->counted = u != NULL;
+	if (u)
+		plan->updates = *u;
 	ret = split_lines(plan, text, n);
 	if (ret) {
 		sksteer_plan__free(plan);
@@ -215,6 +221,23 @@ int plan_of_text(const struct sksteer_ns *ns, char *text, struct sksteer_plan **
 	}
 	*out = plan;
 	return 0;
+}
+
+/*
+ * A read-only handle's plan (--dry-run's): the kernel updates applying it would make,
+ * counted by applying it dry. Best effort: a plan whose count fails is a plan still.
+ */
+static void plan_count(struct sksteer_plan *plan, struct live *l)
+{
+	char err[1024] = "";
+	int ret;
+
+	if (!plan_diff(&plan->p, NULL))
+		return; /* in sync: nothing to count */
+	ret = plan_dry_count(l, &plan->p, &plan->updates, err, sizeof(err));
+	plan->counted = !ret;
+	if (ret < 0)
+		pr_debug("the kernel updates of the plan are not counted: %s", err);
 }
 
 int sksteer_ns__plan(struct sksteer_ns *ns, const struct sksteer_config *c,
@@ -252,6 +275,8 @@ int sksteer_ns__plan(struct sksteer_ns *ns, const struct sksteer_config *c,
 	}
 	want.ntargets = c->cfg.ntargets;
 	ret = plan_make(&ns->l, &want, &o, &plan->p, err, sizeof(err)) ? ns_errno() : 0;
+	if (!ret && ns->read_only)
+		plan_count(plan, &ns->l);
 	ns_end(&call);
 	if (!ret)
 		ret = plan_lines(plan);
@@ -285,6 +310,24 @@ int sksteer_plan__changes(const struct sksteer_plan *plan)
 const char *sksteer_plan__change(const struct sksteer_plan *plan, int i)
 {
 	return i >= 0 && i < plan->nlines ? plan->lines[i] : NULL;
+}
+
+int sksteer_plan__updates(const struct sksteer_plan *plan, struct sksteer_updates *u)
+{
+	const struct live_updates *c = &plan->updates;
+
+	if (!plan->counted)
+		return lib_error(-ENODATA, "the plan's kernel updates are not counted: a "
+					   "configuration's are on a handle opened read-only, "
+					   "where something is steered already and would change");
+	*u = (struct sksteer_updates){
+		.total = c->keys + c->bindings + c->tables + c->entries,
+		.port_table_bytes = c->keys,
+		.bindings_stores = c->bindings,
+		.tables_switched = c->tables,
+		.other_entries = c->entries,
+	};
+	return 0;
 }
 
 int sksteer_ns__apply(struct sksteer_ns *ns, struct sksteer_plan *plan)

@@ -5,10 +5,14 @@
 
 #include <sksteer/sksteer.h>
 
+struct live_updates;
+
 /*
  * A plan for reading only, whose changes are text's lines (as --dry-run
- * prints them), made on ns. 0, or -ENOMEM.
+ * prints them), made on ns, with the kernel updates applying it would make
+ * (NULL: not counted). 0, or -ENOMEM.
  */
-int plan_of_text(const struct sksteer_ns *ns, char *text, struct sksteer_plan **plan);
+int plan_of_text(const struct sksteer_ns *ns, char *text, const struct live_updates *u,
+		 struct sksteer_plan **plan);
 
 #endif /* __SKSTEER_PLAN_H */

@@ -46,6 +46,15 @@ int plan_make(struct live *l, struct config *want, const struct apply_opts *o, s
 /* Applies the plan under the guarantees of live_apply_set(), loading and attaching as -p does. */
 int plan_apply(struct live *l, const struct plan *p, char *err, size_t errlen);
 
+/*
+ * What applying the plan would write to the kernel, counted by running the apply dry (l->dry)
+ * on a reader's state, into *u: exactly what plan_apply() counts for --verbose. 0; 1 where
+ * it would not be exact (nothing steered yet, pins an upgrade changes), -1 with err.
+ */
+struct live_updates;
+int plan_dry_count(struct live *l, const struct plan *p, struct live_updates *u, char *err,
+		   size_t errlen);
+
 /* The plan's changes as --dry-run prints them, on out (NULL: counted only); how many. */
 int plan_diff(const struct plan *p, FILE *out);
 

@@ -49,7 +49,7 @@ static bool pins_current(struct live *l)
 	struct build_record now, had;
 	struct sksteer_tracer t;
 
-	if (!l->pins.live || l->pins.mode == PINS_READ || layout_from(&l->layout) ||
+	if (!l->pins.live || (l->pins.mode == PINS_READ && !l->dry) || layout_from(&l->layout) ||
 	    layout_pinned(&l->layout) != SKSTEER_LAYOUT || layout_upgraded(&l->layout))
 		return false;
 	for (int m = 0; m < NR_MAPS; m++)
@@ -253,6 +253,11 @@ fail:
 		l->fds[MAP_PORTS] = old_ports; /* as it was */
 	sksteer_bpf__destroy(skel);
 	return NULL;
+}
+
+bool program_dry_load(struct live *l)
+{
+	return (l->program_current = pins_current(l));
 }
 
 struct sksteer_bpf *program_load(struct live *l, bool trace, char *err, size_t errlen)

@@ -24,6 +24,12 @@ struct sksteer_bpf;
  * returned stands for the pinned program, and program_sync() keeps it.
  */
 struct sksteer_bpf *program_load(struct live *l, bool trace, char *err, size_t errlen);
+
+/*
+ * program_load() of a dry apply (apply.c), which loads nothing: whether the link runs this
+ * build's program with the maps pinned now (l->program_current, set), as program_load() finds.
+ */
+bool program_dry_load(struct live *l);
 void program_free(struct sksteer_bpf *skel);
 
 /* Live steering: swaps the loaded program into the pinned link if another one runs there. */

@@ -128,7 +128,7 @@ static int read_tables(struct live *l, struct binding **b, size_t *n, char *err,
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
-		if (l->pins.mode == PINS_READ)
+		if (l->pins.mode == PINS_READ && !l->dry) /* a dry apply writes its copy */
 			bindings_table_free(&t);
 		else
 			l->store.live[fam] = t;
@@ -257,6 +257,11 @@ static int swap_in(struct live *l, int fam, const struct bindings_table *t, char
 	int fds[2] = { -1, -1 }, ret;
 	__u32 half = 0;
 
+	if (l->dry) { /* counted as bindings_stage() counts, and the switch */
+		l->updates.bindings += bindings_stage_stores(t);
+		l->updates.tables++;
+		return 0;
+	}
 	ret = bindings_stage(&m, t, fds, &half, &l->updates.bindings, err, errlen);
 	if (!ret)
 		ret = pin_half(l, fam, half, fds, err, errlen);
@@ -280,6 +285,20 @@ static bool same_table(const struct bindings_table *live, uint32_t gen,
 	return gen == live->gen && !memcmp(&m, &live->meta, sizeof(m));
 }
 
+/* write_in_place() of a dry apply: d counted as bindings_delta_make() counts it, not made. */
+static int dry_in_place(struct live *l, struct bindings_table *live, struct bindings_delta *d)
+{
+	/* no table in use after all; or no grace period the kernel waits for (the apply's own test) */
+	if (!live->meta.n || ((d->nprepare || d->nsettle) && grace_period())) {
+		bindings_delta_free(d);
+		return 1;
+	}
+	l->updates.bindings += bindings_delta_stores(d, live->meta.probes);
+	bindings_delta_commit(live, d);
+	bindings_delta_free(d);
+	return 0;
+}
+
 /* b made in the table in use, by generation (bindings_delta()): 1 if it does not fit. */
 static int write_in_place(struct live *l, int fam, struct binding *b, size_t n, char *err,
 			  size_t errlen)
@@ -298,6 +317,8 @@ static int write_in_place(struct live *l, int fam, struct binding *b, size_t n, 
 		return 1;
 	if (ret)
 		return -1;
+	if (l->dry) /* the copy is the table in use, as the kernel would hold it by now */
+		return dry_in_place(l, live, &d);
 	ret = open_half(l, fam, &meta, fds, err, errlen);
 	/* no table in use after all, or not the one read (another writer's since): whole */
 	if (!ret && (fds[0] < 0 || !same_table(live, l->store.gen[fam], &meta)))
@@ -320,6 +341,30 @@ static int write_in_place(struct live *l, int fam, struct binding *b, size_t n, 
 	return ret;
 }
 
+/*
+ * The hash seed of a whole table: the family's bindings', in any order. A dry apply builds
+ * the table the apply then builds, bucket for bucket, so that what is written into it after,
+ * in place, is counted as the apply counts it (a probe raised, or not).
+ */
+_Static_assert(sizeof(struct binding) == 24, "a binding's bytes are its fields, no padding");
+
+static uint64_t seed_of(const struct binding *b, size_t n, int fam)
+{
+	uint64_t seed = 0x9e3779b97f4a7c15ULL;
+
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *p = (const uint8_t *)&b[i];
+		uint64_t h = 0xcbf29ce484222325ULL;
+
+		if (b[i].family != (fam ? AF_INET6 : AF_INET))
+			continue;
+		for (size_t k = 0; k < sizeof(b[i]); k++)
+			h = (h ^ p[k]) * 0x100000001b3ULL;
+		seed += h ^ h >> 31;
+	}
+	return seed | 1; /* 0 would ask for any */
+}
+
 static int write_family(struct live *l, int fam, struct binding *b, size_t n, char *err,
 			size_t errlen)
 {
@@ -328,7 +373,8 @@ static int write_family(struct live *l, int fam, struct binding *b, size_t n, ch
 
 	if (ret <= 0)
 		return ret;
-	if (bindings_build(b, n, fam ? AF_INET6 : AF_INET, 0, NULL, &t, err, errlen))
+	if (bindings_build(b, n, fam ? AF_INET6 : AF_INET, seed_of(b, n, fam), NULL, &t, err,
+			   errlen))
 		return -1;
 	if (swap_in(l, fam, &t, err, errlen)) {
 		bindings_table_free(&t);

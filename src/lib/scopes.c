@@ -29,12 +29,12 @@ static int open_table0(struct live *l)
 	if (fd < 0)
 		return fd == -ENOENT ? 1 : -1;
 	/* a reader's port table (a copy or a mapping) that marks no key: table 0 goes unread */
-	if (l->pins.mode == PINS_READ &&
+	if (l->pins.mode == PINS_READ && !l->dry &&
 	    !memchr((const void *)l->table, SKSTEER_SCOPED, SKSTEER_PORT_KEYS)) {
 		close(fd);
 		return 0;
 	}
-	if (l->pins.mode == PINS_READ) {
+	if (l->pins.mode == PINS_READ || l->dry) { /* a dry apply's: written, a copy */
 		l->scopes.table0 = table_copy(fd, 8);
 		close(fd);
 		return l->scopes.table0 ? 0 : -1;
@@ -231,7 +231,7 @@ int scopes_read(struct live *l, char *err, size_t errlen)
 			 TABLE0, strerror(errno));
 		return -1;
 	}
-	if (!ret && l->pins.mode != PINS_READ && relist_table0(l)) {
+	if (!ret && l->pins.mode != PINS_READ && !l->dry && relist_table0(l)) {
 		snprintf(err, errlen, "cannot give the lookup program scope table 0: %s",
 			 strerror(errno));
 		return -1;
@@ -264,6 +264,12 @@ static int make_table0(struct live *l, char *err, size_t errlen)
 	void *t;
 	int fd;
 
+	if (l->dry) { /* a dry apply's: in memory, and the map's entry counted */
+		l->scopes.table0 = calloc(TABLE_BYTES, 1);
+		if (!l->scopes.table0)
+			snprintf(err, errlen, "out of memory");
+		return l->scopes.table0 ? live_update(l, MAP_SCOPES, &key, &key) : -1;
+	}
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, TABLE0, 4, 8, SKSTEER_PORT_ELEMS, &opts);
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot make a scope table: %s", strerror(errno));
@@ -422,7 +428,8 @@ static void drop_table0(struct live *l)
 	uint32_t key = 0;
 
 	live_delete(l, MAP_SCOPES, &key);
-	unlinkat(l->pins.dir_fd, TABLE0, 0);
+	if (!l->dry)
+		unlinkat(l->pins.dir_fd, TABLE0, 0);
 	close_table0(l);
 }
 
@@ -515,10 +522,10 @@ int scopes_gc(struct live *l, char *err, size_t errlen)
 	bool dropped = false;
 	int ret;
 
-	if (l->pins.mode == PINS_READ || layout_from(&l->layout))
+	if ((l->pins.mode == PINS_READ && !l->dry) || layout_from(&l->layout))
 		return 0;
 	/* what a migration cut short left of layout 4-5's maps (the migration's own: program.c) */
-	if (layout_pinned(&l->layout) == SKSTEER_LAYOUT && !layout_migrated(&l->layout))
+	if (!l->dry && layout_pinned(&l->layout) == SKSTEER_LAYOUT && !layout_migrated(&l->layout))
 		store_drop_legacy(l);
 	if (sync_marks(l, true)) {
 		snprintf(err, errlen, "out of memory");
@@ -541,7 +548,8 @@ int scopes_gc(struct live *l, char *err, size_t errlen)
 	ret = scopes_write(l, err, errlen);
 	/* with the last mark gone, a lookup that read it may still read table 0 */
 	if (!ret && !prefixes(sc) && sc->table0) {
-		grace_period();
+		if (!l->dry)
+			grace_period();
 		drop_table0(l);
 	}
 	return ret;

@@ -206,9 +206,10 @@ int live_remove(struct live *l, int slot, char *err, size_t errlen)
 	/* a sockmap answers EINVAL for a slot whose socket is already gone */
 	if (live_delete(l, MAP_TARGETS, &key) && errno != ENOENT && errno != EINVAL)
 		ret = -errno;
-	if (!ret)
+	/* a dry apply counts them below, as made */
+	if (!ret && !l->dry)
 		ret = retire_counters(l->fds[MAP_STATS], key);
-	if (!ret)
+	if (!ret && !l->dry)
 		ret = retire_counters(l->fds[MAP_STATS_EXT], key);
 	if (!ret)
 		l->updates.entries += 4; /* each map's retired slot and the freed one */

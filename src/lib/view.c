@@ -56,9 +56,11 @@ int live_read(struct live *l, char *err, size_t errlen)
 		l); /* the empty table of a read made before the pins were there (live_empty()) */
 	l->stride = layout_from(&l->layout) == 2 ? 8 : 1;
 	l->table_len = TABLE_BYTES * l->stride;
-	if (l->pins.mode == PINS_READ && l->stride == 1 && (l->table = map_for_reading(l))) {
+	/* a dry apply writes the table: a copy */
+	if (l->pins.mode == PINS_READ && l->stride == 1 && !l->dry &&
+	    (l->table = map_for_reading(l))) {
 		l->table_copied = false;
-	} else if (l->pins.mode == PINS_READ) {
+	} else if (l->pins.mode == PINS_READ || l->dry) {
 		l->table = table_copy(l->fds[MAP_PORTS], layout_from(&l->layout) == 2 ? 1 : 8);
 		l->table_copied = l->table != NULL;
 		l->stride = 1;
@@ -257,6 +259,9 @@ uint32_t live_flags(const struct live *l, int slot)
 {
 	uint32_t key = (uint32_t)slot, flags = 0;
 
+	if (l->dry &&
+	    l->dry_flags.set[slot]) /* written by the dry apply: as the kernel would hold */
+		return l->dry_flags.flags[slot];
 	bpf_map_lookup_elem(l->fds[MAP_TARGET_FLAGS], &key, &flags);
 	return flags;
 }

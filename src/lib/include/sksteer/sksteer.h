@@ -218,6 +218,30 @@ SKSTEER_API int sksteer_ns__plan(struct sksteer_ns *ns, const struct sksteer_con
 SKSTEER_API int sksteer_plan__changes(const struct sksteer_plan *plan);
 SKSTEER_API const char *sksteer_plan__change(const struct sksteer_plan *plan, int i);
 
+/*
+ * The kernel updates applying the plan would make, as sksteer -v prints them after an apply
+ * ("kernel updates TOTAL: port table bytes ..."): counted when the plan is made on a handle
+ * opened read-only, by running the apply with every write skipped. A change touches only
+ * the bindings that change, so they grow with the change, not with the configuration.
+ */
+struct sksteer_updates {
+	size_t total; /* the sum of the four below */
+	size_t port_table_bytes; /* bytes of the port table (and of the unscoped routes' table) */
+	size_t bindings_stores; /* entries and ranges stored into a bindings table */
+	size_t tables_switched; /* bindings tables replaced whole */
+	size_t other_entries; /* entries of the other maps: targets, routes, flags, records */
+};
+
+/*
+ * 0 with *updates filled; -ENODATA when they were not counted: a configuration's plan made
+ * on a handle opened to change (its apply is counted by -v's line), a plan with no change,
+ * or one against no steering yet or pins an upgrade changes (the apply then loads the
+ * program and makes maps). A single change's plan (sksteer_ns__plan_change()) is counted
+ * on either kind of handle.
+ */
+SKSTEER_API int sksteer_plan__updates(const struct sksteer_plan *plan,
+				      struct sksteer_updates *updates);
+
 /* Applies the plan made on ns (loading and attaching the program on a first change). */
 SKSTEER_API int sksteer_ns__apply(struct sksteer_ns *ns, struct sksteer_plan *plan);
 
