@@ -154,9 +154,13 @@ int sksteer_ns__plan_change(struct sksteer_ns *ns, const struct sksteer_change *
 	else if ((changes = change_dry_run(&ns->l, &p->c, p->add, p->remove, f, err, sizeof(err))) <
 		 0)
 		ret = ns_errno();
-	/* what the change would write to the kernel: best effort, as a whole plan's */
-	if (changes > 0 && change_dry_count(&ns->l, &p->c, p->add, p->remove, p->follow, p->cgroup,
-					    &u, ignored, sizeof(ignored)))
+	/*
+	 * What the change would write to the kernel: best effort, as a whole plan's, and on a
+	 * handle opened read-only alone (a write the dry apply failed to skip is refused there).
+	 */
+	if (changes > 0 &&
+	    (!ns->read_only || change_dry_count(&ns->l, &p->c, p->add, p->remove, p->follow,
+						p->cgroup, &u, ignored, sizeof(ignored))))
 		changes = 0;
 	ns_end(&call);
 	if (f && fclose(f) && !ret)

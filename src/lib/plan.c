@@ -317,9 +317,9 @@ int sksteer_plan__updates(const struct sksteer_plan *plan, struct sksteer_update
 	const struct live_updates *c = &plan->updates;
 
 	if (!plan->counted)
-		return lib_error(-ENODATA, "the plan's kernel updates are not counted: a "
-					   "configuration's are on a handle opened read-only, "
-					   "where something is steered already and would change");
+		return lib_error(-ENODATA, "the plan's kernel updates are not counted: a plan's "
+					   "are on a handle opened read-only, where something is "
+					   "steered already and would change");
 	*u = (struct sksteer_updates){
 		.total = c->keys + c->bindings + c->tables + c->entries,
 		.port_table_bytes = c->keys,

@@ -233,11 +233,11 @@ struct sksteer_updates {
 };
 
 /*
- * 0 with *updates filled; -ENODATA when they were not counted: a configuration's plan made
- * on a handle opened to change (its apply is counted by -v's line), a plan with no change,
- * or one against no steering yet or pins an upgrade changes (the apply then loads the
- * program and makes maps). A single change's plan (sksteer_ns__plan_change()) is counted
- * on either kind of handle.
+ * 0 with *updates filled; -ENODATA when they were not counted: a plan made on a handle
+ * opened to change (its apply is counted by -v's line), a plan with no change, or one
+ * against no steering yet or pins an upgrade changes (the apply then loads the program and
+ * makes maps). A configuration's plan and a single change's (sksteer_ns__plan_change())
+ * alike.
  */
 SKSTEER_API int sksteer_plan__updates(const struct sksteer_plan *plan,
 				      struct sksteer_updates *updates);
