@@ -184,12 +184,13 @@ static void unwatch(struct live *l)
 	uint64_t *counts;
 
 	l->clients.dry_watch = 0;
+	if (!l->dry)
+		drop_pending();
 	for (size_t i = NR_WATCH; !l->dry && i-- > 0;)
 		unlinkat(l->pins.dir_fd, watch_pins[i], 0);
 	for (size_t i = NR_OLD_WATCH; !l->dry && i-- > 0;)
 		unlinkat(l->pins.dir_fd, old_watch_pins[i], 0);
 	if (!l->dry) {
-		drop_pending();
 		unlinkat(l->pins.dir_fd, ADOPTED_PIN, 0);
 		unlinkat(l->pins.dir_fd, STATS_PIN, 0);
 		unlinkat(l->pins.dir_fd, TABLE_PIN, 0);
